@@ -1,0 +1,61 @@
+"""ember: a small deep-learning framework with PyTorch's interface, where everything is a plugin.
+
+``import ember as torch`` is meant to run PyTorch scripts. The core (tensors, autograd, devices,
+plugin manager) lives here; ops, layers, optimizers and device backends are plugins discovered through
+the ``ember.plugins`` entry-point group and bound onto this module, ``Tensor``, ``ember.nn`` and
+``ember.optim`` once, at import.
+"""
+
+from importlib import import_module as _import_module
+
+from . import dtypes as _dtypes
+from .dtypes import (  # noqa: F401
+    bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
+    int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8,
+)
+from .device import Backend, DeviceError, device  # noqa: F401
+from .tensor import (  # noqa: F401
+    Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
+    linspace, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, tensor, zeros, zeros_like,
+)
+from . import autograd  # noqa: F401
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
+from . import ops, primitive, conversion  # noqa: F401
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+from . import linalg, nn, optim  # noqa: F401
+from . import plugins  # noqa: F401
+from .hookspecs import hookimpl  # noqa: F401
+
+__version__ = "0.1.0"
+
+
+def is_floating_point(input) -> bool:
+    return input.is_floating_point()
+
+
+def get_default_device():
+    return device("cpu")
+
+
+# Modules that are imported on first use, so that ``import ember`` stays fast.
+_LAZY = {"utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
+         "transforms": "ember.transforms", "cuda": "ember.cuda_api", "serialization": "ember.serialization"}
+_LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = _import_module(_LAZY[name])
+        globals()[name] = module
+        return module
+    if name in _LAZY_FUNCS:
+        value = getattr(_import_module(_LAZY_FUNCS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember' has no attribute {name!r}; if it comes from a plugin, "
+                         f"`ember plugins` shows what is loaded and what failed")
+
+
+plugins.load_entry_points()

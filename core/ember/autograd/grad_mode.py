@@ -1,0 +1,101 @@
+"""Grad modes: whether ops record nodes on the tape (``no_grad``, ``enable_grad``, ``inference_mode``).
+
+The state is one object with two slots, read on every op; each mode works as a context manager and as
+a decorator, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+class _GradState:
+    __slots__ = ("enabled", "inference")
+
+    def __init__(self):
+        self.enabled = True
+        self.inference = False
+
+
+STATE = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (``torch.is_grad_enabled``)."""
+    return STATE.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return STATE.inference
+
+
+class _Mode:
+    """A context manager that sets the grad state on entry and restores it on exit; also a decorator."""
+
+    _enabled = True
+    _inference = False
+
+    def __enter__(self):
+        self._saved = (STATE.enabled, STATE.inference)
+        STATE.enabled, STATE.inference = self._enabled, self._inference or STATE.inference
+        return self
+
+    def __exit__(self, *exc):
+        STATE.enabled, STATE.inference = self._saved
+        return False
+
+    def __call__(self, fn):
+        enabled, inference = self._enabled, self._inference
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            saved = (STATE.enabled, STATE.inference)
+            STATE.enabled, STATE.inference = enabled, inference or saved[1]
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                STATE.enabled, STATE.inference = saved
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Ops run without recording the graph; their outputs do not require grad (``torch.no_grad``)."""
+
+    _enabled = False
+
+
+class enable_grad(_Mode):
+    """Turn recording back on inside a ``no_grad`` block (``torch.enable_grad``)."""
+
+    _enabled = True
+
+
+class set_grad_enabled(_Mode):
+    """Set grad mode: takes effect at once when called, and is undone on exit when used with ``with``."""
+
+    def __init__(self, mode: bool):
+        self._saved = (STATE.enabled, STATE.inference)
+        self._enabled = bool(mode)
+        STATE.enabled = self._enabled
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        STATE.enabled = self._saved[0]  # as a decorator it applies per call, not from now on
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad``, for inference-only code (``torch.inference_mode``).
+
+    Difference from PyTorch: tensors made here are ordinary tensors, not inference tensors; ember has no
+    extra bookkeeping for no_grad to skip, so the two modes cost the same.
+    """
+
+    def __init__(self, mode: bool = True):
+        self._enabled = not mode
+        self._inference = bool(mode)

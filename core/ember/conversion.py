@@ -1,0 +1,42 @@
+"""The conversions the core itself needs: dtype casts and device transfers, both differentiable."""
+
+from __future__ import annotations
+
+from .autograd.grad_mode import STATE
+from .primitive import Primitive, record_node
+from .tensor import Tensor, wrap
+
+
+class Cast(Primitive):
+    """``x.to(dtype)``: the gradient is cast back to the input's dtype."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, dtype):
+        return x.astype(dtype.numpy)
+
+    @staticmethod
+    def backward(ctx, grad, dtype):
+        return grad.to(ctx.inputs[0].dtype)
+
+
+class Transfer(Primitive):
+    """``x.to(device)``: the gradient travels back to the input's device."""
+
+    save_inputs = True
+
+    @staticmethod
+    def backward(ctx, grad, device):
+        return grad.to(ctx.inputs[0].device)
+
+
+def transfer(x: Tensor, device) -> Tensor:
+    """Copy ``x`` to ``device`` through the host; recorded so gradients flow back across devices."""
+    source = x._device.backend
+    host = x._host() if x._device.type == "cpu" else source.to_host(x._data)
+    data = host.copy() if device.type == "cpu" else device.backend.from_host(host, device.ordinal)
+    out = wrap(data, device)
+    if x._requires_grad and STATE.enabled:
+        record_node(Transfer, (x,), {"device": device}, (out,))
+    return out

@@ -1,0 +1,49 @@
+"""The hooks a plugin may implement, one per kind of thing it registers.
+
+Each hook receives a registry and calls ``registry.register(...)`` on it; hooks return nothing.
+ember calls them once per plugin, in this order: devices, ops, layers, optimizers (so ops may rely on
+devices, and layers on ops). Implement them with ``ember.hookimpl``::
+
+    import ember
+
+    @ember.hookimpl
+    def ember_register_ops(registry):
+        registry.register(ember.ops.Op(my_function, where=("ember", "Tensor")))
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("ember")
+hookimpl = pluggy.HookimplMarker("ember")
+
+
+@hookspec
+def ember_register_devices(registry):
+    """Register device backends (``registry.register(MyBackend())``, an ``ember.device.Backend``) and
+    faster kernels for primitives on them (``registry.register_kernel(primitive, "cuda", fn)``)."""
+
+
+@hookspec
+def ember_register_ops(registry):
+    """Register ops: ``registry.register(ember.ops.Op(fn, where=..., samples=...))``. A name another
+    plugin already registered is a conflict unless ``override=True`` is passed."""
+
+
+@hookspec
+def ember_register_layers(registry):
+    """Register layers and losses: subclasses of ``ember.nn.Module``, bound as ``ember.nn.<Name>``."""
+
+
+@hookspec
+def ember_register_optimizers(registry):
+    """Register optimizers (``ember.optim.Optimizer`` subclasses, bound as ``ember.optim.<Name>``) and
+    LR schedulers (``ember.optim.lr_scheduler.LRScheduler`` subclasses)."""
+
+
+# The order in which ember calls the hooks of each plugin, with the registry each one fills.
+PHASES = (
+    ("ember_register_devices", "devices"),
+    ("ember_register_ops", "ops"),
+    ("ember_register_layers", "layers"),
+    ("ember_register_optimizers", "optimizers"),
+)

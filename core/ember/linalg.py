@@ -1,0 +1,1 @@
+"""``ember.linalg``: filled at load with every op registered with ``where=("linalg", ...)``."""

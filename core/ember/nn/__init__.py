@@ -1,0 +1,10 @@
+"""``ember.nn``: the Module and Parameter base classes here; every layer is bound from the layers registry.
+
+``ember.nn.Linear``, ``ember.nn.ReLU``, ... are set on this module when ember loads its plugins.
+"""
+
+from . import functional, init
+from .module import LayerSample, Module
+from .parameter import Parameter
+
+__all__ = ["LayerSample", "Module", "Parameter", "functional", "init"]

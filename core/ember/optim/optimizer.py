@@ -1,0 +1,137 @@
+"""``ember.optim.Optimizer``: param groups, per-parameter state and their state_dict, as in PyTorch.
+
+Subclasses implement ``step``; the update is array arithmetic on the parameters' backend arrays
+(under ``no_grad``, no tape, no per-element Python), which keeps a training step as cheap as numpy.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+
+from ..tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    """Base class (``torch.optim.Optimizer``): ``param_groups``, ``state``, ``zero_grad``, ``step``,
+    ``add_param_group``, ``state_dict``/``load_state_dict``."""
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = defaults
+        self.state: dict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params argument given to the optimizer should be an "
+                            f"iterable of Tensors or dicts, but got a Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own options (the rest come from ``defaults``)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict, got "
+                            f"{type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor "
+                                 f"(shape {tuple(p.shape)})")
+        group = dict(param_group, params=params)
+        for key, default in self.defaults.items():
+            group.setdefault(key, default)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad = p.grad.detach()
+                        p.grad._data[...] = 0
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``, PyTorch's layout."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: {k: (v.detach().clone() if isinstance(v, Tensor) else copy.deepcopy(v))
+                                for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore options and per-parameter state; tensors follow their parameter's device and dtype."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: loaded state dict has {len(groups)} "
+                             f"parameter groups, the optimizer has {len(self.param_groups)}")
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: group {i} has {len(saved['params'])} "
+                                 f"parameters in the state dict but {len(own['params'])} in the optimizer")
+        by_index = {}
+        for saved, own in zip(groups, self.param_groups):
+            for index, p in zip(saved["params"], own["params"]):
+                by_index[index] = p
+        self.state = defaultdict(dict)
+        for index, values in state_dict["state"].items():
+            p = by_index.get(int(index))
+            if p is None:
+                continue
+            self.state[p] = {k: _follow(v, p, k) for k, v in values.items()}
+        for saved, own in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = v
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def __getstate__(self):
+        return self.__dict__
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _follow(value, param, key):
+    """A saved state value made to match its parameter: same device, and same dtype when floating
+    (``step`` counters keep theirs), as PyTorch's load_state_dict does."""
+    if not isinstance(value, Tensor):
+        if hasattr(value, "shape") and hasattr(value, "dtype"):  # a numpy array from a file
+            from ..tensor import from_numpy
+            import numpy as np
+            value = from_numpy(np.array(value))
+        else:
+            return copy.deepcopy(value)
+    if key != "step" and value.is_floating_point():
+        return value.to(device=param.device, dtype=param.dtype).clone()
+    return value.to(param.device).clone()

@@ -1,0 +1,342 @@
+"""The plugin manager: finds plugins, calls their hooks, and binds what they registered.
+
+Built-in and third-party plugins take the same path: an entry point in the ``ember.plugins`` group
+(or :func:`register` at run time) names a module or object with hook implementations; ember calls its
+hooks once, with a registry, and then binds every registered name where users find it (``ember.relu``,
+``Tensor.relu``, ``ember.nn.Linear``, ``ember.optim.Adam``). After that, calling an op touches neither
+pluggy nor the registries.
+
+Environment: ``EMBER_PLUGINS_STRICT=1`` makes a broken plugin an error instead of a warning;
+``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` loads only the built-ins (distribution ``ember``);
+``EMBER_DISABLE_PLUGINS=a,b`` skips the named plugins.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import pluggy
+
+from . import hookspecs
+from .registry import DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry, Registrar
+
+__all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
+           "hookimpl", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "ember.plugins"
+BUILTIN_DISTRIBUTION = "ember"
+hookimpl = hookspecs.hookimpl
+
+
+class PluginError(RuntimeError):
+    """A plugin failed to import, validate or register (raised in strict mode and at run-time register)."""
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped because it failed; ``ember plugins`` shows why."""
+
+
+@dataclass
+class PluginInfo:
+    """What ``ember plugins`` reports for one plugin."""
+
+    name: str
+    distribution: str = ""
+    version: str = ""
+    source: str = ""  # entry point value, or "runtime"
+    status: str = "loaded"  # loaded | failed | disabled
+    error: str = ""
+    registered: dict = field(default_factory=dict)  # registry name -> [names]
+
+    @property
+    def builtin(self) -> bool:
+        return self.distribution == BUILTIN_DISTRIBUTION
+
+
+manager = pluggy.PluginManager("ember")
+manager.add_hookspecs(hookspecs)
+registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
+              "optimizers": OptimizerRegistry()}
+_infos: dict[str, PluginInfo] = {}
+_SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def strict() -> bool:
+    return _env_flag("EMBER_PLUGINS_STRICT")
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+def load_entry_points() -> None:
+    """Load every plugin of the ``ember.plugins`` entry-point group; called once by ``import ember``."""
+    from importlib_metadata import entry_points
+
+    only_builtins = _env_flag("EMBER_DISABLE_PLUGIN_AUTOLOAD")
+    disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
+    loaded = []
+    seen = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        info = PluginInfo(ep.name, dist.name if dist else "", dist.version if dist else "", ep.value)
+        if (ep.name, ep.value) in seen:
+            continue  # the same distribution found twice on sys.path
+        if ep.name in _infos or ep.name in seen.values():
+            _fail(info, f"the plugin name {ep.name!r} is taken by distribution "
+                        f"{_infos[ep.name].distribution if ep.name in _infos else '?'!r}")
+            continue
+        seen[(ep.name, ep.value)] = ep.name
+        _infos[ep.name] = info
+        if ep.name in disabled:
+            info.status = "disabled (EMBER_DISABLE_PLUGINS)"
+            continue
+        if only_builtins and not info.builtin:
+            info.status = "disabled (EMBER_DISABLE_PLUGIN_AUTOLOAD)"
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken plugin must not break import ember
+            _fail(info, f"import failed: {type(exc).__name__}: {exc}")
+            continue
+        if _add_to_manager(plugin, info):
+            loaded.append(info)
+    _run_hooks(loaded)
+    bind()
+
+
+def _add_to_manager(plugin, info: PluginInfo) -> bool:
+    try:
+        manager.register(plugin, name=info.name)
+        unknown = [name for name in _hookimpl_names(plugin) if name not in _SPEC_NAMES]
+        if unknown:
+            manager.unregister(name=info.name)
+            raise pluggy.PluginValidationError(
+                plugin, f"plugin {info.name!r} implements unknown hook(s) {unknown}; ember's hooks are "
+                        f"{sorted(_SPEC_NAMES)}")
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        _fail(info, f"invalid plugin: {exc}")
+        return False
+    return True
+
+
+def _hookimpl_names(plugin) -> list[str]:
+    return [name for name in dir(plugin) if manager.parse_hookimpl_opts(plugin, name) is not None]
+
+
+def _run_hooks(infos) -> None:
+    """Call each hook of the given plugins, phase by phase, in pluggy's order for each hook.
+
+    A plugin that raises or conflicts is rolled back whole (all kinds it registered) and marked failed.
+    """
+    names = {info.name: info for info in infos}
+    for hook_name, registry_name in hookspecs.PHASES:
+        caller = getattr(manager.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # pluggy calls the last registered first
+            info = names.get(impl.plugin_name)
+            if info is None or info.status != "loaded":
+                continue
+            registrar = Registrar(registries[registry_name], info.name)
+            try:
+                impl.function(registry=registrar)
+            except Exception as exc:
+                _rollback(info)
+                _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}")
+                continue
+            if registrar.added:
+                info.registered.setdefault(registry_name, []).extend(registrar.added)
+
+
+def _rollback(info: PluginInfo) -> None:
+    for registry in registries.values():
+        registry.remove_owner(info.name)
+    info.registered = {}
+    if manager.has_plugin(info.name):
+        manager.unregister(name=info.name)
+
+
+def _fail(info: PluginInfo, message: str) -> None:
+    info.status, info.error = "failed", message
+    _infos.setdefault(info.name, info)
+    text = f"ember plugin {info.name!r}" + (f" (distribution {info.distribution} {info.version})"
+                                             if info.distribution else "") + f" was skipped: {message}"
+    if strict():
+        raise PluginError(text)
+    warnings.warn(text, PluginWarning, stacklevel=3)
+
+
+# -- run-time registration -----------------------------------------------------------------------
+
+def register(plugin, name: str | None = None) -> PluginInfo:
+    """Register a plugin object (a module, class or instance with hook implementations) now.
+
+    Unlike entry-point loading, a failure raises :class:`PluginError` here: the caller can see it.
+    """
+    name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+    if name in _infos and _infos[name].status == "loaded":
+        raise PluginError(f"register: a plugin named {name!r} is already registered "
+                          f"(from {_infos[name].distribution or _infos[name].source})")
+    info = PluginInfo(name, source="runtime")
+    saved_env = os.environ.get("EMBER_PLUGINS_STRICT")
+    os.environ["EMBER_PLUGINS_STRICT"] = "1"
+    try:
+        _infos[name] = info
+        if _add_to_manager(plugin, info):
+            _run_hooks([info])
+    except PluginError:
+        _infos.pop(name, None)
+        raise
+    finally:
+        if saved_env is None:
+            os.environ.pop("EMBER_PLUGINS_STRICT", None)
+        else:
+            os.environ["EMBER_PLUGINS_STRICT"] = saved_env
+    bind()
+    return info
+
+
+def unregister(name: str) -> None:
+    """Remove a plugin and everything it registered; names it had overridden come back."""
+    info = _infos.pop(name, None)
+    if info is None:
+        raise PluginError(f"unregister: no plugin named {name!r}; known: {sorted(_infos)}")
+    _rollback(info)
+    bind()
+
+
+def report() -> list[PluginInfo]:
+    """Every plugin seen: loaded, failed (with the error) or disabled, with what each registered."""
+    return list(_infos.values())
+
+
+def overrides() -> list[tuple[str, str, str, list[str]]]:
+    """(kind, name, winner, replaced owners) for every override in force."""
+    return [(kind, *row) for kind, registry in registries.items() for row in registry.overrides()]
+
+
+# -- binding ----------------------------------------------------------------------------------------
+
+_REFLECTED = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
+              "lshift", "rshift"}
+_bound: list[tuple[object, str, object]] = []  # (namespace, attribute, what was there before or _MISSING)
+_MISSING = object()
+
+
+def _namespaces():
+    import ember
+    from ember import linalg
+    from ember.nn import functional
+    from ember.optim import lr_scheduler
+    from ember.tensor import Tensor
+    return {"ember": ember, "Tensor": Tensor, "functional": functional, "linalg": linalg,
+            "nn": sys.modules["ember.nn"], "optim": sys.modules["ember.optim"], "lr_scheduler": lr_scheduler}
+
+
+def bind() -> None:
+    """Make every registered name reachable where PyTorch has it; undo the previous binding first,
+    so that a plugin registered or removed at run time leaves no stale name behind."""
+    from .device import device
+    from .optim.lr_scheduler import LRScheduler
+    from .primitive import Primitive
+
+    for namespace, attr, previous in reversed(_bound):
+        if previous is _MISSING:
+            try:
+                delattr(namespace, attr)
+            except AttributeError:
+                pass
+        else:
+            setattr(namespace, attr, previous)
+    _bound.clear()
+    spaces = _namespaces()
+
+    device._backends.clear()
+    for entry in registries["devices"].entries.values():
+        device._backends[entry.name] = entry.obj
+    for dev in set(device._interned.values()):  # live tensors keep their device objects
+        backend = device._backends.get(dev.type)
+        if backend is not None and backend is not dev.backend:
+            dev.backend = backend
+            dev.xp = None if dev.xp is None else backend.xp
+    try:
+        _bind_kernels(Primitive)
+        for entry in registries["ops"].entries.values():
+            _bind_op(entry.obj, entry.owner, spaces)
+        for entry in registries["layers"].entries.values():
+            _set(spaces["nn"], entry.name, entry.obj, entry.owner)
+        for entry in registries["optimizers"].entries.values():
+            space = spaces["lr_scheduler"] if issubclass(entry.obj, LRScheduler) else spaces["optim"]
+            _set(space, entry.name, entry.obj, entry.owner)
+    except _BindError as exc:  # roll the offending plugin back, then bind the rest again
+        info = _infos.get(exc.owner, PluginInfo(exc.owner))
+        _rollback(info)
+        _fail(info, str(exc))
+        bind()
+
+
+def _bind_op(op, owner, spaces) -> None:
+    names = (op.name,) + tuple(op.aliases)
+    for place in op.where:
+        for name in names:
+            if place == "Tensor":
+                _set(spaces["Tensor"], op.method if name == op.name else name, op.fn, owner)
+                if op.inplace is not None:
+                    _set(spaces["Tensor"], name + "_", op.inplace, owner)
+            else:
+                _set(spaces[place], name, op.fn, owner)
+                if place == "ember" and op.inplace is not None:
+                    _set(spaces[place], name + "_", op.inplace, owner)
+    if op.operator:
+        _bind_operator(op, owner, spaces["Tensor"])
+
+
+def _bind_operator(op, owner, tensor_cls) -> None:
+    sym = op.operator
+    _set(tensor_cls, f"__{sym}__", op.fn, owner)
+    if sym in _REFLECTED:
+        fn = op.fn
+
+        def reflected(self, other):
+            return fn(other, self)
+        reflected.__name__ = f"__r{sym}__"
+        _set(tensor_cls, f"__r{sym}__", reflected, owner)
+        if op.inplace is not None:
+            _set(tensor_cls, f"__i{sym}__", op.inplace, owner)
+
+
+class _BindError(PluginError):
+    def __init__(self, owner, message):
+        super().__init__(message)
+        self.owner = owner
+
+
+def _set(namespace, attr, value, owner) -> None:
+    previous = namespace.__dict__.get(attr, _MISSING) if isinstance(namespace, type) else \
+        getattr(namespace, attr, _MISSING)
+    if previous is not _MISSING:
+        where = getattr(namespace, "__name__", str(namespace))
+        raise _BindError(owner, f"plugin {owner!r} registered {attr!r}, which would replace ember's own "
+                                f"{where}.{attr}; choose another name")
+    _bound.append((namespace, attr, previous))
+    setattr(namespace, attr, value)
+
+
+def _bind_kernels(primitive_base) -> None:
+    by_name = {}
+    stack = [primitive_base]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            by_name[sub.name] = sub
+            stack.append(sub)
+            sub.kernels = {}
+    for owner, prim, device_type, fn in registries["devices"].kernels:
+        target = by_name.get(prim) if isinstance(prim, str) else prim
+        if target is None:
+            raise _BindError(owner, f"plugin {owner!r} registered a {device_type} kernel for unknown primitive {prim!r}")
+        target.kernels[device_type] = fn

@@ -1,0 +1,124 @@
+"""Primitives and the function that runs them: the per-op hot path.
+
+A :class:`Primitive` states a forward on backend arrays (written once against ``xp``: numpy on the
+CPU, cupy on CUDA) and a backward written with ember ops, so that backward itself is recorded when
+``create_graph=True``. :func:`apply` runs one: it reads the inputs' arrays, checks they share a device,
+calls the forward (or a device plugin's kernel for it), wraps the result and, when grad mode is on and
+an input requires grad, records a node. No registry lookup, no plugin-manager call happens here.
+"""
+
+from __future__ import annotations
+
+from .autograd.engine import Node
+from .autograd.grad_mode import STATE
+from .device import DeviceError
+from .tensor import Tensor, wrap
+
+__all__ = ["Primitive", "apply"]
+
+
+class Primitive:
+    """Subclass to declare a differentiable array operation.
+
+    - ``forward(xp, *inputs, **attrs)``: positional inputs are backend arrays (for tensor arguments) or
+      the constants passed as they are; returns an array (or a tuple when ``num_outputs > 1``).
+    - ``backward(ctx, *grads, **attrs)``: one gradient per output, as tensors; returns a gradient (or
+      None) per positional input. ``ctx.inputs``, ``ctx.output(s)``, ``ctx.needs_input_grad``.
+    - ``save_inputs`` / ``save_output``: what backward reads, so nothing else is kept alive.
+    - ``kernels``: device type -> a faster forward, filled by device plugins.
+    """
+
+    name = ""
+    num_outputs = 1
+    differentiable = True
+    save_inputs = False
+    save_output = False
+    kernels: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "kernels" not in cls.__dict__:
+            cls.kernels = {}
+        if not cls.__dict__.get("name"):
+            cls.name = _snake(cls.__name__)
+
+    @staticmethod
+    def forward(xp, *inputs, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads, **attrs):
+        raise NotImplementedError
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def apply(prim, *inputs, **attrs):
+    """Run ``prim`` on ``inputs`` (tensors or constants) and record it on the tape when needed."""
+    device = None
+    arrays = []
+    needs_grad = False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if device is None:
+                device = x._device
+            elif x._device is not device:
+                raise mixed_devices(prim, inputs)
+            arrays.append(x._data)
+            if x._requires_grad:
+                needs_grad = True
+        else:
+            arrays.append(x)
+    kernels = prim.kernels
+    forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+    out = forward(device.xp, *arrays, **attrs)
+    record = needs_grad and STATE.enabled and prim.differentiable
+    if prim.num_outputs == 1:
+        result = wrap(out, device)
+        if record:
+            record_node(prim, inputs, attrs, (result,))
+        return result
+    results = tuple(wrap(o, device) for o in out)
+    if record:
+        record_node(prim, inputs, attrs, results)
+    return results
+
+
+def record_node(op, inputs, attrs, outputs):
+    """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
+    edges = []
+    needs = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            data = x._data
+            edges.append((x._node or x, x._output_nr, data.shape, x._dtype))
+            needs.append(True)
+        else:
+            edges.append(None)
+            needs.append(False)
+    node = Node(op, attrs, edges, tuple(needs))
+    if op.save_inputs:
+        node.save_inputs(inputs)
+    if op.save_output:
+        node.save_outputs(outputs)
+    if len(outputs) > 1:
+        node._out_meta = tuple((t._data.shape, t._dtype, t._device) for t in outputs)
+    for nr, t in enumerate(outputs):
+        if t._dtype.is_floating_point:
+            t._requires_grad = True
+            t._node = node
+            if nr:
+                t._output_nr = nr
+    return node
+
+
+def mixed_devices(prim, inputs) -> DeviceError:
+    found = ", ".join(f"{tuple(x.shape)} on {x._device}" for x in inputs if isinstance(x, Tensor))
+    return DeviceError(f"{prim.name}: expected all tensors on the same device, got tensors {found}")

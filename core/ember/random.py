@@ -1,0 +1,108 @@
+"""Seeded random number generation: ``ember.Generator``, ``manual_seed`` and the default generators.
+
+Each device backend supplies the actual generator (numpy's PCG64 on the CPU); this module gives it
+PyTorch's interface and keeps one default generator per device. Streams do not match PyTorch's:
+seeding makes ember reproducible with itself, not bit-identical to torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .device import device as _device, resolve as _resolve
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+           "default_generator"]
+
+DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed
+
+
+class Generator:
+    """A random stream on one device (``torch.Generator``): ``manual_seed``, ``seed``, ``initial_seed``,
+    ``get_state``/``set_state``. The backend stream is created on first use, so making a CUDA generator
+    does not import cupy."""
+
+    def __init__(self, device="cpu"):
+        self.device = _device(device)
+        self._seed = DEFAULT_SEED
+        self._stream = None
+
+    def manual_seed(self, seed) -> "Generator":
+        seed = int(seed)
+        if seed < 0:
+            seed += 1 << 64  # as PyTorch: negative seeds wrap
+        self._seed = seed
+        self._stream = None
+        return self
+
+    def seed(self) -> int:
+        """Seed from the operating system's entropy and return the seed used."""
+        self.manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    @property
+    def stream(self):
+        """The backend's generator object (``random``, ``normal``, ``integers``, ``permutation``)."""
+        if self._stream is None:
+            dev = _resolve(self.device)
+            self._stream = dev.backend.generator(self._seed, dev.ordinal)
+        return self._stream
+
+    def get_state(self):
+        """The full state as a uint8 tensor (as PyTorch returns), so it can be saved with ``ember.save``."""
+        from .tensor import tensor
+        from . import dtypes
+        blob = json.dumps({"seed": self._seed, "stream": self.stream.get_state()}).encode()
+        return tensor(list(blob), dtype=dtypes.uint8)
+
+    def set_state(self, state) -> "Generator":
+        blob = json.loads(bytes(state.tolist()).decode())
+        self._seed = blob["seed"]
+        self.stream.set_state(blob["stream"])
+        return self
+
+    def __repr__(self) -> str:
+        return f"<ember.Generator device={self.device} seed={self._seed}>"
+
+
+_defaults: dict = {}
+
+
+def default_generator(device=None) -> Generator:
+    """The generator that ``rand``/``randn``/``dropout`` use on ``device`` when none is passed."""
+    dev = _device("cpu" if device is None else device)
+    gen = _defaults.get(dev)
+    if gen is None:
+        gen = _defaults[dev] = Generator(dev)
+    return gen
+
+
+def manual_seed(seed) -> Generator:
+    """Seed the default generator of every registered device (``torch.manual_seed``); returns the CPU one."""
+    for backend_type in list(_device._backends):
+        default_generator(backend_type).manual_seed(seed)
+    for gen in _defaults.values():
+        gen.manual_seed(seed)
+    return default_generator("cpu")
+
+
+def seed() -> int:
+    s = default_generator("cpu").seed()
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    return default_generator("cpu").initial_seed()
+
+
+def get_rng_state():
+    return default_generator("cpu").get_state()
+
+
+def set_rng_state(state) -> None:
+    default_generator("cpu").set_state(state)

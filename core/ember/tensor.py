@@ -1,0 +1,721 @@
+"""The Tensor: an array of a device backend, with its dtype, device and place on the autograd tape.
+
+Arithmetic, indexing and every other op arrive as methods bound from the ops registry when ember
+loads; this file holds what a tensor is (data, metadata, grad bookkeeping), how tensors are made,
+and the conversions between dtypes and devices.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from . import dtypes as _dt
+from .device import DeviceError, device as _device, resolve as _resolve
+
+__all__ = [
+    "Tensor", "Size", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
+    "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
+    "empty_like", "rand_like", "randn_like", "randint_like", "is_tensor", "numel",
+]
+
+_FROM_NUMPY = _dt.FROM_NUMPY
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``ember.Size([2, 3])`` (``torch.Size``)."""
+
+    def __repr__(self) -> str:
+        return f"ember.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
+class Tensor:
+    """An n-dimensional array on a device, with autograd (``torch.Tensor``).
+
+    ``_data`` is the backend array, ``_node`` the tape node that produced it (None for leaves),
+    ``_vcell`` a version counter shared with views, bumped by in-place ops.
+    """
+
+    __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_node", "__dict__", "__weakref__")
+
+    # Rarely set state lives in the instance dict, defaulting to these class attributes, so that
+    # making a tensor (on every op) sets five slots and nothing more.
+    grad = None
+    _output_nr = 0
+    _vcell = None
+    _hooks = None
+    _base = None
+    _retains_grad = False
+
+    __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor
+    __array_priority__ = 1000
+    __hash__ = object.__hash__
+
+    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
+        source = tensor([] if data is None else data, dtype=dtype, device=device)
+        self._data, self._dtype, self._device = source._data, source._dtype, source._device
+        self._requires_grad, self._node = False, None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- metadata -----------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension (negative dims count from the end)."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return self._dtype
+
+    @property
+    def device(self) -> _device:
+        return self._device
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def is_floating_point(self) -> bool:
+        return self._dtype.is_floating_point
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dimensions transposed (a view)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def T(self) -> "Tensor":
+        """All dimensions reversed (a view)."""
+        return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def _version(self) -> int:
+        return 0 if self._vcell is None else self._vcell[0]
+
+    # -- autograd state -----------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set whether autograd records ops on this leaf (``Tensor.requires_grad_``)."""
+        requires_grad = builtins.bool(requires_grad)
+        if self._node is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad flags of leaf tensors; this tensor was "
+                f"computed by '{self._node.name}'. Use detach() to get a tensor that does not require grad.")
+        if requires_grad and not self._dtype.is_floating_point:
+            raise RuntimeError(f"requires_grad_: only tensors of floating point dtype can require gradients, "
+                               f"got dtype {self._dtype}")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def data(self) -> "Tensor":
+        """The same values, detached from the graph (writes to it bypass autograd, as in PyTorch)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data, self._dtype, self._device = value._data, value._dtype, value._device
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's memory and version counter, outside the graph."""
+        out = wrap(self._data, self._device, _version_cell(self))
+        return out
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("detach_: can't detach a view of a tensor that requires grad in place; "
+                               "use detach() instead")
+        self._node, self._requires_grad = None, False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (``Tensor.retain_grad``)."""
+        if self._node is None:
+            if not self._requires_grad:
+                raise RuntimeError("retain_grad: can't retain_grad on a tensor that does not require grad")
+            return
+        import weakref
+        node = self._node
+        if node.retained is None:
+            node.retained = {}
+        node.retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self._node
+            if node.hooks is None:
+                node.hooks = {}
+            hooks = node.hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _engine.RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (``Tensor.backward``)."""
+        _engine.backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+
+    # -- conversions --------------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be converted to a "
+                               f"Python scalar (shape {tuple(self._data.shape)})")
+        return self._data.item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a numpy array, sharing memory on the CPU (``Tensor.numpy``)."""
+        if force:
+            return np.array(self._host()) if self._device.type != "cpu" else self._host()
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use "
+                               "tensor.detach().numpy() instead")
+        if self._device.type != "cpu":
+            raise TypeError(f"numpy: can't convert a {self._device} tensor to numpy; use Tensor.cpu() first")
+        return self._data
+
+    def _host(self) -> np.ndarray:
+        if self._device.type == "cpu":
+            return self._data
+        return self._device.backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        host = self._host()
+        return host if dtype is None else host.astype(dtype)
+
+    def __bool__(self) -> builtins.bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of a Tensor with {self._data.size} elements is ambiguous")
+        return builtins.bool(self._data.item())
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> builtins.int:
+        if self._dtype.is_floating_point or self._data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got "
+                            f"dtype {self._dtype} and shape {tuple(self._data.shape)}")
+        return builtins.int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._host().copy(), str(self._device), self._requires_grad))
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``."""
+        dev, dtype, copy = _parse_to(args, kwargs)
+        result = self
+        if dtype is not None and dtype is not self._dtype:
+            result = cast(result, dtype)
+        if dev is not None and dev is not self._device:
+            result = transfer(result, dev)
+        if copy and result is self:
+            result = self.clone()
+        return result
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"ember.{_TYPE_NAMES[self._dtype]}"
+        return self.to(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> "Tensor":
+        return self.to(_device("cuda", device) if isinstance(device, builtins.int) else (device or "cuda"))
+
+    def float(self):
+        return self.to(_dt.float32)
+
+    def double(self):
+        return self.to(_dt.float64)
+
+    def half(self):
+        return self.to(_dt.float16)
+
+    def long(self):
+        return self.to(_dt.int64)
+
+    def int(self):
+        return self.to(_dt.int32)
+
+    def short(self):
+        return self.to(_dt.int16)
+
+    def char(self):
+        return self.to(_dt.int8)
+
+    def byte(self):
+        return self.to(_dt.uint8)
+
+    def bool(self):
+        return self.to(_dt.bool)
+
+
+_TYPE_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",
+               _dt.int64: "LongTensor", _dt.int32: "IntTensor", _dt.int16: "ShortTensor",
+               _dt.int8: "CharTensor", _dt.uint8: "ByteTensor", _dt.bool: "BoolTensor"}
+
+_new = object.__new__
+
+
+def wrap(data, device, vcell=None) -> Tensor:
+    """A new leaf tensor over a backend array (no copy). The hot path: five slot writes."""
+    t = _new(Tensor)
+    t._data = data
+    try:
+        t._dtype = _FROM_NUMPY[data.dtype]
+    except (KeyError, AttributeError):
+        data = t._data = _as_backend_array(data, device)
+        t._dtype = _dt.from_numpy_dtype(data.dtype)
+    if data.__class__ is not _ndarray and device.type == "cpu":
+        t._data = np.asarray(data)  # numpy returns scalars from 0-d operations; tensors hold arrays
+    t._device = device
+    t._requires_grad = False
+    t._node = None
+    if vcell is not None:
+        t._vcell = vcell
+    return t
+
+
+_ndarray = np.ndarray
+
+
+def _as_backend_array(data, device):
+    xp = device.xp
+    return xp.asarray(data)
+
+
+def _version_cell(t: Tensor) -> list:
+    cell = t._vcell
+    if cell is None:
+        cell = t._vcell = [0]
+    return cell
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place change, so that backward through a node that saved ``t`` fails loudly."""
+    _version_cell(t)[0] += 1
+
+
+def as_view(view: Tensor, base: Tensor) -> Tensor:
+    """Mark ``view`` as sharing ``base``'s memory: one version counter, and ``_base`` kept alive."""
+    view._vcell = _version_cell(base)
+    view._base = base if base._base is None else base._base
+    return view
+
+
+def _rebuild(array, device, requires_grad):
+    return from_numpy(array).to(device).requires_grad_(requires_grad)
+
+
+def is_tensor(obj) -> builtins.bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+# -- making tensors -----------------------------------------------------------------------------
+
+def _make(host: np.ndarray, dtype, device, requires_grad) -> Tensor:
+    """A tensor from a numpy array: cast to ``dtype``, moved to ``device`` (no copy when neither changes)."""
+    if dtype is not None:
+        dtype = _dt.as_dtype(dtype)
+        if host.dtype != dtype.numpy:
+            host = host.astype(dtype.numpy)
+    dev = _resolve(device)
+    data = host if dev.type == "cpu" else dev.backend.from_host(host, dev.ordinal)
+    t = wrap(data, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_host(data) -> np.ndarray:
+    """Python data to a numpy array with PyTorch's dtype inference (floats -> default float, ints -> int64)."""
+    if isinstance(data, Tensor):
+        return np.array(data._host())
+    if isinstance(data, np.ndarray):
+        return np.array(data)
+    if isinstance(data, np.generic):
+        return np.array(data)
+    try:
+        host = np.array(data)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"tensor: can't make a tensor from {type(data).__name__}: {exc}") from None
+    kind = host.dtype.kind
+    if kind == "f":
+        if not _contains_tensor_or_array(data):
+            host = host.astype(_dt.get_default_dtype().numpy)
+    elif kind in "iu":
+        if not _contains_tensor_or_array(data):
+            host = host.astype(np.int64)
+    elif kind == "b":
+        pass
+    elif kind == "O" or kind in "USc":
+        raise TypeError(f"tensor: can't make a tensor from data of numpy kind {host.dtype} ({data!r:.60})")
+    if host.dtype not in _FROM_NUMPY:
+        host = host.astype(_dt.from_numpy_dtype(host.dtype).numpy)
+    return host
+
+
+def _contains_tensor_or_array(data) -> builtins.bool:
+    """Whether nested data holds tensors or arrays, whose dtypes then decide (not the Python defaults)."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return isinstance(data, (Tensor, np.ndarray))
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (``torch.tensor``)."""
+    if isinstance(data, Tensor) and device is None:
+        device = data._device
+    return _make(_infer_host(data), dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a tensor or numpy array when dtype and device allow."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    if isinstance(data, np.ndarray) and data.dtype in _FROM_NUMPY:
+        return _make(data, dtype, device, False)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with ``array``: writes to either show in both (``torch.from_numpy``)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    _dt.from_numpy_dtype(array.dtype)
+    return wrap(array, _resolve("cpu"))
+
+
+def _size(args, name) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    try:
+        shape = tuple(builtins.int(a.__index__()) for a in args)
+    except (AttributeError, TypeError):
+        raise TypeError(f"{name}: size must be ints or a tuple of ints, got {args!r}") from None
+    if any(d < 0 for d in shape):
+        raise RuntimeError(f"{name}: trying to create tensor with negative dimension: {shape}")
+    return shape
+
+
+def _factory(name, fill):
+    def factory(*size, dtype=None, device=None, requires_grad=False, out=None):
+        shape = _size(size, name)
+        dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+        dev = _resolve(device)
+        t = wrap(fill(dev.xp, shape, dtype.numpy), dev)
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = f"A tensor of the given size filled by {name} (``torch.{name}``); float32 by default."
+    return factory
+
+
+zeros = _factory("zeros", lambda xp, shape, dt: xp.zeros(shape, dtype=dt))
+ones = _factory("ones", lambda xp, shape, dt: xp.ones(shape, dtype=dt))
+empty = _factory("empty", lambda xp, shape, dt: xp.empty(shape, dtype=dt))
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch."""
+    shape = _size((size,), "full")
+    if dtype is None:
+        dtype = _dt.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
+    dtype = _dt.as_dtype(dtype)
+    dev = _resolve(device)
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    t = wrap(dev.xp.full(shape, value, dtype=dtype.numpy), dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints (``torch.arange``)."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (a.item() if isinstance(a, Tensor) else a for a in (start, end, step))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    if dtype is None:
+        dtype = _dt.result_type(start, end, step)
+    dtype = _dt.as_dtype(dtype)
+    dev = _resolve(device)
+    count = builtins.int(np.ceil((end - start) / step))
+    host = (start + np.arange(count, dtype=np.float64 if dtype.is_floating_point else np.int64) * step)
+    return _make(host.astype(dtype.numpy), None, dev, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``torch.linspace``)."""
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    host = np.linspace(start, end, steps, dtype=np.float64).astype(dtype.numpy)
+    return _make(host, None, device, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An ``n`` x ``m`` identity matrix (``torch.eye``)."""
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    dev = _resolve(device)
+    t = wrap(dev.xp.eye(n, n if m is None else m, dtype=dtype.numpy), dev)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _stream(generator, dev):
+    from .random import default_generator
+    gen = generator if generator is not None else default_generator(dev)
+    if gen.device is not dev:
+        raise DeviceError(f"random: generator is on {gen.device} but the tensor is to be made on {dev}")
+    return gen.stream
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1) (``torch.rand``)."""
+    return _random("rand", size, generator, dtype, device, requires_grad, lambda s, shape, dt: s.random(shape, dt))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples (``torch.randn``)."""
+    return _random("randn", size, generator, dtype, device, requires_grad, lambda s, shape, dt: s.normal(shape, dt))
+
+
+def _random(name, size, generator, dtype, device, requires_grad, draw):
+    shape = _size(size, name)
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if not dtype.is_floating_point:
+        raise TypeError(f"{name}: expected a floating point dtype, got {dtype}")
+    dev = _resolve(device)
+    t = wrap(draw(_stream(generator, dev), shape, dtype.numpy), dev)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform on [low, high) (``torch.randint(low=0, high, size)``); int64 by default."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    if high <= low:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+    shape = _size((size,), "randint")
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
+    dev = _resolve(device)
+    t = wrap(_stream(generator, dev).integers(low, high, shape, dtype.numpy), dev)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0..n-1`` (``torch.randperm``)."""
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
+    dev = _resolve(device)
+    return wrap(_stream(generator, dev).permutation(n).astype(dtype.numpy), dev)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+
+
+# -- dtype and device conversion ----------------------------------------------------------------
+
+def _parse_to(args, kwargs):
+    dev = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dev, dtype = arg._device, arg._dtype
+        elif isinstance(arg, (_dt.dtype, type)) or (isinstance(arg, str) and arg in _dt._BY_NAME):
+            dtype = arg
+        elif isinstance(arg, (str, _device, builtins.int)) and not isinstance(arg, builtins.bool):
+            dev = arg
+        elif isinstance(arg, builtins.bool):
+            pass  # non_blocking / copy given positionally
+        else:
+            raise TypeError(f"to: expected a dtype, a device or a tensor, got {type(arg).__name__}")
+    return (None if dev is None else _resolve(dev)), (None if dtype is None else _dt.as_dtype(dtype)), copy
+
+
+def cast(x: Tensor, dtype: _dt.dtype) -> Tensor:
+    from .conversion import Cast
+    from .primitive import apply
+    return apply(Cast, x, dtype=dtype)
+
+
+def transfer(x: Tensor, dev: _device) -> Tensor:
+    from .conversion import transfer as _transfer
+    return _transfer(x, dev)
+
+
+# -- printing ------------------------------------------------------------------------------------
+
+def _format(t: Tensor) -> str:
+    host = t._host()
+    prefix = "tensor("
+    if host.size == 0:
+        body = "[]"
+    else:
+        body = np.array2string(host, separator=", ", prefix=prefix, precision=4, floatmode="maxprec_equal",
+                               threshold=1000, edgeitems=3, max_line_width=80)
+    extras = []
+    if host.size == 0 and host.ndim != 1:
+        extras.append(f"size={tuple(host.shape)}")
+    if t._device.type != "cpu":
+        extras.append(f"device='{t._device}'")
+    default = {_dt.get_default_dtype(), _dt.int64, _dt.bool}
+    if t._dtype not in default:
+        extras.append(f"dtype={t._dtype}")
+    if t._node is not None:
+        extras.append(f"grad_fn={t._node!r}")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + ", ".join([body] + extras) + ")"
+
+
+def _wrap_dim(dim, ndim, op) -> int:
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n if ndim else 0
+
+
+from .autograd import engine as _engine  # noqa: E402 - the engine builds on Tensor, defined above

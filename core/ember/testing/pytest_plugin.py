@@ -1,0 +1,1 @@
+"""ember's pytest plugin (registered under ``pytest11``): filled in by the plugin authors' kit."""

@@ -1,0 +1,96 @@
+"""ember's CUDA device on CuPy (optional: ``pip install ember[cuda]``).
+
+The backend is registered whether or not CuPy is installed, so ``ember.device("cuda")`` gives a clear
+"not available" error instead of "unknown device"; CuPy is imported only when a CUDA tensor is made.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+import ember
+from ember.device import Backend
+
+
+class CupyStream:
+    """A seeded random stream on one GPU, over cupy's Generator."""
+
+    def __init__(self, seed: int, index: int):
+        import cupy
+        self._cupy = cupy
+        self._index = index
+        with cupy.cuda.Device(index):
+            self._rng = cupy.random.Generator(cupy.random.XORWOW(seed))
+
+    def random(self, shape, dtype):
+        with self._cupy.cuda.Device(self._index):
+            return self._rng.random(shape, dtype=np.float64).astype(dtype, copy=False)
+
+    def normal(self, shape, dtype):
+        with self._cupy.cuda.Device(self._index):
+            return self._rng.standard_normal(shape, dtype=np.float64).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        with self._cupy.cuda.Device(self._index):
+            return self._rng.integers(low, high, shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        with self._cupy.cuda.Device(self._index):
+            return self._rng.permutation(n).astype(np.int64)
+
+    def get_state(self) -> dict:
+        raise NotImplementedError("saving the state of a CUDA generator is not supported yet")
+
+    def set_state(self, state: dict) -> None:
+        raise NotImplementedError("restoring the state of a CUDA generator is not supported yet")
+
+
+class CudaBackend(Backend):
+    type = "cuda"
+
+    def is_available(self) -> bool:
+        if importlib.util.find_spec("cupy") is None:
+            return False
+        try:
+            import cupy
+            return cupy.cuda.runtime.getDeviceCount() > 0
+        except Exception:
+            return False
+
+    def device_count(self) -> int:
+        if not self.is_available():
+            return 0
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount()
+
+    @property
+    def xp(self):
+        import cupy
+        return cupy
+
+    def from_host(self, array: np.ndarray, index: int):
+        import cupy
+        with cupy.cuda.Device(index):
+            return cupy.array(array, copy=True)
+
+    def to_host(self, array) -> np.ndarray:
+        return array.get()
+
+    def generator(self, seed: int, index: int) -> CupyStream:
+        return CupyStream(seed, index)
+
+    def synchronize(self, index: int) -> None:
+        import cupy
+        with cupy.cuda.Device(index):
+            cupy.cuda.runtime.deviceSynchronize()
+
+    def memory_allocated(self, index: int) -> int:
+        import cupy
+        return cupy.get_default_memory_pool().used_bytes()
+
+
+@ember.hookimpl
+def ember_register_devices(registry):
+    registry.register(CudaBackend())

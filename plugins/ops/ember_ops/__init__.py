@@ -1,0 +1,16 @@
+"""ember's built-in ops, registered through the ``ember.plugins`` entry point like any third party's.
+
+Each module declares one family of ops in an ``OpTable``; the hook registers them all.
+"""
+
+import ember
+
+from . import activation, elementwise, linalg, loss, reduction, shape
+
+FAMILIES = (elementwise, reduction, shape, linalg, activation, loss)
+
+
+@ember.hookimpl
+def ember_register_ops(registry):
+    for family in FAMILIES:
+        family.ops.register(registry)

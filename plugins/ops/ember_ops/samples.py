@@ -1,0 +1,29 @@
+"""Sample-input builders shared by op families. ``make(*shape, ...)`` comes from the conformance kit
+and builds tensors on the device and in the dtype under test."""
+
+from __future__ import annotations
+
+from ember.ops import Sample
+
+SHAPES = ((), (5,), (2, 3), (0, 3))
+
+
+def unary_samples(make, low=-2.0, high=2.0, away_from_zero=False):
+    """Scalars, vectors, matrices, an empty tensor and a non-contiguous one."""
+    for shape in SHAPES:
+        yield Sample((make(*shape, low=low, high=high, away_from_zero=away_from_zero),), name=f"shape {shape}")
+    yield Sample((make(3, 4, low=low, high=high, away_from_zero=away_from_zero, noncontiguous=True),),
+                 name="non-contiguous")
+
+
+def binary_samples(make, positive=False):
+    """Equal shapes, broadcasting both ways, a Python number, a zero-dim tensor, empty and non-contiguous."""
+    low, high = (0.5, 2.0) if positive else (-2.0, 2.0)
+    m = lambda *s, **kw: make(*s, low=low, high=high, **kw)  # noqa: E731
+    yield Sample((m(2, 3), m(2, 3)), name="same shape")
+    yield Sample((m(2, 3), m(3)), name="broadcast rhs")
+    yield Sample((m(2, 1), m(1, 3)), name="broadcast both")
+    yield Sample((m(4), 1.5), name="python number")
+    yield Sample((m(2, 3), m()), name="zero-dim rhs")
+    yield Sample((m(0, 3), m(3)), name="empty")
+    yield Sample((m(3, 4, noncontiguous=True), m(3, 4)), name="non-contiguous")

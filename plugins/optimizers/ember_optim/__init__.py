@@ -1,0 +1,14 @@
+"""ember's built-in optimizers and LR schedulers, registered through the ``ember.plugins`` entry point."""
+
+import ember
+
+from . import sgd
+
+FAMILIES = (sgd,)
+
+
+@ember.hookimpl
+def ember_register_optimizers(registry):
+    for family in FAMILIES:
+        for name in family.__all__:
+            registry.register(getattr(family, name))

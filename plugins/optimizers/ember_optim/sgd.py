@@ -1,0 +1,64 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize."""
+
+from __future__ import annotations
+
+from ember.autograd.grad_mode import no_grad
+from ember.optim import Optimizer
+from ember.tensor import bump_version, wrap
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``torch.optim.SGD``: the same update rule, option for option.
+
+    The update works on the parameters' backend arrays in place: no tape, one fused expression per
+    parameter.
+    """
+
+    sample_options = ({"lr": 0.1}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+                      {"lr": 0.05, "momentum": 0.5, "dampening": 0.1, "weight_decay": 0.01})
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        if lr < 0.0:
+            raise ValueError(f"SGD: invalid learning rate: {lr} (expected >= 0)")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: invalid momentum value: {momentum} (expected >= 0)")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay value: {weight_decay} (expected >= 0)")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from ember.autograd.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d_p = p.grad._data
+                if maximize:
+                    d_p = -d_p
+                if weight_decay:
+                    d_p = d_p + weight_decay * p._data
+                if momentum:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = wrap(d_p.copy(), p._device)
+                    else:
+                        buf._data *= momentum
+                        buf._data += (1 - dampening) * d_p
+                    d_p = d_p + momentum * buf._data if nesterov else buf._data
+                p._data -= lr * d_p
+                bump_version(p)
+        return loss
