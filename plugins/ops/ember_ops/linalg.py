@@ -35,7 +35,7 @@ def _matmul_samples(make):
     yield Sample((make(2, 3, 4), make(4, 5)), name="batch @ matrix")
     yield Sample((make(2, 1, 3, 4), make(5, 4, 2)), name="broadcast batches")
     yield Sample((make(5), make(2, 5, 3)), name="vector @ batch")
-    yield Sample((make(4, 3, noncontiguous=True), make(4, 2)), name="non-contiguous")
+    yield Sample((make(3, 4, noncontiguous=True), make(4, 2)), name="non-contiguous")
     yield Sample((make(0, 4), make(4, 2)), name="empty")
 
 
@@ -61,11 +61,8 @@ def matmul(input, other):
     except ValueError:
         raise ShapeError(f"matmul(): batch dimensions of {tuple(input.shape)} and {tuple(other.shape)} cannot be "
                          f"broadcast") from None
-    if b_nd == 1:
-        out = out.squeeze(-1)
-    if a_nd == 1:
-        out = out.squeeze(-2)
-    return out
+    added = ((-2,) if a_nd == 1 else ()) + ((-1,) if b_nd == 1 else ())
+    return out.squeeze(added) if added else out
 
 
 @ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])

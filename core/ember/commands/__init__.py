@@ -1,0 +1,1 @@
+"""Subcommands of the ``ember`` command line; see :mod:`ember.cli`."""

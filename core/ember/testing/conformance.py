@@ -1,0 +1,202 @@
+"""The op conformance check: everything an op declared, run from its samples.
+
+For each dtype the op declares and each of its samples: the forward result against PyTorch's
+counterpart (when torch is installed), gradients against PyTorch's, and in float64 the gradients
+against finite differences (and second derivatives, unless the op opts out).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd import engine
+from ..tensor import Tensor
+from .comparison import assert_close
+from .gradcheck import gradcheck, gradgradcheck
+from .samples import SampleMaker
+
+# Tolerances against PyTorch: float32 results differ by summation order, so they get room.
+ORACLE_TOL = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9), "float16": (1e-2, 1e-3)}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("EMBER_REQUIRE_TORCH") == "1":
+            raise
+        return None
+    return torch
+
+
+def registered_op(name):
+    from ..plugins import registries
+    return registries["ops"][name]
+
+
+def torch_counterpart(op):
+    """The PyTorch function an op mirrors (from its dotted ``torch`` name), or None."""
+    torch = _torch()
+    if torch is None or not op.torch:
+        return None
+    module_path, _, attr = op.torch.rpartition(".")
+    parts = module_path.split(".")
+    obj = importlib.import_module(parts[0])
+    for part in parts[1:]:
+        obj = getattr(obj, part)
+    return getattr(obj, attr)
+
+
+def to_torch(value, requires_grad=None):
+    """An ember value converted for PyTorch: tensors copied (keeping requires_grad), dtypes mapped."""
+    torch = _torch()
+    if isinstance(value, Tensor):
+        t = torch.from_numpy(np.array(value.detach()._host()))
+        if value.requires_grad if requires_grad is None else requires_grad:
+            t.requires_grad_(True)
+        return t
+    if isinstance(value, _dt.dtype):
+        return getattr(torch, value.name)
+    if isinstance(value, tuple):
+        return tuple(to_torch(v) for v in value)
+    if isinstance(value, list):
+        return [to_torch(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_torch(v) for k, v in value.items()}
+    return value
+
+
+def _outputs(out):
+    if isinstance(out, Tensor):
+        return [out]
+    if hasattr(out, "_fields") or isinstance(out, (tuple, list)):
+        return [o for o in out if isinstance(o, Tensor) or hasattr(o, "detach")]
+    return [out] if hasattr(out, "detach") else []
+
+
+def _fresh(args):
+    """Detached copies of the sample's tensors (so each check starts from leaves)."""
+    def fresh(v):
+        if isinstance(v, Tensor):
+            t = v.detach().clone().detach()
+            return t.requires_grad_(True) if v.requires_grad else t
+        if isinstance(v, tuple):
+            return tuple(fresh(x) for x in v)
+        if isinstance(v, list):
+            return [fresh(x) for x in v]
+        return v
+    return fresh(args)
+
+
+def _grad_inputs(args):
+    return [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+
+
+def check_op(name_or_op, device="cpu", dtypes=None, oracle: bool = True, finite_differences: bool = True,
+             second_order: bool = True):
+    """Run every declared check of one op; raises AssertionError naming the op, dtype and sample."""
+    op = registered_op(name_or_op) if isinstance(name_or_op, str) else name_or_op
+    if op.samples is None:
+        raise AssertionError(f"op {op.name!r} declares no samples: the conformance kit cannot check it")
+    torch_fn = torch_counterpart(op) if oracle else None
+    checked = 0
+    for dtype in dtypes or op.dtypes:
+        make = SampleMaker(device, dtype)
+        for sample in op.samples(make):
+            label = f"op {op.name!r}, {dtype}, sample {sample!r}"
+            try:
+                _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
+            except AssertionError as exc:
+                raise AssertionError(f"{label}: {exc}") from None
+            checked += 1
+    if not checked:
+        raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
+    return checked
+
+
+def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order):
+    args, kwargs = _fresh(sample.args), sample.kwargs
+    out = op.fn(*args, **kwargs)
+    outs = _outputs(out)
+    first = next((a for a in args if isinstance(a, Tensor)), None)
+    for o in outs:
+        if first is not None and o.device is not first.device:
+            raise AssertionError(f"output is on {o.device}, inputs on {first.device}")
+    diff_inputs = _grad_inputs(args)
+    diff_outs = [o for o in outs if o.requires_grad]
+    rng = np.random.default_rng(1)
+    cotangents = []
+    for o in diff_outs:
+        v = o.detach() * 0
+        v._data[...] = rng.standard_normal(o.shape)
+        cotangents.append(v)
+    grads = []
+    if op.differentiable and diff_inputs and diff_outs:
+        grads = engine.grad(diff_outs, diff_inputs, cotangents, allow_unused=True)
+    if torch_fn is not None:
+        _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
+    if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
+        def fn(*xs):
+            it = iter(xs)
+            call = [next(it) if isinstance(a, Tensor) and a.requires_grad else a for a in args]
+            return [o for o in _outputs(op.fn(*call, **kwargs)) if o.is_floating_point()]
+        gradcheck(fn, diff_inputs)
+        if second_order and op.gradgradcheck:
+            gradgradcheck(fn, diff_inputs)
+
+
+def _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype):
+    torch = _torch()
+    t_args = to_torch(args)
+    t_kwargs = to_torch(kwargs)
+    t_out = torch_fn(*t_args, **t_kwargs)
+    t_outs = _outputs(t_out)
+    if len(t_outs) != len(outs):
+        raise AssertionError(f"ember returned {len(outs)} tensors, PyTorch {len(t_outs)}")
+    rtol, atol = ORACLE_TOL.get(dtype.name, (0, 0))
+    if op.rtol is not None:
+        rtol = op.rtol
+    if op.atol is not None:
+        atol = op.atol
+    for o, t in zip(outs, t_outs):
+        if str(t.dtype).replace("torch.", "") != o.dtype.name:
+            raise AssertionError(f"dtype differs from PyTorch: ember {o.dtype}, PyTorch {t.dtype}")
+        assert_close(o, t, rtol=rtol, atol=atol, msg="forward differs from PyTorch")
+    if not grads:
+        return
+    t_inputs = [a for a in _flatten(t_args) if hasattr(a, "requires_grad") and a.requires_grad]
+    t_diff_outs = [t for t in t_outs if t.requires_grad]
+    t_grads = torch.autograd.grad(t_diff_outs, t_inputs, [to_torch(c) for c in cotangents], allow_unused=True)
+    for i, (g, tg) in enumerate(zip(grads, t_grads)):
+        if tg is None and g is None:
+            continue
+        if tg is None:
+            tg = torch.zeros(tuple(diff_inputs[i].shape), dtype=getattr(torch, dtype.name))
+        if g is None:
+            raise AssertionError(f"ember gave no gradient for input {i}, PyTorch did")
+        assert_close(g, tg, rtol=rtol * 10, atol=atol * 10, msg=f"gradient of input {i} differs from PyTorch")
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+def op_report() -> list[dict]:
+    """One row per registered op: where it is bound, primitive or composite, and how it is checked."""
+    from ..plugins import registries
+    rows = []
+    for name, entry in sorted(registries["ops"].entries.items()):
+        op = entry.obj
+        samples = list(op.samples(SampleMaker("cpu", _dt.float64))) if op.samples else []
+        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "where": list(op.where),
+                     "samples": len(samples), "torch": op.torch or "", "dtypes": [d.name for d in op.dtypes],
+                     "gradcheck": op.differentiable, "gradgradcheck": op.differentiable and op.gradgradcheck})
+    return rows
