@@ -16,10 +16,10 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd.grad_mode import STATE
-from .primitive import Primitive, apply, record_node
-from .tensor import Tensor, as_view, bump_version
+from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
+from .tensor import Tensor, as_tensor, as_view, bump_version
 
-__all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "record_node", "inplace", "as_view", "promote",
+__all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
            "ShapeError", "DTypeError", "check_tensor", "normalize_dims", "maybe_view"]
 
 
@@ -46,6 +46,10 @@ def promote(op: str, a, b, float_result: bool = False):
     """
     a_is = isinstance(a, Tensor)
     b_is = isinstance(b, Tensor)
+    if a_is != b_is and isinstance(b if a_is else a, np.ndarray):  # ndarray (op) Tensor gives a Tensor
+        device = (a if a_is else b)._device
+        a, b = (a, as_tensor(b, device=device)) if a_is else (as_tensor(a, device=device), b)
+        a_is = b_is = True
     if a_is and b_is:
         if a._dtype is b._dtype and (a._dtype.is_floating_point or not float_result):
             return a, b

@@ -14,7 +14,7 @@ from .autograd.grad_mode import STATE
 from .device import DeviceError
 from .tensor import Tensor, wrap
 
-__all__ = ["Primitive", "apply"]
+__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node"]
 
 
 class Primitive:
@@ -62,6 +62,11 @@ def _snake(name: str) -> str:
 
 def apply(prim, *inputs, **attrs):
     """Run ``prim`` on ``inputs`` (tensors or constants) and record it on the tape when needed."""
+    if not attrs and prim.num_outputs == 1:
+        if len(inputs) == 2:
+            return apply_binary(prim, *inputs)
+        if len(inputs) == 1 and isinstance(inputs[0], Tensor):
+            return apply_unary(prim, inputs[0])
     device = None
     arrays = []
     needs_grad = False
@@ -89,6 +94,40 @@ def apply(prim, *inputs, **attrs):
     if record:
         record_node(prim, inputs, attrs, results)
     return results
+
+
+def apply_unary(prim, x):
+    """``apply(prim, x)`` for one tensor and no attributes: the elementwise hot path, unrolled."""
+    device = x._device
+    kernels = prim.kernels
+    forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+    result = wrap(forward(device.xp, x._data), device)
+    if x._requires_grad and STATE.enabled and prim.differentiable:
+        record_node(prim, (x,), {}, (result,))
+    return result
+
+
+def apply_binary(prim, a, b):
+    """``apply(prim, a, b)`` for two operands (at least one a tensor) and no attributes, unrolled."""
+    if isinstance(a, Tensor):
+        device = a._device
+        x, needs_grad = a._data, a._requires_grad
+        if isinstance(b, Tensor):
+            if b._device is not device:
+                raise mixed_devices(prim, (a, b))
+            y = b._data
+            needs_grad = needs_grad or b._requires_grad
+        else:
+            y = b
+    else:
+        device = b._device
+        x, y, needs_grad = a, b._data, b._requires_grad
+    kernels = prim.kernels
+    forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+    result = wrap(forward(device.xp, x, y), device)
+    if needs_grad and STATE.enabled and prim.differentiable:
+        record_node(prim, (a, b), {}, (result,))
+    return result
 
 
 def record_node(op, inputs, attrs, outputs):
