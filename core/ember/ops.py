@@ -17,7 +17,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd.grad_mode import STATE
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
-from .tensor import Tensor, as_tensor, as_view, bump_version
+from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
            "ShapeError", "DTypeError", "check_tensor", "normalize_dims", "maybe_view"]
@@ -215,6 +215,9 @@ def inplace(target: Tensor, result: Tensor, op: str) -> Tensor:
     if result._dtype is not target._dtype and result._dtype.category > target._dtype.category:
         raise RuntimeError(f"{op}: result type {result._dtype} can't be cast to the desired output type "
                            f"{target._dtype}")
+    node = result._node
+    if node is not None and node._saved is not None and any(s is target for s in node._saved):
+        _keep_old_value(node, target)
     target._device.xp.copyto(target._data, result._data, casting="unsafe")
     bump_version(target)
     if result._node is not None:
@@ -222,6 +225,18 @@ def inplace(target: Tensor, result: Tensor, op: str) -> Tensor:
         if result._output_nr:
             target._output_nr = result._output_nr
     return target
+
+
+def _keep_old_value(node, target: Tensor) -> None:
+    """The out-of-place step saved ``target`` for its backward; give it a copy of the value about to be
+    overwritten, still attached to ``target``'s history, so the gradient uses the old value."""
+    old = wrap(target._data.copy(), target._device)
+    old._requires_grad, old._node = target._requires_grad, target._node
+    if target._output_nr:
+        old._output_nr = target._output_nr
+    node._saved = tuple(old if s is target else s for s in node._saved)
+    node._saved_versions = tuple(0 if s is old else v for s, v in zip(node._saved, node._saved_versions))
+    old._vcell = [0]
 
 
 def make_inplace(fn, name):
