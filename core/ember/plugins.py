@@ -41,19 +41,33 @@ class PluginWarning(UserWarning):
 
 @dataclass
 class PluginInfo:
-    """What ``ember plugins`` reports for one plugin."""
+    """What ``ember plugins`` reports for one plugin.
+
+    The distribution's name and version are read from its metadata only when asked for: parsing every
+    plugin's METADATA at import would cost more than the rest of ``import ember``.
+    """
 
     name: str
-    distribution: str = ""
-    version: str = ""
+    dist: object = field(default=None, repr=False)  # an importlib_metadata Distribution, or None
     source: str = ""  # entry point value, or "runtime"
-    status: str = "loaded"  # loaded | failed | disabled
+    status: str = "loaded"  # loaded | failed | disabled ...
     error: str = ""
     registered: dict = field(default_factory=dict)  # registry name -> [names]
 
     @property
+    def distribution(self) -> str:
+        return self.dist.name if self.dist is not None else ""
+
+    @property
+    def version(self) -> str:
+        return self.dist.version if self.dist is not None else ""
+
+    @property
     def builtin(self) -> bool:
-        return self.distribution == BUILTIN_DISTRIBUTION
+        if self.dist is None:
+            return False
+        normalized = getattr(self.dist, "_normalized_name", None) or self.distribution
+        return normalized.replace("-", "_").lower() == BUILTIN_DISTRIBUTION
 
 
 manager = pluggy.PluginManager("ember")
@@ -83,8 +97,7 @@ def load_entry_points() -> None:
     loaded = []
     seen = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist
-        info = PluginInfo(ep.name, dist.name if dist else "", dist.version if dist else "", ep.value)
+        info = PluginInfo(ep.name, ep.dist, ep.value)
         if (ep.name, ep.value) in seen:
             continue  # the same distribution found twice on sys.path
         if ep.name in _infos or ep.name in seen.values():
@@ -181,7 +194,7 @@ def register(plugin, name: str | None = None) -> PluginInfo:
     if name in _infos and _infos[name].status == "loaded":
         raise PluginError(f"register: a plugin named {name!r} is already registered "
                           f"(from {_infos[name].distribution or _infos[name].source})")
-    info = PluginInfo(name, source="runtime")
+    info = PluginInfo(name, None, "runtime")
     saved_env = os.environ.get("EMBER_PLUGINS_STRICT")
     os.environ["EMBER_PLUGINS_STRICT"] = "1"
     try:
