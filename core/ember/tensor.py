@@ -58,12 +58,44 @@ class Tensor:
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
-    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
-        source = tensor([] if data is None else data, dtype=dtype, device=device)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` is an uninitialised
+        2x3 tensor: PyTorch's legacy constructor. Prefer ``ember.tensor`` / ``ember.empty``."""
+        dtype = dtype or _dt.get_default_dtype()
+        if args and all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args):
+            source = empty(*args, dtype=dtype, device=device)
+        elif len(args) <= 1:
+            source = tensor(args[0] if args else [], dtype=dtype, device=device)
+        else:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one data argument, got {args!r}")
         self._data, self._dtype, self._device = source._data, source._dtype, source._device
         self._requires_grad, self._node = False, None
         if requires_grad:
             self.requires_grad_(True)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        """A new tensor from ``data``, on this tensor's device and (by default) dtype."""
+        return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return zeros(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return ones(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return empty(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
+                    requires_grad=requires_grad)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other._dtype)
+
+    def get_device(self) -> int:
+        """The device index; -1 on the CPU (``Tensor.get_device``)."""
+        return -1 if self._device.type == "cpu" else self._device.ordinal
 
     # -- metadata -----------------------------------------------------------------------------
     @property

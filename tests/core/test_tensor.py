@@ -203,3 +203,13 @@ def test_requires_grad_only_for_floating_tensors():
         ember.ones(2, dtype=ember.int64, requires_grad=True)
     with pytest.raises(RuntimeError, match="floating point"):
         ember.tensor([1, 2]).requires_grad_()
+
+
+def test_legacy_constructor_and_new_factories(torch):
+    assert ember.Tensor([1, 2]).dtype is ember.float32 and ember.Tensor(2, 3).shape == (2, 3)
+    base = ember.ones(2, dtype=ember.float64)
+    assert base.new_zeros(3).dtype is ember.float64 and base.new_ones((1, 2)).shape == (1, 2)
+    assert base.new_full((2,), 4).tolist() == [4.0, 4.0]
+    assert base.new_tensor([1, 2]).dtype is ember.float64
+    assert ember.ones(1).type_as(base).dtype is ember.float64
+    assert ember.ones(1).get_device() == torch.ones(1).get_device() == -1
