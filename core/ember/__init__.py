@@ -23,9 +23,13 @@ from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from . import ops, primitive, conversion  # noqa: F401
+from .ops import DTypeError, ShapeError  # noqa: F401
+from .autograd import SavedTensorError  # noqa: F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from . import linalg, nn, optim  # noqa: F401
 from . import plugins  # noqa: F401
+from .plugins import PluginError  # noqa: F401
+from .registry import PluginConflictError  # noqa: F401
 from .hookspecs import hookimpl  # noqa: F401
 
 __version__ = "0.1.0"
