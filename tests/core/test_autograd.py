@@ -285,3 +285,30 @@ def test_mixed_devices_error_names_op_and_devices():
     y = ember.tensor.__globals__["wrap"](np.ones(2, np.float32), fake)
     with pytest.raises(ember.DeviceError, match=r"add: expected all tensors on the same device.*cpu.*fake:0"):
         x + y
+
+
+class SplitHalves(ember.autograd.Function):
+    """Two outputs from one node: the engine must give backward a zero gradient for an unused one."""
+
+    @staticmethod
+    def forward(ctx, x):
+        n = x.shape[0] // 2
+        return x[:n] * 1, x[n:] * 2
+
+    @staticmethod
+    def backward(ctx, grad_first, grad_second):
+        return ember.cat([grad_first, grad_second * 2])
+
+
+def test_multi_output_function_gets_zeros_for_an_unused_output():
+    x = leaf(1.0, 2.0, 3.0, 4.0)
+    first, second = SplitHalves.apply(x)
+    assert first.grad_fn is second.grad_fn
+    second.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 2.0, 2.0]
+
+
+def test_backward_with_inputs_accumulates_only_into_those():
+    x, y = leaf(1.0), leaf(2.0)
+    (x * y).sum().backward(inputs=[x])
+    assert x.grad.tolist() == [2.0] and y.grad is None
