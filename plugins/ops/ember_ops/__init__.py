@@ -7,7 +7,8 @@ import ember
 
 from . import activation, elementwise, linalg, loss, reduction, shape
 
-FAMILIES = (elementwise, reduction, shape, linalg, activation, loss)
+from . import conv  # noqa: E402  (neural-network functional families)
+FAMILIES = (elementwise, reduction, shape, linalg, activation, loss, conv)
 
 
 @ember.hookimpl

@@ -1,0 +1,483 @@
+"""Convolutions with 1 to 3 spatial dims (grouped, strided, dilated, padded, transposed) and im2col
+``unfold``/``fold``.
+
+Three primitives carry every convolution: :class:`ConvNd` (x, w -> y), :class:`ConvInputGrad` (its
+adjoint in x, which is also the transposed convolution) and :class:`ConvWeightGrad` (its adjoint in
+w). All three are bilinear, so each one's backward is written with the other two and derivatives of
+any order work. Each runs one im2col (a strided window view copied once into a matrix) and one matmul
+batched over groups; col2im loops over kernel offsets only, never over batch, channels or pixels.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+
+ops = OpTable()
+
+
+# -- array kernels ------------------------------------------------------------------------------------
+
+def windows(xp, x, kernel, stride, dilation, padding, pad_value=0):
+    """A strided view (B, C, *out, *kernel) of ``x`` (B, C, *spatial) zero-padded by ``padding`` pairs."""
+    n = len(kernel)
+    if any(lo or hi for lo, hi in padding):
+        x = xp.pad(x, ((0, 0), (0, 0)) + tuple(padding), constant_values=pad_value)
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    win = xp.lib.stride_tricks.sliding_window_view(x, extent, axis=tuple(range(2, 2 + n)))
+    return win[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+               + tuple(slice(None, None, d) for d in dilation)]
+
+
+def _group_columns(xp, x, kernel, stride, dilation, padding, groups, out_size=None):
+    """im2col by groups: (groups, B * prod(out), C/groups * prod(kernel)), and the output's spatial size."""
+    n = len(kernel)
+    win = windows(xp, x, kernel, stride, dilation, padding)
+    if out_size is not None:
+        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_size)]
+    b, c = win.shape[:2]
+    out = win.shape[2:2 + n]
+    win = win.reshape((b, groups, c // groups) + win.shape[2:])
+    order = (1, 0) + tuple(range(3, 3 + n)) + (2,) + tuple(range(3 + n, 3 + 2 * n))
+    cols = win.transpose(order).reshape(groups, b * math.prod(out), (c // groups) * math.prod(kernel))
+    return cols, out
+
+
+def col2im(xp, cols, size, kernel, stride, dilation, padding):
+    """Sum ``cols`` (*lead, *out, *kernel) back into an array (*lead, *size): the adjoint of :func:`windows`.
+
+    One strided add per kernel offset; the padding is cropped away at the end.
+    """
+    n = len(kernel)
+    lead = cols.shape[:cols.ndim - 2 * n]
+    out = cols.shape[cols.ndim - 2 * n:cols.ndim - n]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
+    buf = xp.zeros(lead + padded, dtype=cols.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        target = tuple(slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(offset, dilation, stride, out))
+        buf[(Ellipsis,) + target] += cols[(Ellipsis,) + offset]
+    return buf[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))]
+
+
+def _conv_forward(xp, x, w, stride, padding, dilation, groups):
+    n = w.ndim - 2
+    o = w.shape[0]
+    cols, out = _group_columns(xp, x, w.shape[2:], stride, dilation, padding, groups)
+    wm = w.reshape(groups, o // groups, -1)
+    y = xp.matmul(cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)
+    b = x.shape[0]
+    y = y.reshape((groups, b) + out + (o // groups,))
+    y = y.transpose((1, 0, n + 2) + tuple(range(2, n + 2))).reshape((b, o) + out)
+    return xp.ascontiguousarray(y)
+
+
+def _conv_input_grad(xp, g, w, size, stride, padding, dilation, groups):
+    n = w.ndim - 2
+    b, o = g.shape[:2]
+    out = g.shape[2:]
+    c = w.shape[1] * groups
+    gm = g.reshape(b, groups, o // groups, -1).transpose(1, 0, 3, 2)  # (groups, B, P, O/groups)
+    gm = gm.reshape(groups, -1, o // groups)
+    cols = xp.matmul(gm, w.reshape(groups, o // groups, -1))  # (groups, B * P, C/groups * K)
+    cols = cols.reshape((groups, b) + out + (c // groups,) + w.shape[2:])
+    cols = cols.transpose((1, 0, n + 2) + tuple(range(2, n + 2)) + tuple(range(n + 3, 2 * n + 3)))
+    x = col2im(xp, cols, size, w.shape[2:], stride, dilation, padding)  # (B, groups, C/groups, *size)
+    return xp.ascontiguousarray(x).reshape((b, c) + tuple(size))
+
+
+def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
+    b, o = g.shape[:2]
+    c = x.shape[1]
+    cols, _ = _group_columns(xp, x, kernel, stride, dilation, padding, groups, out_size=g.shape[2:])
+    gm = g.reshape(b, groups, o // groups, -1).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
+    gw = xp.matmul(gm, cols)  # (groups, O/groups, C/groups * K)
+    return gw.reshape((o, c // groups) + tuple(kernel))
+
+
+# -- primitives -------------------------------------------------------------------------------------
+
+class ConvNd(Primitive):
+    """y = conv(x, w): cross-correlation over the trailing spatial dims, as PyTorch's convNd."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, w, stride, padding, dilation, groups):
+        return _conv_forward(xp, x, w, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, g, stride, padding, dilation, groups):
+        x, w = ctx.inputs
+        need_x, need_w = ctx.needs_input_grad
+        attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        gx = apply(ConvInputGrad, g, w, size=tuple(x.shape[2:]), **attrs) if need_x else None
+        gw = apply(ConvWeightGrad, x, g, kernel=tuple(w.shape[2:]), **attrs) if need_w else None
+        return gx, gw
+
+
+class ConvInputGrad(Primitive):
+    """x = conv^T(g, w) of spatial ``size``: the gradient of a conv in its input, and conv_transpose."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, g, w, size, stride, padding, dilation, groups):
+        return _conv_input_grad(xp, g, w, size, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, gx, size, stride, padding, dilation, groups):
+        g, w = ctx.inputs
+        need_g, need_w = ctx.needs_input_grad
+        attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        dg = apply(ConvNd, gx, w, **attrs) if need_g else None
+        dw = apply(ConvWeightGrad, gx, g, kernel=tuple(w.shape[2:]), **attrs) if need_w else None
+        return dg, dw
+
+
+class ConvWeightGrad(Primitive):
+    """w = sum over batch and pixels of g x windows(x): the gradient of a conv in its weight."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, g, kernel, stride, padding, dilation, groups):
+        return _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, gw, kernel, stride, padding, dilation, groups):
+        x, g = ctx.inputs
+        need_x, need_g = ctx.needs_input_grad
+        attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        dx = apply(ConvInputGrad, g, gw, size=tuple(x.shape[2:]), **attrs) if need_x else None
+        dg = apply(ConvNd, x, gw, **attrs) if need_g else None
+        return dx, dg
+
+
+class Im2Col(Primitive):
+    """(B, C, *spatial) -> (B, C * prod(kernel), L): every sliding block as a column (``F.unfold``)."""
+
+    @staticmethod
+    def forward(xp, x, kernel, stride, padding, dilation):
+        n = len(kernel)
+        win = windows(xp, x, kernel, stride, dilation, padding)
+        b, c = win.shape[:2]
+        order = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
+        return xp.ascontiguousarray(win.transpose(order)).reshape(b, c * math.prod(kernel), -1)
+
+    @staticmethod
+    def backward(ctx, g, kernel, stride, padding, dilation):
+        size = tuple(ctx.input_shapes[0][2:])
+        return apply(Col2Im, g, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+
+
+class Col2Im(Primitive):
+    """(B, C * prod(kernel), L) -> (B, C, *size), overlapping blocks summed (``F.fold``)."""
+
+    @staticmethod
+    def forward(xp, cols, size, kernel, stride, padding, dilation):
+        n = len(kernel)
+        out = block_counts(size, kernel, stride, padding, dilation)
+        b = cols.shape[0]
+        c = cols.shape[1] // math.prod(kernel)
+        cols = cols.reshape((b, c) + tuple(kernel) + out)
+        cols = cols.transpose((0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n)))
+        return xp.ascontiguousarray(col2im(xp, cols, size, kernel, stride, dilation, padding))
+
+    @staticmethod
+    def backward(ctx, g, size, kernel, stride, padding, dilation):
+        return apply(Im2Col, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+
+
+# -- argument checking ------------------------------------------------------------------------------
+
+def _tuple(op, name, value, n):
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise ValueError(f"{op}(): expected {name} to be a single integer or a tuple of {n} integers, got "
+                             f"{value!r}")
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def _dims(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def block_counts(size, kernel, stride, padding, dilation):
+    """Number of sliding blocks per spatial dim (may be <= 0 when the kernel does not fit)."""
+    return tuple((s + lo + hi - d * (k - 1) - 1) // st + 1
+                 for s, k, st, (lo, hi), d in zip(size, kernel, stride, padding, dilation))
+
+
+def _check_fits(op, size, kernel, padding, dilation):
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(e > p for e, p in zip(extent, padded)):
+        raise ShapeError(f"{op}(): calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                         f"Kernel size: ({' x '.join(map(str, extent))}). Kernel size can't be greater than actual "
+                         f"input size (input spatial size {tuple(size)}, padding {tuple(lo for lo, _ in padding)}, "
+                         f"dilation {tuple(dilation)})")
+
+
+def _check_ranks(op, n, input, weight, weight_name="weight"):
+    check_tensor(op, "input", input)
+    check_tensor(op, weight_name, weight)
+    if weight._data.ndim != n + 2:
+        raise ShapeError(f"{op}(): expected {weight_name} to be {n + 2}-D (out_channels, in_channels/groups, "
+                         f"{', '.join('k' + str(i) for i in range(n))}), but got {weight_name} of size "
+                         f"{_dims(weight.shape)}")
+    if input._data.ndim not in (n + 1, n + 2):
+        raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
+                         f"size: {_dims(input.shape)}")
+    if not input._dtype.is_floating_point or input._dtype is not weight._dtype:
+        raise TypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
+                        f"and {weight._dtype}")
+
+
+def _check_groups(op, groups, channels, what):
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}(): groups must be a positive integer, got {groups!r}")
+    if channels % groups:
+        raise ValueError(f"{op}(): {what} ({channels}) must be divisible by groups ({groups})")
+
+
+def _check_bias(op, bias, channels, dtype):
+    if bias is None:
+        return
+    check_tensor(op, "bias", bias)
+    if tuple(bias.shape) != (channels,):
+        raise ShapeError(f"{op}(): expected bias of shape [{channels}] (one per output channel), got bias of size "
+                         f"{_dims(bias.shape)}")
+    if bias._dtype is not dtype:
+        raise TypeError(f"{op}(): bias dtype {bias._dtype} does not match input dtype {dtype}")
+
+
+def _add_bias(y, bias, n):
+    return y if bias is None else y + bias.reshape((-1,) + (1,) * n)
+
+
+# -- convolution ----------------------------------------------------------------------------------
+
+def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
+    """Shared body of conv1d/2d/3d: check arguments, pad, run :class:`ConvNd`, add the bias."""
+    _check_ranks(op, n, input, weight)
+    unbatched = input._data.ndim == n + 1
+    x = input.unsqueeze(0) if unbatched else input
+    stride = _tuple(op, "stride", stride, n)
+    dilation = _tuple(op, "dilation", dilation, n)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(f"{op}(): stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * n
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}(): padding='same' is not supported for strided convolutions "
+                                 f"(stride={stride})")
+            pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
+        else:
+            raise ValueError(f"{op}(): invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+    else:
+        pads = tuple((p, p) for p in _tuple(op, "padding", padding, n))
+        if any(p < 0 for p, _ in pads):
+            raise ValueError(f"{op}(): negative padding is not supported, got padding={padding!r}")
+    _check_groups(op, groups, weight.shape[0], "out_channels (weight.shape[0])")
+    channels = x.shape[1]
+    if weight.shape[1] * groups != channels:
+        raise ShapeError(f"{op}(): given groups={groups}, weight of size {_dims(weight.shape)}, expected "
+                         f"input{_dims(x.shape)} to have {weight.shape[1] * groups} channels "
+                         f"(in_channels = weight.shape[1] * groups), but got {channels} channels instead")
+    _check_bias(op, bias, weight.shape[0], input._dtype)
+    _check_fits(op, tuple(x.shape[2:]), kernel, pads, dilation)
+    y = apply(ConvNd, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    y = _add_bias(y, bias, n)
+    return y.squeeze(0) if unbatched else y
+
+
+def transposed_convolution(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """Shared body of conv_transposeNd: the adjoint of a conv, run as :class:`ConvInputGrad`."""
+    _check_ranks(op, n, input, weight)
+    unbatched = input._data.ndim == n + 1
+    x = input.unsqueeze(0) if unbatched else input
+    stride = _tuple(op, "stride", stride, n)
+    dilation = _tuple(op, "dilation", dilation, n)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}(): padding must be an int or a tuple of ints, got {padding!r}")
+    padding = _tuple(op, "padding", padding, n)
+    output_padding = _tuple(op, "output_padding", output_padding, n)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(f"{op}(): output padding must be smaller than either stride or dilation, got "
+                             f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    _check_groups(op, groups, weight.shape[0], "in_channels (weight.shape[0])")
+    if x.shape[1] != weight.shape[0]:
+        raise ShapeError(f"{op}(): given transposed=1, weight of size {_dims(weight.shape)}, expected "
+                         f"input{_dims(x.shape)} to have {weight.shape[0]} channels (weight.shape[0]), but got "
+                         f"{x.shape[1]} channels instead")
+    kernel = tuple(weight.shape[2:])
+    size = tuple((s - 1) * st - 2 * p + d * (k - 1) + op_ + 1
+                 for s, st, p, d, k, op_ in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if any(s <= 0 for s in size):
+        raise ShapeError(f"{op}(): output size {size} is not positive (input {_dims(x.shape)}, kernel {kernel}, "
+                         f"stride {stride}, padding {padding})")
+    _check_bias(op, bias, weight.shape[1] * groups, input._dtype)
+    pads = tuple((p, p) for p in padding)
+    y = apply(ConvInputGrad, x, weight, size=size, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    y = _add_bias(y, bias, n)
+    return y.squeeze(0) if unbatched else y
+
+
+def _conv1d_samples(make):
+    yield Sample((make(2, 2, 6), make(3, 2, 3), make(3)), name="bias")
+    yield Sample((make(1, 4, 7), make(4, 2, 2)), {"stride": 2, "padding": 1, "dilation": 2, "groups": 2},
+                 name="stride, padding, dilation, groups")
+    yield Sample((make(2, 5), make(3, 2, 3)), {"padding": "same"}, name="unbatched, same")
+
+
+def _conv2d_samples(make):
+    yield Sample((make(1, 2, 5, 5), make(3, 2, 3, 3), make(3)), name="bias")
+    yield Sample((make(1, 2, 5, 4), make(2, 2, 2, 3)), {"stride": (2, 1), "padding": (1, 0)},
+                 name="stride, padding")
+    yield Sample((make(1, 4, 5, 5), make(2, 2, 2, 2)), {"groups": 2, "dilation": 2}, name="groups, dilation")
+    yield Sample((make(1, 1, 4, 4), make(2, 1, 2, 3)), {"padding": "same"}, name="same, even kernel")
+    yield Sample((make(1, 4, 4, noncontiguous=True), make(1, 1, 3, 2)), {"padding": "valid"},
+                 name="unbatched, valid, non-contiguous")
+
+
+def _conv3d_samples(make):
+    yield Sample((make(1, 2, 3, 4, 3), make(2, 2, 2, 2, 2), make(2)), {"padding": 1, "stride": 2},
+                 name="bias, stride, padding")
+
+
+@ops.op(where=("ember", "functional"), samples=_conv1d_samples)
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
+    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
+    return convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+@ops.op(where=("ember", "functional"), samples=_conv2d_samples)
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
+    (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
+    return convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+@ops.op(where=("ember", "functional"), samples=_conv3d_samples)
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``)."""
+    return convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose1d_samples(make):
+    yield Sample((make(1, 2, 4), make(2, 3, 3), make(3)), {"stride": 2, "padding": 1, "output_padding": 1},
+                 name="bias, stride, padding, output_padding")
+    yield Sample((make(1, 4, 3), make(4, 1, 2)), {"groups": 2, "dilation": 2}, name="groups, dilation")
+
+
+def _conv_transpose2d_samples(make):
+    yield Sample((make(1, 2, 3, 3), make(2, 3, 3, 3), make(3)), {"stride": 2, "padding": 1, "output_padding": 1},
+                 name="bias, stride, padding, output_padding")
+    yield Sample((make(1, 4, 2, 3), make(4, 1, 2, 2)), {"groups": 2, "stride": (1, 2), "dilation": (2, 1)},
+                 name="groups, dilation")
+    yield Sample((make(2, 3, 3), make(2, 1, 2, 2)), name="unbatched")
+
+
+def _conv_transpose3d_samples(make):
+    yield Sample((make(1, 2, 2, 2, 2), make(2, 1, 2, 2, 2), make(1)), {"stride": 2}, name="bias, stride")
+
+
+@ops.op(where=("ember", "functional"), samples=_conv_transpose1d_samples)
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution, the gradient of conv1d in its input; weight is
+    (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
+    return transposed_convolution("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
+                                  groups, dilation)
+
+
+@ops.op(where=("ember", "functional"), samples=_conv_transpose2d_samples)
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
+    (``torch.nn.functional.conv_transpose2d``)."""
+    return transposed_convolution("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
+                                  groups, dilation)
+
+
+@ops.op(where=("ember", "functional"), samples=_conv_transpose3d_samples)
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``)."""
+    return transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
+                                  groups, dilation)
+
+
+# -- unfold / fold --------------------------------------------------------------------------------
+
+def _block_args(op, kernel_size, dilation, padding, stride):
+    kernel = _tuple(op, "kernel_size", kernel_size, 2)
+    dilation = _tuple(op, "dilation", dilation, 2)
+    padding = tuple((p, p) for p in _tuple(op, "padding", padding, 2))
+    stride = _tuple(op, "stride", stride, 2)
+    if any(v < 1 for v in kernel + dilation + stride) or any(p < 0 for p, _ in padding):
+        raise ValueError(f"{op}(): kernel_size, dilation and stride must be positive and padding non-negative, got "
+                         f"kernel_size={kernel}, dilation={dilation}, padding={tuple(p for p, _ in padding)}, "
+                         f"stride={stride}")
+    return kernel, dilation, padding, stride
+
+
+def _unfold_samples(make):
+    yield Sample((make(1, 2, 4, 5), (2, 3)), name="kernel 2x3")
+    yield Sample((make(2, 1, 5, 5), 2), {"dilation": 2, "padding": 1, "stride": 2}, name="dilation, padding, stride")
+    yield Sample((make(2, 4, 4), 3), {"padding": 1}, name="unbatched")
+
+
+@ops.op(where=("functional",), samples=_unfold_samples)
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L)
+    (``torch.nn.functional.unfold``; not ``Tensor.unfold``, which is a different op)."""
+    check_tensor("unfold", "input", input)
+    kernel, dilation, padding, stride = _block_args("unfold", kernel_size, dilation, padding, stride)
+    if input._data.ndim not in (3, 4):
+        raise ShapeError(f"unfold(): expected 3D (unbatched) or 4D (batched) input, but got input of size "
+                         f"{_dims(input.shape)}")
+    unbatched = input._data.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    _check_fits("unfold", tuple(x.shape[2:]), kernel, padding, dilation)
+    y = apply(Im2Col, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return y.squeeze(0) if unbatched else y
+
+
+def _fold_samples(make):
+    yield Sample((make(1, 6, 9), (4, 5), (2, 3)), name="kernel 2x3")
+    yield Sample((make(2, 4, 9), (5, 5), 2), {"dilation": 2, "padding": 1, "stride": 2},
+                 name="dilation, padding, stride")
+
+
+@ops.op(where=("functional",), samples=_fold_samples)
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
+    (``torch.nn.functional.fold``)."""
+    check_tensor("fold", "input", input)
+    kernel, dilation, padding, stride = _block_args("fold", kernel_size, dilation, padding, stride)
+    size = _tuple("fold", "output_size", output_size, 2)
+    if input._data.ndim not in (2, 3):
+        raise ShapeError(f"fold(): expected 2D (unbatched) or 3D (batched) input, but got input of size "
+                         f"{_dims(input.shape)}")
+    unbatched = input._data.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    kp = math.prod(kernel)
+    blocks = block_counts(size, kernel, stride, padding, dilation)
+    if x.shape[1] % kp:
+        raise ShapeError(f"fold(): expected size of input's dimension 1 to be divisible by the product of "
+                         f"kernel_size ({kp}), but got input.size(1)={x.shape[1]}")
+    if any(b < 1 for b in blocks) or math.prod(blocks) != x.shape[2]:
+        raise ShapeError(f"fold(): given output_size={size}, kernel_size={kernel}, dilation={dilation}, "
+                         f"padding={tuple(p for p, _ in padding)}, stride={stride}, expected size of input's "
+                         f"dimension 2 to match the calculated number of sliding blocks "
+                         f"{' * '.join(map(str, blocks))} = {math.prod(blocks)}, but got input.size(2)={x.shape[2]}")
+    y = apply(Col2Im, x, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return y.squeeze(0) if unbatched else y
