@@ -2,9 +2,9 @@
 
 import ember
 
-from . import sgd
+from . import adam, adaptive, lbfgs, lr_scheduler, sgd
 
-FAMILIES = (sgd,)
+FAMILIES = (sgd, adam, adaptive, lbfgs, lr_scheduler)
 
 
 @ember.hookimpl

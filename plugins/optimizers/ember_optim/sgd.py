@@ -17,28 +17,23 @@ class SGD(Optimizer):
     """
 
     sample_options = ({"lr": 0.1}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "nesterov": True},
-                      {"lr": 0.05, "momentum": 0.5, "dampening": 0.1, "weight_decay": 0.01})
+                      {"lr": 0.05, "momentum": 0.5, "dampening": 0.1, "weight_decay": 0.01},
+                      {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "maximize": True})
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
-        if lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate: {lr} (expected >= 0)")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum value: {momentum} (expected >= 0)")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay value: {weight_decay} (expected >= 0)")
+        self._check_option("learning rate", lr)
+        self._check_option("momentum", momentum)
+        self._check_option("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                             f"momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
     @no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from ember.autograd.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
