@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ember import dtypes
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
 from ember.tensor import Tensor
 
@@ -349,3 +350,395 @@ ops.op(getitem, where=(), operator="getitem", torch="torch.Tensor.__getitem__",
            Sample((make(4, 3), (make.index([0, 3]), make.index([1, 2]))), name="two index tensors"),
            Sample((make(2, 3), make.index([[True, False, True], [False, True, True]])), name="bool mask"),
        ])
+
+
+def narrow_index(ndim, dim, start, stop):
+    """A basic index selecting ``start:stop`` along ``dim`` (a view when used with getitem)."""
+    return (slice(None),) * dim + (slice(start, stop),)
+
+
+@ops.op(samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
+                              Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))])
+def narrow(input, dim, start, length):
+    """``length`` elements of ``dim`` from ``start`` (negative counts from the end), a view (``torch.narrow``)."""
+    check_tensor("narrow", "input", input)
+    if input._data.ndim == 0:
+        raise ShapeError("narrow(): cannot be applied to a 0-dim tensor")
+    dim = normalize_dims("narrow", dim, input._data.ndim)[0]
+    size = input._data.shape[dim]
+    start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
+                         f"(expected to be in range of [{-size}, {size}])")
+    start %= max(size, 1) if start < 0 else size + 1
+    if length < 0 or start + length > size:
+        raise ShapeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) of "
+                         f"dim {dim} (input shape {tuple(input.shape)})")
+    return input[narrow_index(input._data.ndim, dim, start, start + length)]
+
+
+# -- joining --------------------------------------------------------------------------------------
+
+def _tensors(op, tensors):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, not "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        check_tensor(op, f"tensors[{i}]", t)
+    first = tensors[0]._dtype
+    if any(t._dtype is not first for t in tensors):
+        target = _common_dtype(tensors)
+        tensors = [t if t._dtype is target else t.to(target) for t in tensors]
+    return list(tensors)
+
+
+def _common_dtype(tensors):
+    out = tensors[0]._dtype
+    for t in tensors[1:]:
+        out = dtypes.promote_types(out, t._dtype)
+    return out
+
+
+class Cat(Primitive):
+    """Tensors joined along ``dim``; ``sizes`` (each input's extent there) lets backward cut ``g`` apart."""
+
+    @staticmethod
+    def forward(xp, *arrays, dim, sizes):
+        return xp.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g, dim, sizes):
+        grads, start = [], 0
+        for size, need in zip(sizes, ctx.needs_input_grad):
+            grads.append(g.narrow(dim, start, size) if need else None)
+            start += size
+        return tuple(grads)
+
+
+def _cat_samples(make):
+    yield Sample(([make(2, 3), make(1, 3), make(3, 3)],), name="dim 0")
+    yield Sample(([make(2, 3), make(2, 1)], 1), name="dim 1")
+    yield Sample(([make(2, 3), make(2, 2)], -1), name="negative dim")
+    yield Sample(((make(3, 2, noncontiguous=True), make(3, 2)),), name="tuple, non-contiguous")
+    yield Sample(([make(0, 3), make(2, 3)],), name="empty")
+    yield Sample(([make(2, 3), make(2, 3, requires_grad=False)], 1), name="one without grad")
+
+
+@ops.op(where=("ember",), aliases=("concat",), samples=_cat_samples)
+def cat(tensors, dim=0):
+    """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
+    tensors = _tensors("cat", tensors)
+    if len(tensors) > 1:
+        kept = [t for t in tensors if t._data.shape != (0,)]
+        tensors = kept or tensors[:1]
+    ref = tensors[0]._data.shape
+    if not ref:
+        raise ShapeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = normalize_dims("cat", dim, len(ref))[0]
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        if len(s) != len(ref) or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
+            raise ShapeError(f"cat(): sizes of tensors must match except in dimension {d}: tensor 0 has shape "
+                             f"{tuple(ref)} but tensor {i} has shape {tuple(s)}")
+    if len(tensors) == 1:
+        return apply(Clone, tensors[0])
+    return apply(Cat, *tensors, dim=d, sizes=tuple(t._data.shape[d] for t in tensors))
+
+
+def concatenate(tensors, axis=0):
+    """``cat`` with NumPy's argument name (``torch.concatenate``)."""
+    return cat(tensors, axis)
+
+
+ops.op(concatenate, where=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
+
+
+class Stack(Primitive):
+    @staticmethod
+    def forward(xp, *arrays, dim):
+        return xp.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g, dim):
+        parts = g.unbind(dim)
+        return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
+
+
+@ops.op(where=("ember",), samples=lambda make: [
+    Sample(([make(2, 3), make(2, 3), make(2, 3)],), name="dim 0"), Sample(([make(2, 3), make(2, 3)], 2), name="last"),
+    Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))])
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new ``dim`` (``torch.stack``)."""
+    tensors = _tensors("stack", tensors)
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref:
+            raise ShapeError(f"stack(): expects each tensor to be equal size, but got {tuple(ref)} at entry 0 and "
+                             f"{tuple(t.shape)} at entry {i}")
+    d = normalize_dims("stack", dim, len(ref) + 1)[0]
+    return apply(Stack, *tensors, dim=d)
+
+
+@ops.op(where=("ember",), samples=lambda make: [Sample(([make(2, 3), make(2, 1)],)), Sample(([make(3), make(2)],)),
+                                                Sample(([make(), make(2)],))])
+def hstack(tensors):
+    """Concatenate column-wise: along dim 1, or dim 0 for 1-D tensors (``torch.hstack``)."""
+    tensors = [t.reshape(1) if t.dim() == 0 else t for t in _tensors("hstack", tensors)]
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+@ops.op(where=("ember",), aliases=("row_stack",),
+        samples=lambda make: [Sample(([make(2, 3), make(1, 3)],)), Sample(([make(3), make(3)],)),
+                              Sample(([make(3), make(2, 3)],))])
+def vstack(tensors):
+    """Concatenate row-wise, 1-D (and 0-d) tensors becoming rows (``torch.vstack``)."""
+    tensors = [t.reshape(1, -1) if t.dim() < 2 else t for t in _tensors("vstack", tensors)]
+    return cat(tensors, 0)
+
+
+# -- splitting ------------------------------------------------------------------------------------
+
+class Split(Primitive):
+    """Views of consecutive ranges (``bounds``) of ``dim``; an instance carries how many outputs it has."""
+
+    @staticmethod
+    def forward(xp, x, dim, bounds, squeeze):
+        lead = (slice(None),) * dim
+        if squeeze:
+            return tuple(x[lead + (i,)] for i in bounds)
+        return tuple(x[lead + (slice(a, b),)] for a, b in bounds)
+
+    @staticmethod
+    def backward(ctx, *grads, dim, bounds, squeeze):
+        if squeeze:
+            return ember_stack(grads, dim)
+        return ember_cat(grads, dim)
+
+
+def _split_views(op, input, dim, bounds, squeeze):
+    if len(bounds) == 1 and not squeeze:
+        return (input.narrow(dim, bounds[0][0], bounds[0][1] - bounds[0][0]),)
+    prim = Split()
+    prim.num_outputs = len(bounds)
+    outs = apply(prim, input, dim=dim, bounds=tuple(bounds), squeeze=squeeze)
+    return tuple(maybe_view(o, input) for o in outs)
+
+
+def ember_cat(tensors, dim):
+    return cat(list(tensors), dim)
+
+
+def ember_stack(tensors, dim):
+    return stack(list(tensors), dim)
+
+
+def _split_samples(make):
+    yield Sample((make(5, 3), 2), name="int size")
+    yield Sample((make(5, 3), [1, 4]), name="sections")
+    yield Sample((make(3, 6), 3, 1), name="dim 1")
+    yield Sample((make(4, 3), (2, 0, 2)), name="empty section")
+    yield Sample((make(3, 4, noncontiguous=True), 2, -1), name="non-contiguous")
+
+
+@ops.op(samples=_split_samples)
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of ``split_size`` elements each (the last may be smaller), or of the given section sizes
+    (``torch.split``)."""
+    check_tensor("split", "tensor", tensor)
+    if tensor._data.ndim == 0:
+        raise ShapeError("split(): expected a tensor with at least one dimension, got a 0-dim tensor")
+    d = normalize_dims("split", dim, tensor._data.ndim)[0]
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step < 0 or (step == 0 and size):
+            raise ValueError(f"split(): split_size must be a positive integer, got {step} (dim {d} of size {size})")
+        starts = range(0, size, step) if size else [0]
+        bounds = [(a, min(a + step, size)) for a in starts]
+    else:
+        sections = [int(s) for s in split_size_or_sections]
+        if sum(sections) != size or any(s < 0 for s in sections):
+            raise ShapeError(f"split(): split_sizes {sections} must sum to the size of dim {d} ({size}) of a tensor "
+                             f"of shape {tuple(tensor.shape)}")
+        bounds, a = [], 0
+        for s in sections:
+            bounds.append((a, a + s))
+            a += s
+    return _split_views("split", tensor, d, bounds, False)
+
+
+@ops.op(samples=lambda make: [Sample((make(5, 3), 2)), Sample((make(6, 2), 3)), Sample((make(2, 5), 3, 1)),
+                              Sample((make(2, 3), 5, 1))])
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` views of ceil(size / chunks) elements (maybe fewer pieces) (``torch.chunk``)."""
+    check_tensor("chunk", "input", input)
+    if chunks <= 0:
+        raise ValueError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
+    if input._data.ndim == 0:
+        raise ShapeError("chunk(): expected a tensor with at least one dimension, got a 0-dim tensor")
+    d = normalize_dims("chunk", dim, input._data.ndim)[0]
+    size = input._data.shape[d]
+    return split(input, max(-(-size // chunks), 1) if size else 1, d)
+
+
+@ops.op(samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
+                              Sample((make(3, 4, noncontiguous=True), -1))])
+def unbind(input, dim=0):
+    """The slices along ``dim``, that dim removed, as views (``torch.unbind``)."""
+    check_tensor("unbind", "input", input)
+    if input._data.ndim == 0:
+        raise ShapeError("unbind(): dimension specified as 0 but tensor has no dimensions")
+    d = normalize_dims("unbind", dim, input._data.ndim)[0]
+    n = input._data.shape[d]
+    if n == 1:
+        return (input.squeeze(d),)
+    return _split_views("unbind", input, d, list(range(n)), True)
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 6), 1, (2, 3))), Sample((make(2, 6), -1, (-1, 2))),
+                              Sample((make(4, 3), 0, [2, 1, 2]))])
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one may be -1) (``torch.unflatten``)."""
+    check_tensor("unflatten", "input", input)
+    shape = input._data.shape
+    d = normalize_dims("unflatten", dim, len(shape))[0]
+    sizes = _infer_shape("unflatten", (tuple(sizes),), shape[d] if shape else 1)
+    return input.reshape(shape[:d] + sizes + shape[d + 1:])
+
+
+# -- reordering and repeating -------------------------------------------------------------------------
+
+class Flip(Primitive):
+    @staticmethod
+    def forward(xp, x, dims):
+        return xp.flip(x, axis=dims).copy()  # PyTorch's flip is a copy; a NumPy view would alias silently
+
+    @staticmethod
+    def backward(ctx, g, dims):
+        return g.flip(dims)
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
+                              Sample((make(3, 4, noncontiguous=True), (1,)))])
+def flip(input, *dims):
+    """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``)."""
+    check_tensor("flip", "input", input)
+    if len(dims) == 1:
+        dims = dims[0]
+    dims = normalize_dims("flip", dims, input._data.ndim)
+    if not dims:
+        return apply(Clone, input)
+    return apply(Flip, input, dims=dims)
+
+
+class Roll(Primitive):
+    @staticmethod
+    def forward(xp, x, shifts, dims):
+        return xp.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g, shifts, dims):
+        return g.roll(tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims)
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3), 1)), Sample((make(2, 3), 1, 1)), Sample((make(2, 3), (1, -1), (0, 1))),
+                              Sample((make(5), -7, 0)), Sample((make(3, 4, noncontiguous=True), 2, 0))])
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically along ``dims`` (over the flattened tensor when None) (``torch.roll``)."""
+    check_tensor("roll", "input", input)
+    if dims is None:
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise ShapeError(f"roll(): shifts {shifts} needs dims of the same length when dims is None")
+            shifts = shifts[0]
+        return apply(Roll, input, shifts=int(shifts), dims=None)
+    one = isinstance(dims, int)
+    dims_t = (dims,) if one else tuple(dims)
+    shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if len(dims_t) != len(shifts_t):
+        raise ShapeError(f"roll(): shifts and dimensions must align, got shifts={shifts_t} and dims={dims_t}")
+    dims_t = tuple(normalize_dims("roll", d, input._data.ndim)[0] for d in dims_t)
+    return apply(Roll, input, shifts=tuple(int(s) for s in shifts_t), dims=dims_t)
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes`` times along each dim (leading new dims allowed) (``Tensor.repeat``):
+    an expand of interleaved size-one dims, then one reshape (a single copy)."""
+    check_tensor("repeat", "input", input)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(s) for s in sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise ShapeError(f"repeat(): number of dimensions of repeat dims ({len(sizes)}) can not be smaller than "
+                         f"number of dimensions of tensor ({len(shape)}, shape {tuple(shape)})")
+    if any(s < 0 for s in sizes):
+        raise ShapeError(f"repeat(): repeats can not be negative, got {list(sizes)}")
+    shape = (1,) * (len(sizes) - len(shape)) + shape
+    paired = tuple(x for r, s in zip(sizes, shape) for x in (1, s))
+    target = tuple(x for r, s in zip(sizes, shape) for x in (r, s))
+    return input.reshape(paired).expand(target).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+
+
+ops.op(repeat, where=("Tensor",), samples=lambda make: [
+    Sample((make(2, 3), 2, 1)), Sample((make(2, 3), (1, 2, 2))), Sample((make(3), 2, 2)), Sample((make(), 3)),
+    Sample((make(3, 2, noncontiguous=True), 2, 1))])
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3), (2, 1))), Sample((make(2, 3), (2,))), Sample((make(3), (2, 2)))])
+def tile(input, dims):
+    """Repeat along each dim; fewer ``dims`` than the tensor has are padded with ones (``torch.tile``)."""
+    check_tensor("tile", "input", input)
+    dims = tuple(dims)
+    pad = input._data.ndim - len(dims)
+    return repeat(input, (1,) * max(pad, 0) + dims)
+
+
+def _repeat_interleave_samples(make):
+    yield Sample((make(3), 2), name="int")
+    yield Sample((make(2, 3), 2, 1), name="int, dim")
+    yield Sample((make(2, 3), 3), name="flattened")
+    yield Sample((make(3, 2), make.index([1, 0, 2]), 0), name="tensor repeats")
+    yield Sample((make(3, 2), make.index([2]), 0), name="one-element tensor repeats")
+
+
+@ops.op(samples=_repeat_interleave_samples)
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times along ``dim`` (over the flattened tensor when None);
+    ``repeat_interleave(counts)`` is ``arange(len(counts))`` repeated by counts (``torch.repeat_interleave``)."""
+    check_tensor("repeat_interleave", "input", input)
+    if repeats is None:
+        counts = input
+        return _arange_repeated(counts, input._device)
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    d = normalize_dims("repeat_interleave", dim, input._data.ndim)[0]
+    shape = input._data.shape
+    n = shape[d] if shape else 1
+    if isinstance(repeats, Tensor) and repeats.numel() == 1:
+        repeats = int(repeats.item())
+    if isinstance(repeats, (int, np.integer)):
+        if repeats < 0:
+            raise ValueError(f"repeat_interleave(): repeats can not be negative, got {repeats}")
+        x = input.unsqueeze(d + 1)
+        return x.expand(shape[:d + 1] + (int(repeats),) + shape[d + 1:]).reshape(
+            shape[:d] + (n * int(repeats),) + shape[d + 1:])
+    if repeats.dim() != 1 or repeats.shape[0] != n:
+        raise ShapeError(f"repeat_interleave(): repeats must have the same size as input along dim {d}: got "
+                         f"repeats of shape {tuple(repeats.shape)} for input of shape {tuple(shape)}")
+    return input.index_select(d, _arange_repeated(repeats, input._device))
+
+
+def _arange_repeated(counts, device):
+    if counts._dtype.is_floating_point or counts._data.ndim != 1:
+        raise ValueError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
+                         f"{tuple(counts.shape)} and dtype {counts._dtype}")
+    data = counts._data
+    if data.size and int(data.min()) < 0:
+        raise ValueError("repeat_interleave(): repeats can not be negative")
+    xp = device.xp
+    from ember.tensor import wrap
+    return wrap(xp.repeat(xp.arange(data.shape[0], dtype=xp.int64), data), device)

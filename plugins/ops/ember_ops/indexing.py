@@ -1,0 +1,636 @@
+"""Indexing by index tensors and masks: gather/scatter, index_select/index_add, masked ops, tril/triu,
+nonzero, and the writes (``x[idx] = v``, ``index_put``, ``fill_``, ``zero_``, ``copy_``).
+
+Index arrays travel as primitive attributes (backend arrays), not as inputs: they never get
+gradients, and backward needs them but not the data they index. Writes are recorded as out-of-place
+primitives committed with :func:`ember.ops.inplace`, so the written tensor's history becomes the write
+node (inputs: old value and written value) and its version counter is bumped.
+"""
+
+from __future__ import annotations
+
+from ember.autograd.grad_mode import STATE
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, normalize_dims
+from ember.tensor import Tensor, bump_version, wrap, zeros
+
+from .shape import Index, IndexAddInto, _backend_index
+
+ops = OpTable()
+
+
+# -- checks -----------------------------------------------------------------------------------------
+
+def _dim(op, dim, ndim):
+    return normalize_dims(op, dim, ndim)[0] if ndim else 0
+
+
+def _index_tensor(op, index, input, name="index"):
+    check_tensor(op, name, index)
+    if index._dtype.is_floating_point or index._dtype.name == "bool":
+        raise TypeError(f"{op}(): expected {name} to be an integer (int64) tensor, got dtype {index._dtype}")
+    if index._device is not input._device:
+        raise RuntimeError(f"{op}(): {name} is on {index._device} but input is on {input._device}")
+    return index._data
+
+
+def _check_bounds(op, index, size, dim, name="index"):
+    """IndexError naming the op, the offending index and the dim's size (no negative indices, as in PyTorch)."""
+    if index.size:
+        low, high = int(index.min()), int(index.max())
+        if low < 0 or high >= size:
+            bad = low if low < 0 else high
+            raise IndexError(f"{op}(): {name} {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _scatter_index(xp, index, dim):
+    """A fancy index addressing, for every element of ``index``, position (..., index[...], ...) along ``dim``."""
+    grids = list(xp.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _leading(shape):
+    return tuple(slice(0, s) for s in shape)
+
+
+def _pad_to(g, shape):
+    """``g`` (the leading block of a tensor of ``shape``) zero-padded to ``shape``, differentiably."""
+    if tuple(g._data.shape) == tuple(shape):
+        return g
+    return apply(IndexAddInto, g, shape=tuple(shape), index=_leading(g._data.shape), basic=True)
+
+
+def _check_gather_shapes(op, input, index, dim, other=None, other_name="src"):
+    ishape, xshape = index.shape, input._data.shape
+    if len(ishape) != len(xshape) and index.size:
+        raise ShapeError(f"{op}(): index tensor must have the same number of dimensions as input tensor: got "
+                         f"index of shape {tuple(ishape)} and input of shape {tuple(xshape)}")
+    for d, s in enumerate(ishape):
+        if d != dim and s > xshape[d]:
+            raise ShapeError(f"{op}(): size of index ({tuple(ishape)}) must not exceed input's "
+                             f"({tuple(xshape)}) in dimension {d} apart from dim {dim}")
+        if other is not None and s > other.shape[d]:
+            raise ShapeError(f"{op}(): size of index ({tuple(ishape)}) must not exceed {other_name}'s "
+                             f"({tuple(other.shape)}) in dimension {d}")
+
+
+# -- gather / scatter -------------------------------------------------------------------------------
+
+class Gather(Primitive):
+    @staticmethod
+    def forward(xp, x, dim, index):
+        if x.ndim == 0:
+            return x[()] if not index.size else xp.broadcast_to(x, index.shape).copy()
+        x = x[tuple(slice(0, s) if d != dim else slice(None) for d, s in enumerate(index.shape))]
+        return xp.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g, dim, index):
+        base = zeros(ctx.input_shapes[0], dtype=g.dtype, device=g.device)
+        return apply(ScatterAdd, base, g, dim=dim, index=index)
+
+
+class ScatterAdd(Primitive):
+    @staticmethod
+    def forward(xp, base, src, dim, index):
+        out = base.copy()
+        if out.ndim == 0:
+            if index.size:
+                out += src.reshape(-1)[:index.size].sum()
+            return out
+        xp.add.at(out, _scatter_index(xp, index, dim), src[_leading(index.shape)])
+        return out
+
+    @staticmethod
+    def backward(ctx, g, dim, index):
+        need_base, need_src = ctx.needs_input_grad
+        gsrc = _pad_to(apply(Gather, g, dim=dim, index=index), ctx.input_shapes[1]) if need_src else None
+        return (g if need_base else None), gsrc
+
+
+class Scatter(Primitive):
+    """``base`` with ``src`` (a tensor, or a number) written at the positions ``index`` addresses."""
+
+    @staticmethod
+    def forward(xp, base, src, dim, index):
+        out = base.copy()
+        if out.ndim == 0:
+            if index.size:
+                out[()] = src if not hasattr(src, "shape") else src.reshape(-1)[0]
+            return out
+        out[_scatter_index(xp, index, dim)] = src[_leading(index.shape)] if hasattr(src, "shape") else src
+        return out
+
+    @staticmethod
+    def backward(ctx, g, dim, index):
+        need_base, need_src = ctx.needs_input_grad
+        gbase = apply(Scatter, g, 0.0, dim=dim, index=index) if need_base else None
+        gsrc = _pad_to(apply(Gather, g, dim=dim, index=index), ctx.input_shapes[1]) if need_src else None
+        return gbase, gsrc
+
+
+class ScatterMultiply(Primitive):
+    """Recorded so that backward fails loudly, as PyTorch's does, instead of silently giving no gradient."""
+
+    @staticmethod
+    def forward(xp, base, src, dim, index):
+        out = base.copy()
+        value = src[_leading(index.shape)] if hasattr(src, "shape") else src
+        xp.multiply.at(out, _scatter_index(xp, index, dim), value)
+        return out
+
+    @staticmethod
+    def backward(ctx, g, dim, index):
+        raise RuntimeError("scatter(): the derivative of scatter with reduce='multiply' is not implemented "
+                           "(nor is it in PyTorch); use scatter_reduce-free ops such as index_put or mul")
+
+
+def _gather_samples(make):
+    yield Sample((make(3, 4), 1, make.index([[0, 3], [1, 1], [2, 0]])), name="dim 1, repeats")
+    yield Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [2, 2, 1, 0]])), name="dim 0")
+    yield Sample((make(3, 4), -1, make.index([[1], [0]])), name="smaller index")
+    yield Sample((make(4, 3, noncontiguous=True), 0, make.index([[3, 0, 1]])), name="non-contiguous")
+    yield Sample((make(2, 3), 1, make.index([[], []])), name="empty index")
+
+
+@ops.op(samples=_gather_samples)
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and so on); index may be smaller than input in the
+    other dims (``torch.gather``)."""
+    check_tensor("gather", "input", input)
+    idx = _index_tensor("gather", index, input)
+    d = _dim("gather", dim, input._data.ndim)
+    _check_gather_shapes("gather", input, idx, d)
+    _check_bounds("gather", idx, input._data.shape[d] if input._data.ndim else 1, d)
+    return apply(Gather, input, dim=d, index=idx)
+
+
+def _scatter_samples(make):
+    yield Sample((make(3, 4), 1, make.index([[0, 3], [1, 2], [2, 0]]), make(3, 2)), name="src")
+    yield Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [2, 0, 1, 1]]), make(2, 4)), name="dim 0")
+    yield Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")
+    yield Sample((make(3, 4), 1, make.index([[0, 3], [1, 2]])), {"value": 1.5}, name="value")
+    yield Sample((make(3, 4, requires_grad=False), 1, make.index([[0, 0], [1, 2]]), make(2, 2, requires_grad=False)),
+                 {"reduce": "add"}, name="reduce add")
+
+
+@ops.op(inplace=True, samples=_scatter_samples)
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of ``input`` with ``src`` (or ``value``) written at the places ``index`` names along ``dim``;
+    ``reduce='add'``/``'multiply'`` combines instead (``torch.scatter``). Repeated indices without reduce
+    leave an unspecified winner, as in PyTorch."""
+    check_tensor("scatter", "input", input)
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): expected a 'src' tensor or a 'value'")
+    idx = _index_tensor("scatter", index, input)
+    d = _dim("scatter", dim, input._data.ndim)
+    if isinstance(src, Tensor):
+        if src._device is not input._device:
+            raise RuntimeError(f"scatter(): src is on {src._device} but input is on {input._device}")
+        if src._dtype is not input._dtype:
+            src = src.to(input._dtype)
+    _check_gather_shapes("scatter", input, idx, d, src if isinstance(src, Tensor) else None)
+    _check_bounds("scatter", idx, input._data.shape[d] if input._data.ndim else 1, d)
+    if reduce is None:
+        return apply(Scatter, input, src, dim=d, index=idx)
+    if reduce == "add":
+        if not isinstance(src, Tensor):
+            src = _full_src(input, idx, src)
+        return apply(ScatterAdd, input, src, dim=d, index=idx)
+    if reduce == "multiply":
+        return apply(ScatterMultiply, input, src, dim=d, index=idx)
+    raise ValueError(f"scatter(): reduce argument must be either 'add' or 'multiply', got {reduce!r}")
+
+
+def _full_src(input, idx, value):
+    return wrap(input._device.xp.full(idx.shape, value, dtype=input._data.dtype), input._device)
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(3, 4), 1, make.index([[0, 3, 3], [1, 1, 2], [2, 0, 0]]), make(3, 3)), name="repeats"),
+    Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [0, 0, 1, 1]]), make(2, 4)), name="dim 0"),
+    Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")])
+def scatter_add(input, dim, index, src):
+    """A copy of ``input`` with ``src`` added at the places ``index`` names; repeats accumulate
+    (``torch.scatter_add``)."""
+    return scatter(input, dim, index, src, reduce="add")
+
+
+# -- index_select / index_add -----------------------------------------------------------------------
+
+class IndexSelect(Primitive):
+    @staticmethod
+    def forward(xp, x, dim, index):
+        return xp.take(x, index, axis=dim) if x.ndim else x[index * 0]
+
+    @staticmethod
+    def backward(ctx, g, dim, index):
+        base = zeros(ctx.input_shapes[0], dtype=g.dtype, device=g.device)
+        return apply(IndexAdd, base, g, dim=dim, index=index, alpha=1)
+
+
+class IndexAdd(Primitive):
+    @staticmethod
+    def forward(xp, base, src, dim, index, alpha):
+        out = base.copy()
+        if out.ndim == 0:
+            out += src.sum() * alpha
+            return out
+        src = xp.moveaxis(src, dim, 0)
+        xp.add.at(xp.moveaxis(out, dim, 0), index, src if alpha == 1 else src * alpha)
+        return out
+
+    @staticmethod
+    def backward(ctx, g, dim, index, alpha):
+        need_base, need_src = ctx.needs_input_grad
+        gsrc = None
+        if need_src:
+            gsrc = apply(IndexSelect, g, dim=dim, index=index)
+            if alpha != 1:
+                gsrc = gsrc * alpha
+        return (g if need_base else None), gsrc
+
+
+def _index_vector(op, index, input, d):
+    idx = _index_tensor(op, index, input)
+    if idx.ndim > 1:
+        raise ShapeError(f"{op}(): index must be a 1-D (or 0-d) tensor, got shape {tuple(idx.shape)}")
+    idx = idx.reshape(-1)
+    _check_bounds(op, idx, input._data.shape[d] if input._data.ndim else 1, d)
+    return idx
+
+
+@ops.op(samples=lambda make: [
+    Sample((make(4, 3), 0, make.index([0, 2, 2])), name="dim 0, repeats"),
+    Sample((make(4, 3), 1, make.index([2, 0])), name="dim 1"),
+    Sample((make(4, 3), -1, make.index(1)), name="0-d index"),
+    Sample((make(3, 4, noncontiguous=True), 0, make.index([1, 0])), name="non-contiguous"),
+    Sample((make(4, 3), 0, make.index([])), name="empty index")])
+def index_select(input, dim, index):
+    """The slices ``index`` names along ``dim`` (a copy) (``torch.index_select``)."""
+    check_tensor("index_select", "input", input)
+    d = _dim("index_select", dim, input._data.ndim)
+    idx = _index_vector("index_select", index, input, d)
+    return apply(IndexSelect, input, dim=d, index=idx)
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(4, 3), 0, make.index([0, 2, 2]), make(3, 3)), name="repeats"),
+    Sample((make(4, 3), 1, make.index([2, 0]), make(4, 2)), {"alpha": 0.5}, name="alpha")])
+def index_add(input, dim, index, source, *, alpha=1):
+    """A copy of ``input`` with ``alpha * source`` slices added at the places ``index`` names along ``dim``
+    (``torch.index_add``)."""
+    check_tensor("index_add", "input", input)
+    check_tensor("index_add", "source", source)
+    d = _dim("index_add", dim, input._data.ndim)
+    idx = _index_vector("index_add", index, input, d)
+    expected = tuple(len(idx) if i == d else s for i, s in enumerate(input._data.shape))
+    if tuple(source._data.shape) != expected and input._data.ndim:
+        raise ShapeError(f"index_add(): source must have shape {expected} (input {tuple(input.shape)} with dim {d} "
+                         f"sized like index), got {tuple(source.shape)}")
+    if source._dtype is not input._dtype:
+        source = source.to(input._dtype)
+    return apply(IndexAdd, input, source, dim=d, index=idx, alpha=alpha)
+
+
+# -- masks ------------------------------------------------------------------------------------------
+
+class MaskedFill(Primitive):
+    @staticmethod
+    def forward(xp, x, value, mask):
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, g, mask):
+        need_x, need_v = ctx.needs_input_grad
+        gx = apply(MaskedFill, g, 0.0, mask=mask) if need_x else None
+        gv = apply(MaskedFill, g, 0.0, mask=~mask).sum() if need_v else None
+        return gx, gv
+
+
+def _mask(op, mask, input):
+    check_tensor(op, "mask", mask)
+    if mask._dtype.name != "bool":
+        raise TypeError(f"{op}(): only boolean masks are supported, but got mask with dtype {mask._dtype}")
+    return mask._data
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(2, 3), make.index([[True, False, True], [False, False, True]]), 0.5), name="number"),
+    Sample((make(2, 3), make.index([True, False, True]), make()), name="broadcast mask, tensor value"),
+    Sample((make(3, 4, noncontiguous=True), make.index([[True], [False], [True]]), -1.0), name="non-contiguous")])
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``)."""
+    check_tensor("masked_fill", "input", input)
+    m = _mask("masked_fill", mask, input)
+    try:
+        shape = input._device.xp.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        shape = None
+    if shape != input._data.shape:
+        raise ShapeError(f"masked_fill(): mask of shape {tuple(mask.shape)} cannot be broadcast to input of shape "
+                         f"{tuple(input.shape)}")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise ShapeError(f"masked_fill(): only supports a 0-dimensional value tensor, but got tensor with "
+                             f"{value._data.ndim} dimension(s)")
+        if value._dtype is not input._dtype:
+            value = value.to(input._dtype)
+    return apply(MaskedFill, input, value, mask=m)
+
+
+@ops.op(samples=lambda make: [
+    Sample((make(2, 3), make.index([[True, False, True], [False, False, True]]))),
+    Sample((make(2, 3), make.index([True, False, True])), name="broadcast mask"),
+    Sample((make(3), make.index([[True, False, True], [False, True, True]])), name="broadcast input")])
+def masked_select(input, mask):
+    """The elements where ``mask`` is True, as a 1-D tensor; input and mask broadcast (``torch.masked_select``)."""
+    check_tensor("masked_select", "input", input)
+    _mask("masked_select", mask, input)
+    try:
+        shape = input._device.xp.broadcast_shapes(mask._data.shape, input._data.shape)
+    except ValueError:
+        raise ShapeError(f"masked_select(): mask of shape {tuple(mask.shape)} and input of shape "
+                         f"{tuple(input.shape)} cannot be broadcast together") from None
+    x = input.expand(shape) if input._data.shape != shape else input
+    m = mask.expand(shape) if mask._data.shape != shape else mask
+    return x[m] if shape else x.reshape(1)[m.reshape(1)]
+
+
+@ops.op(samples=lambda make: [
+    Sample((make(3, 4), make.index([[0, 3], [1, 1], [2, 0]]), 1), name="dim 1"),
+    Sample((make(3, 4), make.index([[0], [2]]), 0), name="broadcast indices"),
+    Sample((make(3, 4), make.index([5, 0, 11])), name="flattened")])
+def take_along_dim(input, indices, dim=None):
+    """Values at ``indices`` along ``dim`` (input and indices broadcast in the other dims); over the
+    flattened input when ``dim`` is None (``torch.take_along_dim``)."""
+    check_tensor("take_along_dim", "input", input)
+    check_tensor("take_along_dim", "indices", indices)
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = _dim("take_along_dim", dim, input._data.ndim)
+    if input._data.ndim != indices._data.ndim:
+        raise ShapeError(f"take_along_dim(): input and indices should have the same number of dimensions, got "
+                         f"{tuple(input.shape)} and {tuple(indices.shape)}")
+    xs, js = list(input._data.shape), list(indices._data.shape)
+    xs[d] = js[d] = 1
+    try:
+        common = input._device.xp.broadcast_shapes(tuple(xs), tuple(js))
+    except ValueError:
+        raise ShapeError(f"take_along_dim(): input of shape {tuple(input.shape)} and indices of shape "
+                         f"{tuple(indices.shape)} cannot be broadcast outside dim {d}") from None
+    x_shape = tuple(input._data.shape[d] if i == d else s for i, s in enumerate(common))
+    j_shape = tuple(indices._data.shape[d] if i == d else s for i, s in enumerate(common))
+    x = input.expand(x_shape) if x_shape != input._data.shape else input
+    j = indices.expand(j_shape) if j_shape != indices._data.shape else indices
+    return gather(x, d, j)
+
+
+# -- triangles --------------------------------------------------------------------------------------
+
+class Tril(Primitive):
+    @staticmethod
+    def forward(xp, x, diagonal):
+        return xp.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g, diagonal):
+        return g.tril(diagonal)
+
+
+class Triu(Primitive):
+    @staticmethod
+    def forward(xp, x, diagonal):
+        return xp.triu(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g, diagonal):
+        return g.triu(diagonal)
+
+
+def _triangle_samples(make):
+    yield Sample((make(3, 4),), name="matrix")
+    yield Sample((make(3, 4), 1), name="above")
+    yield Sample((make(2, 3, 3), -1), name="batched, below")
+    yield Sample((make(4, 3, noncontiguous=True),), {"diagonal": 0}, name="non-contiguous")
+
+
+def _triangle(op, prim, input, diagonal):
+    check_tensor(op, "input", input)
+    if input._data.ndim < 2:
+        raise ShapeError(f"{op}(): input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    return apply(prim, input, diagonal=int(diagonal))
+
+
+@ops.op(inplace=True, samples=_triangle_samples)
+def tril(input, diagonal=0):
+    """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``)."""
+    return _triangle("tril", Tril, input, diagonal)
+
+
+@ops.op(inplace=True, samples=_triangle_samples)
+def triu(input, diagonal=0):
+    """The upper triangle (on and above ``diagonal``) of the last two dims, the rest zero (``torch.triu``)."""
+    return _triangle("triu", Triu, input, diagonal)
+
+
+# -- nonzero ----------------------------------------------------------------------------------------
+
+@ops.op(differentiable=False, samples=lambda make: [
+    Sample((make.index([[0, 1, 0], [2, 0, 3]]),), name="int"), Sample((make.index([True, False, True]),), name="bool"),
+    Sample((make.index([[0, 1], [2, 0]]),), {"as_tuple": True}, name="as_tuple"),
+    Sample((make(2, 3, requires_grad=False),), name="float")])
+def nonzero(input, *, as_tuple=False):
+    """Indices of non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim with ``as_tuple``
+    (``torch.nonzero``)."""
+    check_tensor("nonzero", "input", input)
+    xp, dev = input._device.xp, input._device
+    data = input._data
+    if as_tuple:
+        if data.ndim == 0:
+            return (wrap(xp.nonzero(data.reshape(1))[0].astype(xp.int64), dev),)
+        return tuple(wrap(i.astype(xp.int64), dev) for i in xp.nonzero(data))
+    return wrap(xp.argwhere(data).astype(xp.int64), dev)
+
+
+@ops.op(differentiable=False, samples=lambda make: [Sample((make.index([[0, 1, 0], [2, 0, 3]]),))])
+def argwhere(input):
+    """``nonzero(input)``: indices of non-zero elements as an (n, ndim) tensor (``torch.argwhere``)."""
+    return nonzero(input)
+
+
+# -- writes -----------------------------------------------------------------------------------------
+
+class IndexPut(Primitive):
+    """``x`` with ``value`` written (or added, ``accumulate``) at ``index``: the graph of ``x[index] = value``."""
+
+    @staticmethod
+    def forward(xp, x, value, index, basic, accumulate):
+        out = x.copy()
+        if accumulate:
+            xp.add.at(out, index, value)
+        else:
+            out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g, index, basic, accumulate):
+        need_x, need_v = ctx.needs_input_grad
+        gx = None
+        if need_x:
+            gx = g if accumulate else apply(IndexPut, g, 0.0, index=index, basic=basic, accumulate=False)
+        gv = None
+        if need_v:
+            gv = apply(Index, g, index=index, basic=basic)
+            vshape = ctx.input_shapes[1]
+            if len(vshape) > gv._data.ndim:  # NumPy let size-one leading dims of value drop
+                gv = gv.reshape((1,) * (len(vshape) - gv._data.ndim) + tuple(gv._data.shape))
+        return gx, gv
+
+
+def _value_for(op, target, value):
+    if isinstance(value, Tensor):
+        if value._device is not target._device:
+            value = value.to(target._device)
+        if value._dtype is not target._dtype:
+            value = value.to(target._dtype)
+        return value
+    if isinstance(value, (int, float, bool)):
+        return value
+    return wrap(target._device.xp.asarray(value, dtype=target._data.dtype), target._device)
+
+
+def _put(op, x, key, basic, value, accumulate):
+    try:
+        return apply(IndexPut, x, value, index=key, basic=basic, accumulate=accumulate)
+    except IndexError as exc:
+        raise IndexError(f"{op}: {exc} (tensor of shape {tuple(x.shape)})") from None
+    except ValueError as exc:
+        vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
+        raise ShapeError(f"{op}: value of shape {vshape} cannot be written into the indexed part of a tensor of "
+                         f"shape {tuple(x.shape)} ({exc})") from None
+
+
+def _put_samples(make):
+    yield Sample((make(4, 3), (make.index([0, 2]),), make(2, 3)), name="rows")
+    yield Sample((make(4, 3), (make.index([0, 3]), make.index([1, 2])), make(2)), name="points")
+    yield Sample((make(4, 3), (make.index([0, 2]),), make(3)), name="broadcast value")
+    yield Sample((make(4, 3), (make.index([0, 0, 2]),), make(3, 3)), {"accumulate": True}, name="accumulate")
+    yield Sample((make(2, 3), (make.index([[True, False, True], [False, True, False]]),), make()), name="mask")
+
+
+@ops.op(inplace=True, samples=_put_samples)
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``values`` put (or added) at ``input[indices]`` (``torch.index_put``)."""
+    check_tensor("index_put", "input", input)
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
+    key, basic = _backend_index("index_put", tuple(indices), input._device)
+    return _put("index_put", input, key, basic, _value_for("index_put", input, values), bool(accumulate))
+
+
+def setitem(self, index, value):
+    """``self[index] = value``, recorded on the tape when grad is on (``Tensor.__setitem__``): ``self``'s
+    history becomes an index-put node whose inputs are its old value and ``value``."""
+    check_tensor("setitem", "self", self)
+    key, basic = _backend_index("setitem", index, self._device)
+    value = _value_for("setitem", self, value)
+    v_grad = isinstance(value, Tensor) and value._requires_grad
+    if STATE.enabled and (self._requires_grad or v_grad):
+        inplace(self, _put("setitem", self, key, basic, value, False), "setitem")
+        return
+    try:
+        self._data[key] = value._data if isinstance(value, Tensor) else value
+    except IndexError as exc:
+        raise IndexError(f"setitem: {exc} (tensor of shape {tuple(self.shape)})") from None
+    except ValueError as exc:
+        vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
+        raise ShapeError(f"setitem: value of shape {vshape} cannot be written into the indexed part of a tensor of "
+                         f"shape {tuple(self.shape)} ({exc})") from None
+    bump_version(self)
+
+
+def _setitem_samples(make):
+    yield Sample((make(4, 3, requires_grad=False), 1, make(3, requires_grad=False)), name="row")
+    yield Sample((make(4, 3, requires_grad=False), (slice(1, 3), 0), 2.0), name="slice, number")
+    yield Sample((make(4, 3, requires_grad=False), make.index([0, 2]), make(1, 3, requires_grad=False)),
+                 name="index tensor, broadcast")
+
+
+ops.op(setitem, where=(), operator="setitem", torch="torch.Tensor.__setitem__", samples=_setitem_samples)
+
+
+class Fill(Primitive):
+    @staticmethod
+    def forward(xp, x, value):
+        return xp.full_like(x, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_v = ctx.needs_input_grad
+        return (g * 0 if need_x else None), (g.sum() if need_v else None)
+
+
+@ops.op(where=("ember",), inplace=True, samples=lambda make: [
+    Sample((make(2, 3), 1.5), name="number"), Sample((make(2, 3), make()), name="tensor value")])
+def fill(input, value):
+    """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_``
+    writes in place."""
+    check_tensor("fill", "input", input)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise ShapeError(f"fill(): only supports a 0-dimension value tensor, but got tensor with "
+                             f"{value._data.ndim} dimension(s)")
+        value = value.to(input._dtype) if value._dtype is not input._dtype else value
+    return apply(Fill, input, value)
+
+
+def fill_(self, value):
+    """Fill ``self`` with ``value`` in place (``Tensor.fill_``)."""
+    check_tensor("fill_", "self", self)
+    return inplace(self, fill(self, value), "fill_")
+
+
+ops.op(fill_, where=("Tensor",), torch="torch.Tensor.fill_", samples=lambda make: [
+    Sample((make(2, 3, requires_grad=False), 1.5)), Sample((make(2, 3, requires_grad=False), make(requires_grad=False)))])
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
+def zero_(input):
+    """Fill ``input`` with zeros in place (``Tensor.zero_``)."""
+    check_tensor("zero_", "input", input)
+    return inplace(input, fill(input, 0), "zero_")
+
+
+class Copy(Primitive):
+    @staticmethod
+    def forward(xp, x, src):
+        return xp.broadcast_to(src, x.shape).astype(x.dtype, copy=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, (g if ctx.needs_input_grad[1] else None)
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to
+    ``src``."""
+    check_tensor("copy_", "self", self)
+    check_tensor("copy_", "src", src)
+    if src._device is not self._device:
+        src = src.to(self._device)
+    try:
+        self._device.xp.broadcast_shapes(src._data.shape, self._data.shape)
+    except ValueError:
+        raise ShapeError(f"copy_(): src of shape {tuple(src.shape)} cannot be broadcast to self of shape "
+                         f"{tuple(self.shape)}") from None
+    out = apply(Copy, self, src)
+    if out._dtype is not self._dtype:
+        out = out.to(self._dtype)
+    return inplace(self, out, "copy_")
+
+
+ops.op(copy_, where=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
+    Sample((make(2, 3, requires_grad=False), make(3, requires_grad=False)))])
