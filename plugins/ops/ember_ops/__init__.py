@@ -7,8 +7,8 @@ import ember
 
 from . import activation, elementwise, linalg, loss, reduction, shape
 
-from . import conv, pooling  # noqa: E402  (neural-network functional families)
-FAMILIES = (elementwise, reduction, shape, linalg, activation, loss, conv, pooling)
+from . import conv, pooling, normalization  # noqa: E402  (neural-network functional families)
+FAMILIES = (elementwise, reduction, shape, linalg, activation, loss, conv, pooling, normalization)
 
 
 @ember.hookimpl

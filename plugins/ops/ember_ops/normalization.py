@@ -1,0 +1,206 @@
+"""Normalization layers' functional forms: batch, layer, group, instance and RMS normalization.
+
+All are composites of ember ops (mean, subtract, divide by a square root), so first and higher
+derivatives come for free. Running statistics are updated in place on the backend arrays, outside
+the graph, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember.autograd.grad_mode import no_grad
+from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.tensor import bump_version
+
+ops = OpTable()
+
+
+def _standardize(x, dims, eps):
+    """(x - mean) / sqrt(biased var + eps) over ``dims``, and the biased variance."""
+    mean = x.mean(dims, keepdim=True)
+    diff = x - mean
+    var = (diff * diff).mean(dims, keepdim=True)
+    return diff / (var + eps).sqrt(), mean, var
+
+
+def _affine(y, weight, bias, shape):
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _update_running(op, running, value, momentum):
+    """running = (1 - momentum) * running + momentum * value, in place (no graph, version bumped)."""
+    if running is None:
+        return
+    check_tensor(op, "running stats", running)
+    data = running._data
+    data *= 1 - momentum
+    data += momentum * value._data.reshape(data.shape).astype(data.dtype, copy=False)
+    bump_version(running)
+
+
+def _check_channels(op, name, t, channels):
+    if t is not None:
+        check_tensor(op, name, t)
+        if t.numel() != channels:
+            raise ShapeError(f"{op}(): expected {name} to have {channels} elements (one per channel), got shape "
+                             f"{tuple(t.shape)}")
+
+
+def _check_float(op, input):
+    check_tensor(op, "input", input)
+    if not input._dtype.is_floating_point:
+        raise TypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+
+
+def _bn_samples(make):
+    rm = lambda c: make(c, requires_grad=False)  # noqa: E731
+    rv = lambda c: make(c, low=0.5, high=2.0, requires_grad=False)  # noqa: E731
+    yield Sample((make(4, 3), rm(3), rv(3), make(3), make(3)), {"training": True}, name="2-D, training, affine")
+    yield Sample((make(2, 3, 4), None, None), {"training": True, "eps": 1e-3}, name="3-D, no running stats")
+    yield Sample((make(2, 2, 3, 3), rm(2), rv(2), make(2), None), {"training": True, "momentum": 0.3},
+                 name="4-D, weight only")
+    yield Sample((make(2, 3, 2), rm(3), rv(3), make(3), make(3)), name="eval")
+
+
+@ops.op(where=("functional",), samples=_bn_samples)
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) over batch and spatial dims; in training, batch statistics are used
+    and ``running_mean``/``running_var`` (unbiased) updated in place with ``momentum``
+    (``torch.nn.functional.batch_norm``)."""
+    _check_float("batch_norm", input)
+    if input.dim() < 2:
+        raise ShapeError(f"batch_norm(): expected input with at least 2 dims (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_channels("batch_norm", name, t, c)
+    shape = (1, c) + (1,) * (input.dim() - 2)
+    dims = (0,) + tuple(range(2, input.dim()))
+    if training:
+        count = input.numel() // max(c, 1)
+        if count <= 1:
+            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}")
+        y, mean, var = _standardize(input, dims, eps)
+        with no_grad():
+            _update_running("batch_norm", running_mean, mean.detach(), momentum)
+            _update_running("batch_norm", running_var, var.detach() * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm(): running_mean and running_var must be given when training=False")
+        y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    return _affine(y, weight, bias, shape)
+
+
+def _normalized_dims(op, input, normalized_shape):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    n = len(shape)
+    if n == 0 or n > input.dim() or tuple(input.shape[input.dim() - n:]) != tuple(shape):
+        raise ShapeError(f"{op}(): given normalized_shape={list(shape)}, expected input with shape [*, "
+                         f"{', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    return shape, tuple(range(input.dim() - n, input.dim()))
+
+
+def _ln_samples(make):
+    yield Sample((make(3, 4), (4,), make(4), make(4)), name="affine")
+    yield Sample((make(2, 3, 4), [3, 4]), {"eps": 1e-3}, name="two dims, no affine")
+    yield Sample((make(2, 5, noncontiguous=True), [5], make(5), None), name="weight only, non-contiguous")
+
+
+@ops.op(where=("ember", "functional"), samples=_ln_samples)
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise
+    (``torch.nn.functional.layer_norm``)."""
+    _check_float("layer_norm", input)
+    shape, dims = _normalized_dims("layer_norm", input, normalized_shape)
+    y, _, _ = _standardize(input, dims, eps)
+    return _affine(y, weight, bias, shape)
+
+
+def _gn_samples(make):
+    yield Sample((make(2, 4, 3), 2, make(4), make(4)), name="affine")
+    yield Sample((make(2, 6, 2, 2), 3), {"eps": 1e-3}, name="4-D, no affine")
+    yield Sample((make(3, 2), 1), name="2-D, one group")
+
+
+@ops.op(where=("ember", "functional"), samples=_gn_samples)
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize over each group of ``C / num_groups`` channels and all spatial dims, per sample; then a
+    per-channel affine (``torch.nn.functional.group_norm``)."""
+    _check_float("group_norm", input)
+    if input.dim() < 2:
+        raise ShapeError(f"group_norm(): expected input with at least 2 dims (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
+    b, c = input.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm(): expected number of channels in input ({c}) to be divisible by "
+                         f"num_groups ({num_groups}), input shape {tuple(input.shape)}")
+    _check_channels("group_norm", "weight", weight, c)
+    _check_channels("group_norm", "bias", bias, c)
+    y, _, _ = _standardize(input.reshape(b, num_groups, -1), (2,), eps)
+    return _affine(y.reshape(input.shape), weight, bias, (1, c) + (1,) * (input.dim() - 2))
+
+
+def _in_samples(make):
+    rm = lambda c: make(c, requires_grad=False)  # noqa: E731
+    rv = lambda c: make(c, low=0.5, high=2.0, requires_grad=False)  # noqa: E731
+    yield Sample((make(2, 3, 4),), name="plain")
+    yield Sample((make(2, 2, 3, 3), rm(2), rv(2), make(2), make(2)), {"momentum": 0.2}, name="running, affine")
+    yield Sample((make(2, 3, 4), rm(3), rv(3)), {"use_input_stats": False}, name="running stats")
+
+
+@ops.op(where=("functional",), samples=_in_samples)
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize each (sample, channel) over its spatial dims; running stats, when given, are updated with
+    the batch mean of the instance statistics (``torch.nn.functional.instance_norm``)."""
+    _check_float("instance_norm", input)
+    if input.dim() < 3:
+        raise ShapeError(f"instance_norm(): expected input with at least 3 dims (N, C, L...), got shape "
+                         f"{tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_channels("instance_norm", name, t, c)
+    shape = (1, c) + (1,) * (input.dim() - 2)
+    dims = tuple(range(2, input.dim()))
+    if use_input_stats:
+        count = math.prod(input.shape[2:])
+        if count <= 1:
+            raise ValueError(f"instance_norm(): expected more than 1 spatial element when training, got input size "
+                             f"{tuple(input.shape)}")
+        y, mean, var = _standardize(input, dims, eps)
+        with no_grad():
+            _update_running("instance_norm", running_mean, mean.detach().mean(0), momentum)
+            _update_running("instance_norm", running_var, (var.detach() * (count / (count - 1))).mean(0), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm(): running_mean and running_var are needed when use_input_stats=False")
+        y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    return _affine(y, weight, bias, shape)
+
+
+def _rms_samples(make):
+    yield Sample((make(3, 4), (4,), make(4)), name="weight")
+    yield Sample((make(2, 3, 4), [3, 4]), {"eps": 1e-3}, name="two dims, eps")
+    yield Sample((make(2, 5), [5]), name="default eps")
+
+
+@ops.op(where=("ember", "functional"), samples=_rms_samples)
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times ``weight``; ``eps``
+    defaults to the dtype's machine epsilon (``torch.nn.functional.rms_norm``)."""
+    _check_float("rms_norm", input)
+    shape, dims = _normalized_dims("rms_norm", input, normalized_shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype.numpy).eps)
+    y = input / ((input * input).mean(dims, keepdim=True) + eps).sqrt()
+    return y if weight is None else y * weight
