@@ -129,8 +129,8 @@ class Adagrad(Optimizer):
 class Adadelta(Optimizer):
     """``torch.optim.Adadelta`` (lr, rho, eps, weight_decay, maximize)."""
 
-    sample_options = ({"lr": 1.0}, {"lr": 1.0, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.1},
-                      {"lr": 0.5, "maximize": True})
+    sample_options = ({"lr": 1.0, "eps": 1e-2}, {"lr": 1.0, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.1},
+                      {"lr": 2.0, "eps": 1e-3, "maximize": True})
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach=None, *, capturable: bool = False, maximize: bool = False, differentiable: bool = False):

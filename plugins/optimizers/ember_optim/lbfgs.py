@@ -158,7 +158,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     @no_grad()
-    def step(self, closure):
+    def step(self, closure=None):
         """Run up to ``max_iter`` iterations; ``closure`` re-evaluates the model and returns the loss."""
         if closure is None:
             raise RuntimeError("LBFGS.step requires a closure that re-evaluates the model and returns the loss")
