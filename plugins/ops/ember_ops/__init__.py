@@ -5,10 +5,10 @@ Each module declares one family of ops in an ``OpTable``; the hook registers the
 
 import ember
 
-from . import activation, elementwise, linalg, loss, reduction, shape
+from . import activation, elementwise, indexing, linalg, loss, reduction, shape
 
 from . import conv, pooling, normalization  # noqa: E402  (neural-network functional families)
-FAMILIES = (elementwise, reduction, shape, linalg, activation, loss, conv, pooling, normalization)
+FAMILIES = (elementwise, reduction, shape, indexing, linalg, activation, loss, conv, pooling, normalization)
 
 
 @ember.hookimpl
