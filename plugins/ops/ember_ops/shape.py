@@ -223,6 +223,8 @@ def expand(input, *sizes):
 
 def expand_as(input, other):
     """``input.expand(other.shape)``."""
+    check_tensor("expand_as", "input", input)
+    check_tensor("expand_as", "other", other)
     return input.expand(other.shape)
 
 
@@ -267,6 +269,7 @@ def clone(input, *, memory_format=None):
 
 def contiguous(input, memory_format=None):
     """``input`` if its memory is C-contiguous, else a contiguous copy (``Tensor.contiguous``)."""
+    check_tensor("contiguous", "input", input)
     if input._data.flags.c_contiguous:
         return input
     return apply(Clone, input)
@@ -334,6 +337,7 @@ class IndexAddInto(Primitive):
 
 def getitem(input, index):
     """``input[index]`` with basic, advanced and boolean indexing, differentiable (``Tensor.__getitem__``)."""
+    check_tensor("index", "input", input)
     key, basic = _backend_index("index", index, input._device)
     try:
         out = apply(Index, input, index=key, basic=basic)
