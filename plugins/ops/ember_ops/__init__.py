@@ -8,7 +8,8 @@ import ember
 from . import activation, elementwise, indexing, linalg, loss, reduction, shape
 
 from . import conv, pooling, normalization  # noqa: E402  (neural-network functional families)
-FAMILIES = (elementwise, reduction, shape, indexing, linalg, activation, loss, conv, pooling, normalization)
+from . import comparison, elementwise_math, selection  # noqa: E402  (more elementwise families)
+FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, shape, indexing, linalg, activation, loss, conv, pooling, normalization)
 
 
 @ember.hookimpl

@@ -1,20 +1,32 @@
-"""Elementwise ops: arithmetic with PyTorch's type promotion, math functions, comparisons.
+"""Elementwise arithmetic with PyTorch's type promotion: add/sub (with ``alpha``), mul, div (with
+``rounding_mode``), floor_divide, remainder, fmod, pow, neg, reciprocal, square, lerp, addcmul, addcdiv.
 
-Families are declared through two small factories, so each op is one line of forward, one of
-backward, and its samples, together.
+Also the two small factories (``binary_op``, ``unary_op``) the other elementwise families use, so each
+op is one line of forward, one of backward, and its samples, together.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, ShapeError, apply, check_tensor, promote
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, promote
 from ember.tensor import Tensor
 
 from .samples import binary_samples, unary_samples
 
 ops = OpTable()
+
+
+class OptionError(ValueError, RuntimeError):
+    """An op received an option value it does not accept (PyTorch raises RuntimeError, Python code
+    expects ValueError: this is both)."""
+
+
+def bad_option(op, name, value, expected) -> OptionError:
+    return OptionError(f"{op}(): argument '{name}' must be {expected}, got {value!r}")
 
 
 def _broadcast_error(op, a, b) -> ShapeError:
@@ -49,12 +61,17 @@ def _camel(name):
     return "".join(p.capitalize() for p in name.split("_"))
 
 
-def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace=True, float_result=False,
-              differentiable=True, doc="", samples=binary_samples, **options):
-    """Declare a two-operand elementwise op; ``backward(ctx, grad)`` returns (grad_a, grad_b)."""
-    prim = type(_camel(name), (Primitive,), {
+def primitive(name, forward, backward, *, save_inputs=False, save_output=False, differentiable=True):
+    """A Primitive subclass from a forward and a backward function."""
+    return type(_camel(name), (Primitive,), {
         "name": name, "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "save_inputs": save_inputs, "differentiable": differentiable})
+        "save_inputs": save_inputs, "save_output": save_output, "differentiable": differentiable})
+
+
+def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace=True, float_result=False,
+              differentiable=True, doc="", samples=binary_samples, table=None, **options):
+    """Declare a two-operand elementwise op; ``backward(ctx, grad)`` returns (grad_a, grad_b)."""
+    prim = primitive(name, forward, backward, save_inputs=save_inputs, differentiable=differentiable)
 
     def fn(input, other):
         if operator in _COMPARISONS and _not_operand(other):
@@ -63,38 +80,78 @@ def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=inplace if differentiable or inplace else None,
-                  samples=samples, differentiable=differentiable, **options)
+    (table if table is not None else ops).op(
+        fn, operator=operator, inplace=inplace, samples=samples, differentiable=differentiable, **options)
     return fn
 
 
 def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", samples=unary_samples,
-             int_to_float=True, **options):
+             int_to_float=True, table=None, differentiable=True, **options):
     """Declare a one-operand elementwise op; ``save`` names what backward reads: input, output or nothing."""
-    prim = type(_camel(name), (Primitive,), {
-        "name": name, "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "save_inputs": save == "input", "save_output": save == "output"})
+    prim = primitive(name, forward, backward, save_inputs=save == "input", save_output=save == "output",
+                     differentiable=differentiable)
     default_float = dtypes.get_default_dtype
 
     def fn(input):
-        check_tensor(name, "input", input)
+        if not isinstance(input, Tensor):
+            check_tensor(name, "input", input)
         if int_to_float and not input._dtype.is_floating_point:
             input = input.to(default_float())
         return apply(prim, input)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     fn.primitive = prim
-    ops.op(fn, inplace=inplace, samples=samples, **options)
+    (table if table is not None else ops).op(fn, inplace=inplace, samples=samples, differentiable=differentiable,
+                                             **options)
     return fn
 
 
-# -- arithmetic -------------------------------------------------------------------------------------
+def zero_grads(ctx, g):
+    """The gradient of a piecewise-constant op: zero for every input."""
+    return tuple(g * 0 if need else None for need in ctx.needs_input_grad)
 
-binary_op("add", lambda xp, a, b: a + b, lambda ctx, g: (g, g), save_inputs=False, operator="add",
-                 doc="a + b, broadcast (``torch.add``; ``alpha`` is accepted by the method form via ``add(b * alpha)``).")
-binary_op("sub", lambda xp, a, b: a - b, lambda ctx, g: (g, -g), save_inputs=False, operator="sub",
-                 doc="a - b, broadcast (``torch.sub``).")
 
+# -- add and sub (with alpha) -----------------------------------------------------------------------
+
+Add = primitive("add", lambda xp, a, b: a + b, lambda ctx, g: (g, g))
+Sub = primitive("sub", lambda xp, a, b: a - b, lambda ctx, g: (g, -g))
+
+
+def _alpha_samples(make):
+    yield from binary_samples(make)
+    yield Sample((make(2, 3), make(3)), {"alpha": 2.5}, name="alpha")
+
+
+def add(input, other, *, alpha=1):
+    """input + alpha * other, broadcast (``torch.add``)."""
+    if alpha != 1:
+        other = other * alpha
+    return binary(Add, input, other)
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, broadcast (``torch.sub``); bool tensors cannot be subtracted."""
+    if alpha != 1:
+        other = other * alpha
+    if isinstance(input, Tensor) and input._dtype is dtypes.bool and isinstance(other, Tensor) and \
+            other._dtype is dtypes.bool:
+        raise TypeError("sub(): subtraction, the `-` operator, with two bool tensors is not supported; use "
+                        "the `^` or logical_xor() operator instead")
+    return binary(Sub, input, other)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (``torch.rsub``)."""
+    return sub(other, input, alpha=alpha)
+
+
+add.primitive, sub.primitive = Add, Sub
+ops.op(add, operator="add", inplace=True, samples=_alpha_samples)
+ops.op(sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
+ops.op(rsub, where=("ember",), samples=_alpha_samples)
+
+
+# -- mul and div ------------------------------------------------------------------------------------
 
 def _mul_backward(ctx, g):
     a, b = ctx.inputs
@@ -102,8 +159,8 @@ def _mul_backward(ctx, g):
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
-binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul",
-                 doc="a * b, broadcast (``torch.mul``).")
+mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", aliases=("multiply",),
+                doc="a * b, broadcast (``torch.mul``).")
 
 
 def _div_backward(ctx, g):
@@ -114,40 +171,106 @@ def _div_backward(ctx, g):
     return ga, gb
 
 
-binary_op("div", lambda xp, a, b: a / b, _div_backward, operator="truediv", float_result=True,
-                 aliases=("true_divide",), doc="a / b as true division; integers give the default float.")
+def _trunc_divide(xp, a, b):
+    if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "f":
+        return xp.trunc(a / b)
+    q = xp.floor_divide(a, b)
+    return q + ((q * b != a) & ((a < 0) != (b < 0)))
 
 
-def _pow_backward(ctx, g):
+Div = primitive("div", lambda xp, a, b: a / b, _div_backward, save_inputs=True)
+DivTrunc = primitive("div_trunc", _trunc_divide, zero_grads)
+DivFloor = primitive("div_floor", lambda xp, a, b: xp.floor_divide(a, b), zero_grads)
+_ROUNDING = {"trunc": DivTrunc, "floor": DivFloor}
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other (``torch.div``): true division (integers give the default float) or, with
+    ``rounding_mode`` 'trunc' / 'floor', the rounded quotient in the promoted dtype (zero gradient)."""
+    if rounding_mode is None:
+        return binary(Div, input, other, True)
+    prim = _ROUNDING.get(rounding_mode)
+    if prim is None:
+        raise bad_option("div", "rounding_mode", rounding_mode, "one of None, 'trunc' or 'floor'")
+    return binary(prim, input, other)
+
+
+def _div_samples(make):
+    yield from binary_samples(make)
+    for mode in ("trunc", "floor"):
+        yield Sample((make(2, 3, away_from_zero=True), make(3, away_from_zero=True)), {"rounding_mode": mode},
+                     name=mode)
+    yield Sample((make(2, 3), make(3)), {"rounding_mode": None}, name="rounding_mode=None")
+
+
+def _true_divide(input, other):
+    """input / other as true division (``torch.true_divide``)."""
+    return binary(Div, input, other, True)
+
+
+div.primitive = Div
+ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples)
+ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
+
+floor_divide = binary_op(
+    "floor_divide", lambda xp, a, b: xp.floor_divide(a, b), None, save_inputs=False, operator="floordiv",
+    differentiable=False, samples=lambda make: binary_samples(make, away_from_zero=True),
+    doc="The quotient rounded down, in the promoted dtype (``torch.floor_divide``, ``//``; no gradient).")
+
+
+def _remainder_backward(ctx, g):
     a, b = ctx.inputs
     need_a, need_b = ctx.needs_input_grad
-    ga = g * b * a ** (b - 1) if need_a else None
-    gb = None
+    return (g if need_a else None), (-g * div(a, b, rounding_mode="floor") if need_b else None)
+
+
+def _fmod_backward(ctx, g):
+    a, b = ctx.inputs
+    need_a, need_b = ctx.needs_input_grad
+    return (g if need_a else None), (-g * div(a, b, rounding_mode="trunc") if need_b else None)
+
+
+binary_op("remainder", lambda xp, a, b: xp.remainder(a, b), _remainder_backward, operator="mod",
+          samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
+          doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``).")
+binary_op("fmod", lambda xp, a, b: xp.fmod(a, b), _fmod_backward,
+          samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
+          doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``).")
+
+
+# -- pow --------------------------------------------------------------------------------------------
+
+def _pow_backward(ctx, g):
+    from .selection import where
+    a, b = ctx.inputs
+    need_a, need_b = ctx.needs_input_grad
+    ga = gb = None
+    if need_a:
+        if isinstance(b, Tensor):
+            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        else:
+            ga = g * 0 if b == 0 else g * b * a ** (b - 1)
     if need_b:
         out = a ** b
-        gb = g * out * (a.abs().log() if isinstance(a, Tensor) else float(np.log(abs(a))))
+        if isinstance(a, Tensor):
+            gb = where((a == 0) & (b >= 0), 0.0, g * out * a.log())
+        else:
+            gb = g * out * (math.log(a) if a > 0 else float("nan")) if a != 0 else g * 0
     return ga, gb
 
 
-binary_op("pow", lambda xp, a, b: a ** b, _pow_backward, operator="pow",
-                 samples=lambda make: binary_samples(make, positive=True),
-                 doc="a ** b, broadcast (``torch.pow``).")
-
-# -- comparisons (no gradient) ---------------------------------------------------------------------
-
-def _comparison(name, forward, operator):
-    return binary_op(name, forward, None, save_inputs=False, operator=operator, inplace=None,
-                     differentiable=False, doc=f"Elementwise ``{operator}`` comparison; a bool tensor.")
+def _pow_samples(make):
+    yield from binary_samples(make, positive=True)
+    yield Sample((make(2, 3), 2), name="square")
+    yield Sample((make(3), 3), name="integer exponent, negative base")
+    yield Sample((2.0, make(2, 3)), name="python base")
 
 
-_comparison("eq", lambda xp, a, b: a == b, "eq")
-_comparison("ne", lambda xp, a, b: a != b, "ne")
-_comparison("lt", lambda xp, a, b: a < b, "lt")
-_comparison("le", lambda xp, a, b: a <= b, "le")
-_comparison("gt", lambda xp, a, b: a > b, "gt")
-_comparison("ge", lambda xp, a, b: a >= b, "ge")
+pow = binary_op("pow", lambda xp, a, b: a ** b, _pow_backward, operator="pow", samples=_pow_samples,
+                doc="input ** exponent, broadcast (``torch.pow``).")
 
-# -- one operand ---------------------------------------------------------------------------------
+
+# -- one operand ------------------------------------------------------------------------------------
 
 
 class Neg(Primitive):
@@ -172,21 +295,50 @@ def neg(input):
 neg.primitive = Neg
 ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
 
-exp = unary_op("exp", lambda xp, x: xp.exp(x), lambda ctx, g: g * ctx.output, save="output",
-               doc="e ** input (``torch.exp``).")
-log = unary_op("log", lambda xp, x: xp.log(x), lambda ctx, g: g / ctx.inputs[0],
-               samples=lambda make: unary_samples(make, low=0.1, high=3.0), doc="Natural log (``torch.log``).")
-sqrt = unary_op("sqrt", lambda xp, x: xp.sqrt(x), lambda ctx, g: g / (2 * ctx.output), save="output",
-                samples=lambda make: unary_samples(make, low=0.1, high=3.0), doc="Square root (``torch.sqrt``).")
-tanh = unary_op("tanh", lambda xp, x: xp.tanh(x), lambda ctx, g: g * (1 - ctx.output * ctx.output),
-                save="output", where=("ember", "Tensor", "functional"), doc="Hyperbolic tangent (``torch.tanh``).")
+reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
+                      save="output", samples=lambda make: unary_samples(make, away_from_zero=True),
+                      doc="1 / input; integers give the default float (``torch.reciprocal``).")
+square = unary_op("square", lambda xp, x: x * x, lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False,
+                  doc="input * input, keeping integer dtypes (``torch.square``).")
 
 
-def _abs_backward(ctx, g):
-    return g * ctx.inputs[0].sign()
+# -- ternary compositions ---------------------------------------------------------------------------
+
+def _weight_check(op, weight):
+    if not isinstance(weight, (Tensor, int, float)):
+        raise TypeError(f"{op}(): argument 'weight' must be Tensor or a number, not {type(weight).__name__}")
 
 
-unary_op("abs", lambda xp, x: xp.abs(x), _abs_backward, int_to_float=False, operator="abs",
-                samples=lambda make: unary_samples(make, away_from_zero=True), doc="|input| (``torch.abs``).")
-sign = unary_op("sign", lambda xp, x: xp.sign(x), lambda ctx, g: g * 0, save="", int_to_float=False,
-                gradgradcheck=False, doc="-1, 0 or 1 by the sign of each element (``torch.sign``).")
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(2, 3), make(2, 3), 0.3), name="scalar weight"),
+    Sample((make(2, 3), make(3), make(2, 1, low=0, high=1)), name="tensor weight, broadcast"),
+    Sample((make(), make(), 0.75), name="zero-dim")])
+def lerp(input, end, weight):
+    """input + weight * (end - input) (``torch.lerp``)."""
+    check_tensor("lerp", "input", input)
+    check_tensor("lerp", "end", end)
+    _weight_check("lerp", weight)
+    return input + weight * (end - input)
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(2, 3), make(2, 3), make(3))), Sample((make(2, 3), make(3), make(2, 1)), {"value": 0.5}),
+    Sample((make(), make(), make()), {"value": -2})])
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2, broadcast (``torch.addcmul``)."""
+    check_tensor("addcmul", "input", input)
+    prod = tensor1 * tensor2
+    return input + (prod * value if value != 1 else prod)
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(2, 3), make(2, 3), make(3, away_from_zero=True))),
+    Sample((make(2, 3), make(3), make(2, 1, away_from_zero=True)), {"value": 0.5})])
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2, broadcast (``torch.addcdiv``); integer division is an error."""
+    check_tensor("addcdiv", "input", input)
+    if not (tensor1._dtype.is_floating_point or tensor2._dtype.is_floating_point):
+        raise TypeError(f"addcdiv(): integer division with addcdiv is no longer supported; got tensor1 "
+                        f"{tensor1._dtype} and tensor2 {tensor2._dtype}")
+    quot = tensor1 / tensor2
+    return input + (quot * value if value != 1 else quot)
