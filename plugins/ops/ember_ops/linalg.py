@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+import numpy as np
+
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
+from ember.tensor import Tensor
 
 ops = OpTable()
 
@@ -37,6 +40,9 @@ def _matmul_samples(make):
     yield Sample((make(5), make(2, 5, 3)), name="vector @ batch")
     yield Sample((make(3, 4, noncontiguous=True), make(4, 2)), name="non-contiguous")
     yield Sample((make(0, 4), make(4, 2)), name="empty")
+    yield Sample((make(2, 3, 4), make(4)), name="batch @ vector")
+    yield Sample((make(2, 1, 2, 3), make(4, 3, 2)), name="batch broadcast against batch")
+    yield Sample((make(3, 4), make(2, 4, 5)), name="matrix @ batch")
 
 
 @ops.op(operator="matmul", samples=_matmul_samples)
@@ -68,6 +74,8 @@ def matmul(input, other):
 @ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
     """Product of two matrices, no broadcasting (``torch.mm``)."""
+    check_tensor("mm", "input", input)
+    check_tensor("mm", "mat2", mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise ShapeError(f"mm(): expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return matmul(input, mat2)
@@ -122,3 +130,458 @@ def linear(input, weight, bias=None):
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
     return apply(Linear, input, weight, bias)
+
+
+# -- products -----------------------------------------------------------------------------------------
+
+def _need_dims(op, name, t, ndim):
+    check_tensor(op, name, t)
+    if t._data.ndim != ndim:
+        raise ShapeError(f"{op}(): {name} must be a {ndim}-D tensor, got shape {tuple(t.shape)}")
+
+
+def _same_dtype(op, a, b):
+    if a._dtype is not b._dtype:
+        raise TypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
+                              Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))])
+def bmm(input, mat2):
+    """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
+    _need_dims("bmm", "input", input, 3)
+    _need_dims("bmm", "mat2", mat2, 3)
+    if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
+        raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")
+    _same_dtype("bmm", input, mat2)
+    return apply(MatMul, input, mat2)
+
+
+@ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))])
+def mv(input, vec):
+    """Matrix-vector product (``torch.mv``)."""
+    _need_dims("mv", "input", input, 2)
+    _need_dims("mv", "vec", vec, 1)
+    if input._data.shape[1] != vec._data.shape[0]:
+        raise ShapeError(f"mv(): size mismatch, got input {tuple(input.shape)} and vec {tuple(vec.shape)}")
+    return matmul(input, vec)
+
+
+@ops.op(samples=lambda make: [Sample((make(4), make(4))), Sample((make(0), make(0)))])
+def dot(input, tensor):
+    """Inner product of two 1-D tensors (``torch.dot``)."""
+    _need_dims("dot", "input", input, 1)
+    _need_dims("dot", "tensor", tensor, 1)
+    if input._data.shape != tensor._data.shape:
+        raise ShapeError(f"dot(): inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
+                         f"[{tensor._data.shape[0]}] to have the same number of elements")
+    return matmul(input, tensor)
+
+
+@ops.op(aliases=("ger",), samples=lambda make: [Sample((make(3), make(4))), Sample((make(0), make(2)))])
+def outer(input, vec2):
+    """Outer product of two vectors (``torch.outer``)."""
+    _need_dims("outer", "input", input, 1)
+    _need_dims("outer", "vec2", vec2, 1)
+    return input.unsqueeze(1) * vec2
+
+
+class ZerosLike(Primitive):
+    """Zeros shaped like the input, whose gradient is zero: input's place in ``beta=0`` products."""
+
+    @staticmethod
+    def forward(xp, x):
+        return xp.zeros_like(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+def _add_product(op, input, product, beta, alpha):
+    """``beta * input + alpha * product``; input must broadcast to the product's shape. With beta zero
+    input is ignored, nan and inf included, as in PyTorch."""
+    shape = tuple(product.shape)
+    try:
+        ok = np.broadcast_shapes(tuple(input.shape), shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{op}(): input of shape {tuple(input.shape)} cannot be broadcast to the product's "
+                         f"shape {shape}")
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled + apply(ZerosLike, input)
+    return (input if beta == 1 else input * beta) + scaled
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(3, 5), make(3, 4), make(4, 5))), Sample((make(5), make(3, 4), make(4, 5)), {"beta": 0.5, "alpha": 2.0}),
+    Sample((make(3, 5), make(3, 4), make(4, 5)), {"beta": 0}, name="beta 0")])
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
+    check_tensor("addmm", "input", input)
+    return _add_product("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+@ops.op(inplace=True, samples=lambda make: [
+    Sample((make(2, 3, 5), make(2, 3, 4), make(2, 4, 5))),
+    Sample((make(3, 1), make(2, 3, 4), make(2, 4, 5)), {"beta": 0.5, "alpha": -1.0}, name="broadcast input")])
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * bmm(batch1, batch2)`` (``torch.baddbmm``)."""
+    check_tensor("baddbmm", "input", input)
+    return _add_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+# -- einsum and tensordot -----------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class Einsum(Primitive):
+    """``xp.einsum`` on operands whose subscripts have no repeated letter; backward is an einsum per operand."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, *arrays, subs, out):
+        return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 2)
+
+    @staticmethod
+    def backward(ctx, g, subs, out):
+        operands = ctx.inputs
+        grads = []
+        for i, need in enumerate(ctx.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            others = [j for j in range(len(operands)) if j != i]
+            known = set(out).union(*(subs[j] for j in others))
+            target = "".join(c for c in subs[i] if c in known)
+            grad = apply(Einsum, g, *(operands[j] for j in others), subs=(out,) + tuple(subs[j] for j in others),
+                         out=target)
+            if target != subs[i]:  # letters summed only within operand i: broadcast the gradient back
+                shape = ctx.input_shapes[i]
+                grad = grad.reshape(tuple(s if c in known else 1 for c, s in zip(subs[i], shape))).expand(shape)
+            grads.append(grad)
+        return tuple(grads)
+
+
+def _parse_einsum(equation, operands):
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise ValueError(f"einsum(): the equation {equation!r} has {len(subs)} operands but {len(operands)} tensors "
+                         f"were given")
+    free = [c for c in _LETTERS if c not in eq]
+    n_ell = 0
+    for s, t in zip(subs, operands):
+        if "..." in s:
+            n_ell = max(n_ell, t._data.ndim - (len(s) - 3))
+    ell = "".join(free[:n_ell])
+    out_subs = []
+    for k, (s, t) in enumerate(zip(subs, operands)):
+        if "..." in s:
+            n = t._data.ndim - (len(s) - 3)
+            if n < 0:
+                raise ShapeError(f"einsum(): operand {k} has {t._data.ndim} dims, fewer than its subscripts {s!r} need")
+            s = s.replace("...", ell[n_ell - n:] if n else "")
+        if len(s) != t._data.ndim or not all(c in _LETTERS for c in s):
+            raise ShapeError(f"einsum(): subscripts {s!r} for operand {k} do not match its shape {tuple(t.shape)}")
+        out_subs.append(s)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts = {}
+        for s in out_subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return out_subs, out
+
+
+def _einsum_samples(make):
+    yield Sample(("ij,jk->ik", make(2, 3), make(3, 4)), name="matmul")
+    yield Sample(("bij,bjk", make(2, 2, 3), make(2, 3, 2)), name="implicit output")
+    yield Sample(("i,i->", make(4), make(4)), name="dot")
+    yield Sample(("ij->ji", make(2, 3)), name="transpose")
+    yield Sample(("ii->i", make(3, 3)), name="diagonal")
+    yield Sample(("ij->", make(2, 3)), name="sum")
+    yield Sample(("...ij,...jk->...ik", make(2, 2, 3), make(3, 2)), name="ellipsis broadcast")
+    yield Sample(("ij,jk,kl->il", make(2, 3), make(3, 2), make(2, 2)), name="three operands")
+    yield Sample(("ij,j->i", [make(2, 3), make(3)]), name="operands as a list")
+    yield Sample(("ijk,i->j", make(2, 3, 2), make(2)), name="summed only in one operand")
+
+
+@ops.op(where=("ember",), samples=_einsum_samples)
+def einsum(equation, *operands):
+    """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' must be str, not {type(equation).__name__}")
+    for i, t in enumerate(operands):
+        check_tensor("einsum", f"operands[{i}]", t)
+    if not operands:
+        raise ValueError("einsum(): must provide at least one operand")
+    subs, out = _parse_einsum(equation, operands)
+    operands = list(operands)
+    for i, s in enumerate(subs):  # a repeated letter takes a diagonal: do it first, differentiably
+        while len(set(s)) != len(s):
+            c = next(c for c in s if s.count(c) > 1)
+            a, b = s.index(c), s.index(c, s.index(c) + 1)
+            operands[i] = operands[i].diagonal(0, a, b)
+            s = "".join(ch for k, ch in enumerate(s) if k not in (a, b)) + c
+        subs[i] = s
+    sizes = {}
+    for k, (s, t) in enumerate(zip(subs, operands)):
+        for c, n in zip(s, t._data.shape):
+            if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:
+                raise ShapeError(f"einsum(): subscript {c!r} has size {n} for operand {k} (shape {tuple(t.shape)}) "
+                                 f"which does not broadcast with size {sizes[c]} seen before")
+    dtype = operands[0]._dtype
+    if any(t._dtype is not dtype for t in operands):
+        raise TypeError(f"einsum(): expected all operands to have the same dtype, got "
+                        f"{[str(t._dtype) for t in operands]}")
+    return apply(Einsum, *operands, subs=tuple(subs), out=out)
+
+
+@ops.op(where=("ember",), samples=lambda make: [
+    Sample((make(2, 3, 4), make(3, 4, 5))), Sample((make(2, 3), make(3, 4), 1)),
+    Sample((make(2, 3, 4), make(4, 2, 3), ([1, 0], [2, 1])), name="dim lists"), Sample((make(2), make(3), 0))])
+def tensordot(a, b, dims=2):
+    """Sum products over ``dims`` (the last ``dims`` of a with the first of b, or explicit lists)
+    (``torch.tensordot``): permute, reshape, one matrix product."""
+    check_tensor("tensordot", "a", a)
+    check_tensor("tensordot", "b", b)
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ValueError(f"tensordot(): expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    if len(da) != len(db):
+        raise ShapeError(f"tensordot(): both dimension lists should have same length, got {da} and {db}")
+    da = [d % max(a.dim(), 1) for d in da]
+    db = [d % max(b.dim(), 1) for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise ShapeError(f"tensordot(): contracted dimensions need to match, but first has size {a.shape[x]} in "
+                             f"dim {x} and second has size {b.shape[y]} in dim {y} (shapes {tuple(a.shape)} and "
+                             f"{tuple(b.shape)})")
+    keep_a = [d for d in range(a.dim()) if d not in da]
+    keep_b = [d for d in range(b.dim()) if d not in db]
+    k = 1
+    for d in da:
+        k *= a.shape[d]
+    m = a.permute(keep_a + da).reshape(-1, k)
+    n = b.permute(db + keep_b).reshape(k, -1)
+    return matmul(m, n).reshape([a.shape[d] for d in keep_a] + [b.shape[d] for d in keep_b])
+
+
+# -- diagonals ----------------------------------------------------------------------------------------
+
+def _diag_positions(xp, n, offset):
+    rows = xp.arange(n) + max(-offset, 0)
+    return rows, rows + offset
+
+
+class Diagonal(Primitive):
+    @staticmethod
+    def forward(xp, x, offset, dim1, dim2):
+        return xp.diagonal(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, g, offset, dim1, dim2):
+        return apply(DiagonalScatter, g, shape=ctx.input_shapes[0], offset=offset, dim1=dim1, dim2=dim2)
+
+
+class DiagonalScatter(Primitive):
+    """Zeros of ``shape`` with ``g`` (diagonal last, as ``diagonal`` returns it) on the chosen diagonal."""
+
+    @staticmethod
+    def forward(xp, g, shape, offset, dim1, dim2):
+        out = xp.zeros(shape, dtype=g.dtype)
+        rows, cols = _diag_positions(xp, g.shape[-1], offset)
+        xp.moveaxis(out, (dim1, dim2), (-2, -1))[..., rows, cols] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, g, shape, offset, dim1, dim2):
+        return g.diagonal(offset, dim1, dim2)
+
+
+@ops.op(samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
+                              Sample((make(2, 3, 4),), {"dim1": 1, "dim2": 2}), Sample((make(2, 3, 4), 0, 2, 0)),
+                              Sample((make(3, 3), 5))])
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal ``offset`` of the (dim1, dim2) planes, appended as the last dim (a view)
+    (``torch.diagonal``)."""
+    check_tensor("diagonal", "input", input)
+    nd = input._data.ndim
+    if nd < 2:
+        raise ShapeError(f"diagonal(): input must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    d1, d2 = normalize_dims("diagonal", dim1, nd)[0], normalize_dims("diagonal", dim2, nd)[0]
+    if d1 == d2:
+        raise ShapeError(f"diagonal(): diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return maybe_view(apply(Diagonal, input, offset=int(offset), dim1=d1, dim2=d2), input)
+
+
+@ops.op(samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
+                              Sample((make(3, 4), 1))])
+def diag(input, diagonal=0):
+    """A 1-D input becomes a matrix with it on diagonal ``diagonal``; a matrix gives that diagonal
+    (``torch.diag``)."""
+    check_tensor("diag", "input", input)
+    if input._data.ndim == 2:
+        return input.diagonal(diagonal).clone()
+    if input._data.ndim != 1:
+        raise ShapeError(f"diag(): input must be 1-D or 2-D, got shape {tuple(input.shape)}")
+    m = input._data.shape[0] + abs(int(diagonal))
+    return apply(DiagonalScatter, input, shape=(m, m), offset=int(diagonal), dim1=0, dim2=1)
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
+                              Sample((make(2, 3),), {"dim1": 0, "dim2": 2})])
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices (in dims ``dim1``, ``dim2`` of the result) with the last dim of ``input`` on diagonal
+    ``offset`` (``torch.diag_embed``)."""
+    check_tensor("diag_embed", "input", input)
+    nd = input._data.ndim + 1
+    d1, d2 = normalize_dims("diag_embed", dim1, nd)[0], normalize_dims("diag_embed", dim2, nd)[0]
+    if d1 == d2:
+        raise ShapeError(f"diag_embed(): diagonal dimensions cannot be identical {dim1}, {dim2}")
+    m = input._data.shape[-1] + abs(int(offset))
+    batch = list(input._data.shape[:-1])
+    for d in sorted((d1, d2)):
+        batch.insert(d, m)
+    return apply(DiagonalScatter, input, shape=tuple(batch), offset=int(offset), dim1=d1, dim2=d2)
+
+
+@ops.op(samples=lambda make: [Sample((make(3, 3),)), Sample((make(2, 4),))])
+def trace(input):
+    """Sum of the main diagonal of a matrix (``torch.trace``)."""
+    check_tensor("trace", "input", input)
+    if input._data.ndim != 2:
+        raise ShapeError(f"trace(): expected a matrix, got shape {tuple(input.shape)}")
+    return input.diagonal().sum()
+
+
+# -- inverse, determinant, solve ----------------------------------------------------------------------
+
+def _square(op, name, A):
+    check_tensor(op, name, A)
+    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
+        raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
+                         f"{tuple(A.shape)} matrices")
+    if not A._dtype.is_floating_point:
+        raise TypeError(f"linalg.{op}: expected a floating point tensor, got {A._dtype}")
+
+
+class Inv(Primitive):
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a):
+        return xp.linalg.inv(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        inv_t = ctx.output.mT
+        return -(inv_t @ g @ inv_t)
+
+
+def _well_conditioned(make, *shape):
+    import ember
+    n = shape[-1]
+    return (make(*shape, requires_grad=False) + ember.eye(n, dtype=make.dtype, device=make.device) * 3).requires_grad_()
+
+
+@ops.op(where=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+                                                  Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
+def inv(A):
+    """The inverse of each square matrix (``torch.linalg.inv``)."""
+    _square("inv", "A", A)
+    return apply(Inv, A)
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+def inverse(input):
+    """``linalg.inv`` (``torch.inverse``)."""
+    _square("inverse", "input", input)
+    return apply(Inv, input)
+
+
+class Det(Primitive):
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a):
+        return xp.linalg.det(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.inputs
+        return (g * ctx.output).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
+
+
+@ops.op(where=("ember", "Tensor", "linalg"), samples=lambda make: [
+    Sample((_well_conditioned(make, 3, 3),)), Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
+def det(A):
+    """The determinant of each square matrix (``torch.linalg.det``)."""
+    _square("det", "A", A)
+    return apply(Det, A)
+
+
+class Solve(Primitive):
+    """X with A @ X = B (B a batch of matrices); gradients by solving with A transposed."""
+
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a, b):
+        return xp.linalg.solve(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, _ = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        gb = apply(Solve, a.mT, g)
+        ga = -(gb @ ctx.output.mT) if need_a else None
+        return ga, (gb if need_b else None)
+
+
+@ops.op(where=("linalg",), samples=lambda make: [
+    Sample((_well_conditioned(make, 3, 3), make(3, 2)), name="matrix rhs"),
+    Sample((_well_conditioned(make, 3, 3), make(3)), name="vector rhs"),
+    Sample((_well_conditioned(make, 2, 3, 3), make(2, 3)), name="batch of vectors"),
+    Sample((_well_conditioned(make, 2, 3, 3), make(3, 1)), name="broadcast rhs"),
+    Sample((_well_conditioned(make, 3, 3), make(2, 3)), {"left": False}, name="right")])
+def solve(A, B, *, left=True, out=None):
+    """The solution X of ``A @ X = B`` (``X @ A = B`` with ``left=False``), batched and broadcast
+    (``torch.linalg.solve``)."""
+    _square("solve", "A", A)
+    check_tensor("linalg.solve", "B", B)
+    if not left:
+        return solve(A.mT, B.mT).mT
+    _same_dtype("linalg.solve", A, B)
+    n = A._data.shape[-1]
+    vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+    b = B.unsqueeze(-1) if vector else B
+    if b._data.shape[-2] != n:
+        raise ShapeError(f"linalg.solve: incompatible shapes of A and B for the equation AX = B "
+                         f"({tuple(A.shape)} and {tuple(B.shape)})")
+    try:
+        x = apply(Solve, A, b)
+    except ValueError:
+        raise ShapeError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} cannot be "
+                         f"broadcast") from None
+    return x.squeeze(-1) if vector else x
