@@ -1,13 +1,37 @@
-"""Activations: relu, and the softmax family computed stably (shift by the max before exp)."""
+"""Activations: the relu family, smooth ones (elu, gelu, silu, mish, softplus), the sigmoid family and
+the softmax family, all stable for large inputs (no overflow at +-1e4), as PyTorch's are.
+
+Most live only in ``ember.nn.functional``, as in PyTorch; ``inplace=True`` writes the result back.
+"""
 
 from __future__ import annotations
 
-from ember.ops import OpTable, Primitive, Sample, apply, check_tensor, normalize_dims
+import math
 
+from ember.ops import OpTable, Primitive, Sample, apply, check_tensor, inplace as write_back, normalize_dims
+
+from .elementwise import bad_option, primitive
+from .elementwise_math import erf
 from .samples import unary_samples
+from .selection import clamp, where
 
 ops = OpTable()
+F = ("functional",)
 
+
+def _finish(name, input, out, inplace):
+    return write_back(input, out, name + "_") if inplace else out
+
+
+def _samples(away_from_zero=False, **kwargs_variants):
+    def samples(make):
+        yield from unary_samples(make, away_from_zero=away_from_zero)
+        for label, kwargs in kwargs_variants.items():
+            yield Sample((make(2, 3, low=-3, high=3, away_from_zero=away_from_zero),), kwargs, name=label)
+    return samples
+
+
+# -- relu family ------------------------------------------------------------------------------------
 
 class Relu(Primitive):
     save_output = True
@@ -21,17 +45,220 @@ class Relu(Primitive):
         return g * (ctx.output > 0)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), inplace=True,
-        samples=lambda make: unary_samples(make, away_from_zero=True))
+@ops.op(where=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
 def relu(input, inplace=False):
     """max(input, 0) elementwise (``torch.relu``; ``inplace=True`` in the functional form writes back)."""
     check_tensor("relu", "input", input)
-    out = apply(Relu, input)
-    if inplace:
-        from ember.ops import inplace as write_back
-        return write_back(input, out, "relu_")
-    return out
+    return _finish("relu", input, apply(Relu, input), inplace)
 
+
+@ops.op(where=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """input clamped to [min_val, max_val] (``F.hardtanh``)."""
+    check_tensor("hardtanh", "input", input)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
+
+
+@ops.op(where=F, samples=lambda make: [Sample((make(2, 3, low=-3, high=8),)), *unary_samples(make, away_from_zero=True)])
+def relu6(input, inplace=False):
+    """min(max(input, 0), 6) (``F.relu6``)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+LeakyRelu = primitive(
+    "leaky_relu", lambda xp, x, slope: xp.where(x > 0, x, x * slope),
+    lambda ctx, g, slope: where(ctx.inputs[0] > 0, g, g * slope), save_inputs=True)
+
+
+@ops.op(where=F, samples=_samples(True, slope={"negative_slope": 0.2}))
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """input where positive, negative_slope * input elsewhere (``F.leaky_relu``)."""
+    check_tensor("leaky_relu", "input", input)
+    return _finish("leaky_relu", input, apply(LeakyRelu, input, slope=negative_slope), inplace)
+
+
+def _threshold_samples(make):
+    yield Sample((make(2, 3), 0.5, -1.0))
+    yield Sample((make(5), -0.25, 2.0))
+
+
+@ops.op(where=("ember", "functional"), inplace=True, samples=_threshold_samples)
+def threshold(input, threshold, value, inplace=False):
+    """input where input > threshold, else value (``F.threshold``)."""
+    check_tensor("threshold", "input", input)
+    return _finish("threshold", input, where(input > threshold, input, value), inplace)
+
+
+# -- exponential linear units -----------------------------------------------------------------------
+
+def _elu_forward(xp, x, alpha, scale, input_scale):
+    negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
+    out = xp.where(x > 0, x, negative)
+    return out * scale if scale != 1 else out
+
+
+def _elu_backward(ctx, g, alpha, scale, input_scale):
+    x = ctx.inputs[0]
+    slope = (x.clamp(max=0) * input_scale).exp() * (alpha * input_scale)
+    return where(x > 0, g, g * slope) * scale if scale != 1 else where(x > 0, g, g * slope)
+
+
+Elu = primitive("elu", _elu_forward, _elu_backward, save_inputs=True)
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@ops.op(where=F, samples=_samples(True, alpha={"alpha": 0.5}))
+def elu(input, alpha=1.0, inplace=False):
+    """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``)."""
+    check_tensor("elu", "input", input)
+    return _finish("elu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1), inplace)
+
+
+@ops.op(where=("ember", "functional"), inplace=True, samples=_samples(True))
+def selu(input, inplace=False):
+    """scale * elu(input, alpha) with the self-normalising constants (``torch.selu``)."""
+    check_tensor("selu", "input", input)
+    return _finish("selu", input, apply(Elu, input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1), inplace)
+
+
+@ops.op(where=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``)."""
+    check_tensor("celu", "input", input)
+    if alpha == 0:
+        raise ValueError("celu(): argument 'alpha' must not be zero (it divides the input), got 0")
+    return _finish("celu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1 / alpha), inplace)
+
+
+# -- smooth gates -----------------------------------------------------------------------------------
+
+_SQRT1_2 = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+@ops.op(where=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}))
+def gelu(input, approximate="none"):
+    """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``)."""
+    check_tensor("gelu", "input", input)
+    if approximate == "none":
+        return input * 0.5 * (1 + erf(input * _SQRT1_2))
+    if approximate == "tanh":
+        return input * 0.5 * (1 + (_SQRT_2_OVER_PI * (input + 0.044715 * input ** 3)).tanh())
+    raise bad_option("gelu", "approximate", approximate, "'none' or 'tanh'")
+
+
+def _sigmoid_forward(xp, x):
+    return xp.exp(-xp.logaddexp(0, -x))  # 1 / (1 + exp(-x)), without overflow for large |x|
+
+
+Sigmoid = primitive("sigmoid", _sigmoid_forward, lambda ctx, g: g * ctx.output * (1 - ctx.output), save_output=True)
+
+
+@ops.op(where=("ember", "Tensor", "functional"), inplace=True, samples=_samples())
+def sigmoid(input):
+    """1 / (1 + exp(-input)), exact in both tails (``torch.sigmoid``)."""
+    check_tensor("sigmoid", "input", input)
+    if not input._dtype.is_floating_point:
+        from ember import dtypes
+        input = input.to(dtypes.get_default_dtype())
+    return apply(Sigmoid, input)
+
+
+LogSigmoid = primitive("log_sigmoid", lambda xp, x: -xp.logaddexp(0, -x), lambda ctx, g: g * sigmoid(-ctx.inputs[0]),
+                       save_inputs=True)
+
+
+@ops.op(where=F, samples=_samples())
+def logsigmoid(input):
+    """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``)."""
+    check_tensor("logsigmoid", "input", input)
+    return apply(LogSigmoid, input)
+
+
+def _softplus_forward(xp, x, beta, threshold):
+    bx = x * beta
+    soft = xp.logaddexp(0, bx) / beta if beta != 1 else xp.logaddexp(0, bx)
+    return xp.where(bx > threshold, x, soft)
+
+
+def _softplus_backward(ctx, g, beta, threshold):
+    x = ctx.inputs[0]
+    bx = x * beta if beta != 1 else x
+    return where(bx > threshold, g, g * sigmoid(bx))
+
+
+Softplus = primitive("softplus", _softplus_forward, _softplus_backward, save_inputs=True)
+
+
+@ops.op(where=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}))
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``)."""
+    check_tensor("softplus", "input", input)
+    return apply(Softplus, input, beta=beta, threshold=threshold)
+
+
+@ops.op(where=F, samples=_samples())
+def silu(input, inplace=False):
+    """input * sigmoid(input) (``F.silu``)."""
+    check_tensor("silu", "input", input)
+    return _finish("silu", input, input * sigmoid(input), inplace)
+
+
+@ops.op(where=F, samples=_samples())
+def mish(input, inplace=False):
+    """input * tanh(softplus(input)) (``F.mish``)."""
+    check_tensor("mish", "input", input)
+    return _finish("mish", input, input * softplus(input).tanh(), inplace)
+
+
+@ops.op(where=F, samples=_samples())
+def softsign(input):
+    """input / (1 + |input|) (``F.softsign``)."""
+    check_tensor("softsign", "input", input)
+    return input / (1 + input.abs())
+
+
+@ops.op(where=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
+                                       Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
+def hardsigmoid(input, inplace=False):
+    """relu6(input + 3) / 6 (``F.hardsigmoid``)."""
+    check_tensor("hardsigmoid", "input", input)
+    return _finish("hardsigmoid", input, clamp(input + 3, 0.0, 6.0) / 6, inplace)
+
+
+@ops.op(where=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
+                                       Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
+def hardswish(input, inplace=False):
+    """input * relu6(input + 3) / 6 (``F.hardswish``)."""
+    check_tensor("hardswish", "input", input)
+    return _finish("hardswish", input, input * clamp(input + 3, 0.0, 6.0) / 6, inplace)
+
+
+@ops.op(where=F, samples=_samples())
+def tanhshrink(input):
+    """input - tanh(input) (``F.tanhshrink``)."""
+    check_tensor("tanhshrink", "input", input)
+    return input - input.tanh()
+
+
+@ops.op(where=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))])
+def glu(input, dim=-1):
+    """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``)."""
+    check_tensor("glu", "input", input)
+    if not input.ndim:
+        raise ValueError("glu(): does not support scalars because halving size must be even")
+    dim = normalize_dims("glu", dim, input.ndim)[0]
+    size = input.shape[dim]
+    if size % 2:
+        raise ValueError(f"glu(): halving dimension must be even, but dimension {dim} is size {size}")
+    lead = (slice(None),) * dim
+    return input[lead + (slice(0, size // 2),)] * sigmoid(input[lead + (slice(size // 2, size),)])
+
+
+# -- softmax family ---------------------------------------------------------------------------------
 
 def _softmax_dim(op, input, dim):
     if dim is None:  # PyTorch's legacy implicit choice, kept for compatibility
@@ -105,3 +332,10 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""
     input, dim = _prepare("softmax", input, dim, dtype)
     return apply(Softmax, input, dim=dim)
+
+
+@ops.op(where=F, samples=_softmax_samples)
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-input) along ``dim`` (``F.softmin``)."""
+    input, dim = _prepare("softmin", input, dim, dtype)
+    return apply(Softmax, -input, dim=dim)
