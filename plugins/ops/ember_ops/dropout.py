@@ -1,0 +1,88 @@
+"""Dropout: zero elements (or whole channels) at random with probability ``p`` and scale the rest by
+1 / (1 - p), drawing from the device's default generator (``ember.manual_seed`` makes it repeatable).
+
+The mask is a constant, so the op is a product with it and differentiable to any order.
+"""
+
+from __future__ import annotations
+
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, inplace as write_back
+from ember.random import default_generator
+from ember.tensor import wrap
+
+ops = OpTable()
+
+
+def _check_p(op, p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}(): dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _masked(op, input, p, training, inplace, mask_shape):
+    """input * keep_mask / (1 - p), with the mask drawn in ``mask_shape`` (broadcast over the rest)."""
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        data = input._data
+        stream = default_generator(input.device).stream
+        keep = stream.random(mask_shape, data.dtype) >= p
+        out = input * wrap(keep.astype(data.dtype) * (1.0 / (1.0 - p)), input._device)
+    return write_back(input, out, op + "_") if inplace else out
+
+
+def _dropout_samples(make):
+    yield Sample((make(3, 4),), {"p": 0.0}, name="p=0")
+    yield Sample((make(3, 4), 0.5, False), name="eval")
+    yield Sample((make(2, 3),), {"p": 1.0}, name="p=1")
+
+
+@ops.op(where=("functional",), samples=_dropout_samples)
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the others by 1 / (1 - p); identity when not
+    training (``torch.nn.functional.dropout``)."""
+    check_tensor("dropout", "input", input)
+    _check_p("dropout", p)
+    return _masked("dropout", input, p, training, inplace, input._data.shape)
+
+
+def _feature_dropout(op, n, input, p, training, inplace):
+    check_tensor(op, "input", input)
+    _check_p(op, p)
+    nd = input._data.ndim
+    if nd not in (n + 1, n + 2):
+        raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
+                         f"shape {tuple(input.shape)}")
+    lead = 1 if nd == n + 1 else 2
+    mask_shape = tuple(input._data.shape[:lead]) + (1,) * (nd - lead)
+    return _masked(op, input, p, training, inplace, mask_shape)
+
+
+def _feature_samples(n):
+    def samples(make):
+        yield Sample((make(2, 3, *([2] * n)),), {"p": 0.0}, name="batched, p=0")
+        yield Sample((make(3, *([2] * n)), 0.3, False), name="unbatched, eval")
+    return samples
+
+
+@ops.op(where=("functional",), samples=_feature_samples(1))
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (``torch.nn.functional.dropout1d``)."""
+    return _feature_dropout("dropout1d", 1, input, p, training, inplace)
+
+
+@ops.op(where=("functional",), samples=_feature_samples(2))
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is taken as (N, C, L), as
+    PyTorch does (``torch.nn.functional.dropout2d``)."""
+    check_tensor("dropout2d", "input", input)
+    if input._data.ndim == 3:
+        return _feature_dropout("dropout2d", 1, input, p, training, inplace)
+    return _feature_dropout("dropout2d", 2, input, p, training, inplace)
+
+
+@ops.op(where=("functional",), samples=_feature_samples(3))
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.dropout3d``)."""
+    return _feature_dropout("dropout3d", 3, input, p, training, inplace)

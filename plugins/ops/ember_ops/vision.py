@@ -1,0 +1,148 @@
+"""Image resampling and rearrangement: ``interpolate`` (nearest, nearest-exact, linear, bilinear,
+trilinear, area), ``pixel_shuffle`` and ``pixel_unshuffle``.
+
+Resizing is separable: each spatial dim is multiplied by a small (out, in) interpolation matrix with
+PyTorch's source-index rules, so the op is a few matmuls, differentiable to any order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember.ops import OpTable, Sample, ShapeError, check_tensor
+
+from .pooling import apply_along, averaging_matrix
+
+ops = OpTable()
+
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _nearest_matrix(s, o, scale, exact):
+    scale = np.float32(scale)
+    dst = np.arange(o, dtype=np.float32)
+    src = np.floor((dst + np.float32(0.5)) * scale) if exact else np.floor(dst * scale)
+    idx = np.minimum(src.astype(np.int64), s - 1)
+    m = np.zeros((o, s))
+    m[np.arange(o), idx] = 1.0
+    return m
+
+
+def _linear_matrix(s, o, scale, align_corners):
+    dst = np.arange(o, dtype=np.float64)
+    if align_corners:
+        src = dst * ((s - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        src = np.maximum(scale * (dst + 0.5) - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), s - 1)
+    i1 = np.minimum(i0 + 1, s - 1)
+    w1 = src - i0
+    m = np.zeros((o, s))
+    np.add.at(m, (np.arange(o), i0), 1.0 - w1)
+    np.add.at(m, (np.arange(o), i1), w1)
+    return m
+
+
+def _interpolate_samples(make):
+    yield Sample((make(1, 2, 3, 4),), {"scale_factor": 2}, name="nearest x2")
+    yield Sample((make(1, 1, 5, 4),), {"size": (3, 7)}, name="nearest to size")
+    yield Sample((make(1, 2, 5),), {"size": 7, "mode": "nearest-exact"}, name="nearest-exact 1-D")
+    yield Sample((make(1, 2, 3, 4),), {"size": (5, 3), "mode": "bilinear"}, name="bilinear")
+    yield Sample((make(2, 1, 3, 3),), {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True},
+                 name="bilinear, align_corners")
+    yield Sample((make(1, 2, 4),), {"scale_factor": 0.5, "mode": "linear"}, name="linear downsample")
+    yield Sample((make(1, 1, 2, 2, 3),), {"size": (3, 3, 2), "mode": "trilinear"}, name="trilinear")
+    yield Sample((make(1, 2, 5, 4),), {"size": (2, 3), "mode": "area"}, name="area")
+
+
+@ops.op(where=("functional",), samples=_interpolate_samples)
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor`` with PyTorch's
+    index rules (``torch.nn.functional.interpolate``; modes nearest, nearest-exact, linear, bilinear,
+    trilinear, area; bicubic and antialias are not supported)."""
+    check_tensor("interpolate", "input", input)
+    n = input.dim() - 2
+    if n < 1:
+        raise ShapeError(f"interpolate(): expected input with at least 3 dims (N, C, *spatial), got shape "
+                         f"{tuple(input.shape)}")
+    if not input._dtype.is_floating_point:
+        raise TypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
+    if mode in _LINEAR and _LINEAR[mode] != n:
+        raise NotImplementedError(f"interpolate(): got {n + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D "
+                                  f"input")
+    if mode not in _LINEAR and mode not in ("nearest", "nearest-exact", "area"):
+        raise NotImplementedError(f"interpolate(): mode {mode!r} is not supported; expected nearest, nearest-exact, "
+                                  f"linear, bilinear, trilinear or area")
+    if align_corners is not None and mode not in _LINEAR:
+        raise ValueError("interpolate(): align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate(): antialias=True is not supported by ember")
+    in_size = tuple(input.shape[2:])
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate(): exactly one of size or scale_factor should be defined")
+    if size is not None:
+        out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * n
+        if len(out) != n:
+            raise ValueError(f"interpolate(): size {size!r} must have {n} elements for input of shape "
+                             f"{tuple(input.shape)}")
+        out = tuple(int(o) for o in out)
+        scales = tuple(s / o for s, o in zip(in_size, out))
+    else:
+        factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * n
+        if len(factors) != n:
+            raise ValueError(f"interpolate(): scale_factor {scale_factor!r} must have {n} elements")
+        out = tuple(int(math.floor(s * f)) for s, f in zip(in_size, factors))
+        scales = tuple(s / o for s, o in zip(in_size, out)) if recompute_scale_factor else \
+            tuple(1.0 / f for f in factors)
+    if any(o < 1 for o in out):
+        raise ValueError(f"interpolate(): output size {out} must be positive (input spatial size {in_size})")
+    x = input
+    for i, (s, o, sc) in enumerate(zip(in_size, out, scales)):
+        if mode == "area":
+            m = averaging_matrix(s, o)
+        elif mode in _LINEAR:
+            m = _linear_matrix(s, o, sc, bool(align_corners))
+        else:
+            m = _nearest_matrix(s, o, sc, mode == "nearest-exact")
+        if s != o or mode in _LINEAR:
+            x = apply_along(x, 2 + i, m)
+    return x if x is not input else input.clone()
+
+
+@ops.op(where=("ember", "functional"),
+        samples=lambda make: [Sample((make(1, 8, 2, 3), 2)), Sample((make(9, 2, 2), 3))])
+def pixel_shuffle(input, upscale_factor):
+    """(*, C * r^2, H, W) -> (*, C, H * r, W * r) (``torch.nn.functional.pixel_shuffle``)."""
+    check_tensor("pixel_shuffle", "input", input)
+    r = int(upscale_factor)
+    if input.dim() < 3 or input.shape[-3] % (r * r):
+        raise ShapeError(f"pixel_shuffle(): expected input (*, C * {r}^2, H, W) with at least 3 dims, got shape "
+                         f"{tuple(input.shape)}")
+    *lead, c, h, w = input.shape
+    lead = tuple(lead)
+    k = len(lead)
+    x = input.reshape(lead + (c // (r * r), r, r, h, w))
+    x = x.permute(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return x.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+@ops.op(where=("ember", "functional"),
+        samples=lambda make: [Sample((make(1, 2, 4, 6), 2)), Sample((make(1, 3, 3), 3))])
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H * r, W * r) -> (*, C * r^2, H, W), the inverse of pixel_shuffle
+    (``torch.nn.functional.pixel_unshuffle``)."""
+    check_tensor("pixel_unshuffle", "input", input)
+    r = int(downscale_factor)
+    if input.dim() < 3 or input.shape[-1] % r or input.shape[-2] % r:
+        raise ShapeError(f"pixel_unshuffle(): expected input (*, C, H, W) with H and W divisible by {r}, got shape "
+                         f"{tuple(input.shape)}")
+    *lead, c, h, w = input.shape
+    lead = tuple(lead)
+    k = len(lead)
+    x = input.reshape(lead + (c, h // r, r, w // r, r))
+    x = x.permute(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return x.reshape(lead + (c * r * r, h // r, w // r))
