@@ -15,7 +15,9 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine
 from ..tensor import Tensor
+from . import op_rules
 from .comparison import assert_close
+from .devices import available_devices, resolve_devices
 from .gradcheck import gradcheck, gradgradcheck
 from .samples import SampleMaker
 
@@ -93,39 +95,73 @@ def _fresh(args):
 
 
 def _grad_inputs(args):
-    return [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+    """Tensors that require grad, including those inside list/tuple arguments (cat, stack, einsum)."""
+    return [a for a in _flatten(args) if isinstance(a, Tensor) and a.requires_grad]
 
 
-def check_op(name_or_op, device="cpu", dtypes=None, oracle: bool = True, finite_differences: bool = True,
-             second_order: bool = True):
-    """Run every declared check of one op; raises AssertionError naming the op, dtype and sample."""
+def _substitute(args, it):
+    """``args`` with each tensor that requires grad replaced by the next of ``it`` (nesting kept)."""
+    out = []
+    for a in args:
+        if isinstance(a, (tuple, list)):
+            out.append(type(a)(_substitute(a, it)))
+        else:
+            out.append(next(it) if isinstance(a, Tensor) and a.requires_grad else a)
+    return out
+
+
+def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_differences: bool = True,
+             second_order: bool = True, *, devices=None, rules: bool = True):
+    """Run every declared check of one op on each device (default: every available one); raises
+    AssertionError naming the op, device, dtype and sample. Returns the number of samples checked.
+
+    Besides the numbers (PyTorch's, finite differences), ``rules`` checks what every op promises:
+    results on the inputs' device and dtype, TypeError for a non-tensor argument, ember.DeviceError
+    for inputs on two devices, and the in-place variant's version-counter rules.
+    """
     op = registered_op(name_or_op) if isinstance(name_or_op, str) else name_or_op
     if op.samples is None:
         raise AssertionError(f"op {op.name!r} declares no samples: the conformance kit cannot check it")
     torch_fn = torch_counterpart(op) if oracle else None
+    device_names = resolve_devices(device if devices is None and device is not None else devices)
     checked = 0
-    for dtype in dtypes or op.dtypes:
-        make = SampleMaker(device, dtype)
-        for sample in op.samples(make):
-            label = f"op {op.name!r}, {dtype}, sample {sample!r}"
-            try:
-                _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
-            except AssertionError as exc:
-                raise AssertionError(f"{label}: {exc}") from None
-            checked += 1
+    for dev in device_names:
+        other = _other_device(dev)
+        for dtype in dtypes or op.dtypes:
+            make = SampleMaker(dev, dtype)
+            for sample in op.samples(make):
+                label = f"op {op.name!r} on {dev}, {dtype}, sample {sample!r}"
+                try:
+                    _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
+                    if rules:
+                        _check_rules(op, sample, other)
+                except AssertionError as exc:
+                    raise AssertionError(f"{label}: {exc}") from None
+                checked += 1
     if not checked:
         raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
     return checked
+
+
+def _other_device(name):
+    """A device to mix with ``name`` in the mixed-device check: the CPU, or another available device."""
+    if name.partition(":")[0] != "cpu":
+        return "cpu"
+    return next((d for d in available_devices() if d != "cpu"), None)
+
+
+def _check_rules(op, sample, other_device):
+    args, kwargs = _fresh(sample.args), sample.kwargs
+    op_rules.check_rejects_non_tensor(op, args, kwargs)
+    if other_device is not None:
+        op_rules.check_rejects_mixed_devices(op, args, kwargs, other_device)
+    op_rules.check_inplace(op, _fresh(sample.args), kwargs)
 
 
 def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order):
     args, kwargs = _fresh(sample.args), sample.kwargs
     out = op.fn(*args, **kwargs)
     outs = _outputs(out)
-    first = next((a for a in args if isinstance(a, Tensor)), None)
-    for o in outs:
-        if first is not None and o.device is not first.device:
-            raise AssertionError(f"output is on {o.device}, inputs on {first.device}")
     diff_inputs = _grad_inputs(args)
     diff_outs = [o for o in outs if o.requires_grad]
     rng = np.random.default_rng(1)
@@ -137,12 +173,12 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
     grads = []
     if op.differentiable and diff_inputs and diff_outs:
         grads = engine.grad(diff_outs, diff_inputs, cotangents, allow_unused=True)
+    op_rules.check_results(outs, args, dtype, grads, diff_inputs, oracle_checked_dtype=torch_fn is not None)
     if torch_fn is not None:
         _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
     if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
         def fn(*xs):
-            it = iter(xs)
-            call = [next(it) if isinstance(a, Tensor) and a.requires_grad else a for a in args]
+            call = _substitute(args, iter(xs))
             return [o for o in _outputs(op.fn(*call, **kwargs)) if o.is_floating_point()]
         gradcheck(fn, diff_inputs)
         if second_order and op.gradgradcheck:
