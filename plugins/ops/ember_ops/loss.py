@@ -3,8 +3,12 @@ ignore_index, label_smoothing, reduction), composed from log_softmax and indexin
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 import ember
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
 
@@ -84,6 +88,9 @@ def _nll_samples(make):
     yield Sample((make(4, 5), make.index([0, 4, -100, 2]), make(5, low=0.5, high=2.0, requires_grad=False)),
                  name="weight, ignore_index")
     yield Sample((make(2, 3, 2, 2), make.index([[[0, 1], [2, 0]], [[1, 1], [2, -100]]])), name="spatial")
+    yield Sample((make(2, 3, 2), make.index([[0, 2], [1, 1]]), make(3, low=0.5, high=2.0, requires_grad=False)),
+                 {"reduction": "none", "ignore_index": 1}, name="spatial, weight, none")
+    yield Sample((make(5).log_softmax(0), make.index(2)), name="unbatched")
 
 
 @ops.op(where=("functional",), samples=_nll_samples)
@@ -109,6 +116,17 @@ def _ce_samples(make):
                  {"label_smoothing": 0.1, "reduction": "sum"}, name="probabilities, smoothing")
     yield Sample((make(2, 3, 2), make.index([[0, 2], [1, 1]])), name="spatial")
     yield Sample((make(5), make.index(3)), name="unbatched")
+    w = make(5, low=0.5, high=2.0, requires_grad=False)
+    yield Sample((make(4, 5), make.index([0, 4, -100, 2]), w), {"label_smoothing": 0.3, "ignore_index": -100},
+                 name="weight, ignore_index, smoothing")
+    yield Sample((make(4, 5), make.index([0, 4, 3, 2]), w), {"label_smoothing": 0.3, "reduction": "none",
+                                                            "ignore_index": 3}, name="weight, ignore 3, none")
+    yield Sample((make(4, 5), make(4, 5, low=0.0, high=1.0, requires_grad=False).softmax(1), w),
+                 {"label_smoothing": 0.2}, name="probabilities, weight, smoothing")
+    yield Sample((make(2, 3, 2, 2), make.index([[[0, 1], [2, -100]], [[1, 1], [2, 0]]]),
+                  make(3, low=0.5, high=2.0, requires_grad=False)), {"label_smoothing": 0.1}, name="spatial, all")
+    yield Sample((make(2, 3, 2), make(2, 3, 2, low=0.0, high=1.0, requires_grad=False).softmax(1)),
+                 {"reduction": "none"}, name="spatial probabilities")
 
 
 @ops.op(where=("functional",), samples=_ce_samples)
@@ -164,3 +182,324 @@ def _soft_cross_entropy(logp, target, weight, class_dim, n_classes, reduction, l
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / (logp.numel() // n_classes if logp.numel() else 1)
+
+
+# -- regression losses --------------------------------------------------------------------------------
+
+def _pair(op, input, target, same_shape=False):
+    """Check ``input`` and ``target`` are tensors whose shapes fit; PyTorch broadcasts (with a warning) where
+    the shapes differ but broadcast, and raises where they do not."""
+    check_tensor(op, "input", input)
+    check_tensor(op, "target", target)
+    a, b = tuple(input.shape), tuple(target.shape)
+    if a == b:
+        return input, target
+    if same_shape:
+        raise ValueError(f"{op}(): target size {b} must be the same as input size {a}")
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        raise ShapeError(f"{op}(): input of shape {a} and target of shape {b} do not match and cannot be "
+                         f"broadcast") from None
+    warnings.warn(f"{op}(): using a target size ({b}) that is different to the input size ({a}); the two are "
+                  f"broadcast, which is likely wrong. Make sure they have the same size.", UserWarning, stacklevel=3)
+    return input, target
+
+
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    return losses.mean()
+
+
+def _float_target(target, input):
+    return target if target.dtype is input.dtype else target.to(input.dtype)
+
+
+def _regression_samples(make):
+    yield Sample((make(3, 4), make(3, 4, requires_grad=False)), name="mean")
+    yield Sample((make(3, 4), make(3, 4)), {"reduction": "sum"}, name="sum, target grad")
+    yield Sample((make(5), make(5)), {"reduction": "none"}, name="none")
+    yield Sample((make(), make()), name="zero-dim")
+
+
+@ops.op(where=("functional",), samples=_regression_samples)
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error (``F.mse_loss``)."""
+    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    input, target = _pair("mse_loss", input, target)
+    d = input - _float_target(target, input)
+    return _reduce(d * d, reduction)
+
+
+@ops.op(where=("functional",), samples=lambda make: [
+    Sample((make(3, 4, away_from_zero=True), make(3, 4, requires_grad=False) * 0), name="mean"),
+    Sample((make(5, away_from_zero=True), make(5, requires_grad=False) * 0), {"reduction": "none"}, name="none")])
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error (``F.l1_loss``)."""
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    input, target = _pair("l1_loss", input, target)
+    return _reduce((input - _float_target(target, input)).abs(), reduction)
+
+
+def _piecewise(d, beta):
+    """The mask of ``|d| < beta`` (as d's dtype) and ``|d|``: the two pieces of smooth L1 and Huber."""
+    ad = d.abs()
+    inside = (ad < beta).to(d.dtype)
+    return inside, ad
+
+
+def _smooth_samples(make):
+    yield Sample((make(3, 4, low=-3, high=3), make(3, 4, requires_grad=False)), name="mean")
+    yield Sample((make(3, 4, low=-3, high=3), make(3, 4)), {"beta": 0.5, "reduction": "sum"}, name="beta, sum")
+    yield Sample((make(6, low=-3, high=3), make(6, requires_grad=False)), {"reduction": "none", "beta": 2.0}, name="none")
+
+
+@ops.op(where=("functional",), samples=_smooth_samples)
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``F.smooth_l1_loss``); beta 0 is L1."""
+    reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
+    input, target = _pair("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss(): smooth_l1_loss does not support negative values for beta, got {beta}")
+    d = input - _float_target(target, input)
+    if beta == 0:
+        return _reduce(d.abs(), reduction)
+    inside, ad = _piecewise(d, beta)
+    losses = inside * (d * d * (0.5 / beta)) + (1 - inside) * (ad - 0.5 * beta)
+    return _reduce(losses, reduction)
+
+
+@ops.op(where=("functional",), samples=lambda make: [
+    Sample((make(3, 4, low=-3, high=3), make(3, 4, requires_grad=False)), name="mean"),
+    Sample((make(3, 4, low=-3, high=3), make(3, 4)), {"delta": 0.5, "reduction": "sum"}, name="delta, sum"),
+    Sample((make(6, low=-3, high=3), make(6)), {"reduction": "none", "delta": 2.0}, name="none")])
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d**2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``F.huber_loss``)."""
+    reduction = _reduction("huber_loss", reduction)
+    input, target = _pair("huber_loss", input, target)
+    if delta <= 0:
+        raise ValueError(f"huber_loss(): delta must be positive, got {delta}")
+    d = input - _float_target(target, input)
+    inside, ad = _piecewise(d, delta)
+    losses = inside * (d * d * 0.5) + (1 - inside) * ((ad - 0.5 * delta) * delta)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+# -- binary classification ----------------------------------------------------------------------------
+
+class _ClampedLog(Primitive):
+    """``max(log(x), -100)``: PyTorch's binary_cross_entropy clamps its logs so that 0 and 1 stay finite."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x):
+        with np.errstate(divide="ignore"):
+            return xp.maximum(xp.log(x), -100)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        return g * (x.log() > -100) / x
+
+
+class _Softplus(Primitive):
+    """``log(1 + exp(x))`` without overflow (NumPy's logaddexp), for logits of any size."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x):
+        return xp.logaddexp(0, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        return g * apply(_Sigmoid, x)
+
+
+class _Sigmoid(Primitive):
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x):
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    @staticmethod
+    def backward(ctx, g):
+        s = ctx.output
+        return g * s * (1 - s)
+
+
+def _bce_samples(make):
+    yield Sample((make(3, 4, low=0.05, high=0.95), make(3, 4, low=0, high=1, requires_grad=False)), name="mean")
+    yield Sample((make(3, 4, low=0.05, high=0.95), make(3, 4, low=0, high=1)),
+                 {"weight": make(4, low=0.5, high=2, requires_grad=False), "reduction": "sum"}, name="weight, sum")
+    yield Sample((make(5, low=0.05, high=0.95), make(5, low=0, high=1, requires_grad=False)), {"reduction": "none"},
+                 name="none")
+
+
+@ops.op(where=("functional",), samples=_bce_samples)
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-w (t log p + (1 - t) log(1 - p))`` on probabilities ``input``, logs clamped at -100
+    (``F.binary_cross_entropy``)."""
+    reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
+    input, target = _pair("binary_cross_entropy", input, target, same_shape=True)
+    target = _float_target(target, input)
+    losses = -(target * apply(_ClampedLog, input) + (1 - target) * apply(_ClampedLog, 1 - input))
+    if weight is not None:
+        check_tensor("binary_cross_entropy", "weight", weight)
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def _bce_logits_samples(make):
+    yield Sample((make(3, 4), make(3, 4, low=0, high=1, requires_grad=False)), name="mean")
+    yield Sample((make(3, 4), make(3, 4, low=0, high=1)),
+                 {"weight": make(4, low=0.5, high=2, requires_grad=False), "reduction": "sum"}, name="weight, sum")
+    yield Sample((make(3, 4), make(3, 4, low=0, high=1, requires_grad=False)),
+                 {"pos_weight": make(4, low=0.5, high=3, requires_grad=False), "reduction": "none"}, name="pos_weight")
+    yield Sample((make(4, low=-1e4, high=1e4), make(4, low=0, high=1, requires_grad=False)), name="huge logits")
+
+
+@ops.op(where=("functional",), samples=_bce_logits_samples)
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow
+    (``F.binary_cross_entropy_with_logits``): ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``."""
+    reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
+    input, target = _pair("binary_cross_entropy_with_logits", input, target, same_shape=True)
+    target = _float_target(target, input)
+    sp = apply(_Softplus, -input)
+    if pos_weight is not None:
+        check_tensor("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+        losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
+    else:
+        losses = (1 - target) * input + sp
+    if weight is not None:
+        check_tensor("binary_cross_entropy_with_logits", "weight", weight)
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+# -- distributions ------------------------------------------------------------------------------------
+
+def _kl_samples(make):
+    yield Sample((make(3, 4).log_softmax(1), make(3, 4, requires_grad=False).softmax(1)), {"reduction": "batchmean"},
+                 name="batchmean")
+    yield Sample((make(3, 4).log_softmax(1), make(3, 4, low=0.1, high=1)), {"reduction": "sum"}, name="sum, target grad")
+    yield Sample((make(3, 4), make(3, 4).log_softmax(1)), {"log_target": True, "reduction": "none"}, name="log_target")
+    yield Sample((make(3, 4), make(3, 4, low=0.1, high=1)), name="mean")
+
+
+@ops.op(where=("functional",), samples=_kl_samples)
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Pointwise KL divergence ``target (log target - input)`` with ``input`` log-probabilities (``F.kl_div``);
+    ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean)."""
+    if reduction == "batchmean":
+        if size_average is not None or reduce is not None:
+            reduction = _reduction("kl_div", "mean", size_average, reduce)
+    else:
+        reduction = _reduction("kl_div", reduction, size_average, reduce)
+    input, target = _pair("kl_div", input, target)
+    target = _float_target(target, input)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:  # xlogy(t, t): 0 where t is 0
+        losses = target * (target + (target == 0).to(target.dtype)).log() - target * input
+    if reduction == "batchmean":
+        return losses.sum() / (input.shape[0] if input.dim() else 1)
+    return _reduce(losses, reduction)
+
+
+# -- ranking and embedding losses -----------------------------------------------------------------------
+
+@ops.op(where=("functional",), samples=lambda make: [
+    Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype))),
+    Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype)), {"margin": 0.5, "reduction": "none"})])
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -target (input1 - input2) + margin)`` (``F.margin_ranking_loss``)."""
+    reduction = _reduction("margin_ranking_loss", reduction, size_average, reduce)
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        check_tensor("margin_ranking_loss", name, t)
+    if not (input1.dim() == input2.dim() == target.dim()):
+        raise ShapeError(f"margin_ranking_loss(): all input tensors should have the same number of dimensions, got "
+                         f"input1 {tuple(input1.shape)}, input2 {tuple(input2.shape)} and target {tuple(target.shape)}")
+    try:
+        np.broadcast_shapes(tuple(input1.shape), tuple(input2.shape), tuple(target.shape))
+    except ValueError:
+        raise ShapeError(f"margin_ranking_loss(): shapes of input1 {tuple(input1.shape)}, input2 "
+                         f"{tuple(input2.shape)} and target {tuple(target.shape)} do not match") from None
+    return _reduce((-target * (input1 - input2) + margin).relu(), reduction)
+
+
+def _pairwise_distance(x1, x2, p, eps):
+    d = x1 - x2 + eps
+    if p == 2:
+        return (d * d).sum(-1).sqrt()
+    if p == 1:
+        return d.abs().sum(-1)
+    return (d.abs() ** p).sum(-1) ** (1.0 / p)
+
+
+def _minimum(a, b):
+    """Elementwise min written with ops every family has (its gradient picks the smaller side)."""
+    lt = (a < b).to(a.dtype)
+    return a * lt + b * (1 - lt)
+
+
+def _triplet_samples(make):
+    yield Sample((make(4, 3), make(4, 3), make(4, 3)), name="mean")
+    yield Sample((make(4, 3), make(4, 3), make(4, 3)), {"margin": 0.5, "p": 1, "reduction": "none"}, name="p=1")
+    yield Sample((make(4, 3), make(4, 3), make(4, 3)), {"swap": True, "reduction": "sum"}, name="swap")
+    yield Sample((make(3), make(3), make(3)), {"margin": 3.0}, name="unbatched")
+
+
+@ops.op(where=("functional",), samples=_triplet_samples)
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance (``F.triplet_margin_loss``)."""
+    reduction = _reduction("triplet_margin_loss", reduction, size_average, reduce)
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_tensor("triplet_margin_loss", name, t)
+    dims = {anchor.dim(), positive.dim(), negative.dim()}
+    if len(dims) != 1 or not dims <= {1, 2}:
+        raise ShapeError(f"triplet_margin_loss(): the anchor, positive and negative tensors must have the same "
+                         f"number of dimensions (1 or 2), got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} "
+                         f"and {tuple(negative.shape)}")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss(): margin must be greater than 0, got {margin}")
+    d_pos = _pairwise_distance(anchor, positive, p, eps)
+    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).relu(), reduction)
+
+
+@ops.op(where=("functional",), samples=lambda make: [
+    Sample((make(4, 3), make(4, 3), make.index([1, -1, 1, -1]).to(make.dtype))),
+    Sample((make(4, 3), make(4, 3), make.index([1, -1, -1, -1]).to(make.dtype)), {"margin": -0.5, "reduction": "sum"}),
+    Sample((make(3), make(3), make.index(-1).to(make.dtype)), {"reduction": "none"}, name="unbatched")])
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1
+    (``F.cosine_embedding_loss``)."""
+    reduction = _reduction("cosine_embedding_loss", reduction, size_average, reduce)
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        check_tensor("cosine_embedding_loss", name, t)
+    if tuple(input1.shape) != tuple(input2.shape) or input1.dim() not in (1, 2) or \
+            tuple(target.shape) != tuple(input1.shape[:-1]):
+        raise ShapeError(f"cosine_embedding_loss(): expected input1 and input2 of the same 1-D or 2-D shape and a "
+                         f"target of their batch shape, got input1 {tuple(input1.shape)}, input2 "
+                         f"{tuple(input2.shape)} and target {tuple(target.shape)}")
+    eps = 1e-12
+    dot = (input1 * input2).sum(-1)
+    cos = dot / ((input1 * input1).sum(-1) + eps).mul((input2 * input2).sum(-1) + eps).sqrt()
+    pos = (target == 1).to(cos.dtype) * (1 - cos)
+    neg = (target == -1).to(cos.dtype) * (cos - margin).relu()
+    return _reduce(pos + neg, reduction)
