@@ -1,11 +1,23 @@
-"""Reductions: sum and mean over all elements or chosen dims, with ``keepdim`` and ``dtype``."""
+"""Reductions over all elements or chosen dims: sum, mean, prod, amax/amin, max/min (with indices),
+argmax/argmin, var/std (``correction``), logsumexp, norm and ``linalg.vector_norm``, all/any, and the
+scans cumsum/cumprod/cummax/cummin.
+
+Ops that select elements (max with dim, cummax) compute indices without a gradient and take the values
+with :class:`TakeAlong`, whose gradient scatters back: one small pair of primitives serves them all.
+"""
 
 from __future__ import annotations
 
+import builtins
 import math
 
 from ember import dtypes
 from ember.ops import OpTable, Primitive, Sample, apply, check_tensor, normalize_dims
+from ember.tensor import Tensor
+
+from . import return_types
+from .elementwise import bad_option
+from .selection import maximum, minimum, where
 
 ops = OpTable()
 
@@ -20,6 +32,17 @@ def _reduction_samples(make):
     yield Sample((make(0, 3), 1), name="empty")
 
 
+def _dim_samples(make, empty=True, **opts):
+    """Samples for ops taking one ``dim`` (ints only), with and without keepdim."""
+    yield Sample((make(3, 4, **opts), 1), name="dim 1")
+    yield Sample((make(2, 3, 4, **opts), 0, True), name="dim 0, keepdim")
+    yield Sample((make(2, 3, **opts), -1), name="negative dim")
+    yield Sample((make(3, 4, noncontiguous=True, **opts), 0), name="non-contiguous")
+    yield Sample((make(**opts), 0), name="zero-dim")
+    if empty:
+        yield Sample((make(0, 3, **opts), 1), name="empty")
+
+
 def _expand_back(g, shape, dims, keepdim):
     """A reduced gradient broadcast back over the input's shape."""
     if dims is None:
@@ -28,6 +51,12 @@ def _expand_back(g, shape, dims, keepdim):
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
     return g.expand(shape)
 
+
+def _count(shape, dims):
+    return math.prod(shape) if dims is None else math.prod(shape[d] for d in dims)
+
+
+# -- sum, mean, prod --------------------------------------------------------------------------------
 
 class Sum(Primitive):
     @staticmethod
@@ -61,7 +90,547 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         raise TypeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                         f"complex dtype. Got: {input._dtype}")
     dims = normalize_dims("mean", dim, input._data.ndim)
-    shape = input._data.shape
-    count = math.prod(shape) if dims is None else math.prod(shape[d] for d in dims)
+    count = _count(input._data.shape, dims)
     total = apply(Sum, input, dims=dims, keepdim=bool(keepdim), dtype=None)
     return total / count if count else total * float("nan")
+
+
+class Prod(Primitive):
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim):
+        return xp.prod(x, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g, dims, keepdim):
+        x = ctx.inputs[0]
+        shape = ctx.input_shapes[0]
+        # prod / x_i: exact for inputs without zeros (PyTorch's zero-aware formula is not reproduced)
+        return _expand_back(g * ctx.output, shape, dims, keepdim) / x
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3, away_from_zero=True),)),
+                              *_dim_samples(make, away_from_zero=True)])
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64.
+    The gradient divides by the input, so it is undefined where the input holds zeros."""
+    check_tensor("prod", "input", input)
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    dims = normalize_dims("prod", dim, input._data.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input._dtype.is_floating_point:
+        input = input.to(dtypes.int64)
+    return apply(Prod, input, dims=dims, keepdim=bool(keepdim) and dim is not None)
+
+
+# -- selecting reductions ---------------------------------------------------------------------------
+
+def _index_grid(xp, idx, dim):
+    grids = list(xp.meshgrid(*[xp.arange(s) for s in idx.shape], indexing="ij", sparse=True))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+class TakeAlong(Primitive):
+    """x's elements at ``indices`` (a backend integer array) along ``dim``; the gradient scatters back."""
+
+    @staticmethod
+    def forward(xp, x, indices, dim):
+        return xp.take_along_axis(x, indices, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g, indices, dim):
+        return apply(ScatterAddAlong, g, indices=indices, dim=dim, shape=ctx.input_shapes[0])
+
+
+class ScatterAddAlong(Primitive):
+    """Zeros of ``shape`` with ``g`` added at ``indices`` along ``dim``: the gradient of TakeAlong."""
+
+    @staticmethod
+    def forward(xp, g, indices, dim, shape):
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.add.at(out, _index_grid(xp, indices, dim), g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg, indices, dim, shape):
+        return apply(TakeAlong, gg, indices=indices, dim=dim)
+
+
+def take_along(x, indices, dim):
+    """Elements of ``x`` at the integer tensor ``indices`` along ``dim``, differentiable in ``x``."""
+    return apply(TakeAlong, x, indices=indices._data, dim=dim)
+
+
+def _one_dim(op, input, dim):
+    """``dim`` as a non-negative int for an op that takes exactly one (0-dim inputs count as 1-d)."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return normalize_dims(op, dim, input._data.ndim)[0] if input._data.ndim else 0
+
+
+def _check_nonempty(op, input, dims):
+    shape = input._data.shape
+    for d in range(len(shape)) if dims is None else dims:
+        if shape[d] == 0:
+            raise IndexError(f"{op}(): expected reduction dim {d} to have non-zero size, but the input has "
+                             f"shape {tuple(shape)}")
+
+
+class Extreme(Primitive):
+    """amax/amin; ties share the gradient equally, as in PyTorch."""
+
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim, largest):
+        return (xp.max if largest else xp.min)(x, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g, dims, keepdim, largest):
+        x = ctx.inputs[0]
+        shape = ctx.input_shapes[0]
+        mask = x == _expand_back(ctx.output, shape, dims, keepdim)
+        count = mask.sum(dims, keepdim=True)
+        return _expand_back(g, shape, dims, keepdim) * mask / count
+
+
+def _extreme(op, input, dim, keepdim, largest):
+    check_tensor(op, "input", input)
+    dims = normalize_dims(op, None if dim == () else dim, input._data.ndim)
+    _check_nonempty(op, input, dims)
+    return apply(Extreme, input, dims=dims, keepdim=bool(keepdim), largest=largest)
+
+
+def _amax_samples(make):
+    yield Sample((make(2, 3, 4),), name="all")
+    yield Sample((make(2, 3, 4), 1), name="dim 1")
+    yield Sample((make(2, 3, 4), (0, 2), True), name="dims (0, 2), keepdim")
+    yield Sample((make(3, 4, noncontiguous=True), -1), name="non-contiguous")
+    yield Sample((make(),), name="zero-dim")
+
+
+@ops.op(samples=_amax_samples)
+def amax(input, dim=(), keepdim=False):
+    """The largest value over ``dim`` (all when empty); ties share the gradient (``torch.amax``)."""
+    return _extreme("amax", input, dim, keepdim, True)
+
+
+@ops.op(samples=_amax_samples)
+def amin(input, dim=(), keepdim=False):
+    """The smallest value over ``dim`` (all when empty); ties share the gradient (``torch.amin``)."""
+    return _extreme("amin", input, dim, keepdim, False)
+
+
+class ArgExtreme(Primitive):
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, x, dim, keepdim, largest):
+        if dim is None:
+            out = (xp.argmax if largest else xp.argmin)(x.reshape(-1))
+            return out.reshape((1,) * x.ndim if keepdim else ()).astype(xp.int64)
+        return (xp.argmax if largest else xp.argmin)(x, axis=dim, keepdims=keepdim).astype(xp.int64, copy=False)
+
+
+def _arg_extreme(op, input, dim, keepdim, largest):
+    check_tensor(op, "input", input)
+    if dim is not None:
+        dim = _one_dim(op, input, dim)
+        if not input._data.ndim:
+            dim = None
+    _check_nonempty(op, input, None if dim is None else (dim,))
+    return apply(ArgExtreme, input, dim=dim, keepdim=bool(keepdim), largest=largest)
+
+
+def _arg_samples(make):
+    yield Sample((make(3, 4, requires_grad=False),), name="all")
+    yield from (Sample(s.args, name=s.name) for s in _dim_samples(make, empty=False, requires_grad=False))
+
+
+@ops.op(differentiable=False, samples=_arg_samples)
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest value, flat or along ``dim``; the first one at ties (``torch.argmax``)."""
+    return _arg_extreme("argmax", input, dim, keepdim, True)
+
+
+@ops.op(differentiable=False, samples=_arg_samples)
+def argmin(input, dim=None, keepdim=False):
+    """Index of the smallest value, flat or along ``dim``; the first one at ties (``torch.argmin``)."""
+    return _arg_extreme("argmin", input, dim, keepdim, False)
+
+
+def _select_along(input, dim, keepdim, indices, result_type):
+    """(values, indices) for ``indices`` chosen along ``dim`` (kept, shape of input but size 1 there)."""
+    if not input._data.ndim:
+        return result_type(input * 1, indices.reshape(()))
+    values = take_along(input, indices, dim)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return result_type(values, indices)
+
+
+def _max_min(op, input, dim, keepdim, largest, binary):
+    check_tensor(op, "input", input)
+    if isinstance(dim, Tensor):
+        return binary(input, dim)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{op}(): 'keepdim' needs a 'dim', got dim=None and keepdim=True")
+        return _extreme(op, input, (), False, largest)
+    dim = _one_dim(op, input, dim)
+    _check_nonempty(op, input, (dim,) if input._data.ndim else ())
+    indices = apply(ArgExtreme, input, dim=dim if input._data.ndim else None, keepdim=True, largest=largest)
+    return _select_along(input, dim, keepdim, indices, return_types.max if largest else return_types.min)
+
+
+def _max_samples(make):
+    yield Sample((make(3, 4),), name="all")
+    yield from _dim_samples(make, empty=False)
+    yield Sample((make(2, 3), make(3)), name="binary form")
+
+
+@ops.op(samples=_max_samples)
+def max(input, dim=None, keepdim=False):
+    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)``
+    when ``dim`` is a tensor (``torch.max``)."""
+    return _max_min("max", input, dim, keepdim, True, maximum)
+
+
+@ops.op(samples=_max_samples)
+def min(input, dim=None, keepdim=False):
+    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)``
+    when ``dim`` is a tensor (``torch.min``)."""
+    return _max_min("min", input, dim, keepdim, False, minimum)
+
+
+# -- variance ---------------------------------------------------------------------------------------
+
+class Var(Primitive):
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, dims, correction, keepdim):
+        n = x.size if dims is None else math.prod(x.shape[d] for d in dims)
+        if n - correction <= 0 or not x.size:
+            mean = xp.mean(x, axis=dims, keepdims=True) if x.size else xp.sum(x, axis=dims, keepdims=True)
+            sq = xp.sum((x - mean) ** 2, axis=dims, keepdims=keepdim)
+            return sq / x.dtype.type(builtins.max(n - correction, 0))  # inf or nan, as PyTorch
+        return xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g, dims, correction, keepdim):
+        x = ctx.inputs[0]
+        shape = ctx.input_shapes[0]
+        denominator = builtins.max(_count(shape, dims) - correction, 0)
+        scale = 2 / denominator if denominator else float("inf")
+        return _expand_back(g, shape, dims, keepdim) * (x - x.mean(dims, keepdim=True)) * scale
+
+
+def _correction(op, dim, unbiased, correction):
+    if isinstance(dim, bool):  # the legacy var(input, unbiased) overload
+        dim, unbiased = None, dim
+    if correction is not None:
+        if unbiased is not None:
+            raise TypeError(f"{op}(): pass either 'unbiased' or 'correction', not both")
+        if isinstance(correction, bool) or not isinstance(correction, (int, float)):
+            raise TypeError(f"{op}(): argument 'correction' must be a number, got {correction!r}")
+        return dim, correction
+    return dim, 0 if unbiased is False else 1
+
+
+def _var(op, input, dim, unbiased, keepdim, correction):
+    check_tensor(op, "input", input)
+    dim, correction = _correction(op, dim, unbiased, correction)
+    if not input._dtype.is_floating_point:
+        raise TypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    dims = normalize_dims(op, dim, input._data.ndim)
+    return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
+
+
+def _var_samples(make):
+    yield Sample((make(2, 3, 4),), name="all")
+    yield Sample((make(2, 3, 4), 1), name="dim 1")
+    yield Sample((make(2, 3, 4), (0, 2)), {"keepdim": True, "correction": 0}, name="dims, keepdim, correction=0")
+    yield Sample((make(3, 4), -1), {"unbiased": False}, name="unbiased=False")
+    yield Sample((make(3, 4), False), name="legacy positional unbiased")
+    yield Sample((make(3, 4, noncontiguous=True), 0), {"correction": 2}, name="correction=2")
+    yield Sample((make(0, 3), 1), name="empty")
+
+
+@ops.op(samples=_var_samples)
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with ``correction`` (Bessel's, 1, by default); the legacy ``unbiased`` flag
+    is accepted (``torch.var``)."""
+    return _var("var", input, dim, unbiased, keepdim, correction)
+
+
+@ops.op(samples=_var_samples)
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim``: sqrt(var) (``torch.std``)."""
+    return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
+
+
+@ops.op(where=("ember",), samples=_var_samples)
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim`` (``torch.var_mean``)."""
+    v = _var("var_mean", input, dim, unbiased, keepdim, correction)
+    dim = None if isinstance(dim, bool) else dim
+    return v, mean(input, dim, keepdim)
+
+
+@ops.op(where=("ember",), samples=_var_samples)
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim`` (``torch.std_mean``)."""
+    v = _var("std_mean", input, dim, unbiased, keepdim, correction)
+    dim = None if isinstance(dim, bool) else dim
+    return v.sqrt(), mean(input, dim, keepdim)
+
+
+# -- logsumexp and norms ----------------------------------------------------------------------------
+
+class LogSumExp(Primitive):
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim):
+        m = xp.max(x, axis=dims, keepdims=True) if x.size else xp.sum(x, axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
+        if keepdim:
+            return out
+        return out.reshape(()) if dims is None else xp.squeeze(out, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g, dims, keepdim):
+        x = ctx.inputs[0]
+        shape = ctx.input_shapes[0]
+        return _expand_back(g, shape, dims, keepdim) * (x - _expand_back(ctx.output, shape, dims, keepdim)).exp()
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4), (0, 2), True)),
+                              Sample((make(3, 4, noncontiguous=True), -1)), Sample((make(), 0)),
+                              Sample((make(0, 3), 0), name="empty reduction")])
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(input))) over ``dim``, without overflow (shifted by the max) (``torch.logsumexp``)."""
+    check_tensor("logsumexp", "input", input)
+    if not input._dtype.is_floating_point:
+        input = input.to(dtypes.get_default_dtype())
+    dims = normalize_dims("logsumexp", dim, input._data.ndim)
+    return apply(LogSumExp, input, dims=dims, keepdim=bool(keepdim))
+
+
+class VectorNorm(Primitive):
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, ord, dims, keepdim):
+        a = xp.abs(x)
+        if ord == 2:
+            return xp.sqrt(xp.sum(a * a, axis=dims, keepdims=keepdim))
+        if ord == 1:
+            return xp.sum(a, axis=dims, keepdims=keepdim)
+        if ord == math.inf:
+            return xp.max(a, axis=dims, keepdims=keepdim) if x.size else xp.sum(a, axis=dims, keepdims=keepdim)
+        if ord == -math.inf:
+            return xp.min(a, axis=dims, keepdims=keepdim)
+        if ord == 0:
+            return xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+        return xp.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
+
+    @staticmethod
+    def backward(ctx, g, ord, dims, keepdim):
+        x = ctx.inputs[0]
+        shape = ctx.input_shapes[0]
+        if ord == 0:
+            return x * 0
+        ge = _expand_back(g, shape, dims, keepdim)
+        if ord == 1:
+            return ge * x.sign()
+        norm = _expand_back(ctx.output, shape, dims, keepdim)
+        if ord in (math.inf, -math.inf):
+            mask = x.abs() == norm
+            return ge * x.sign() * mask / mask.sum(dims, keepdim=True)
+        safe = where(norm == 0, 1.0, norm)  # the gradient at a zero norm is zero, as in PyTorch
+        if ord == 2:
+            return ge * x / safe
+        return ge * x * x.abs() ** (ord - 2) / safe ** (ord - 1)
+
+
+def _vector_norm(op, x, ord, dim, keepdim, dtype):
+    check_tensor(op, "input", x)
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
+        raise bad_option(op, "ord", ord, "a number (inf and -inf included)")
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x._dtype.is_floating_point:
+        raise TypeError(f"{op}(): expected a floating point tensor as input, got {x._dtype}")
+    dims = normalize_dims(op, dim, x._data.ndim)
+    if ord < 0 or ord == math.inf:
+        _check_nonempty(op, x, dims)
+    return apply(VectorNorm, x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
+
+
+def _norm_samples(make):
+    for ord in (2, 1, math.inf, -math.inf, 3, 0.5):
+        yield Sample((make(3, 4, away_from_zero=True),), {"ord": ord}, name=f"ord={ord}")
+    yield Sample((make(2, 3, 4),), {"dim": (0, 2), "keepdim": True}, name="dims, keepdim")
+    yield Sample((make(3, 4, noncontiguous=True),), {"dim": 1}, name="non-contiguous")
+    yield Sample((make(3, 4),), {"ord": 0}, name="ord=0")
+
+
+@ops.op(where=("linalg",), samples=_norm_samples)
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``)."""
+    return _vector_norm("vector_norm", x, ord, dim, keepdim, dtype)
+
+
+def _torch_norm_samples(make):
+    yield Sample((make(3, 4),), name="fro")
+    yield Sample((make(3, 4), 1), name="p=1")
+    yield Sample((make(3, 4, away_from_zero=True), math.inf, 1), name="p=inf, dim 1")
+    yield Sample((make(2, 3, 4), "fro", (1, 2), True), name="fro over two dims, keepdim")
+    yield Sample((make(2, 3), 3, 0), name="p=3")
+
+
+@ops.op(samples=_torch_norm_samples)
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """A vector norm over ``dim`` (all when None): ``p`` is 'fro' (= 2) or a number (``torch.norm``);
+    the nuclear norm ('nuc') is ``ember.linalg.matrix_norm``'s business and is refused here."""
+    if p == "fro" or p is None:
+        p = 2
+    elif isinstance(p, str):
+        raise bad_option("norm", "p", p, "'fro' or a number (inf, -inf, 0, 1, 2, ...)")
+    return _vector_norm("norm", input, p, dim, keepdim, dtype)
+
+
+# -- all and any ------------------------------------------------------------------------------------
+
+class Truth(Primitive):
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim, every):
+        return (xp.all if every else xp.any)(x, axis=dims, keepdims=keepdim)
+
+
+def _truth_samples(make):
+    yield Sample((make(2, 3, requires_grad=False),), name="all elements")
+    yield Sample((make(2, 3, requires_grad=False) > 0, 1), name="bool, dim 1")
+    yield Sample((make(2, 3, 4, requires_grad=False) > 0, (0, 2), True), name="dims, keepdim")
+    yield Sample((make(0, 3, requires_grad=False), 1), name="empty")
+
+
+@ops.op(differentiable=False, samples=_truth_samples)
+def all(input, dim=None, keepdim=False):
+    """True where every element over ``dim`` is nonzero (``torch.all``)."""
+    check_tensor("all", "input", input)
+    return apply(Truth, input, dims=normalize_dims("all", dim, input._data.ndim), keepdim=bool(keepdim), every=True)
+
+
+@ops.op(differentiable=False, samples=_truth_samples)
+def any(input, dim=None, keepdim=False):
+    """True where some element over ``dim`` is nonzero (``torch.any``)."""
+    check_tensor("any", "input", input)
+    return apply(Truth, input, dims=normalize_dims("any", dim, input._data.ndim), keepdim=bool(keepdim), every=False)
+
+
+# -- scans ------------------------------------------------------------------------------------------
+
+def _reverse_cumsum(g, dim):
+    return g.sum(dim, keepdim=True) - g.cumsum(dim) + g
+
+
+class Cumsum(Primitive):
+    @staticmethod
+    def forward(xp, x, dim):
+        return x.copy() if dim is None else xp.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g, dim):
+        return g if dim is None else _reverse_cumsum(g, dim)
+
+
+class Cumprod(Primitive):
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dim):
+        return x.copy() if dim is None else xp.cumprod(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g, dim):
+        if dim is None:
+            return g
+        return _reverse_cumsum(g * ctx.output, dim) / ctx.inputs[0]
+
+
+def _scan(op, prim, input, dim, dtype):
+    check_tensor(op, "input", input)
+    dim = _one_dim(op, input, dim)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input._dtype.is_floating_point:
+        input = input.to(dtypes.int64)
+    return apply(prim, input, dim=dim if input._data.ndim else None)
+
+
+@ops.op(inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name) for s in _dim_samples(make)])
+def cumsum(input, dim, *, dtype=None):
+    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64."""
+    return _scan("cumsum", Cumsum, input, dim, dtype)
+
+
+@ops.op(inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name)
+                                            for s in _dim_samples(make, away_from_zero=True)])
+def cumprod(input, dim, *, dtype=None):
+    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is
+    undefined where the input holds zeros."""
+    return _scan("cumprod", Cumprod, input, dim, dtype)
+
+
+class CumExtremeIndex(Primitive):
+    """Index of the running max (min) along ``dim``: the latest one at ties, as PyTorch."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, x, dim, largest):
+        running = (xp.maximum if largest else xp.minimum).accumulate(x, axis=dim)
+        shape = [1] * x.ndim
+        shape[dim] = x.shape[dim]
+        positions = xp.arange(x.shape[dim]).reshape(shape)
+        return xp.maximum.accumulate(xp.where(x == running, positions, 0), axis=dim).astype(xp.int64)
+
+
+def _cum_extreme(op, input, dim, largest, result_type):
+    check_tensor(op, "input", input)
+    dim = _one_dim(op, input, dim)
+    if not input._data.ndim:
+        return result_type(input * 1, input.detach().to(dtypes.int64) * 0)
+    indices = apply(CumExtremeIndex, input, dim=dim, largest=largest)
+    return result_type(take_along(input, indices, dim), indices)
+
+
+def _cum_extreme_samples(make):
+    return [Sample(s.args[:2], name=s.name) for s in _dim_samples(make, empty=False)]
+
+
+@ops.op(samples=_cum_extreme_samples)
+def cummax(input, dim):
+    """(running max, its index) along ``dim`` (``torch.cummax``)."""
+    return _cum_extreme("cummax", input, dim, True, return_types.cummax)
+
+
+@ops.op(samples=_cum_extreme_samples)
+def cummin(input, dim):
+    """(running min, its index) along ``dim`` (``torch.cummin``)."""
+    return _cum_extreme("cummin", input, dim, False, return_types.cummin)
