@@ -9,6 +9,7 @@ import numpy as np
 
 import ember
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.tensor import wrap
 
 ops = OpTable()
 
@@ -60,15 +61,45 @@ def _nll(op, logp, target, weight, ignore_index, reduction):
         if low < 0 or high >= n_classes:
             bad = low if low < 0 else high
             raise IndexError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
-    rows = ember.arange(flat_target.shape[0], device=logp.device)
-    picked = logp2[rows, safe]
-    w = keep.to(logp.dtype) if weight is None else weight[safe] * keep
-    losses = -(picked * w)
-    if reduction == "none":
-        return losses.reshape(out_shape)
-    if reduction == "sum":
-        return losses.sum()
-    return losses.sum() / w.sum()
+    weights = None if weight is None else weight._data
+    out = apply(PickedNLL, logp2, target=safe._data, keep=keep._data, weight=weights, reduction=reduction)
+    return out.reshape(out_shape) if reduction == "none" else out
+
+
+class PickedNLL(Primitive):
+    """-w[t] * logp[i, t] for each row i of (M, C) log-probabilities, then reduced: nll_loss in one step.
+
+    The composition (index, multiply, sum, divide) gives the same result; one primitive avoids a
+    scatter-add in backward and half a dozen small ops per training step. Its gradient is a constant
+    (M, C) matrix times the incoming gradient, so it is twice differentiable for free.
+    """
+
+    @staticmethod
+    def _coefficients(xp, shape, dtype, target, keep, weight):
+        w = keep.astype(dtype) if weight is None else weight.astype(dtype)[target] * keep
+        rows = xp.arange(shape[0])
+        return rows, w
+
+    @staticmethod
+    def forward(xp, logp, target, keep, weight, reduction):
+        rows, w = PickedNLL._coefficients(xp, logp.shape, logp.dtype, target, keep, weight)
+        losses = -logp[rows, target] * w
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total if reduction == "sum" else total / w.sum()
+
+    @staticmethod
+    def backward(ctx, g, target, keep, weight, reduction):
+        xp = g._device.xp
+        shape = ctx.input_shapes[0]
+        rows, w = PickedNLL._coefficients(xp, shape, g._data.dtype, target, keep, weight)
+        coef = xp.zeros(shape, dtype=g._data.dtype)
+        coef[rows, target] = -w
+        if reduction == "mean":
+            coef /= w.sum()
+        coef = wrap(coef, g._device)
+        return (g.unsqueeze(1) if reduction == "none" else g) * coef
 
 
 def _check_weight(op, weight, n_classes, dtype):
