@@ -8,8 +8,8 @@ import ember
 from . import activation, elementwise, indexing, linalg, loss, reduction, shape
 
 from . import conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision  # noqa: E402  (neural-network functional families)
-from . import comparison, elementwise_math, selection  # noqa: E402  (more elementwise families)
-FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, shape, indexing, linalg, activation, loss, conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision)
+from . import comparison, elementwise_math, selection, sorting  # noqa: E402  (more elementwise families, sorting)
+FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, sorting, shape, indexing, linalg, activation, loss, conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision)
 
 
 @ember.hookimpl
