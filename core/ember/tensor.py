@@ -462,8 +462,9 @@ def _make(host: np.ndarray, dtype, device, requires_grad) -> Tensor:
     return t
 
 
-def _infer_host(data) -> np.ndarray:
-    """Python data to a numpy array with PyTorch's dtype inference (floats -> default float, ints -> int64)."""
+def _infer_host(data, dtype=None) -> np.ndarray:
+    """Python data to a numpy array with PyTorch's dtype inference (floats -> default float, ints -> int64);
+    with an explicit ``dtype`` Python floats are not rounded through the default float first."""
     if isinstance(data, Tensor):
         return np.array(data._host())
     if isinstance(data, np.ndarray):
@@ -476,7 +477,7 @@ def _infer_host(data) -> np.ndarray:
         raise TypeError(f"tensor: can't make a tensor from {type(data).__name__}: {exc}") from None
     kind = host.dtype.kind
     if kind == "f":
-        if not _contains_tensor_or_array(data):
+        if dtype is None and not _contains_tensor_or_array(data):
             host = host.astype(_dt.get_default_dtype().numpy)
     elif kind in "iu":
         if not _contains_tensor_or_array(data):
@@ -501,7 +502,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (``torch.tensor``)."""
     if isinstance(data, Tensor) and device is None:
         device = data._device
-    return _make(_infer_host(data), dtype, device, requires_grad)
+    return _make(_infer_host(data, dtype), dtype, device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
