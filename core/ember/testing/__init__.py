@@ -4,13 +4,23 @@
 - :func:`gradcheck` / :func:`gradgradcheck` compare analytic gradients with finite differences.
 - :class:`SampleMaker` builds sample inputs on a device and in a dtype (the ``make`` that ops' and
   layers' ``samples`` receive).
-- :func:`check_op` runs the conformance checks of one registered op from its declared samples.
+- The conformance kit: :func:`check_op`, :func:`check_layer`, :func:`check_optimizer`,
+  :func:`check_device` and :func:`check_plugin` run every check from what a plugin declared.
+- :mod:`ember.testing.reference_device`: the numpy-backed ``ref`` device the tests run on besides the CPU.
+- The pytest plugin (:mod:`ember.testing.pytest_plugin`): ``--ember-device``, the ``device`` fixture,
+  the ``ember_device`` marker and the ``register_plugin`` fixture.
 """
 
 from .comparison import assert_close, default_tolerances
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .samples import SampleMaker
+from .devices import available_devices
 from .conformance import check_op, op_report, to_torch, torch_counterpart
+from .layer_checks import check_layer
+from .optimizer_checks import check_optimizer
+from .device_checks import check_device
+from .plugin_checks import check_plugin, plugin_items
 
 __all__ = ["assert_close", "default_tolerances", "gradcheck", "gradgradcheck", "GradcheckError", "SampleMaker",
-           "check_op", "op_report", "to_torch", "torch_counterpart"]
+           "available_devices", "check_op", "check_layer", "check_optimizer", "check_device", "check_plugin",
+           "plugin_items", "op_report", "to_torch", "torch_counterpart"]

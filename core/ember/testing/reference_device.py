@@ -96,20 +96,51 @@ class RefNumpy:
 
 
 def _returning_ref(fn, name):
+    """``fn`` run on plain views of its RefArray arguments (so numpy's own internals never mix array
+    types), its array results made RefArrays: views of an argument stay views of it, new arrays are owned."""
     if name in ("asarray", "asanyarray"):
         def call(a, *args, **kwargs):
             if isinstance(a, RefArray) and not args and kwargs.get("dtype") in (None, a.dtype):
                 return a  # as on the CPU: no copy when nothing changes
             return to_ref(fn(a, *args, **kwargs))
-    elif name == "broadcast_to":
-        def call(*args, **kwargs):
-            return fn(*args, subok=True, **kwargs)  # a view of the input, as on the CPU
     else:
         def call(*args, **kwargs):
-            return to_ref(fn(*args, **kwargs))
+            owners = []
+            plain_args = [_plain(a, owners) for a in args]
+            plain_kwargs = {k: _plain(v, owners) for k, v in kwargs.items()}
+            result = fn(*plain_args, **plain_kwargs)
+            out = kwargs.get("out")
+            if out is not None and isinstance(result, np.ndarray) and result is plain_kwargs["out"]:
+                return out
+            return _rebase(result, owners)
     call.__name__ = call.__qualname__ = name
     call.__doc__ = fn.__doc__
     return call
+
+
+def _plain(value, owners):
+    if isinstance(value, RefArray):
+        owners.append(value if value.base is None else value.base)
+        return value.view(np.ndarray)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, RefArray) for v in value):
+        return type(value)(_plain(v, owners) for v in value)
+    return value
+
+
+def _rebase(result, owners):
+    if isinstance(result, np.ndarray) and not isinstance(result, RefArray):
+        for owner in owners:
+            if isinstance(owner, RefArray) and np.may_share_memory(result, owner):
+                view = np.ndarray.__new__(RefArray, result.shape, result.dtype, buffer=owner,
+                                          offset=result.ctypes.data - owner.ctypes.data, strides=result.strides)
+                view.flags.writeable = result.flags.writeable
+                return view
+    if isinstance(result, tuple) and any(isinstance(v, np.ndarray) for v in result):
+        items = [_rebase(v, owners) for v in result]
+        return type(result)._make(items) if hasattr(result, "_make") else tuple(items)
+    if isinstance(result, list) and any(isinstance(v, np.ndarray) for v in result):
+        return [_rebase(v, owners) for v in result]
+    return to_ref(result)
 
 
 class RefStream:
