@@ -3,8 +3,8 @@
 ``ember.nn.Linear``, ``ember.nn.ReLU``, ... are set on this module when ember loads its plugins.
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .module import LayerSample, Module
 from .parameter import Parameter
 
-__all__ = ["LayerSample", "Module", "Parameter", "functional", "init"]
+__all__ = ["LayerSample", "Module", "Parameter", "functional", "init", "utils"]

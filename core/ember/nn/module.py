@@ -7,6 +7,7 @@ Parameters, buffers and submodules live in three ordered dicts, exactly as in Py
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,17 @@ from .parameter import Parameter
 
 __all__ = ["Module", "IncompatibleKeys", "LayerSample"]
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict(strict=False)`` could not match, as PyTorch returns it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -52,20 +63,44 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_hooks_with_kwargs"] = set()  # ids of hooks that also receive (and may return) kwargs
+        d["_hooks_always_called"] = set()  # ids of forward hooks that run even when forward raises
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        d = self.__dict__
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"]):  # the hot path: one dict test each
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        with_kwargs = self._hooks_with_kwargs
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"forward pre-hook of {self._get_name()} registered with_kwargs must "
+                                           f"return None or a tuple (args, kwargs), got {type(result).__name__}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._hooks_always_called:
+                    try:
+                        hook(self, args, kwargs, None) if hook_id in with_kwargs else hook(self, args, None)
+                    except Exception:
+                        pass
+            raise
+        for hook_id, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, output) if hook_id in with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
         return output
@@ -237,10 +272,13 @@ class Module:
 
     # -- modes and transformations -------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        """Set training mode here and in every child (through their own ``train``, which they may override)."""
         if not isinstance(mode, bool):
-            raise ValueError(f"train: training mode is expected to be boolean, got {type(mode).__name__}")
-        for module in self.modules():
-            module.__dict__["training"] = mode
+            raise ValueError(f"{self._get_name()}.train: training mode is expected to be boolean, got "
+                             f"{type(mode).__name__}")
+        self.__dict__["training"] = mode
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> "Module":
@@ -318,13 +356,34 @@ class Module:
         return self._cast_floats(dtypes.float16)
 
     # -- hooks ---------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before forward; a non-None return replaces the arguments."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """``hook(module, args)`` runs before forward; a non-None return replaces the arguments.
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after forward; a non-None return replaces the output."""
-        return _HookHandle(self._forward_hooks, hook)
+        With ``with_kwargs`` it is ``hook(module, args, kwargs)`` and may return ``(args, kwargs)``;
+        ``prepend`` runs it before the hooks already registered.
+        """
+        handle = _HookHandle(self._forward_pre_hooks, hook, extra=(self._hooks_with_kwargs,))
+        self._place_hook(self._forward_pre_hooks, handle.id, prepend, with_kwargs)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False):
+        """``hook(module, args, output)`` runs after forward; a non-None return replaces the output.
+
+        With ``with_kwargs`` it is ``hook(module, args, kwargs, output)``; ``always_call`` runs it
+        (with output None) even when forward raises.
+        """
+        handle = _HookHandle(self._forward_hooks, hook, extra=(self._hooks_with_kwargs, self._hooks_always_called))
+        self._place_hook(self._forward_hooks, handle.id, prepend, with_kwargs)
+        if always_call:
+            self._hooks_always_called.add(handle.id)
+        return handle
+
+    def _place_hook(self, hooks, hook_id, prepend, with_kwargs):
+        if prepend:
+            hooks.move_to_end(hook_id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(hook_id)
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
@@ -343,10 +402,15 @@ class Module:
         return destination
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy values into parameters and buffers (tensors or numpy arrays); returns missing/unexpected keys.
+        """Copy values (ember tensors, numpy arrays, anything array-like) into parameters and buffers.
 
-        With ``strict`` (the default) any missing or unexpected key is an error; a shape mismatch always is.
+        Returns the missing and unexpected keys. With ``strict`` (the default) any missing or unexpected
+        key is an error; a shape mismatch always is. ``assign`` replaces the tensors instead of copying
+        into them (parameters stay Parameters with their ``requires_grad``).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{self._get_name()}.load_state_dict: expected state_dict to be a dict-like "
+                            f"mapping of names to tensors, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -354,22 +418,34 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+            shape = _shape_of(state_dict[key])
             if shape != tuple(target.shape):
                 problems.append(f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
-                                f"the shape in current model is {tuple(target.shape)}")
+                                f"the shape in current model is {tuple(target.shape)}.")
         if strict:
             if unexpected:
-                problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected))
+                problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
             if missing:
-                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
+                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(problems))
         for key, target in own.items():
-            if key in state_dict:
+            if key not in state_dict:
+                continue
+            if assign:
+                self._assign(key, target, state_dict[key])
+            else:
                 _copy_into(target, state_dict[key])
         return IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key, target, value) -> None:
+        prefix, _, name = key.rpartition(".")
+        owner = self.get_submodule(prefix)
+        tensor = value if isinstance(value, Tensor) else _as_tensor(value)
+        if isinstance(target, Parameter):
+            owner._parameters[name] = Parameter(tensor.detach(), requires_grad=target.requires_grad)
+        else:
+            owner._buffers[name] = tensor
 
     # -- printing --------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -394,6 +470,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_hooks_with_kwargs", set())
+        self.__dict__.setdefault("_hooks_always_called", set())
 
     def __getstate__(self):
         return self.__dict__.copy()
@@ -411,12 +489,27 @@ def _check_name(module, name, what, allow_dots=False):
         raise KeyError(f"attribute '{name}' already exists")
 
 
+def _host_array(value) -> np.ndarray:
+    """A host numpy array from an ember tensor, a numpy array, or another framework's tensor."""
+    if isinstance(value, Tensor):
+        return value._host()
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # e.g. a torch tensor that requires grad
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+def _shape_of(value) -> tuple:
+    return tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+
+
+def _as_tensor(value) -> Tensor:
+    from ..tensor import tensor
+    return tensor(_host_array(value))
+
+
 def _copy_into(target: Tensor, value) -> None:
     """Write ``value`` (a tensor or an array-like, any device) into ``target``'s memory."""
-    if isinstance(value, Tensor):
-        host = value._host()
-    else:
-        host = np.asarray(value)
+    host = _host_array(value)
     data = host.astype(target._dtype.numpy, copy=False)
     if target._device.type != "cpu":
         data = target._device.backend.from_host(np.ascontiguousarray(data), target._device.ordinal)
@@ -425,16 +518,21 @@ def _copy_into(target: Tensor, value) -> None:
 
 
 class _HookHandle:
+    """What ``register_*_hook`` returns: ``remove()`` (or leaving its ``with`` block) unregisters the hook."""
+
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict, hook):
+    def __init__(self, hooks: OrderedDict, hook, extra=()):
         self.hooks_dict = hooks
+        self.extra = extra  # sets of ids that flag this hook's options
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
         hooks[self.id] = hook
 
     def remove(self) -> None:
         self.hooks_dict.pop(self.id, None)
+        for flags in self.extra:
+            flags.discard(self.id)
 
     def __enter__(self):
         return self

@@ -2,9 +2,11 @@
 
 import ember
 
-from . import activation, container, linear, loss
+from . import (activation, attention, container, conv, dropout, linear, loss, normalization, pooling, reshape, rnn,
+               sparse, transformer)
 
-FAMILIES = (linear, activation, container, loss)
+FAMILIES = (linear, activation, container, loss, conv, pooling, normalization, dropout, sparse, reshape, rnn,
+            attention, transformer)
 
 
 @ember.hookimpl

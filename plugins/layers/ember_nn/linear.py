@@ -1,4 +1,4 @@
-"""Linear-algebra layers: Identity, Linear, Flatten."""
+"""Linear layers: Identity, Linear, Bilinear (PyTorch's parameters, names and default initialisation)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
-__all__ = ["Identity", "Linear", "Flatten"]
+__all__ = ["Identity", "Linear", "Bilinear"]
 
 
 class Identity(Module):
@@ -22,7 +22,7 @@ class Identity(Module):
 
     @staticmethod
     def samples(make):
-        return [LayerSample(inputs=(make(3, 4),))]
+        return [LayerSample(inputs=(make(3, 4),)), LayerSample((54,), {"unused": "x"}, inputs=(make(2),))]
 
 
 class Linear(Module):
@@ -48,10 +48,11 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        if input.dim() == 0 or input.shape[-1] != self.in_features:
+        shape = input.shape
+        if not shape or shape[-1] != self.in_features:
             raise ember.ops.ShapeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): expected input with "
-                f"last dimension {self.in_features}, got input of shape {tuple(input.shape)}")
+                f"last dimension {self.in_features}, got input of shape {tuple(shape)}")
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -64,19 +65,38 @@ class Linear(Module):
                 LayerSample((4, 3), inputs=(make(4),), name="unbatched")]
 
 
-class Flatten(Module):
-    """Flattens dims ``start_dim..end_dim`` (``torch.nn.Flatten``; note start_dim defaults to 1 here)."""
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` (``torch.nn.Bilinear``); A and b from U(-1/sqrt(in1), 1/sqrt(in1))."""
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device=None, dtype=None):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(ember.empty(out_features, in1_features, in2_features, device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(ember.empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
 
-    def forward(self, input):
-        return input.flatten(self.start_dim, self.end_dim)
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        for i, (x, n) in enumerate(((input1, self.in1_features), (input2, self.in2_features)), 1):
+            if not x.shape or x.shape[-1] != n:
+                raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input{i} with last "
+                                           f"dimension {n}, got shape {tuple(x.shape)}")
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
     @staticmethod
     def samples(make):
-        return [LayerSample(inputs=(make(2, 3, 4),)), LayerSample((0,), inputs=(make(2, 3),))]
+        return [LayerSample((3, 4, 2), inputs=(make(5, 3), make(5, 4))),
+                LayerSample((3, 4, 2), {"bias": False}, inputs=(make(2, 5, 3), make(2, 5, 4)), name="3-D, no bias")]

@@ -1,20 +1,103 @@
-"""Loss modules: thin Modules over the functional losses, with PyTorch's constructor arguments."""
+"""Loss modules: thin Modules over the functional losses, with PyTorch's constructor arguments
+(including the legacy ``size_average``/``reduce`` pair) and class weights kept as buffers."""
 
 from __future__ import annotations
 
 from ember.nn import LayerSample, Module
 from ember.nn import functional as F
 
-__all__ = ["CrossEntropyLoss", "NLLLoss"]
+__all__ = ["L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
+           "SmoothL1Loss", "KLDivLoss", "MarginRankingLoss", "TripletMarginLoss", "CosineEmbeddingLoss", "CTCLoss"]
 
 
-class _WeightedLoss(Module):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+def _legacy_reduction(size_average, reduce) -> str:
+    """PyTorch's mapping of the deprecated (size_average, reduce) pair to ``reduction``."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return "mean"
+    return "sum" if reduce else "none"
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = "none" if reduce is False else ("sum" if size_average is False else "mean")
+            reduction = _legacy_reduction(size_average, reduce)
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
+
+
+def _pairs(make, *extra, low=-2.0, high=2.0):
+    return [LayerSample(inputs=(make(3, 4, low=low, high=high), make(3, 4, low=low, high=high, requires_grad=False))),
+            LayerSample(kwargs={"reduction": "sum"}, inputs=(make(2, 3, low=low, high=high),
+                                                             make(2, 3, low=low, high=high, requires_grad=False)),
+                        name="sum"),
+            LayerSample(kwargs={"reduction": "none"}, inputs=(make(5, low=low, high=high),
+                                                              make(5, low=low, high=high, requires_grad=False)),
+                        name="none"),
+            *extra]
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (``torch.nn.L1Loss``)."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return _pairs(make)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (``torch.nn.MSELoss``)."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return _pairs(make)
+
+
+class HuberLoss(_Loss):
+    """Squared error below ``delta``, linear above (``torch.nn.HuberLoss``)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+    @staticmethod
+    def samples(make):
+        return _pairs(make, LayerSample(kwargs={"delta": 0.5}, inputs=(make(3, 4), make(3, 4, requires_grad=False)),
+                                        name="delta"))
+
+
+class SmoothL1Loss(_Loss):
+    """Huber loss divided by ``beta`` (``torch.nn.SmoothL1Loss``)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    @staticmethod
+    def samples(make):
+        return _pairs(make, LayerSample(kwargs={"beta": 0.5}, inputs=(make(3, 4), make(3, 4, requires_grad=False)),
+                                        name="beta"))
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -33,7 +116,12 @@ class CrossEntropyLoss(_WeightedLoss):
     def samples(make):
         return [LayerSample(inputs=(make(4, 5), make.index([0, 4, 2, 1])), name="mean"),
                 LayerSample(kwargs={"reduction": "sum", "label_smoothing": 0.1},
-                            inputs=(make(4, 5), make.index([0, 4, 2, 1])), name="sum, smoothing")]
+                            inputs=(make(4, 5), make.index([0, 4, 2, 1])), name="sum, smoothing"),
+                LayerSample(kwargs={"weight": make(3, low=0.5, high=2, requires_grad=False), "ignore_index": 1},
+                            inputs=(make(2, 3, 4), make.index([[0, 1, 2, 2], [1, 0, 0, 2]])),
+                            name="weight, ignore_index, spatial"),
+                LayerSample(inputs=(make(3, 4), make(3, 4, low=0, high=1, requires_grad=False).softmax(-1)),
+                            name="probabilities")]
 
 
 class NLLLoss(_WeightedLoss):
@@ -49,4 +137,129 @@ class NLLLoss(_WeightedLoss):
 
     @staticmethod
     def samples(make):
-        return [LayerSample(inputs=(make(4, 5), make.index([0, 4, 2, 1])))]
+        return [LayerSample(inputs=(make(4, 5), make.index([0, 4, 2, 1]))),
+                LayerSample(kwargs={"weight": make(5, low=0.5, high=2, requires_grad=False), "reduction": "none"},
+                            inputs=(make(4, 5), make.index([0, 4, 2, 1])), name="weight, none")]
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities (``torch.nn.BCELoss``)."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4, low=0.05, high=0.95), make(3, 4, low=0, high=1, requires_grad=False))),
+                LayerSample(kwargs={"weight": make(4, low=0.5, high=2, requires_grad=False), "reduction": "sum"},
+                            inputs=(make(3, 4, low=0.05, high=0.95), make(3, 4, low=0, high=1, requires_grad=False)),
+                            name="weight, sum")]
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits, computed stably, with ``pos_weight`` (``torch.nn.BCEWithLogitsLoss``)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), make(3, 4, low=0, high=1, requires_grad=False))),
+                LayerSample(kwargs={"pos_weight": make(4, low=0.5, high=3, requires_grad=False), "reduction": "none"},
+                            inputs=(make(3, 4), make(3, 4, low=0, high=1, requires_grad=False)), name="pos_weight")]
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities from a target distribution (``torch.nn.KLDivLoss``)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+        if reduction not in ("none", "mean", "sum", "batchmean"):
+            raise ValueError(f"KLDivLoss: reduction must be 'none', 'mean', 'sum' or 'batchmean', got {reduction!r}")
+        super().__init__(size_average, reduce, "mean" if reduction == "batchmean" else reduction)
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(kwargs={"reduction": "batchmean"},
+                            inputs=(make(3, 4).log_softmax(-1), make(3, 4, requires_grad=False).softmax(-1))),
+                LayerSample(kwargs={"log_target": True, "reduction": "sum"},
+                            inputs=(make(3, 4).log_softmax(-1), make(3, 4, requires_grad=False).log_softmax(-1)),
+                            name="log_target")]
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin) (``torch.nn.MarginRankingLoss``)."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        target = make.index([1, -1, 1, -1]).to(make.dtype)
+        return [LayerSample(kwargs={"margin": 0.3}, inputs=(make(4), make(4), target))]
+
+
+class TripletMarginLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance (``torch.nn.TripletMarginLoss``)."""
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                 size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
+                                     swap=self.swap, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), make(3, 4), make(3, 4))),
+                LayerSample(kwargs={"margin": 2.0, "p": 1.0, "swap": True},
+                            inputs=(make(3, 4), make(3, 4), make(3, 4)), name="p=1, swap")]
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1 (``torch.nn.CosineEmbeddingLoss``)."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(kwargs={"margin": -0.5}, inputs=(make(4, 3), make(4, 3), make.index([1, -1, 1, -1])))]
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss (``torch.nn.CTCLoss``)."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(6, 2, 4).log_softmax(-1), make.index([[1, 2, 2], [3, 1, 0]]),
+                                    make.index([6, 5]), make.index([3, 2])))]
