@@ -376,12 +376,11 @@ class PReLU(Module):
     def forward(self, input):
         weight = self.weight
         if self.num_parameters > 1:
-            channel = 1 if input.dim() >= 2 else 0
-            if input.shape[channel] != self.num_parameters:
+            channels = input.shape[1] if input.dim() >= 2 else 1  # as PyTorch: 0-/1-D inputs have one channel
+            if channels != self.num_parameters:
                 raise ember.ops.ShapeError(f"PReLU(num_parameters={self.num_parameters}): expected input with "
-                                           f"{self.num_parameters} channels at dim {channel}, got shape "
-                                           f"{tuple(input.shape)}")
-            weight = weight.reshape((-1,) + (1,) * (input.dim() - channel - 1))
+                                           f"{self.num_parameters} channels at dim 1, got shape {tuple(input.shape)}")
+            weight = weight.reshape((-1,) + (1,) * (input.dim() - 2))
         return ember.where(input > 0, input, weight * input)
 
     def extra_repr(self) -> str:
@@ -391,4 +390,4 @@ class PReLU(Module):
     def samples(make):
         return [LayerSample(inputs=(make(3, 4, away_from_zero=True),)),
                 LayerSample((3,), inputs=(make(2, 3, 2, away_from_zero=True),), name="per channel"),
-                LayerSample((4, 0.1), inputs=(make(4, away_from_zero=True),), name="1-D per channel")]
+                LayerSample((1, 0.1), inputs=(make(4, away_from_zero=True),), name="1-D")]

@@ -21,13 +21,16 @@ class _NormBase(Module):
     """Affine parameters and running statistics shared by batch and instance norm."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(ember.empty(num_features, device=device, dtype=dtype))
-            self.bias = Parameter(ember.empty(num_features, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ember.empty(num_features, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -51,7 +54,8 @@ class _NormBase(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input(self, input, ranks, describe) -> None:
         shape = tuple(input.shape)
@@ -61,7 +65,7 @@ class _NormBase(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
@@ -104,7 +108,8 @@ class BatchNorm2d(_BatchNorm):
         return [LayerSample((3,), inputs=(make(2, 3, 3, 2),)),
                 LayerSample((2,), {"momentum": 0.3, "eps": 1e-3, "affine": False}, inputs=(make(3, 2, 2, 2),),
                             name="momentum, no affine"),
-                LayerSample((2,), {"track_running_stats": False}, inputs=(make(3, 2, 2, 2),), name="batch stats only")]
+                LayerSample((2,), {"track_running_stats": False}, inputs=(make(3, 2, 2, 2),), name="batch stats only"),
+                LayerSample((2,), {"bias": False}, inputs=(make(3, 2, 2, 2),), name="no bias")]
 
 
 class BatchNorm3d(_BatchNorm):
@@ -121,8 +126,8 @@ class _InstanceNorm(_NormBase):
     _n = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = False,
-                 track_running_stats: bool = False, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input):
         n = self._n
@@ -202,7 +207,8 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
     @staticmethod
     def samples(make):
@@ -216,7 +222,7 @@ class GroupNorm(Module):
     """Normalizes over groups of channels (``torch.nn.GroupNorm``)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
@@ -224,7 +230,10 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         if affine:
             self.weight = Parameter(ember.ones(num_channels, device=device, dtype=dtype))
-            self.bias = Parameter(ember.zeros(num_channels, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ember.zeros(num_channels, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -232,7 +241,8 @@ class GroupNorm(Module):
     def reset_parameters(self) -> None:
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         if input.dim() < 2 or input.shape[1] != self.num_channels:
@@ -241,12 +251,13 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
 
     @staticmethod
     def samples(make):
         return [LayerSample((2, 4), inputs=(make(3, 4, 5),)),
-                LayerSample((1, 3), {"affine": False}, inputs=(make(2, 3, 2, 2),), name="one group, no affine")]
+                LayerSample((1, 3), {"affine": False}, inputs=(make(2, 3, 2, 2),), name="one group, no affine"),
+                LayerSample((3, 3), {"bias": False}, inputs=(make(2, 3, 4),), name="instance-like, no bias")]
 
 
 class RMSNorm(Module):

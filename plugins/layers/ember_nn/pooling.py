@@ -78,7 +78,9 @@ class AvgPool1d(_AvgPoolNd):
     _n = 1
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True):
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        single = (lambda v: (v,) if isinstance(v, int) else tuple(v))  # PyTorch keeps 1-tuples here
+        super().__init__(single(kernel_size), single(stride if stride is not None else kernel_size), single(padding),
+                         ceil_mode, count_include_pad)
 
     def forward(self, input):
         check_input(self, input, 1, None)
