@@ -112,7 +112,7 @@ def _encode_array(value, path, arrays, seen, where):
         key = path or "tensor"
         while key in arrays:
             key += "_"
-        arrays[key] = np.ascontiguousarray(host)
+        arrays[key] = host if host.flags.c_contiguous else np.ascontiguousarray(host)  # keeps 0-d as 0-d
         seen[id(value)] = key
     if isinstance(value, np.ndarray):
         return {"ndarray": key}
