@@ -61,11 +61,14 @@ def _analytic_jacobian_rows(fn, inputs, diff_idx, create_graph=False):
 
 
 def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
+              raise_exception: bool = True, fast_mode: bool = False) -> bool:
     """Check the analytic gradients of ``fn(*inputs)`` against central finite differences.
 
     ``inputs`` that are floating tensors with ``requires_grad`` are checked. On a mismatch the error
-    names the input, the (input element, output element) pair and both values.
+    names the input, the input element and the output element (as indices in their shapes) and both
+    values. ``fast_mode`` (as PyTorch's) compares one random directional derivative per input instead
+    of whole Jacobians: two evaluations per input, not two per element; a mismatch is then located
+    element by element when the input is small enough.
     """
     inputs = tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -76,27 +79,91 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
             import warnings
             warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype}, not float64; the check will be loose",
                           stacklevel=2)
+    if fast_mode:
+        return _fast_gradcheck(fn, inputs, diff_idx, eps, atol, rtol, raise_exception)
+    out_shapes = [tuple(o.shape) for o in _flat_outputs(fn(*inputs))]
     analytic = _analytic_jacobian_rows(fn, inputs, diff_idx)
     for i in diff_idx:
-        numeric = _numeric_jacobian_row(fn, inputs, i, None, eps)
-        ana = analytic[i]
-        if numeric.shape != ana.shape:
-            numeric = numeric.reshape(ana.shape)
-        bad = ~np.isclose(ana, numeric, rtol=rtol, atol=atol)
-        if bad.any():
-            idx = np.argwhere(bad)[0]
-            msg = (f"gradcheck: Jacobian mismatch for input {i} (shape {tuple(inputs[i].shape)}): at input element "
-                   f"{int(idx[0])}, output element {int(idx[1])}: analytic {ana[tuple(idx)]:.8g} vs numerical "
-                   f"{numeric[tuple(idx)]:.8g} ({int(bad.sum())} of {bad.size} entries differ; atol={atol}, "
-                   f"rtol={rtol})")
+        message = _compare_jacobians(fn, inputs, i, analytic[i], out_shapes, eps, atol, rtol)
+        if message:
             if raise_exception:
-                raise GradcheckError(msg)
+                raise GradcheckError(message)
             return False
     return True
 
 
+def _compare_jacobians(fn, inputs, i, ana, out_shapes, eps, atol, rtol) -> str:
+    numeric = _numeric_jacobian_row(fn, inputs, i, None, eps)
+    if numeric.shape != ana.shape:
+        numeric = numeric.reshape(ana.shape)
+    bad = ~np.isclose(ana, numeric, rtol=rtol, atol=atol)
+    if not bad.any():
+        return ""
+    error = np.where(bad, np.abs(ana - numeric), -1)
+    idx = np.unravel_index(np.argmax(error), error.shape)
+    shape = tuple(inputs[i].shape)
+    in_index = tuple(int(k) for k in np.unravel_index(idx[0], shape)) if shape else ()
+    out_nr, out_index = _locate_output(int(idx[1]), out_shapes)
+    return (f"gradcheck: Jacobian mismatch for input {i} (shape {shape}): d(output {out_nr}{list(out_index)})"
+            f"/d(input {i}{list(in_index)}) is analytic {ana[idx]:.8g} vs numerical {numeric[idx]:.8g} "
+            f"(the largest of {int(bad.sum())} differing entries out of {bad.size}; atol={atol}, rtol={rtol})")
+
+
+def _locate_output(flat: int, out_shapes) -> tuple[int, tuple]:
+    """The (output number, index in that output) of an element of the concatenated outputs."""
+    for nr, shape in enumerate(out_shapes):
+        size = int(np.prod(shape)) if shape else 1
+        if flat < size:
+            return nr, tuple(int(k) for k in np.unravel_index(flat, shape)) if shape else ()
+        flat -= size
+    return len(out_shapes), ()
+
+
+_LOCATE_LIMIT = 256  # fast mode pins a mismatch to an element only for inputs at most this big
+
+
+def _fast_gradcheck(fn, inputs, diff_idx, eps, atol, rtol, raise_exception) -> bool:
+    rng = np.random.default_rng(0)
+    outputs = _flat_outputs(fn(*inputs))
+    weights = [rng.standard_normal(tuple(o.shape)) for o in outputs]
+    diff = [(o, w) for o, w in zip(outputs, weights) if o.requires_grad]
+    grads = [None] * len(diff_idx)
+    if diff:
+        seeds = [_like(o, w) for o, w in diff]
+        grads = engine.grad([o for o, _ in diff], [inputs[i] for i in diff_idx], seeds, allow_unused=True)
+    for i, g in zip(diff_idx, grads):
+        x = inputs[i]
+        direction = rng.standard_normal(tuple(x.shape))
+        analytic = 0.0 if g is None else float(np.sum(g._host().astype(np.float64) * direction))
+        original = x._host().astype(np.float64).copy()
+        evaluations = []
+        for sign in (1, -1):
+            x._data[...] = x._device.xp.asarray((original + sign * eps * direction).astype(x.dtype.numpy))
+            evaluations.append([o._host().astype(np.float64) for o in _flat_outputs(fn(*inputs))])
+        x._data[...] = x._device.xp.asarray(original.astype(x.dtype.numpy))
+        numeric = sum(float(np.sum(w * (p - m))) for w, p, m in zip(weights, *evaluations)) / (2 * eps)
+        if abs(analytic - numeric) <= atol + rtol * abs(numeric):
+            continue
+        message = (f"gradcheck (fast mode): for input {i} (shape {tuple(x.shape)}) the directional derivative "
+                   f"u.J.v is analytic {analytic:.8g} vs numerical {numeric:.8g} (atol={atol}, rtol={rtol})")
+        if x.numel() <= _LOCATE_LIMIT:
+            out_shapes = [tuple(o.shape) for o in outputs]
+            located = _compare_jacobians(fn, inputs, i, _analytic_jacobian_rows(fn, inputs, [i])[i], out_shapes,
+                                         eps, atol, rtol)
+            message += "; " + (located or "element by element the Jacobians agree (a cancellation?)")
+        if raise_exception:
+            raise GradcheckError(message)
+        return False
+    return True
+
+
+def _like(t: Tensor, values) -> Tensor:
+    from ..tensor import tensor
+    return tensor(values, dtype=t.dtype, device=t.device)
+
+
 def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True) -> bool:
+                  raise_exception: bool = True, fast_mode: bool = False) -> bool:
     """Check second derivatives: gradcheck of the function ``(inputs, v) -> grad(fn(inputs), inputs, v)``."""
     inputs = tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -118,4 +185,4 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: flo
         return tuple(g for g in grads if g is not None and g.requires_grad)
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, fast_mode=fast_mode)

@@ -1,1 +1,151 @@
-"""ember's pytest plugin (registered under ``pytest11``): filled in by the plugin authors' kit."""
+"""ember's pytest plugin, registered under ``pytest11``: what a test suite of ember or of a plugin needs.
+
+- ``--ember-device=cpu,ref`` limits device tests (and the conformance kit) to the named devices;
+  by default every available device is used. The numpy-backed ``ref`` device is registered for the
+  session unless ``--ember-no-reference-device`` is given.
+- The ``device`` fixture: a test that takes ``device`` runs once per device (a string: ``"cpu"``).
+- ``@pytest.mark.ember_device("cuda")``: the test runs only on these devices, and is skipped with a
+  reason where one is not available.
+- The ``register_plugin`` fixture registers plugin objects for one test and removes them afterwards.
+- ``assert_close``, ``gradcheck``, ``gradgradcheck`` and the ``check_*`` functions are re-exported
+  here; import them from :mod:`ember.testing`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import devices as _devices
+from . import reference_device
+from .comparison import assert_close  # noqa: F401 - re-exported for plugin authors
+from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from .conformance import check_op  # noqa: F401
+from .layer_checks import check_layer  # noqa: F401
+from .optimizer_checks import check_optimizer  # noqa: F401
+from .device_checks import check_device  # noqa: F401
+from .plugin_checks import check_plugin  # noqa: F401
+
+_STATE = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ember", "ember devices and conformance kit")
+    group.addoption("--ember-device", action="append", default=None, metavar="NAMES",
+                    help="run device tests and the conformance kit only on these ember devices "
+                         "(comma-separated or repeated; default: every available device)")
+    group.addoption("--ember-no-reference-device", action="store_true", default=False,
+                    help="do not register the numpy-backed 'ref' test device for this session")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "ember_device(*names): run only on these ember devices; skipped, with "
+                                       "the reason, where none is available")
+    state = {"previous_selection": _devices._selected, "enabled_reference": False}
+    config.stash[_STATE] = state
+    if not config.getoption("ember_no_reference_device") and not reference_device.is_enabled():
+        reference_device.enable()
+        state["enabled_reference"] = True
+    requested = config.getoption("ember_device")
+    if requested:
+        names = [n.strip() for value in requested for n in value.split(",") if n.strip()]
+        known = _devices.registered_devices()
+        unknown = [n for n in names if n.partition(":")[0] not in known]
+        if unknown:
+            raise pytest.UsageError(f"--ember-device: unknown device(s) {unknown}; registered: {known}")
+        _devices.select(names)
+
+
+def pytest_unconfigure(config):
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    _devices.select(state["previous_selection"])
+    if state["enabled_reference"]:
+        reference_device.disable()
+
+
+def pytest_report_header(config):
+    import ember
+    names = ", ".join(_devices.available_devices()) or "none"
+    return f"ember {ember.__version__}: devices {names}"
+
+
+def _parametrized_elsewhere(metafunc, name) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        argnames = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if isinstance(argnames, str):
+            argnames = [a.strip() for a in argnames.split(",")]
+        if name in argnames:
+            return True
+    return False
+
+
+def _uses_our_device_fixture(metafunc) -> bool:
+    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get("device")
+    return bool(definitions) and getattr(definitions[-1].func, "__module__", None) == __name__
+
+
+def _marked_devices(node) -> list[str] | None:
+    marker = node.get_closest_marker("ember_device")
+    if marker is None:
+        return None
+    return [str(n) for n in marker.args]
+
+
+def _skip_reason(name) -> str | None:
+    if not _devices.is_available(name):
+        return (f"needs ember device {name!r}, which is not available here "
+                f"(available: {', '.join(_devices.available_devices()) or 'none'})")
+    if name.partition(":")[0] not in _devices.available_devices():
+        return f"ember device {name!r} is not selected (--ember-device={','.join(_devices._selected or [])})"
+    return None
+
+
+def pytest_generate_tests(metafunc):
+    if "device" not in metafunc.fixturenames or _parametrized_elsewhere(metafunc, "device"):
+        return
+    if not _uses_our_device_fixture(metafunc):
+        return
+    names = _marked_devices(metafunc.definition) or _devices.available_devices()
+    params = []
+    for name in names:
+        reason = _skip_reason(name)
+        params.append(pytest.param(name, id=name, marks=pytest.mark.skip(reason=reason)) if reason
+                      else pytest.param(name, id=name))
+    if not params:
+        params = [pytest.param(None, id="no-device", marks=pytest.mark.skip(reason="no ember device selected"))]
+    metafunc.parametrize("device", params, indirect=True)
+
+
+def pytest_runtest_setup(item):
+    marked = _marked_devices(item)
+    if marked is None or "device" in getattr(item, "fixturenames", ()):
+        return
+    reasons = [r for r in (_skip_reason(n) for n in marked) if r]
+    if len(reasons) == len(marked):
+        pytest.skip("; ".join(reasons))
+
+
+@pytest.fixture
+def device(request):
+    """The ember device under test, as a string (``"cpu"``, ``"ref"``, ``"cuda"``): a test taking it runs
+    once per available (or ``--ember-device``-selected) device."""
+    return request.param
+
+
+@pytest.fixture
+def register_plugin():
+    """``register_plugin(obj, name=None)`` registers a plugin for this test; it is unregistered after."""
+    from .. import plugins
+    names = []
+
+    def register(plugin, name=None):
+        info = plugins.register(plugin, name=name)
+        names.append(info.name)
+        return info
+
+    yield register
+    known = {i.name for i in plugins.report()}
+    for name in reversed(names):
+        if name in known:
+            plugins.unregister(name)
