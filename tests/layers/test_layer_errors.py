@@ -1,0 +1,70 @@
+"""Bad input: every error names the layer (or optimizer) and says what it expected and what it got."""
+
+from __future__ import annotations
+
+import pytest
+
+import ember
+from ember import nn
+
+
+def test_linear_with_wrong_feature_size():
+    with pytest.raises(RuntimeError, match=r"Linear\(in_features=4, out_features=3\): expected input with last "
+                                           r"dimension 4, got input of shape \(2, 5\)"):
+        nn.Linear(4, 3)(ember.zeros(2, 5))
+
+
+def test_conv2d_with_wrong_in_channels():
+    with pytest.raises(RuntimeError, match=r"Conv2d\(3, 8, kernel_size=\(3, 3\).*\): expected input with 3 channels "
+                                           r"\(dim 1\), got 2 channels in input of shape \(1, 2, 5, 5\)"):
+        nn.Conv2d(3, 8, 3)(ember.zeros(1, 2, 5, 5))
+
+
+@pytest.mark.parametrize("layer,shape,expected", [
+    (lambda: nn.Conv2d(3, 8, 3), (3, 5), r"Conv2d\(.*\): expected 3-D \(unbatched\) or 4-D \(batched\) input, got 2-D"),
+    (lambda: nn.Conv1d(2, 2, 1), (1, 2, 3, 4), r"Conv1d\(.*\): expected 2-D \(unbatched\) or 3-D \(batched\) input"),
+    (lambda: nn.MaxPool2d(2), (4, 4), r"MaxPool2d\(.*\): expected 3-D \(unbatched\) or 4-D \(batched\) input, got 2-D"),
+    (lambda: nn.BatchNorm2d(3), (2, 3, 4), r"BatchNorm2d\(3, .*\): expected 4-D input, got 3-D input of shape"),
+    (lambda: nn.BatchNorm1d(3), (2, 4), r"BatchNorm1d\(3, .*\): expected input with 3 channels \(dim 1\), got shape"),
+    (lambda: nn.LSTM(3, 4), (2, 1, 1, 3), r"LSTM\(3, 4\): expected 2-D \(unbatched\) or 3-D \(batched\) input, got 4-D"),
+    (lambda: nn.GRU(3, 4), (5, 2, 2), r"GRU\(3, 4\): expected input with last dimension 3 \(input_size\), got shape"),
+    (lambda: nn.LayerNorm(4), (2, 3), r"LayerNorm\(\(4,\).*\): expected input whose trailing dimensions are \(4,\)"),
+    (lambda: nn.MultiheadAttention(4, 2), (3, 2, 5), r"MultiheadAttention\(embed_dim=4, num_heads=2\): expected "
+                                                     r"query with last dimension 4"),
+])
+def test_wrong_number_of_dims_or_sizes_names_the_layer(layer, shape, expected):
+    module = layer()
+    x = ember.zeros(*shape)
+    with pytest.raises(RuntimeError, match=expected):
+        module(x, x, x) if isinstance(module, nn.MultiheadAttention) else module(x)
+
+
+def test_embedding_with_float_indices():
+    with pytest.raises(TypeError, match=r"Embedding\(5, 2\): expected integer \(Long or Int\) indices, got"):
+        nn.Embedding(5, 2)(ember.zeros(3))
+
+
+@pytest.mark.parametrize("build,expected", [
+    (lambda: nn.Conv2d(3, 4, 3, groups=2), r"Conv2d: in_channels \(3\) must be divisible by groups \(2\)"),
+    (lambda: nn.MultiheadAttention(5, 2), r"MultiheadAttention: embed_dim \(5\) must be divisible by num_heads \(2\)"),
+    (lambda: nn.Dropout(1.5), r"Dropout: dropout probability has to be between 0 and 1, but got 1.5"),
+    (lambda: nn.GroupNorm(3, 4), r"GroupNorm: num_channels \(4\) must be divisible by num_groups \(3\)"),
+    (lambda: nn.Linear(-1, 2), r"Linear: in_features and out_features must be non-negative"),
+])
+def test_bad_construction_arguments(build, expected):
+    with pytest.raises(ValueError, match=expected):
+        build()
+
+
+def test_optimizer_errors_name_the_optimizer():
+    with pytest.raises(ValueError, match=r"Adam: optimizer got an empty parameter list"):
+        ember.optim.Adam([])
+    with pytest.raises(ValueError, match=r"RMSprop: invalid learning rate: -1.0 \(expected >= 0"):
+        ember.optim.RMSprop(nn.Linear(2, 2).parameters(), lr=-1.0)
+    with pytest.raises(ValueError, match=r"Adam: invalid beta parameter at index 1: 1.5 \(expected in \[0.0, 1.0\)\)"):
+        ember.optim.Adam(nn.Linear(2, 2).parameters(), betas=(0.9, 1.5))
+
+
+def test_scheduler_attached_to_nothing():
+    with pytest.raises(TypeError, match=r"CosineAnnealingLR: expected an ember.optim.Optimizer to schedule, got list"):
+        ember.optim.lr_scheduler.CosineAnnealingLR([], T_max=3)
