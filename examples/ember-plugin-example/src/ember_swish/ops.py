@@ -1,0 +1,56 @@
+"""``swish(input, beta)``: ``input * sigmoid(beta * input)`` (Ramachandran et al., 2017).
+
+``beta`` is a tensor (learnable: it gets a gradient) or a number; ``beta=1`` is PyTorch's ``silu``.
+The forward runs on the device's array namespace ``xp``; the backward is written with ember ops, so
+second derivatives work too.
+"""
+
+import ember
+from ember.ops import OpTable, Primitive, Sample, apply, check_tensor
+
+ops = OpTable()
+
+
+class Swish(Primitive):
+    """The primitive: forward on backend arrays, backward with ember ops."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, beta):
+        return x / (1 + xp.exp(-beta * x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, beta = ctx.inputs
+        s = 1 / (1 + (-(beta * x)).exp())  # sigmoid(beta * x)
+        ds = s * (1 - s)
+        grad_x = grad * (s + beta * x * ds) if ctx.needs_input_grad[0] else None
+        grad_beta = grad * x * x * ds if ctx.needs_input_grad[1] else None
+        return grad_x, grad_beta
+
+
+def swish_samples(make):
+    yield Sample((make(3, 4), make((), low=0.5, high=2.0)), name="0-d beta")
+    yield Sample((make(2, 3), make(3, low=0.5, high=2.0)), name="beta per column (broadcast)")
+    yield Sample((make(2, 3), 1.5), name="number beta")
+    yield Sample((make(4, 3, noncontiguous=True), make(())), name="non-contiguous input")
+    yield Sample((make(0, 3), make(())), name="empty")
+    yield Sample((make(()), make(())), name="0-d input")
+    yield Sample((make(3),), {"beta": make(())}, name="beta by keyword")
+
+
+@ops.op(where=("ember", "Tensor", "functional"), samples=swish_samples, torch=None)
+def swish(input, beta=1.0):
+    """``input * sigmoid(beta * input)``; ``beta`` a tensor (it gets a gradient) or a number.
+
+    PyTorch has no swish with a beta; with ``beta=1`` it is ``torch.nn.functional.silu``.
+    """
+    check_tensor("swish", "input", input)
+    if not isinstance(beta, (ember.Tensor, int, float)) or isinstance(beta, bool):
+        raise TypeError(f"swish(): argument 'beta' must be Tensor or a number, not {type(beta).__name__}")
+    if not input.is_floating_point():
+        raise ember.ops.DTypeError(f"swish(): expected a floating point input, got {input.dtype}")
+    if isinstance(beta, ember.Tensor) and beta.dtype is not input.dtype:
+        beta = beta.to(input.dtype)
+    return apply(Swish, input, beta)
