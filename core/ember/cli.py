@@ -55,4 +55,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m ember.cli`: run the imported module's main, so that commands raising
+    # ember.cli.UsageError are caught (this file's copy under __main__ has another class).
+    from ember.cli import main as _main
+    sys.exit(_main())

@@ -264,3 +264,15 @@ def test_mnist_files_on_disk_train_end_to_end(tmp_path, capsys):
     code, out, _ = _run(capsys, "train", "--data", "mnist", "--root", str(tmp_path), "--epochs", "1", "--json")
     summary = json.loads(out)
     assert code == 0 and (summary["train_size"], summary["test_size"]) == (40, 10)
+
+
+def test_an_unusable_device_is_a_one_line_error(capsys):
+    code, out, err = _run(capsys, "train", "--device", "nosuchdevice", "--epochs", "1")
+    _one_line_error(code, err)
+    assert out == "" and "nosuchdevice" in err
+
+
+def test_python_dash_m_ember_cli_reports_errors_like_the_ember_command():
+    result = subprocess.run([sys.executable, "-m", "ember.cli", "train", "--epochs", "-1"], capture_output=True,
+                            text=True, timeout=120)
+    _one_line_error(result.returncode, result.stderr)

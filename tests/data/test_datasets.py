@@ -2,7 +2,6 @@
 
 import gzip
 import os
-import tomllib
 
 import numpy as np
 import pytest
@@ -26,6 +25,7 @@ def test_digits_holds_the_1797_uci_images_of_ten_classes():
 
 
 def test_digits_ships_its_licence_and_is_declared_package_data():
+    tomllib = pytest.importorskip("tomllib")
     assert "CC BY 4.0" in Digits.license() and "Alpaydin" in Digits.license()
     root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     with open(os.path.join(root, "pyproject.toml"), "rb") as f:

@@ -45,6 +45,7 @@ _CONFIG_OPTIONS = ("model", "data", "root", "epochs", "batch_size", "optimizer",
 def run(args) -> int:
     from ..train import TrainConfig, TrainError, run_training
     from ..train.checkpoint import load_checkpoint
+    from ..train.loop import resolve_device
     given = {name: getattr(args, name) for name in _CONFIG_OPTIONS if getattr(args, name) is not None}
     if args.plot:
         _check_plotting()
@@ -57,6 +58,7 @@ def run(args) -> int:
                 raise TrainError(f"--resume {args.resume}: the checkpoint was trained with other settings: "
                                  f"{', '.join(clashes)}")
         config = TrainConfig(**given).check()
+        resolve_device(args.device)
         report = None if args.json else _print_epoch
         if not args.json:
             print(_header(config, args))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .checkpoint import load_checkpoint, restore_model
-from .config import TrainConfig, TrainError
+from .config import TrainConfig
 from .data import load_splits
+from .loop import resolve_device
 from .models import build_model
 
 __all__ = ["Trained", "load_trained"]
@@ -26,16 +27,11 @@ class Trained:
 def load_trained(path: str, device="cpu", root: str | None = None, need_data: bool = False) -> Trained:
     """Rebuild the model of the checkpoint at ``path`` on ``device``; its data too when ``need_data``
     (``root`` overrides where MNIST-style files are read from)."""
-    import ember
     checkpoint = load_checkpoint(path)
     config = TrainConfig.from_dict(checkpoint["config"])
     if root is not None:
         config.root = root
-    try:
-        device = ember.device(device)
-        ember.zeros(1, device=device)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise TrainError(f"--device {device}: {exc}") from None
+    device = resolve_device(device)
     image_shape = tuple(checkpoint["image_shape"])
     classes = list(checkpoint["classes"])
     model = build_model(config.model, image_shape, len(classes), config.hidden)

@@ -14,7 +14,18 @@ from .data import load_splits
 from .models import build_model
 from .optimizers import make_optimizer
 
-__all__ = ["EpochResult", "TrainResult", "run_training", "evaluate_model"]
+__all__ = ["EpochResult", "TrainResult", "run_training", "evaluate_model", "resolve_device"]
+
+
+def resolve_device(name):
+    """``ember.device(name)``, checked to be usable here; TrainError (one line) otherwise."""
+    import ember
+    try:
+        device = ember.device(name)
+        ember.zeros(1, device=device)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise TrainError(f"--device {name}: {exc}") from None
+    return device
 
 
 @dataclass
@@ -86,12 +97,7 @@ def run_training(config: TrainConfig, *, device="cpu", save: str | None = None, 
         config = TrainConfig.from_dict({**checkpoint["config"], "epochs": config.epochs})
     config.check()
     start = time.perf_counter()
-    try:
-        device = ember.device(device)
-        ember.zeros(1, device=device)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise TrainError(f"--device {device}: {exc}") from None
-
+    device = resolve_device(device)
     ember.manual_seed(config.seed)
     splits = load_splits(config)
     model = build_model(config.model, splits.image_shape, len(splits.classes), config.hidden).to(device)
