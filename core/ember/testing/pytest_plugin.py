@@ -42,10 +42,13 @@ def pytest_configure(config):
                                        "the reason, where none is available")
     state = {"previous_selection": _devices._selected, "enabled_reference": False}
     config.stash[_STATE] = state
-    if not config.getoption("ember_no_reference_device") and not reference_device.is_enabled():
+    without_reference = config.getoption("ember_no_reference_device")
+    if not without_reference and not reference_device.is_enabled():
         reference_device.enable()
         state["enabled_reference"] = True
     requested = config.getoption("ember_device")
+    if without_reference and not requested:  # registered by an enclosing session: leave it out of this one
+        _devices.select([n for n in _devices.available_devices() if n != reference_device.DEVICE_TYPE])
     if requested:
         names = [n.strip() for value in requested for n in value.split(",") if n.strip()]
         known = _devices.registered_devices()
