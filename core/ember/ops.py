@@ -134,6 +134,8 @@ class Op:
     - ``torch``: dotted name of the PyTorch counterpart (default derived from ``where``), or None.
     - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
     - ``reference``: for a composite with its own forward/backward, the plain composite it must match.
+    - ``mixed_devices``: True where PyTorch accepts tensors on other devices (``expand_as`` reads only
+      the other's shape; ``x[i] = v`` copies ``v`` over), so the kit does not expect a DeviceError.
     """
 
     fn: Callable
@@ -149,6 +151,7 @@ class Op:
     differentiable: bool = True
     gradgradcheck: bool = True
     reference: Callable | None = None
+    mixed_devices: bool = False
     atol: float | None = None
     rtol: float | None = None
 

@@ -153,7 +153,7 @@ def _other_device(name):
 def _check_rules(op, sample, other_device):
     args, kwargs = _fresh(sample.args), sample.kwargs
     op_rules.check_rejects_non_tensor(op, args, kwargs)
-    if other_device is not None:
+    if other_device is not None and not op.mixed_devices:
         op_rules.check_rejects_mixed_devices(op, args, kwargs, other_device)
     op_rules.check_inplace(op, _fresh(sample.args), kwargs)
 

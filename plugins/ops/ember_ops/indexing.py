@@ -10,6 +10,7 @@ node (inputs: old value and written value) and its version counter is bumped.
 from __future__ import annotations
 
 from ember.autograd.grad_mode import STATE
+from ember.device import DeviceError
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, normalize_dims
 from ember.tensor import Tensor, bump_version, wrap, zeros
 
@@ -29,7 +30,7 @@ def _index_tensor(op, index, input, name="index"):
     if index._dtype.is_floating_point or index._dtype.name == "bool":
         raise TypeError(f"{op}(): expected {name} to be an integer (int64) tensor, got dtype {index._dtype}")
     if index._device is not input._device:
-        raise RuntimeError(f"{op}(): {name} is on {index._device} but input is on {input._device}")
+        raise DeviceError(f"{op}(): {name} is on {index._device} but input is on {input._device}")
     return index._data
 
 
@@ -188,7 +189,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     d = _dim("scatter", dim, input._data.ndim)
     if isinstance(src, Tensor):
         if src._device is not input._device:
-            raise RuntimeError(f"scatter(): src is on {src._device} but input is on {input._device}")
+            raise DeviceError(f"scatter(): src is on {src._device} but input is on {input._device}")
         if src._dtype is not input._dtype:
             src = src.to(input._dtype)
     _check_gather_shapes("scatter", input, idx, d, src if isinstance(src, Tensor) else None)
@@ -314,6 +315,8 @@ def _mask(op, mask, input):
     check_tensor(op, "mask", mask)
     if mask._dtype.name != "bool":
         raise TypeError(f"{op}(): only boolean masks are supported, but got mask with dtype {mask._dtype}")
+    if mask._device is not input._device:
+        raise DeviceError(f"{op}(): mask is on {mask._device} but input is on {input._device}")
     return mask._data
 
 
@@ -559,7 +562,7 @@ def _setitem_samples(make):
                  name="index tensor, broadcast")
 
 
-ops.op(setitem, where=(), operator="setitem", torch="torch.Tensor.__setitem__", samples=_setitem_samples)
+ops.op(setitem, where=(), operator="setitem", mixed_devices=True, torch="torch.Tensor.__setitem__", samples=_setitem_samples)
 
 
 class Fill(Primitive):

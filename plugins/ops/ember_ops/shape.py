@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ember import dtypes
+from ember.device import DeviceError
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
 from ember.tensor import Tensor
 
@@ -228,11 +229,12 @@ def expand_as(input, other):
     return input.expand(other.shape)
 
 
-ops.op(expand_as, where=("Tensor",), samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
+ops.op(expand_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
 
 
 def sum_to_size(input, *size):
     """Sum broadcast dimensions away so the result has ``size`` (``Tensor.sum_to_size``)."""
+    check_tensor("sum_to_size", "input", input)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     size = tuple(int(s) for s in size)
@@ -289,7 +291,7 @@ def _backend_index(op, index, device):
     for item in index:
         if isinstance(item, Tensor):
             if item._device is not device:
-                raise RuntimeError(f"{op}: indices are on {item._device} but the tensor is on {device}")
+                raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
             if item._dtype.is_floating_point:
                 raise IndexError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
                                  f"{item._dtype}")
@@ -722,8 +724,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     d = normalize_dims("repeat_interleave", dim, input._data.ndim)[0]
     shape = input._data.shape
     n = shape[d] if shape else 1
-    if isinstance(repeats, Tensor) and repeats.numel() == 1:
-        repeats = int(repeats.item())
+    if isinstance(repeats, Tensor):
+        if repeats._device is not input._device:
+            raise DeviceError(f"repeat_interleave(): repeats is on {repeats._device} but input is on {input._device}")
+        if repeats.numel() == 1:
+            repeats = int(repeats.item())
     if isinstance(repeats, (int, np.integer)):
         if repeats < 0:
             raise ValueError(f"repeat_interleave(): repeats can not be negative, got {repeats}")
