@@ -203,3 +203,23 @@ def test_transformer_encoder_fits_a_copy_task():
     with ember.no_grad():
         accuracy = (model(tokens).argmax(-1).numpy() == tokens.numpy()).mean()
     assert accuracy > 0.95, (accuracy, float(loss))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_decoder_stack_matches_torch(norm_first):
+    def build(nn):
+        layer = nn.TransformerDecoderLayer(8, 2, 12, dropout=0.0, batch_first=True, norm_first=norm_first)
+        return nn.TransformerDecoder(layer, 2, nn.LayerNorm(8)).double()
+
+    theirs, ours = build(torch.nn), build(ember.nn)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    tgt, memory = RNG.standard_normal((2, 4, 8)), RNG.standard_normal((2, 5, 8))
+    mask = np.triu(np.ones((4, 4), bool), 1)
+    out = ours(ember.tensor(tgt), ember.tensor(memory), tgt_mask=ember.tensor(mask))
+    t_out = theirs(torch.tensor(tgt), torch.tensor(memory), tgt_mask=torch.tensor(mask))
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-9, atol=1e-11)
+    out.sum().backward()
+    t_out.sum().backward()
+    ref = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), ref[name].grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=name)

@@ -99,7 +99,11 @@ class TransformerEncoder(Module):
 
     @staticmethod
     def samples(make):
-        return []  # built from a layer instance: covered by the model tests in tests/layers
+        layer = TransformerEncoderLayer(4, 2, 6, dropout=0.0)
+        return [LayerSample((layer, 2), inputs=(make(3, 2, 4),)),
+                LayerSample((layer, 1, LayerNorm(4)), inputs=(make(3, 2, 4), None, make.index([[False, False, True],
+                                                                                              [False, False, False]])),
+                            name="final norm, padding mask")]
 
 
 class TransformerDecoderLayer(Module):
@@ -182,7 +186,11 @@ class TransformerDecoder(Module):
 
     @staticmethod
     def samples(make):
-        return []  # built from a layer instance: covered by the model tests in tests/layers
+        layer = TransformerDecoderLayer(4, 2, 6, dropout=0.0)
+        causal = make.index([[False, True, True], [False, False, True], [False, False, False]])
+        return [LayerSample((layer, 2), inputs=(make(3, 2, 4), make(4, 2, 4))),
+                LayerSample((layer, 1, LayerNorm(4)), inputs=(make(3, 2, 4), make(2, 2, 4), causal),
+                            name="final norm, causal mask")]
 
 
 class Transformer(Module):

@@ -15,6 +15,22 @@ def _array(value):
     return value._data if isinstance(value, Tensor) else value
 
 
+def _on_device(value, param):
+    """A loaded state value on ``param``'s device: vectors as backend arrays, 0-d values as floats."""
+    import numpy as np
+    if isinstance(value, Tensor):
+        value = value.to(param.device)._data if value.dim() else value.item()
+    elif isinstance(value, np.ndarray) or hasattr(value, "__array__") and hasattr(value, "ndim"):
+        host = value.get() if hasattr(value, "get") else np.asarray(value)
+        if host.ndim == 0:
+            return float(host)
+        from ember.tensor import from_numpy
+        return from_numpy(np.array(host)).to(param.device)._data
+    elif isinstance(value, np.generic):
+        return float(value)
+    return value
+
+
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to ``bounds``."""
     if bounds is not None:
@@ -126,6 +142,21 @@ class LBFGS(Optimizer):
             raise ValueError(f"LBFGS doesn't support per-parameter options (parameter groups); got "
                              f"{len(self.param_groups)} groups")
         self._params = self.param_groups[0]["params"]
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """As the base, then every saved vector (a Tensor, or an array from any device or a file) is put
+        back on the parameters' device, and saved 0-d values become Python floats."""
+        super().load_state_dict(state_dict)
+        p = self._params[0]
+        state = self.state.get(p)
+        if not state:
+            return
+        for key in ("d", "prev_flat_grad", "t", "H_diag", "prev_loss"):
+            if state.get(key) is not None:
+                state[key] = _on_device(state[key], p)
+        for key in ("old_dirs", "old_stps", "ro"):
+            if state.get(key) is not None:
+                state[key] = [_on_device(v, p) for v in state[key]]
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:
