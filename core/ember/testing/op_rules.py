@@ -68,8 +68,15 @@ def check_rejects_non_tensor(op, args, kwargs) -> bool:
     raise AssertionError(f"argument {position} given a non-tensor: the op accepted it; expected a TypeError")
 
 
+# Ops that take their inputs from any device by design, as in PyTorch (``dst.copy_(src)``); an op
+# declaration can say the same with an attribute ``cross_device = True``.
+CROSS_DEVICE_OPS = {"copy_"}
+
+
 def check_rejects_mixed_devices(op, args, kwargs, other_device) -> bool:
     """Moving one input (not 0-d: PyTorch lets 0-d CPU tensors mix) to another device must raise DeviceError."""
+    if op.name in CROSS_DEVICE_OPS or getattr(op, "cross_device", False):
+        return False
     tensors = list(_tensors(args))
     movable = [t for t in tensors[1:] if t.dim() > 0] if len(tensors) > 1 else []
     if not movable:
