@@ -47,7 +47,7 @@ class Tensor:
 
     # Rarely set state lives in the instance dict, defaulting to these class attributes, so that
     # making a tensor (on every op) sets five slots and nothing more.
-    grad = None
+    _grad = None
     _output_nr = 0
     _vcell = None
     _hooks = None
@@ -192,6 +192,31 @@ class Tensor:
                                f"got dtype {self._dtype}")
         self._requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The gradient accumulated by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value._dtype is not self._dtype:
+                raise TypeError(f"assigned grad has data of a different type ({value._dtype}) than the tensor "
+                                f"({self._dtype})")
+            if value._device is not self._device:
+                raise RuntimeError(f"assigned grad has data located on a different device ({value._device}) than "
+                                   f"the tensor ({self._device})")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {tuple(value.shape)}, the tensor "
+                                   f"has {tuple(self.shape)}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def is_leaf(self) -> bool:

@@ -312,3 +312,14 @@ def test_backward_with_inputs_accumulates_only_into_those():
     x, y = leaf(1.0), leaf(2.0)
     (x * y).sum().backward(inputs=[x])
     assert x.grad.tolist() == [2.0] and y.grad is None
+
+
+def test_assigning_a_mismatched_grad_is_refused_as_in_pytorch():
+    p = ember.zeros(2, 3, requires_grad=True)
+    with pytest.raises(TypeError, match="different type"):
+        p.grad = ember.zeros(2, 3, dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="different size"):
+        p.grad = ember.zeros(3, 2)
+    p.grad = ember.ones(2, 3)
+    del p.grad
+    assert p.grad is None
