@@ -5,11 +5,11 @@ Each module declares one family of ops in an ``OpTable``; the hook registers the
 
 import ember
 
-from . import activation, elementwise, indexing, linalg, loss, reduction, shape
+from . import activation, ctc, elementwise, indexing, linalg, loss, reduction, shape
 
 from . import conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision  # noqa: E402  (neural-network functional families)
 from . import comparison, elementwise_math, selection, sorting  # noqa: E402  (more elementwise families, sorting)
-FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, sorting, shape, indexing, linalg, activation, loss, conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision)
+FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, sorting, shape, indexing, linalg, activation, loss, ctc, conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision)
 
 
 @ember.hookimpl
