@@ -134,9 +134,17 @@ def _parse(spec, index):
     return dev_type, index
 
 
+def canonical(spec) -> device:
+    """The device a tensor made on ``spec`` lives on: as in PyTorch, "cuda" means "cuda:0"."""
+    dev = device("cpu") if spec is None else device(spec)
+    if dev.index is None and dev.type != "cpu":
+        dev = device(dev.type, 0)
+    return dev
+
+
 def resolve(spec) -> device:
     """The device for a user's ``device=`` argument (None means the CPU), ready to hold arrays."""
-    dev = device("cpu") if spec is None else device(spec)
+    dev = canonical(spec)
     if dev.xp is None:
         backend = dev.backend
         if not backend.is_available():

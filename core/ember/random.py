@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from .device import device as _device, resolve as _resolve
+from .device import canonical as _canonical, device as _device, resolve as _resolve
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator"]
@@ -24,7 +24,7 @@ class Generator:
     does not import cupy."""
 
     def __init__(self, device="cpu"):
-        self.device = _device(device)
+        self.device = _canonical(device)
         self._seed = DEFAULT_SEED
         self._stream = None
 
@@ -74,7 +74,7 @@ _defaults: dict = {}
 
 def default_generator(device=None) -> Generator:
     """The generator that ``rand``/``randn``/``dropout`` use on ``device`` when none is passed."""
-    dev = _device("cpu" if device is None else device)
+    dev = _canonical(device)
     gen = _defaults.get(dev)
     if gen is None:
         gen = _defaults[dev] = Generator(dev)

@@ -422,8 +422,8 @@ def wrap(data, device, vcell=None) -> Tensor:
     except (KeyError, AttributeError):
         data = t._data = _as_backend_array(data, device)
         t._dtype = _dt.from_numpy_dtype(data.dtype)
-    if data.__class__ is not _ndarray and device.type == "cpu":
-        t._data = np.asarray(data)  # numpy returns scalars from 0-d operations; tensors hold arrays
+    if data.__class__ is not _ndarray and isinstance(data, np.generic):
+        t._data = device.xp.asarray(data)  # numpy returns scalars from 0-d operations; tensors hold arrays
     t._device = device
     t._requires_grad = False
     t._node = None

@@ -260,7 +260,7 @@ def test_device_fixture_runs_a_test_once_per_available_device(pytester):
 
 
 def test_ember_device_option_selects_devices(pytester):
-    pytester.makepyfile("def test_on(device):\n    assert device == 'ref'\n")
+    pytester.makepyfile("def test_on(device):\n    assert device == 'ref:0'\n")
     pytester.runpytest("--ember-device=ref", "-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
@@ -281,7 +281,7 @@ def test_device_marker_skips_with_a_reason_where_the_device_is_absent(pytester):
 
         @pytest.mark.ember_device("ref")
         def test_needs_ref(device):
-            assert device == "ref"
+            assert device == "ref:0"
 
         @pytest.mark.ember_device("cuda")
         def test_needs_cuda_without_fixture():

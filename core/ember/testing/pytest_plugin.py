@@ -132,8 +132,12 @@ def pytest_runtest_setup(item):
 @pytest.fixture
 def device(request):
     """The ember device under test, as a string (``"cpu"``, ``"ref"``, ``"cuda"``): a test taking it runs
-    once per available (or ``--ember-device``-selected) device."""
-    return request.param
+    once per available (or ``--ember-device``-selected) device. Given as PyTorch names a tensor's
+    device: with its index (``"ref:0"``), since a tensor made on ``"ref"`` lives on ``"ref:0"``."""
+    if request.param is None:
+        return None
+    from ..device import resolve
+    return str(resolve(request.param))
 
 
 @pytest.fixture
