@@ -15,7 +15,7 @@ class Embedding(Module):
 
     # The padding row gets no gradient by design (as in PyTorch), so finite differences disagree there;
     # the kit still compares this sample's gradients with PyTorch's.
-    gradcheck_exempt = ("padding_idx",)
+    gradcheck_exempt = ("padding_idx", "negative padding_idx")
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, max_norm=None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
