@@ -46,7 +46,7 @@ def test_a_user_run_with_json_reports_every_field(tmp_path):
     assert result.stderr == ""  # no progress bar: stdout is not a terminal
     summary = json.loads(result.stdout)
     assert summary["config"] == {"model": "mlp", "data": "digits", "root": None, "epochs": 2, "batch_size": 32,
-                                 "optimizer": "SGD", "lr": 0.05, "momentum": 0.9, "hidden": 256, "seed": 1,
+                                 "optimizer": "SGD", "lr": 0.1, "momentum": 0.9, "hidden": 256, "seed": 1,
                                  "test_fraction": 0.2}
     assert (summary["train_size"], summary["test_size"]) == (1438, 359)
     assert summary["device"] == "cpu" and summary["checkpoint"] == str(checkpoint) and summary["plot"] is None

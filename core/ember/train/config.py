@@ -21,7 +21,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 32
     optimizer: str = "SGD"        # any registered optimizer, matched case-insensitively
-    lr: float = 0.05
+    lr: float = 0.1
     momentum: float = 0.9         # used when the optimizer takes a momentum option
     hidden: int = 256             # width of the MLP's hidden layer
     seed: int = 0
