@@ -59,3 +59,15 @@ def test_lion_runs_on_every_available_device(device):
     optimizer.step()
     assert p.device == ember.device(device)
     assert optimizer.state[p]["exp_avg"].device == p.device
+
+
+def test_ember_train_uses_the_plugins_optimizer():
+    import json
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "ember.cli", "train", "--optimizer", "lion", "--lr", "0.001",
+                             "--epochs", "1", "--json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["config"]["optimizer"].lower() == "lion"
+    assert 0.0 <= summary["test_accuracy"] <= 1.0 and summary["history"]
