@@ -8,7 +8,7 @@ the ``ember.plugins`` entry-point group and bound onto this module, ``Tensor``, 
 
 from importlib import import_module as _import_module
 
-from . import dtypes as _dtypes
+
 from .dtypes import (  # noqa: F401
     bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
     int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8,

@@ -1,8 +1,8 @@
 """The Tensor: an array of a device backend, with its dtype, device and place on the autograd tape.
 
 Arithmetic, indexing and every other op arrive as methods bound from the ops registry when ember
-loads; this file holds what a tensor is (data, metadata, grad bookkeeping), how tensors are made,
-and the conversions between dtypes and devices.
+loads; this file holds what a tensor is (data, metadata, grad bookkeeping), the conversions between
+dtypes and devices, and printing. Making tensors is :mod:`ember.creation` (re-exported here).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
-from .device import DeviceError, device as _device, resolve as _resolve
+from .device import device as _device, resolve as _resolve
 
 __all__ = [
     "Tensor", "Size", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
@@ -471,244 +471,6 @@ def numel(t: Tensor) -> int:
     return t.numel()
 
 
-# -- making tensors -----------------------------------------------------------------------------
-
-def _make(host: np.ndarray, dtype, device, requires_grad) -> Tensor:
-    """A tensor from a numpy array: cast to ``dtype``, moved to ``device`` (no copy when neither changes)."""
-    if dtype is not None:
-        dtype = _dt.as_dtype(dtype)
-        if host.dtype != dtype.numpy:
-            host = host.astype(dtype.numpy)
-    dev = _resolve(device)
-    data = host if dev.type == "cpu" else dev.backend.from_host(host, dev.ordinal)
-    t = wrap(data, dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
-
-
-def _infer_host(data, dtype=None) -> np.ndarray:
-    """Python data to a numpy array with PyTorch's dtype inference (floats -> default float, ints -> int64);
-    with an explicit ``dtype`` Python floats are not rounded through the default float first."""
-    if isinstance(data, Tensor):
-        return np.array(data._host())
-    if isinstance(data, np.ndarray):
-        return np.array(data)
-    if isinstance(data, np.generic):
-        return np.array(data)
-    try:
-        host = np.array(data)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"tensor: can't make a tensor from {type(data).__name__}: {exc}") from None
-    kind = host.dtype.kind
-    if kind == "f":
-        if dtype is None and not _contains_tensor_or_array(data):
-            host = host.astype(_dt.get_default_dtype().numpy)
-    elif kind in "iu":
-        if not _contains_tensor_or_array(data):
-            host = host.astype(np.int64)
-    elif kind == "b":
-        pass
-    elif kind == "O" or kind in "USc":
-        raise TypeError(f"tensor: can't make a tensor from data of numpy kind {host.dtype} ({data!r:.60})")
-    if host.dtype not in _FROM_NUMPY:
-        host = host.astype(_dt.from_numpy_dtype(host.dtype).numpy)
-    return host
-
-
-def _contains_tensor_or_array(data) -> builtins.bool:
-    """Whether nested data holds tensors or arrays, whose dtypes then decide (not the Python defaults)."""
-    while isinstance(data, (list, tuple)) and data:
-        data = data[0]
-    return isinstance(data, (Tensor, np.ndarray))
-
-
-def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (``torch.tensor``)."""
-    if isinstance(data, Tensor) and device is None:
-        device = data._device
-    return _make(_infer_host(data, dtype), dtype, device, requires_grad)
-
-
-def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with a tensor or numpy array when dtype and device allow."""
-    if isinstance(data, Tensor):
-        return data.to(device=device, dtype=dtype) if (device or dtype) else data
-    if isinstance(data, np.ndarray) and data.dtype in _FROM_NUMPY:
-        return _make(data, dtype, device, False)
-    return tensor(data, dtype=dtype, device=device)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A CPU tensor sharing memory with ``array``: writes to either show in both (``torch.from_numpy``)."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
-    _dt.from_numpy_dtype(array.dtype)
-    return wrap(array, _resolve("cpu"))
-
-
-def _size(args, name) -> tuple:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    try:
-        shape = tuple(builtins.int(a.__index__()) for a in args)
-    except (AttributeError, TypeError):
-        raise TypeError(f"{name}: size must be ints or a tuple of ints, got {args!r}") from None
-    if any(d < 0 for d in shape):
-        raise RuntimeError(f"{name}: trying to create tensor with negative dimension: {shape}")
-    return shape
-
-
-def _factory(name, fill):
-    def factory(*size, dtype=None, device=None, requires_grad=False, out=None):
-        shape = _size(size, name)
-        dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-        dev = _resolve(device)
-        t = wrap(fill(dev.xp, shape, dtype.numpy), dev)
-        if requires_grad:
-            t.requires_grad_(True)
-        return t
-    factory.__name__ = factory.__qualname__ = name
-    factory.__doc__ = f"A tensor of the given size filled by {name} (``torch.{name}``); float32 by default."
-    return factory
-
-
-zeros = _factory("zeros", lambda xp, shape, dt: xp.zeros(shape, dtype=dt))
-ones = _factory("ones", lambda xp, shape, dt: xp.ones(shape, dtype=dt))
-empty = _factory("empty", lambda xp, shape, dt: xp.empty(shape, dtype=dt))
-
-
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch."""
-    shape = _size((size,), "full")
-    if dtype is None:
-        dtype = _dt.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
-    dtype = _dt.as_dtype(dtype)
-    dev = _resolve(device)
-    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    t = wrap(dev.xp.full(shape, value, dtype=dtype.numpy), dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
-
-
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints (``torch.arange``)."""
-    if end is None:
-        start, end = 0, start
-    start, end, step = (a.item() if isinstance(a, Tensor) else a for a in (start, end, step))
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
-                           f"(start={start}, end={end}, step={step})")
-    if dtype is None:
-        dtype = _dt.result_type(start, end, step)
-    dtype = _dt.as_dtype(dtype)
-    dev = _resolve(device)
-    count = builtins.int(np.ceil((end - start) / step))
-    host = (start + np.arange(count, dtype=np.float64 if dtype.is_floating_point else np.int64) * step)
-    return _make(host.astype(dtype.numpy), None, dev, requires_grad)
-
-
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``torch.linspace``)."""
-    if steps < 0:
-        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
-    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    host = np.linspace(start, end, steps, dtype=np.float64).astype(dtype.numpy)
-    return _make(host, None, device, requires_grad)
-
-
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An ``n`` x ``m`` identity matrix (``torch.eye``)."""
-    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    dev = _resolve(device)
-    t = wrap(dev.xp.eye(n, n if m is None else m, dtype=dtype.numpy), dev)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def _stream(generator, dev):
-    from .random import default_generator
-    gen = generator if generator is not None else default_generator(dev)
-    if gen.device is not dev:
-        raise DeviceError(f"random: generator is on {gen.device} but the tensor is to be made on {dev}")
-    return gen.stream
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1) (``torch.rand``)."""
-    return _random("rand", size, generator, dtype, device, requires_grad, lambda s, shape, dt: s.random(shape, dt))
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples (``torch.randn``)."""
-    return _random("randn", size, generator, dtype, device, requires_grad, lambda s, shape, dt: s.normal(shape, dt))
-
-
-def _random(name, size, generator, dtype, device, requires_grad, draw):
-    shape = _size(size, name)
-    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    if not dtype.is_floating_point:
-        raise TypeError(f"{name}: expected a floating point dtype, got {dtype}")
-    dev = _resolve(device)
-    t = wrap(draw(_stream(generator, dev), shape, dtype.numpy), dev)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Integers uniform on [low, high) (``torch.randint(low=0, high, size)``); int64 by default."""
-    if size is None:
-        low, high, size = 0, low, high
-    if high is None or size is None:
-        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
-    if high <= low:
-        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    shape = _size((size,), "randint")
-    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
-    dev = _resolve(device)
-    t = wrap(_stream(generator, dev).integers(low, high, shape, dtype.numpy), dev)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A random permutation of ``0..n-1`` (``torch.randperm``)."""
-    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
-    dev = _resolve(device)
-    return wrap(_stream(generator, dev).permutation(n).astype(dtype.numpy), dev)
-
-
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
-
-
-def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
-
-
 # -- dtype and device conversion ----------------------------------------------------------------
 
 def _parse_to(args, kwargs):
@@ -776,4 +538,8 @@ def _wrap_dim(dim, ndim, op) -> int:
     return dim % n if ndim else 0
 
 
+from .creation import (  # noqa: E402 - the factories build on Tensor, defined above
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
+    rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
 from .autograd import engine as _engine  # noqa: E402 - the engine builds on Tensor, defined above

@@ -1,7 +1,6 @@
 """`ember train` / `evaluate` / `predict` as a user drives them: results, reproducibility, resume, errors."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -278,7 +278,6 @@ def test_non_float_tensors_cannot_require_grad():
 
 def test_mixed_devices_error_names_op_and_devices():
     from ember.device import Backend, device
-    from ember.primitive import apply
     x = ember.ones(2)
     fake = object.__new__(device)
     fake.type, fake.index, fake.backend, fake.xp = "fake", 0, Backend(), np

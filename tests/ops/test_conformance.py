@@ -4,7 +4,6 @@ tests here by itself."""
 
 import pytest
 
-import ember
 from ember.plugins import registries
 from ember.testing import check_op
 

@@ -3,7 +3,6 @@ dropout's randomness, running statistics updated in place, embedding's padding r
 max-pool indices, and second derivatives of conv through its own primitives."""
 
 import numpy as np
-import pytest
 
 import ember
 import ember.nn.functional as F

@@ -3,7 +3,6 @@ param groups; its state_dict resumes the sequence; attached to nothing it says w
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest

@@ -8,7 +8,6 @@ keyword attributes. Edges point at the inputs' nodes, or at leaf tensors, which 
 from __future__ import annotations
 
 import itertools
-import weakref
 
 from ..tensor import Tensor, ones_like, zeros, zeros_like, wrap
 from .grad_mode import STATE
