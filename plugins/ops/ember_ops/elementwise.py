@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, promote
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, apply_binary, apply_unary, check_tensor, promote
 from ember.tensor import Tensor
 
 from .samples import binary_samples, unary_samples
@@ -42,10 +42,15 @@ def _broadcast_error(op, a, b) -> ShapeError:
 
 
 def binary(prim, a, b, float_result=False):
-    """Promote, then run a two-operand primitive, turning a backend broadcast error into ember's."""
-    a, b = promote(prim.name, a, b, float_result)
+    """Promote, then run a two-operand primitive, turning a backend broadcast error into ember's.
+
+    Two tensors of one dtype (the common case) skip promotion: this is the per-op hot path.
+    """
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a._dtype is b._dtype
+            and (a._dtype.is_floating_point or not float_result)):
+        a, b = promote(prim.name, a, b, float_result)
     try:
-        return apply(prim, a, b)
+        return apply_binary(prim, a, b)
     except ValueError:
         raise _broadcast_error(prim.name, a, b) from None
 
@@ -97,7 +102,7 @@ def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", sam
             check_tensor(name, "input", input)
         if int_to_float and not input._dtype.is_floating_point:
             input = input.to(default_float())
-        return apply(prim, input)
+        return apply_unary(prim, input)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     fn.primitive = prim
