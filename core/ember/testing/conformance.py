@@ -174,6 +174,8 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
     if op.differentiable and diff_inputs and diff_outs:
         grads = engine.grad(diff_outs, diff_inputs, cotangents, allow_unused=True)
     op_rules.check_results(outs, args, dtype, grads, diff_inputs, oracle_checked_dtype=torch_fn is not None)
+    if op.reference is not None:
+        _compare_with_reference(op, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
     if torch_fn is not None:
         _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
     if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
@@ -183,6 +185,26 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
         gradcheck(fn, diff_inputs)
         if second_order and op.gradgradcheck:
             gradgradcheck(fn, diff_inputs)
+
+
+def _compare_with_reference(op, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype):
+    """An op with its own forward/backward must agree with the plain composite it stands for (DESIGN:
+    primitives and composites): values, and gradients for the same cotangents."""
+    ref_args = _fresh(args)
+    ref_outs = _outputs(op.reference(*ref_args, **kwargs))
+    if len(ref_outs) != len(outs):
+        raise AssertionError(f"returned {len(outs)} tensors, its composite reference {len(ref_outs)}")
+    rtol, atol = ORACLE_TOL.get(dtype.name, (0, 0))
+    for o, r in zip(outs, ref_outs):
+        assert_close(o, r, rtol=rtol, atol=atol, msg="forward differs from the op's composite reference")
+    ref_inputs = _grad_inputs(ref_args)
+    ref_diff_outs = [r for r in ref_outs if r.requires_grad]
+    if grads and ref_diff_outs:
+        ref_grads = engine.grad(ref_diff_outs, ref_inputs, cotangents, allow_unused=True)
+        for i, (g, rg) in enumerate(zip(grads, ref_grads)):
+            if g is not None and rg is not None:
+                assert_close(g, rg, rtol=rtol * 10, atol=atol * 10,
+                             msg=f"gradient of input {i} differs from the op's composite reference")
 
 
 def _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype):

@@ -322,14 +322,29 @@ def _prepare(op, input, dim, dtype):
     return input, _softmax_dim(op, input, dim)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), samples=_softmax_samples)
+def _log_softmax_composite(input, dim=None, _stacklevel=3, dtype=None):
+    """log_softmax's definition, x - logsumexp(x): what the fused primitive is checked against."""
+    input, dim = _prepare("log_softmax", input, dim, dtype)
+    return input * 0 if dim is None else input - input.logsumexp(dim, keepdim=True)
+
+
+def _softmax_composite(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax's definition, exp(x) / sum(exp(x)) after a shift by the max."""
+    input, dim = _prepare("softmax", input, dim, dtype)
+    if dim is None:
+        return input * 0 + 1
+    e = (input - input.amax(dim, keepdim=True).detach()).exp()
+    return e / e.sum(dim, keepdim=True)
+
+
+@ops.op(where=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(input)) along ``dim``, without overflow for large logits (``torch.log_softmax``)."""
     input, dim = _prepare("log_softmax", input, dim, dtype)
     return apply(LogSoftmax, input, dim=dim)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), samples=_softmax_samples)
+@ops.op(where=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite)
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""
     input, dim = _prepare("softmax", input, dim, dtype)

@@ -128,7 +128,13 @@ def _linear_samples(make):
     yield Sample((make(2, 4, 3), make(5, 3)), name="3-D input, no bias")
 
 
-@ops.op(where=("functional",), samples=_linear_samples)
+def _linear_composite(input, weight, bias=None):
+    """linear's definition, input @ weight.T + bias: what the fused primitives are checked against."""
+    out = input @ weight.mT
+    return out if bias is None else out + bias
+
+
+@ops.op(where=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
     check_tensor("linear", "input", input)

@@ -124,7 +124,22 @@ def _nll_samples(make):
     yield Sample((make(5).log_softmax(0), make.index(2)), name="unbatched")
 
 
-@ops.op(where=("functional",), samples=_nll_samples)
+def _nll_loss_composite(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                       reduction="mean"):
+    """nll_loss's definition from indexing and arithmetic: what the PickedNLL primitive is checked against."""
+    reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    logp2, flat, out_shape = _classes_last("nll_loss", input, target)
+    keep = flat != ignore_index
+    safe = flat * keep
+    picked = logp2[ember.arange(flat.shape[0], device=input.device), safe]
+    w = keep.to(input.dtype) if weight is None else weight.to(input.dtype)[safe] * keep
+    losses = -(picked * w)
+    if reduction == "none":
+        return losses.reshape(out_shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / w.sum()
+
+
+@ops.op(where=("functional",), samples=_nll_samples, reference=_nll_loss_composite)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
     check_tensor("nll_loss", "input", input)
