@@ -45,7 +45,7 @@ def get_default_device():
 
 # Modules that are imported on first use, so that ``import ember`` stays fast.
 _LAZY = {"utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
-         "transforms": "ember.transforms", "cuda": "ember.cuda_api", "serialization": "ember.serialization"}
+         "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization"}
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 
 
