@@ -43,8 +43,16 @@ def get_default_device():
     return device("cpu")
 
 
+def compile(model=None, **options):  # noqa: A001 - PyTorch's name
+    """``torch.compile``'s place: ember has no compiler, so the model (or function) comes back unchanged
+    and scripts that call it run as they are. Usable as ``compile(fn)`` and as ``@compile(mode=...)``."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
 # Modules that are imported on first use, so that ``import ember`` stays fast.
-_LAZY = {"utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
+_LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
          "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization"}
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 
