@@ -289,8 +289,10 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
             grads = node_buffers.pop(id(node), None)
             if grads is None or (needed is not None and id(node) not in needed):
                 continue
-            grads = _fill_missing(node, grads)
-            grads = _run_node_hooks(node, grads)
+            if len(grads) > 1:
+                grads = _fill_missing(node, grads)
+            if node.hooks or node.retained:
+                grads = _run_node_hooks(node, grads)
             if captures is not None:
                 for nr, g in enumerate(grads):
                     key = ("node", id(node), nr)
@@ -306,7 +308,9 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
                 target, nr, shape, dtype = edge
                 if needed is not None and not (id(target) in needed or ("leaf", id(target)) in captures):
                     continue
-                deliver(target, nr, _conform(g, shape, dtype, node))
+                if g._data.shape != shape or g._dtype is not dtype:
+                    g = _conform(g, shape, dtype, node)
+                deliver(target, nr, g)
             if not retain_graph:
                 node.release()
         if captures is not None:
