@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 import ember
+from ember.device import DeviceError
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 from ember.tensor import wrap
 
@@ -44,25 +45,28 @@ def _classes_last(op, input, target):
         raise ShapeError(f"{op}(): expected target of shape {expected} for input of shape {tuple(input.shape)}, got "
                          f"{tuple(target.shape)}")
     if input._data.ndim > 2:
-        input = input.movedim(1, -1)
-    return input.reshape(-1, c), target.reshape(-1), expected
+        return input.movedim(1, -1).reshape(-1, c), target.reshape(-1), expected
+    return input, target, expected
 
 
 def _nll(op, logp, target, weight, ignore_index, reduction):
     """Negative log-likelihood of integer class targets, on (M, C) log-probabilities."""
     if target._dtype.is_floating_point or target._dtype is ember.bool:
         raise TypeError(f"{op}(): expected target of an integer dtype (class indices), got {target._dtype}")
+    if target._device is not logp._device:
+        raise DeviceError(f"{op}(): target is on {target._device} but input is on {logp._device}")
     logp2, flat_target, out_shape = _classes_last(op, logp, target)
-    n_classes = logp2.shape[1]
-    keep = flat_target != ignore_index
-    safe = flat_target * keep
-    if flat_target.numel():
-        low, high = int(safe._data.min()), int(safe._data.max())
+    n_classes = logp2._data.shape[1]
+    t = flat_target._data  # targets are constants: plain array work, no ops on the tape
+    keep = t != ignore_index
+    safe = t * keep
+    if t.size:
+        low, high = int(safe.min()), int(safe.max())
         if low < 0 or high >= n_classes:
             bad = low if low < 0 else high
             raise IndexError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
     weights = None if weight is None else weight._data
-    out = apply(PickedNLL, logp2, target=safe._data, keep=keep._data, weight=weights, reduction=reduction)
+    out = apply(PickedNLL, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
     return out.reshape(out_shape) if reduction == "none" else out
 
 
