@@ -3,14 +3,11 @@ entry_points.txt and a module into a temporary directory, then imports ember in 
 with that directory on its path (plugins load at import)."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 import ember
+from plugin_dists import make_distribution, run_ember
 
 OP_PLUGIN = """
 import ember
@@ -25,24 +22,6 @@ def ember_register_ops(registry):
     registry.register(Op({op}, where=("ember", "Tensor"), torch=None,
                          samples=lambda make: [Sample((make(3),))]){override})
 """
-
-
-def make_distribution(root, dist, version, module, source, entry_name=None):
-    """Write an installed distribution (module + dist-info with an ember.plugins entry point) into root."""
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"  # as wheels normalise it
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[ember.plugins]\n{entry_name or module} = {module}\n")
-
-
-def run_ember(root, code, **env):
-    """Run ``code`` after ``import ember`` in a fresh interpreter that sees the distributions in root."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
-    environment["PYTHONPATH"] = os.pathsep.join([str(root), environment.get("PYTHONPATH", "")])
-    environment.update(env)
-    return subprocess.run([sys.executable, "-W", "always", "-c", "import ember\n" + textwrap.dedent(code)],
-                          capture_output=True, text=True, env=environment, timeout=120)
 
 
 def op_plugin(op="doubled", factor=2, override=False):
