@@ -99,16 +99,17 @@ fmin = binary_op("fmin", lambda xp, a, b: xp.fmin(a, b), _tie_split(lambda a, b:
 
 # -- clamp ------------------------------------------------------------------------------------------
 
+def _clamp_forward(xp, x, low, high):
+    if low is not None:
+        x = xp.maximum(x, low)
+    if high is not None:
+        x = xp.minimum(x, high)
+    return x
+
+
 class ClampScalar(Primitive):
     save_inputs = True
-
-    @staticmethod
-    def forward(xp, x, low, high):
-        if low is not None:
-            x = xp.maximum(x, low)
-        if high is not None:
-            x = xp.minimum(x, high)
-        return x
+    forward = staticmethod(_clamp_forward)
 
     @staticmethod
     def backward(ctx, g, low, high):
@@ -122,14 +123,7 @@ class ClampTensor(Primitive):
     """clamp with tensor bounds (one may be a number or None); one node, so ``clamp_`` stays safe."""
 
     save_inputs = True
-
-    @staticmethod
-    def forward(xp, x, low, high):
-        if low is not None:
-            x = xp.maximum(x, low)
-        if high is not None:
-            x = xp.minimum(x, high)
-        return x
+    forward = staticmethod(_clamp_forward)
 
     @staticmethod
     def backward(ctx, g):
