@@ -139,6 +139,15 @@ class Optimizer:
         step_with_hooks.__qualname__ = f"{cls.__qualname__}.step"
         cls.step = step_with_hooks
 
+    def _params_with_grad(self, group: dict):
+        """``(param, its array, its gradient's array, its state)`` for each parameter of ``group`` that has
+        a gradient, the gradient negated when the group maximizes: the loop every ``step`` runs."""
+        maximize = group.get("maximize", False)
+        for p in group["params"]:
+            if p.grad is not None:
+                g = p.grad._data
+                yield p, p._data, (-g if maximize else g), self.state[p]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear gradients: set them to None (the default), or zero them in place."""
         for group in self.param_groups:

@@ -20,11 +20,6 @@ def _check_betas(opt, betas):
     opt._check_option("beta parameter at index 1", betas[1], 0.0, 1.0)
 
 
-def _grad(p, maximize):
-    g = p.grad._data
-    return -g if maximize else g
-
-
 class Adam(Optimizer):
     """``torch.optim.Adam`` (betas, eps, weight_decay as L2 on the gradient, amsgrad, maximize;
     ``decoupled_weight_decay=True`` makes it AdamW)."""
@@ -51,14 +46,10 @@ class Adam(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
             decoupled = group.get("decoupled_weight_decay", False)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, _grad(p, maximize)
-                state = self.state[p]
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -124,13 +115,9 @@ class Adamax(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            weight_decay = group["weight_decay"]
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, _grad(p, maximize)
-                state = self.state[p]
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -174,13 +161,9 @@ class NAdam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
-            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            decoupled = group["decoupled_weight_decay"]
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, _grad(p, maximize)
-                state = self.state[p]
                 if not state:
                     state["step"] = 0.0
                     # PyTorch keeps mu_product as a 0-dim tensor of the default dtype: so do we
@@ -235,15 +218,10 @@ class RAdam(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, decoupled, maximize = group["weight_decay"], group["decoupled_weight_decay"], \
-                group["maximize"]
+            weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
             rho_inf = 2 / (1 - beta2) - 1
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, _grad(p, maximize)
-                state = self.state[p]
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)

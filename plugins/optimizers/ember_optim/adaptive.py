@@ -36,15 +36,9 @@ class RMSprop(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, alpha, eps, weight_decay = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-            momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            momentum, centered = group["momentum"], group["centered"]
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, p.grad._data
-                if maximize:
-                    grad = -grad
-                state = self.state[p]
                 if not state:
                     state["step"] = 0.0
                     state["square_avg"] = self._zeros(p)
@@ -103,15 +97,9 @@ class Adagrad(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            weight_decay = group["weight_decay"]
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, p.grad._data
-                if maximize:
-                    grad = -grad
-                state = self.state[p]
                 if not state:  # a parameter added later with add_param_group
                     state["step"] = 0.0
                     state["sum"] = self._zeros(p, group["initial_accumulator_value"])
@@ -146,15 +134,9 @@ class Adadelta(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, rho, eps = group["lr"], group["rho"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            weight_decay = group["weight_decay"]
+            for p, param, grad, state in self._params_with_grad(group):
                 xp = p._device.xp
-                param, grad = p._data, p.grad._data
-                if maximize:
-                    grad = -grad
-                state = self.state[p]
                 if not state:
                     state["step"] = 0.0
                     state["square_avg"] = self._zeros(p)
