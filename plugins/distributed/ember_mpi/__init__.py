@@ -28,7 +28,10 @@ class MPIBackend(ProcessGroupBackend):
     devices = ("cpu", "cuda")
 
     def is_available(self) -> bool:
-        return importlib.util.find_spec("mpi4py") is not None
+        try:
+            return importlib.util.find_spec("mpi4py") is not None
+        except (ImportError, ValueError):  # a broken or deliberately hidden mpi4py
+            return False
 
     def unavailable_reason(self) -> str:
         if self.is_available():
