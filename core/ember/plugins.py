@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import pluggy
 
 from . import hookspecs
-from .registry import DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry, Registrar
+from .registry import (DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry,
+                       ProcessGroupBackendRegistry, Registrar)
 
 __all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
            "hookimpl", "ENTRY_POINT_GROUP"]
@@ -81,7 +82,7 @@ class PluginInfo:
 manager = pluggy.PluginManager("ember")
 manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
-              "optimizers": OptimizerRegistry()}
+              "optimizers": OptimizerRegistry(), "process_group_backends": ProcessGroupBackendRegistry()}
 _infos: dict[str, PluginInfo] = {}
 _SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
 
