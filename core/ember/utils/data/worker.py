@@ -24,13 +24,21 @@ __all__ = ["WorkerInfo", "get_worker_info", "worker_loop", "ExceptionWrapper", "
 _worker_info = None
 
 
-@dataclass(frozen=True)
 class WorkerInfo:
-    """What ``get_worker_info()`` returns inside a worker process."""
-    id: int
-    num_workers: int
-    seed: int
-    dataset: object
+    """What ``get_worker_info()`` returns inside a worker process: ``id``, ``num_workers``, ``seed`` and
+    ``dataset`` (this worker's copy). Read-only: assigning raises RuntimeError, as in PyTorch."""
+
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset):  # noqa: A002 - PyTorch's name
+        for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects (tried {name!r})")
+
+    def __repr__(self) -> str:
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
 
 
 def get_worker_info():
