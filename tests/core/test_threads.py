@@ -206,3 +206,22 @@ def test_threads_naming_a_new_device_at_once_get_one_object():
 
     run_threads(*(name_it for _ in range(n)))
     assert all(d is found[0] for d in found) and found[0] is ember.device("cuda:6")
+
+
+def test_nested_grad_modes_leave_the_state_torch_leaves(torch):
+    def states(fw):
+        seen = []
+        with fw.no_grad(), fw.inference_mode(False):
+            seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+        with fw.inference_mode():
+            with fw.inference_mode(False):
+                seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+            with fw.enable_grad():
+                seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+            with fw.no_grad():
+                seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+        seen.append(fw.inference_mode(False)(lambda: (fw.is_grad_enabled(), fw.is_inference_mode_enabled()))())
+        seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+        return seen
+
+    assert states(ember) == states(torch)
