@@ -94,7 +94,9 @@ class device:
             canonical = object.__new__(cls)
             canonical.type, canonical.index, canonical.backend = dev_type, dev_index, backend
             canonical.xp = None  # resolved on first use: importing cupy is slow
-            cls._interned[(dev_type, dev_index)] = canonical
+            # setdefault is atomic: two threads naming a new device at once must get one object, since
+            # ops compare devices by identity.
+            canonical = cls._interned.setdefault((dev_type, dev_index), canonical)
         cls._interned[key] = canonical
         return canonical
 

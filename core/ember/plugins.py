@@ -248,8 +248,8 @@ class _InterruptWatch:
             raise KeyboardInterrupt
 
     def __exit__(self, *exc):
-        if self._watching:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._watching and signal.getsignal(signal.SIGINT) == self._on_sigint:  # a plugin may set its own
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self._previous is None else self._previous)
         return False
 
     def reraise_if_real(self, exc: BaseException) -> None:

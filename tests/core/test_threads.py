@@ -193,3 +193,35 @@ def test_the_default_generator_is_one_object_in_every_thread():
     seen = []
     run_threads(*(lambda: seen.append(ember.random.default_generator("cpu")) for _ in range(4)))
     assert all(g is ember.random.default_generator("cpu") for g in seen)
+
+
+def test_threads_naming_a_new_device_at_once_get_one_object():
+    n = 8
+    start = threading.Barrier(n)
+    found = []
+
+    def name_it():
+        start.wait(10)
+        found.append(ember.device("cuda", 6))
+
+    run_threads(*(name_it for _ in range(n)))
+    assert all(d is found[0] for d in found) and found[0] is ember.device("cuda:6")
+
+
+def test_nested_grad_modes_leave_the_state_torch_leaves(torch):
+    def states(fw):
+        seen = []
+        with fw.no_grad(), fw.inference_mode(False):
+            seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+        with fw.inference_mode():
+            with fw.inference_mode(False):
+                seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+            with fw.enable_grad():
+                seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+            with fw.no_grad():
+                seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+        seen.append(fw.inference_mode(False)(lambda: (fw.is_grad_enabled(), fw.is_inference_mode_enabled()))())
+        seen.append((fw.is_grad_enabled(), fw.is_inference_mode_enabled()))
+        return seen
+
+    assert states(ember) == states(torch)

@@ -98,3 +98,22 @@ def test_an_unpicklable_collated_batch_names_its_indices():
 def test_workers_still_deliver_every_batch_in_order_after_the_changes():
     batches = list(DataLoader(Dies(), batch_size=1, num_workers=2, sampler=[0, 1, 2, 4, 5, 6, 7]))
     assert [b.tolist() for b in batches] == [[[float(i)] * 2] for i in (0, 1, 2, 4, 5, 6, 7)]
+
+
+class SlowFirst(Dataset):
+    """Sample 0 takes a while, the others are immediate."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        if i == 0:
+            time.sleep(0.5)
+        return i
+
+
+def test_out_of_order_loading_yields_every_batch_once():
+    loader = DataLoader(SlowFirst(), batch_size=None, num_workers=2, in_order=False)
+    assert sorted(int(b) for b in loader) == list(range(6))
+    in_order = DataLoader(SlowFirst(), batch_size=None, num_workers=2)
+    assert [int(b) for b in in_order] == list(range(6))

@@ -39,11 +39,13 @@ class _Mode:
     """A context manager that sets the grad state on entry and restores it on exit; also a decorator."""
 
     _enabled = True
-    _inference = False
+    _inference = None  # None: leave inference mode as it is (only inference_mode sets it)
 
     def __enter__(self):
         self._saved = (STATE.enabled, STATE.inference)
-        STATE.enabled, STATE.inference = self._enabled, self._inference or STATE.inference
+        STATE.enabled = self._enabled
+        if self._inference is not None:
+            STATE.inference = self._inference
         return self
 
     def __exit__(self, *exc):
@@ -56,7 +58,9 @@ class _Mode:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             saved = (STATE.enabled, STATE.inference)
-            STATE.enabled, STATE.inference = enabled, inference or saved[1]
+            STATE.enabled = enabled
+            if inference is not None:
+                STATE.inference = inference
             try:
                 return fn(*args, **kwargs)
             finally:

@@ -34,16 +34,18 @@ class _InfiniteConstantSampler(Sampler):
 class DataLoader:
     """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``).
 
-    Same arguments and semantics as PyTorch. Differences: ``pin_memory`` is accepted and does nothing
-    (there is no pinned host memory here); ``persistent_workers`` starts fresh workers each epoch (same
-    batches, only slower); workers are forked where the platform allows, else spawned, unless
+    Same arguments and semantics as PyTorch; ``in_order=False`` hands batches out as workers finish them.
+    Differences: ``pin_memory`` and ``pin_memory_device`` are accepted and do nothing (there is no pinned
+    host memory here); ``persistent_workers`` starts fresh workers each epoch (same batches, only
+    slower); workers are forked where the platform allows, else spawned, unless
     ``multiprocessing_context`` says otherwise.
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None, sampler=None,
                  batch_sampler=None, num_workers: int = 0, collate_fn=None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0, worker_init_fn=None, multiprocessing_context=None,
-                 generator=None, *, prefetch_factor: int | None = None, persistent_workers: bool = False):
+                 generator=None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True):
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
         if timeout < 0:
@@ -59,6 +61,8 @@ class DataLoader:
         self.num_workers = num_workers
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
@@ -154,6 +158,9 @@ class _SingleProcessIter(_BaseIter):
         return self._fetcher.fetch(index)
 
 
+_END = object()  # no task is left to answer
+
+
 class _MultiProcessIter(_BaseIter):
     """Keeps ``prefetch_factor * num_workers`` tasks in flight and hands batches out in task order."""
 
@@ -215,18 +222,10 @@ class _MultiProcessIter(_BaseIter):
     def __next__(self):
         try:
             while True:
-                if self._rcvd_idx not in self._pending:
+                reply = self._next_in_order() if self._loader.in_order else self._next_to_arrive()
+                if reply is _END:
                     self._shutdown_workers(self._CLEAN_EXIT_S)
                     raise StopIteration
-                reply = self._arrived.pop(self._rcvd_idx, None)
-                while reply is None:
-                    task_id, data = self._get_result()
-                    if task_id == self._rcvd_idx:
-                        reply = data
-                    else:
-                        self._arrived[task_id] = data
-                del self._pending[self._rcvd_idx]
-                self._rcvd_idx += 1
                 if isinstance(reply, IterableEnd):
                     self._active[reply.worker_id] = False
                     continue
@@ -240,6 +239,29 @@ class _MultiProcessIter(_BaseIter):
         except BaseException:
             self._shutdown_workers(self._ERROR_EXIT_S)
             raise
+
+    def _next_in_order(self):
+        """The reply to the oldest task handed out, or _END when every task was answered."""
+        if self._rcvd_idx not in self._pending:
+            return _END
+        reply = self._arrived.pop(self._rcvd_idx, None)
+        while reply is None:
+            task_id, data = self._get_result()
+            if task_id == self._rcvd_idx:
+                reply = data
+            else:
+                self._arrived[task_id] = data
+        del self._pending[self._rcvd_idx]
+        self._rcvd_idx += 1
+        return reply
+
+    def _next_to_arrive(self):
+        """The first reply to come (``in_order=False``), or _END when every task was answered."""
+        if not self._pending:
+            return _END
+        task_id, reply = self._get_result()
+        del self._pending[task_id]
+        return reply
 
     def _get_result(self):
         """The next (task id, reply) from any worker; RuntimeError when a worker died or ``timeout`` passed."""

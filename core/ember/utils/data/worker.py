@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import random
+import threading
 import traceback
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
@@ -24,13 +25,21 @@ __all__ = ["WorkerInfo", "get_worker_info", "worker_loop", "ExceptionWrapper", "
 _worker_info = None
 
 
-@dataclass(frozen=True)
 class WorkerInfo:
-    """What ``get_worker_info()`` returns inside a worker process."""
-    id: int
-    num_workers: int
-    seed: int
-    dataset: object
+    """What ``get_worker_info()`` returns inside a worker process: ``id``, ``num_workers``, ``seed`` and
+    ``dataset`` (this worker's copy). Read-only: assigning raises RuntimeError, as in PyTorch."""
+
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset):  # noqa: A002 - PyTorch's name
+        for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects (tried {name!r})")
+
+    def __repr__(self) -> str:
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
 
 
 def get_worker_info():
@@ -64,21 +73,42 @@ class ExceptionWrapper:
 class ResultChannel:
     """Workers to main process: one pipe, written under a lock by whole pickled messages.
 
-    ``wait_handles`` lets the main process wait on replies and on worker deaths at once
+    A worker pickles each reply itself (so that a failure is its own, reported error) and hands the
+    bytes to a sender thread, so it can start on its next task while the main process is busy.
+    ``wait_handle`` lets the main process wait on replies and on worker deaths at once
     (``multiprocessing.connection.wait``), so a dead worker is noticed as it dies, not at the next poll.
     """
 
     def __init__(self, ctx):
         self._reader, self._writer = ctx.Pipe(duplex=False)
         self._lock = ctx.Lock()
+        self._outbox = None  # made in the worker, on its first reply
 
     def send(self, task_id: int, index, reply, worker_id: int) -> None:
         try:
             payload = ForkingPickler.dumps((task_id, reply))
         except Exception as exc:  # noqa: BLE001 - any pickling failure becomes the batch's error
             payload = ForkingPickler.dumps((task_id, _unpicklable(exc, task_id, index, reply, worker_id)))
-        with self._lock:
-            self._writer.send_bytes(payload)
+        if self._outbox is None:
+            self._outbox = queue.SimpleQueue()
+            self._sender = threading.Thread(target=self._pump, name="ember-dataloader-sender", daemon=True)
+            self._sender.start()
+        self._outbox.put(payload)
+
+    def _pump(self) -> None:
+        while True:
+            payload = self._outbox.get()
+            if payload is None:
+                return
+            with self._lock:
+                self._writer.send_bytes(payload)
+
+    def flush(self) -> None:
+        """(Worker) wait until every reply is in the pipe: a worker that exited halfway through a
+        message would leave the main process waiting for the rest of it."""
+        if self._outbox is not None:
+            self._outbox.put(None)
+            self._sender.join()
 
     @property
     def wait_handle(self):
@@ -150,6 +180,7 @@ def worker_loop(dataset, fetcher_type, auto_collation, collate_fn, drop_last, in
                     break  # the main process died: don't linger
                 continue
             if task is None:
+                results.flush()
                 break
             task_id, index = task
             if init_error is not None:
