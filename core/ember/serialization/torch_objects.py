@@ -58,7 +58,13 @@ def _ember_dtype(name: str):
     """The ember dtype called ``name`` (torch's spelling), or None when ember has none."""
     from .. import dtypes
     name = DTYPE_ALIASES.get(name, name)
-    return getattr(dtypes, "_BY_NAME", {}).get(name)
+    found = dtypes._BY_NAME.get(name)
+    if found is None and name == "bfloat16":  # made on first use where ember has it (ml_dtypes)
+        try:
+            found = getattr(dtypes, "bfloat16", None)
+        except ImportError:
+            found = None
+    return found if isinstance(found, dtypes.dtype) else None
 
 
 def _torch_dtype(name: str):
