@@ -262,3 +262,14 @@ def test_random_damage_never_leaks_another_exception(tmp_path, kind):
             _load(tmp_path, bytes(damaged))
         except CheckpointError:
             pass  # refused with a message: fine; loading garbage values into a tensor is fine too
+
+
+def test_storages_saved_on_a_gpu_need_map_location_where_there_is_none(in_tmp):
+    data = _zip(_pickle({"w": _tensor(("storage", FLOAT, "0", "cuda:0", 4))}),
+                {"data/0": np.arange(4, dtype="<f4").tobytes()})
+    if not ember.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda:0.*map_location='cpu'"):
+            _load(in_tmp, data)
+    for location in ("cpu", ember.device("cpu"), {"cuda:0": "cpu"}):
+        loaded = _load(in_tmp, data, map_location=location)["w"]
+        assert loaded.device == ember.device("cpu") and loaded.tolist() == [0.0, 1.0, 2.0, 3.0]

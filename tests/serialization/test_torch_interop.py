@@ -329,3 +329,22 @@ def test_the_public_names_are_pytorchs():
     for name in ("add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals"):
         assert callable(getattr(serialization, name))
     assert issubclass(WeightsOnlyError, pickle.UnpicklingError)
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_every_pickle_protocol_torch_writes_loads(torch, protocol):
+    base = torch.arange(4.0).reshape(2, 2)
+    buffer = io.BytesIO()
+    torch.save({"t": base.t(), "dtype": torch.float16, "size": torch.Size([3])}, buffer, pickle_protocol=protocol)
+    buffer.seek(0)
+    loaded = ember.load(buffer)
+    assert loaded["t"].tolist() == [[0.0, 2.0], [1.0, 3.0]]
+    assert loaded["dtype"] is ember.float16 and loaded["size"] == ember.Size([3])
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_ember_files_of_the_protocols_torchs_weights_only_reads_load_in_torch(torch, protocol):
+    buffer = io.BytesIO()
+    ember.save({"t": ember.arange(4.0).reshape(2, 2).t()}, buffer, pickle_protocol=protocol)
+    buffer.seek(0)
+    assert torch.load(buffer)["t"].tolist() == [[0.0, 2.0], [1.0, 3.0]]
