@@ -342,9 +342,46 @@ def test_every_pickle_protocol_torch_writes_loads(torch, protocol):
     assert loaded["dtype"] is ember.float16 and loaded["size"] == ember.Size([3])
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_ember_files_of_the_protocols_torchs_weights_only_reads_load_in_torch(torch, protocol):
     buffer = io.BytesIO()
     ember.save({"t": ember.arange(4.0).reshape(2, 2).t()}, buffer, pickle_protocol=protocol)
     buffer.seek(0)
     assert torch.load(buffer)["t"].tolist() == [[0.0, 2.0], [1.0, 3.0]]
+
+
+def test_a_model_and_its_optimizer_saved_whole_keep_shared_parameters():
+    model = ember.nn.Sequential(ember.nn.Linear(3, 3), ember.nn.Linear(3, 3))
+    model[1].weight = model[0].weight  # tied weights
+    optimizer = ember.optim.Adam(model.parameters(), lr=0.01)
+    model(ember.ones(2, 3)).sum().backward()
+    optimizer.step()
+    back = ember.load(_to_torch_file({"model": model, "optimizer": optimizer, "epoch": 3}), weights_only=False)
+    assert back["model"][1].weight is back["model"][0].weight
+    assert back["optimizer"].param_groups[0]["params"][0] is back["model"][0].weight
+    state = back["optimizer"].state_dict()["state"][0]
+    np.testing.assert_array_equal(state["exp_avg"].numpy(), optimizer.state_dict()["state"][0]["exp_avg"].numpy())
+
+
+_WITHOUT_TORCH = """
+import sys
+sys.modules["torch"] = None  # any import of torch now fails
+import ember
+for path in sys.argv[1:]:
+    loaded = ember.load(path)
+    ember.save(loaded, path + ".again")
+    print(sorted(loaded), ember.load(path + ".again")["w"].tolist())
+"""
+
+
+def test_reading_and_writing_need_no_torch(torch, tmp_path):
+    import subprocess
+    import sys
+    state = {"w": torch.arange(3.0)}
+    torch.save(state, tmp_path / "zip.pt")
+    torch.save(state, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, str(tmp_path / "zip.pt"), str(tmp_path / "legacy.pt")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["['w'] [0.0, 1.0, 2.0]"] * 2
