@@ -99,24 +99,24 @@ def _check_fields(checkpoint: dict, path: str) -> None:
     _check_history(checkpoint["history"], path)
 
 
+_TYPE_CHECKS = {"int": _is_int, "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+                "None": lambda v: v is None}
+
+
 def _check_config(config: dict, path: str) -> None:
+    """Each known field has a type its annotation allows (``int``, ``float | None``...)."""
     for f in fields(TrainConfig):
         if f.name not in config:
             continue
-        value, default = config[f.name], f.default
-        if f.name == "root":
-            ok, expected = value is None or isinstance(value, str), "a string or None"
-        elif isinstance(default, float):
-            ok, expected = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
-        elif _is_int(default):
-            ok, expected = _is_int(value), "an int"
-        else:
-            ok, expected = isinstance(value, type(default)), type(default).__name__
-        if not ok:
-            raise _bad(path, f"config.{f.name}", expected, value)
+        names = [n.strip() for n in str(getattr(f.type, "__name__", f.type)).split("|")]
+        checks = [_TYPE_CHECKS[n] for n in names if n in _TYPE_CHECKS]
+        if checks and not any(check(config[f.name]) for check in checks):
+            expected = " or ".join("a number" if n == "float" else "None" if n == "None" else f"a {n}" for n in names)
+            raise _bad(path, f"config.{f.name}", expected, config[f.name])
     try:
-        TrainConfig.from_dict({**config, "epochs": max(config.get("epochs", 1), 0)}).check()
-    except TrainError as exc:
+        TrainConfig.from_dict(config).check()
+    except (TrainError, ValueError, TypeError) as exc:
         raise TrainError(f"checkpoint {path}: its config is invalid: {exc}") from None
 
 
