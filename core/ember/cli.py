@@ -43,7 +43,8 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.run(args) or 0
-    except (UsageError, FileNotFoundError, ValueError, KeyError) as exc:
+    except (UsageError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, ValueError,
+            KeyError) as exc:  # ember.serialization.CheckpointError is a ValueError
         if args.debug:
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

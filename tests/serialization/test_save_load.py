@@ -4,6 +4,7 @@ import io
 import os
 import pickle
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -194,3 +195,42 @@ def test_killing_a_process_in_the_middle_of_saving_leaves_a_loadable_checkpoint(
     back = ember.load(path)
     assert back["epoch"] >= 1
     assert float(back["w"][0]) == back["epoch"] and float(back["w"][-1]) == back["epoch"]
+    ember.save({"epoch": 0}, path)  # the next save of the same target removes the killed writer's temporary
+    assert os.listdir(tmp_path) == ["ck.safetensors"]
+
+
+def _dead_pid():
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_save_removes_temporaries_of_dead_writers_of_the_same_file_only(tmp_path):
+    dead, alive = _dead_pid(), os.getppid()
+    leftovers = {f".ck.pt.{dead}.abc123.tmp": False, f".ck.pt.{alive}.def456.tmp": True,
+                 f".other.pt.{dead}.abc123.tmp": True, "ck.pt.notes": True}
+    for name in leftovers:
+        (tmp_path / name).write_bytes(b"partial")
+    ember.save({"w": ember.ones(1)}, tmp_path / "ck.pt")
+    for name, kept in leftovers.items():
+        assert (tmp_path / name).exists() == kept, name
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_the_mode_open_would_give_as_torch_save(tmp_path, torch, umask, mode):
+    old = os.umask(umask)
+    try:
+        ember.save({"w": ember.ones(1)}, tmp_path / "ember.pt")
+        torch.save({"w": torch.ones(1)}, tmp_path / "torch.pt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "ember.pt").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "torch.pt").stat().st_mode) == mode
+
+
+def test_overwriting_keeps_the_existing_files_mode(tmp_path):
+    path = tmp_path / "ck.pt"
+    ember.save({"epoch": 1}, path)
+    os.chmod(path, 0o640)
+    ember.save({"epoch": 2}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and ember.load(path)["epoch"] == 2

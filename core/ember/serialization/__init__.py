@@ -51,13 +51,24 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     encoding = pickle_load_args.pop("encoding", "utf-8")
     source = open_source(f)
     try:
-        return _load(source, map_location, bool(weights_only), mmap, encoding, pickle_load_args)
+        result, storages = _load(source, map_location, bool(weights_only), mmap, encoding, pickle_load_args)
+    except (CheckpointError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if not weights_only:  # the file's own classes ran: their errors are theirs, as in torch.load
+            raise
+        raise CheckpointError(f"{source.name}: cannot be read as a checkpoint ({type(exc).__name__}: "
+                              f"{str(exc)[:200]})") from None
     finally:
         source.close()
+    if storages is not None:
+        from .locations import apply_map_location
+        apply_map_location(storages, map_location, source.name)
+    return result
 
 
 def _load(source, map_location, weights_only, mmap, encoding, pickle_kwargs):
-    from .locations import apply_map_location
+    """``(object, storages)``; storages is None when ``map_location`` was already applied."""
     from .safetensors_format import load_safetensors, looks_like_safetensors
     head = source.read_exact(min(_HEAD, source.size), "the file header")
     source.seek(0)
@@ -79,9 +90,8 @@ def _load(source, map_location, weights_only, mmap, encoding, pickle_kwargs):
         raise CheckpointError(f"{source.name} is a tar checkpoint of PyTorch < 0.4, which ember does not read; "
                               f"re-save it with a newer PyTorch")
     elif looks_like_safetensors(head, source.size):
-        return load_safetensors(source, map_location)
+        return load_safetensors(source, map_location), None
     else:
         raise CheckpointError(f"{source.name} is not a checkpoint: it is neither a PyTorch file (zip or legacy "
                               f"pickle) nor safetensors ({source.size} bytes starting {head[:8]!r})")
-    apply_map_location(storages, map_location, source.name)
-    return result
+    return result, storages

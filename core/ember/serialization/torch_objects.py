@@ -58,7 +58,13 @@ def _ember_dtype(name: str):
     """The ember dtype called ``name`` (torch's spelling), or None when ember has none."""
     from .. import dtypes
     name = DTYPE_ALIASES.get(name, name)
-    return getattr(dtypes, "_BY_NAME", {}).get(name)
+    found = dtypes._BY_NAME.get(name)
+    if found is None and name == "bfloat16":  # made on first use where ember has it (ml_dtypes)
+        try:
+            found = getattr(dtypes, "bfloat16", None)
+        except ImportError:
+            found = None
+    return found if isinstance(found, dtypes.dtype) else None
 
 
 def _torch_dtype(name: str):
@@ -107,10 +113,6 @@ class LoadedStorage:
             array = array.astype(array.dtype.newbyteorder("="))
         self.array = _to_ember_array(array, self.dtype_name, self.file)
 
-    def fill_from(self, raw_target: np.ndarray) -> None:
-        """For formats whose bytes come after the pickle: ``raw_target`` was allocated, now filled."""
-        self.array[...] = _to_ember_array(raw_target, self.dtype_name, self.file)
-
 
 def _to_ember_array(array: np.ndarray, dtype_name: str, file: str) -> np.ndarray:
     """The raw elements as the numpy dtype of the ember dtype that will hold them."""
@@ -120,8 +122,6 @@ def _to_ember_array(array: np.ndarray, dtype_name: str, file: str) -> np.ndarray
             return array.view(ember_dtype.numpy)
         _warn_bfloat16()
         return (array.astype(np.uint32) << 16).view(np.float32)  # exact: bfloat16 is float32's top half
-    if array.dtype.kind == "b":
-        return array
     return array
 
 
@@ -137,8 +137,9 @@ def _warn_bfloat16() -> None:
 
 def _ints(value, what: str, file: str) -> tuple:
     try:
-        items = tuple(value)
-        return tuple(operator.index(v) for v in items)
+        if not isinstance(value, (tuple, list)):
+            raise TypeError
+        return tuple(operator.index(v) for v in value)
     except TypeError:
         raise CheckpointError(f"{file}: a tensor's {what} must be a tuple of ints, got {_describe(value)}") from None
 
@@ -279,9 +280,9 @@ def _set_public_state(obj, state) -> None:
             obj.__dict__[key] = value
 
 
-def _size(*args):
+def _size(dims=()):
     from ..tensor import Size
-    return Size(*args)
+    return Size(_ints(dims, "torch.Size", "<checkpoint>"))
 
 
 def _device(*args):

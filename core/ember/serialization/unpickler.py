@@ -30,6 +30,9 @@ _BLOCKED_MODULES = ("sys", "os", "posix", "nt", "subprocess", "builtins.eval", "
 # Python 2 module names that protocol-2 pickles from Python 2 use (pickle's own mapping).
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 _MAX_LINE = 1 << 16
+# Hashing a tuple recurses through nested tuples in C without a recursion check: a dict key of
+# tuples nested a million deep crashes the interpreter (Python's and torch's unpicklers both).
+MAX_TUPLE_DEPTH = 256
 
 UNSAFE_HINT = ("ember.load(weights_only=True) refuses globals that a state dict does not need, because "
                "unpickling runs what a file names. If you trust the file, load it with weights_only=False, or "
@@ -116,6 +119,7 @@ class WeightsOnlyUnpickler:
         self.stack: list = []
         self.metastack: list = []
         self.memo: dict = {}
+        self.tuple_depth: dict = {}  # id -> (tuple, depth): kept alive so that ids stay unique
         try:
             return self._run()
         except (CheckpointError, MemoryError):
@@ -285,8 +289,19 @@ def _utf8(data: bytes) -> str:
     return str(data, "utf-8", "surrogatepass")
 
 
+def _new_tuple(u, items: tuple) -> tuple:
+    """``items``, refused when tuples nest deeper than MAX_TUPLE_DEPTH (see there)."""
+    depth = 1 + max((u.tuple_depth.get(id(x), (None, 1))[1] for x in items if type(x) is tuple), default=0)
+    if depth > MAX_TUPLE_DEPTH:
+        raise CheckpointError(f"{u.name}: the pickle nests tuples more than {MAX_TUPLE_DEPTH} deep (at byte "
+                              f"{u.reader.tell()}); no checkpoint does, and hashing one would crash Python")
+    if depth > 1:
+        u.tuple_depth[id(items)] = (items, depth)
+    return items
+
+
 def _tuple(u):
-    items = tuple(u._pop_mark())  # before touching u.stack: popping the mark replaces it
+    items = _new_tuple(u, tuple(u._pop_mark()))  # pop the mark before touching u.stack: it replaces it
     u.stack.append(items)
 
 
@@ -294,7 +309,7 @@ def _tuple_n(n):
     def handler(u):
         if len(u.stack) < n:
             raise CheckpointError(f"{u.name}: malformed pickle: stack underflow at byte {u.reader.tell()}")
-        items = tuple(u.stack[-n:])
+        items = _new_tuple(u, tuple(u.stack[-n:]))
         del u.stack[-n:]
         u.stack.append(items)
     return handler
