@@ -355,3 +355,12 @@ def test_views_on_the_reference_device_share_memory():
         assert base.cpu()[1, 2].item() == -7
     finally:
         reference_device.disable()
+
+
+@pytest.mark.parametrize("write", [lambda t: t.add_(1), lambda t: t.copy_(t.new_ones(3, 4)),
+                                   lambda t: t.__setitem__(0, 1)], ids=["add_", "copy_", "setitem"])
+def test_writing_into_an_expanded_tensor_is_a_runtime_error(torch, write):
+    with pytest.raises(RuntimeError, match="single memory location"):
+        write(torch.zeros(3, 1).expand(3, 4))
+    with pytest.raises(RuntimeError, match="setitem|add_|copy_"):
+        write(ember.zeros(3, 1).expand(3, 4))

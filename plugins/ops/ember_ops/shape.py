@@ -360,13 +360,26 @@ ops.op(contiguous, where=("Tensor",), samples=lambda make: [Sample((make(3, 4, n
 # -- indexing -------------------------------------------------------------------------------------
 
 def _backend_index(op, index, device):
-    """Turn an index of ints, slices, None, Ellipsis, lists and tensors into one the backend understands."""
-    if not isinstance(index, tuple):
+    """Turn an index of ints, slices, None, Ellipsis, lists and tensors into one the backend understands,
+    and whether it is basic (a view). A basic index gets a trailing Ellipsis when it has none, so that
+    indexing every dim with an integer gives a 0-d view, as in PyTorch, not NumPy's scalar copy."""
+    if index.__class__ is not tuple:
         index = (index,)
     out = []
     basic = True
+    ellipsis = False
     for item in index:
-        if isinstance(item, Tensor):
+        cls = item.__class__
+        if cls is int or item is None:
+            out.append(item)
+        elif cls is slice:
+            if item.step is not None and item.step <= 0:
+                raise ValueError(f"{op}: step must be greater than zero, got {item.step}")
+            out.append(item)
+        elif item is Ellipsis:
+            ellipsis = True
+            out.append(item)
+        elif isinstance(item, Tensor):
             if item._device is not device:
                 raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
             if item._dtype.is_floating_point:
@@ -377,52 +390,77 @@ def _backend_index(op, index, device):
         elif isinstance(item, (list, np.ndarray)):
             out.append(device.xp.asarray(item))
             basic = False
-        elif item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)):
-            if isinstance(item, slice) and item.step is not None and item.step <= 0:
-                raise ValueError(f"{op}: step must be greater than zero, got {item.step}")
+        elif isinstance(item, (int, np.integer)):
             out.append(item)
+            if isinstance(item, (bool, np.bool_)):
+                basic = False  # NumPy reads a bool as a mask: a copy
         else:
             raise IndexError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
                              f"valid indices, got {type(item).__name__}")
+    if basic and not ellipsis:
+        out.append(Ellipsis)
     return tuple(out), basic
 
 
 class Index(Primitive):
     @staticmethod
     def forward(xp, x, index, basic):
-        out = x[index]
         if basic and None in index:
-            # NumPy gives the new dims stride 0; PyTorch gives them the stride unsqueeze gives there
-            strides = _unsqueezed_strides(x, index)
-            if strides != out.strides:
-                return restride(xp, out, strides)
-        return out
+            return _with_unsqueeze_strides(xp, x, index)
+        return x[index]
 
     @staticmethod
     def backward(ctx, g, index, basic):
         return apply(IndexAddInto, g, shape=ctx.input_shapes[0], index=index, basic=basic)
 
 
-def _unsqueezed_strides(x, index):
-    """The strides (bytes) of ``x[index]`` as PyTorch makes them: items applied left to right, each None an
-    ``unsqueeze`` at that point (stride: size times stride of the dim it lands before, or 1 at the end)."""
-    shape, strides = list(x.shape), list(x.strides)
-    used = sum(1 for i in index if i is not None and i is not Ellipsis)
-    dim = 0
+_ALL = slice(None)
+
+
+def _with_unsqueeze_strides(xp, x, index):
+    """``x[index]`` with PyTorch's strides for the dims None adds: NumPy gives them stride 0, PyTorch
+    the stride ``unsqueeze`` gives there (same memory; only what ``stride()`` reports differs)."""
+    out = x[index]
+    if x.base is None and x.flags.c_contiguous:
+        for i in index:
+            if not (i is None or i is Ellipsis or i == _ALL):
+                break
+        else:  # only new dims in a fresh row-major array: the result is row-major too
+            return x.reshape(out.shape)
+    strides, offset = _unsqueezed_layout(x, index, out.strides)
+    if strides == out.strides:
+        return out
+    if x.__class__ is np.ndarray and x.base is None and x.flags.c_contiguous:
+        return np.ndarray(out.shape, x.dtype, buffer=x, offset=offset, strides=strides)
+    return restride(xp, out, strides)
+
+
+def _unsqueezed_layout(x, index, strides):
+    """The strides (bytes) PyTorch gives ``x[index]`` (NumPy's ``strides`` but for the None dims), and
+    the byte offset of its first element in ``x``. PyTorch applies the items left to right, a None
+    being an ``unsqueeze`` before the next dim not yet indexed: its stride is that dim's size times
+    its stride, or one element when no dim is left."""
+    strides = list(strides)
+    shape, old = x.shape, x.strides
+    ndim = len(shape)
+    k = out = offset = 0  # next dim of x to index, next dim of the result, bytes from x's first element
     for item in index:
         if item is None:
-            strides.insert(dim, shape[dim] * strides[dim] if dim < len(shape) else x.itemsize)
-            shape.insert(dim, 1)
-            dim += 1
+            strides[out] = shape[k] * old[k] if k < ndim else x.itemsize
+            out += 1
         elif item is Ellipsis:
-            dim += x.ndim - used
-        elif isinstance(item, slice):
-            strides[dim] *= item.step or 1
-            shape[dim] = len(range(*item.indices(shape[dim])))
-            dim += 1
+            skipped = ndim - sum(1 for i in index if i is not None and i is not Ellipsis)
+            k += skipped
+            out += skipped
+        elif item.__class__ is slice:
+            if shape[k]:
+                offset += item.indices(shape[k])[0] * old[k]
+            k += 1
+            out += 1
         else:
-            del shape[dim], strides[dim]
-    return tuple(strides)
+            offset += (item % shape[k]) * old[k]
+            k += 1
+    return tuple(strides), offset
 
 
 class IndexAddInto(Primitive):
@@ -446,13 +484,11 @@ def getitem(input, index):
     """``input[index]`` with basic, advanced and boolean indexing, differentiable (``Tensor.__getitem__``)."""
     check_tensor("index", "input", input)
     key, basic = _backend_index("index", index, input._device)
-    if basic and Ellipsis not in key:
-        key += (Ellipsis,)  # x[1, 2] is then a 0-d view, as in PyTorch, not NumPy's scalar copy
     try:
         out = apply(Index, input, index=key, basic=basic)
     except IndexError as exc:
         raise IndexError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
-    return maybe_view(out, input) if basic else out
+    return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
 ops.op(getitem, where=(), operator="getitem", torch="torch.Tensor.__getitem__",
