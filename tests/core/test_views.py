@@ -364,3 +364,45 @@ def test_writing_into_an_expanded_tensor_is_a_runtime_error(torch, write):
         write(torch.zeros(3, 1).expand(3, 4))
     with pytest.raises(RuntimeError, match="setitem|add_|copy_"):
         write(ember.zeros(3, 1).expand(3, 4))
+
+
+def _training_snippets(m, rng):
+    """Patterns from public PyTorch training code, written once and run on ember and torch: a learned
+    position embedding resized for a new image size (bicubic, antialiased), weight clipping and an EMA
+    through ``.data``, element writes under no_grad, ViT patches with ``unfold``, float bits."""
+    F = m.nn.functional
+    out = {}
+    table = m.tensor(rng.standard_normal((1, 1 + 6 * 6, 4)).astype(np.float32))
+    cls, grid = table[:, :1], table[:, 1:]
+    for name, size in (("shrunk", (3, 3)), ("grown", (8, 10))):
+        image = grid.reshape(1, 6, 6, -1).permute(0, 3, 1, 2)
+        resized = F.interpolate(image, size=size, mode="bicubic", antialias=True)
+        out[name] = m.cat([cls, resized.permute(0, 2, 3, 1).reshape(1, -1, 4)], dim=1)
+    layer = m.nn.Linear(4, 3)
+    with m.no_grad():
+        layer.weight.copy_(m.tensor(rng.standard_normal((3, 4)).astype(np.float32)))
+        layer.bias.zero_()
+        layer.bias[1].fill_(0.5)
+    for p in layer.parameters():
+        p.data.clamp_(-0.3, 0.3)
+    ema = [p.detach().clone() for p in layer.parameters()]
+    loss = layer(m.tensor(rng.standard_normal((5, 4)).astype(np.float32))).pow(2).sum()
+    for e, p in zip(ema, layer.parameters()):
+        e.data.mul_(0.9).add_(p.data, alpha=0.1)
+    layer.weight.data[0, 0] = 5.0  # between forward and backward: invisible to autograd
+    loss.backward()
+    out.update(grad=layer.weight.grad, ema=ema[0], weight=layer.weight.detach())
+    image = m.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    patches = image.unfold(2, 4, 4).unfold(3, 4, 4)
+    out["patch strides"] = m.tensor(patches.stride())
+    out["patches"] = patches.contiguous().view(2, 3, -1, 16)
+    out["bits"] = m.tensor([1.0, -2.5]).view(m.int32)
+    return out
+
+
+def test_training_snippets_give_torch_results(torch):
+    ours = _training_snippets(ember, np.random.default_rng(0))
+    theirs = _training_snippets(torch, np.random.default_rng(0))
+    for name in theirs:
+        np.testing.assert_allclose(ours[name].detach().numpy(), theirs[name].detach().numpy(), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
