@@ -338,23 +338,22 @@ def test_select_and_H_errors_match_torch(torch):
         assert str(ours.value).rstrip(".") == str(theirs.value).rstrip(".")
 
 
+@pytest.mark.ember_device("ref")
 def test_views_on_the_reference_device_share_memory():
-    from ember.testing import reference_device
-    reference_device.enable()
-    try:
-        base = ember.arange(12.0).reshape(3, 4).to("ref")
-        for name in ("int index, all dims", "select", "unfold", "as_strided of a view", "diagonal", "None index"):
-            fn, shape = VIEWS[name]
-            b = base.reshape(shape) if shape == (3, 4) else ember.arange(12.0).to("ref").reshape(shape)
-            view = fn(ember, b)
-            assert view.device.type == "ref" and view._base is (b if b._base is None else b._base)
-            assert view.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
-            b.add_(1)
-            assert_close(view.cpu(), fn(ember, b.cpu()))
-        base[1, 2].fill_(-7)
-        assert base.cpu()[1, 2].item() == -7
-    finally:
-        reference_device.disable()
+    base = ember.arange(12.0).reshape(3, 4).to("ref")
+    for name in ("int index, all dims", "select", "unfold", "as_strided of a view", "diagonal", "None index",
+                 "leading None"):
+        fn, shape = VIEWS[name]
+        b = base.reshape(shape) if shape == (3, 4) else ember.arange(12.0).to("ref").reshape(shape)
+        view = fn(ember, b)
+        assert view.device.type == "ref" and view._base is (b if b._base is None else b._base)
+        assert view.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+        assert view.stride() == fn(ember, b.cpu()).stride()
+        b.add_(1)
+        assert_close(view.cpu(), fn(ember, b.cpu()))
+    base[1, 2].fill_(-7)
+    assert base.cpu()[1, 2].item() == -7
+    assert base.view(ember.int32).device.type == "ref"
 
 
 @pytest.mark.parametrize("write", [lambda t: t.add_(1), lambda t: t.copy_(t.new_ones(3, 4)),
