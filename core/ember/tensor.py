@@ -168,6 +168,10 @@ class Tensor:
         storage offset times the element size."""
         return _st.address(self._data)
 
+    def _is_view(self) -> builtins.bool:
+        """Whether this tensor is a view of another (``Tensor._is_view``; ``_base`` is that tensor)."""
+        return self._base is not None
+
     def untyped_storage(self) -> _st.UntypedStorage:
         """The memory this tensor and its views share (``Tensor.untyped_storage``)."""
         return _st.UntypedStorage(_st.storage_root(self._data), self._device)

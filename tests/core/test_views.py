@@ -85,7 +85,7 @@ def _check_layout(ours, theirs, base, tbase):
     assert ours.storage_offset() == theirs.storage_offset()
     assert ours.is_contiguous() == theirs.is_contiguous()
     assert (ours._base is base) == (theirs._base is tbase)
-    assert (ours._base is None) == (theirs._base is None)
+    assert (ours._base is None) == (theirs._base is None) and ours._is_view() == theirs._is_view()
     assert ours.data_ptr() - base.data_ptr() == theirs.data_ptr() - tbase.data_ptr()
     assert ours.untyped_storage().data_ptr() == base.untyped_storage().data_ptr()
     assert ours.untyped_storage().nbytes() == theirs.untyped_storage().nbytes()

@@ -45,7 +45,8 @@ def test_interpolate_values_and_gradients_match_torch(torch, mode, antialias, al
 
 def test_bicubic_in_float32_matches_torch(torch):
     data = np.random.default_rng(0).standard_normal((1, 2, 7, 5)).astype(np.float32)
-    for options in ({"size": (12, 9)}, {"size": (3, 3), "antialias": True}, {"scale_factor": 1.5, "align_corners": True}):
+    for options in ({"size": (12, 9)}, {"size": (3, 3), "antialias": True},
+                    {"scale_factor": 1.5, "align_corners": True}):
         ours = F.interpolate(ember.tensor(data), mode="bicubic", **options)
         theirs = torch.nn.functional.interpolate(torch.tensor(data), mode="bicubic", **options)
         assert ours.dtype is ember.float32
@@ -58,7 +59,8 @@ def test_bicubic_is_differentiable_twice():
     assert gradgradcheck(lambda t: F.interpolate(t, size=(2, 3), mode="bicubic", antialias=True), (x,))
 
 
-@pytest.mark.parametrize("shape, mode", [((1, 1, 5), "linear"), ((1, 1, 5, 5), "nearest"), ((1, 1, 2, 2, 2), "trilinear")])
+@pytest.mark.parametrize("shape, mode", [((1, 1, 5), "linear"), ((1, 1, 5, 5), "nearest"),
+                                         ((1, 1, 2, 2, 2), "trilinear")])
 def test_antialias_is_refused_where_torch_refuses_it(torch, shape, mode):
     with pytest.raises(ValueError):
         torch.nn.functional.interpolate(torch.zeros(shape), size=shape[2:], mode=mode, antialias=True)

@@ -16,8 +16,8 @@ from ember.device import DeviceError
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
 from ember.tensor import Tensor, _version_cell, as_view, wrap
 from ember.storage import (
-    address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, storage_offset, storage_root,
-    strides_of,
+    address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, storage_offset,
+    storage_root, strides_of,
 )
 
 ops = OpTable()
@@ -190,7 +190,8 @@ def t(input):
     return input.transpose(0, 1) if input._data.ndim == 2 else input.reshape(input._data.shape)
 
 
-@ops.op(aliases=("moveaxis",), samples=lambda make: [Sample((make(2, 3, 4), 1, 0)), Sample((make(2, 3, 4), (0, 1), (2, 0)))])
+@ops.op(aliases=("moveaxis",),
+        samples=lambda make: [Sample((make(2, 3, 4), 1, 0)), Sample((make(2, 3, 4), (0, 1), (2, 0)))])
 def movedim(input, source, destination):
     """Move dims from ``source`` to ``destination`` positions, keeping the others' order (``torch.movedim``)."""
     check_tensor("movedim", "input", input)
@@ -664,9 +665,11 @@ def unfold(input, dimension, size, step):
     return as_strided(input, new_shape, new_strides)
 
 
-ops.op(unfold, where=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold", samples=lambda make: [
-    Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
-    Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
+# F.unfold (conv.py) holds the name "unfold"; this is Tensor.unfold, a different op.
+ops.op(unfold, where=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
+       samples=lambda make: [
+           Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
+           Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
 
 
 def view_as(input, other):

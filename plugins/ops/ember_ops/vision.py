@@ -112,7 +112,8 @@ def _interpolate_samples(make):
     yield Sample((make(1, 2, 3, 4),), {"size": (5, 7), "mode": "bicubic"}, name="bicubic")
     yield Sample((make(1, 1, 4, 3),), {"scale_factor": 2, "mode": "bicubic", "align_corners": True},
                  name="bicubic, align_corners")
-    yield Sample((make(1, 2, 7, 6),), {"size": (3, 4), "mode": "bilinear", "antialias": True}, name="bilinear antialias")
+    yield Sample((make(1, 2, 7, 6),), {"size": (3, 4), "mode": "bilinear", "antialias": True},
+                 name="bilinear antialias")
     yield Sample((make(1, 1, 8, 5),), {"size": (3, 7), "mode": "bicubic", "antialias": True}, name="bicubic antialias")
 
 
