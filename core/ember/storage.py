@@ -5,8 +5,10 @@ A tensor's ``_data`` is a backend array; views share memory through the backend'
 (numpy's and CuPy's ``.base``). The *storage* of a tensor is the array at the end of that ``.base``
 chain: every view of one tensor finds the same one, so ``data_ptr`` arithmetic and
 ``untyped_storage()`` agree with PyTorch's. A device backend's arrays must offer what numpy's and
-CuPy's do: ``.strides`` in bytes, ``.base``, ``.nbytes``, and the data address through
-``__array_interface__`` (host memory) or ``__cuda_array_interface__`` (device memory).
+CuPy's do: ``.strides`` in bytes, ``.base``, ``.nbytes``, ``.view(dtype)``, and the data address
+through ``__array_interface__`` (host memory) or ``__cuda_array_interface__`` (device memory); strided
+views (``as_strided``, ``unfold``) use ``xp.lib.stride_tricks.as_strided`` where the array is not a
+NumPy one.
 """
 
 from __future__ import annotations
