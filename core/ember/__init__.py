@@ -19,6 +19,9 @@ from .tensor import (  # noqa: F401
     linspace, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
+from .storage import (  # noqa: F401
+    UntypedStorage, channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
+)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401

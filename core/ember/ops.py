@@ -221,13 +221,26 @@ def inplace(target: Tensor, result: Tensor, op: str) -> Tensor:
     node = result._node
     if node is not None and node._saved is not None and any(s is target for s in node._saved):
         _keep_old_value(node, target)
-    target._device.xp.copyto(target._data, result._data, casting="unsafe")
+    try:
+        target._device.xp.copyto(target._data, result._data, casting="unsafe")
+    except ValueError:
+        if getattr(target._data.flags, "writeable", True):
+            raise
+        raise RuntimeError(read_only_message(op, target)) from None
     bump_version(target)
     if result._node is not None:
         target._node, target._requires_grad = result._node, True
         if result._output_nr:
             target._output_nr = result._output_nr
     return target
+
+
+def read_only_message(op: str, target: Tensor) -> str:
+    """The error for a write into memory the backend marks read-only: an expanded tensor, whose elements
+    share memory, or a tensor over a read-only array."""
+    return (f"{op}: unsupported operation: the written-to tensor (shape {tuple(target.shape)}, stride "
+            f"{target.stride()}) is read-only: more than one of its elements may refer to a single memory location "
+            f"(an expand) or its memory is not writable. Please clone() the tensor before performing the operation.")
 
 
 def _keep_old_value(node, target: Tensor) -> None:

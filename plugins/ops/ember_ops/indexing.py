@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from ember.autograd.grad_mode import STATE
 from ember.device import DeviceError
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, normalize_dims
+from ember.ops import (
+    OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, normalize_dims, read_only_message,
+)
 from ember.tensor import Tensor, bump_version, wrap, zeros
 
 from .shape import Index, IndexAddInto, _backend_index
@@ -549,6 +551,8 @@ def setitem(self, index, value):
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor of shape {tuple(self.shape)})") from None
     except ValueError as exc:
+        if not getattr(self._data.flags, "writeable", True):
+            raise RuntimeError(read_only_message("setitem", self)) from None
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
         raise ShapeError(f"setitem: value of shape {vshape} cannot be written into the indexed part of a tensor of "
                          f"shape {tuple(self.shape)} ({exc})") from None

@@ -417,7 +417,10 @@ def _diag_positions(xp, n, offset):
 class Diagonal(Primitive):
     @staticmethod
     def forward(xp, x, offset, dim1, dim2):
-        return xp.diagonal(x, offset, dim1, dim2)
+        out = xp.diagonal(x, offset, dim1, dim2)
+        if getattr(out.flags, "writeable", True) is False and x.flags.writeable:
+            out.flags.writeable = True  # NumPy's diagonal is read-only; PyTorch's is a writable view
+        return out
 
     @staticmethod
     def backward(ctx, g, offset, dim1, dim2):
