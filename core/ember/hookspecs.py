@@ -1,8 +1,8 @@
 """The hooks a plugin may implement, one per kind of thing it registers.
 
 Each hook receives a registry and calls ``registry.register(...)`` on it; hooks return nothing.
-ember calls them once per plugin, in this order: devices, ops, layers, optimizers (so ops may rely on
-devices, and layers on ops). Implement them with ``ember.hookimpl``::
+ember calls them once per plugin, in this order: devices, ops, layers, optimizers, models (so ops may
+rely on devices, layers on ops, and models on layers). Implement them with ``ember.hookimpl``::
 
     import ember
 
@@ -40,10 +40,21 @@ def ember_register_optimizers(registry):
     LR schedulers (``ember.optim.lr_scheduler.LRScheduler`` subclasses)."""
 
 
+@hookspec
+def ember_register_models(registry):
+    """Register pretrained models: ``registry.register(ember.hub.Pretrained(name, builder=..., weights=...))``.
+
+    A registration names the architecture's builder (``"module:function"``, imported only when the model
+    is loaded, so registering costs nothing at ``import ember``) and where its weights come from (an
+    ``ember.hub.Weights``: the pip package that ships them and the file inside it). ``ember.hub.list()``
+    shows them and ``ember.hub.load(name)`` builds one with its weights."""
+
+
 # The order in which ember calls the hooks of each plugin, with the registry each one fills.
 PHASES = (
     ("ember_register_devices", "devices"),
     ("ember_register_ops", "ops"),
     ("ember_register_layers", "layers"),
     ("ember_register_optimizers", "optimizers"),
+    ("ember_register_models", "models"),
 )

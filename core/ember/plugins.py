@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pluggy
 
 from . import hookspecs
-from .registry import DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry, Registrar
+from .registry import DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry, Registrar
 
 __all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
            "hookimpl", "ENTRY_POINT_GROUP"]
@@ -73,7 +73,7 @@ class PluginInfo:
 manager = pluggy.PluginManager("ember")
 manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
-              "optimizers": OptimizerRegistry()}
+              "optimizers": OptimizerRegistry(), "models": ModelRegistry()}
 _infos: dict[str, PluginInfo] = {}
 _SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
 
