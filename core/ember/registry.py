@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["Registry", "Registrar", "Entry", "PluginConflictError", "OpRegistry", "LayerRegistry",
-           "OptimizerRegistry", "DeviceRegistry", "ModelRegistry"]
+           "OptimizerRegistry", "DeviceRegistry",
+           "ProcessGroupBackendRegistry", "ModelRegistry"]
 
 
 class PluginConflictError(RuntimeError):
@@ -193,6 +194,18 @@ class DeviceRegistry(Registry):
         if not isinstance(obj, Backend):
             raise TypeError(f"device registry: {name!r} must be an ember.device.Backend instance, got {obj!r}")
 
+
+
+class ProcessGroupBackendRegistry(Registry):
+    """Backends of ``ember.distributed`` by name (``"mpi"``, and aliases such as ``"gloo"``)."""
+
+    kind = "process-group backend"
+
+    def validate(self, obj, name):
+        from .distributed.backend import ProcessGroupBackend
+        if not isinstance(obj, ProcessGroupBackend):
+            raise TypeError(f"process-group backend registry: {name!r} must be an "
+                            f"ember.distributed.ProcessGroupBackend instance, got {obj!r}")
 
 
 class ModelRegistry(Registry):

@@ -51,6 +51,7 @@ class Tensor:
     _output_nr = 0
     _vcell = None
     _hooks = None
+    _post_accumulate_hooks = None
     _base = None
     _retains_grad = False
 
@@ -279,6 +280,19 @@ class Tensor:
             hooks = node.hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _engine.RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad``
+        (``Tensor.register_post_accumulate_grad_hook``); the hook returns None."""
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                               "does not require grad")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _engine.RemovableHandle(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (``Tensor.backward``)."""

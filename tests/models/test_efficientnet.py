@@ -11,10 +11,10 @@ STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 
           (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
 
 
-def torch_efficientnet_lite0(torch, weights_path, images):
-    """The reference, written directly from the architecture: TF 'SAME' padding, BN eps 1e-3, ReLU6, no SE."""
+def torch_efficientnet_lite0(torch, sd, images):
+    """The reference, written directly from the architecture: TF 'SAME' padding, BN eps 1e-3, ReLU6, no SE.
+    ``sd`` is the checkpoint's state dict (``torch.load(path, weights_only=True)``)."""
     F = torch.nn.functional
-    sd = torch.load(weights_path, weights_only=True)
 
     def conv_bn(x, conv, bn, stride=1, groups=1, act=True):
         w = sd[conv + ".weight"]
@@ -40,7 +40,7 @@ def torch_efficientnet_lite0(torch, weights_path, images):
                 x = x + inputs
             index += 1
     x = conv_bn(x, "_conv_head", "_bn1").mean((2, 3))
-    return F.linear(x, sd["_fc.weight"], sd["_fc.bias"]).numpy()
+    return F.linear(x, sd["_fc.weight"], sd["_fc.bias"])
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_logits_equal_pytorch_and_top5_identical(torch, lite0, efficientnet_path
     with ember.no_grad():
         ours = lite0(ember.from_numpy(batch)).numpy()
     with torch.no_grad():
-        ref = torch_efficientnet_lite0(torch, efficientnet_path, batch)
+        ref = torch_efficientnet_lite0(torch, torch.load(efficientnet_path, weights_only=True), batch).numpy()
     assert ours.shape == (4, 1000)
     assert np.abs(ours - ref).max() <= 1e-4
     assert (np.argsort(-ours, 1)[:, :5] == np.argsort(-ref, 1)[:, :5]).all()

@@ -21,11 +21,10 @@ SENTENCES = [
 ]
 
 
-def torch_sentence_embeddings(torch, weights_path, input_ids, attention_mask):
-    """The reference: BERT (post-LayerNorm, exact GELU, eps 1e-12), mean pooling, L2 norm, in torch."""
-    from safetensors.torch import load_file
+def torch_sentence_embeddings(torch, sd, input_ids, attention_mask):
+    """The reference: BERT (post-LayerNorm, exact GELU, eps 1e-12), mean pooling, L2 norm, in torch.
+    ``sd`` is the checkpoint's state dict as torch tensors (``safetensors.torch.load_file``)."""
     F = torch.nn.functional
-    sd = load_file(weights_path)
     hidden, heads, eps = 384, 12, 1e-12
     ids = torch.as_tensor(input_ids)
     mask = torch.as_tensor(attention_mask)
@@ -55,7 +54,7 @@ def torch_sentence_embeddings(torch, weights_path, input_ids, attention_mask):
         x = norm(linear(inner, p + "output.dense") + x, p + "output.LayerNorm")
     m = mask.unsqueeze(-1).float()
     pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
-    return F.normalize(pooled, p=2, dim=1).numpy()
+    return F.normalize(pooled, p=2, dim=1)
 
 
 def test_embeddings_equal_pytorch_on_a_padded_batch(torch, minilm, minilm_path):
@@ -63,8 +62,9 @@ def test_embeddings_equal_pytorch_on_a_padded_batch(torch, minilm, minilm_path):
     lengths = np.asarray(mask).sum(1)
     assert len(set(lengths.tolist())) >= 8 and lengths.min() < lengths.max()  # really padded
     ours = np.asarray(minilm.encode(SENTENCES))
+    from safetensors.torch import load_file
     with torch.no_grad():
-        ref = torch_sentence_embeddings(torch, minilm_path, np.asarray(ids), np.asarray(mask))
+        ref = torch_sentence_embeddings(torch, load_file(minilm_path), np.asarray(ids), np.asarray(mask)).numpy()
     assert ours.shape == (len(SENTENCES), 384) and ours.dtype == np.float32
     assert np.abs(ours - ref).max() <= 1e-5
     assert (ours * ref).sum(1).min() >= 0.999999  # both unit length: the dot product is the cosine

@@ -36,6 +36,9 @@ def add_parser(subparsers):
     p.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT up to --epochs")
     p.add_argument("--plot", metavar="PNG", help="save loss/accuracy curves (needs matplotlib)")
     p.add_argument("--json", action="store_true", help="print one machine-readable JSON summary instead of text")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the MPI ranks of `mpirun -n N ember train --distributed` "
+                        "(--batch-size is per rank; rank 0 prints and saves)")
     return p
 
 
@@ -43,6 +46,13 @@ _CONFIG_OPTIONS = ("model", "data", "root", "epochs", "batch_size", "optimizer",
 
 
 def run(args) -> int:
+    if getattr(args, "distributed", False):
+        from ..train.distributed import run_on_every_rank
+        return run_on_every_rank(_run, args)
+    return _run(args)
+
+
+def _run(args, parallel=None) -> int:
     from ..train import TrainConfig, TrainError, run_training
     from ..train.checkpoint import load_checkpoint
     from ..train.loop import resolve_device
@@ -62,7 +72,8 @@ def run(args) -> int:
         report = None if args.json else _print_epoch
         if not args.json:
             print(_header(config, args))
-        result = run_training(config, device=args.device, save=args.save, resume=args.resume, report=report)
+        result = run_training(config, device=args.device, save=args.save, resume=args.resume, report=report,
+                              parallel=parallel)
     except TrainError as exc:
         raise UsageError(str(exc)) from None
     if args.plot:

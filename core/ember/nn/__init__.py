@@ -4,7 +4,8 @@
 """
 
 from . import functional, init, utils
+from . import parallel  # noqa: E402 - light: DDP imports nothing of MPI until constructed
 from .module import LayerSample, Module
 from .parameter import Parameter
 
-__all__ = ["LayerSample", "Module", "Parameter", "functional", "init", "utils"]
+__all__ = ["LayerSample", "Module", "Parameter", "functional", "init", "utils", "parallel"]

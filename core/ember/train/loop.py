@@ -81,12 +81,12 @@ def evaluate_model(model, dataset, batch_size: int = 256, device="cpu", num_clas
 
 
 def run_training(config: TrainConfig, *, device="cpu", save: str | None = None, resume: str | None = None,
-                 progress: bool | None = None, report=None) -> TrainResult:
+                 progress: bool | None = None, report=None, parallel=None) -> TrainResult:
     """Train as ``config`` says, printing through ``report(line)`` after each epoch (nothing if None).
 
     ``resume``: continue from that checkpoint (its config wins, except ``epochs``). ``save``: write a
     checkpoint after every epoch. ``progress``: a tqdm bar on stderr; by default only when stdout is a
-    terminal.
+    terminal. ``parallel``: a :class:`ember.train.distributed.DataParallelTraining` (``--distributed``).
     """
     import ember
     from ember.utils.data import DataLoader
@@ -103,7 +103,8 @@ def run_training(config: TrainConfig, *, device="cpu", save: str | None = None, 
     model = build_model(config.model, splits.image_shape, len(splits.classes), config.hidden).to(device)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
     loader_generator = ember.Generator().manual_seed(config.seed)
-    loader = DataLoader(splits.train, batch_size=config.batch_size, shuffle=True, generator=loader_generator)
+    loader = DataLoader(splits.train, batch_size=config.batch_size, shuffle=True, generator=loader_generator) \
+        if parallel is None else parallel.loader(splits.train, config.batch_size, loader_generator)
     result = TrainResult(config, model=model, train_size=len(splits.train), test_size=len(splits.test))
     first_epoch = 0
     if checkpoint is not None:
@@ -118,6 +119,7 @@ def run_training(config: TrainConfig, *, device="cpu", save: str | None = None, 
         result.history = [EpochResult(**h) for h in checkpoint["history"]]
         if first_epoch > config.epochs:
             raise TrainError(f"checkpoint {resume} is already at epoch {first_epoch}, past --epochs {config.epochs}")
+    train_model = model if parallel is None else parallel.wrap_model(model)
 
     if progress is None:
         progress = sys.stdout.isatty()
@@ -131,7 +133,7 @@ def run_training(config: TrainConfig, *, device="cpu", save: str | None = None, 
         for images, targets in bar:
             images, targets = images.to(device), targets.to(device)
             optimizer.zero_grad()
-            logits = model(images)
+            logits = train_model(images)
             loss = F.cross_entropy(logits, targets)
             loss.backward()
             optimizer.step()
@@ -140,6 +142,8 @@ def run_training(config: TrainConfig, *, device="cpu", save: str | None = None, 
             correct += int((np.asarray(logits.detach()).argmax(axis=1) == np.asarray(targets)).sum())
             seen += n
         bar.close()
+        if parallel is not None:
+            loss_sum, correct, seen = parallel.sum_over_ranks(loss_sum, correct, seen)
         if not np.isfinite(loss_sum):
             raise TrainError(f"training diverged at epoch {epoch + 1} (loss is {loss_sum / seen}); lower --lr "
                              f"(now {config.lr})")
