@@ -57,7 +57,7 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 # Modules that are imported on first use, so that ``import ember`` stays fast.
 _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
          "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization",
-         "distributed": "ember.distributed"}
+         "distributed": "ember.distributed", "hub": "ember.hub"}
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 
 

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("train", "evaluate", "predict", "plugins")  # modules of ember.commands, in the order --help lists them
+COMMANDS = ("train", "evaluate", "predict", "embed", "classify", "plugins")  # modules of ember.commands, in the order --help lists them
 
 
 class UsageError(Exception):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pluggy
 
 from . import hookspecs
-from .registry import (DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry,
+from .registry import (DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry,
                        ProcessGroupBackendRegistry, Registrar)
 
 __all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
@@ -82,7 +82,8 @@ class PluginInfo:
 manager = pluggy.PluginManager("ember")
 manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
-              "optimizers": OptimizerRegistry(), "process_group_backends": ProcessGroupBackendRegistry()}
+              "optimizers": OptimizerRegistry(), "process_group_backends": ProcessGroupBackendRegistry(),
+              "models": ModelRegistry()}
 _infos: dict[str, PluginInfo] = {}
 _SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
 
