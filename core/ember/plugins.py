@@ -122,21 +122,31 @@ def load_entry_points() -> None:
         if only_builtins and not info.builtin:
             info.status = "disabled (EMBER_DISABLE_PLUGIN_AUTOLOAD)"
             continue
-        snapshot = _snapshot()
-        with _InterruptWatch() as interrupts:
-            try:
-                plugin = ep.load()
-            except BaseException as exc:  # a broken plugin must not break import ember, whatever it raises
-                interrupts.reraise_if_real(exc)
-                _undo_side_effects(snapshot)
-                _fail(info, f"import failed: {type(exc).__name__}: {exc}", exc)
-                continue
-        if _undo_side_effects(snapshot, info, "when imported"):
-            continue
-        if _add_to_manager(plugin, info):
+        plugin = _import_plugin(ep, info)
+        if plugin is not _FAILED and _add_to_manager(plugin, info):
             loaded.append(info)
     _run_hooks(loaded)
     bind()
+
+
+_FAILED = object()
+
+
+def _import_plugin(ep, info: PluginInfo):
+    """The plugin object an entry point names, or _FAILED (the plugin then marked failed) when importing
+    it raised anything but a real Ctrl-C, or changed ember's namespaces (the changes are undone)."""
+    snapshot = _snapshot()
+    with _InterruptWatch() as interrupts:
+        try:
+            plugin = ep.load()
+        except BaseException as exc:  # a broken plugin must not break import ember, whatever it raises
+            interrupts.reraise_if_real(exc)
+            _undo_side_effects(snapshot)
+            _fail(info, f"import failed: {type(exc).__name__}: {exc}", exc)
+            return _FAILED
+    if _undo_side_effects(snapshot, info, "when imported"):
+        return _FAILED
+    return plugin
 
 
 def _add_to_manager(plugin, info: PluginInfo) -> bool:
@@ -188,20 +198,24 @@ def _run_hooks(infos) -> None:
             if info is None or info.status != "loaded":
                 continue
             registrar = Registrar(registries[registry_name], info.name)
-            snapshot = _snapshot()
-            with _InterruptWatch() as interrupts:
-                try:
-                    impl.function(registry=registrar)
-                except BaseException as exc:  # SystemExit too: a plugin may not end the program
-                    interrupts.reraise_if_real(exc)
-                    _undo_side_effects(snapshot)
-                    _rollback(info)
-                    _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc)
-                    continue
-            if _undo_side_effects(snapshot, info, f"in its hook {hook_name}"):
-                continue
-            if registrar.added:
+            if _call_hook(impl, hook_name, registrar, info) and registrar.added:
                 info.registered.setdefault(registry_name, []).extend(registrar.added)
+
+
+def _call_hook(impl, hook_name: str, registrar: Registrar, info: PluginInfo) -> bool:
+    """Run one hook implementation; False, with the plugin rolled back and failed, when it raised
+    anything but a real Ctrl-C or changed ember's namespaces (the changes are undone)."""
+    snapshot = _snapshot()
+    with _InterruptWatch() as interrupts:
+        try:
+            impl.function(registry=registrar)
+        except BaseException as exc:  # SystemExit too: a plugin may not end the program
+            interrupts.reraise_if_real(exc)
+            _undo_side_effects(snapshot)
+            _rollback(info)
+            _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc)
+            return False
+    return not _undo_side_effects(snapshot, info, f"in its hook {hook_name}")
 
 
 def _rollback(info: PluginInfo) -> None:
