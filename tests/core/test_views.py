@@ -419,3 +419,6 @@ def test_strided_views_of_a_clone_that_kept_a_transposed_layout():
         assert_close(window.cpu(), x.cpu().unfold(0, 2, 1))
         assert_close(ember.nn.functional.avg_pool2d(x[None, None], 2).cpu(),
                      ember.nn.functional.avg_pool2d(x.cpu()[None, None], 2))
+        planes = ember.arange(32.0).reshape(2, 4, 4).to(dev).transpose(1, 2).clone()
+        assert_close(ember.nn.functional.avg_pool2d(planes, 3, stride=1).cpu(),
+                     ember.nn.functional.avg_pool2d(planes.cpu(), 3, stride=1))
