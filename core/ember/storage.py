@@ -14,7 +14,7 @@ NumPy one.
 from __future__ import annotations
 
 __all__ = ["UntypedStorage", "memory_format", "contiguous_format", "channels_last", "channels_last_3d",
-           "preserve_format", "strides_of", "storage_root", "address", "storage_offset",
+           "preserve_format", "strides_of", "storage_root", "address", "storage_offset", "row_major_alias",
            "is_contiguous_as", "is_dense"]
 
 
@@ -59,6 +59,17 @@ def address(array) -> int:
     """The address of ``array``'s first element, in host or device memory."""
     face = getattr(array, "__array_interface__", None) or array.__cuda_array_interface__
     return face["data"][0]
+
+
+def row_major_alias(array):
+    """``array`` itself when row-major, else a transposed view of it that is (a dense array laid out in
+    another order of dims, as ``clone`` of a transposed tensor gives), else None. Same first address;
+    NumPy builds arrays over a buffer only from a row-major one."""
+    if array.flags.c_contiguous:
+        return array
+    order = sorted(range(array.ndim), key=lambda d: -array.strides[d])
+    alias = array.transpose(order)
+    return alias if alias.flags.c_contiguous else None
 
 
 def storage_offset(array) -> int:

@@ -405,3 +405,20 @@ def test_training_snippets_give_torch_results(torch):
     for name in theirs:
         np.testing.assert_allclose(ours[name].detach().numpy(), theirs[name].detach().numpy(), rtol=1e-5, atol=1e-5,
                                    err_msg=name)
+
+
+@pytest.mark.ember_device("ref")
+def test_strided_views_of_a_clone_that_kept_a_transposed_layout():
+    # clone() keeps a dense input's layout, so a storage may be laid out column-major; views of it
+    # (and the reference device's own view tracking) must still share its memory
+    for dev in ("cpu", "ref"):
+        x = ember.arange(12.0).reshape(3, 4).to(dev).T.clone()
+        assert not x.is_contiguous() and x.stride() == (1, 4)
+        window = x.unfold(0, 2, 1)
+        x.mul_(-1)
+        assert_close(window.cpu(), x.cpu().unfold(0, 2, 1))
+        assert_close(ember.nn.functional.avg_pool2d(x[None, None], 2).cpu(),
+                     ember.nn.functional.avg_pool2d(x.cpu()[None, None], 2))
+        planes = ember.arange(32.0).reshape(2, 4, 4).to(dev).transpose(1, 2).clone()
+        assert_close(ember.nn.functional.avg_pool2d(planes, 3, stride=1).cpu(),
+                     ember.nn.functional.avg_pool2d(planes.cpu(), 3, stride=1))

@@ -16,8 +16,8 @@ from ember.device import DeviceError
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
 from ember.tensor import Tensor, _version_cell, as_view, wrap
 from ember.storage import (
-    address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, storage_offset,
-    storage_root, strides_of,
+    address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
+    storage_offset, storage_root, strides_of,
 )
 
 ops = OpTable()
@@ -563,10 +563,11 @@ def restride(xp, x, strides, shape=None, shift=0):
     """A view of ``x``'s memory with other ``strides`` (bytes), ``shape``, starting ``shift`` elements on."""
     shape = x.shape if shape is None else tuple(shape)
     root, item = storage_root(x), x.itemsize
-    if isinstance(root, np.ndarray) and root.flags.c_contiguous:
+    buffer = row_major_alias(root) if isinstance(root, np.ndarray) else None
+    if buffer is not None:
         # NumPy (and its subclasses): an array over the storage's buffer, so that its .base is the storage
         start = address(x) + shift * item - address(root)
-        return np.ndarray.__new__(type(root), shape, x.dtype, buffer=root, offset=start, strides=strides)
+        return np.ndarray.__new__(type(root), shape, x.dtype, buffer=buffer, offset=start, strides=strides)
     # Other backends: their as_strided, from x's first element moved by ``shift``
     if shift < 0:
         raise RuntimeError("as_strided(): a storage offset before the input's own is only supported on NumPy-backed "
