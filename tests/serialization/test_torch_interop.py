@@ -385,3 +385,25 @@ def test_reading_and_writing_need_no_torch(torch, tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["['w'] [0.0, 1.0, 2.0]"] * 2
+
+
+class _Pipe:
+    """A write-only stream without tell or seek, like a pipe."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+def test_saving_to_a_stream_that_cannot_seek_gives_a_file_torch_reads(torch):
+    pipe = _Pipe()
+    ember.save({"w": ember.arange(5.0)}, pipe)
+    data = b"".join(pipe.chunks)
+    assert torch.load(io.BytesIO(data))["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert ember.load(io.BytesIO(data))["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
