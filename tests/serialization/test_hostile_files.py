@@ -152,6 +152,7 @@ def test_opcodes_outside_a_state_dict_are_refused(in_tmp, opcodes, why):
     ({"w": _Call(TorchName("torch", "Size"), ("a", "b"))}, "torch.Size must be a tuple of ints"),
     ({"w": _Call(TorchName("torch", "device"), "warp-drive")}, "not a device ember knows"),
     ({"w": _Call(TorchName("_codecs", "encode"), "x", "rot13")}, "only allowed as encode"),
+    ({"w": _Call(TorchName("builtins", "bytearray"), 10 ** 12)}, "bytearray is only allowed from bytes"),
 ])
 def test_crafted_structure_metadata_is_one_checkpoint_error(in_tmp, obj, message):
     data = _zip(_pickle(obj), {"data/0": np.arange(4, dtype="<f4").tobytes()})
