@@ -274,3 +274,13 @@ def test_storages_saved_on_a_gpu_need_map_location_where_there_is_none(in_tmp):
     for location in ("cpu", ember.device("cpu"), {"cuda:0": "cpu"}):
         loaded = _load(in_tmp, data, map_location=location)["w"]
         assert loaded.device == ember.device("cpu") and loaded.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("structure", ['{"tensor": "w", "device": "warp:9"}', '{"dict": 5}', '{"float": "abc"}',
+                                       '{"tensor": "missing"}', '{"dtype": "complex256"}', '{"what": 1}', '"not json'])
+def test_crafted_structure_metadata_of_old_ember_checkpoints_is_one_checkpoint_error(in_tmp, structure):
+    import safetensors.numpy
+    data = safetensors.numpy.save({"w": np.ones(2, np.float32)},
+                                  metadata={"format": "ember.checkpoint/1", "ember.structure": structure})
+    with pytest.raises(CheckpointError, match="hostile.pt"):
+        _load(in_tmp, data)
