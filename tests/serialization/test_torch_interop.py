@@ -432,3 +432,13 @@ def test_saving_to_a_stream_that_cannot_seek_gives_a_file_torch_reads(torch):
     data = b"".join(pipe.chunks)
     assert torch.load(io.BytesIO(data))["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert ember.load(io.BytesIO(data))["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_get_unsafe_globals_in_checkpoint_lists_what_weights_only_refuses():
+    from ember import serialization
+    data = _to_torch_file({"p": Point(1), "w": ember.ones(1), "m": ember.nn.ReLU()}).getvalue()
+    unsafe = serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(data))
+    assert f"{__name__}.Point" in unsafe and "ember_nn.activation.ReLU" in unsafe
+    assert not any(g.startswith(("torch.", "collections.")) for g in unsafe)
+    with serialization.safe_globals([Point]):
+        assert f"{__name__}.Point" not in serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(data))

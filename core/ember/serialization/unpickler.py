@@ -535,3 +535,23 @@ def full_unpickler(handle, name: str, persistent_load, encoding: str = "utf-8", 
     unpickler = Unpickler(handle, encoding=encoding, **kwargs)
     unpickler.persistent_load = persistent_load
     return unpickler
+
+
+def globals_in_pickle(data: bytes, name: str) -> set:
+    """``"module.name"`` of every global the pickle ``data`` names, read without running anything."""
+    import pickletools
+    found, strings = set(), []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == "GLOBAL":
+                module, _, global_name = arg.partition(" ")
+                found.add(f"{_PY2_MODULES.get(module, module)}.{global_name}")
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.add(f"{strings[-2]}.{strings[-1]}")
+            elif isinstance(arg, str) and "UNICODE" in op.name:
+                strings.append(arg)
+            elif op.name == "STOP":
+                break
+    except Exception as exc:
+        raise CheckpointError(f"{name}: malformed pickle ({type(exc).__name__}: {str(exc)[:100]})") from None
+    return found
