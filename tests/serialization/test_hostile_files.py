@@ -152,6 +152,7 @@ def test_opcodes_outside_a_state_dict_are_refused(in_tmp, opcodes, why):
     ({"w": _Call(TorchName("torch", "Size"), ("a", "b"))}, "torch.Size must be a tuple of ints"),
     ({"w": _Call(TorchName("torch", "device"), "warp-drive")}, "not a device ember knows"),
     ({"w": _Call(TorchName("_codecs", "encode"), "x", "rot13")}, "only allowed as encode"),
+    ({"w": _Call(TorchName("builtins", "bytearray"), 10 ** 12)}, "bytearray is only allowed from bytes"),
 ])
 def test_crafted_structure_metadata_is_one_checkpoint_error(in_tmp, obj, message):
     data = _zip(_pickle(obj), {"data/0": np.arange(4, dtype="<f4").tobytes()})
@@ -273,3 +274,13 @@ def test_storages_saved_on_a_gpu_need_map_location_where_there_is_none(in_tmp):
     for location in ("cpu", ember.device("cpu"), {"cuda:0": "cpu"}):
         loaded = _load(in_tmp, data, map_location=location)["w"]
         assert loaded.device == ember.device("cpu") and loaded.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("structure", ['{"tensor": "w", "device": "warp:9"}', '{"dict": 5}', '{"float": "abc"}',
+                                       '{"tensor": "missing"}', '{"dtype": "complex256"}', '{"what": 1}', '"not json'])
+def test_crafted_structure_metadata_of_old_ember_checkpoints_is_one_checkpoint_error(in_tmp, structure):
+    import safetensors.numpy
+    data = safetensors.numpy.save({"w": np.ones(2, np.float32)},
+                                  metadata={"format": "ember.checkpoint/1", "ember.structure": structure})
+    with pytest.raises(CheckpointError, match="hostile.pt"):
+        _load(in_tmp, data)

@@ -234,3 +234,9 @@ def test_overwriting_keeps_the_existing_files_mode(tmp_path):
     os.chmod(path, 0o640)
     ember.save({"epoch": 2}, path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640 and ember.load(path)["epoch"] == 2
+
+
+def test_saving_to_a_directory_is_refused_and_leaves_it_alone(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        ember.save({"w": ember.ones(1)}, tmp_path)
+    assert os.listdir(tmp_path) == []

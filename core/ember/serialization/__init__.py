@@ -20,7 +20,7 @@ from .source import open_source
 from .writer import save
 
 __all__ = ["save", "load", "CheckpointError", "WeightsOnlyError", "add_safe_globals", "safe_globals",
-           "get_safe_globals", "clear_safe_globals"]
+           "get_safe_globals", "clear_safe_globals", "get_unsafe_globals_in_checkpoint"]
 
 _HEAD = 512
 
@@ -95,3 +95,19 @@ def _load(source, map_location, weights_only, mmap, encoding, pickle_kwargs):
         raise CheckpointError(f"{source.name} is not a checkpoint: it is neither a PyTorch file (zip or legacy "
                               f"pickle) nor safetensors ({source.size} bytes starting {head[:8]!r})")
     return result, storages
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list:
+    """The globals in a zip checkpoint that ``weights_only=True`` would refuse, sorted, found without
+    running anything (``torch.serialization.get_unsafe_globals_in_checkpoint``)."""
+    from .safe_globals import user_allowed
+    from .torch_objects import resolve
+    from .torch_zip import read_pickle
+    from .unpickler import globals_in_pickle
+    source = open_source(f)
+    try:
+        data = read_pickle(source)
+    finally:
+        source.close()
+    allowed = user_allowed()
+    return sorted(g for g in globals_in_pickle(data, source.name) if resolve(g) is None and g not in allowed)

@@ -80,6 +80,8 @@ def _call(storage, map_location, name: str) -> None:
         raise ValueError(f"ember.load: map_location returned a storage of {array.size} {array.dtype} elements "
                          f"for one of {storage.array.size} {storage.array.dtype}")
     storage.array = array
+    if not array.size:
+        return
     item = array.dtype.itemsize
     for tensor, offset, size, stride in storage.views:
         tensor._data = np.ndarray(size, dtype=array.dtype, buffer=array, offset=offset * item,

@@ -47,6 +47,16 @@ class Source:
             raise CheckpointError(f"{self.name}: {what} is cut short ({len(data)} of {n} bytes); the file is truncated")
         return data
 
+    def readline(self, what: str, limit: int = 1 << 16) -> bytes:
+        """One line (with its newline) of at most ``limit`` bytes; a CheckpointError when there is none."""
+        start = self.tell()
+        chunk = self.handle.read(min(limit, max(self.remaining(), 0)))
+        end = chunk.find(b"\n")
+        if end < 0:
+            raise CheckpointError(f"{self.name}: {what} has no end of line; the file is truncated or corrupt")
+        self.seek(start + end + 1)
+        return chunk[:end + 1]
+
     def read_into(self, buffer: memoryview, what: str) -> None:
         """Fill ``buffer`` from the file, in chunks (no second copy of a large storage)."""
         if buffer.nbytes > self.remaining():

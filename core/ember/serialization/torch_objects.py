@@ -301,6 +301,13 @@ def _bytes_from_latin1(text, encoding="latin1"):
     return text.encode("latin1")
 
 
+def _bytearray(*args):
+    """``bytearray`` as pickle protocol 2 uses it (from bytes or a str), never ``bytearray(10**12)``."""
+    if args and not isinstance(args[0], (bytes, str, list)):
+        raise CheckpointError(f"<checkpoint>: bytearray is only allowed from bytes, got {_describe(args[0])}")
+    return bytearray(*args)
+
+
 def _torch_tensor_class():
     from ..tensor import Tensor
     return Tensor
@@ -325,7 +332,7 @@ def _build_table() -> dict:
         "torch.Size": _size,
         "torch.device": _device,
         "_codecs.encode": _bytes_from_latin1,
-        "builtins.bytearray": bytearray,
+        "builtins.bytearray": _bytearray,
         "builtins.set": set,
         "builtins.frozenset": frozenset,
         "builtins.complex": complex,

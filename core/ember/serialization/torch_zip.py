@@ -18,7 +18,7 @@ from .errors import CheckpointError
 from .torch_objects import LoadedStorage, StorageType
 from .unpickler import BytesReader, WeightsOnlyUnpickler, full_unpickler
 
-__all__ = ["load_zip"]
+__all__ = ["load_zip", "read_pickle"]
 
 _MAX_DEFLATE_RATIO = 1032  # deflate cannot expand data more than this: a bigger declared size is a lie
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
@@ -149,6 +149,17 @@ class _ZipStorages:
 def _short(value) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
+def read_pickle(source) -> bytes:
+    """The bytes of the archive's ``data.pkl``."""
+    head = source.read_exact(min(4, source.size), "the file header")
+    source.seek(0)
+    if head != b"PK\x03\x04":
+        raise CheckpointError(f"{source.name} is not a zip checkpoint (as torch.save writes since PyTorch 1.6)")
+    archive = _open_archive(source)
+    prefix = _find_prefix(archive, source.name)
+    return _read_small(archive, _record(archive, prefix, "data.pkl", source.name), source)
 
 
 def load_zip(source, *, weights_only: bool, mmap_path, encoding: str, pickle_kwargs: dict):

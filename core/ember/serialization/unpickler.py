@@ -26,7 +26,7 @@ from .torch_objects import resolve
 
 __all__ = ["WeightsOnlyUnpickler", "full_unpickler", "BytesReader"]
 
-_BLOCKED_MODULES = ("sys", "os", "posix", "nt", "subprocess", "builtins.eval", "shutil")
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt", "subprocess", "shutil")  # named as such in the refusal
 # Python 2 module names that protocol-2 pickles from Python 2 use (pickle's own mapping).
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 _MAX_LINE = 1 << 16
@@ -64,21 +64,6 @@ class BytesReader:
         return self.read_exact(end + 1, what)
 
 
-def _source_readline(source, what: str) -> bytes:
-    """``readline`` for a file Source, bounded so a crafted file cannot make it read everything."""
-    start = source.tell()
-    chunk = source.handle.read(min(_MAX_LINE, max(source.remaining(), 0)))
-    end = chunk.find(b"\n")
-    if end < 0:
-        raise CheckpointError(f"{source.name}: {what} has no end of line; the file is truncated or corrupt")
-    source.seek(start + end + 1)
-    return chunk[:end + 1]
-
-
-class _Mark:
-    """The MARK opcode's place on the stack."""
-
-
 class WeightsOnlyUnpickler:
     """Unpickle from ``reader`` allowing only state-dict objects (``torch.load(weights_only=True)``).
 
@@ -88,8 +73,7 @@ class WeightsOnlyUnpickler:
 
     def __init__(self, reader, name: str, persistent_load=None, encoding: str = "utf-8"):
         self.reader, self.name, self.persistent_load, self.encoding = reader, name, persistent_load, encoding
-        self.readline = (reader.readline if hasattr(reader, "readline") and isinstance(reader, BytesReader)
-                         else (lambda what: _source_readline(reader, what)))
+        self.readline = reader.readline
         self._user = user_allowed()
         self._callable: dict[int, object] = {}
         self._buildable: set = {OrderedDict, Counter}
@@ -122,7 +106,12 @@ class WeightsOnlyUnpickler:
         self.tuple_depth: dict = {}  # id -> (tuple, depth): kept alive so that ids stay unique
         try:
             return self._run()
-        except (CheckpointError, MemoryError):
+        except CheckpointError as exc:
+            message = str(exc)
+            if message.startswith("<checkpoint>"):  # raised where the file's name is not known
+                raise type(exc)(self.name + message[len("<checkpoint>"):]) from None
+            raise
+        except MemoryError:
             raise
         except RecursionError:
             raise CheckpointError(f"{self.name}: the pickle nests objects too deeply to be a checkpoint "
@@ -166,15 +155,9 @@ class WeightsOnlyUnpickler:
 
 
 def _opcode_name(code: int) -> str:
-    for op in pickle_opcodes():
-        if op.code.encode("latin1")[0] == code:
-            return f"{op.name} ({bytes([code])!r})"
-    return f"{code:#04x}"
-
-
-def pickle_opcodes():
     import pickletools
-    return pickletools.opcodes
+    op = pickletools.code2op.get(chr(code))
+    return f"{op.name} ({bytes([code])!r})" if op else f"{code:#04x}"
 
 
 def _stop(u):  # handled in the loop
@@ -552,3 +535,23 @@ def full_unpickler(handle, name: str, persistent_load, encoding: str = "utf-8", 
     unpickler = Unpickler(handle, encoding=encoding, **kwargs)
     unpickler.persistent_load = persistent_load
     return unpickler
+
+
+def globals_in_pickle(data: bytes, name: str) -> set:
+    """``"module.name"`` of every global the pickle ``data`` names, read without running anything."""
+    import pickletools
+    found, strings = set(), []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == "GLOBAL":
+                module, _, global_name = arg.partition(" ")
+                found.add(f"{_PY2_MODULES.get(module, module)}.{global_name}")
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.add(f"{strings[-2]}.{strings[-1]}")
+            elif isinstance(arg, str) and "UNICODE" in op.name:
+                strings.append(arg)
+            elif op.name == "STOP":
+                break
+    except Exception as exc:
+        raise CheckpointError(f"{name}: malformed pickle ({type(exc).__name__}: {str(exc)[:100]})") from None
+    return found

@@ -62,7 +62,8 @@ def _pickle(obj, protocol: int, legacy: bool = False):
 
 def _write_zip(obj, handle, protocol: int, byteorder_record: bool) -> None:
     data, storages = _pickle(obj, protocol)
-    with zipfile.ZipFile(_Tracked(handle), "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+    target = handle if _seekable(handle) else _Tracked(handle)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         _add(archive, "archive/data.pkl", [data])
         if byteorder_record:
             _add(archive, "archive/byteorder", [sys.byteorder.encode()])
@@ -72,17 +73,20 @@ def _write_zip(obj, handle, protocol: int, byteorder_record: bool) -> None:
         _add(archive, "archive/.data/serialization_id", [_serialization_id()])
 
 
+def _seekable(handle) -> bool:
+    try:
+        return bool(handle.seekable()) and handle.tell() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 class _Tracked:
-    """A write-only file wrapper that knows its position (zipfile needs ``tell`` to place records)."""
+    """A stream (a pipe, a socket) that knows how much was written: zipfile places records by ``tell``
+    and, as it cannot seek back, writes each record's sizes after its data."""
 
     def __init__(self, handle):
         self.handle = handle
-        try:
-            self.position = handle.tell()
-            self.seekable = False
-        except (OSError, AttributeError):
-            self.position = 0
-        self.seekable = False
+        self.position = 0
 
     def write(self, data) -> int:
         written = self.handle.write(data)
