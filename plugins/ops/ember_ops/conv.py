@@ -61,9 +61,35 @@ def col2im(xp, cols, size, kernel, stride, dilation, padding):
     return buf[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))]
 
 
+def _pointwise_conv(xp, x, w):
+    """A 1x1, stride-1, unpadded, ungrouped conv is one matrix product per image, (O, C) @ (C, pixels),
+    already in (B, O, *spatial) order: no im2col copy and no transpose of the output."""
+    b, c = x.shape[:2]
+    y = xp.matmul(w.reshape(w.shape[0], c), x.reshape(b, c, -1))
+    return y.reshape((b, w.shape[0]) + x.shape[2:])
+
+
+def _depthwise_conv(xp, x, w, stride, padding, dilation):
+    """groups == in == out channels: one multiply-add of a strided window slice per kernel offset, instead
+    of an im2col and a matmul with a single column per group."""
+    n = w.ndim - 2
+    win = windows(xp, x, w.shape[2:], stride, dilation, padding)  # (B, C, *out, *kernel), a view
+    y = xp.zeros(win.shape[:2 + n], dtype=xp.result_type(x, w))
+    term = xp.empty_like(y)
+    for offset in itertools.product(*(range(k) for k in w.shape[2:])):
+        tap = w[(slice(None), 0) + offset].reshape((1, -1) + (1,) * n)
+        y += xp.multiply(win[(Ellipsis,) + offset], tap, out=term)
+    return y
+
+
 def _conv_forward(xp, x, w, stride, padding, dilation, groups):
     n = w.ndim - 2
     o = w.shape[0]
+    unpadded = not any(lo or hi for lo, hi in padding)
+    if groups == 1 and unpadded and all(k == 1 for k in w.shape[2:]) and all(st == 1 for st in stride):
+        return _pointwise_conv(xp, x, w)
+    if groups == x.shape[1] == o and groups > 1:
+        return _depthwise_conv(xp, x, w, stride, padding, dilation)
     cols, out = _group_columns(xp, x, w.shape[2:], stride, dilation, padding, groups)
     wm = w.reshape(groups, o // groups, -1)
     y = xp.matmul(cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)
