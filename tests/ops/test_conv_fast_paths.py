@@ -13,6 +13,8 @@ CASES = [
     ((2, 6, 7, 9), (6, 1, 3, 3), {"groups": 6, "padding": 1}),  # depthwise
     ((2, 6, 8, 8), (6, 1, 5, 5), {"groups": 6, "stride": 2, "padding": 2}),
     ((1, 4, 9, 8), (4, 1, 3, 2), {"groups": 4, "stride": (2, 1), "dilation": (1, 2)}),
+    ((2, 4, 9, 11), (4, 1, 3, 2), {"groups": 4, "padding": (2, 1), "dilation": (2, 1)}),  # stride 1, dilated
+    ((1, 4, 6, 7), (4, 1, 3, 3), {"groups": 4}),  # stride 1, unpadded
     ((2, 3, 10), (3, 1, 3), {"groups": 3, "padding": 1}),  # 1-D depthwise
     ((1, 2, 4, 5, 6), (2, 1, 3, 3, 3), {"groups": 2, "padding": 1}),  # 3-D depthwise
     ((2, 5, 4, 4, 3), (7, 5, 1, 1, 1), {}),  # 3-D pointwise

@@ -70,16 +70,48 @@ def _pointwise_conv(xp, x, w):
 
 
 def _depthwise_conv(xp, x, w, stride, padding, dilation):
-    """groups == in == out channels: one multiply-add of a strided window slice per kernel offset, instead
-    of an im2col and a matmul with a single column per group."""
+    """groups == in == out channels: one multiply-add of a shifted slice per kernel offset, instead of an
+    im2col and a matmul with a single column per group. Image by image, so the operands stay in cache."""
     n = w.ndim - 2
+    if n == 2 and stride == (1, 1):
+        return _depthwise_conv2d_flat(xp, x, w, padding, dilation)
     win = windows(xp, x, w.shape[2:], stride, dilation, padding)  # (B, C, *out, *kernel), a view
-    y = xp.zeros(win.shape[:2 + n], dtype=xp.result_type(x, w))
-    term = xp.empty_like(y)
-    for offset in itertools.product(*(range(k) for k in w.shape[2:])):
-        tap = w[(slice(None), 0) + offset].reshape((1, -1) + (1,) * n)
-        y += xp.multiply(win[(Ellipsis,) + offset], tap, out=term)
+    y = xp.empty(win.shape[:2 + n], dtype=xp.result_type(x, w))
+    term = xp.empty_like(y[:1])
+    taps = [(offset, w[(slice(None), 0) + offset].reshape((1, -1) + (1,) * n))
+            for offset in itertools.product(*(range(k) for k in w.shape[2:]))]
+    for b in range(y.shape[0]):
+        out, image = y[b:b + 1], win[b:b + 1]
+        xp.multiply(image[(Ellipsis,) + taps[0][0]], taps[0][1], out=out)
+        for offset, tap in taps[1:]:
+            out += xp.multiply(image[(Ellipsis,) + offset], tap, out=term)
     return y
+
+
+def _depthwise_conv2d_flat(xp, x, w, padding, dilation):
+    """Stride-1 depthwise conv2d on each padded image flattened to one row per channel: every kernel offset is
+    then a single shift of that row, so numpy's inner loops run over whole images rather than short image
+    rows. The outputs computed in the padding columns are cropped at the end."""
+    (top, bottom), (left, right) = padding
+    kh, kw = w.shape[2:]
+    dh, dw = dilation
+    b, c, h, wd = x.shape
+    height, width = h + top + bottom, wd + left + right
+    out_h, out_w = height - dh * (kh - 1), width - dw * (kw - 1)
+    # one spare row at the bottom: the last offsets read up to kw - 1 elements past the last row
+    padded = xp.zeros((b, c, height + 1, width), dtype=x.dtype)
+    padded[:, :, top:top + h, left:left + wd] = x
+    flat = padded.reshape(b, c, -1)
+    length = out_h * width
+    y = xp.empty((b, c, length), dtype=xp.result_type(x, w))
+    term = xp.empty((1, c, length), dtype=y.dtype)
+    taps = [(i * dh * width + j * dw, w[:, 0, i, j].reshape(1, -1, 1)) for i in range(kh) for j in range(kw)]
+    for image in range(b):
+        out, row = y[image:image + 1], flat[image:image + 1]
+        xp.multiply(row[..., taps[0][0]:taps[0][0] + length], taps[0][1], out=out)
+        for shift, tap in taps[1:]:
+            out += xp.multiply(row[..., shift:shift + length], tap, out=term)
+    return xp.ascontiguousarray(y.reshape(b, c, out_h, width)[..., :out_w])
 
 
 def _conv_forward(xp, x, w, stride, padding, dilation, groups):
