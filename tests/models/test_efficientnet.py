@@ -52,11 +52,7 @@ def photos():
 @pytest.fixture(scope="module")
 def lite0(efficientnet_path):
     import ember
-    from ember.serialization import CheckpointError
-    try:
-        return ember.hub.load("efficientnet-lite0")
-    except CheckpointError as exc:
-        pytest.skip(f"ember.load cannot read this legacy-format PyTorch file yet: {exc}")
+    return ember.hub.load("efficientnet-lite0")  # the legacy-format .pth, read by ember.load
 
 
 def test_logits_equal_pytorch_and_top5_identical(torch, lite0, efficientnet_path, photos):

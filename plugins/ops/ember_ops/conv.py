@@ -61,9 +61,67 @@ def col2im(xp, cols, size, kernel, stride, dilation, padding):
     return buf[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))]
 
 
+def _pointwise_conv(xp, x, w):
+    """A 1x1, stride-1, unpadded, ungrouped conv is one matrix product per image, (O, C) @ (C, pixels),
+    already in (B, O, *spatial) order: no im2col copy and no transpose of the output."""
+    b, c = x.shape[:2]
+    y = xp.matmul(w.reshape(w.shape[0], c), x.reshape(b, c, -1))
+    return y.reshape((b, w.shape[0]) + x.shape[2:])
+
+
+def _depthwise_conv(xp, x, w, stride, padding, dilation):
+    """groups == in == out channels: one multiply-add of a shifted slice per kernel offset, instead of an
+    im2col and a matmul with a single column per group. Image by image, so the operands stay in cache."""
+    n = w.ndim - 2
+    if n == 2 and stride == (1, 1):
+        return _depthwise_conv2d_flat(xp, x, w, padding, dilation)
+    win = windows(xp, x, w.shape[2:], stride, dilation, padding)  # (B, C, *out, *kernel), a view
+    y = xp.empty(win.shape[:2 + n], dtype=xp.result_type(x, w))
+    term = xp.empty_like(y[:1])
+    taps = [(offset, w[(slice(None), 0) + offset].reshape((1, -1) + (1,) * n))
+            for offset in itertools.product(*(range(k) for k in w.shape[2:]))]
+    for b in range(y.shape[0]):
+        out, image = y[b:b + 1], win[b:b + 1]
+        xp.multiply(image[(Ellipsis,) + taps[0][0]], taps[0][1], out=out)
+        for offset, tap in taps[1:]:
+            out += xp.multiply(image[(Ellipsis,) + offset], tap, out=term)
+    return y
+
+
+def _depthwise_conv2d_flat(xp, x, w, padding, dilation):
+    """Stride-1 depthwise conv2d on each padded image flattened to one row per channel: every kernel offset is
+    then a single shift of that row, so numpy's inner loops run over whole images rather than short image
+    rows. The outputs computed in the padding columns are cropped at the end."""
+    (top, bottom), (left, right) = padding
+    kh, kw = w.shape[2:]
+    dh, dw = dilation
+    b, c, h, wd = x.shape
+    height, width = h + top + bottom, wd + left + right
+    out_h, out_w = height - dh * (kh - 1), width - dw * (kw - 1)
+    # one spare row at the bottom: the last offsets read up to kw - 1 elements past the last row
+    padded = xp.zeros((b, c, height + 1, width), dtype=x.dtype)
+    padded[:, :, top:top + h, left:left + wd] = x
+    flat = padded.reshape(b, c, -1)
+    length = out_h * width
+    y = xp.empty((b, c, length), dtype=xp.result_type(x, w))
+    term = xp.empty((1, c, length), dtype=y.dtype)
+    taps = [(i * dh * width + j * dw, w[:, 0, i, j].reshape(1, -1, 1)) for i in range(kh) for j in range(kw)]
+    for image in range(b):
+        out, row = y[image:image + 1], flat[image:image + 1]
+        xp.multiply(row[..., taps[0][0]:taps[0][0] + length], taps[0][1], out=out)
+        for shift, tap in taps[1:]:
+            out += xp.multiply(row[..., shift:shift + length], tap, out=term)
+    return xp.ascontiguousarray(y.reshape(b, c, out_h, width)[..., :out_w])
+
+
 def _conv_forward(xp, x, w, stride, padding, dilation, groups):
     n = w.ndim - 2
     o = w.shape[0]
+    unpadded = not any(lo or hi for lo, hi in padding)
+    if groups == 1 and unpadded and all(k == 1 for k in w.shape[2:]) and all(st == 1 for st in stride):
+        return _pointwise_conv(xp, x, w)
+    if groups == x.shape[1] == o and groups > 1:
+        return _depthwise_conv(xp, x, w, stride, padding, dilation)
     cols, out = _group_columns(xp, x, w.shape[2:], stride, dilation, padding, groups)
     wm = w.reshape(groups, o // groups, -1)
     y = xp.matmul(cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)

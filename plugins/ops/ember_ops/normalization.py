@@ -84,6 +84,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_channels("batch_norm", name, t, c)
     shape = (1, c) + (1,) * (input.dim() - 2)
     dims = (0,) + tuple(range(2, input.dim()))
+    if not training and running_mean is not None and running_var is not None:
+        return _batch_norm_inference(input, running_mean, running_var, weight, bias, eps, shape)
     if training:
         count = input.numel() // max(c, 1)
         if count <= 1:
@@ -98,6 +100,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError("batch_norm(): running_mean and running_var must be given when training=False")
         y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
     return _affine(y, weight, bias, shape)
+
+
+def _batch_norm_inference(input, mean, var, weight, bias, eps, shape):
+    """Eval-mode batch norm as PyTorch's CPU kernel computes it: input * alpha + beta with one alpha =
+    weight / sqrt(var + eps) and one beta = bias - mean * alpha per channel (two passes over the input)."""
+    alpha = 1 / (var + eps).sqrt()
+    if weight is not None:
+        alpha = alpha * weight
+    beta = -mean * alpha if bias is None else bias - mean * alpha
+    return input * alpha.reshape(shape) + beta.reshape(shape)
 
 
 def _normalized_dims(op, input, normalized_shape):
