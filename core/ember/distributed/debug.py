@@ -33,7 +33,7 @@ def _describe(fingerprint) -> str:
     seq, op_name, tensors, extra = fingerprint
     parts = [f"shape={list(shape)}, dtype={dtype}" for shape, dtype in tensors]
     parts += [f"{key}={value}" for key, value in extra]
-    return f"{op_name}({'; '.join(parts)}) [collective #{seq}]"
+    return f"{op_name}({', '.join(parts)}) [collective #{seq}]"
 
 
 def _allgather_bytes(pg, payload: bytes) -> list[bytes]:
