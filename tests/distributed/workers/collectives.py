@@ -54,7 +54,7 @@ def check_all_reduce_is_in_place_and_zero_copy(rank, world):
     seen = []
     pg = dist.group.WORLD
     original = pg.allreduce
-    pg.allreduce = lambda buffer, op: (seen.append(buffer is array), original(buffer, op))[1]
+    pg.allreduce = lambda buffer, *rest: (seen.append(buffer is array), original(buffer, *rest))[1]
     try:
         dist.all_reduce(t)
     finally:

@@ -78,7 +78,7 @@ def check_a_bucket_starts_before_backward_ends(rank, world):
         p.register_post_accumulate_grad_hook(lambda p: ready.append(p))
     pg = ddp.process_group
     original = pg.allreduce
-    pg.allreduce = lambda buffer, op: (launched_when.append(len(ready)), original(buffer, op))[1]
+    pg.allreduce = lambda buffer, *rest: (launched_when.append(len(ready)), original(buffer, *rest))[1]
     try:
         _, _, xs, ys = batch()
         F.cross_entropy(ddp(xs), ys).backward()

@@ -184,7 +184,7 @@ def _broadcast_coalesced(pg, tensors, root: int = 0) -> None:
         by_dtype.setdefault((str(t.dtype), t.device.type), []).append(t)
     for group in by_dtype.values():
         flat = np.concatenate([np.asarray(t._host()).reshape(-1) for t in group])
-        pg.broadcast(flat, root).wait()
+        pg.broadcast(flat, root, async_op=False).wait()
         if pg.rank() != root:
             offset = 0
             for t in group:
@@ -306,7 +306,7 @@ class _Reducer:
         globally_used = None
         if self.find_unused:
             globally_used = self.locally_used.copy()
-            self.pg.allreduce(globally_used, RedOpType.MAX).wait()
+            self.pg.allreduce(globally_used, RedOpType.MAX, async_op=False).wait()
         for i, p in enumerate(self.params):
             if globally_used is not None and not globally_used[i]:
                 continue  # unused on every rank: its .grad stays as it was, as in PyTorch
