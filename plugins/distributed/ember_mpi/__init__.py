@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import queue
 import sys
-import threading
-import time
 
 import ember
 from ember.distributed.backend import DistBackendError, ProcessGroup, ProcessGroupBackend, RedOpType, Work
@@ -76,6 +73,7 @@ class MPIWork(Work):
             else:
                 _mpi().Request.Waitall(self._requests)
             return True
+        import time
         deadline = time.monotonic() + timeout
         while not self._test():
             if time.monotonic() > deadline:
@@ -94,6 +92,7 @@ class ThreadWork(Work):
     """A collective queued on a group's worker thread; done when the thread has run it."""
 
     def __init__(self):
+        import threading
         super().__init__()
         self._done = threading.Event()
 
@@ -112,6 +111,8 @@ class _CollectiveThread:
     """Runs queued collectives one after another, as blocking MPI calls on its own communicator."""
 
     def __init__(self, comm):
+        import queue
+        import threading
         self.comm = comm
         self.queue = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._serve, name="ember-mpi-collectives", daemon=True)

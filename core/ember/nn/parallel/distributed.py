@@ -196,10 +196,11 @@ def _broadcast_coalesced(pg, tensors, root: int = 0) -> None:
 class _Bucket:
     """Parameters whose gradients travel in one all-reduce, and their slots in one flat array."""
 
-    __slots__ = ("params", "slots", "buffer", "pending", "work")
+    __slots__ = ("params", "slots", "buffer", "pending", "work", "device_type")
 
     def __init__(self, params, xp):
         self.params = params
+        self.device_type = params[0].device.type
         total = sum(p.numel() for p in params)
         self.buffer = xp.empty(total, dtype=params[0]._data.dtype)
         self.slots, offset = [], 0
@@ -291,11 +292,18 @@ class _Reducer:
     def _launch_ready_buckets(self) -> None:
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].pending == 0:
             bucket = self.buckets[self.next_bucket]
-            bucket.work = self.pg.allreduce(bucket.buffer, RedOpType.SUM)
+            bucket.work = self._allreduce(bucket)
             self.next_bucket += 1
         for bucket in self.buckets[:self.next_bucket]:  # let MPI progress what is in flight
             if bucket.work is not None and bucket.work.is_completed():
                 bucket.work = None
+
+    def _allreduce(self, bucket):
+        if self.pg.accepts(bucket.device_type):
+            return self.pg.allreduce(bucket.buffer, RedOpType.SUM)
+        host = bucket.buffer.get()  # a GPU bucket and an MPI that is not CUDA-aware: through host memory
+        work = self.pg.allreduce(host, RedOpType.SUM)
+        return work.then(lambda: bucket.buffer.set(host))
 
     def finalize(self) -> None:
         """All buckets are launched: wait for them and put the averaged gradients in ``.grad``."""
