@@ -16,24 +16,34 @@ Backends are plugins (the ``ember_register_process_group_backends`` hook); MPI (
 built-in one. Nothing here imports mpi4py until ``init_process_group`` runs.
 """
 
-from .backend import (DistBackendError, DistError, ProcessGroup, ProcessGroupBackend, ReduceOp,  # noqa: F401
-                      Work)
-from .collectives import (all_gather, all_gather_into_tensor, all_reduce, barrier, broadcast, gather,  # noqa: F401
-                          irecv, isend, recv, reduce, scatter, send)
-from .debug import CollectiveMismatchError  # noqa: F401
-from .object_collectives import (all_gather_object, broadcast_object_list, gather_object,  # noqa: F401
-                                 scatter_object_list)
-from .process_groups import (Backend, GroupMember, destroy_process_group, get_backend,  # noqa: F401
-                             get_global_rank, get_group_rank, get_process_group_ranks, get_rank,
-                             get_world_size, group, init_process_group, is_available, is_backend_available,
-                             is_gloo_available, is_initialized, is_mpi_available, is_nccl_available, new_group)
+from importlib import import_module as _import_module
 
-__all__ = [
-    "init_process_group", "destroy_process_group", "is_available", "is_initialized", "is_mpi_available",
-    "is_gloo_available", "is_nccl_available", "is_backend_available", "get_rank", "get_world_size",
-    "get_backend", "new_group", "get_process_group_ranks", "get_group_rank", "get_global_rank", "group",
-    "GroupMember", "Backend", "ReduceOp", "Work", "ProcessGroup", "ProcessGroupBackend", "DistError",
-    "DistBackendError", "CollectiveMismatchError", "all_reduce", "broadcast", "reduce", "all_gather",
-    "all_gather_into_tensor", "gather", "scatter", "send", "recv", "isend", "irecv", "barrier",
-    "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list",
-]
+# Every public name and the module that holds it: imported on first use, so that ``import ember`` (whose
+# MPI plugin imports ``ember.distributed.backend``) pays only for what a plugin needs.
+_EXPORTS = {
+    **dict.fromkeys(["DistBackendError", "DistError", "ProcessGroup", "ProcessGroupBackend", "ReduceOp", "Work"],
+                    "backend"),
+    **dict.fromkeys(["all_gather", "all_gather_into_tensor", "all_reduce", "barrier", "broadcast", "gather", "irecv",
+                     "isend", "recv", "reduce", "scatter", "send"], "collectives"),
+    "CollectiveMismatchError": "debug",
+    **dict.fromkeys(["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"],
+                    "object_collectives"),
+    **dict.fromkeys(["Backend", "GroupMember", "destroy_process_group", "get_backend", "get_global_rank",
+                     "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group",
+                     "init_process_group", "is_available", "is_backend_available", "is_gloo_available",
+                     "is_initialized", "is_mpi_available", "is_nccl_available", "new_group"], "process_groups"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ember.distributed' has no attribute {name!r}")
+    value = getattr(_import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -126,8 +126,10 @@ class ProcessGroup:
     """A set of ranks that run collectives together (``torch.distributed.ProcessGroup``).
 
     Array arguments are contiguous arrays of a device the group accepts (:meth:`accepts`); ``root``,
-    ``src`` and ``dst`` are ranks within this group. Every method returns a :class:`Work`; a blocking
-    caller waits on it. ``ranks`` lists the members' global ranks in group-rank order.
+    ``src`` and ``dst`` are ranks within this group. Every method returns a :class:`Work`; with
+    ``async_op=False`` the caller will wait at once, so the backend may complete the operation before
+    returning (MPI's blocking collectives are faster than its non-blocking ones). ``ranks`` lists the
+    members' global ranks in group-rank order.
     """
 
     backend_name = "undefined"
@@ -152,24 +154,24 @@ class ProcessGroup:
         """Whether reductions work on this numpy dtype as it is (else the caller reduces in float32)."""
         return True
 
-    def allreduce(self, array, op: RedOpType) -> Work:
+    def allreduce(self, array, op: RedOpType, async_op: bool = True) -> Work:
         raise NotImplementedError
 
-    def broadcast(self, array, root: int) -> Work:
+    def broadcast(self, array, root: int, async_op: bool = True) -> Work:
         raise NotImplementedError
 
-    def reduce(self, array, op: RedOpType, root: int) -> Work:
+    def reduce(self, array, op: RedOpType, root: int, async_op: bool = True) -> Work:
         raise NotImplementedError
 
-    def allgather(self, send, recv) -> Work:
+    def allgather(self, send, recv, async_op: bool = True) -> Work:
         """``recv`` has shape ``(size, *send.shape)``."""
         raise NotImplementedError
 
-    def gather(self, send, recv, root: int) -> Work:
+    def gather(self, send, recv, root: int, async_op: bool = True) -> Work:
         """``recv`` (root only; None elsewhere) has shape ``(size, *send.shape)``."""
         raise NotImplementedError
 
-    def scatter(self, send, recv, root: int) -> Work:
+    def scatter(self, send, recv, root: int, async_op: bool = True) -> Work:
         """``send`` (root only; None elsewhere) has shape ``(size, *recv.shape)``."""
         raise NotImplementedError
 
@@ -180,7 +182,7 @@ class ProcessGroup:
         """``src=None`` receives from any rank; the Work's ``source_rank()`` says which."""
         raise NotImplementedError
 
-    def barrier(self) -> Work:
+    def barrier(self, async_op: bool = True) -> Work:
         raise NotImplementedError
 
     def split(self, ranks: list[int]):

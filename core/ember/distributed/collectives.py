@@ -127,7 +127,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         return None
     debug.check(pg, "all_reduce", [tensor], op=op.name)
     buf = _Buffer(pg, tensor, reduce_op=op)
-    work = pg.allreduce(buf.array, RedOpType.SUM if op is RedOpType.AVG else op)
+    work = pg.allreduce(buf.array, RedOpType.SUM if op is RedOpType.AVG else op, async_op)
     if op is RedOpType.AVG:
         size = pg.size()
         work.then(lambda: np.divide(buf.array, size, out=buf.array, casting="unsafe"))
@@ -144,7 +144,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     root = _group_rank(pg, "broadcast", src, group_src, "src")
     debug.check(pg, "broadcast", [tensor], src=pg.ranks[root])
     buf = _Buffer(pg, tensor)
-    work = pg.broadcast(buf.array, root)
+    work = pg.broadcast(buf.array, root, async_op)
     if pg.rank() != root:
         work.then(buf.write_back)
     return _finish(work, async_op, [tensor])
@@ -161,7 +161,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     root = _group_rank(pg, "reduce", dst, group_dst, "dst")
     debug.check(pg, "reduce", [tensor], op=op.name, dst=pg.ranks[root])
     buf = _Buffer(pg, tensor, reduce_op=op)
-    work = pg.reduce(buf.array, RedOpType.SUM if op is RedOpType.AVG else op, root)
+    work = pg.reduce(buf.array, RedOpType.SUM if op is RedOpType.AVG else op, root, async_op)
     if pg.rank() == root:
         if op is RedOpType.AVG:
             size = pg.size()
@@ -184,7 +184,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     debug.check(pg, "all_gather", [tensor])
     send = _Buffer(pg, tensor)
     recv = np.empty((pg.size(),) + send.array.shape, send.array.dtype)
-    work = pg.allgather(send.array, recv)
+    work = pg.allgather(send.array, recv, async_op)
 
     def scatter_out():
         for i, out in enumerate(tensor_list):
@@ -212,7 +212,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
                          f"{input_tensor.dtype}")
     debug.check(pg, "all_gather_into_tensor", [input_tensor])
     send, out = _Buffer(pg, input_tensor), _Buffer(pg, output_tensor)
-    work = pg.allgather(send.array, out.array.reshape(stacked))
+    work = pg.allgather(send.array, out.array.reshape(stacked), async_op)
     work.then(out.write_back)
     return _finish(work, async_op, [output_tensor])
 
@@ -235,7 +235,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     debug.check(pg, "gather", [tensor], dst=pg.ranks[root])
     send = _Buffer(pg, tensor)
     recv = np.empty((pg.size(),) + send.array.shape, send.array.dtype) if pg.rank() == root else None
-    work = pg.gather(send.array, recv, root)
+    work = pg.gather(send.array, recv, root, async_op)
     if recv is not None:
         def scatter_out():
             for i, out in enumerate(gather_list):
@@ -264,7 +264,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         raise ValueError("scatter: scatter_list must be None or empty on non-source ranks")
     debug.check(pg, "scatter", [tensor], src=pg.ranks[root])
     recv = _Buffer(pg, tensor)
-    work = pg.scatter(send, recv.array, root)
+    work = pg.scatter(send, recv.array, root, async_op)
     work.then(recv.write_back)
     return _finish(work, async_op, [tensor])
 
@@ -324,4 +324,4 @@ def barrier(group=None, async_op=False, device_ids=None):
     if pg is None:
         return None
     debug.check(pg, "barrier", [])
-    return _finish(pg.barrier(), async_op)
+    return _finish(pg.barrier(async_op), async_op)

@@ -33,18 +33,18 @@ def _describe(fingerprint) -> str:
     seq, op_name, tensors, extra = fingerprint
     parts = [f"shape={list(shape)}, dtype={dtype}" for shape, dtype in tensors]
     parts += [f"{key}={value}" for key, value in extra]
-    return f"{op_name}({'; '.join(parts)}) [collective #{seq}]"
+    return f"{op_name}({', '.join(parts)}) [collective #{seq}]"
 
 
 def _allgather_bytes(pg, payload: bytes) -> list[bytes]:
     size = pg.size()
     lengths = np.zeros((size, 1), np.int64)
-    pg.allgather(np.array([len(payload)], np.int64), lengths).wait()
+    pg.allgather(np.array([len(payload)], np.int64), lengths, async_op=False).wait()
     width = int(lengths.max())
     mine = np.zeros(width, np.uint8)
     mine[:len(payload)] = np.frombuffer(payload, np.uint8)
     everyone = np.zeros((size, width), np.uint8)
-    pg.allgather(mine, everyone).wait()
+    pg.allgather(mine, everyone, async_op=False).wait()
     return [everyone[i, :int(lengths[i, 0])].tobytes() for i in range(size)]
 
 

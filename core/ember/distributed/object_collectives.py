@@ -26,12 +26,12 @@ def _decode(array: np.ndarray):
 
 def _allgather_arrays(pg, payload: np.ndarray) -> list[np.ndarray]:
     lengths = np.zeros((pg.size(), 1), np.int64)
-    pg.allgather(np.array([payload.size], np.int64), lengths).wait()
+    pg.allgather(np.array([payload.size], np.int64), lengths, async_op=False).wait()
     width = int(lengths.max())
     padded = np.zeros(width, np.uint8)
     padded[:payload.size] = payload
     everyone = np.zeros((pg.size(), width), np.uint8)
-    pg.allgather(padded, everyone).wait()
+    pg.allgather(padded, everyone, async_op=False).wait()
     return [everyone[i, :int(lengths[i, 0])] for i in range(pg.size())]
 
 
@@ -64,10 +64,10 @@ def broadcast_object_list(object_list: list, src=None, group=None, device=None, 
     payload = _encode(list(object_list)) if pg.rank() == root else None
     if payload is not None:
         length[0] = payload.size
-    pg.broadcast(length, root).wait()
+    pg.broadcast(length, root, async_op=False).wait()
     if payload is None:
         payload = np.empty(int(length[0]), np.uint8)
-    pg.broadcast(payload, root).wait()
+    pg.broadcast(payload, root, async_op=False).wait()
     if pg.rank() != root:
         received = _decode(payload)
         if len(received) != len(object_list):

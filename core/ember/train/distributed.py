@@ -89,4 +89,6 @@ def run_on_every_rank(run_one, args) -> int:
             abort_job(f"exited with status {exc.code}")
         raise
     except BaseException as exc:  # noqa: BLE001 - any failure must end every rank, not leave them waiting
-        abort_job(f"ember train: {type(exc).__name__}: {exc}")
+        from ..cli import UsageError
+        abort_job(f"ember train: error: {exc}" if isinstance(exc, UsageError) else
+                  f"ember train: {type(exc).__name__}: {exc}")

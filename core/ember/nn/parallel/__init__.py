@@ -1,5 +1,15 @@
-"""``ember.nn.parallel``: data-parallel wrappers (``torch.nn.parallel``)."""
+"""``ember.nn.parallel``: data-parallel wrappers (``torch.nn.parallel``), imported on first use."""
 
-from .distributed import DistributedDataParallel
+from importlib import import_module as _import_module
 
-__all__ = ["DistributedDataParallel"]
+_EXPORTS = {"DistributedDataParallel": "distributed"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ember.nn.parallel' has no attribute {name!r}")
+    value = getattr(_import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

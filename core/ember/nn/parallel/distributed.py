@@ -9,11 +9,12 @@ started, backward waits for all of them and writes the averaged gradients back i
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
-from ...autograd.grad_mode import STATE as _GRAD_MODE
+from ...autograd import is_grad_enabled
 from ...distributed.backend import RedOpType
 from ...tensor import Tensor, wrap
 from ..module import Module
@@ -28,21 +29,25 @@ class DistributedDataParallel(Module):
     """``torch.nn.parallel.DistributedDataParallel``: wrap ``module`` so that backward averages gradients
     over the processes of ``process_group`` (default: the world).
 
-    ``bucket_cap_mb`` (default 25) sizes the gradient buckets; ``find_unused_parameters=True`` lets some
+    ``bucket_cap_mb`` (default 25, with a first bucket of 1 MiB) or ``bucket_cap_mb_list`` (one cap per
+    bucket) size the gradient buckets; ``find_unused_parameters=True`` lets some
     parameters go unused in a forward (they are found from the output's graph and reduced as zeros;
     a parameter unused on every rank keeps its ``.grad``); ``no_sync()`` accumulates gradients locally;
-    ``broadcast_buffers`` sends rank 0's buffers to all ranks before each training forward. The wrapped
+    ``forward_sync_buffers`` (default True; ``broadcast_buffers`` is its deprecated name, as in PyTorch 2.13)
+    sends rank 0's buffers to all ranks before each training forward. ``batched_grad_copy`` is accepted
+    and changes nothing (ember copies each gradient into its bucket as it arrives). The wrapped
     model is ``.module``; ``state_dict()`` keys carry the ``module.`` prefix, as in PyTorch (use
     ``ddp.module.state_dict()`` for the bare model's keys). ``device_ids`` must be None or name the
     parameters' single device. Raises RuntimeError when no parameter requires grad, and when the replicas'
     parameter shapes differ across ranks.
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
+    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None,
                  init_sync=True, process_group=None, bucket_cap_mb=None, find_unused_parameters=False,
                  check_reduction=False, gradient_as_bucket_view=False, static_graph=False,
                  delay_all_reduce_named_params=None, param_to_hook_all_reduce=None, mixed_precision=None,
-                 device_mesh=None, skip_all_reduce_unused_params=False):
+                 device_mesh=None, skip_all_reduce_unused_params=False, bucket_cap_mb_list=None,
+                 batched_grad_copy=False, forward_sync_buffers=None):
         super().__init__()
         from ...distributed.process_groups import resolve
         if not isinstance(module, Module):
@@ -63,25 +68,33 @@ class DistributedDataParallel(Module):
         self.device_ids = device_ids
         self.output_device = output_device
         self.dim = dim
-        self.broadcast_buffers = broadcast_buffers
+        self.forward_sync_buffers, init_sync_buffers = _buffer_sync_flags(broadcast_buffers, forward_sync_buffers)
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
         self.static_graph = static_graph
-        self.bucket_bytes_cap = int((_DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb)
-                                    * 1024 * 1024)
+        self.batched_grad_copy = batched_grad_copy
+        caps, self.bucket_bytes_cap = _bucket_caps(bucket_cap_mb, bucket_cap_mb_list)
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         _verify_same_shapes(pg, module)
         if init_sync:
-            _broadcast_coalesced(pg, [p for p in module.parameters()] + [b for b in module.buffers()])
-        self._reducer = _Reducer(params, pg, self.bucket_bytes_cap, find_unused_parameters,
+            _broadcast_coalesced(pg, list(module.parameters()) + (list(module.buffers()) if init_sync_buffers else []))
+        self._reducer = _Reducer(params, pg, caps, self.bucket_bytes_cap, find_unused_parameters,
                                  gradient_as_bucket_view)
 
+    @property
+    def broadcast_buffers(self) -> bool:
+        return self.forward_sync_buffers
+
+    @broadcast_buffers.setter
+    def broadcast_buffers(self, value: bool) -> None:
+        self.forward_sync_buffers = value
+
     def forward(self, *inputs, **kwargs):
-        sync = _GRAD_MODE.enabled and self.require_backward_grad_sync
+        sync = is_grad_enabled() and self.require_backward_grad_sync
         if sync:
             self._reducer.check_previous_finished()
-        if self.require_forward_param_sync and self.broadcast_buffers:
+        if self.require_forward_param_sync and self.forward_sync_buffers:
             buffers = list(self.module.buffers())
             if buffers and self.process_group.size() > 1:
                 _broadcast_coalesced(self.process_group, buffers)
@@ -107,6 +120,30 @@ class DistributedDataParallel(Module):
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _bucket_caps(bucket_cap_mb, bucket_cap_mb_list):
+    """(per-bucket byte caps for the first buckets, byte cap of the rest), as PyTorch sizes its buckets."""
+    caps = [int(mb * 2 ** 20) for mb in bucket_cap_mb_list or ()]
+    if caps:
+        return caps, max(caps)
+    cap = int((_DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb) * 2 ** 20)
+    return [_DEFAULT_FIRST_BUCKET_BYTES if bucket_cap_mb is None else cap], cap  # small first bucket by default
+
+
+def _buffer_sync_flags(broadcast_buffers, forward_sync_buffers):
+    """(sync buffers before forward, sync buffers at construction), with PyTorch 2.13's deprecation of
+    ``broadcast_buffers`` in favour of ``forward_sync_buffers``."""
+    if broadcast_buffers is not None:
+        warnings.warn("`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead."
+                      + (" Its value is ignored when `forward_sync_buffers` is provided."
+                         if forward_sync_buffers is not None else
+                         " Unlike `broadcast_buffers=False`, `forward_sync_buffers=False` still syncs buffers at "
+                         "init."), FutureWarning, stacklevel=3)
+    if forward_sync_buffers is not None:
+        return forward_sync_buffers, True
+    effective = True if broadcast_buffers is None else broadcast_buffers
+    return effective, effective
 
 
 def _check_devices(module, params, device_ids, output_device) -> None:
@@ -147,7 +184,7 @@ def _broadcast_coalesced(pg, tensors, root: int = 0) -> None:
         by_dtype.setdefault((str(t.dtype), t.device.type), []).append(t)
     for group in by_dtype.values():
         flat = np.concatenate([np.asarray(t._host()).reshape(-1) for t in group])
-        pg.broadcast(flat, root).wait()
+        pg.broadcast(flat, root, async_op=False).wait()
         if pg.rank() != root:
             offset = 0
             for t in group:
@@ -159,10 +196,11 @@ def _broadcast_coalesced(pg, tensors, root: int = 0) -> None:
 class _Bucket:
     """Parameters whose gradients travel in one all-reduce, and their slots in one flat array."""
 
-    __slots__ = ("params", "slots", "buffer", "pending", "work")
+    __slots__ = ("params", "slots", "buffer", "pending", "work", "device_type")
 
     def __init__(self, params, xp):
         self.params = params
+        self.device_type = params[0].device.type
         total = sum(p.numel() for p in params)
         self.buffer = xp.empty(total, dtype=params[0]._data.dtype)
         self.slots, offset = [], 0
@@ -176,12 +214,12 @@ class _Bucket:
 class _Reducer:
     """The backward side of DDP: buckets, readiness, the all-reduces in flight, and writing back."""
 
-    def __init__(self, params, pg, cap_bytes, find_unused, grad_as_view):
+    def __init__(self, params, pg, caps, cap_bytes, find_unused, grad_as_view):
         self.pg = pg
         self.params = params
         self.find_unused = find_unused
         self.grad_as_view = grad_as_view
-        self.buckets = _assign_buckets(params, cap_bytes)
+        self.buckets = _assign_buckets(params, caps, cap_bytes)
         self.where = {}  # param index -> (bucket, slot index)
         index = {id(p): i for i, p in enumerate(params)}
         for bucket in self.buckets:
@@ -254,11 +292,18 @@ class _Reducer:
     def _launch_ready_buckets(self) -> None:
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].pending == 0:
             bucket = self.buckets[self.next_bucket]
-            bucket.work = self.pg.allreduce(bucket.buffer, RedOpType.SUM)
+            bucket.work = self._allreduce(bucket)
             self.next_bucket += 1
         for bucket in self.buckets[:self.next_bucket]:  # let MPI progress what is in flight
             if bucket.work is not None and bucket.work.is_completed():
                 bucket.work = None
+
+    def _allreduce(self, bucket):
+        if self.pg.accepts(bucket.device_type):
+            return self.pg.allreduce(bucket.buffer, RedOpType.SUM)
+        host = bucket.buffer.get()  # a GPU bucket and an MPI that is not CUDA-aware: through host memory
+        work = self.pg.allreduce(host, RedOpType.SUM)
+        return work.then(lambda: bucket.buffer.set(host))
 
     def finalize(self) -> None:
         """All buckets are launched: wait for them and put the averaged gradients in ``.grad``."""
@@ -269,7 +314,7 @@ class _Reducer:
         globally_used = None
         if self.find_unused:
             globally_used = self.locally_used.copy()
-            self.pg.allreduce(globally_used, RedOpType.MAX).wait()
+            self.pg.allreduce(globally_used, RedOpType.MAX, async_op=False).wait()
         for i, p in enumerate(self.params):
             if globally_used is not None and not globally_used[i]:
                 continue  # unused on every rank: its .grad stays as it was, as in PyTorch
@@ -286,12 +331,12 @@ class _Reducer:
         self.expect_hooks = self.started = False
 
 
-def _assign_buckets(params, cap_bytes) -> list:
+def _assign_buckets(params, caps, cap_bytes) -> list:
     """Buckets over the parameters in reverse order (roughly the order backward produces their gradients),
-    one dtype and device each; the first is capped at 1 MiB so that communication starts early."""
+    one dtype and device each; bucket i holds at most ``caps[i]`` bytes (``cap_bytes`` past the list)."""
     buckets, current, current_bytes, key = [], [], 0, None
     for p in reversed(params):
-        cap = min(_DEFAULT_FIRST_BUCKET_BYTES, cap_bytes) if not buckets else cap_bytes
+        cap = caps[len(buckets)] if len(buckets) < len(caps) else cap_bytes
         p_key = (p._data.dtype, p.device)
         if current and (p_key != key or current_bytes + p._data.nbytes > cap):
             buckets.append(current)
