@@ -8,7 +8,9 @@ from __future__ import annotations
 from .device import DeviceError, device as _device
 
 __all__ = ["is_available", "device_count", "current_device", "synchronize", "manual_seed", "manual_seed_all",
-           "memory_allocated"]
+           "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved", "empty_cache",
+           "reset_peak_memory_stats", "reset_max_memory_allocated", "set_device", "is_bf16_supported",
+           "get_device_name", "get_device_capability", "get_device_properties", "OutOfMemoryError", "amp"]
 
 
 def _backend():
@@ -60,5 +62,89 @@ def manual_seed_all(seed: int) -> None:
 
 
 def memory_allocated(device=None) -> int:
-    backend = _require("memory_allocated")
+    """Bytes held by tensors on ``device``; 0 without CUDA, as PyTorch answers on a CPU-only machine."""
+    backend = _backend()
+    if backend is None or not backend.is_available():
+        return 0
     return backend.memory_allocated(_device("cuda" if device is None else device).ordinal)
+
+
+def max_memory_allocated(device=None) -> int:
+    """The peak of :func:`memory_allocated`. ember's backends report only the current figure, so this is
+    that figure (a lower bound of the true peak); 0 without CUDA, as in PyTorch."""
+    return memory_allocated(device)
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes reserved by the allocator; ember reports what tensors hold (0 without CUDA, as PyTorch)."""
+    return memory_allocated(device)
+
+
+max_memory_reserved = memory_reserved
+
+
+def empty_cache() -> None:
+    """Release cached blocks: CuPy's default memory pool when CUDA is in use; nothing to do otherwise
+    (PyTorch's is a no-op too when CUDA was never initialised)."""
+    if is_available():
+        import cupy
+        cupy.get_default_memory_pool().free_all_blocks()
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    """Nothing to reset: peaks are not tracked (see :func:`max_memory_allocated`)."""
+
+
+reset_max_memory_allocated = reset_peak_memory_stats
+
+
+def set_device(device) -> None:
+    """Select the current CUDA device. ember binds a bare ``"cuda"`` to device 0, so only 0 (or a
+    negative index, a no-op in PyTorch) is accepted; without CUDA this raises, as PyTorch does."""
+    index = device if isinstance(device, int) else _device(device).ordinal
+    if index < 0:
+        return
+    _require("set_device")
+    if index != 0:
+        raise DeviceError(f"ember.cuda.set_device({index}): ember uses device 0 for a bare 'cuda'; "
+                          f"address other GPUs explicitly as 'cuda:{index}'")
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: ember's CUDA backend has no bfloat16 kernels (and there is no CUDA without a GPU)."""
+    return False
+
+
+def get_device_properties(device=None):
+    """Name, total memory and compute capability of a CUDA device (CuPy's runtime query)."""
+    _require("get_device_properties")
+    import cupy
+    from types import SimpleNamespace
+    index = 0 if device is None else (device if isinstance(device, int) else _device(device).ordinal)
+    props = cupy.cuda.runtime.getDeviceProperties(index)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    return SimpleNamespace(name=name, total_memory=props["totalGlobalMem"], major=props["major"],
+                           minor=props["minor"], multi_processor_count=props["multiProcessorCount"])
+
+
+def get_device_name(device=None) -> str:
+    return get_device_properties(device).name
+
+
+def get_device_capability(device=None) -> tuple:
+    props = get_device_properties(device)
+    return props.major, props.minor
+
+
+class OutOfMemoryError(RuntimeError):
+    """Raised when a CUDA allocation fails (``torch.cuda.OutOfMemoryError``)."""
+
+
+
+def _bind_amp():
+    # ``torch.cuda.amp`` must be importable as a submodule (``from torch.cuda.amp import GradScaler``).
+    from .amp import cuda_namespace
+    return cuda_namespace()
+
+
+amp = _bind_amp()
