@@ -4,9 +4,10 @@ import ember
 
 from . import (activation, attention, container, conv, dropout, linear, loss, normalization, pooling, reshape, rnn,
                sparse, transformer)
+from . import distance, fold, padding  # noqa: E402  (padding modules, Fold/Unfold, distance layers)
 
 FAMILIES = (linear, activation, container, loss, conv, pooling, normalization, dropout, sparse, reshape, rnn,
-            attention, transformer)
+            attention, transformer, distance, fold, padding)
 
 
 @ember.hookimpl
