@@ -230,3 +230,23 @@ ops.op(unsqueeze_, where=("Tensor",), torch=None, differentiable=False,  # shape
        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1))])
 ops.op(squeeze_, where=("Tensor",), torch=None, differentiable=False,  # as unsqueeze_
        samples=lambda make: [Sample((make(2, 1, 3, requires_grad=False),)), Sample((make(2, 1, requires_grad=False), 1))])
+
+
+def _broadcast_samples(make):
+    yield Sample((make(2, 3), make(3)), name="two")
+    yield Sample((make(2, 1), make(1, 3), make()), name="three with a scalar")
+
+
+@ops.op(where=("ember",), samples=_broadcast_samples)
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape (``torch.broadcast_tensors``)."""
+    import numpy as np
+    for i, t in enumerate(tensors):
+        check_tensor("broadcast_tensors", f"tensors[{i}]", t)
+        _same_device("broadcast_tensors", tensors[0], t)
+    try:
+        shape = tuple(np.broadcast_shapes(*[tuple(t.shape) for t in tensors]))
+    except ValueError:
+        raise RuntimeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} cannot be broadcast "
+                           f"together") from None
+    return tuple(t.expand(shape) for t in tensors)
