@@ -50,6 +50,8 @@ from .legacy import (  # noqa: F401,E402
     ShortTensor,
 )
 from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401,E402,E501
+from . import foreach as _foreach  # noqa: E402
+globals().update({_n: getattr(_foreach, _n) for _n in _foreach.__all__})
 import math as _math  # noqa: E402
 
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
@@ -74,12 +76,12 @@ _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember
 _LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
               "amp": "ember.amp", "distributions": "ember.distributions",
               "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
-              "_inductor": "ember._inductor", "version": "ember.version"})
+              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func"})
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 _LAZY_FUNCS.update({"bfloat16": "ember.dtypes", "autocast": "ember.amp", "is_autocast_enabled": "ember.amp",
                     "get_autocast_dtype": "ember.amp", "is_autocast_cpu_enabled": "ember.amp",
                     "get_autocast_cpu_dtype": "ember.amp", "get_autocast_gpu_dtype": "ember.amp",
-                    "set_autocast_enabled": "ember.amp"})
+                    "set_autocast_enabled": "ember.amp", "vmap": "ember.func"})
 
 
 def __getattr__(name):

@@ -85,7 +85,8 @@ def _eye_like(A):
     return ember.eye(n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (n, n))
 
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
+@ops.op(where=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
+        samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
 def cholesky(A, *, upper=False, out=None):
     """L with A = L L^T for symmetric positive-definite A, lower triangle read (``torch.linalg.cholesky``);
     ``upper=True`` gives L^T. A matrix that is not positive-definite raises, as in PyTorch."""
@@ -100,7 +101,7 @@ def cholesky(A, *, upper=False, out=None):
     return L.mT if upper else L
 
 
-@ops.op(where=("ember", "Tensor"), name="cholesky_legacy", method="cholesky", torch="torch.cholesky",
+@ops.op(where=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def cholesky_legacy(input, upper=False):
     """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``."""
@@ -298,7 +299,7 @@ def _svdvals_samples(make):
 
 
 # singular vector signs are LAPACK's choice: tests compare invariants (U S Vh, S, gradients of them) with torch
-@ops.op(where=("linalg",), torch=None, samples=_svd_samples)
+@ops.op(where=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples)
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """U, S, Vh with A = U diag(S) Vh, S descending (``torch.linalg.svd``). ember computes the reduced
     factorisation; ``full_matrices=True`` is accepted for square inputs and refused otherwise."""
@@ -317,7 +318,7 @@ def svdvals(A, *, driver=None, out=None):
     return svd(A, full_matrices=False).S
 
 
-@ops.op(where=("ember", "Tensor"), name="svd_legacy", method="svd", torch=None, samples=_svdvals_samples)
+@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples)
 def svd_legacy(input, some=True, compute_uv=True):
     """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``."""
     if not some and input.shape[-1] != input.shape[-2]:
