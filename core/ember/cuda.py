@@ -148,3 +148,122 @@ def _bind_amp():
 
 
 amp = _bind_amp()
+
+
+class Stream:
+    """A CUDA stream (``torch.cuda.Stream``), backed by a CuPy stream. Needs CUDA, as in PyTorch."""
+
+    def __init__(self, device=None, priority: int = 0, **kwargs):
+        _require("Stream")
+        import cupy
+        self._stream = cupy.cuda.Stream(non_blocking=True)
+        self.device = _device("cuda" if device is None else device)
+
+    def synchronize(self) -> None:
+        self._stream.synchronize()
+
+    def wait_stream(self, stream) -> None:
+        self._stream.wait_event(stream._stream.record())
+
+    def query(self) -> bool:
+        return self._stream.done
+
+    def __enter__(self):
+        self._stream.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._stream.__exit__(*exc)
+
+
+class Event:
+    """A CUDA event for timing and synchronisation (``torch.cuda.Event``), backed by CuPy. Needs CUDA."""
+
+    def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False):
+        _require("Event")
+        import cupy
+        self._event = cupy.cuda.Event(block=blocking, disable_timing=not enable_timing)
+
+    def record(self, stream=None) -> None:
+        self._event.record(None if stream is None else stream._stream)
+
+    def synchronize(self) -> None:
+        self._event.synchronize()
+
+    def query(self) -> bool:
+        return self._event.done
+
+    def elapsed_time(self, end_event) -> float:
+        import cupy
+        return cupy.cuda.get_elapsed_time(self._event, end_event._event)
+
+
+def current_stream(device=None) -> Stream:
+    """The stream work is queued on (``torch.cuda.current_stream``); needs CUDA."""
+    _require("current_stream")
+    import cupy
+    stream = Stream.__new__(Stream)
+    stream._stream, stream.device = cupy.cuda.get_current_stream(), _device("cuda" if device is None else device)
+    return stream
+
+
+default_stream = current_stream
+
+
+class stream:  # noqa: N801 - PyTorch's name
+    """``with torch.cuda.stream(s):`` queue work on ``s``; ``stream(None)`` is a no-op, as in PyTorch."""
+
+    def __init__(self, s):
+        self.s = s
+
+    def __enter__(self):
+        if self.s is not None:
+            self.s.__enter__()
+        return self.s
+
+    def __exit__(self, *exc):
+        if self.s is not None:
+            self.s.__exit__(*exc)
+        return False
+
+
+def memory_summary(device=None, abbreviated: bool = False) -> str:
+    """A short report of the memory figures ember tracks (PyTorch's is a table of allocator statistics)."""
+    return (f"ember CUDA memory summary (device {0 if device is None else device}):\n"
+            f"  allocated: {memory_allocated(device)} bytes\n  reserved: {memory_reserved(device)} bytes\n")
+
+
+def memory_stats(device=None) -> dict:
+    """The allocator figures ember tracks, under PyTorch's key names."""
+    allocated = memory_allocated(device)
+    return {"allocated_bytes.all.current": allocated, "reserved_bytes.all.current": memory_reserved(device)}
+
+
+def _bind_submodules():
+    # ``torch.cuda.memory`` and ``torch.cuda.nccl`` are importable submodules in PyTorch.
+    import sys
+    import types
+    memory = types.ModuleType(f"{__name__}.memory", "torch.cuda.memory's functions (ember.cuda's own).")
+    for name in ("memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
+                 "empty_cache", "reset_peak_memory_stats", "memory_summary", "memory_stats"):
+        setattr(memory, name, globals()[name])
+
+    def _record_memory_history(enabled="all", *args, **kwargs):
+        """Allocation history needs PyTorch's caching allocator; ember has none to record."""
+        raise NotImplementedError("ember.cuda.memory._record_memory_history: ember has no caching allocator "
+                                  "history to record")
+
+    def _snapshot(device=None):
+        raise NotImplementedError("ember.cuda.memory._snapshot: ember has no caching allocator to snapshot")
+    memory._record_memory_history, memory._snapshot = _record_memory_history, _snapshot
+    nccl = types.ModuleType(f"{__name__}.nccl", "torch.cuda.nccl: ember does not use NCCL.")
+
+    def version():
+        raise RuntimeError("ember.cuda.nccl.version: ember is not built with NCCL (its GPU backend is CuPy)")
+    nccl.version = version
+    nccl.is_available = lambda tensors=None: False
+    sys.modules[memory.__name__], sys.modules[nccl.__name__] = memory, nccl
+    return memory, nccl
+
+
+memory, nccl = _bind_submodules()

@@ -4,10 +4,10 @@ import ember
 
 from . import (activation, attention, container, conv, dropout, linear, loss, normalization, pooling, reshape, rnn,
                sparse, transformer)
-from . import distance, fold, padding  # noqa: E402  (padding modules, Fold/Unfold, distance layers)
+from . import distance, fold, padding, pooling3d  # noqa: E402  (padding modules, Fold/Unfold, distance layers, 3-d pooling)
 
 FAMILIES = (linear, activation, container, loss, conv, pooling, normalization, dropout, sparse, reshape, rnn,
-            attention, transformer, distance, fold, padding)
+            attention, transformer, distance, fold, padding, pooling3d)
 
 
 @ember.hookimpl
