@@ -86,3 +86,13 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         p._data[...] = vec._data[offset:offset + n].reshape(p._data.shape)
         bump_version(p)
         offset += n
+
+
+def __getattr__(name):
+    # The older weight/spectral norm helpers and the submodules load on first use.
+    from importlib import import_module
+    if name in ("weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"):
+        return getattr(import_module(f"{__name__}.norm_hooks"), name)
+    if name in ("rnn", "parametrize", "parametrizations"):
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'ember.nn.utils' has no attribute {name!r}")
