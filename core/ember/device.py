@@ -141,9 +141,12 @@ def _parse(spec, index):
     return dev_type, index
 
 
+default_device: list = [None]  # set by ember.set_default_device; None means the CPU
+
+
 def canonical(spec) -> device:
     """The device a tensor made on ``spec`` lives on: as in PyTorch, "cuda" means "cuda:0"."""
-    dev = device("cpu") if spec is None else device(spec)
+    dev = (default_device[0] or device("cpu")) if spec is None else device(spec)
     if dev.index is None and dev.type != "cpu":
         dev = device(dev.type, 0)
     return dev

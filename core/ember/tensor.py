@@ -571,14 +571,19 @@ def transfer(x: Tensor, dev: _device) -> Tensor:
 
 # -- printing ------------------------------------------------------------------------------------
 
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
 def _format(t: Tensor) -> str:
     host = t._host()
     prefix = "tensor("
     if host.size == 0:
         body = "[]"
     else:
-        body = np.array2string(host, separator=", ", prefix=prefix, precision=4, floatmode="maxprec_equal",
-                               threshold=1000, edgeitems=3, max_line_width=80)
+        opts = PRINT_OPTIONS
+        body = np.array2string(host, separator=", ", prefix=prefix, precision=opts["precision"],
+                               floatmode="maxprec_equal", threshold=opts["threshold"], edgeitems=opts["edgeitems"],
+                               max_line_width=opts["linewidth"], suppress_small=opts["sci_mode"] is False)
     extras = []
     if host.size == 0 and host.ndim != 1:
         extras.append(f"size={tuple(host.shape)}")
