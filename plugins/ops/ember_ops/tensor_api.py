@@ -1,7 +1,8 @@
 """Tensor methods and functions that real PyTorch code calls, written as composites of ember ops:
-closeness tests (``allclose``, ``isclose``, ``equal``), shape borrowing (``view_as``, ``reshape_as``,
-``resize_``), grids and windows (``meshgrid``, ``Tensor.unfold``), and axis spellings (``moveaxis``,
-``select``, ``ravel``, ``squeeze_``/``unsqueeze_``). Every derivative order comes from the ops used.
+closeness tests (``allclose``, ``isclose``, ``equal``), ``resize_``, ``meshgrid``, ``squeeze_``/``unsqueeze_``
+and ``broadcast_tensors``. Every derivative order comes from the ops used. (The view-returning spellings,
+``view_as``, ``reshape_as``, ``Tensor.unfold``, ``select``, ``ravel``, ``moveaxis``, live with the other views
+in shape.py.)
 """
 
 from __future__ import annotations
@@ -69,23 +70,6 @@ def equal(input, other) -> bool:
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input == other).all())
-
-
-@ops.op(where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2, requires_grad=False))),
-                                                 Sample((make(6), make(1, 6, requires_grad=False)))])
-def view_as(self, other):
-    """``self.view(other.shape)`` (``Tensor.view_as``)."""
-    check_tensor("view_as", "self", self)
-    check_tensor("view_as", "other", other)
-    return self.view(tuple(other.shape))
-
-
-@ops.op(where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2, requires_grad=False)))])
-def reshape_as(self, other):
-    """``self.reshape(other.shape)`` (``Tensor.reshape_as``)."""
-    check_tensor("reshape_as", "self", self)
-    check_tensor("reshape_as", "other", other)
-    return self.reshape(tuple(other.shape))
 
 
 def _sizes(args):
@@ -158,57 +142,6 @@ def meshgrid(*tensors, indexing=None):
     if swap:
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
-
-
-def _unfold_samples(make):
-    yield Sample((make(7), 0, 3, 2), name="1-D")
-    yield Sample((make(2, 5), 1, 2, 1), name="overlapping")
-    yield Sample((make(4, 3), 0, 2, 2), name="dim 0")
-
-
-@ops.op(where=("Tensor",), name="tensor_unfold", method="unfold", torch="torch.Tensor.unfold", samples=_unfold_samples)
-def unfold(self, dimension, size, step):
-    """Windows of ``size`` elements every ``step`` along ``dimension``, as a new last dimension
-    (``Tensor.unfold``). ember returns a copy (PyTorch a view of the same memory)."""
-    check_tensor("unfold", "self", self)
-    ndim = max(self.dim(), 1)
-    if not -ndim <= dimension < ndim:
-        raise IndexError(f"unfold: dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
-                         f"but got {dimension})")
-    dimension %= ndim
-    length = self.shape[dimension] if self.dim() else 1
-    if size > length:
-        raise RuntimeError(f"maximum size for tensor at dimension {dimension} is {length} but size is {size}")
-    if step <= 0:
-        raise RuntimeError(f"step is {step} but must be > 0")
-    from ember.creation import arange
-    count = (length - size) // step + 1
-    index = (arange(count, device=self.device).reshape(-1, 1) * step + arange(size, device=self.device)).reshape(-1)
-    x = self if self.dim() else self.reshape(1)
-    windows = x.index_select(dimension, index)
-    shape = tuple(x.shape[:dimension]) + (count, size) + tuple(x.shape[dimension + 1:])
-    return windows.reshape(shape).movedim(dimension + 1, -1)
-
-
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, 4), 0, 2)), Sample((make(2, 3, 4), [0, 1], [2, 0]))])
-def moveaxis(input, source, destination):
-    """numpy's spelling of ``movedim`` (``torch.moveaxis``)."""
-    check_tensor("moveaxis", "input", input)
-    return input.movedim(source, destination)
-
-
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, 4), 1, 2)), Sample((make(3, 4), 0, -1))])
-def select(input, dim, index):
-    """The slice at ``index`` along ``dim``, which is removed (``torch.select``)."""
-    check_tensor("select", "input", input)
-    return input.narrow(dim, index % input.shape[dim] if index < 0 else index, 1).squeeze(dim)
-
-
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
-def ravel(input):
-    """The elements as a 1-D tensor (``torch.ravel``)."""
-    check_tensor("ravel", "input", input)
-    return input.reshape(-1)
 
 
 def _shape_inplace(name, fn):
