@@ -6,6 +6,7 @@ import os
 
 from ..utils.data import Dataset
 from .idx import IDXFormatError, read_idx
+from .locate import check_root
 
 __all__ = ["MNIST", "FashionMNIST"]
 
@@ -27,7 +28,7 @@ class MNIST(Dataset):
         if download:
             raise ValueError(f"{type(self).__name__}: ember does not download data sets; put the IDX files "
                              f"({', '.join(self.file_names(train))}) in {os.fspath(root)!r}")
-        self.root, self.train = os.fspath(root), train
+        self.root, self.train = check_root(root, f"{type(self).__name__}: root"), train
         self.transform, self.target_transform = transform, target_transform
         images_path, labels_path = (self._find(name) for name in self.file_names(train))
         images, labels = read_idx(images_path), read_idx(labels_path)
@@ -48,14 +49,30 @@ class MNIST(Dataset):
         return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
 
     def search_dirs(self) -> list[str]:
-        return [self.root, os.path.join(self.root, type(self).__name__, "raw")]
+        return self._search_dirs(self.root)
 
-    def _find(self, name: str) -> str:
-        for folder in self.search_dirs():
+    @classmethod
+    def _search_dirs(cls, root: str) -> list[str]:
+        return [root, os.path.join(root, cls.__name__, "raw")]
+
+    @classmethod
+    def _path_in(cls, root: str, name: str) -> str | None:
+        for folder in cls._search_dirs(root):
             for candidate in (name, name + ".gz"):
                 path = os.path.join(folder, candidate)
                 if os.path.isfile(path):
                     return path
+        return None
+
+    @classmethod
+    def files_present(cls, root, train: bool = True) -> bool:
+        """Whether ``root`` holds the images and labels of the training (or test) split."""
+        return all(cls._path_in(os.fspath(root), name) for name in cls.file_names(train))
+
+    def _find(self, name: str) -> str:
+        path = self._path_in(self.root, name)
+        if path is not None:
+            return path
         wanted = ", ".join(f"{n}[.gz]" for n in self.file_names(self.train))
         raise FileNotFoundError(
             f"{type(self).__name__}: {name}[.gz] not found in {self.root!r} (nor in "
