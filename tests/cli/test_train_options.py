@@ -76,6 +76,8 @@ def test_the_system_package_folder_is_found_and_root_overrides_it(no_system_data
 
 
 def test_missing_fashion_mnist_names_the_command_that_installs_it(no_system_data, capsys):
+    with pytest.raises(ValueError, match="install it with `sudo apt-get install dataset-fashion-mnist`"):
+        ember.datasets.FashionMNIST(no_system_data / "data", download=True)
     code, out, err = _run(capsys, "train", "--data", "fashion-mnist")
     _one_line_error(code, out, err)
     assert "apt-get install dataset-fashion-mnist" in err and "--root" in err
@@ -105,6 +107,16 @@ def test_evaluate_needs_only_the_test_files(tmp_path, capsys):
     code, out, err = _run(capsys, "evaluate", checkpoint, "--json")
     assert code == 0, err
     assert json.loads(out)["test_size"] == 10
+
+
+def test_download_true_uses_a_copy_already_on_the_machine_as_torchvision_code_expects(no_system_data):
+    _write_mnist(no_system_data / "system" / "fashion-mnist", train=12, test=5)
+    train = ember.datasets.FashionMNIST(no_system_data / "data", train=True, download=True)
+    assert len(train) == 12 and train.root == os.path.join(str(no_system_data / "system"), "fashion-mnist")
+    with pytest.raises(ValueError, match=r"does not download data sets; put the IDX files .* \$EMBER_DATA/mnist"):
+        ember.datasets.MNIST(no_system_data / "data", download=True)
+    mine = _write_mnist(no_system_data / "mine", train=7)
+    assert len(ember.datasets.FashionMNIST(mine, download=True)) == 7  # files in root: used, as torchvision
 
 
 def test_real_fashion_mnist_from_the_system_package_is_read_whole():

@@ -68,7 +68,7 @@ def run(args) -> int:
             check_output_path(args.plot, "--plot", PLOT_TYPES)
         if args.resume:
             given = _resumed_options(args.resume, given)
-        prepared = prepare_run(TrainConfig(**given), device=args.device, save=args.save, resume=args.resume)
+        prepared = prepare_run(TrainConfig.from_dict(given), device=args.device, save=args.save, resume=args.resume)
         writer = _tensorboard(args.tensorboard) if args.tensorboard else None
     except TrainError as exc:
         raise UsageError(str(exc)) from None
