@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"ember.commands.{name}")
         command = module.add_parser(sub)
+        # also after the command (`ember train --debug`); SUPPRESS keeps a --debug given before it
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show full tracebacks on errors")
         command.set_defaults(run=module.run)
     return parser
 

@@ -133,7 +133,11 @@ class Op:
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
     - ``torch``: dotted name of the PyTorch counterpart (default derived from ``where``), or None.
     - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
-    - ``reference``: for a composite with its own forward/backward, the plain composite it must match.
+    - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
+      for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
+    - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
+      the result (one array, or a tuple per output); the kit compares the forward with it. An op with
+      ``torch=None`` must declare ``reference`` or ``expected``.
     - ``mixed_devices``: True where PyTorch accepts tensors on other devices (``expand_as`` reads only
       the other's shape; ``x[i] = v`` copies ``v`` over), so the kit does not expect a DeviceError.
     """
@@ -151,6 +155,7 @@ class Op:
     differentiable: bool = True
     gradgradcheck: bool = True
     reference: Callable | None = None
+    expected: Callable | None = None
     mixed_devices: bool = False
     atol: float | None = None
     rtol: float | None = None

@@ -233,7 +233,7 @@ class SumToSize(Primitive):
         return g.expand(ctx.input_shapes[0])
 
 
-@ops.op(where=("ember", "Tensor"), torch=None, aliases=("broadcast_to",),
+@ops.op(where=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
         samples=lambda make: [Sample((make(3, 1), (2, 3, 4))), Sample((make(3), (2, 3))), Sample((make(2, 3), (-1, 3)))])
 def expand(input, *sizes):
     """A read-only view with size-one dims repeated to ``sizes`` (-1 keeps a dim) (``Tensor.expand``)."""
