@@ -301,7 +301,7 @@ def _bind_op(op, owner, spaces) -> None:
                 if op.inplace is not None:
                     _set(spaces["Tensor"], name + "_", op.inplace, owner)
             else:
-                _set(spaces[place], name, op.fn, owner)
+                _set(spaces[place], name, op.function(place), owner)
                 if place == "ember" and op.inplace is not None:
                     _set(spaces[place], name + "_", op.inplace, owner)
     if op.operator:
