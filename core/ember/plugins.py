@@ -439,7 +439,7 @@ def _bind_op(op, owner, spaces) -> None:
             else:
                 # ATen's naming: an op "linalg_svd" is ember.linalg.svd, so ember.svd can be another op
                 attr = name[len("linalg_"):] if place == "linalg" and name.startswith("linalg_") else name
-                _set(spaces[place], attr, op.fn, owner)
+                _set(spaces[place], attr, op.function(place), owner)
                 if place == "ember" and op.inplace is not None:
                     _set(spaces[place], name + "_", op.inplace, owner)
     if op.operator:

@@ -224,6 +224,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag) -> None:
+        if self._node is not None:  # unlike requires_grad_(True), the setter refuses any non-leaf (as PyTorch)
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; this tensor was "
+                               f"computed by '{self._node.name}'. Use detach() to get a leaf.")
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
 
@@ -255,7 +255,7 @@ def _tuple(op, name, value, n):
         if len(value) == 1:
             value = tuple(value) * n
         if len(value) != n:
-            raise ValueError(f"{op}(): expected {name} to be a single integer or a tuple of {n} integers, got "
+            raise ArgumentError(f"{op}(): expected {name} to be a single integer or a tuple of {n} integers, got "
                              f"{value!r}")
         return tuple(int(v) for v in value)
     return (int(value),) * n
@@ -292,15 +292,15 @@ def _check_ranks(op, n, input, weight, weight_name="weight"):
         raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                          f"size: {_dims(input.shape)}")
     if not input._dtype.is_floating_point or input._dtype is not weight._dtype:
-        raise TypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
+        raise DTypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
                         f"and {weight._dtype}")
 
 
 def _check_groups(op, groups, channels, what):
     if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}(): groups must be a positive integer, got {groups!r}")
+        raise ArgumentError(f"{op}(): groups must be a positive integer, got {groups!r}")
     if channels % groups:
-        raise ValueError(f"{op}(): {what} ({channels}) must be divisible by groups ({groups})")
+        raise ArgumentError(f"{op}(): {what} ({channels}) must be divisible by groups ({groups})")
 
 
 def _check_bias(op, bias, channels, dtype):
@@ -311,7 +311,7 @@ def _check_bias(op, bias, channels, dtype):
         raise ShapeError(f"{op}(): expected bias of shape [{channels}] (one per output channel), got bias of size "
                          f"{_dims(bias.shape)}")
     if bias._dtype is not dtype:
-        raise TypeError(f"{op}(): bias dtype {bias._dtype} does not match input dtype {dtype}")
+        raise DTypeError(f"{op}(): bias dtype {bias._dtype} does not match input dtype {dtype}")
 
 
 def _add_bias(y, bias, n):
@@ -328,22 +328,22 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
     stride = _tuple(op, "stride", stride, n)
     dilation = _tuple(op, "dilation", dilation, n)
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(f"{op}(): stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+        raise ArgumentError(f"{op}(): stride and dilation must be positive, got stride={stride}, dilation={dilation}")
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
             pads = ((0, 0),) * n
         elif padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError(f"{op}(): padding='same' is not supported for strided convolutions "
+                raise ArgumentError(f"{op}(): padding='same' is not supported for strided convolutions "
                                  f"(stride={stride})")
             pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
         else:
-            raise ValueError(f"{op}(): invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            raise ArgumentError(f"{op}(): invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
     else:
         pads = tuple((p, p) for p in _tuple(op, "padding", padding, n))
         if any(p < 0 for p, _ in pads):
-            raise ValueError(f"{op}(): negative padding is not supported, got padding={padding!r}")
+            raise ArgumentError(f"{op}(): negative padding is not supported, got padding={padding!r}")
     _check_groups(op, groups, weight.shape[0], "out_channels (weight.shape[0])")
     channels = x.shape[1]
     if weight.shape[1] * groups != channels:
@@ -365,12 +365,12 @@ def transposed_convolution(op, n, input, weight, bias, stride, padding, output_p
     stride = _tuple(op, "stride", stride, n)
     dilation = _tuple(op, "dilation", dilation, n)
     if isinstance(padding, str):
-        raise ValueError(f"{op}(): padding must be an int or a tuple of ints, got {padding!r}")
+        raise ArgumentError(f"{op}(): padding must be an int or a tuple of ints, got {padding!r}")
     padding = _tuple(op, "padding", padding, n)
     output_padding = _tuple(op, "output_padding", output_padding, n)
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= s and op_ >= d:
-            raise ValueError(f"{op}(): output padding must be smaller than either stride or dilation, got "
+            raise ArgumentError(f"{op}(): output padding must be smaller than either stride or dilation, got "
                              f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
     _check_groups(op, groups, weight.shape[0], "in_channels (weight.shape[0])")
     if x.shape[1] != weight.shape[0]:
@@ -481,7 +481,7 @@ def _block_args(op, kernel_size, dilation, padding, stride):
     padding = tuple((p, p) for p in _tuple(op, "padding", padding, 2))
     stride = _tuple(op, "stride", stride, 2)
     if any(v < 1 for v in kernel + dilation + stride) or any(p < 0 for p, _ in padding):
-        raise ValueError(f"{op}(): kernel_size, dilation and stride must be positive and padding non-negative, got "
+        raise ArgumentError(f"{op}(): kernel_size, dilation and stride must be positive and padding non-negative, got "
                          f"kernel_size={kernel}, dilation={dilation}, padding={tuple(p for p, _ in padding)}, "
                          f"stride={stride}")
     return kernel, dilation, padding, stride

@@ -6,7 +6,7 @@ The mask is a constant, so the op is a product with it and differentiable to any
 
 from __future__ import annotations
 
-from ember.ops import OpTable, Sample, ShapeError, check_tensor, inplace as write_back
+from ember.ops import ArgumentError, OpTable, Sample, ShapeError, check_tensor, inplace as write_back
 from ember.random import default_generator
 from ember.tensor import wrap
 
@@ -15,7 +15,7 @@ ops = OpTable()
 
 def _check_p(op, p):
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}(): dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentError(f"{op}(): dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _masked(op, input, p, training, inplace, mask_shape):

@@ -13,7 +13,10 @@ import numpy as np
 
 from ember import dtypes
 from ember.device import DeviceError
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
+from ember.ops import (
+    ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view,
+    normalize_dims,
+)
 from ember.tensor import Tensor, _version_cell, as_view, wrap
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
@@ -115,7 +118,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         return input.reshape(1)
     start, end = normalize_dims("flatten", start_dim, len(shape))[0], normalize_dims("flatten", end_dim, len(shape))[0]
     if start > end:
-        raise ValueError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+        raise ArgumentError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
     return input.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
@@ -375,7 +378,7 @@ def _backend_index(op, index, device):
             out.append(item)
         elif cls is slice:
             if item.step is not None and item.step <= 0:
-                raise ValueError(f"{op}: step must be greater than zero, got {item.step}")
+                raise ArgumentError(f"{op}: step must be greater than zero, got {item.step}")
             out.append(item)
         elif item is Ellipsis:
             ellipsis = True
@@ -384,7 +387,7 @@ def _backend_index(op, index, device):
             if item._device is not device:
                 raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
             if item._dtype.is_floating_point:
-                raise IndexError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
+                raise OutOfRangeError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
                                  f"{item._dtype}")
             out.append(item._data)
             basic = False
@@ -396,7 +399,7 @@ def _backend_index(op, index, device):
             if isinstance(item, (bool, np.bool_)):
                 basic = False  # NumPy reads a bool as a mask: a copy
         else:
-            raise IndexError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
+            raise OutOfRangeError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
                              f"valid indices, got {type(item).__name__}")
     if basic and not ellipsis:
         out.append(Ellipsis)
@@ -488,7 +491,7 @@ def getitem(input, index):
     try:
         out = apply(Index, input, index=key, basic=basic)
     except IndexError as exc:
-        raise IndexError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
+        raise OutOfRangeError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
     return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
@@ -518,7 +521,7 @@ def narrow(input, dim, start, length):
     size = input._data.shape[dim]
     start = int(start)
     if not -size <= start <= size:
-        raise IndexError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
+        raise OutOfRangeError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
                          f"(expected to be in range of [{-size}, {size}])")
     start %= max(size, 1) if start < 0 else size + 1
     if length < 0 or start + length > size:
@@ -705,7 +708,7 @@ def _tensors(op, tensors):
         raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, not "
                         f"{type(tensors).__name__}")
     if not tensors:
-        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
+        raise ArgumentError(f"{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         check_tensor(op, f"tensors[{i}]", t)
     first = tensors[0]._dtype
@@ -875,7 +878,7 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
         if step < 0 or (step == 0 and size):
-            raise ValueError(f"split(): split_size must be a positive integer, got {step} (dim {d} of size {size})")
+            raise ArgumentError(f"split(): split_size must be a positive integer, got {step} (dim {d} of size {size})")
         starts = range(0, size, step) if size else [0]
         bounds = [(a, min(a + step, size)) for a in starts]
     else:
@@ -896,7 +899,7 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of ceil(size / chunks) elements (maybe fewer pieces) (``torch.chunk``)."""
     check_tensor("chunk", "input", input)
     if chunks <= 0:
-        raise ValueError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
+        raise ArgumentError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
     if input._data.ndim == 0:
         raise ShapeError("chunk(): expected a tensor with at least one dimension, got a 0-dim tensor")
     d = normalize_dims("chunk", dim, input._data.ndim)[0]
@@ -1046,7 +1049,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             repeats = int(repeats.item())
     if isinstance(repeats, (int, np.integer)):
         if repeats < 0:
-            raise ValueError(f"repeat_interleave(): repeats can not be negative, got {repeats}")
+            raise ArgumentError(f"repeat_interleave(): repeats can not be negative, got {repeats}")
         x = input.unsqueeze(d + 1)
         return x.expand(shape[:d + 1] + (int(repeats),) + shape[d + 1:]).reshape(
             shape[:d] + (n * int(repeats),) + shape[d + 1:])
@@ -1058,11 +1061,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 def _arange_repeated(counts, device):
     if counts._dtype.is_floating_point or counts._data.ndim != 1:
-        raise ValueError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
+        raise ArgumentError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
                          f"{tuple(counts.shape)} and dtype {counts._dtype}")
     data = counts._data
     if data.size and int(data.min()) < 0:
-        raise ValueError("repeat_interleave(): repeats can not be negative")
+        raise ArgumentError("repeat_interleave(): repeats can not be negative")
     xp = device.xp
     from ember.tensor import wrap
     return wrap(xp.repeat(xp.arange(data.shape[0], dtype=xp.int64), data), device)
