@@ -52,7 +52,6 @@ from .legacy import (  # noqa: F401,E402
     BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
     ShortTensor,
 )
-from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401,E402,E501
 from . import foreach as _foreach  # noqa: E402
 globals().update({_n: getattr(_foreach, _n) for _n in _foreach.__all__})
 import math as _math  # noqa: E402

@@ -192,6 +192,7 @@ NO_OUT = frozenset("""
     adaptive_avg_pool1d avg_pool1d celu pixel_shuffle pixel_unshuffle dropout alpha_dropout
     feature_alpha_dropout batch_norm instance_norm embedding_bag pdist rrelu hardshrink softshrink
     clone diag_embed flip index_put isinf isnan masked_fill roll rsub trace
+    as_strided broadcast_tensors meshgrid select ravel prelu isclose logdet poisson max_pool3d
     """.split())
 
 # Ops whose ``out`` must have exactly the result's dtype (PyTorch's "Expected out tensor to have dtype"),

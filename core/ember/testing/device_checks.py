@@ -236,7 +236,12 @@ def _check_ops_match_cpu(name, backend):
 def _run(op, sample):
     args = sample.args
     outs = op.fn(*args, **sample.kwargs)
-    outs = [outs] if isinstance(outs, Tensor) else [o for o in (outs or ()) if isinstance(o, Tensor)]
+    if isinstance(outs, Tensor):
+        outs = [outs]
+    elif isinstance(outs, (bool, int, float)):  # a Python value (allclose, equal, ...): as a 0-d tensor
+        outs = [tensor(outs)]
+    else:
+        outs = [o for o in (outs or ()) if isinstance(o, Tensor)]
     leaves = [a for a in _flat(args) if isinstance(a, Tensor) and a.requires_grad]
     diff = [o for o in outs if o.requires_grad]
     grads = []

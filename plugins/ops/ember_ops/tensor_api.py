@@ -7,6 +7,8 @@ in shape.py.)
 
 from __future__ import annotations
 
+import numpy as np
+
 from ember.device import DeviceError
 from ember.ops import OpTable, Sample, check_tensor
 from ember.tensor import Tensor, wrap
@@ -101,8 +103,16 @@ ops.op(resize_, where=("Tensor",), torch="torch.Tensor.resize_", differentiable=
        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2)), Sample((make(2, 3, requires_grad=False), (2, 2)))])
 
 
+def _resize_expected(x, *sizes):
+    shape = _sizes(sizes)
+    out = np.zeros(int(np.prod(shape)), x.dtype)
+    keep = min(out.size, x.size)
+    out[:keep] = x.reshape(-1)[:keep]
+    return out.reshape(shape)
+
+
 @ops.op(where=("Tensor",), torch=None,  # deprecated in PyTorch (warns); the same as resize_ on a copy
-        differentiable=False, samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2))])
+        expected=_resize_expected, differentiable=False, samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2))])
 def resize(self, *sizes):
     """A copy of ``self`` resized to ``sizes`` (``Tensor.resize``, deprecated in PyTorch)."""
     check_tensor("resize", "self", self)
@@ -159,9 +169,9 @@ def _shape_inplace(name, fn):
 
 unsqueeze_ = _shape_inplace("unsqueeze_", lambda t, dim: t.unsqueeze(dim))
 squeeze_ = _shape_inplace("squeeze_", lambda t, *dim: t.squeeze(*dim))
-ops.op(unsqueeze_, where=("Tensor",), torch=None, differentiable=False,  # shape changes in place: tested against torch in test_tensor_api.py
+ops.op(unsqueeze_, where=("Tensor",), torch="torch.Tensor.unsqueeze_", differentiable=False,
        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1))])
-ops.op(squeeze_, where=("Tensor",), torch=None, differentiable=False,  # as unsqueeze_
+ops.op(squeeze_, where=("Tensor",), torch="torch.Tensor.squeeze_", differentiable=False,
        samples=lambda make: [Sample((make(2, 1, 3, requires_grad=False),)), Sample((make(2, 1, requires_grad=False), 1))])
 
 
