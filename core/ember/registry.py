@@ -1,4 +1,4 @@
-"""Registries of ops, layers, optimizers and devices: every name with its owner, conflicts caught.
+"""Registries of ops, layers, optimizers, devices and pretrained models: every name with its owner, conflicts caught.
 
 A plugin's hook receives a :class:`Registrar` (one per plugin and registry) and calls ``register`` on
 it. Nothing is overwritten silently: a second plugin registering a taken name is a
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["Registry", "Registrar", "Entry", "PluginConflictError", "OpRegistry", "LayerRegistry",
            "OptimizerRegistry", "DeviceRegistry",
-           "ProcessGroupBackendRegistry"]
+           "ProcessGroupBackendRegistry", "ModelRegistry"]
 
 
 class PluginConflictError(RuntimeError):
@@ -206,3 +206,14 @@ class ProcessGroupBackendRegistry(Registry):
         if not isinstance(obj, ProcessGroupBackend):
             raise TypeError(f"process-group backend registry: {name!r} must be an "
                             f"ember.distributed.ProcessGroupBackend instance, got {obj!r}")
+
+
+class ModelRegistry(Registry):
+    """Pretrained models (``ember.hub.Pretrained`` declarations) by name, as ``ember.hub`` lists them."""
+
+    kind = "model"
+
+    def validate(self, obj, name):
+        from .hub import Pretrained
+        if not isinstance(obj, Pretrained):
+            raise TypeError(f"model registry: {name!r} must be an ember.hub.Pretrained declaration, got {obj!r}")

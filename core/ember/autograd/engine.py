@@ -14,6 +14,8 @@ from .grad_mode import STATE
 
 __all__ = ["Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
 
+# One counter for every thread: a node must be newer than its inputs' nodes even when they were made in
+# another thread. ``next`` on a count is a single C call, atomic under the GIL.
 _sequence = itertools.count()
 
 

@@ -81,7 +81,7 @@ def run_on_every_rank(run_one, args) -> int:
         parallel = DataParallelTraining()
         if parallel.is_main:
             return run_one(args, parallel)
-        args.save = args.plot = None
+        args.save = args.plot = args.tensorboard = None
         with contextlib.redirect_stdout(io.StringIO()):
             return run_one(args, parallel)
     except SystemExit as exc:

@@ -2,7 +2,9 @@
 
 from importlib import import_module as _import_module
 
-_EXPORTS = {"DistributedDataParallel": "distributed"}
+_EXPORTS = {"DistributedDataParallel": "distributed", "DataParallel": "data_parallel",
+            "data_parallel": "data_parallel", "scatter": "data_parallel", "gather": "data_parallel",
+            "replicate": "data_parallel", "parallel_apply": "data_parallel"}
 __all__ = sorted(_EXPORTS)
 
 
