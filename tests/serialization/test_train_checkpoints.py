@@ -77,6 +77,14 @@ def _set(*keys_and_value):
     return change
 
 
+def _with_seed(state, seed):
+    """A generator state (a uint8 tensor of JSON) whose seed is ``seed``, the stream left valid."""
+    import json
+    blob = json.loads(bytes(state.tolist()).decode())
+    blob["seed"] = seed
+    return ember.tensor(list(json.dumps(blob).encode()), dtype=ember.uint8)
+
+
 @pytest.mark.parametrize("change,field", [
     (_set("config", "not a dict"), "'config'"),
     (_set("config", "hidden", "256"), "'config.hidden'"),
@@ -90,6 +98,7 @@ def _set(*keys_and_value):
     (_set("rng", "default", lambda t: t.float()), "'rng.default'"),
     (_set("rng", "loader", lambda t: ember.tensor(list(b"{not json"), dtype=ember.uint8)), "'rng.loader'"),
     (_set("rng", "not a dict"), "'rng'"),
+    (_set("rng", "default", lambda t: _with_seed(t, "x")), "'rng.default'"),
     (_set("history", 0, {"epoch": 1}), "'history[0]'"),
     (_set("history", 0, "train_loss", "low"), "'history[0].train_loss'"),
     (_set("image_shape", [1, 8]), "'image_shape'"),
