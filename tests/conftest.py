@@ -12,3 +12,10 @@ def torch():
         import torch as torch_module
         return torch_module
     return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def device(ember_device_name):
+    """ember's own tests call the device under test ``device``: ember's pytest plugin names its fixture
+    ``ember_device_name`` (so users' own ``device`` fixtures are left alone); this is that fixture."""
+    return ember_device_name

@@ -30,7 +30,8 @@ from types import ModuleType
 import pluggy
 
 from . import hookspecs
-from .registry import DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry, Registrar
+from .registry import (DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry,
+                       ProcessGroupBackendRegistry, Registrar)
 
 __all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
            "hookimpl", "ENTRY_POINT_GROUP"]
@@ -82,7 +83,8 @@ class PluginInfo:
 manager = pluggy.PluginManager("ember")
 manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
-              "optimizers": OptimizerRegistry()}
+              "optimizers": OptimizerRegistry(), "process_group_backends": ProcessGroupBackendRegistry(),
+              "models": ModelRegistry()}
 _infos: dict[str, PluginInfo] = {}
 _SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
 
@@ -440,7 +442,9 @@ def _bind_op(op, owner, spaces) -> None:
                 if op.inplace is not None:
                     _set(spaces["Tensor"], name + "_", op.inplace, owner)
             else:
-                _set(spaces[place], name, op.fn, owner)
+                # ATen's naming: an op "linalg_svd" is ember.linalg.svd, so ember.svd can be another op
+                attr = name[len("linalg_"):] if place == "linalg" and name.startswith("linalg_") else name
+                _set(spaces[place], attr, op.function(place), owner)
                 if place == "ember" and op.inplace is not None:
                     _set(spaces[place], name + "_", op.inplace, owner)
     if op.operator:

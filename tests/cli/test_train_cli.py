@@ -45,7 +45,7 @@ def test_a_user_run_with_json_reports_every_field(tmp_path):
     assert result.stderr == ""  # no progress bar: stdout is not a terminal
     summary = json.loads(result.stdout)
     assert summary["config"] == {"model": "mlp", "data": "digits", "root": None, "epochs": 2, "batch_size": 32,
-                                 "optimizer": "SGD", "lr": 0.1, "momentum": 0.9, "hidden": 256, "seed": 1,
+                                 "optimizer": "SGD", "lr": 0.01, "momentum": 0.9, "hidden": 256, "seed": 1,
                                  "test_fraction": 0.2}
     assert (summary["train_size"], summary["test_size"]) == (1438, 359)
     assert summary["device"] == "cpu" and summary["checkpoint"] == str(checkpoint) and summary["plot"] is None
@@ -249,7 +249,7 @@ def test_a_cnn_trains_when_conv_layers_are_registered(capsys):
     missing = [name for name in ("Conv2d", "MaxPool2d") if not hasattr(ember.nn, name)]
     if missing:
         pytest.skip(f"--model cnn needs ember.nn.{', '.join(missing)}, not registered here")
-    code, out, _ = _run(capsys, "train", "--model", "cnn", "--epochs", "1", "--json")
+    code, out, _ = _run(capsys, "train", "--model", "cnn", "--epochs", "1", "--lr", "0.05", "--json")
     summary = json.loads(out)
     assert code == 0 and summary["config"]["model"] == "cnn" and summary["test_accuracy"] > 0.5
 

@@ -9,7 +9,7 @@ import torch
 import ember
 from ember.nn import Module
 from ember.plugins import registries
-from ember.testing import SampleMaker
+from ember.testing import SampleMaker, suite_names
 
 DTYPES = {"float32": ember.float32, "float64": ember.float64}
 TORCH_DTYPES = {ember.float32: torch.float32, ember.float64: torch.float64}
@@ -17,7 +17,7 @@ TOL = {ember.float64: dict(rtol=1e-7, atol=1e-9), ember.float32: dict(rtol=2e-4,
 
 
 def layer_names():
-    return sorted(registries["layers"].names())
+    return suite_names("layers")  # ember's own plugins (--ember-all-plugins: every installed one)
 
 
 def samples_of(name, dtype=ember.float64, seed=0):

@@ -5,9 +5,9 @@ differences (float64), state_dict round trip, train/eval, and PyTorch's layer of
 import pytest
 
 from ember.plugins import registries
-from ember.testing import check_layer
+from ember.testing import check_layer, suite_names
 
-LAYERS = sorted(registries["layers"])
+LAYERS = suite_names("layers")  # ember's own plugins (--ember-all-plugins: every installed one)
 
 
 @pytest.mark.parametrize("name", LAYERS)

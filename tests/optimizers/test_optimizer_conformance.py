@@ -14,9 +14,10 @@ import ember
 from ember.optim import Optimizer
 from ember.optim.lr_scheduler import LRScheduler
 from ember.plugins import registries
+from ember.testing import suite_names
 
-OPTIMIZERS = sorted(n for n, e in registries["optimizers"].entries.items()
-                    if isinstance(e.obj, type) and issubclass(e.obj, Optimizer))
+OPTIMIZERS = [n for n in suite_names("optimizers")  # ember's own plugins unless --ember-all-plugins
+              if isinstance(registries["optimizers"][n], type) and issubclass(registries["optimizers"][n], Optimizer)]
 CASES = [(n, i) for n in OPTIMIZERS for i in range(len(registries["optimizers"][n].sample_options))]
 IDS = [f"{n}-{i}" for n, i in CASES]
 

@@ -138,7 +138,7 @@ WRONG_BACKWARD = """
             (x,) = ctx.inputs
             return grad * x * x * 2          # wrong: d(x^3)/dx is 3 x^2
 
-    @ops.op(torch=None, samples=lambda make: [Sample((make(2, 3),))])
+    @ops.op(torch=None, expected=lambda x: x ** 3, samples=lambda make: [Sample((make(2, 3),))])
     def cube(input):
         check_tensor("cube", "input", input)
         return apply(Cube, input)
@@ -190,7 +190,8 @@ class Tripled:
             """Three times the input."""
             ember.ops.check_tensor("tripled", "input", input)
             return input * 3
-        registry.register(Op(tripled, torch=None, samples=lambda make: [Sample((make(2, 2),))]))
+        registry.register(Op(tripled, torch=None, expected=lambda x: 3 * x,
+                             samples=lambda make: [Sample((make(2, 2),))]))
 
 
 def test_register_plugin_fixture_binds_names_for_the_test(register_plugin):
@@ -230,16 +231,30 @@ def test_unregistering_an_override_brings_the_original_back(register_plugin):
 def test_device_fixture_runs_a_test_once_per_available_device(pytester):
     pytester.makepyfile("""
         import ember
-        def test_on(device):
-            assert str(ember.ones(1, device=device).device) == device
+        def test_on(ember_device_name):
+            assert str(ember.ones(1, device=ember_device_name).device) == ember_device_name
     """)
     result = pytester.runpytest("-v", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_on?cpu? PASSED*", "*test_on?ref? PASSED*"])
 
 
+def test_a_projects_own_device_fixture_is_left_alone(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.fixture
+        def device():
+            return "my-accelerator"
+
+        def test_mine(device):
+            assert device == "my-accelerator"
+    """)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)  # once, not once per ember device
+
+
 def test_ember_device_option_selects_devices(pytester):
-    pytester.makepyfile("def test_on(device):\n    assert device == 'ref:0'\n")
+    pytester.makepyfile("def test_on(ember_device_name):\n    assert ember_device_name == 'ref:0'\n")
     pytester.runpytest("--ember-device=ref", "-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
@@ -255,12 +270,12 @@ def test_device_marker_skips_with_a_reason_where_the_device_is_absent(pytester):
         import pytest
 
         @pytest.mark.ember_device("cuda")
-        def test_needs_cuda(device):
+        def test_needs_cuda(ember_device_name):
             pass
 
         @pytest.mark.ember_device("ref")
-        def test_needs_ref(device):
-            assert device == "ref:0"
+        def test_needs_ref(ember_device_name):
+            assert ember_device_name == "ref:0"
 
         @pytest.mark.ember_device("cuda")
         def test_needs_cuda_without_fixture():
@@ -274,7 +289,7 @@ def test_device_marker_skips_with_a_reason_where_the_device_is_absent(pytester):
 
 
 def test_without_the_reference_device_only_the_cpu_is_used(pytester):
-    pytester.makepyfile("def test_on(device):\n    assert device == 'cpu'\n")
+    pytester.makepyfile("def test_on(ember_device_name):\n    assert ember_device_name == 'cpu'\n")
     result = pytester.runpytest("--ember-no-reference-device", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert ember.testing.devices.is_available("ref")  # the outer session's device is left alone

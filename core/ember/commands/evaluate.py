@@ -10,9 +10,11 @@ from ..cli import UsageError
 def add_parser(subparsers):
     p = subparsers.add_parser("evaluate", help="accuracy and confusion matrix of a checkpoint",
                               description="Evaluate a checkpoint written by `ember train --save` on the held-out "
-                                          "set it was trained against (or --data/--root).")
+                                          "set it was trained against (its data set's test files only; --root "
+                                          "to read them from another folder).")
     p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("--root", default=None, metavar="DIR", help="folder of the IDX files (mnist/fashion-mnist)")
+    p.add_argument("--root", default=None, metavar="DIR", help="folder of the test IDX files (mnist/fashion-mnist; default: where the "
+                                                          "run found them, or $EMBER_DATA, /usr/share/datasets)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return p

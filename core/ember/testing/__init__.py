@@ -7,8 +7,9 @@
 - The conformance kit: :func:`check_op`, :func:`check_layer`, :func:`check_optimizer`,
   :func:`check_device` and :func:`check_plugin` run every check from what a plugin declared.
 - :mod:`ember.testing.reference_device`: the numpy-backed ``ref`` device the tests run on besides the CPU.
-- The pytest plugin (:mod:`ember.testing.pytest_plugin`): ``--ember-device``, the ``device`` fixture,
-  the ``ember_device`` marker and the ``register_plugin`` fixture.
+- The pytest plugin (:mod:`ember.testing.pytest_plugin`): ``--ember-device``, the ``ember_device_name``
+  fixture, the ``ember_device`` marker, the ``register_plugin`` fixture and ``--ember-all-plugins``.
+- :func:`suite_names`: the names ember's own suite checks (its built-in plugins' unless asked).
 """
 
 from .comparison import assert_close, default_tolerances
@@ -20,7 +21,8 @@ from .layer_checks import check_layer
 from .optimizer_checks import check_optimizer
 from .device_checks import check_device
 from .plugin_checks import check_plugin, plugin_items
+from .suite import suite_names
 
 __all__ = ["assert_close", "default_tolerances", "gradcheck", "gradgradcheck", "GradcheckError", "SampleMaker",
            "available_devices", "check_op", "check_layer", "check_optimizer", "check_device", "check_plugin",
-           "plugin_items", "op_report", "to_torch", "torch_counterpart"]
+           "plugin_items", "op_report", "to_torch", "torch_counterpart", "suite_names"]

@@ -1,14 +1,16 @@
 """The op conformance check: everything an op declared, run from its samples.
 
 For each dtype the op declares and each of its samples: the forward result against PyTorch's
-counterpart (when torch is installed), gradients against PyTorch's, and in float64 the gradients
-against finite differences (and second derivatives, unless the op opts out).
+counterpart, gradients against PyTorch's, and in float64 the gradients against finite differences
+(and second derivatives, unless the op opts out). An op without a PyTorch counterpart (``torch=None``)
+must declare what its forward should equal: a ``reference=`` composite of other ember ops, or an
+``expected=`` function on numpy arrays. Without torch installed, the PyTorch comparison is reported
+as not run (see :mod:`ember.testing.oracle`), never passed silently.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from . import op_rules
 from .comparison import assert_close
 from .devices import available_devices, resolve_devices
 from .gradcheck import gradcheck, gradgradcheck
+from .oracle import not_compared, reports_missing_oracle, torch_or_none
 from .samples import SampleMaker
 
 # Tolerances against PyTorch: float32 results differ by summation order, so they get room.
@@ -26,13 +29,7 @@ ORACLE_TOL = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9), "float16": (1e-2
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("EMBER_REQUIRE_TORCH") == "1":
-            raise
-        return None
-    return torch
+    return torch_or_none()
 
 
 def registered_op(name):
@@ -110,6 +107,7 @@ def _substitute(args, it):
     return out
 
 
+@reports_missing_oracle
 def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_differences: bool = True,
              second_order: bool = True, *, devices=None, rules: bool = True):
     """Run every declared check of one op on each device (default: every available one); raises
@@ -117,12 +115,19 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
 
     Besides the numbers (PyTorch's, finite differences), ``rules`` checks what every op promises:
     results on the inputs' device and dtype, TypeError for a non-tensor argument, ember.DeviceError
-    for inputs on two devices, and the in-place variant's version-counter rules.
+    for inputs on two devices, and the in-place variant's version-counter rules. Any other exception
+    (a ShapeError raised in backward...) is reported as an AssertionError with the same label.
     """
     op = registered_op(name_or_op) if isinstance(name_or_op, str) else name_or_op
     if op.samples is None:
         raise AssertionError(f"op {op.name!r} declares no samples: the conformance kit cannot check it")
+    if not op.torch and op.reference is None and getattr(op, "expected", None) is None:
+        raise AssertionError(f"op {op.name!r} declares no PyTorch counterpart (torch=None) and neither a "
+                             f"reference= composite of other ember ops nor an expected= function computing its "
+                             f"result from numpy arrays: nothing would check its forward")
     torch_fn = torch_counterpart(op) if oracle else None
+    if oracle and op.torch and torch_fn is None:
+        not_compared(f"op {op.name!r} against {op.torch}")
     device_names = resolve_devices(device if devices is None and device is not None else devices)
     checked = 0
     for dev in device_names:
@@ -137,6 +142,8 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
                         _check_rules(op, sample, other)
                 except AssertionError as exc:
                     raise AssertionError(f"{label}: {exc}") from None
+                except Exception as exc:  # raised by the op, its backward, or a reference: keep the label
+                    raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
                 checked += 1
     if not checked:
         raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
@@ -176,6 +183,8 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
     op_rules.check_results(outs, args, dtype, grads, diff_inputs, oracle_checked_dtype=torch_fn is not None)
     if op.reference is not None:
         _compare_with_reference(op, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
+    if getattr(op, "expected", None) is not None:
+        _compare_with_expected(op, args, kwargs, outs, dtype)
     if torch_fn is not None:
         _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
     if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
@@ -205,6 +214,29 @@ def _compare_with_reference(op, args, kwargs, outs, diff_inputs, diff_outs, cota
             if g is not None and rg is not None:
                 assert_close(g, rg, rtol=rtol * 10, atol=atol * 10,
                              msg=f"gradient of input {i} differs from the op's composite reference")
+
+
+def _host_arrays(value):
+    """``value`` with every tensor replaced by a numpy copy of its data (nesting kept)."""
+    if isinstance(value, Tensor):
+        return np.array(value.detach()._host())
+    if isinstance(value, (tuple, list)):
+        return type(value)(_host_arrays(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _host_arrays(v) for k, v in value.items()}
+    return value
+
+
+def _compare_with_expected(op, args, kwargs, outs, dtype):
+    """An op's forward against its ``expected(*numpy args, **kwargs)``: one array, or one per output."""
+    expected = op.expected(*_host_arrays(args), **_host_arrays(kwargs))
+    expected = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+    if len(expected) != len(outs):
+        raise AssertionError(f"returned {len(outs)} tensors, its expected= function {len(expected)}")
+    rtol, atol = ORACLE_TOL.get(dtype.name, (0, 0))
+    for o, e in zip(outs, expected):
+        assert_close(o, np.asarray(e, dtype=o.dtype.numpy), rtol=rtol, atol=atol,
+                     msg="forward differs from the op's expected= function")
 
 
 def _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype):

@@ -184,5 +184,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: flo
         grads = engine.grad(outs, [xs[i] for i in diff_idx], list(vs), create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None and g.requires_grad)
 
-    return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, fast_mode=fast_mode)
+    try:
+        return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                         raise_exception=raise_exception, fast_mode=fast_mode)
+    except GradcheckError as exc:  # a second-derivative failure: say so, and which inputs are cotangents
+        message = str(exc).replace("gradcheck", "gradgradcheck", 1)
+        raise GradcheckError(f"{message} [second derivatives: inputs 0..{n - 1} are the function's inputs, "
+                             f"{n}.. the cotangents v of grad(outputs, inputs, v)]") from None

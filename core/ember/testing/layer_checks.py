@@ -17,6 +17,7 @@ from ..autograd import engine
 from ..tensor import Tensor, tensor
 from .comparison import assert_close
 from .conformance import ORACLE_TOL, _torch, to_torch
+from .oracle import not_compared, reports_missing_oracle
 from .devices import resolve_devices
 from .gradcheck import gradcheck
 from .samples import SampleMaker
@@ -45,6 +46,7 @@ def _seeded_call(layer, inputs):
     return layer(*inputs)
 
 
+@reports_missing_oracle
 def check_layer(name_or_cls, devices=None, dtypes=(_dt.float32, _dt.float64), oracle: bool = True,
                 finite_differences: bool = True) -> int:
     """Run every layer check from the class's ``samples(make)``; raises AssertionError naming the layer,
@@ -55,6 +57,8 @@ def check_layer(name_or_cls, devices=None, dtypes=(_dt.float32, _dt.float64), or
         raise AssertionError(f"layer {cls.__name__}: declares no samples(make); the conformance kit cannot "
                              f"check it")
     torch_cls = _torch_layer(cls) if oracle else None
+    if oracle and _torch() is None:
+        not_compared(f"layer {cls.__name__} against torch.nn.{cls.__name__} (if PyTorch has it)")
     checked = 0
     for dev in resolve_devices(devices):
         for dtype in dtypes:
@@ -64,6 +68,8 @@ def check_layer(name_or_cls, devices=None, dtypes=(_dt.float32, _dt.float64), or
                     _check_sample(cls, sample, dev, dtype, torch_cls, finite_differences)
                 except AssertionError as exc:
                     raise AssertionError(f"{label}: {exc}") from None
+                except Exception as exc:  # raised by the layer's forward or backward: keep the label
+                    raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
                 checked += 1
     if not checked and _has_forward(cls):
         raise AssertionError(f"layer {cls.__name__}: samples(make) yielded nothing to check")

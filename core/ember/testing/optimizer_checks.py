@@ -15,6 +15,7 @@ from .. import dtypes as _dt
 from ..tensor import Tensor, tensor
 from .comparison import assert_close
 from .conformance import _torch
+from .oracle import not_compared, reports_missing_oracle
 from .devices import available_devices, resolve_devices
 
 STEPS = 8
@@ -26,6 +27,7 @@ def registered_optimizer(name):
     return registries["optimizers"][name]
 
 
+@reports_missing_oracle
 def check_optimizer(name_or_cls, devices=None, oracle: bool = True) -> int:
     """Run the optimizer checks for every option set in ``cls.sample_options``; raises AssertionError
     naming the optimizer, device and options. Returns the number of cases checked (0 for LR
@@ -39,13 +41,18 @@ def check_optimizer(name_or_cls, devices=None, oracle: bool = True) -> int:
         raise AssertionError(f"optimizer {cls.__name__}: declares no sample_options (a tuple of option dicts, "
                              f"e.g. ({{'lr': 0.1}},)); the conformance kit cannot check it")
     torch_cls = _torch_optimizer(cls) if oracle else None
+    if oracle and _torch() is None:
+        not_compared(f"optimizer {cls.__name__} against torch.optim.{cls.__name__} (if PyTorch has it)")
     checked = 0
     for dev in resolve_devices(devices):
         for opts in options:
+            label = f"optimizer {cls.__name__} on {dev} with {opts}"
             try:
                 _check_options(cls, dict(opts), dev, torch_cls)
             except AssertionError as exc:
-                raise AssertionError(f"optimizer {cls.__name__} on {dev} with {opts}: {exc}") from None
+                raise AssertionError(f"{label}: {exc}") from None
+            except Exception as exc:  # raised by the optimizer itself: keep the label
+                raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
             checked += 1
     return checked
 
@@ -92,10 +99,9 @@ def _check_options(cls, opts, dev, torch_cls):
     params = problem.params(dev)
     optimizer = cls(params, **opts)
     before = problem.loss(params).item()
-    for _ in range(STEPS):
-        returned = optimizer.step(problem.closure(optimizer, params))
-        if returned is not None and not isinstance(returned, (Tensor, float)):
-            raise AssertionError(f"step(closure) returned {type(returned).__name__}; expected the closure's loss")
+    _check_step_bumps_versions(optimizer, problem, params)
+    for _ in range(STEPS - 1):
+        _check_returned(optimizer.step(problem.closure(optimizer, params)))
     after = problem.loss(params).item()
     if opts.get("maximize"):
         if not after > before:
@@ -111,6 +117,26 @@ def _check_options(cls, opts, dev, torch_cls):
     _check_state_dict_round_trip(cls, opts, problem, optimizer, params, dev)
     if torch_cls is not None:
         _compare_with_torch(torch_cls, opts, problem, params)
+
+
+def _check_step_bumps_versions(optimizer, problem, params):
+    """One step: each parameter it changed must have its version bumped (as PyTorch's in-place ops do),
+    or a graph that saved the old value would silently give wrong gradients."""
+    versions = [p._version for p in params]
+    values = [p.detach().clone() for p in params]
+    returned = optimizer.step(problem.closure(optimizer, params))
+    _check_returned(returned)
+    for i, (p, version, value) in enumerate(zip(params, versions, values)):
+        changed = not bool((p.detach() == value).all())
+        if changed and p._version == version:
+            raise AssertionError(f"step() changed parameter {i} in place without bumping its version counter: "
+                                 f"update parameters with in-place tensor ops (p.add_(update, alpha=-lr)), "
+                                 f"which record the change, or call ember.tensor.bump_version(p)")
+
+
+def _check_returned(returned):
+    if returned is not None and not isinstance(returned, (Tensor, float)):
+        raise AssertionError(f"step(closure) returned {type(returned).__name__}; expected the closure's loss")
 
 
 def _check_state_dict_round_trip(cls, opts, problem, optimizer, params, dev):

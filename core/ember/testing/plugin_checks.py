@@ -3,6 +3,8 @@ plugin's whole test suite can be ``def test_plugin(): check_plugin("swish")``.""
 
 from __future__ import annotations
 
+from .oracle import reports_missing_oracle
+
 
 def _info(plugin_name):
     from ..plugins import report
@@ -37,9 +39,12 @@ def check_item(kind: str, name: str, devices=None) -> int:
     return check(name, devices=devices)
 
 
+@reports_missing_oracle
 def check_plugin(plugin_name: str, devices=None) -> dict:
     """Check every op, layer, optimizer and device that ``plugin_name`` registered, on every available
-    device; raises one AssertionError listing every failure. Returns {kind: number of names checked}."""
+    device; raises one AssertionError listing every failure. Returns {kind: number of names checked}.
+    Comparisons with PyTorch that could not run (torch not installed) are reported once, at the end: a
+    skip with the list under pytest, a warning elsewhere (see :mod:`ember.testing.oracle`)."""
     failures = []
     counts: dict = {}
     items = plugin_items(plugin_name)

@@ -3,9 +3,13 @@
 - ``--ember-device=cpu,ref`` limits device tests (and the conformance kit) to the named devices;
   by default every available device is used. The numpy-backed ``ref`` device is registered for the
   session unless ``--ember-no-reference-device`` is given.
-- The ``device`` fixture: a test that takes ``device`` runs once per device (a string: ``"cpu"``).
+- The ``ember_device_name`` fixture: a test that takes it runs once per device (a string: ``"cpu"``).
+  Its name is ember's own, so a project's ``device`` fixture (PyTorch users have theirs) is untouched.
 - ``@pytest.mark.ember_device("cuda")``: the test runs only on these devices, and is skipped with a
   reason where one is not available.
+- ``--ember-all-plugins`` (or ``EMBER_TEST_ALL_PLUGINS=1``): ember's own suite also checks what
+  installed third-party plugins registered; by default it checks only ember's built-in plugins
+  (see :func:`ember.testing.suite_names`).
 - The ``register_plugin`` fixture registers plugin objects for one test and removes them afterwards.
 - ``assert_close``, ``gradcheck``, ``gradgradcheck`` and the ``check_*`` functions are re-exported
   here; import them from :mod:`ember.testing`.
@@ -17,6 +21,7 @@ import pytest
 
 from . import devices as _devices
 from . import reference_device
+from . import suite as _suite
 from .comparison import assert_close  # noqa: F401 - re-exported for plugin authors
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from .conformance import check_op  # noqa: F401
@@ -35,13 +40,19 @@ def pytest_addoption(parser):
                          "(comma-separated or repeated; default: every available device)")
     group.addoption("--ember-no-reference-device", action="store_true", default=False,
                     help="do not register the numpy-backed 'ref' test device for this session")
+    group.addoption("--ember-all-plugins", action="store_true", default=False,
+                    help="ember's own suite also checks every installed third-party plugin "
+                         "(default: only ember's built-ins; also EMBER_TEST_ALL_PLUGINS=1)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "ember_device(*names): run only on these ember devices; skipped, with "
                                        "the reason, where none is available")
-    state = {"previous_selection": _devices._selected, "enabled_reference": False}
+    state = {"previous_selection": _devices._selected, "enabled_reference": False,
+             "previous_all_plugins": _suite.include_third_party}
     config.stash[_STATE] = state
+    if config.getoption("ember_all_plugins"):
+        _suite.include_third_party = True
     without_reference = config.getoption("ember_no_reference_device")
     if not without_reference and not reference_device.is_enabled():
         reference_device.enable()
@@ -63,6 +74,7 @@ def pytest_unconfigure(config):
     if state is None:
         return
     _devices.select(state["previous_selection"])
+    _suite.include_third_party = state["previous_all_plugins"]
     if state["enabled_reference"]:
         reference_device.disable()
 
@@ -83,8 +95,11 @@ def _parametrized_elsewhere(metafunc, name) -> bool:
     return False
 
 
+FIXTURE = "ember_device_name"
+
+
 def _uses_our_device_fixture(metafunc) -> bool:
-    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get("device")
+    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get(FIXTURE)
     return bool(definitions) and getattr(definitions[-1].func, "__module__", None) == __name__
 
 
@@ -96,8 +111,9 @@ def _marked_devices(node) -> list[str] | None:
 
 
 def _skip_reason(name) -> str | None:
-    if not _devices.is_available(name):
-        return (f"needs ember device {name!r}, which is not available here "
+    reason = _devices.unavailable_reason(name)
+    if reason is not None:
+        return (f"needs ember device {name!r}, which is not available here: {reason} "
                 f"(available: {', '.join(_devices.available_devices()) or 'none'})")
     if name.partition(":")[0] not in _devices.available_devices():
         return f"ember device {name!r} is not selected (--ember-device={','.join(_devices._selected or [])})"
@@ -105,7 +121,7 @@ def _skip_reason(name) -> str | None:
 
 
 def pytest_generate_tests(metafunc):
-    if "device" not in metafunc.fixturenames or _parametrized_elsewhere(metafunc, "device"):
+    if FIXTURE not in metafunc.fixturenames or _parametrized_elsewhere(metafunc, FIXTURE):
         return
     if not _uses_our_device_fixture(metafunc):
         return
@@ -117,12 +133,12 @@ def pytest_generate_tests(metafunc):
                       else pytest.param(name, id=name))
     if not params:
         params = [pytest.param(None, id="no-device", marks=pytest.mark.skip(reason="no ember device selected"))]
-    metafunc.parametrize("device", params, indirect=True)
+    metafunc.parametrize(FIXTURE, params, indirect=True)
 
 
 def pytest_runtest_setup(item):
     marked = _marked_devices(item)
-    if marked is None or "device" in getattr(item, "fixturenames", ()):
+    if marked is None or FIXTURE in getattr(item, "fixturenames", ()):
         return
     reasons = [r for r in (_skip_reason(n) for n in marked) if r]
     if len(reasons) == len(marked):
@@ -130,7 +146,7 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture
-def device(request):
+def ember_device_name(request):
     """The ember device under test, as a string (``"cpu"``, ``"ref"``, ``"cuda"``): a test taking it runs
     once per available (or ``--ember-device``-selected) device. Given as PyTorch names a tensor's
     device: with its index (``"ref:0"``), since a tensor made on ``"ref"`` lives on ``"ref:0"``."""

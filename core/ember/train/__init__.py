@@ -4,7 +4,8 @@
 so the same run can be driven from Python (``run_training(TrainConfig(...))``).
 """
 
-from .config import TrainConfig, TrainError
-from .loop import EpochResult, TrainResult, evaluate_model, run_training
+from .config import TrainConfig, TrainError, TrainingDiverged
+from .loop import EpochResult, TrainResult, evaluate_model, prepare_run, run_training, train_run
 
-__all__ = ["TrainConfig", "TrainError", "run_training", "evaluate_model", "TrainResult", "EpochResult"]
+__all__ = ["TrainConfig", "TrainError", "TrainingDiverged", "run_training", "prepare_run", "train_run",
+           "evaluate_model", "TrainResult", "EpochResult"]

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .config import TrainConfig, TrainError
 
-from .config import TrainConfig
-
-__all__ = ["Splits", "load_splits", "digits_split_indices"]
+__all__ = ["Splits", "load_splits", "data_root", "digits_split_indices"]
 
 
-@dataclass
 class Splits:
-    train: object          # a Dataset of (float image (1, H, W) in [0, 1], int class)
-    test: object
-    image_shape: tuple     # (1, H, W)
-    classes: list
+    """``train`` and ``test`` Datasets of (float image (1, H, W) in [0, 1], int class), the image shape
+    and class names. The training files are read on first use of ``train``, so scoring a checkpoint on
+    the test set (``ember evaluate``) needs only the test files."""
+
+    def __init__(self, train, test, image_shape: tuple, classes: list, root: str | None = None,
+                 make_train=None):
+        self._train, self._make_train = train, make_train  # the Dataset, or (lazily) a function making it
+        self.test = test
+        self.image_shape = image_shape  # (1, H, W)
+        self.classes = classes
+        self.root = root               # where the IDX files were read from (None for the bundled digits)
+
+    @property
+    def train(self):
+        if self._train is None and self._make_train is not None:
+            self._train = self._make_train()
+        return self._train
 
 
 def digits_split_indices(seed: int, test_fraction: float = 0.2) -> tuple[list[int], list[int]]:
@@ -28,8 +38,23 @@ def digits_split_indices(seed: int, test_fraction: float = 0.2) -> tuple[list[in
     return train.indices, test.indices
 
 
-def load_splits(config: TrainConfig) -> Splits:
-    """The data of ``config``; missing or corrupt files raise FileNotFoundError / ValueError naming them."""
+def data_root(config: TrainConfig, need_train: bool = True) -> str:
+    """The folder of ``config``'s IDX files: ``config.root`` when given (checked to be a folder), else the
+    first of ``ember.datasets.locate.candidate_dirs`` holding them; TrainError saying how to get them."""
+    from ember.datasets import MNIST, FashionMNIST
+    from ember.datasets.locate import check_root, find_data_dir
+    try:
+        if config.root:
+            return check_root(config.root)
+        return find_data_dir(config.data, MNIST if config.data == "mnist" else FashionMNIST, train=need_train)
+    except OSError as exc:
+        raise TrainError(str(exc)) from None
+
+
+def load_splits(config: TrainConfig, need_train: bool = False) -> Splits:
+    """The data of ``config``; missing or corrupt files raise TrainError / FileNotFoundError / ValueError
+    naming them. The training files are read now when ``need_train``, else on first use of ``Splits.train``
+    (so scoring the test set needs only the test files)."""
     from ember.utils.data import Subset
     if config.data == "digits":
         from ember.datasets import Digits
@@ -39,8 +64,12 @@ def load_splits(config: TrainConfig) -> Splits:
     from ember import transforms
     from ember.datasets import MNIST, FashionMNIST
     kind = MNIST if config.data == "mnist" else FashionMNIST
+    root = data_root(config, need_train)
     to_tensor = transforms.ToTensor()
-    train = kind(config.root, train=True, transform=to_tensor)
-    test = kind(config.root, train=False, transform=to_tensor)
-    height, width = tuple(train.data.shape[1:])
-    return Splits(train, test, (1, height, width), kind.classes)
+
+    def make_train():
+        return kind(root, train=True, transform=to_tensor)
+    train = make_train() if need_train else None
+    test = kind(root, train=False, transform=to_tensor)
+    height, width = tuple(test.data.shape[1:])
+    return Splits(train, test, (1, height, width), kind.classes, root, make_train)

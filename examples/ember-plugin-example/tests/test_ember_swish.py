@@ -52,7 +52,8 @@ def test_lion_moves_every_coordinate_by_the_learning_rate_on_the_first_step():
     assert_close(p, [0.9, -0.9, 0.4])
 
 
-def test_lion_runs_on_every_available_device(device):
+def test_lion_runs_on_every_available_device(ember_device_name):
+    device = ember_device_name
     p = ember.tensor([1.0, -1.0], device=device, requires_grad=True)
     optimizer = ember.optim.Lion([p], lr=0.1)
     (p * p).sum().backward()

@@ -5,9 +5,8 @@ The update is the sign of an interpolation between the momentum and the gradient
 coordinate moves by exactly ``lr``: use a learning rate 3-10x smaller than AdamW's.
 """
 
-from ember.autograd.grad_mode import no_grad
+from ember import enable_grad, no_grad, zeros_like
 from ember.optim import Optimizer
-from ember.tensor import bump_version, zeros_like
 
 
 class Lion(Optimizer):
@@ -34,7 +33,6 @@ class Lion(Optimizer):
     def step(self, closure=None):
         loss = None
         if closure is not None:
-            from ember.autograd.grad_mode import enable_grad
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
@@ -42,17 +40,16 @@ class Lion(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = p._device.xp
-                grad = -p.grad._data if group["maximize"] else p.grad._data
+                grad = -p.grad if group["maximize"] else p.grad
                 state = self.state[p]
                 if "exp_avg" not in state:
                     state["exp_avg"] = zeros_like(p)
-                exp_avg = state["exp_avg"]._data
-                update = xp.sign(beta1 * exp_avg + (1 - beta1) * grad)
+                exp_avg = state["exp_avg"]
+                # in-place tensor ops, as in PyTorch's optimizers: they record the change (version
+                # counter), so a graph that saved p cannot silently use the new value
+                update = exp_avg.mul(beta1).add_(grad, alpha=1 - beta1).sign_()
                 if weight_decay:
-                    p._data *= 1 - lr * weight_decay
-                p._data -= lr * update
-                exp_avg *= beta2
-                exp_avg += (1 - beta2) * grad
-                bump_version(p)
+                    p.mul_(1 - lr * weight_decay)
+                p.add_(update, alpha=-lr)
+                exp_avg.mul_(beta2).add_(grad, alpha=1 - beta2)
         return loss
