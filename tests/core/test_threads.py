@@ -252,3 +252,37 @@ def test_factories_follow_the_default_device_of_their_own_thread():
     finally:
         ember.set_default_device(None)
     assert ember.zeros(1).device.type == "cpu"
+
+
+def test_autocast_is_per_thread_as_in_pytorch(torch):
+    a, b = ember.ones(2, 2), ember.ones(2, 2)
+    inside, checked = threading.Event(), threading.Event()
+    seen = {}
+
+    def mixed_precision():
+        with ember.autocast("cpu"):
+            seen["inside"] = (ember.is_autocast_enabled("cpu"), str((a @ b).dtype))
+            inside.set()
+            checked.wait(10)
+
+    def full_precision():
+        inside.wait(10)
+        seen["beside"] = (ember.is_autocast_enabled("cpu"), str((a @ b).dtype))
+        checked.set()
+
+    run_threads(mixed_precision, full_precision)
+    assert seen == {"inside": (True, "ember.bfloat16"), "beside": (False, "ember.float32")}
+    assert str((a @ b).dtype) == "ember.float32" and not ember.is_autocast_enabled("cpu")
+    with torch.autocast("cpu"):
+        assert in_thread(lambda: torch.is_autocast_enabled("cpu")) is False
+
+
+def test_set_autocast_enabled_in_a_thread_leaves_the_others_alone():
+    def switch_on():
+        ember.set_autocast_enabled("cpu", True)
+        assert str((ember.ones(2, 2) @ ember.ones(2, 2)).dtype) == "ember.bfloat16"
+        ember.set_autocast_enabled("cpu", False)
+
+    run_threads(switch_on)
+    assert not ember.is_autocast_enabled("cpu")
+    assert str((ember.ones(2, 2) @ ember.ones(2, 2)).dtype) == "ember.float32"
