@@ -937,7 +937,7 @@ def chunk(input, chunks, dim=0):
     return split(input, max(-(-size // chunks), 1) if size else 1, d)
 
 
-@ops.op(samples=lambda make: [Sample((make(10),), {"indices_or_sections": 3}, name="uneven sections"),
+@ops.op(samples=lambda make: [Sample((make(10), 3), name="uneven sections"),
                               Sample((make(3, 7), [2, 5], 1), name="indices"),
                               Sample((make(10), (2, 15, 1)), name="indices past the end and backwards")])
 def tensor_split(input, indices_or_sections, dim=0):
