@@ -17,7 +17,8 @@ from ember.ops import (
     ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view,
     normalize_dims,
 )
-from ember.tensor import Tensor, _version_cell, as_view, wrap
+from ember.autograd.grad_mode import STATE
+from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
     storage_offset, storage_root, strides_of,
@@ -122,7 +123,39 @@ def flatten(input, start_dim=0, end_dim=-1):
     return input.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
+def view_in_place(op, input, view):
+    """Make ``input`` the view ``view`` of itself (same memory; new shape and strides), as PyTorch's in-place
+    view ops (``unsqueeze_``, ``t_``...) do: its history becomes the view's, and its version is bumped."""
+    if input._requires_grad and input._node is None and STATE.enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+    input._data = view._data
+    if view._node is not None:
+        input._node, input._output_nr = view._node, view._output_nr
+    bump_version(input)
+    return input
+
+
+def unsqueeze_(input, dim):
+    """``unsqueeze`` in place (``Tensor.unsqueeze_``)."""
+    return view_in_place("unsqueeze_", input, unsqueeze(input, dim))
+
+
+def squeeze_(input, dim=None):
+    """``squeeze`` in place (``Tensor.squeeze_``)."""
+    return view_in_place("squeeze_", input, squeeze(input, dim))
+
+
+def transpose_(input, dim0, dim1):
+    """``transpose`` in place (``Tensor.transpose_``)."""
+    return view_in_place("transpose_", input, transpose(input, dim0, dim1))
+
+
+def t_(input):
+    """``t`` in place (``Tensor.t_``)."""
+    return view_in_place("t_", input, t(input))
+
+
+@ops.op(inplace=unsqueeze_, samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
 def unsqueeze(input, dim):
     """Insert a dimension of size one at ``dim`` (``torch.unsqueeze``)."""
     check_tensor("unsqueeze", "input", input)
@@ -131,8 +164,8 @@ def unsqueeze(input, dim):
     return input.reshape(shape[:dim] + (1,) + shape[dim:])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 1, 3),)), Sample((make(2, 1, 3), 1)), Sample((make(2, 1, 3), 0)),
-                              Sample((make(1, 2, 1), (0, 2)))])
+@ops.op(inplace=squeeze_, samples=lambda make: [
+    Sample((make(2, 1, 3),)), Sample((make(2, 1, 3), 1)), Sample((make(2, 1, 3), 0)), Sample((make(1, 2, 1), (0, 2)))])
 def squeeze(input, dim=None):
     """Remove dimensions of size one (all, or those in ``dim`` that have size one) (``torch.squeeze``)."""
     check_tensor("squeeze", "input", input)
@@ -170,7 +203,7 @@ def permute(input, *dims):
     return maybe_view(apply(Permute, input, dims=norm), input)
 
 
-@ops.op(aliases=("swapaxes", "swapdims"),
+@ops.op(aliases=("swapaxes", "swapdims"), inplace=transpose_,
         samples=lambda make: [Sample((make(2, 3, 4), 0, 2)), Sample((make(2, 3), 0, 1)), Sample((make(3), 0, -1))])
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view) (``torch.transpose``)."""
@@ -184,7 +217,7 @@ def transpose(input, dim0, dim1):
     return maybe_view(apply(Permute, input, dims=tuple(order)), input)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
+@ops.op(inplace=t_, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
 def t(input):
     """Transpose a matrix; vectors and scalars are returned as they are (``torch.t``)."""
     check_tensor("t", "input", input)
@@ -905,6 +938,35 @@ def chunk(input, chunks, dim=0):
     d = normalize_dims("chunk", dim, input._data.ndim)[0]
     size = input._data.shape[d]
     return split(input, max(-(-size // chunks), 1) if size else 1, d)
+
+
+@ops.op(samples=lambda make: [Sample((make(10), 3), name="uneven sections"),
+                              Sample((make(3, 7), [2, 5], 1), name="indices"),
+                              Sample((make(10), (2, 15, 1)), name="indices past the end and backwards")])
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` split along ``dim`` into that many nearly equal parts (the first ``size % n``
+    one larger), or at the given indices, clamped like slices (``torch.tensor_split``)."""
+    check_tensor("tensor_split", "input", input)
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = normalize_dims("tensor_split", dim, input._data.ndim)[0]
+    size = input._data.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        bounds, start = [], 0
+        for i in range(n):
+            stop = start + size // n + (1 if i < size % n else 0)
+            bounds.append((start, stop))
+            start = stop
+    else:
+        cuts = [int(i) for i in indices_or_sections]
+        bounds = list(zip([0] + cuts, cuts + [None]))
+    lead = (slice(None),) * d
+    return tuple(input[lead + (slice(a, b),)] for a, b in bounds)
 
 
 @ops.op(samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
