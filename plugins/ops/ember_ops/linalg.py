@@ -88,7 +88,10 @@ class Linear(Primitive):
 
     @staticmethod
     def forward(xp, x, weight, bias):
-        out = xp.matmul(x, weight.T)
+        if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
+            out = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = xp.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
