@@ -7,6 +7,8 @@ import numpy as np
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
 from ember.tensor import Tensor
 
+from . import blas_threads
+
 ops = OpTable()
 
 
@@ -17,7 +19,8 @@ class MatMul(Primitive):
 
     @staticmethod
     def forward(xp, a, b):
-        return xp.matmul(a, b)
+        with blas_threads.for_batched_product(xp, a, b):
+            return xp.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
