@@ -313,8 +313,12 @@ class Softmax(Primitive):
     def forward(xp, x, dim):
         if dim is None:
             return x - x + 1
-        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True)) if x.size else x
-        return e / xp.sum(e, axis=dim, keepdims=True)
+        if not x.size:
+            return x
+        e = x - xp.max(x, axis=dim, keepdims=True)  # one new array, then exp and divide in place
+        xp.exp(e, out=e)
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        return e
 
     @staticmethod
     def backward(ctx, g, dim):

@@ -8,6 +8,8 @@ from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, Sh
                        maybe_view, normalize_dims)
 from ember.tensor import Tensor
 
+from . import blas_threads
+
 ops = OpTable()
 
 
@@ -18,7 +20,8 @@ class MatMul(Primitive):
 
     @staticmethod
     def forward(xp, a, b):
-        return xp.matmul(a, b)
+        with blas_threads.for_batched_product(xp, a, b):
+            return xp.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -89,7 +92,10 @@ class Linear(Primitive):
 
     @staticmethod
     def forward(xp, x, weight, bias):
-        out = xp.matmul(x, weight.T)
+        if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
+            out = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = xp.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
