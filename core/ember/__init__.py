@@ -74,7 +74,7 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
          "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization"}
 _LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
-              "amp": "ember.amp", "distributions": "ember.distributions",
+              "amp": "ember.amp", "distributions": "ember.distributions", "fft": "ember.fft",
               "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
               "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func"})
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}

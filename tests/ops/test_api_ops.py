@@ -157,3 +157,14 @@ def test_dropout2d_on_2d_input_warns_and_drops_elements():
     kept = out.numpy() != 0
     assert 0.4 < kept.mean() < 0.6 and kept.any(1).all()  # single elements, not whole rows
     np.testing.assert_array_equal(np.unique(out.numpy()), [0.0, 2.0])
+
+
+def test_fft_frequencies_and_shifts_match_torch(torch):
+    np.testing.assert_allclose(ember.fft.fftfreq(7, 0.5).numpy(), torch.fft.fftfreq(7, 0.5).numpy())
+    np.testing.assert_allclose(ember.fft.rfftfreq(8).numpy(), torch.fft.rfftfreq(8).numpy())
+    x = np.arange(12.0).reshape(3, 4)
+    for fn, kwargs in (("fftshift", {}), ("ifftshift", {}), ("fftshift", {"dim": 1}), ("ifftshift", {"dim": (0,)})):
+        np.testing.assert_array_equal(getattr(ember.fft, fn)(ember.tensor(x), **kwargs).numpy(),
+                                      getattr(torch.fft, fn)(torch.tensor(x), **kwargs).numpy())
+    with pytest.raises(NotImplementedError, match="complex"):
+        ember.fft.rfft(ember.ones(4))
