@@ -248,3 +248,11 @@ def make_inplace(fn, name):
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
     inplace_variant.__doc__ = f"In-place version of :func:`{fn.__name__}`: writes the result into ``self``."
     return inplace_variant
+
+
+def __getattr__(name):
+    # ``ember.ops.aten`` (PyTorch's operator namespace) and ``load_library`` live in ember/aten.py.
+    if name in ("aten", "load_library"):
+        from . import aten
+        return getattr(aten, name)
+    raise AttributeError(f"module 'ember.ops' has no attribute {name!r}")
