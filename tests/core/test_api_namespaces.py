@@ -199,3 +199,28 @@ def test_multiprocessing_is_the_standard_module_plus_spawn():
 
     import ember.multiprocessing as mp
     assert mp.Queue is multiprocessing.Queue and callable(mp.spawn) and mp.get_sharing_strategy() == "file_system"
+
+
+def test_futures_chain_and_collect(torch):
+    import ember.futures as F
+    for lib in (F, torch.futures):
+        first = lib.Future()
+        second = first.then(lambda fut: fut.wait() * 10)
+        first.set_result(2)
+        assert second.wait() == 20 and lib.wait_all([first, second]) == [2, 20]
+        assert [f.value() for f in lib.collect_all([first, second]).wait()] == [2, 20]
+
+
+def test_testing_assert_allclose_accepts_sequences():
+    ember.testing.assert_allclose(ember.tensor([1.0, float("nan")]), [1.0, float("nan")])
+    with pytest.raises(AssertionError):
+        ember.testing.assert_allclose(ember.tensor([1.0]), [2.0])
+
+
+def test_ops_aten_calls_ember_ops(torch):
+    x = np.arange(6.0).reshape(2, 3)
+    for name, overload in (("add", "Tensor"), ("t", "default"), ("neg", "default"), ("clone", "default")):
+        e = getattr(getattr(ember.ops.aten, name), overload)(*([ember.tensor(x)] * (2 if name == "add" else 1)))
+        t = getattr(getattr(torch.ops.aten, name), overload)(*([torch.tensor(x)] * (2 if name == "add" else 1)))
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+    assert ember.ops.aten.add_.Tensor._schema.is_mutable and not ember.ops.aten.add.Tensor._schema.is_mutable
