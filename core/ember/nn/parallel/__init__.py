@@ -1,5 +1,16 @@
-"""``ember.nn.parallel``: data-parallel wrappers (``torch.nn.parallel``)."""
+"""``ember.nn.parallel``: data-parallel wrappers (``torch.nn.parallel``), imported on first use."""
 
-from .data_parallel import DataParallel, data_parallel, gather, parallel_apply, replicate, scatter  # noqa: F401
+from importlib import import_module as _import_module
 
-__all__ = ["DataParallel", "data_parallel", "scatter", "gather", "replicate", "parallel_apply"]
+_EXPORTS = {"DataParallel": "data_parallel", "data_parallel": "data_parallel", "scatter": "data_parallel",
+            "gather": "data_parallel", "replicate": "data_parallel", "parallel_apply": "data_parallel"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ember.nn.parallel' has no attribute {name!r}")
+    value = getattr(_import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
