@@ -236,7 +236,8 @@ def _check_ops_match_cpu(name, backend):
 def _run(op, sample):
     args = sample.args
     outs = op.fn(*args, **sample.kwargs)
-    outs = [outs] if isinstance(outs, Tensor) else [o for o in (outs or ()) if isinstance(o, Tensor)]
+    outs = [outs] if isinstance(outs, Tensor) else \
+        [o for o in (outs if isinstance(outs, (tuple, list)) else ()) if isinstance(o, Tensor)]  # allclose: a bool
     leaves = [a for a in _flat(args) if isinstance(a, Tensor) and a.requires_grad]
     diff = [o for o in outs if o.requires_grad]
     grads = []

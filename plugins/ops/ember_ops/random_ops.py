@@ -60,6 +60,13 @@ def _inplace_samples(**kwargs):
     return lambda make: [Sample((make(2, 3, requires_grad=False),), kwargs)]
 
 
+def _seeded_samples(**kwargs):
+    """For draws PyTorch cannot check: a generator seeded the same on every device, so devices agree."""
+    from ember.random import Generator
+    return lambda make: [Sample((make(2, 3, requires_grad=False),),
+                                {**kwargs, "generator": Generator(make.device).manual_seed(7)})]
+
+
 @ops.op(where=("Tensor",), torch="torch.Tensor.normal_", differentiable=False,
         samples=_inplace_samples(mean=1.5, std=0.0))
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -134,7 +141,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 
 @ops.op(where=("Tensor",), torch=None, differentiable=False,  # 0 < p < 1: no determined draw for PyTorch to check
-        samples=_inplace_samples(p=0.5))
+        samples=_seeded_samples(p=0.5))
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
     check_tensor("geometric_", "self", self)
@@ -145,7 +152,7 @@ def geometric_(self, p, *, generator=None):
 
 
 @ops.op(where=("Tensor",), torch=None, differentiable=False,  # std > 0: no determined draw for PyTorch to check
-        samples=_inplace_samples(mean=0.5, std=0.5))
+        samples=_seeded_samples(mean=0.5, std=0.5))
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
     _floating("log_normal_", self)
@@ -156,7 +163,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 
 @ops.op(where=("Tensor",), torch=None, differentiable=False,  # sigma > 0: no determined draw for PyTorch to check
-        samples=_inplace_samples(median=0.5, sigma=1.0))
+        samples=_seeded_samples(median=0.5, sigma=1.0))
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""
     _floating("cauchy_", self)
