@@ -77,9 +77,9 @@ _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember
          "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization",
          "distributed": "ember.distributed", "hub": "ember.hub"}
 _LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
-              "amp": "ember.amp", "distributions": "ember.distributions",
+              "amp": "ember.amp", "distributions": "ember.distributions", "fft": "ember.fft",
               "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
-              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func"})
+              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func", "fx": "ember.fx", "futures": "ember.futures"})
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 _LAZY_FUNCS.update({"bfloat16": "ember.dtypes", "autocast": "ember.amp", "is_autocast_enabled": "ember.amp",
                     "get_autocast_dtype": "ember.amp", "is_autocast_cpu_enabled": "ember.amp",

@@ -440,3 +440,11 @@ def write_out(name: str, result, out):
         out._data = data.astype(od.numpy, copy=True)  # result may share memory with an input
     bump_version(out)
     return out
+
+
+def __getattr__(name):
+    # ``ember.ops.aten`` (PyTorch's operator namespace) and ``load_library`` live in ember/aten.py.
+    if name in ("aten", "load_library"):
+        from . import aten
+        return getattr(aten, name)
+    raise AttributeError(f"module 'ember.ops' has no attribute {name!r}")

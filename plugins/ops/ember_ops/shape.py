@@ -424,8 +424,9 @@ def _backend_index(op, index, device):
                                  f"{item._dtype}")
             out.append(item._data)
             basic = False
-        elif isinstance(item, (list, np.ndarray)):
-            out.append(device.xp.asarray(item))
+        elif isinstance(item, (list, range, np.ndarray)):  # a range indexes as the list of its values
+            out.append(device.xp.asarray(item if not isinstance(item, range) else list(item), dtype=None if not
+                                         isinstance(item, range) else np.int64))
             basic = False
         elif isinstance(item, (int, np.integer)):
             out.append(item)
