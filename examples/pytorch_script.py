@@ -10,7 +10,7 @@ import ember.nn.functional as F
 import ember.optim as optim
 from ember.utils.data import DataLoader, TensorDataset
 
-CHECKPOINT = sys.argv[1] if len(sys.argv) > 1 else "ckpt.safetensors"
+CHECKPOINT = sys.argv[1] if len(sys.argv) > 1 else "ckpt.pt"
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 torch.manual_seed(0)
 X = torch.randn(256, 1, 8, 8)

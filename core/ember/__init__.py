@@ -19,6 +19,9 @@ from .tensor import (  # noqa: F401
     linspace, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
+from .storage import (  # noqa: F401
+    UntypedStorage, channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
+)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
@@ -39,8 +42,27 @@ def is_floating_point(input) -> bool:
     return input.is_floating_point()
 
 
-def get_default_device():
-    return device("cpu")
+from .settings import (  # noqa: F401,E402
+    are_deterministic_algorithms_enabled, get_default_device, get_float32_matmul_precision, get_num_interop_threads,
+    get_num_threads, set_default_device, set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+    set_printoptions, use_deterministic_algorithms,
+)
+from .dtypes import finfo, iinfo  # noqa: F401,E402
+from .legacy import (  # noqa: F401,E402
+    BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+    ShortTensor,
+)
+from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401,E402,E501
+from . import foreach as _foreach  # noqa: E402
+globals().update({_n: getattr(_foreach, _n) for _n in _foreach.__all__})
+import math as _math  # noqa: E402
+
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
+
+def is_complex(input) -> bool:
+    """False for every ember tensor: ember has no complex dtypes (``torch.is_complex``)."""
+    return False
 
 
 def compile(model=None, **options):  # noqa: A001 - PyTorch's name
@@ -53,8 +75,17 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 
 # Modules that are imported on first use, so that ``import ember`` stays fast.
 _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
-         "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization"}
+         "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization",
+         "distributed": "ember.distributed", "hub": "ember.hub"}
+_LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
+              "amp": "ember.amp", "distributions": "ember.distributions",
+              "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
+              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func"})
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
+_LAZY_FUNCS.update({"bfloat16": "ember.dtypes", "autocast": "ember.amp", "is_autocast_enabled": "ember.amp",
+                    "get_autocast_dtype": "ember.amp", "is_autocast_cpu_enabled": "ember.amp",
+                    "get_autocast_cpu_dtype": "ember.amp", "get_autocast_gpu_dtype": "ember.amp",
+                    "set_autocast_enabled": "ember.amp", "vmap": "ember.func"})
 
 
 def __getattr__(name):

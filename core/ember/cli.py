@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("train", "evaluate", "predict", "plugins")  # modules of ember.commands, in the order --help lists them
+COMMANDS = ("train", "evaluate", "predict", "embed", "classify", "plugins")  # modules of ember.commands, in the order --help lists them
 
 
 class UsageError(Exception):
@@ -46,7 +46,8 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.run(args) or 0
-    except (UsageError, FileNotFoundError, ValueError, KeyError) as exc:
+    except (UsageError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, ValueError,
+            KeyError) as exc:  # ember.serialization.CheckpointError is a ValueError
         if args.debug:
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -5,6 +5,7 @@ forms, with PyTorch's signatures and dtype inference."""
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 
@@ -70,10 +71,33 @@ def _contains_tensor_or_array(data) -> builtins.bool:
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (``torch.tensor``)."""
+    """A new tensor holding a copy of ``data`` (``torch.tensor``).
+
+    Python numbers that ``dtype`` cannot hold are a RuntimeError, as in PyTorch (negative ints wrap into
+    unsigned dtypes: ``tensor(-1, dtype=uint8)`` is 255; ``tensor(300, dtype=uint8)`` raises).
+    """
     if isinstance(data, Tensor) and device is None:
         device = data._device
-    return _make(_infer_host(data, dtype), dtype, device, requires_grad)
+    host = _infer_host(data, dtype)
+    if dtype is not None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
+        _check_fits("tensor", host, _dt.as_dtype(dtype))
+    return _make(host, dtype, device, requires_grad)
+
+
+def _check_fits(op, host: np.ndarray, dtype) -> None:
+    """PyTorch's range check for Python numbers converted to an integer dtype (see ``ops.scalar_to``)."""
+    if dtype.category != 1 or host.dtype.kind not in "iuf" or not host.size:
+        return
+    info = np.iinfo(dtype.numpy)
+    if host.dtype.kind == "f":
+        bad = ~((host > info.min - 1) & (host < info.max + 1))
+    elif info.min == 0:
+        bad = (host > info.max) | (host < -builtins.int(info.max))
+    else:
+        bad = (host > info.max) | (host < info.min)
+    if bad.any():
+        value = host[bad].flat[0].item()
+        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -105,8 +129,30 @@ def _size(args, name) -> tuple:
     return shape
 
 
+def _accepts_out(fn):
+    """``fn`` (a factory) with PyTorch's ``out=``: the dtype and device default to ``out``'s, a different
+    ``dtype`` is a RuntimeError, and ``out`` is resized and filled (see :func:`ember.ops.write_out`)."""
+    @functools.wraps(fn)
+    def factory(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from .ops import write_out
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{fn.__name__}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        dtype = kwargs.get("dtype")
+        if dtype is not None and _dt.as_dtype(dtype) is not out._dtype:
+            raise RuntimeError(f"{fn.__name__}(): dtype {_dt.as_dtype(dtype).name} does not match dtype of out "
+                               f"parameter ({out._dtype.name})")
+        kwargs["dtype"] = out._dtype
+        kwargs.setdefault("device", out._device)
+        kwargs.pop("requires_grad", None)
+        return write_out(fn.__name__, fn(*args, **kwargs), out)
+    return factory
+
+
 def _factory(name, fill):
-    def factory(*size, dtype=None, device=None, requires_grad=False, out=None):
+    @_accepts_out
+    def factory(*size, dtype=None, device=None, requires_grad=False):
         shape = _size(size, name)
         dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
         dev = _resolve(device)
@@ -114,7 +160,7 @@ def _factory(name, fill):
         if requires_grad:
             t.requires_grad_(True)
         return t
-    factory.__name__ = factory.__qualname__ = name
+    factory.__name__ = factory.__qualname__ = factory.__wrapped__.__name__ = name
     factory.__doc__ = f"A tensor of the given size filled by {name} (``torch.{name}``); float32 by default."
     return factory
 
@@ -124,6 +170,7 @@ ones = _factory("ones", lambda xp, shape, dt: xp.ones(shape, dtype=dt))
 empty = _factory("empty", lambda xp, shape, dt: xp.empty(shape, dtype=dt))
 
 
+@_accepts_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch."""
     shape = _size((size,), "full")
@@ -132,12 +179,22 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     dtype = _dt.as_dtype(dtype)
     dev = _resolve(device)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    if not isinstance(fill_value, Tensor):
+        from .ops import scalar_to
+        value = scalar_to("full", value, dtype)
     t = wrap(dev.xp.full(shape, value, dtype=dtype.numpy), dev)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
+def _no_bool(op, dtype) -> None:
+    if dtype is _dt.bool:
+        from .ops import DTypeError
+        raise DTypeError(f"{op}(): not implemented for dtype bool (as in PyTorch)")
+
+
+@_accepts_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints (``torch.arange``)."""
     if end is None:
@@ -151,21 +208,25 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if dtype is None:
         dtype = _dt.result_type(start, end, step)
     dtype = _dt.as_dtype(dtype)
+    _no_bool("arange", dtype)
     dev = _resolve(device)
     count = builtins.int(np.ceil((end - start) / step))
     host = (start + np.arange(count, dtype=np.float64 if dtype.is_floating_point else np.int64) * step)
     return _make(host.astype(dtype.numpy), None, dev, requires_grad)
 
 
+@_accepts_out
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``torch.linspace``)."""
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    _no_bool("linspace", dtype)
     host = np.linspace(start, end, steps, dtype=np.float64).astype(dtype.numpy)
     return _make(host, None, device, requires_grad)
 
 
+@_accepts_out
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An ``n`` x ``m`` identity matrix (``torch.eye``)."""
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
@@ -182,11 +243,13 @@ def _stream(generator, dev):
     return gen.stream
 
 
+@_accepts_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1) (``torch.rand``)."""
     return _random("rand", size, generator, dtype, device, requires_grad, lambda s, shape, dt: s.random(shape, dt))
 
 
+@_accepts_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples (``torch.randn``)."""
     return _random("randn", size, generator, dtype, device, requires_grad, lambda s, shape, dt: s.normal(shape, dt))
@@ -202,6 +265,7 @@ def _random(name, size, generator, dtype, device, requires_grad, draw):
     return t.requires_grad_(True) if requires_grad else t
 
 
+@_accepts_out
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform on [low, high) (``torch.randint(low=0, high, size)``); int64 by default."""
     if size is None:
@@ -217,6 +281,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return t.requires_grad_(True) if requires_grad else t
 
 
+@_accepts_out
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of ``0..n-1`` (``torch.randperm``)."""
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.int64

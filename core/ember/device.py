@@ -30,6 +30,11 @@ class Backend:
         """Whether this device can be used on this machine (drivers, hardware)."""
         raise NotImplementedError
 
+    def unavailable_reason(self) -> str | None:
+        """None when :meth:`is_available`; otherwise one line saying why not and, where possible, how to
+        fix it (shown by ``ember plugins``, in errors for tensors on this device, and in test skips)."""
+        return None if self.is_available() else f"{self!r} reports no device on this machine"
+
     @property
     def xp(self):
         """The array module (``numpy``, ``cupy``) whose functions run on this device."""
@@ -89,7 +94,9 @@ class device:
             canonical = object.__new__(cls)
             canonical.type, canonical.index, canonical.backend = dev_type, dev_index, backend
             canonical.xp = None  # resolved on first use: importing cupy is slow
-            cls._interned[(dev_type, dev_index)] = canonical
+            # setdefault is atomic: two threads naming a new device at once must get one object, since
+            # ops compare devices by identity.
+            canonical = cls._interned.setdefault((dev_type, dev_index), canonical)
         cls._interned[key] = canonical
         return canonical
 
@@ -134,9 +141,12 @@ def _parse(spec, index):
     return dev_type, index
 
 
+default_device: list = [None]  # set by ember.set_default_device; None means the CPU
+
+
 def canonical(spec) -> device:
     """The device a tensor made on ``spec`` lives on: as in PyTorch, "cuda" means "cuda:0"."""
-    dev = device("cpu") if spec is None else device(spec)
+    dev = (default_device[0] or device("cpu")) if spec is None else device(spec)
     if dev.index is None and dev.type != "cpu":
         dev = device(dev.type, 0)
     return dev
@@ -148,6 +158,6 @@ def resolve(spec) -> device:
     if dev.xp is None:
         backend = dev.backend
         if not backend.is_available():
-            raise DeviceError(f"device {dev} is not available on this machine ({backend!r} reports no device)")
+            raise DeviceError(f"device {dev} is not available on this machine: {backend.unavailable_reason()}")
         dev.xp = backend.xp
     return dev

@@ -13,7 +13,7 @@ import numpy as np
 __all__ = [
     "dtype", "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool",
     "float", "double", "half", "long", "int", "short", "get_default_dtype", "set_default_dtype",
-    "result_type", "promote_types",
+    "result_type", "promote_types", "finfo", "iinfo",
 ]
 
 _BOOL, _INT, _FLOAT = 0, 1, 2
@@ -176,3 +176,71 @@ def result_type(*operands) -> dtype:
     if scalar_cat >= 0 and (result is None or scalar_cat > result.category):
         result = (bool, int64, _default[0])[scalar_cat]
     return result
+
+
+# bfloat16 comes from the ml_dtypes package (numpy has none). Importing it costs ~70 ms, so the dtype is
+# made on first use of ``ember.bfloat16`` (or ``finfo``), and only then joins the tables above.
+def _make_bfloat16() -> dtype:
+    import ml_dtypes
+    bf16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT)
+    bf16.is_signed = True  # numpy reports kind 'V' for it
+    _BY_NAME[bf16.name] = bf16
+    FROM_NUMPY[bf16.numpy] = bf16
+    for other in ALL:
+        # PyTorch: bfloat16 with float16 gives float32; with a wider float, that float; with ints, bfloat16.
+        if other is float16:
+            joined = float32
+        elif other.category == _FLOAT:
+            joined = other
+        else:
+            joined = bf16
+        _PROMOTE[(bf16, other)] = _PROMOTE[(other, bf16)] = joined
+    _PROMOTE[(bf16, bf16)] = bf16
+    return bf16
+
+
+def __getattr__(name):
+    if name == "bfloat16":
+        value = globals()["bfloat16"] = _make_bfloat16()
+        return value
+    raise AttributeError(f"module 'ember.dtypes' has no attribute {name!r}")
+
+
+class finfo:
+    """Limits of a floating dtype (``torch.finfo``): ``bits``, ``eps``, ``max``, ``min``, ``tiny``,
+    ``smallest_normal``, ``resolution``, ``dtype``. With no argument, the default dtype's."""
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's name
+        d = get_default_dtype() if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"finfo: expected a floating point dtype, got {d}")
+        if d.name == "bfloat16":
+            import ml_dtypes
+            info = ml_dtypes.finfo(d.numpy)
+        else:
+            info = np.finfo(d.numpy)
+        self.bits = d.itemsize * 8
+        self.eps, self.max, self.min = builtins_float(info.eps), builtins_float(info.max), builtins_float(info.min)
+        self.tiny = self.smallest_normal = builtins_float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins_int(info.precision)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer (or bool) dtype (``torch.iinfo``): ``bits``, ``min``, ``max``, ``dtype``."""
+
+    def __init__(self, type):  # noqa: A002 - PyTorch's name
+        d = as_dtype(type)
+        if d.category != _INT:
+            raise TypeError(f"iinfo: expected an integer dtype, got {d}")
+        info = np.iinfo(d.numpy)
+        self.bits = d.itemsize * 8
+        self.min, self.max = builtins_int(info.min), builtins_int(info.max)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

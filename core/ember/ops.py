@@ -9,6 +9,7 @@ composes other ember ops and gets its gradient for free.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -16,25 +17,95 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd.grad_mode import STATE
+from .device import DeviceError
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DTypeError", "check_tensor", "normalize_dims", "maybe_view"]
+           "ShapeError", "DTypeError", "ArgumentError", "OutOfRangeError", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
 
 
 class ShapeError(RuntimeError):
     """Tensor shapes do not fit an op (PyTorch raises RuntimeError here, so this is one)."""
 
 
-class DTypeError(TypeError):
-    """A tensor's dtype is not one the op accepts."""
+class DTypeError(TypeError, NotImplementedError):
+    """A tensor's dtype is not one the op accepts. PyTorch raises RuntimeError here, or its subclass
+    NotImplementedError where no kernel exists for the dtype; Python code expects TypeError: this is all
+    three."""
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """An argument has a value the op does not accept (PyTorch raises RuntimeError, Python code expects
+    ValueError: this is both)."""
+
+
+class OutOfRangeError(IndexError, RuntimeError):
+    """An index or a dim is out of range (PyTorch raises IndexError or RuntimeError depending on the op:
+    this is both)."""
 
 
 def check_tensor(op: str, name: str, value) -> Tensor:
     """``value`` if it is a Tensor; otherwise a TypeError naming the op and the argument."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    return value
+
+
+# Integer dtypes' (lowest, highest) values: Python ints outside them wrap (arithmetic) or raise (fills).
+_INT_RANGE = {d: (int(np.iinfo(d.numpy).min), int(np.iinfo(d.numpy).max))
+              for d in _dt.ALL if d.category == 1}
+_FLOAT_MAX = {d: float(np.finfo(d.numpy).max) for d in _dt.FLOATING}
+
+
+def wrap_int(op: str, value: int, dtype) -> int:
+    """A Python int operand of an op computing in integer ``dtype``, wrapped into it (two's complement).
+
+    PyTorch converts such a "wrapped number" to the computation's dtype without a range check
+    (``uint8 + 256`` adds 0, ``uint8 < 300`` compares with 44); ints that fit neither int64 nor uint64
+    are an OverflowError, as there.
+    """
+    low, high = _INT_RANGE[dtype]
+    if low <= value <= high:
+        return value
+    if not -(1 << 63) <= value < (1 << 64):
+        raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
+    span = high - low + 1
+    return (value - low) % span + low
+
+
+def scalar_to(op: str, value, dtype):
+    """A Python number converted to ``dtype`` for a fill (``fill_``, ``masked_fill``, ``x[i] = v``,
+    ``full``, ``clamp``'s bounds): PyTorch's checked conversion.
+
+    A value the dtype cannot hold is a RuntimeError ("value cannot be converted ... without overflow"),
+    except that negative ints down to -max wrap into unsigned dtypes (``uint8.fill_(-1)`` gives 255);
+    floats are truncated towards zero into integer dtypes. Returns a Python number the backend can
+    store without a further check.
+    """
+    cat = dtype.category
+    if cat == 0 or value.__class__ is bool or isinstance(value, np.bool_):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if cat == 1:
+        low, high = _INT_RANGE[dtype]
+        if isinstance(value, int):
+            if not -(1 << 63) <= value < (1 << 64):
+                raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
+            if low <= value <= high:
+                return value
+            if low == 0 and -high <= value < 0:
+                return value + high + 1
+        elif low - 1 < value < high + 1:  # truncates into range; NaN and inf fail the test
+            return int(value)
+        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
+    if isinstance(value, int):
+        if not -(1 << 63) <= value < (1 << 64):
+            raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
+        value = float(value)
+    if abs(value) > _FLOAT_MAX[dtype] and value - value == 0:  # finite and too large; inf and nan fit
+        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
     return value
 
 
@@ -62,6 +133,9 @@ def promote(op: str, a, b, float_result: bool = False):
             other = other.item()
             a, b = (t, other) if a_is else (other, t)
         if cat <= t._dtype.category and (t._dtype.is_floating_point or not float_result):
+            if cat == 1 and t._dtype.category == 1:  # int scalar with int tensor: wrap, as PyTorch does
+                other = wrap_int(op, other, t._dtype)
+                a, b = (t, other) if a_is else (other, t)
             return a, b
     else:
         raise TypeError(f"{op}(): expected at least one Tensor argument, got {type(a).__name__} and "
@@ -87,7 +161,7 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
             raise TypeError(f"{op}(): dim must be an int or a tuple of ints, got {dim!r}")
         if not -n <= d < n:
-            raise IndexError(f"{op}(): dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            raise OutOfRangeError(f"{op}(): dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                              f"but got {d})")
         d = int(d) % n
         if d in out:
@@ -106,6 +180,29 @@ def maybe_view(result: Tensor, source: Tensor) -> Tensor:
     return result
 
 WHERE = ("ember", "Tensor", "functional", "linalg")
+
+# Ops that PyTorch's ``torch.<name>`` / ``torch.linalg.<name>`` offer without an ``out=`` keyword
+# ("ember.det": only in that namespace). Where only some of PyTorch's overloads take ``out=`` (``sum``
+# with a dim, ``argsort`` with ``stable``, ``median`` with a dim), ember takes it in all of them.
+NO_OUT = frozenset("""
+    adaptive_max_pool1d argwhere bilinear chunk conv1d conv2d conv3d conv_transpose1d conv_transpose2d
+    conv_transpose3d cosine_similarity ember.det diagonal einsum expand flatten group_norm isfinite layer_norm
+    max_pool1d max_pool2d movedim narrow pairwise_distance permute reshape rms_norm selu split squeeze
+    std_mean swish t tile transpose unbind unflatten unique unsqueeze var_mean zero_ relu fill
+    adaptive_avg_pool1d avg_pool1d celu pixel_shuffle pixel_unshuffle dropout alpha_dropout
+    feature_alpha_dropout batch_norm instance_norm embedding_bag pdist rrelu hardshrink softshrink
+    clone diag_embed flip index_put isinf isnan masked_fill roll rsub trace
+    """.split())
+
+# Ops whose ``out`` must have exactly the result's dtype (PyTorch's "Expected out tensor to have dtype"),
+# and reductions that cast into any ``out`` dtype; every other op casts into ``out`` where the result's
+# kind allows it (float into int, or int into bool, is an error).
+EXACT_OUT_DTYPE = frozenset("""
+    mm matmul addmm bmm baddbmm dot mv gather where clamp clamp_min clamp_max index_select masked_select
+    take_along_dim inv inverse solve det argmax argmin nonzero any all index_add scatter scatter_add
+    softmax log_softmax
+    """.split())
+ANY_OUT_DTYPE = frozenset(("sum", "prod", "nansum"))
 
 
 @dataclass(frozen=True)
@@ -140,6 +237,9 @@ class Op:
       ``torch=None`` must declare ``reference`` or ``expected``.
     - ``mixed_devices``: True where PyTorch accepts tensors on other devices (``expand_as`` reads only
       the other's shape; ``x[i] = v`` copies ``v`` over), so the kit does not expect a DeviceError.
+    - ``out``: whether ``ember.<name>`` / ``ember.linalg.<name>`` take PyTorch's ``out=`` keyword; by
+      default True unless the name is in :data:`NO_OUT` (PyTorch offers it there without ``out=``).
+      Handled once, by :func:`with_out`; ``fn`` never sees ``out``.
     """
 
     fn: Callable
@@ -159,6 +259,7 @@ class Op:
     mixed_devices: bool = False
     atol: float | None = None
     rtol: float | None = None
+    out: bool | None = None
 
     def __post_init__(self):
         self.name = self.name or self.fn.__name__
@@ -171,6 +272,15 @@ class Op:
             self.inplace = make_inplace(self.fn, self.name + "_")
         if self.torch == "":
             self.torch = _default_torch_name(self.name, self.where)
+        if self.out is None:
+            self.out = self.name not in NO_OUT
+        self._with_out = with_out(self.fn, self.name) if self.out else self.fn
+
+    def function(self, place: str) -> Callable:
+        """What is bound at ``place``: ``fn``, with ``out=`` handling in the ``ember``/``linalg`` namespaces."""
+        if place not in ("ember", "linalg") or f"{place}.{self.name}" in NO_OUT:
+            return self.fn
+        return self._with_out
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
@@ -226,13 +336,26 @@ def inplace(target: Tensor, result: Tensor, op: str) -> Tensor:
     node = result._node
     if node is not None and node._saved is not None and any(s is target for s in node._saved):
         _keep_old_value(node, target)
-    target._device.xp.copyto(target._data, result._data, casting="unsafe")
+    try:
+        target._device.xp.copyto(target._data, result._data, casting="unsafe")
+    except ValueError:
+        if getattr(target._data.flags, "writeable", True):
+            raise
+        raise RuntimeError(read_only_message(op, target)) from None
     bump_version(target)
     if result._node is not None:
         target._node, target._requires_grad = result._node, True
         if result._output_nr:
             target._output_nr = result._output_nr
     return target
+
+
+def read_only_message(op: str, target: Tensor) -> str:
+    """The error for a write into memory the backend marks read-only: an expanded tensor, whose elements
+    share memory, or a tensor over a read-only array."""
+    return (f"{op}: unsupported operation: the written-to tensor (shape {tuple(target.shape)}, stride "
+            f"{target.stride()}) is read-only: more than one of its elements may refer to a single memory location "
+            f"(an expand) or its memory is not writable. Please clone() the tensor before performing the operation.")
 
 
 def _keep_old_value(node, target: Tensor) -> None:
@@ -253,3 +376,66 @@ def make_inplace(fn, name):
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
     inplace_variant.__doc__ = f"In-place version of :func:`{fn.__name__}`: writes the result into ``self``."
     return inplace_variant
+
+
+def with_out(fn: Callable, name: str) -> Callable:
+    """``fn`` with PyTorch's ``out=`` keyword: the result is written into ``out`` and ``out`` returned."""
+    def op_with_out(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if STATE.enabled:
+            _refuse_grad(name, args, kwargs, out)
+        return write_out(name, fn(*args, **kwargs), out)
+    op_with_out.__name__ = op_with_out.__qualname__ = fn.__name__
+    op_with_out.__doc__ = fn.__doc__
+    op_with_out.__module__ = fn.__module__
+    op_with_out.__wrapped__ = fn
+    return op_with_out
+
+
+def _refuse_grad(name, args, kwargs, out) -> None:
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    values = list(args) + list(kwargs.values()) + list(outs)
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            values.extend(v)
+        elif isinstance(v, Tensor) and v._requires_grad:
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               f"differentiation, but one of the arguments requires grad")
+
+
+def write_out(name: str, result, out):
+    """Write an op's ``result`` (a tensor or a tuple of them) into ``out`` with PyTorch's rules.
+
+    ``out`` is resized when its shape differs (with PyTorch's warning when it held elements); the
+    result is cast into ``out``'s dtype where PyTorch allows it (``EXACT_OUT_DTYPE`` ops need the same
+    dtype; no op may cast floats into integers or integers into bool). Returns ``out``.
+    """
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): out must be a tuple of {len(result)} tensors, got {type(out).__name__}")
+        written = [write_out(name, r, o) for r, o in zip(result, out)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        result = as_tensor(result, device=out._device)
+    if result._device is not out._device:
+        raise DeviceError(f"{name}(): expected out on {result._device}, got out on {out._device}")
+    rd, od = result._dtype, out._dtype
+    if rd is not od:
+        if name in EXACT_OUT_DTYPE:
+            raise DTypeError(f"{name}(): expected out tensor to have dtype {rd.name}, but got {od.name} instead")
+        if rd.category > od.category and name not in ANY_OUT_DTYPE:
+            raise DTypeError(f"{name}(): result type {rd.name} can't be cast to the desired output type {od.name}")
+    data = result._data
+    if data.shape == out._data.shape:
+        out._device.xp.copyto(out._data, data, casting="unsafe")
+    else:
+        if out._data.size:
+            warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
+                          f"{tuple(out.shape)}, which does not match the required output shape {tuple(data.shape)}; "
+                          f"resize it to zero elements first to reuse it", UserWarning, stacklevel=3)
+        out._data = data.astype(od.numpy, copy=True)  # result may share memory with an input
+    bump_version(out)
+    return out

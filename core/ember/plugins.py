@@ -6,6 +6,11 @@ hooks once, with a registry, and then binds every registered name where users fi
 ``Tensor.relu``, ``ember.nn.Linear``, ``ember.optim.Adam``). After that, calling an op touches neither
 pluggy nor the registries.
 
+A plugin cannot break the others by side effects that ember can see: names it sets, replaces or
+deletes in the namespaces ember binds (``ember``, ``Tensor``, ``ember.nn``, ...) while it is imported or
+while its hooks run are undone, and the plugin is skipped as broken, named. An exception of any kind
+from a plugin (``SystemExit`` included) skips that plugin; only a real Ctrl-C stops ``import ember``.
+
 Environment: ``EMBER_PLUGINS_STRICT=1`` makes a broken plugin an error instead of a warning;
 ``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` loads only the built-ins (distribution ``ember``);
 ``EMBER_DISABLE_PLUGINS=a,b`` skips the named plugins.
@@ -13,15 +18,19 @@ Environment: ``EMBER_PLUGINS_STRICT=1`` makes a broken plugin an error instead o
 
 from __future__ import annotations
 
+import operator
 import os
+import signal
 import sys
 import warnings
+from types import ModuleType
 from dataclasses import dataclass, field
 
 import pluggy
 
 from . import hookspecs
-from .registry import DeviceRegistry, LayerRegistry, OpRegistry, OptimizerRegistry, Registrar
+from .registry import (DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry,
+                       ProcessGroupBackendRegistry, Registrar)
 
 __all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
            "hookimpl", "ENTRY_POINT_GROUP"]
@@ -73,7 +82,8 @@ class PluginInfo:
 manager = pluggy.PluginManager("ember")
 manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
-              "optimizers": OptimizerRegistry()}
+              "optimizers": OptimizerRegistry(), "process_group_backends": ProcessGroupBackendRegistry(),
+              "models": ModelRegistry()}
 _infos: dict[str, PluginInfo] = {}
 _SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
 
@@ -112,15 +122,31 @@ def load_entry_points() -> None:
         if only_builtins and not info.builtin:
             info.status = "disabled (EMBER_DISABLE_PLUGIN_AUTOLOAD)"
             continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not break import ember
-            _fail(info, f"import failed: {type(exc).__name__}: {exc}")
-            continue
-        if _add_to_manager(plugin, info):
+        plugin = _import_plugin(ep, info)
+        if plugin is not _FAILED and _add_to_manager(plugin, info):
             loaded.append(info)
     _run_hooks(loaded)
     bind()
+
+
+_FAILED = object()
+
+
+def _import_plugin(ep, info: PluginInfo):
+    """The plugin object an entry point names, or _FAILED (the plugin then marked failed) when importing
+    it raised anything but a real Ctrl-C, or changed ember's namespaces (the changes are undone)."""
+    snapshot = _snapshot()
+    with _InterruptWatch() as interrupts:
+        try:
+            plugin = ep.load()
+        except BaseException as exc:  # a broken plugin must not break import ember, whatever it raises
+            interrupts.reraise_if_real(exc)
+            _undo_side_effects(snapshot)
+            _fail(info, f"import failed: {type(exc).__name__}: {exc}", exc)
+            return _FAILED
+    if _undo_side_effects(snapshot, info, "when imported"):
+        return _FAILED
+    return plugin
 
 
 def _add_to_manager(plugin, info: PluginInfo) -> bool:
@@ -133,13 +159,30 @@ def _add_to_manager(plugin, info: PluginInfo) -> bool:
                 plugin, f"plugin {info.name!r} implements unknown hook(s) {unknown}; ember's hooks are "
                         f"{sorted(_SPEC_NAMES)}")
     except (pluggy.PluginValidationError, ValueError) as exc:
-        _fail(info, f"invalid plugin: {exc}")
+        _fail(info, f"invalid plugin: {exc}", exc)
         return False
+    _warn_unmarked_hooks(plugin, info)
     return True
 
 
 def _hookimpl_names(plugin) -> list[str]:
     return [name for name in dir(plugin) if manager.parse_hookimpl_opts(plugin, name) is not None]
+
+
+def _warn_unmarked_hooks(plugin, info: PluginInfo) -> None:
+    """Functions named like a hook but not marked ``@ember.hookimpl`` are never called: say so."""
+    unmarked = [name for name in dir(plugin)
+                if (name in _SPEC_NAMES or name.startswith("ember_register_"))
+                and callable(getattr(plugin, name, None)) and manager.parse_hookimpl_opts(plugin, name) is None]
+    if not unmarked:
+        return
+    message = (f"function(s) {unmarked} look like hook implementations but are not marked with "
+               f"@ember.hookimpl, so ember never calls them; decorate them with @ember.hookimpl")
+    if strict():
+        _rollback(info)
+        _fail(info, message)
+    info.error = message
+    warnings.warn(f"ember plugin {info.name!r}{_dist_text(info)}: {message}", PluginWarning, stacklevel=4)
 
 
 def _run_hooks(infos) -> None:
@@ -155,14 +198,24 @@ def _run_hooks(infos) -> None:
             if info is None or info.status != "loaded":
                 continue
             registrar = Registrar(registries[registry_name], info.name)
-            try:
-                impl.function(registry=registrar)
-            except Exception as exc:
-                _rollback(info)
-                _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}")
-                continue
-            if registrar.added:
+            if _call_hook(impl, hook_name, registrar, info) and registrar.added:
                 info.registered.setdefault(registry_name, []).extend(registrar.added)
+
+
+def _call_hook(impl, hook_name: str, registrar: Registrar, info: PluginInfo) -> bool:
+    """Run one hook implementation; False, with the plugin rolled back and failed, when it raised
+    anything but a real Ctrl-C or changed ember's namespaces (the changes are undone)."""
+    snapshot = _snapshot()
+    with _InterruptWatch() as interrupts:
+        try:
+            impl.function(registry=registrar)
+        except BaseException as exc:  # SystemExit too: a plugin may not end the program
+            interrupts.reraise_if_real(exc)
+            _undo_side_effects(snapshot)
+            _rollback(info)
+            _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc)
+            return False
+    return not _undo_side_effects(snapshot, info, f"in its hook {hook_name}")
 
 
 def _rollback(info: PluginInfo) -> None:
@@ -173,14 +226,97 @@ def _rollback(info: PluginInfo) -> None:
         manager.unregister(name=info.name)
 
 
-def _fail(info: PluginInfo, message: str) -> None:
+def _dist_text(info: PluginInfo) -> str:
+    return f" (distribution {info.distribution} {info.version})" if info.distribution else ""
+
+
+def _fail(info: PluginInfo, message: str, cause: BaseException | None = None) -> None:
     info.status, info.error = "failed", message
     _infos.setdefault(info.name, info)
-    text = f"ember plugin {info.name!r}" + (f" (distribution {info.distribution} {info.version})"
-                                             if info.distribution else "") + f" was skipped: {message}"
+    text = f"ember plugin {info.name!r}{_dist_text(info)} was skipped: {message}"
     if strict():
-        raise PluginError(text)
+        raise PluginError(text) from cause
     warnings.warn(text, PluginWarning, stacklevel=3)
+
+
+class _InterruptWatch:
+    """Tells a real Ctrl-C apart from a ``KeyboardInterrupt`` that a plugin raised itself.
+
+    While a plugin runs, SIGINT goes through a handler that notes it, then acts as the handler before
+    it would. Outside the main thread no handler can be set: every KeyboardInterrupt counts as real.
+    """
+
+    def __enter__(self):
+        self.sigint_seen = False
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+            self._watching = True
+        except (ValueError, TypeError):  # not the main thread, or SIGINT not handled from Python
+            self._watching = False
+        return self
+
+    def _on_sigint(self, signum, frame):
+        self.sigint_seen = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+        elif self._previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self._watching and signal.getsignal(signal.SIGINT) == self._on_sigint:  # a plugin may set its own
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self._previous is None else self._previous)
+        return False
+
+    def reraise_if_real(self, exc: BaseException) -> None:
+        if isinstance(exc, KeyboardInterrupt) and (self.sigint_seen or not self._watching):
+            raise exc
+
+
+# -- side effects on ember's namespaces -------------------------------------------------------------
+
+def _snapshot() -> list[tuple[object, dict]]:
+    """The attributes of every namespace ember binds names into, to compare after a plugin ran."""
+    return [(space, vars(space).copy()) for space in _namespaces().values()]  # .copy(): fast on a class too
+
+
+def _undo_side_effects(snapshot, info: PluginInfo | None = None, when: str = "") -> bool:
+    """Put back every attribute changed since ``snapshot``; with ``info``, fail that plugin naming the
+    changes. True when something had changed."""
+    changes = []  # (namespace, attribute, value before or _MISSING, what the plugin did)
+    for space, before in snapshot:
+        now = vars(space).copy()
+        if now.keys() == before.keys() and all(map(operator.is_, now.values(), before.values())):
+            continue  # the usual case, checked at C speed
+        for attr, value in before.items():
+            if now.get(attr, _MISSING) is not value:
+                changes.append((space, attr, value, "replaced" if attr in now else "deleted"))
+        for attr in now.keys() - before.keys():
+            if not _is_import_binding(space, attr, now[attr]):
+                changes.append((space, attr, _MISSING, "set"))
+    for space, attr, value, _ in changes:
+        if value is _MISSING:
+            delattr(space, attr)
+        else:
+            setattr(space, attr, value)
+    if changes and info is not None:
+        done = [f"{what} {_space_name(space)}.{attr}" for space, attr, _, what in changes]
+        _rollback(info)
+        _fail(info, f"it changed ember's namespaces {when} ({', '.join(done)}); plugins add names "
+                    f"only by registering them in a hook. The changes were undone.")
+    return bool(changes)
+
+
+def _is_import_binding(space, attr: str, value) -> bool:
+    """A name the import system or ember's lazy loading adds, which any plugin may cause."""
+    name = getattr(space, "__name__", "")
+    if isinstance(value, ModuleType) and value.__name__ == f"{name}.{attr}":
+        return True
+    lazy = getattr(space, "_LAZY_FUNCS", None) if name == "ember" else None
+    return bool(lazy) and attr in lazy and value is getattr(sys.modules.get(lazy[attr]), attr, None)
+
+
+def _space_name(space) -> str:
+    return "ember.Tensor" if isinstance(space, type) else space.__name__
 
 
 # -- run-time registration -----------------------------------------------------------------------
@@ -301,7 +437,9 @@ def _bind_op(op, owner, spaces) -> None:
                 if op.inplace is not None:
                     _set(spaces["Tensor"], name + "_", op.inplace, owner)
             else:
-                _set(spaces[place], name, op.fn, owner)
+                # ATen's naming: an op "linalg_svd" is ember.linalg.svd, so ember.svd can be another op
+                attr = name[len("linalg_"):] if place == "linalg" and name.startswith("linalg_") else name
+                _set(spaces[place], attr, op.function(place), owner)
                 if place == "ember" and op.inplace is not None:
                     _set(spaces[place], name + "_", op.inplace, owner)
     if op.operator:

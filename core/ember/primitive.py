@@ -9,12 +9,33 @@ an input requires grad, records a node. No registry lookup, no plugin-manager ca
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from .autograd.engine import Node
 from .autograd.grad_mode import STATE
 from .device import DeviceError
 from .tensor import Tensor, wrap
 
-__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node"]
+__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
+
+# Modules whose numpy calls are ember's kernels: the core and every plugin package named ember_*.
+EMBER_MODULES = r"(ember|ember_\w+)(\.|$)"
+
+
+def silence_numpy_warnings() -> None:
+    """Drop the RuntimeWarnings numpy raises inside ember's kernels ("invalid value encountered in log",
+    "divide by zero"): PyTorch computes the same NaN and inf silently.
+
+    One warnings filter, matched on the warning's module, so it costs nothing per op (``np.errstate``
+    around every kernel would double the cost of ``a + b``) and leaves the user's own numpy code alone.
+    A filter the user adds later (``-W error``) takes precedence, as filters do.
+    """
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=EMBER_MODULES)
+
+
+silence_numpy_warnings()
 
 
 class Primitive:
@@ -83,7 +104,8 @@ def apply(prim, *inputs, **attrs):
             arrays.append(x)
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    out = forward(device.xp, *arrays, **attrs)
+    with np.errstate(all="ignore"):  # reductions warn from numpy's own Python frames (see silence_numpy_warnings)
+        out = forward(device.xp, *arrays, **attrs)
     record = needs_grad and STATE.enabled and prim.differentiable
     if prim.num_outputs == 1:
         result = wrap(out, device)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 from .device import canonical as _canonical, device as _device, resolve as _resolve
 
@@ -46,11 +47,18 @@ class Generator:
 
     @property
     def stream(self):
-        """The backend's generator object (``random``, ``normal``, ``integers``, ``permutation``)."""
-        if self._stream is None:
-            dev = _resolve(self.device)
-            self._stream = dev.backend.generator(self._seed, dev.ordinal)
-        return self._stream
+        """The backend's generator object (``random``, ``normal``, ``integers``, ``permutation``).
+
+        Made once under a lock: two threads drawing first at the same time must share one stream, or
+        the draws of one would come from a stream that is then thrown away."""
+        stream = self._stream
+        if stream is None:
+            with _creation_lock:
+                if self._stream is None:
+                    dev = _resolve(self.device)
+                    self._stream = dev.backend.generator(self._seed, dev.ordinal)
+                stream = self._stream
+        return stream
 
     def get_state(self):
         """The full state as a uint8 tensor (as PyTorch returns), so it can be saved with ``ember.save``."""
@@ -70,6 +78,9 @@ class Generator:
 
 
 _defaults: dict = {}
+# Guards the first creation of default generators and streams. Draws themselves need no lock here: the
+# backends' generators (numpy's, cupy's) serialise their own state.
+_creation_lock = threading.Lock()
 
 
 def default_generator(device=None) -> Generator:
@@ -77,7 +88,10 @@ def default_generator(device=None) -> Generator:
     dev = _canonical(device)
     gen = _defaults.get(dev)
     if gen is None:
-        gen = _defaults[dev] = Generator(dev)
+        with _creation_lock:
+            gen = _defaults.get(dev)
+            if gen is None:
+                gen = _defaults[dev] = Generator(dev)
     return gen
 
 
@@ -85,7 +99,7 @@ def manual_seed(seed) -> Generator:
     """Seed the default generator of every registered device (``torch.manual_seed``); returns the CPU one."""
     for backend_type in list(_device._backends):
         default_generator(backend_type).manual_seed(seed)
-    for gen in _defaults.values():
+    for gen in list(_defaults.values()):  # a copy: another thread may add a device's generator meanwhile
         gen.manual_seed(seed)
     return default_generator("cpu")
 

@@ -1,4 +1,4 @@
-"""Registries of ops, layers, optimizers and devices: every name with its owner, conflicts caught.
+"""Registries of ops, layers, optimizers, devices and pretrained models: every name with its owner, conflicts caught.
 
 A plugin's hook receives a :class:`Registrar` (one per plugin and registry) and calls ``register`` on
 it. Nothing is overwritten silently: a second plugin registering a taken name is a
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["Registry", "Registrar", "Entry", "PluginConflictError", "OpRegistry", "LayerRegistry",
-           "OptimizerRegistry", "DeviceRegistry"]
+           "OptimizerRegistry", "DeviceRegistry",
+           "ProcessGroupBackendRegistry", "ModelRegistry"]
 
 
 class PluginConflictError(RuntimeError):
@@ -193,3 +194,26 @@ class DeviceRegistry(Registry):
         if not isinstance(obj, Backend):
             raise TypeError(f"device registry: {name!r} must be an ember.device.Backend instance, got {obj!r}")
 
+
+
+class ProcessGroupBackendRegistry(Registry):
+    """Backends of ``ember.distributed`` by name (``"mpi"``, and aliases such as ``"gloo"``)."""
+
+    kind = "process-group backend"
+
+    def validate(self, obj, name):
+        from .distributed.backend import ProcessGroupBackend
+        if not isinstance(obj, ProcessGroupBackend):
+            raise TypeError(f"process-group backend registry: {name!r} must be an "
+                            f"ember.distributed.ProcessGroupBackend instance, got {obj!r}")
+
+
+class ModelRegistry(Registry):
+    """Pretrained models (``ember.hub.Pretrained`` declarations) by name, as ``ember.hub`` lists them."""
+
+    kind = "model"
+
+    def validate(self, obj, name):
+        from .hub import Pretrained
+        if not isinstance(obj, Pretrained):
+            raise TypeError(f"model registry: {name!r} must be an ember.hub.Pretrained declaration, got {obj!r}")

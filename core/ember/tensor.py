@@ -12,6 +12,7 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
+from . import storage as _st
 from .device import device as _device, resolve as _resolve
 
 __all__ = [
@@ -51,6 +52,7 @@ class Tensor:
     _output_nr = 0
     _vcell = None
     _hooks = None
+    _post_accumulate_hooks = None
     _base = None
     _retains_grad = False
 
@@ -144,8 +146,36 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._dtype.is_floating_point
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=_st.contiguous_format) -> bool:
+        """Whether the elements lie in memory in row-major order (or the order ``memory_format`` names:
+        ``ember.channels_last``...), ignoring dims of size one (``Tensor.is_contiguous``)."""
+        if memory_format is _st.contiguous_format:
+            return bool(self._data.flags.c_contiguous)
+        return _st.is_contiguous_as(self._data.shape, _st.strides_of(self._data), memory_format)
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dim, or along ``dim`` (``Tensor.stride``)."""
+        strides = _st.strides_of(self._data)
+        if dim is None:
+            return strides
+        return strides[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        """Where this tensor's first element lies in its storage, in elements (``Tensor.storage_offset``)."""
+        return _st.storage_offset(self._data)
+
+    def data_ptr(self) -> int:
+        """The address of the first element (``Tensor.data_ptr``); views of one tensor differ by their
+        storage offset times the element size."""
+        return _st.address(self._data)
+
+    def _is_view(self) -> builtins.bool:
+        """Whether this tensor is a view of another (``Tensor._is_view``; ``_base`` is that tensor)."""
+        return self._base is not None
+
+    def untyped_storage(self) -> _st.UntypedStorage:
+        """The memory this tensor and its views share (``Tensor.untyped_storage``)."""
+        return _st.UntypedStorage(_st.storage_root(self._data), self._device)
 
     @property
     def is_cuda(self) -> bool:
@@ -166,6 +196,24 @@ class Tensor:
         return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
+    def mH(self) -> "Tensor":
+        """The conjugate transpose of the last two dims; the transpose for real dtypes (a view)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> "Tensor":
+        """The conjugate transpose of a matrix; the transpose for real dtypes (a view)."""
+        if self._data.ndim != 2:
+            hint = " For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else ""
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D "
+                               f"tensor.{hint}")
+        return self.transpose(0, 1)
+
+    def adjoint(self) -> "Tensor":
+        """``self.mH`` (``Tensor.adjoint``)."""
+        return self.transpose(-2, -1)
+
+    @property
     def _version(self) -> int:
         return 0 if self._vcell is None else self._vcell[0]
 
@@ -176,6 +224,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag) -> None:
+        if self._node is not None:  # unlike requires_grad_(True), the setter refuses any non-leaf (as PyTorch)
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; this tensor was "
+                               f"computed by '{self._node.name}'. Use detach() to get a leaf.")
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -228,8 +279,10 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The same values, detached from the graph (writes to it bypass autograd, as in PyTorch)."""
-        return self.detach()
+        """The same memory, detached from the graph, with a version counter of its own: an in-place
+        write through ``.data`` is invisible to autograd (no saved-tensor check fires), as in PyTorch.
+        ``detach()`` shares the counter instead."""
+        return wrap(self._data, self._device)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -279,6 +332,19 @@ class Tensor:
             hooks = node.hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _engine.RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad``
+        (``Tensor.register_post_accumulate_grad_hook``); the hook returns None."""
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                               "does not require grad")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _engine.RemovableHandle(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (``Tensor.backward``)."""
@@ -508,14 +574,19 @@ def transfer(x: Tensor, dev: _device) -> Tensor:
 
 # -- printing ------------------------------------------------------------------------------------
 
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
 def _format(t: Tensor) -> str:
     host = t._host()
     prefix = "tensor("
     if host.size == 0:
         body = "[]"
     else:
-        body = np.array2string(host, separator=", ", prefix=prefix, precision=4, floatmode="maxprec_equal",
-                               threshold=1000, edgeitems=3, max_line_width=80)
+        opts = PRINT_OPTIONS
+        body = np.array2string(host, separator=", ", prefix=prefix, precision=opts["precision"],
+                               floatmode="maxprec_equal", threshold=opts["threshold"], edgeitems=opts["edgeitems"],
+                               max_line_width=opts["linewidth"], suppress_small=opts["sci_mode"] is False)
     extras = []
     if host.size == 0 and host.ndim != 1:
         extras.append(f"size={tuple(host.shape)}")

@@ -4,8 +4,6 @@ import gc
 
 import numpy as np
 import pytest
-import torch
-import torch.utils.data as tdata
 
 import ember
 from ember.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler,
@@ -28,11 +26,12 @@ def test_tensor_dataset_indexes_every_tensor_along_the_first_dimension():
 
 
 def test_tensor_dataset_rejects_tensors_of_different_lengths():
-    with pytest.raises(ValueError, match="size mismatch"):
+    with pytest.raises(AssertionError, match="Size mismatch"):
         TensorDataset(ember.zeros(3, 2), ember.zeros(4))
 
 
-def test_subset_and_concat_dataset_index_like_torch():
+def test_subset_and_concat_dataset_index_like_torch(torch):
+    tdata = torch.utils.data
     base = list(range(10))
     sub, tsub = Subset(base, [7, 2, 5]), tdata.Subset(base, [7, 2, 5])
     assert [sub[i] for i in range(len(sub))] == [tsub[i] for i in range(len(tsub))]
@@ -43,7 +42,8 @@ def test_subset_and_concat_dataset_index_like_torch():
 
 
 @pytest.mark.parametrize("lengths", [[0.8, 0.2], [0.34, 0.33, 0.33], [3, 7]])
-def test_random_split_sizes_match_torch_and_cover_the_data_once(lengths):
+def test_random_split_sizes_match_torch_and_cover_the_data_once(torch, lengths):
+    tdata = torch.utils.data
     parts = random_split(range(10), lengths, generator=ember.Generator().manual_seed(0))
     tparts = tdata.random_split(range(10), lengths, generator=torch.Generator().manual_seed(0))
     assert [len(p) for p in parts] == [len(p) for p in tparts]
@@ -62,7 +62,8 @@ def test_random_split_rejects_lengths_that_do_not_sum_to_the_data_set():
         random_split(range(10), [3, 3])
 
 
-def test_samplers_produce_the_index_streams_torch_does():
+def test_samplers_produce_the_index_streams_torch_does(torch):
+    tdata = torch.utils.data
     assert list(SequentialSampler(range(4))) == list(tdata.SequentialSampler(range(4)))
     perm = list(RandomSampler(range(20), generator=ember.Generator().manual_seed(1)))
     assert sorted(perm) == list(range(20))
@@ -94,7 +95,8 @@ def test_weighted_random_sampler_without_replacement_draws_distinct_indices():
     assert sorted(draws) == [0, 1, 2, 3, 4]
 
 
-def test_default_collate_matches_torch_on_tensors_arrays_numbers_dicts_tuples_and_strings():
+def test_default_collate_matches_torch_on_tensors_arrays_numbers_dicts_tuples_and_strings(torch):
+    tdata = torch.utils.data
     samples = [{"x": np.full((2,), i, np.float32), "n": i, "f": i / 2, "s": f"s{i}", "pair": (i, float(i))}
                for i in range(3)]
     ours, theirs = default_collate(samples), tdata.default_collate(samples)
@@ -114,7 +116,8 @@ def test_default_collate_rejects_tensors_of_different_shapes():
 
 
 @pytest.mark.parametrize("batch_size,drop_last", [(4, False), (4, True), (23, False), (50, False)])
-def test_dataloader_batches_like_torch(batch_size, drop_last):
+def test_dataloader_batches_like_torch(torch, batch_size, drop_last):
+    tdata = torch.utils.data
     ds = _dataset()
     tds = tdata.TensorDataset(torch.arange(46).float().reshape(23, 2), torch.arange(23))
     ours = _as_lists(DataLoader(ds, batch_size=batch_size, drop_last=drop_last))

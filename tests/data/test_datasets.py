@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-import torch
 
 import ember
 from ember import transforms as T
@@ -101,7 +100,7 @@ def test_mnist_refuses_to_download(tmp_path):
         MNIST(tmp_path, download=True)
 
 
-def test_to_tensor_and_normalize_compute_what_torchvision_does():
+def test_to_tensor_and_normalize_compute_what_torchvision_does(torch):
     image = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(3, 3, 2) * 7
     ours = T.Compose([T.ToTensor(), T.Normalize([0.5, 0.25], [0.5, 2.0])])(image)
     chw = torch.from_numpy(image).permute(2, 0, 1).float() / 255

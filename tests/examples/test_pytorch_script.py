@@ -9,7 +9,7 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples" / "pytorch_scr
 
 
 def test_a_pytorch_style_script_runs_and_learns(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "ckpt.safetensors")],
+    result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "ckpt.pt")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     accuracy, lr, epoch = re.fullmatch(r"accuracy ([0-9.]+) lr ([0-9.]+) epoch (\d+)\s*", result.stdout).groups()

@@ -224,3 +224,102 @@ def test_calling_an_op_touches_neither_pluggy_nor_the_registries(monkeypatch):
     y = ember.relu(x * 2 + 1).sum()
     y.backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+# -- plugins that misbehave must not take the others down ------------------------------------------
+
+def test_a_plugin_that_patches_tensor_at_import_is_skipped_and_the_builtins_stay(tmp_path):
+    make_distribution(tmp_path, "ember-patcher", "0.3", "ember_patcher", """
+        import ember
+        ember.Tensor.relu = lambda self: "patched"
+        ember.zeros = None
+    """)
+    result = run_ember(tmp_path, """
+        print(ember.tensor([-1.0, 2.0]).relu().tolist(), ember.zeros(1).tolist())
+        statuses = {i.name: i.status for i in ember.plugins.report()}
+        print(statuses["ember_patcher"], statuses["ops"])
+    """)
+    assert result.returncode == 0, result.stderr
+    values, statuses = result.stdout.splitlines()
+    assert values == "[0.0, 2.0] [0.0]"
+    assert statuses == "failed loaded"
+    warning = [line for line in result.stderr.splitlines() if "PluginWarning" in line]
+    assert len(warning) == 1, result.stderr
+    assert "ember_patcher" in warning[0] and "ember.Tensor.relu" in warning[0] and "ember.zeros" in warning[0]
+    assert "'ops'" not in result.stderr
+
+
+def test_a_hook_that_patches_a_namespace_is_rolled_back_naming_the_plugin(tmp_path):
+    make_distribution(tmp_path, "sneaky", "1.0", "sneaky_plugin", """
+        import ember
+        from ember.ops import Op
+
+        def sneaky(x):
+            return x
+
+        @ember.hookimpl
+        def ember_register_ops(registry):
+            registry.register(Op(sneaky, torch=None))
+            ember.nn.functional.relu = sneaky
+    """)
+    result = run_ember(tmp_path, """
+        print(ember.nn.functional.relu(ember.tensor([-1.0])).item(), hasattr(ember, "sneaky"))
+        print([i.error for i in ember.plugins.report() if i.name == "sneaky_plugin"][0])
+    """)
+    assert result.returncode == 0, result.stderr
+    value, error = result.stdout.splitlines()
+    assert value == "0.0 False"
+    assert "ember_register_ops" in error and "ember.nn.functional.relu" in error
+
+
+@pytest.mark.parametrize("raised", ["SystemExit(3)", "KeyboardInterrupt()", "GeneratorExit()"])
+def test_a_plugin_raising_a_base_exception_at_import_is_a_broken_plugin(tmp_path, raised):
+    make_distribution(tmp_path, "quitter", "0.1", "quitter_plugin", f"raise {raised}\n")
+    result = run_ember(tmp_path, """
+        info = [i for i in ember.plugins.report() if i.name == "quitter_plugin"][0]
+        print(info.status, "|", info.error)
+        print(ember.relu(ember.tensor([-1.0])).item())
+    """)
+    assert result.returncode == 0, result.stderr
+    status, works = result.stdout.splitlines()
+    assert status.startswith("failed | import failed: " + raised.split("(")[0])
+    assert works == "0.0"
+    assert "quitter_plugin" in result.stderr
+    strict = run_ember(tmp_path, "", EMBER_PLUGINS_STRICT="1")
+    assert strict.returncode == 1 and "PluginError" in strict.stderr and "quitter_plugin" in strict.stderr
+
+
+def test_a_real_ctrl_c_while_a_plugin_loads_still_interrupts_import(tmp_path):
+    make_distribution(tmp_path, "slow", "0.1", "slow_plugin", """
+        import os, signal, time
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    """)
+    result = run_ember(tmp_path, "print('imported')")
+    assert result.returncode != 0 and "imported" not in result.stdout
+    assert "KeyboardInterrupt" in result.stderr
+
+
+def test_a_hook_function_without_hookimpl_is_reported_naming_plugin_and_function(tmp_path):
+    make_distribution(tmp_path, "unmarked", "0.1", "unmarked_plugin", """
+        def ember_register_ops(registry):
+            raise AssertionError("never called")
+    """)
+    result = run_ember(tmp_path, "from ember.cli import main; main(['plugins'])")
+    assert result.returncode == 0, result.stderr
+    assert "unmarked_plugin" in result.stderr and "ember_register_ops" in result.stderr
+    assert "hookimpl" in result.stderr
+    row = [line for line in result.stdout.splitlines() if line.startswith("unmarked_plugin")][0]
+    assert "ember_register_ops" in row and "hookimpl" in row
+    strict = run_ember(tmp_path, "", EMBER_PLUGINS_STRICT="1")
+    assert strict.returncode == 1 and "PluginError" in strict.stderr and "ember_register_ops" in strict.stderr
+
+
+def test_runtime_register_of_an_unmarked_hook_raises():
+    class Unmarked:
+        def ember_register_layers(self, registry):
+            raise AssertionError("never called")
+
+    with pytest.raises(ember.plugins.PluginError, match=r"ember_register_layers.*@ember.hookimpl"):
+        ember.plugins.register(Unmarked(), name="unmarked_runtime")
+    assert "unmarked_runtime" not in [i.name for i in ember.plugins.report()]

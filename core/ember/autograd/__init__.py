@@ -19,3 +19,13 @@ __all__ = [
     "once_differentiable", "enable_grad", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad", "set_grad_enabled",
 ]
+
+
+def __getattr__(name):
+    # ``ember.autograd.functional``/``profiler`` and ``gradcheck`` load on first use.
+    from importlib import import_module
+    if name in ("functional", "profiler"):
+        return import_module(f"{__name__}.{name}")
+    if name in ("gradcheck", "gradgradcheck"):
+        return getattr(import_module("ember.testing.gradcheck"), name)
+    raise AttributeError(f"module 'ember.autograd' has no attribute {name!r}")

@@ -14,6 +14,8 @@ from .grad_mode import STATE
 
 __all__ = ["Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
 
+# One counter for every thread: a node must be newer than its inputs' nodes even when they were made in
+# another thread. ``next`` on a count is a single C call, atomic under the GIL.
 _sequence = itertools.count()
 
 
@@ -273,6 +275,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
             buf = node_buffers[id(target)] = [None] * _num_outputs(target)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
+    # leaves with post-accumulate-grad hooks are accumulated as soon as their gradient is complete
+    countdown = _post_hook_countdown(nodes) if accumulate and captures is None else None
     saved_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
@@ -288,6 +292,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
         for node in nodes:
             grads = node_buffers.pop(id(node), None)
             if grads is None or (needed is not None and id(node) not in needed):
+                if countdown:
+                    _count_down(node, countdown, leaf_buffers, create_graph, foreign)
                 continue
             if len(grads) > 1:
                 grads = _fill_missing(node, grads)
@@ -313,6 +319,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
                 deliver(target, nr, g)
             if not retain_graph:
                 node.release()
+            if countdown:
+                _count_down(node, countdown, leaf_buffers, create_graph, foreign)
         if captures is not None:
             for key, (leaf, g) in ((("leaf", k), v) for k, v in leaf_buffers.items()):
                 if key in captures:
@@ -330,10 +338,12 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
                 for x, g in zip(inputs, result):
                     if g is not None:
                         _accumulate(x, g, create_graph, foreign)
+                        _run_post_accumulate_hooks(x)
             return result
         if accumulate:
             for leaf, g in leaf_buffers.values():
                 _accumulate(leaf, _run_leaf_hooks(leaf, g), create_graph, foreign)
+                _run_post_accumulate_hooks(leaf)
     finally:
         STATE.enabled = saved_mode
     return None
@@ -374,6 +384,38 @@ def _run_leaf_hooks(leaf, g):
             if replaced is not None:
                 g = replaced
     return g
+
+
+def _post_hook_countdown(nodes):
+    """id(leaf) -> number of recorded edges into it, for leaves with post-accumulate-grad hooks (None if
+    there are none): when the count reaches zero, no node can add to the leaf's gradient any more."""
+    counts = {}
+    for node in nodes:
+        for edge in node.next:
+            if edge is not None and isinstance(edge[0], Tensor) and edge[0]._post_accumulate_hooks:
+                counts[id(edge[0])] = counts.get(id(edge[0]), 0) + 1
+    return counts or None
+
+
+def _count_down(node, counts, leaf_buffers, create_graph, foreign):
+    """``node`` has delivered its gradients: accumulate the leaves it completed and run their hooks."""
+    for edge in node.next:
+        if edge is None or id(edge[0]) not in counts:
+            continue
+        key = id(edge[0])
+        counts[key] -= 1
+        if counts[key] == 0:
+            slot = leaf_buffers.pop(key, None)
+            if slot is not None:
+                leaf, g = slot
+                _accumulate(leaf, _run_leaf_hooks(leaf, g), create_graph, foreign)
+                _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf):
+    if leaf._post_accumulate_hooks:
+        for hook in list(leaf._post_accumulate_hooks):
+            hook(leaf)
 
 
 def _conform(g, shape, dtype, node):

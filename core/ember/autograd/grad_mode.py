@@ -1,19 +1,21 @@
 """Grad modes: whether ops record nodes on the tape (``no_grad``, ``enable_grad``, ``inference_mode``).
 
-The state is one object with two slots, read on every op; each mode works as a context manager and as
-a decorator, as in PyTorch.
+The state is one object read on every op. As in PyTorch it is thread-local: each thread starts with
+grad enabled and inference mode off, and a ``no_grad`` block in one thread never changes what another
+thread records. Each mode works as a context manager and as a decorator, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
 
 
-class _GradState:
-    __slots__ = ("enabled", "inference")
+class _GradState(threading.local):
+    """Per-thread grad mode; ``__init__`` runs once in each thread that reads it, giving the defaults."""
 
     def __init__(self):
         self.enabled = True
@@ -29,6 +31,7 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode`` in this thread (``torch.is_inference_mode_enabled``)."""
     return STATE.inference
 
 
@@ -36,11 +39,13 @@ class _Mode:
     """A context manager that sets the grad state on entry and restores it on exit; also a decorator."""
 
     _enabled = True
-    _inference = False
+    _inference = None  # None: leave inference mode as it is (only inference_mode sets it)
 
     def __enter__(self):
         self._saved = (STATE.enabled, STATE.inference)
-        STATE.enabled, STATE.inference = self._enabled, self._inference or STATE.inference
+        STATE.enabled = self._enabled
+        if self._inference is not None:
+            STATE.inference = self._inference
         return self
 
     def __exit__(self, *exc):
@@ -53,7 +58,9 @@ class _Mode:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             saved = (STATE.enabled, STATE.inference)
-            STATE.enabled, STATE.inference = enabled, inference or saved[1]
+            STATE.enabled = enabled
+            if inference is not None:
+                STATE.inference = inference
             try:
                 return fn(*args, **kwargs)
             finally:

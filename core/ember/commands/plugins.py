@@ -22,7 +22,9 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"plugins": [_as_dict(i) for i in infos],
                           "overrides": [{"kind": k, "name": n, "winner": w, "replaced": r}
-                                        for k, n, w, r in overrides]}, indent=2))
+                                        for k, n, w, r in overrides],
+                          "devices": [{"name": n, "available": r is None, "reason": r} for n, r in _devices()]},
+                         indent=2))
         return 0
     rows = [("plugin", "distribution", "version", "status", "registered")]
     for info in infos:
@@ -30,9 +32,17 @@ def run(args) -> int:
         status = info.status if not info.error else f"{info.status}: {info.error}"
         rows.append((info.name, info.distribution or info.source, info.version or "-", status, registered or "-"))
     print(_table(rows))
+    for name, reason in _devices():
+        print(f"device {name}: {'available' if reason is None else 'unavailable: ' + reason}")
     for kind, name, winner, replaced in overrides:
         print(f"override: {kind} {name!r} from plugin {winner!r} replaces {', '.join(repr(r) for r in replaced)}")
     return 0
+
+
+def _devices() -> list[tuple[str, str | None]]:
+    """Each registered device type with None if it is usable here, else why not."""
+    from ember.testing.devices import registered_devices, unavailable_reason
+    return [(name, unavailable_reason(name)) for name in registered_devices()]
 
 
 def _as_dict(info) -> dict:

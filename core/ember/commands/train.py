@@ -51,6 +51,9 @@ def add_parser(subparsers):
                    help="write TensorBoard event files (losses, accuracies, weight histograms) to DIR "
                         "(needs tensorboardX: pip install 'ember[tensorboard]')")
     p.add_argument("--json", action="store_true", help="print one machine-readable JSON summary instead of text")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the MPI ranks of `mpirun -n N ember train --distributed` "
+                        "(--batch-size is per rank; rank 0 prints and saves)")
     return p
 
 
@@ -58,6 +61,13 @@ _CONFIG_OPTIONS = ("model", "data", "root", "epochs", "batch_size", "optimizer",
 
 
 def run(args) -> int:
+    if getattr(args, "distributed", False):
+        from ..train.distributed import run_on_every_rank
+        return run_on_every_rank(_run, args)
+    return _run(args)
+
+
+def _run(args, parallel=None) -> int:
     from ..train import TrainConfig, TrainError, TrainingDiverged
     from ..train.loop import prepare_run, train_run
     from ..train.outputs import check_output_path
@@ -68,7 +78,8 @@ def run(args) -> int:
             check_output_path(args.plot, "--plot", PLOT_TYPES)
         if args.resume:
             given = _resumed_options(args.resume, given)
-        prepared = prepare_run(TrainConfig.from_dict(given), device=args.device, save=args.save, resume=args.resume)
+        prepared = prepare_run(TrainConfig.from_dict(given), device=args.device, save=args.save, resume=args.resume,
+                               parallel=parallel)
         writer = _tensorboard(args.tensorboard) if args.tensorboard else None
     except TrainError as exc:
         raise UsageError(str(exc)) from None

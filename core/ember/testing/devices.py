@@ -18,6 +18,15 @@ def is_available(name: str) -> bool:
     return backend is not None and backend.is_available()
 
 
+def unavailable_reason(name: str) -> str | None:
+    """None if device ``name`` can be used here, else why not (what the device plugin says)."""
+    from ..plugins import registries
+    backend = registries["devices"].get(name.partition(":")[0])
+    if backend is None:
+        return f"no plugin registered a device {name!r}"
+    return backend.unavailable_reason()
+
+
 def available_devices() -> list[str]:
     """The device types the kit checks by default: registered, available, and selected if a selection
     was made."""

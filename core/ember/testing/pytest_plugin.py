@@ -111,8 +111,9 @@ def _marked_devices(node) -> list[str] | None:
 
 
 def _skip_reason(name) -> str | None:
-    if not _devices.is_available(name):
-        return (f"needs ember device {name!r}, which is not available here "
+    reason = _devices.unavailable_reason(name)
+    if reason is not None:
+        return (f"needs ember device {name!r}, which is not available here: {reason} "
                 f"(available: {', '.join(_devices.available_devices()) or 'none'})")
     if name.partition(":")[0] not in _devices.available_devices():
         return f"ember device {name!r} is not selected (--ember-device={','.join(_devices._selected or [])})"

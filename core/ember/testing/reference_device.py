@@ -21,6 +21,7 @@ import types
 import numpy as np
 
 from ..device import Backend, DeviceError
+from ..storage import row_major_alias
 from ..hookspecs import hookimpl
 
 __all__ = ["RefArray", "ReferenceBackend", "enable", "disable", "is_enabled", "PLUGIN_NAME", "DEVICE_TYPE"]
@@ -130,8 +131,10 @@ def _plain(value, owners):
 def _rebase(result, owners):
     if isinstance(result, np.ndarray) and not isinstance(result, RefArray):
         for owner in owners:
-            if isinstance(owner, RefArray) and np.may_share_memory(result, owner):
-                view = np.ndarray.__new__(RefArray, result.shape, result.dtype, buffer=owner,
+            # the buffer must be row-major: a dense owner in another order is read through its transpose
+            buffer = row_major_alias(owner) if isinstance(owner, RefArray) else None
+            if buffer is not None and np.may_share_memory(result, owner):
+                view = np.ndarray.__new__(RefArray, result.shape, result.dtype, buffer=buffer,
                                           offset=result.ctypes.data - owner.ctypes.data, strides=result.strides)
                 view.flags.writeable = result.flags.writeable
                 return view

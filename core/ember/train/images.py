@@ -1,28 +1,27 @@
-"""Reading the images ``ember predict`` classifies: .npy arrays and .png files (Pillow not required).
+"""Reading the images ``ember predict`` classifies: .npy arrays, and image files (PNG, JPEG, ...) via Pillow.
 
-The PNG reader handles what image tools write for single images: 8/16-bit grayscale, gray+alpha, RGB
-and RGBA, non-interlaced; colour is turned into luminance. ``write_png`` writes 8-bit grayscale, for
-tests and for exporting samples.
+An image file becomes float32 luminance in [0, 1]: 8-bit and 16-bit grayscale are scaled by their
+maximum, colour is turned into luminance with ITU-R 601 weights (0.299 R + 0.587 G + 0.114 B, the
+weights Pillow's own "L" conversion uses) before any rounding, and alpha is ignored. ``write_png``
+writes 8-bit grayscale, for tests and for exporting samples.
 """
 
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 
 import numpy as np
 
 from .config import TrainError
 
-__all__ = ["read_images", "read_png", "write_png"]
+__all__ = ["read_images", "read_png", "read_image", "write_png"]
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+_LUMINANCE = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def read_images(path: str, size: tuple, pixel_max: float) -> np.ndarray:
-    """float32 (N, 1, H, W) in [0, 1] from a .npy or .png file; TrainError if unreadable or the wrong size."""
+    """float32 (N, 1, H, W) in [0, 1] from a .npy or image file; TrainError if unreadable or the wrong size."""
     if not os.path.isfile(path):
         raise TrainError(f"image file {path!r} does not exist")
     ext = os.path.splitext(path)[1].lower()
@@ -37,10 +36,11 @@ def read_images(path: str, size: tuple, pixel_max: float) -> np.ndarray:
             array = array.astype(np.float32)
         else:
             raise TrainError(f"{path}: expected a numeric array, got dtype {array.dtype}")
-    elif ext == ".png":
-        array = read_png(path)
+    elif ext in IMAGE_EXTENSIONS:
+        array = read_image(path)
     else:
-        raise TrainError(f"{path}: unsupported image type {ext or '(no extension)'}; give .npy or .png files")
+        raise TrainError(f"{path}: unsupported image type {ext or '(no extension)'}; give .npy or image files "
+                         f"({', '.join(IMAGE_EXTENSIONS)})")
     if array.ndim == 2:
         array = array[None]
     if array.ndim == 4 and array.shape[1] == 1:
@@ -51,83 +51,35 @@ def read_images(path: str, size: tuple, pixel_max: float) -> np.ndarray:
     return np.ascontiguousarray(array[:, None], dtype=np.float32)
 
 
-def read_png(path: str) -> np.ndarray:
-    """A PNG file as float32 (H, W) luminance in [0, 1]."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw.startswith(_SIGNATURE):
-        raise TrainError(f"{path} is not a PNG file (bad signature)")
-    pos, header, chunks = 8, None, []
+def read_image(path: str) -> np.ndarray:
+    """An image file (anything Pillow reads) as float32 (H, W) luminance in [0, 1]; TrainError if unreadable."""
     try:
-        while pos < len(raw):
-            length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
-            body = raw[pos + 8:pos + 8 + length]
-            pos += 12 + length
-            if kind == b"IHDR":
-                header = struct.unpack(">IIBBBBB", body)
-            elif kind == b"IDAT":
-                chunks.append(body)
-            elif kind == b"IEND":
-                break
-        width, height, depth, color, _, _, interlace = header
-        data = zlib.decompress(b"".join(chunks))
-    except (struct.error, zlib.error, TypeError) as exc:
-        raise TrainError(f"{path} is a corrupt PNG file ({exc})") from None
-    if color not in _CHANNELS or depth not in (8, 16) or interlace:
-        raise TrainError(f"{path}: unsupported PNG (colour type {color}, bit depth {depth}, interlace "
-                         f"{interlace}); save it as 8-bit grayscale or RGB, non-interlaced")
-    channels, sample = _CHANNELS[color], depth // 8
-    pixels = _unfilter(data, height, width * channels * sample, channels * sample, path)
-    dtype = np.dtype(">u2") if sample == 2 else np.uint8
-    image = pixels.view(dtype).reshape(height, width, channels).astype(np.float32) / (65535.0 if sample == 2 else 255.0)
-    if channels in (3, 4):
-        return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
-    return image[..., 0]
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise TrainError(f"{path}: reading image files needs Pillow (pip install Pillow)") from None
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return _luminance(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise TrainError(f"{path} is not a readable image file ({exc})") from None
 
 
-def _unfilter(data: bytes, height: int, stride: int, bpp: int, path: str) -> np.ndarray:
-    if len(data) != height * (stride + 1):
-        raise TrainError(f"{path} is a corrupt PNG file (image data has {len(data)} bytes, expected "
-                         f"{height * (stride + 1)})")
-    rows = np.frombuffer(data, np.uint8).reshape(height, stride + 1)
-    out = np.zeros((height, stride), np.uint8)
-    prev = np.zeros(stride, np.int32)
-    for y in range(height):
-        kind, line = rows[y, 0], rows[y, 1:].astype(np.int32)
-        cur = np.zeros(stride, np.int32)
-        for x in range(stride):
-            left = cur[x - bpp] if x >= bpp else 0
-            up = prev[x]
-            upleft = prev[x - bpp] if x >= bpp else 0
-            if kind == 0:
-                predictor = 0
-            elif kind == 1:
-                predictor = left
-            elif kind == 2:
-                predictor = up
-            elif kind == 3:
-                predictor = (left + up) // 2
-            elif kind == 4:
-                p = left + up - upleft
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - upleft)
-                predictor = left if pa <= pb and pa <= pc else (up if pb <= pc else upleft)
-            else:
-                raise TrainError(f"{path} is a corrupt PNG file (unknown filter type {kind} in row {y})")
-            cur[x] = (line[x] + predictor) & 0xFF
-        out[y] = cur
-        prev = cur
-    return out
+read_png = read_image  # the name this module's PNG-only reader had
+
+
+def _luminance(image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grayscale
+        return np.asarray(image, dtype=np.float32) / np.float32(65535.0)
+    if image.mode not in ("L", "LA", "RGB", "RGBA"):  # palette, 1-bit, CMYK, ...
+        image = image.convert("RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB")
+    pixels = np.asarray(image, dtype=np.float32) / np.float32(255.0)
+    if image.mode in ("RGB", "RGBA"):
+        return pixels[..., :3] @ _LUMINANCE
+    return pixels if pixels.ndim == 2 else pixels[..., 0]
 
 
 def write_png(path: str, image: np.ndarray) -> None:
     """Write a uint8 (H, W) array as an 8-bit grayscale PNG."""
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    height, width = image.shape
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + image[y].tobytes() for y in range(height))
-    with open(path, "wb") as f:
-        f.write(_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    from PIL import Image
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), mode="L").save(path, format="PNG")

@@ -137,13 +137,16 @@ class PreparedRun:
     save: str | None = None
     resume: str | None = None
     start_time: float = 0.0
+    parallel: object = None  # a DataParallelTraining under --distributed
+    train_model: object = None  # what the steps call: the model, or its DistributedDataParallel wrapper
 
 
 def prepare_run(config: TrainConfig, *, device="cpu", save: str | None = None,
-                resume: str | None = None) -> PreparedRun:
+                resume: str | None = None, parallel=None) -> PreparedRun:
     """Check ``config``, load the data (training and test files), build the model and optimizer, and
     restore ``resume``'s checkpoint (its config wins, except ``epochs``): every problem is a TrainError
-    (or FileNotFoundError / ValueError naming the file) raised here, before any training."""
+    (or FileNotFoundError / ValueError naming the file) raised here, before any training. ``parallel``: a
+    :class:`ember.train.distributed.DataParallelTraining` (``--distributed``)."""
     import ember
     from ember.utils.data import DataLoader
     from .outputs import check_output_path
@@ -161,10 +164,12 @@ def prepare_run(config: TrainConfig, *, device="cpu", save: str | None = None,
     model = build_model(config.model, splits.image_shape, len(splits.classes), config.hidden).to(device)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
     loader_generator = ember.Generator().manual_seed(config.seed)
-    loader = DataLoader(splits.train, batch_size=config.batch_size, shuffle=True, generator=loader_generator)
+    loader = DataLoader(splits.train, batch_size=config.batch_size, shuffle=True, generator=loader_generator) \
+        if parallel is None else parallel.loader(splits.train, config.batch_size, loader_generator)
     result = TrainResult(config, model=model, train_size=len(splits.train), test_size=len(splits.test))
     run = PreparedRun(config, device, splits, model, optimizer, loader, loader_generator, result, save=save,
-                      resume=resume, start_time=start)
+                      resume=resume, start_time=start, parallel=parallel,
+                      train_model=model if parallel is None else parallel.wrap_model(model))
     if checkpoint is not None:
         restore_model(checkpoint, resume, model)
         try:
@@ -193,7 +198,7 @@ def _save(run: PreparedRun, epoch: int) -> None:
 def _train_step(run: PreparedRun, images, targets, closure_needed: bool):
     """One optimizer step on a batch; returns (loss tensor, logits) of the batch before the step."""
     from ember.nn import functional as F
-    model, optimizer = run.model, run.optimizer
+    model, optimizer = run.train_model, run.optimizer
     if not closure_needed:
         optimizer.zero_grad()
         logits = model(images)
@@ -248,6 +253,8 @@ def train_run(run: PreparedRun, *, progress: bool | None = None, report=None, te
             if tensorboard is not None and batch % 100 == 0:
                 tensorboard.add_scalar("Loss/train_running", guard.running, epoch * batches + batch)
         bar.close()
+        if run.parallel is not None:
+            loss_sum, correct, seen = run.parallel.sum_over_ranks(loss_sum, correct, seen)
         test_loss, test_accuracy, _ = evaluate_model(run.model, run.splits.test, device=device, progress=progress,
                                                      desc=f"{desc} evaluate")
         epoch_result = EpochResult(epoch + 1, loss_sum / max(seen, 1), correct / max(seen, 1), test_loss,

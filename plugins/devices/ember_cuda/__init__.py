@@ -51,13 +51,22 @@ class CudaBackend(Backend):
     type = "cuda"
 
     def is_available(self) -> bool:
+        return self.unavailable_reason() is None
+
+    def unavailable_reason(self) -> str | None:
+        """Why CUDA can't be used here, checked in the order a user would fix it: CuPy installed,
+        CuPy importable (its CUDA libraries found), a driver that reports at least one GPU."""
         if importlib.util.find_spec("cupy") is None:
-            return False
+            return "CuPy is not installed (pip install 'ember[cuda]' installs cupy-cuda12x)"
         try:
             import cupy
-            return cupy.cuda.runtime.getDeviceCount() > 0
-        except Exception:
-            return False
+        except Exception as exc:  # a broken CUDA toolkit shows up here, e.g. a missing libcudart
+            return f"CuPy is installed but failed to import: {type(exc).__name__}: {exc}"
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # no driver, or the driver is older than CuPy's CUDA
+            return f"CuPy found no usable CUDA driver: {type(exc).__name__}: {exc}"
+        return None if count > 0 else "the CUDA driver reports no GPU"
 
     def device_count(self) -> int:
         if not self.is_available():

@@ -127,7 +127,42 @@ class RNNBase(Module):
             return _gru_step
         return _rnn_step(F.relu if self.mode == "RNN_RELU" else F.tanh)
 
+    def flatten_parameters(self) -> None:
+        """A cuDNN memory-layout step in PyTorch; ember's weights need none, so nothing to do."""
+
+    def _forward_packed(self, packed, hx):
+        """A PackedSequence runs sequence by sequence (each at its own length), so padded steps never touch
+        the state: outputs and final states are those PyTorch gives for packed input."""
+        from ember.nn.utils.rnn import PackedSequence, pad_packed_sequence
+        padded, lengths = pad_packed_sequence(packed)  # (T, B, *) in the caller's batch order
+        outputs, finals = [], []
+        for b, length in enumerate(lengths.tolist()):
+            seq = padded[:length, b:b + 1]
+            if self.batch_first:
+                seq = seq.transpose(0, 1)
+            h_b = None if hx is None else (tuple(h[:, b:b + 1] for h in hx) if isinstance(hx, tuple) else hx[:, b:b + 1])
+            out, state = self.forward(seq, h_b)
+            outputs.append(out.transpose(0, 1) if self.batch_first else out)
+            finals.append(state)
+        longest = padded.shape[0]
+        width = outputs[0].shape[-1]
+        cols = [ember.cat([o, o.new_zeros((longest - o.shape[0], 1, width))], 0) if o.shape[0] < longest else o
+                for o in outputs]
+        out = ember.cat(cols, 1)
+        order = packed.sorted_indices
+        if order is not None:
+            out = out.index_select(1, order.to(out.device))
+        sizes = [int(n) for n in packed.batch_sizes.tolist()]
+        data = ember.cat([out[t, :n] for t, n in enumerate(sizes)], 0)
+        if isinstance(finals[0], tuple):
+            state = tuple(ember.cat([f[i] for f in finals], 1) for i in range(len(finals[0])))
+        else:
+            state = ember.cat(finals, 1)
+        return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), state
+
     def forward(self, input, hx=None):
+        if isinstance(input, tuple) and hasattr(input, "batch_sizes"):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         unbatched = input.dim() == 2
         if unbatched:

@@ -24,8 +24,9 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), got "
-                                 f"{padding_idx}")
+                from ember_ops.embedding import PaddingIndexError
+                raise PaddingIndexError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), "
+                                        f"got {padding_idx}")
             if padding_idx < 0:
                 padding_idx += num_embeddings
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type

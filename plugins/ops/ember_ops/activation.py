@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import OpTable, Primitive, Sample, apply, check_tensor, inplace as write_back, normalize_dims
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor,
+                       inplace as write_back, normalize_dims)
 from ember.tensor import wrap
 
 from .elementwise import bad_option, primitive
@@ -59,7 +60,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input clamped to [min_val, max_val] (``F.hardtanh``)."""
     check_tensor("hardtanh", "input", input)
     if min_val > max_val:
-        raise ValueError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        raise ArgumentError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
     return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
 
 
@@ -131,7 +132,7 @@ def celu(input, alpha=1.0, inplace=False):
     """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``)."""
     check_tensor("celu", "input", input)
     if alpha == 0:
-        raise ValueError("celu(): argument 'alpha' must not be zero (it divides the input), got 0")
+        raise ArgumentError("celu(): argument 'alpha' must not be zero (it divides the input), got 0")
     return _finish("celu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1 / alpha), inplace)
 
 
@@ -251,11 +252,11 @@ def glu(input, dim=-1):
     """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``)."""
     check_tensor("glu", "input", input)
     if not input.ndim:
-        raise ValueError("glu(): does not support scalars because halving size must be even")
+        raise ArgumentError("glu(): does not support scalars because halving size must be even")
     dim = normalize_dims("glu", dim, input.ndim)[0]
     size = input.shape[dim]
     if size % 2:
-        raise ValueError(f"glu(): halving dimension must be even, but dimension {dim} is size {size}")
+        raise ArgumentError(f"glu(): halving dimension must be even, but dimension {dim} is size {size}")
     lead = (slice(None),) * dim
     return input[lead + (slice(0, size // 2),)] * sigmoid(input[lead + (slice(size // 2, size),)])
 
@@ -338,7 +339,7 @@ def _prepare(op, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
     if not input._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
     return input, _softmax_dim(op, input, dim)
 
 

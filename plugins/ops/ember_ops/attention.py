@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import wrap
 
 from .activation import softmax
@@ -66,7 +66,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                              f"({hk}, {value.shape[-3]})")
         key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hk)
     if is_causal and attn_mask is not None:
-        raise ValueError(f"{op}(): explicit attn_mask should not be set when is_causal=True")
+        raise ArgumentError(f"{op}(): explicit attn_mask should not be set when is_causal=True")
     length, source = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     xp = query._device.xp

@@ -6,7 +6,7 @@ None has a gradient: the results are bool (or, for bitwise ops, integer) tensors
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import OpTable, Sample, apply, check_tensor, promote
+from ember.ops import DTypeError, OpTable, Sample, apply, check_tensor, promote
 from ember.tensor import Tensor
 
 from .elementwise import _broadcast_error, binary_op, primitive, unary_op
@@ -71,10 +71,10 @@ logical_not = unary_op("logical_not", lambda xp, x: xp.logical_not(x), None, sav
 def _integral_only(op, *values):
     for value in values:
         if isinstance(value, Tensor) and value._dtype.is_floating_point:
-            raise TypeError(f"{op}(): only integer and bool tensors are supported, got a tensor of dtype "
+            raise DTypeError(f"{op}(): only integer and bool tensors are supported, got a tensor of dtype "
                             f"{value._dtype}")
         if isinstance(value, float):
-            raise TypeError(f"{op}(): only integer and bool operands are supported, got the float {value!r}")
+            raise DTypeError(f"{op}(): only integer and bool operands are supported, got the float {value!r}")
 
 
 def _bitwise(name, forward, operator):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
 
@@ -61,9 +61,67 @@ def col2im(xp, cols, size, kernel, stride, dilation, padding):
     return buf[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))]
 
 
+def _pointwise_conv(xp, x, w):
+    """A 1x1, stride-1, unpadded, ungrouped conv is one matrix product per image, (O, C) @ (C, pixels),
+    already in (B, O, *spatial) order: no im2col copy and no transpose of the output."""
+    b, c = x.shape[:2]
+    y = xp.matmul(w.reshape(w.shape[0], c), x.reshape(b, c, -1))
+    return y.reshape((b, w.shape[0]) + x.shape[2:])
+
+
+def _depthwise_conv(xp, x, w, stride, padding, dilation):
+    """groups == in == out channels: one multiply-add of a shifted slice per kernel offset, instead of an
+    im2col and a matmul with a single column per group. Image by image, so the operands stay in cache."""
+    n = w.ndim - 2
+    if n == 2 and stride == (1, 1):
+        return _depthwise_conv2d_flat(xp, x, w, padding, dilation)
+    win = windows(xp, x, w.shape[2:], stride, dilation, padding)  # (B, C, *out, *kernel), a view
+    y = xp.empty(win.shape[:2 + n], dtype=xp.result_type(x, w))
+    term = xp.empty_like(y[:1])
+    taps = [(offset, w[(slice(None), 0) + offset].reshape((1, -1) + (1,) * n))
+            for offset in itertools.product(*(range(k) for k in w.shape[2:]))]
+    for b in range(y.shape[0]):
+        out, image = y[b:b + 1], win[b:b + 1]
+        xp.multiply(image[(Ellipsis,) + taps[0][0]], taps[0][1], out=out)
+        for offset, tap in taps[1:]:
+            out += xp.multiply(image[(Ellipsis,) + offset], tap, out=term)
+    return y
+
+
+def _depthwise_conv2d_flat(xp, x, w, padding, dilation):
+    """Stride-1 depthwise conv2d on each padded image flattened to one row per channel: every kernel offset is
+    then a single shift of that row, so numpy's inner loops run over whole images rather than short image
+    rows. The outputs computed in the padding columns are cropped at the end."""
+    (top, bottom), (left, right) = padding
+    kh, kw = w.shape[2:]
+    dh, dw = dilation
+    b, c, h, wd = x.shape
+    height, width = h + top + bottom, wd + left + right
+    out_h, out_w = height - dh * (kh - 1), width - dw * (kw - 1)
+    # one spare row at the bottom: the last offsets read up to kw - 1 elements past the last row
+    padded = xp.zeros((b, c, height + 1, width), dtype=x.dtype)
+    padded[:, :, top:top + h, left:left + wd] = x
+    flat = padded.reshape(b, c, -1)
+    length = out_h * width
+    y = xp.empty((b, c, length), dtype=xp.result_type(x, w))
+    term = xp.empty((1, c, length), dtype=y.dtype)
+    taps = [(i * dh * width + j * dw, w[:, 0, i, j].reshape(1, -1, 1)) for i in range(kh) for j in range(kw)]
+    for image in range(b):
+        out, row = y[image:image + 1], flat[image:image + 1]
+        xp.multiply(row[..., taps[0][0]:taps[0][0] + length], taps[0][1], out=out)
+        for shift, tap in taps[1:]:
+            out += xp.multiply(row[..., shift:shift + length], tap, out=term)
+    return xp.ascontiguousarray(y.reshape(b, c, out_h, width)[..., :out_w])
+
+
 def _conv_forward(xp, x, w, stride, padding, dilation, groups):
     n = w.ndim - 2
     o = w.shape[0]
+    unpadded = not any(lo or hi for lo, hi in padding)
+    if groups == 1 and unpadded and all(k == 1 for k in w.shape[2:]) and all(st == 1 for st in stride):
+        return _pointwise_conv(xp, x, w)
+    if groups == x.shape[1] == o and groups > 1:
+        return _depthwise_conv(xp, x, w, stride, padding, dilation)
     cols, out = _group_columns(xp, x, w.shape[2:], stride, dilation, padding, groups)
     wm = w.reshape(groups, o // groups, -1)
     y = xp.matmul(cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)
@@ -197,7 +255,7 @@ def _tuple(op, name, value, n):
         if len(value) == 1:
             value = tuple(value) * n
         if len(value) != n:
-            raise ValueError(f"{op}(): expected {name} to be a single integer or a tuple of {n} integers, got "
+            raise ArgumentError(f"{op}(): expected {name} to be a single integer or a tuple of {n} integers, got "
                              f"{value!r}")
         return tuple(int(v) for v in value)
     return (int(value),) * n
@@ -234,15 +292,15 @@ def _check_ranks(op, n, input, weight, weight_name="weight"):
         raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                          f"size: {_dims(input.shape)}")
     if not input._dtype.is_floating_point or input._dtype is not weight._dtype:
-        raise TypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
+        raise DTypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
                         f"and {weight._dtype}")
 
 
 def _check_groups(op, groups, channels, what):
     if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}(): groups must be a positive integer, got {groups!r}")
+        raise ArgumentError(f"{op}(): groups must be a positive integer, got {groups!r}")
     if channels % groups:
-        raise ValueError(f"{op}(): {what} ({channels}) must be divisible by groups ({groups})")
+        raise ArgumentError(f"{op}(): {what} ({channels}) must be divisible by groups ({groups})")
 
 
 def _check_bias(op, bias, channels, dtype):
@@ -253,7 +311,7 @@ def _check_bias(op, bias, channels, dtype):
         raise ShapeError(f"{op}(): expected bias of shape [{channels}] (one per output channel), got bias of size "
                          f"{_dims(bias.shape)}")
     if bias._dtype is not dtype:
-        raise TypeError(f"{op}(): bias dtype {bias._dtype} does not match input dtype {dtype}")
+        raise DTypeError(f"{op}(): bias dtype {bias._dtype} does not match input dtype {dtype}")
 
 
 def _add_bias(y, bias, n):
@@ -270,22 +328,22 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
     stride = _tuple(op, "stride", stride, n)
     dilation = _tuple(op, "dilation", dilation, n)
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(f"{op}(): stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+        raise ArgumentError(f"{op}(): stride and dilation must be positive, got stride={stride}, dilation={dilation}")
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
             pads = ((0, 0),) * n
         elif padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError(f"{op}(): padding='same' is not supported for strided convolutions "
+                raise ArgumentError(f"{op}(): padding='same' is not supported for strided convolutions "
                                  f"(stride={stride})")
             pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
         else:
-            raise ValueError(f"{op}(): invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            raise ArgumentError(f"{op}(): invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
     else:
         pads = tuple((p, p) for p in _tuple(op, "padding", padding, n))
         if any(p < 0 for p, _ in pads):
-            raise ValueError(f"{op}(): negative padding is not supported, got padding={padding!r}")
+            raise ArgumentError(f"{op}(): negative padding is not supported, got padding={padding!r}")
     _check_groups(op, groups, weight.shape[0], "out_channels (weight.shape[0])")
     channels = x.shape[1]
     if weight.shape[1] * groups != channels:
@@ -307,12 +365,12 @@ def transposed_convolution(op, n, input, weight, bias, stride, padding, output_p
     stride = _tuple(op, "stride", stride, n)
     dilation = _tuple(op, "dilation", dilation, n)
     if isinstance(padding, str):
-        raise ValueError(f"{op}(): padding must be an int or a tuple of ints, got {padding!r}")
+        raise ArgumentError(f"{op}(): padding must be an int or a tuple of ints, got {padding!r}")
     padding = _tuple(op, "padding", padding, n)
     output_padding = _tuple(op, "output_padding", output_padding, n)
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= s and op_ >= d:
-            raise ValueError(f"{op}(): output padding must be smaller than either stride or dilation, got "
+            raise ArgumentError(f"{op}(): output padding must be smaller than either stride or dilation, got "
                              f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
     _check_groups(op, groups, weight.shape[0], "in_channels (weight.shape[0])")
     if x.shape[1] != weight.shape[0]:
@@ -423,7 +481,7 @@ def _block_args(op, kernel_size, dilation, padding, stride):
     padding = tuple((p, p) for p in _tuple(op, "padding", padding, 2))
     stride = _tuple(op, "stride", stride, 2)
     if any(v < 1 for v in kernel + dilation + stride) or any(p < 0 for p, _ in padding):
-        raise ValueError(f"{op}(): kernel_size, dilation and stride must be positive and padding non-negative, got "
+        raise ArgumentError(f"{op}(): kernel_size, dilation and stride must be positive and padding non-negative, got "
                          f"kernel_size={kernel}, dilation={dilation}, padding={tuple(p for p, _ in padding)}, "
                          f"stride={stride}")
     return kernel, dilation, padding, stride

@@ -11,7 +11,7 @@ import numpy as np
 
 import ember
 from ember.device import DeviceError
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, OutOfRangeError, Sample, ShapeError, check_tensor
 from ember.tensor import Tensor, wrap
 
 ops = OpTable()
@@ -28,11 +28,11 @@ def _lengths(name, lengths, batch):
     ``batch`` values."""
     if isinstance(lengths, Tensor):
         if lengths._dtype.is_floating_point or lengths._dtype is ember.bool or lengths._dtype.is_complex:
-            raise TypeError(f"ctc_loss(): {name} must be integral, got a tensor of dtype {lengths._dtype}")
+            raise DTypeError(f"ctc_loss(): {name} must be integral, got a tensor of dtype {lengths._dtype}")
         values = np.asarray(lengths._host(), dtype=np.int64).reshape(-1)
     elif isinstance(lengths, (tuple, list)):
         if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in lengths):
-            raise TypeError(f"ctc_loss(): {name} must be a tensor or a list/tuple of ints, got {list(lengths)!r}")
+            raise DTypeError(f"ctc_loss(): {name} must be a tensor or a list/tuple of ints, got {list(lengths)!r}")
         values = np.asarray(lengths, dtype=np.int64).reshape(-1)
     else:
         raise TypeError(f"ctc_loss(): {name} must be a tensor or a list/tuple of ints, got "
@@ -121,10 +121,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     check_tensor("ctc_loss", "log_probs", log_probs)
     check_tensor("ctc_loss", "targets", targets)
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
+        raise ArgumentError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
                          f"{_REDUCTIONS}")
     if not log_probs.is_floating_point():
-        raise TypeError(f"ctc_loss(): expected floating point log_probs, got {log_probs.dtype}")
+        raise DTypeError(f"ctc_loss(): expected floating point log_probs, got {log_probs.dtype}")
     if targets._device != log_probs._device:
         raise DeviceError(f"ctc_loss(): targets is on {targets._device} but log_probs is on {log_probs._device}")
     unbatched = log_probs.dim() == 2
@@ -150,9 +150,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     used = np.arange(labels.shape[1])[None, :] < target_lengths[:, None]
     if labels[used].size and (labels[used].min() < 0 or labels[used].max() >= classes):
         bad = labels[used].min() if labels[used].min() < 0 else labels[used].max()
-        raise IndexError(f"ctc_loss(): target {bad} is out of bounds for {classes} classes")
+        raise OutOfRangeError(f"ctc_loss(): target {bad} is out of bounds for {classes} classes")
     if (labels[used] == blank).any():
-        raise ValueError(f"ctc_loss(): targets must not contain the blank label {blank}, got targets "
+        raise ArgumentError(f"ctc_loss(): targets must not contain the blank label {blank}, got targets "
                          f"{[row[:length].tolist() for row, length in zip(labels, target_lengths)]}")
 
     device = log_probs._device

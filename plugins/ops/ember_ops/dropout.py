@@ -6,7 +6,7 @@ The mask is a constant, so the op is a product with it and differentiable to any
 
 from __future__ import annotations
 
-from ember.ops import OpTable, Sample, ShapeError, check_tensor, inplace as write_back
+from ember.ops import ArgumentError, OpTable, Sample, ShapeError, check_tensor, inplace as write_back
 from ember.random import default_generator
 from ember.tensor import wrap
 
@@ -15,7 +15,7 @@ ops = OpTable()
 
 def _check_p(op, p):
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}(): dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentError(f"{op}(): dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _masked(op, input, p, training, inplace, mask_shape):
@@ -77,6 +77,13 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is taken as (N, C, L), as
     PyTorch does (``torch.nn.functional.dropout2d``)."""
     check_tensor("dropout2d", "input", input)
+    if input._data.ndim == 2:  # PyTorch warns and drops single elements
+        import warnings
+        warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an error "
+                      "in a future release. To retain the behavior and silence this warning, please use dropout "
+                      "instead.", UserWarning, stacklevel=2)
+        _check_p("dropout2d", p)
+        return _masked("dropout2d", input, p, training, inplace, input._data.shape)
     if input._data.ndim == 3:
         return _feature_dropout("dropout2d", 1, input, p, training, inplace)
     return _feature_dropout("dropout2d", 2, input, p, training, inplace)

@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, apply_binary, apply_unary, check_tensor, promote
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, apply_binary, apply_unary,
+                       check_tensor, promote, scalar_to)
 from ember.tensor import Tensor
 
 from .samples import binary_samples, unary_samples
@@ -20,9 +21,7 @@ from .samples import binary_samples, unary_samples
 ops = OpTable()
 
 
-class OptionError(ValueError, RuntimeError):
-    """An op received an option value it does not accept (PyTorch raises RuntimeError, Python code
-    expects ValueError: this is both)."""
+OptionError = ArgumentError  # an op received an option value it does not accept
 
 
 def bad_option(op, name, value, expected) -> OptionError:
@@ -127,9 +126,18 @@ def _alpha_samples(make):
     yield Sample((make(2, 3), make(3)), {"alpha": 2.5}, name="alpha")
 
 
+def _check_alpha(op, input, alpha):
+    if isinstance(input, Tensor) and not input._dtype.is_floating_point:
+        if isinstance(alpha, float):
+            raise DTypeError(f"{op}(): for integral input tensors, argument alpha must not be a floating point "
+                            f"number (got {alpha!r})")
+        scalar_to(op, alpha, input._dtype)
+
+
 def add(input, other, *, alpha=1):
     """input + alpha * other, broadcast (``torch.add``)."""
     if alpha != 1:
+        _check_alpha("add", input, alpha)
         other = other * alpha
     return binary(Add, input, other)
 
@@ -137,10 +145,11 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """input - alpha * other, broadcast (``torch.sub``); bool tensors cannot be subtracted."""
     if alpha != 1:
+        _check_alpha("sub", input, alpha)
         other = other * alpha
     if isinstance(input, Tensor) and input._dtype is dtypes.bool and isinstance(other, Tensor) and \
             other._dtype is dtypes.bool:
-        raise TypeError("sub(): subtraction, the `-` operator, with two bool tensors is not supported; use "
+        raise DTypeError("sub(): subtraction, the `-` operator, with two bool tensors is not supported; use "
                         "the `^` or logical_xor() operator instead")
     return binary(Sub, input, other)
 
@@ -292,7 +301,7 @@ def neg(input):
     """-input (``torch.neg``)."""
     check_tensor("neg", "input", input)
     if input._dtype is dtypes.bool:
-        raise TypeError("neg(): negation, the `-` operator, on a bool tensor is not supported; use "
+        raise DTypeError("neg(): negation, the `-` operator, on a bool tensor is not supported; use "
                         "logical_not() or `~` instead")
     return apply(Neg, input)
 
@@ -343,7 +352,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2, broadcast (``torch.addcdiv``); integer division is an error."""
     check_tensor("addcdiv", "input", input)
     if not (tensor1._dtype.is_floating_point or tensor2._dtype.is_floating_point):
-        raise TypeError(f"addcdiv(): integer division with addcdiv is no longer supported; got tensor1 "
+        raise DTypeError(f"addcdiv(): integer division with addcdiv is no longer supported; got tensor1 "
                         f"{tensor1._dtype} and tensor2 {tensor2._dtype}")
     quot = tensor1 / tensor2
     return input + (quot * value if value != 1 else quot)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ember import dtypes
 from ember.autograd.grad_mode import no_grad
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import (ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
+                       check_tensor)
 from ember.tensor import bump_version, wrap
 
 ops = OpTable()
@@ -55,10 +56,10 @@ class EmbeddingScatter(Primitive):
 def _check_indices(op, input, limit):
     check_tensor(op, "input", input)
     if input._dtype.is_floating_point or input._dtype is dtypes.bool:
-        raise TypeError(f"{op}(): expected input of an integer dtype (Long or Int), got {input._dtype}")
+        raise DTypeError(f"{op}(): expected input of an integer dtype (Long or Int), got {input._dtype}")
     data = input._data
     if data.size and (int(data.min()) < 0 or (limit is not None and int(data.max()) >= limit)):
-        raise IndexError(f"{op}(): index out of range in self: indices must be in [0, {limit}), got values from "
+        raise OutOfRangeError(f"{op}(): index out of range in self: indices must be in [0, {limit}), got values from "
                          f"{int(data.min())} to {int(data.max())}")
 
 
@@ -80,6 +81,11 @@ def _embedding_samples(make):
     yield Sample((make.index(2), make(4, 2)), name="zero-dim index")
 
 
+class PaddingIndexError(ValueError, AssertionError):
+    """``padding_idx`` outside ``[-num_embeddings, num_embeddings)``: PyTorch asserts, so this is an
+    AssertionError as well as a ValueError."""
+
+
 @ops.op(where=("functional",), samples=_embedding_samples)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
@@ -96,7 +102,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise NotImplementedError("embedding(): scale_grad_by_freq and sparse gradients are not supported by ember")
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
-            raise ValueError(f"embedding(): padding_idx must be within num_embeddings ({rows}), got {padding_idx}")
+            raise PaddingIndexError(f"embedding(): padding_idx must be within num_embeddings ({rows}), got "
+                                    f"{padding_idx}")
         padding_idx = int(padding_idx) % rows
     if max_norm is not None:
         _renorm(weight, input, float(max_norm), float(norm_type))
@@ -117,7 +124,7 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("one_hot(): can not infer total number of classes from an empty tensor")
         num_classes = int(data.max()) + 1
     elif data.size and int(data.max()) >= num_classes:
-        raise IndexError(f"one_hot(): class values must be smaller than num_classes ({num_classes}), got "
+        raise OutOfRangeError(f"one_hot(): class values must be smaller than num_classes ({num_classes}), got "
                          f"{int(data.max())}")
     out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return wrap(out, tensor._device)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from ember.autograd.grad_mode import STATE
 from ember.device import DeviceError
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, normalize_dims
+from ember.ops import (
+    ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, inplace,
+    normalize_dims, read_only_message, scalar_to,
+)
 from ember.tensor import Tensor, bump_version, wrap, zeros
 
 from .shape import Index, IndexAddInto, _backend_index
@@ -28,7 +31,7 @@ def _dim(op, dim, ndim):
 def _index_tensor(op, index, input, name="index"):
     check_tensor(op, name, index)
     if index._dtype.is_floating_point or index._dtype.name == "bool":
-        raise TypeError(f"{op}(): expected {name} to be an integer (int64) tensor, got dtype {index._dtype}")
+        raise DTypeError(f"{op}(): expected {name} to be an integer (int64) tensor, got dtype {index._dtype}")
     if index._device is not input._device:
         raise DeviceError(f"{op}(): {name} is on {index._device} but input is on {input._device}")
     return index._data
@@ -40,7 +43,7 @@ def _check_bounds(op, index, size, dim, name="index"):
         low, high = int(index.min()), int(index.max())
         if low < 0 or high >= size:
             bad = low if low < 0 else high
-            raise IndexError(f"{op}(): {name} {bad} is out of bounds for dimension {dim} with size {size}")
+            raise OutOfRangeError(f"{op}(): {name} {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _scatter_index(xp, index, dim):
@@ -202,7 +205,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         return apply(ScatterAdd, input, src, dim=d, index=idx)
     if reduce == "multiply":
         return apply(ScatterMultiply, input, src, dim=d, index=idx)
-    raise ValueError(f"scatter(): reduce argument must be either 'add' or 'multiply', got {reduce!r}")
+    raise ArgumentError(f"scatter(): reduce argument must be either 'add' or 'multiply', got {reduce!r}")
 
 
 def _full_src(input, idx, value):
@@ -314,7 +317,7 @@ class MaskedFill(Primitive):
 def _mask(op, mask, input):
     check_tensor(op, "mask", mask)
     if mask._dtype.name != "bool":
-        raise TypeError(f"{op}(): only boolean masks are supported, but got mask with dtype {mask._dtype}")
+        raise DTypeError(f"{op}(): only boolean masks are supported, but got mask with dtype {mask._dtype}")
     if mask._device is not input._device:
         raise DeviceError(f"{op}(): mask is on {mask._device} but input is on {input._device}")
     return mask._data
@@ -341,6 +344,8 @@ def masked_fill(input, mask, value):
                              f"{value._data.ndim} dimension(s)")
         if value._dtype is not input._dtype:
             value = value.to(input._dtype)
+    else:
+        value = scalar_to("masked_fill", value, input._dtype)
     return apply(MaskedFill, input, value, mask=m)
 
 
@@ -501,7 +506,7 @@ def _value_for(op, target, value):
             value = value.to(target._dtype)
         return value
     if isinstance(value, (int, float, bool)):
-        return value
+        return scalar_to(op, value, target._dtype)
     return wrap(target._device.xp.asarray(value, dtype=target._data.dtype), target._device)
 
 
@@ -509,7 +514,7 @@ def _put(op, x, key, basic, value, accumulate):
     try:
         return apply(IndexPut, x, value, index=key, basic=basic, accumulate=accumulate)
     except IndexError as exc:
-        raise IndexError(f"{op}: {exc} (tensor of shape {tuple(x.shape)})") from None
+        raise OutOfRangeError(f"{op}: {exc} (tensor of shape {tuple(x.shape)})") from None
     except ValueError as exc:
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
         raise ShapeError(f"{op}: value of shape {vshape} cannot be written into the indexed part of a tensor of "
@@ -547,8 +552,10 @@ def setitem(self, index, value):
     try:
         self._data[key] = value._data if isinstance(value, Tensor) else value
     except IndexError as exc:
-        raise IndexError(f"setitem: {exc} (tensor of shape {tuple(self.shape)})") from None
+        raise OutOfRangeError(f"setitem: {exc} (tensor of shape {tuple(self.shape)})") from None
     except ValueError as exc:
+        if not getattr(self._data.flags, "writeable", True):
+            raise RuntimeError(read_only_message("setitem", self)) from None
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
         raise ShapeError(f"setitem: value of shape {vshape} cannot be written into the indexed part of a tensor of "
                          f"shape {tuple(self.shape)} ({exc})") from None
@@ -587,6 +594,8 @@ def fill(input, value):
             raise ShapeError(f"fill(): only supports a 0-dimension value tensor, but got tensor with "
                              f"{value._data.ndim} dimension(s)")
         value = value.to(input._dtype) if value._dtype is not input._dtype else value
+    else:
+        value = scalar_to("fill", value, input._dtype)
     return apply(Fill, input, value)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor,
+                       maybe_view, normalize_dims)
 from ember.tensor import Tensor
 
 ops = OpTable()
@@ -55,7 +56,7 @@ def matmul(input, other):
     if a_nd == 0 or b_nd == 0:
         raise ShapeError(f"matmul(): both arguments need at least 1 dimension, got {a_nd}D and {b_nd}D tensors")
     if input._dtype is not other._dtype:
-        raise TypeError(f"matmul(): expected both arguments to have the same dtype, got {input._dtype} and "
+        raise DTypeError(f"matmul(): expected both arguments to have the same dtype, got {input._dtype} and "
                         f"{other._dtype}")
     a = input.unsqueeze(0) if a_nd == 1 else input
     b = other.unsqueeze(-1) if b_nd == 1 else other
@@ -147,7 +148,7 @@ def linear(input, weight, bias=None):
                          f"(mat1 and mat2 shapes cannot be multiplied ({_shape_text(input._data.shape)} and "
                          f"{_shape_text(weight._data.shape[::-1])}))")
     if input._dtype is not weight._dtype or (bias is not None and bias._dtype is not weight._dtype):
-        raise TypeError(f"linear(): input, weight and bias must have the same dtype, got {input._dtype}, "
+        raise DTypeError(f"linear(): input, weight and bias must have the same dtype, got {input._dtype}, "
                         f"{weight._dtype}" + (f" and {bias._dtype}" if bias is not None else ""))
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
@@ -164,7 +165,7 @@ def _need_dims(op, name, t, ndim):
 
 def _same_dtype(op, a, b):
     if a._dtype is not b._dtype:
-        raise TypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
+        raise DTypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
 
 
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
@@ -295,7 +296,7 @@ def _parse_einsum(equation, operands):
     lhs, arrow, rhs = eq.partition("->")
     subs = lhs.split(",")
     if len(subs) != len(operands):
-        raise ValueError(f"einsum(): the equation {equation!r} has {len(subs)} operands but {len(operands)} tensors "
+        raise ArgumentError(f"einsum(): the equation {equation!r} has {len(subs)} operands but {len(operands)} tensors "
                          f"were given")
     free = [c for c in _LETTERS if c not in eq]
     n_ell = 0
@@ -347,7 +348,7 @@ def einsum(equation, *operands):
     for i, t in enumerate(operands):
         check_tensor("einsum", f"operands[{i}]", t)
     if not operands:
-        raise ValueError("einsum(): must provide at least one operand")
+        raise ArgumentError("einsum(): must provide at least one operand")
     subs, out = _parse_einsum(equation, operands)
     operands = list(operands)
     for i, s in enumerate(subs):  # a repeated letter takes a diagonal: do it first, differentiably
@@ -365,7 +366,7 @@ def einsum(equation, *operands):
                                  f"which does not broadcast with size {sizes[c]} seen before")
     dtype = operands[0]._dtype
     if any(t._dtype is not dtype for t in operands):
-        raise TypeError(f"einsum(): expected all operands to have the same dtype, got "
+        raise DTypeError(f"einsum(): expected all operands to have the same dtype, got "
                         f"{[str(t._dtype) for t in operands]}")
     return apply(Einsum, *operands, subs=tuple(subs), out=out)
 
@@ -382,7 +383,7 @@ def tensordot(a, b, dims=2):
         dims = dims.tolist()
     if isinstance(dims, int):
         if dims < 0:
-            raise ValueError(f"tensordot(): expects dims >= 0, but got dims={dims}")
+            raise ArgumentError(f"tensordot(): expects dims >= 0, but got dims={dims}")
         da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
     else:
         da, db = dims
@@ -417,7 +418,10 @@ def _diag_positions(xp, n, offset):
 class Diagonal(Primitive):
     @staticmethod
     def forward(xp, x, offset, dim1, dim2):
-        return xp.diagonal(x, offset, dim1, dim2)
+        out = xp.diagonal(x, offset, dim1, dim2)
+        if getattr(out.flags, "writeable", True) is False and x.flags.writeable:
+            out.flags.writeable = True  # NumPy's diagonal is read-only; PyTorch's is a writable view
+        return out
 
     @staticmethod
     def backward(ctx, g, offset, dim1, dim2):
@@ -503,7 +507,7 @@ def _square(op, name, A):
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{tuple(A.shape)} matrices")
     if not A._dtype.is_floating_point:
-        raise TypeError(f"linalg.{op}: expected a floating point tensor, got {A._dtype}")
+        raise DTypeError(f"linalg.{op}: expected a floating point tensor, got {A._dtype}")
 
 
 class Inv(Primitive):

@@ -9,7 +9,8 @@ import numpy as np
 
 import ember
 from ember.device import DeviceError
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import (ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
+                       check_tensor)
 from ember.tensor import wrap
 
 ops = OpTable()
@@ -23,7 +24,7 @@ def _reduction(op, reduction, size_average=None, reduce=None):
         reduce = True if reduce is None else reduce
         reduction = "none" if not reduce else ("mean" if size_average else "sum")
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}(): {reduction!r} is not a valid value for reduction; expected one of {_REDUCTIONS}")
+        raise ArgumentError(f"{op}(): {reduction!r} is not a valid value for reduction; expected one of {_REDUCTIONS}")
     return reduction
 
 
@@ -52,7 +53,7 @@ def _classes_last(op, input, target):
 def _nll(op, logp, target, weight, ignore_index, reduction):
     """Negative log-likelihood of integer class targets, on (M, C) log-probabilities."""
     if target._dtype.is_floating_point or target._dtype is ember.bool:
-        raise TypeError(f"{op}(): expected target of an integer dtype (class indices), got {target._dtype}")
+        raise DTypeError(f"{op}(): expected target of an integer dtype (class indices), got {target._dtype}")
     if target._device is not logp._device:
         raise DeviceError(f"{op}(): target is on {target._device} but input is on {logp._device}")
     logp2, flat_target, out_shape = _classes_last(op, logp, target)
@@ -64,7 +65,7 @@ def _nll(op, logp, target, weight, ignore_index, reduction):
         low, high = int(safe.min()), int(safe.max())
         if low < 0 or high >= n_classes:
             bad = low if low < 0 else high
-            raise IndexError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
+            raise OutOfRangeError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
     weights = None if weight is None else weight._data
     out = apply(PickedNLL, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
     return out.reshape(out_shape) if reduction == "none" else out
@@ -187,15 +188,19 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     check_tensor("cross_entropy", "input", input)
     check_tensor("cross_entropy", "target", target)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if label_smoothing > 1.0:
+        raise ArgumentError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    label_smoothing = max(label_smoothing, 0.0)  # PyTorch accepts a negative value and smooths nothing
     if not input.is_floating_point():
-        raise TypeError(f"cross_entropy(): expected floating point logits, got {input.dtype}")
+        raise DTypeError(f"cross_entropy(): expected floating point logits, got {input.dtype}")
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     weight = _check_weight("cross_entropy", weight, n_classes, input.dtype)
     logp = input.log_softmax(class_dim)
     if target.is_floating_point():
+        if ignore_index >= 0:
+            raise ArgumentError(f"cross_entropy(): ignore_index ({ignore_index}) is not supported for floating "
+                                f"point (class probability) targets")
         return _soft_cross_entropy(logp, target, weight, class_dim, n_classes, reduction, label_smoothing)
     loss = _nll("cross_entropy", logp, target, weight, ignore_index, reduction)
     if not label_smoothing:
@@ -245,7 +250,7 @@ def _pair(op, input, target, same_shape=False):
     if a == b:
         return input, target
     if same_shape:
-        raise ValueError(f"{op}(): target size {b} must be the same as input size {a}")
+        raise ArgumentError(f"{op}(): target size {b} must be the same as input size {a}")
     try:
         np.broadcast_shapes(a, b)
     except ValueError:
@@ -313,7 +318,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
     input, target = _pair("smooth_l1_loss", input, target)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss(): smooth_l1_loss does not support negative values for beta, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss(): smooth_l1_loss does not support negative values for beta, got {beta}")
     d = input - _float_target(target, input)
     if beta == 0:
         return _reduce(d.abs(), reduction)
@@ -331,7 +336,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     reduction = _reduction("huber_loss", reduction)
     input, target = _pair("huber_loss", input, target)
     if delta <= 0:
-        raise ValueError(f"huber_loss(): delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss(): delta must be positive, got {delta}")
     d = input - _float_target(target, input)
     inside, ad = _piecewise(d, delta)
     losses = inside * (d * d * 0.5) + (1 - inside) * ((ad - 0.5 * delta) * delta)
@@ -524,7 +529,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                          f"number of dimensions (1 or 2), got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} "
                          f"and {tuple(negative.shape)}")
     if margin <= 0:
-        raise ValueError(f"triplet_margin_loss(): margin must be greater than 0, got {margin}")
+        raise ArgumentError(f"triplet_margin_loss(): margin must be greater than 0, got {margin}")
     d_pos = _pairwise_distance(anchor, positive, p, eps)
     d_neg = _pairwise_distance(anchor, negative, p, eps)
     if swap:

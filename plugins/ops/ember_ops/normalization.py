@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import no_grad
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import bump_version
 
 ops = OpTable()
@@ -56,7 +56,7 @@ def _check_channels(op, name, t, channels):
 def _check_float(op, input):
     check_tensor(op, "input", input)
     if not input._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
 
 
 def _bn_samples(make):
@@ -84,10 +84,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_channels("batch_norm", name, t, c)
     shape = (1, c) + (1,) * (input.dim() - 2)
     dims = (0,) + tuple(range(2, input.dim()))
+    if not training and running_mean is not None and running_var is not None:
+        return _batch_norm_inference(input, running_mean, running_var, weight, bias, eps, shape)
     if training:
         count = input.numel() // max(c, 1)
         if count <= 1:
-            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input size "
+            raise ArgumentError(f"batch_norm(): expected more than 1 value per channel when training, got input size "
                              f"{tuple(input.shape)}")
         y, mean, var = _standardize(input, dims, eps)
         with no_grad():
@@ -95,9 +97,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running("batch_norm", running_var, var.detach() * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm(): running_mean and running_var must be given when training=False")
+            raise ArgumentError("batch_norm(): running_mean and running_var must be given when training=False")
         y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
     return _affine(y, weight, bias, shape)
+
+
+def _batch_norm_inference(input, mean, var, weight, bias, eps, shape):
+    """Eval-mode batch norm as PyTorch's CPU kernel computes it: input * alpha + beta with one alpha =
+    weight / sqrt(var + eps) and one beta = bias - mean * alpha per channel (two passes over the input)."""
+    alpha = 1 / (var + eps).sqrt()
+    if weight is not None:
+        alpha = alpha * weight
+    beta = -mean * alpha if bias is None else bias - mean * alpha
+    return input * alpha.reshape(shape) + beta.reshape(shape)
 
 
 def _normalized_dims(op, input, normalized_shape):
@@ -141,7 +153,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          f"{tuple(input.shape)}")
     b, c = input.shape[:2]
     if num_groups < 1 or c % num_groups:
-        raise ValueError(f"group_norm(): expected number of channels in input ({c}) to be divisible by "
+        raise ArgumentError(f"group_norm(): expected number of channels in input ({c}) to be divisible by "
                          f"num_groups ({num_groups}), input shape {tuple(input.shape)}")
     _check_channels("group_norm", "weight", weight, c)
     _check_channels("group_norm", "bias", bias, c)
@@ -175,7 +187,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if use_input_stats:
         count = math.prod(input.shape[2:])
         if count <= 1:
-            raise ValueError(f"instance_norm(): expected more than 1 spatial element when training, got input size "
+            raise ArgumentError(f"instance_norm(): expected more than 1 spatial element when training, got input size "
                              f"{tuple(input.shape)}")
         y, mean, var = _standardize(input, dims, eps)
         with no_grad():
@@ -183,7 +195,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             _update_running("instance_norm", running_var, (var.detach() * (count / (count - 1))).mean(0), momentum)
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("instance_norm(): running_mean and running_var are needed when use_input_stats=False")
+            raise ArgumentError("instance_norm(): running_mean and running_var are needed when use_input_stats=False")
         y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
     return _affine(y, weight, bias, shape)
 

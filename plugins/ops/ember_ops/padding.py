@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 from ember.tensor import tensor as _tensor
 
 ops = OpTable()
@@ -64,7 +64,7 @@ def pad(input, pad, mode="constant", value=None):
     pad = tuple(int(p) for p in pad)
     nd = input._data.ndim
     if len(pad) % 2 or len(pad) // 2 > nd:
-        raise ValueError(f"pad(): padding length must be even and at most twice the number of dims ({nd}), got "
+        raise ArgumentError(f"pad(): padding length must be even and at most twice the number of dims ({nd}), got "
                          f"pad={pad} for input of shape {tuple(input.shape)}")
     n = len(pad) // 2
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(n)][::-1]  # first padded dim first
@@ -76,13 +76,13 @@ def pad(input, pad, mode="constant", value=None):
         if value is None:
             value = 0
         elif not input._dtype.is_floating_point and input._dtype is not dtypes.bool and value != int(value):
-            raise TypeError(f"pad(): value {value} cannot fill an integer tensor of dtype {input._dtype}")
+            raise DTypeError(f"pad(): value {value} cannot fill an integer tensor of dtype {input._dtype}")
         return apply(ConstantPad, input, pads=pads, value=value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad(): mode {mode!r} is not supported; expected 'constant', 'reflect', "
                                   f"'replicate' or 'circular'")
     if value:
-        raise ValueError(f"pad(): padding mode {mode!r} doesn't take in value argument")
+        raise ArgumentError(f"pad(): padding mode {mode!r} doesn't take in value argument")
     if n > 3 or nd not in (n + 1, n + 2):
         raise ShapeError(f"pad(): {mode} padding of {n} dims expects a {n + 1}D or {n + 2}D input, got input of "
                          f"shape {tuple(input.shape)} and pad={pad}")
@@ -91,13 +91,13 @@ def pad(input, pad, mode="constant", value=None):
         dim = nd - n + i
         size = input.shape[dim]
         if mode == "reflect" and (lo >= size or hi >= size):
-            raise ValueError(f"pad(): padding size should be less than the corresponding input dimension, but got: "
+            raise ArgumentError(f"pad(): padding size should be less than the corresponding input dimension, but got: "
                              f"padding ({lo}, {hi}) at dimension {dim} of input of shape {tuple(input.shape)}")
         if mode == "circular" and (lo > size or hi > size):
-            raise ValueError(f"pad(): padding value causes wrapping around more than once (padding ({lo}, {hi}) at "
+            raise ArgumentError(f"pad(): padding value causes wrapping around more than once (padding ({lo}, {hi}) at "
                              f"dimension {dim} of input of shape {tuple(input.shape)})")
         if min(lo, hi) < 0:
-            raise ValueError(f"pad(): negative padding is only supported in constant mode, got pad={pad}")
+            raise ArgumentError(f"pad(): negative padding is only supported in constant mode, got pad={pad}")
         if lo or hi:
             index = _tensor(_source_index(mode, size, lo, hi), dtype=dtypes.int64, device=input.device)
             out = out[(slice(None),) * dim + (index,)]

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ember.tensor import tensor as _tensor
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 from .conv import ConvNd, windows
 
@@ -145,7 +145,7 @@ def _tuple(op, name, value, n):
         if len(value) == 1:
             value = tuple(value) * n
         if len(value) != n:
-            raise ValueError(f"{op}(): {name} must be a single int or a tuple of {n} ints, got {value!r}")
+            raise ArgumentError(f"{op}(): {name} must be a single int or a tuple of {n} ints, got {value!r}")
         return tuple(int(v) for v in value)
     return (int(value),) * n
 
@@ -156,7 +156,7 @@ def _batched(op, input, n):
         raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                          f"shape {tuple(input.shape)}")
     if not input._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
     if input._data.ndim == n + 1:
         return input.unsqueeze(0), True
     return input, False
@@ -167,10 +167,10 @@ def _geometry(op, size, kernel, stride, padding, dilation, ceil_mode):
     out, pads = [], []
     for s, k, st, p, d in zip(size, kernel, stride, padding, dilation):
         if k < 1 or st < 1 or d < 1:
-            raise ValueError(f"{op}(): kernel_size, stride and dilation must be positive, got kernel_size={kernel}, "
+            raise ArgumentError(f"{op}(): kernel_size, stride and dilation must be positive, got kernel_size={kernel}, "
                              f"stride={stride}, dilation={dilation}")
         if p < 0 or p > k // 2:
-            raise ValueError(f"{op}(): pad should be at most half of effective kernel size, but got pad={p}, "
+            raise ArgumentError(f"{op}(): pad should be at most half of effective kernel size, but got pad={p}, "
                              f"kernel_size={k}")
         num = s + 2 * p - d * (k - 1) - 1 + (st - 1 if ceil_mode else 0)
         o = num // st + 1
@@ -302,12 +302,12 @@ def _output_size(op, output_size, size):
     n = len(size)
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != n:
-            raise ValueError(f"{op}(): output_size must have {n} elements, got {output_size!r}")
+            raise ArgumentError(f"{op}(): output_size must have {n} elements, got {output_size!r}")
         out = tuple(s if o is None else int(o) for o, s in zip(output_size, size))
     else:
         out = (int(output_size),) * n
     if any(o < 1 for o in out):
-        raise ValueError(f"{op}(): output_size must be positive, got {output_size!r}")
+        raise ArgumentError(f"{op}(): output_size must be positive, got {output_size!r}")
     return out
 
 

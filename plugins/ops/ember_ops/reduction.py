@@ -12,7 +12,7 @@ import builtins
 import math
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, Sample, apply, check_tensor, normalize_dims
+from ember.ops import DTypeError, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor, normalize_dims
 from ember.tensor import Tensor
 
 from . import return_types
@@ -87,7 +87,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if not input._dtype.is_floating_point:
-        raise TypeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+        raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                         f"complex dtype. Got: {input._dtype}")
     dims = normalize_dims("mean", dim, input._data.ndim)
     count = _count(input._data.shape, dims)
@@ -194,7 +194,7 @@ def _check_nonempty(op, input, dims):
     shape = input._data.shape
     for d in range(len(shape)) if dims is None else dims:
         if shape[d] == 0:
-            raise IndexError(f"{op}(): expected reduction dim {d} to have non-zero size, but the input has "
+            raise OutOfRangeError(f"{op}(): expected reduction dim {d} to have non-zero size, but the input has "
                              f"shape {tuple(shape)}")
 
 
@@ -365,7 +365,7 @@ def _var(op, input, dim, unbiased, keepdim, correction):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
     if not input._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
     dims = normalize_dims(op, dim, input._data.ndim)
     return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
@@ -488,7 +488,7 @@ def _vector_norm(op, x, ord, dim, keepdim, dtype):
     if dtype is not None:
         x = x.to(dtype)
     if not x._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point tensor as input, got {x._dtype}")
+        raise DTypeError(f"{op}(): expected a floating point tensor as input, got {x._dtype}")
     dims = normalize_dims(op, dim, x._data.ndim)
     if ord < 0 or ord == math.inf:
         _check_nonempty(op, x, dims)

@@ -7,7 +7,8 @@ they are split equally, as PyTorch does.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, Sample, apply, check_tensor, promote
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, promote,
+                       scalar_to)
 from ember.tensor import Tensor
 
 from .elementwise import _broadcast_error, binary_op
@@ -41,7 +42,7 @@ def where(condition, input=None, other=None):
         xp = condition._device.xp
         return tuple(tensor(i, dtype=dtypes.int64, device=condition.device) for i in xp.nonzero(condition._data))
     if condition._dtype is not dtypes.bool:
-        raise TypeError(f"where(): expected condition to be a bool tensor, got a tensor of dtype {condition._dtype}")
+        raise DTypeError(f"where(): expected condition to be a bool tensor, got a tensor of dtype {condition._dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         from ember.tensor import tensor
         input = tensor(input, device=condition.device)
@@ -148,15 +149,16 @@ def clamp(input, min=None, max=None):
     Where min > max every element becomes max, as in PyTorch."""
     check_tensor("clamp", "input", input)
     if min is None and max is None:
-        raise ValueError("clamp(): at least one of 'min' or 'max' must not be None")
+        raise ArgumentError("clamp(): at least one of 'min' or 'max' must not be None")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         for name, bound in (("min", min), ("max", max)):
             if bound is not None and not isinstance(bound, (int, float)):
-                raise TypeError(f"clamp(): argument '{name}' must be a number or a Tensor, not {type(bound).__name__}")
+                raise DTypeError(f"clamp(): argument '{name}' must be a number or a Tensor, not {type(bound).__name__}")
         dtype = dtypes.result_type(input, *(b for b in (min, max) if b is not None))
         if dtype is not input._dtype:
             input = input.to(dtype)
-        return apply(ClampScalar, input, low=min, high=max)
+        low, high = (None if b is None else scalar_to("clamp", b, dtype) for b in (min, max))
+        return apply(ClampScalar, input, low=low, high=high)
     tensors = [t for t in (input, min, max) if t is not None]
     dtype = dtypes.result_type(*tensors)
     low, high = (t.to(dtype) if isinstance(t, Tensor) and t._dtype is not dtype else t for t in (min, max))

@@ -13,8 +13,15 @@ import numpy as np
 
 from ember import dtypes
 from ember.device import DeviceError
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view, normalize_dims
-from ember.tensor import Tensor
+from ember.ops import (
+    ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view,
+    normalize_dims,
+)
+from ember.tensor import Tensor, _version_cell, as_view, wrap
+from ember.storage import (
+    address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
+    storage_offset, storage_root, strides_of,
+)
 
 ops = OpTable()
 
@@ -57,10 +64,11 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    """Like reshape, but always a view: an error when the layout would need a copy (``Tensor.view``)."""
+    """Like reshape, but always a view: an error when the layout would need a copy (``Tensor.view``).
+    ``view(dtype)`` reinterprets the bytes instead (:func:`view_dtype`)."""
     check_tensor("view", "input", input)
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])  # view(dtype) is a reinterpretation in PyTorch; ember casts
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return view_dtype(input, shape[0])
     shape = _infer_shape("view", shape, input._data.size)
     try:
         return maybe_view(apply(Reshape, input, shape=shape, copy=False), input)
@@ -70,6 +78,34 @@ def view(input, *shape):
 
 
 ops.op(view, where=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def view_dtype(input, dtype):
+    """The same bytes read as ``dtype`` (``Tensor.view(dtype)``): a bit reinterpretation sharing memory and
+    version counter, outside autograd. With a different element size the last dim (stride 1) shrinks or
+    grows by the size ratio, with PyTorch's conditions and errors."""
+    old, new = input._dtype, dtype
+    data = input._data
+    if new.itemsize != old.itemsize:
+        what = (f"to view {_SCALAR_NAMES.get(old.name, old.name)} as {_SCALAR_NAMES.get(new.name, new.name)} "
+                f"(different element sizes)")
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        strides = input.stride()
+        if strides[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if new.itemsize > old.itemsize:
+            ratio = new.itemsize // old.itemsize
+            checks = [("size(-1)", data.shape[-1]), ("storage_offset()", input.storage_offset())]
+            checks += [(f"stride({d})", st) for d, st in enumerate(strides[:-1])]
+            for name, value in checks:
+                if value % ratio:
+                    raise RuntimeError(f"self.{name} must be divisible by {ratio} {what}, but got {value}")
+    out = wrap(data.view(new.numpy), input._device, _version_cell(input))
+    return out
 
 
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4),)), Sample((make(2, 3, 4), 0, 1)),
@@ -82,7 +118,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         return input.reshape(1)
     start, end = normalize_dims("flatten", start_dim, len(shape))[0], normalize_dims("flatten", end_dim, len(shape))[0]
     if start > end:
-        raise ValueError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+        raise ArgumentError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
     return input.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
@@ -157,7 +193,8 @@ def t(input):
     return input.transpose(0, 1) if input._data.ndim == 2 else input.reshape(input._data.shape)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1, 0)), Sample((make(2, 3, 4), (0, 1), (2, 0)))])
+@ops.op(aliases=("moveaxis",),
+        samples=lambda make: [Sample((make(2, 3, 4), 1, 0)), Sample((make(2, 3, 4), (0, 1), (2, 0)))])
 def movedim(input, source, destination):
     """Move dims from ``source`` to ``destination`` positions, keeping the others' order (``torch.movedim``)."""
     check_tensor("movedim", "input", input)
@@ -262,19 +299,63 @@ class Clone(Primitive):
         return g
 
 
+class CloneLayout(Primitive):
+    """A copy in the same order of dims in memory as a dense input (a transposed tensor stays transposed)."""
+
+    @staticmethod
+    def forward(xp, x):
+        return x.copy(order="K")
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 @ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
-def clone(input, *, memory_format=None):
-    """A copy with its own memory, still on the graph (``torch.clone``)."""
+def clone(input, *, memory_format=preserve_format):
+    """A copy with its own memory, still on the graph (``torch.clone``). With ``preserve_format`` a dense
+    input keeps its strides (``x.t().clone()`` is not contiguous, as in PyTorch); other inputs, and
+    ``contiguous_format``, give a row-major copy; ``channels_last`` a channels-last one."""
     check_tensor("clone", "input", input)
+    data = input._data
+    if memory_format is preserve_format or memory_format is None:
+        if not data.flags.c_contiguous and is_dense(data.shape, strides_of(data)):
+            return apply(CloneLayout, input)
+    elif memory_format is not contiguous_format:
+        return contiguous(apply(Clone, input), memory_format)
     return apply(Clone, input)
 
 
-def contiguous(input, memory_format=None):
-    """``input`` if its memory is C-contiguous, else a contiguous copy (``Tensor.contiguous``)."""
+class ToChannelsLast(Primitive):
+    """A copy laid out channels-last (channels the fastest dim), still shaped (N, C, *spatial)."""
+
+    @staticmethod
+    def forward(xp, x):
+        order = (0,) + tuple(range(2, x.ndim)) + (1,)
+        inverse = tuple(sorted(range(x.ndim), key=order.__getitem__))
+        return xp.transpose(xp.ascontiguousarray(xp.transpose(x, order)), inverse)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def contiguous(input, memory_format=contiguous_format):
+    """``input`` if its memory is already laid out as ``memory_format`` (row-major by default;
+    ``ember.channels_last`` for 4-d, ``channels_last_3d`` for 5-d), else a copy that is
+    (``Tensor.contiguous``)."""
     check_tensor("contiguous", "input", input)
-    if input._data.flags.c_contiguous:
+    if memory_format is contiguous_format or memory_format is preserve_format:
+        if input._data.flags.c_contiguous:
+            return input
+        return apply(Clone, input)
+    if input.is_contiguous(memory_format):
         return input
-    return apply(Clone, input)
+    wanted = {channels_last: 4, channels_last_3d: 5}.get(memory_format)
+    if wanted != input._data.ndim:
+        raise RuntimeError(f"contiguous(): required rank {wanted} tensor to use {memory_format} format, got shape "
+                           f"{tuple(input.shape)}")
+    return apply(ToChannelsLast, input)
 
 
 ops.op(contiguous, where=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
@@ -283,41 +364,107 @@ ops.op(contiguous, where=("Tensor",), samples=lambda make: [Sample((make(3, 4, n
 # -- indexing -------------------------------------------------------------------------------------
 
 def _backend_index(op, index, device):
-    """Turn an index of ints, slices, None, Ellipsis, lists and tensors into one the backend understands."""
-    if not isinstance(index, tuple):
+    """Turn an index of ints, slices, None, Ellipsis, lists and tensors into one the backend understands,
+    and whether it is basic (a view). A basic index gets a trailing Ellipsis when it has none, so that
+    indexing every dim with an integer gives a 0-d view, as in PyTorch, not NumPy's scalar copy."""
+    if index.__class__ is not tuple:
         index = (index,)
     out = []
     basic = True
+    ellipsis = False
     for item in index:
-        if isinstance(item, Tensor):
+        cls = item.__class__
+        if cls is int or item is None:
+            out.append(item)
+        elif cls is slice:
+            if item.step is not None and item.step <= 0:
+                raise ArgumentError(f"{op}: step must be greater than zero, got {item.step}")
+            out.append(item)
+        elif item is Ellipsis:
+            ellipsis = True
+            out.append(item)
+        elif isinstance(item, Tensor):
             if item._device is not device:
                 raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
             if item._dtype.is_floating_point:
-                raise IndexError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
+                raise OutOfRangeError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
                                  f"{item._dtype}")
             out.append(item._data)
             basic = False
         elif isinstance(item, (list, np.ndarray)):
             out.append(device.xp.asarray(item))
             basic = False
-        elif item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)):
-            if isinstance(item, slice) and item.step is not None and item.step <= 0:
-                raise ValueError(f"{op}: step must be greater than zero, got {item.step}")
+        elif isinstance(item, (int, np.integer)):
             out.append(item)
+            if isinstance(item, (bool, np.bool_)):
+                basic = False  # NumPy reads a bool as a mask: a copy
         else:
-            raise IndexError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
+            raise OutOfRangeError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
                              f"valid indices, got {type(item).__name__}")
+    if basic and not ellipsis:
+        out.append(Ellipsis)
     return tuple(out), basic
 
 
 class Index(Primitive):
     @staticmethod
     def forward(xp, x, index, basic):
+        if basic and None in index:
+            return _with_unsqueeze_strides(xp, x, index)
         return x[index]
 
     @staticmethod
     def backward(ctx, g, index, basic):
         return apply(IndexAddInto, g, shape=ctx.input_shapes[0], index=index, basic=basic)
+
+
+_ALL = slice(None)
+
+
+def _with_unsqueeze_strides(xp, x, index):
+    """``x[index]`` with PyTorch's strides for the dims None adds: NumPy gives them stride 0, PyTorch
+    the stride ``unsqueeze`` gives there (same memory; only what ``stride()`` reports differs)."""
+    out = x[index]
+    if x.base is None and x.flags.c_contiguous:
+        for i in index:
+            if not (i is None or i is Ellipsis or i == _ALL):
+                break
+        else:  # only new dims in a fresh row-major array: the result is row-major too
+            return x.reshape(out.shape)
+    strides, offset = _unsqueezed_layout(x, index, out.strides)
+    if strides == out.strides:
+        return out
+    if x.__class__ is np.ndarray and x.base is None and x.flags.c_contiguous:
+        return np.ndarray(out.shape, x.dtype, buffer=x, offset=offset, strides=strides)
+    return restride(xp, out, strides)
+
+
+def _unsqueezed_layout(x, index, strides):
+    """The strides (bytes) PyTorch gives ``x[index]`` (NumPy's ``strides`` but for the None dims), and
+    the byte offset of its first element in ``x``. PyTorch applies the items left to right, a None
+    being an ``unsqueeze`` before the next dim not yet indexed: its stride is that dim's size times
+    its stride, or one element when no dim is left."""
+    strides = list(strides)
+    shape, old = x.shape, x.strides
+    ndim = len(shape)
+    k = out = offset = 0  # next dim of x to index, next dim of the result, bytes from x's first element
+    for item in index:
+        if item is None:
+            strides[out] = shape[k] * old[k] if k < ndim else x.itemsize
+            out += 1
+        elif item is Ellipsis:
+            skipped = ndim - sum(1 for i in index if i is not None and i is not Ellipsis)
+            k += skipped
+            out += skipped
+        elif item.__class__ is slice:
+            if shape[k]:
+                offset += item.indices(shape[k])[0] * old[k]
+            k += 1
+            out += 1
+        else:
+            offset += (item % shape[k]) * old[k]
+            k += 1
+    return tuple(strides), offset
 
 
 class IndexAddInto(Primitive):
@@ -344,8 +491,8 @@ def getitem(input, index):
     try:
         out = apply(Index, input, index=key, basic=basic)
     except IndexError as exc:
-        raise IndexError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
-    return maybe_view(out, input) if basic else out
+        raise OutOfRangeError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
+    return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
 ops.op(getitem, where=(), operator="getitem", torch="torch.Tensor.__getitem__",
@@ -374,13 +521,184 @@ def narrow(input, dim, start, length):
     size = input._data.shape[dim]
     start = int(start)
     if not -size <= start <= size:
-        raise IndexError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
+        raise OutOfRangeError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
                          f"(expected to be in range of [{-size}, {size}])")
     start %= max(size, 1) if start < 0 else size + 1
     if length < 0 or start + length > size:
         raise ShapeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) of "
                          f"dim {dim} (input shape {tuple(input.shape)})")
     return input[narrow_index(input._data.ndim, dim, start, start + length)]
+
+
+def _select_samples(make):
+    yield Sample((make(4, 3), 0, 1), name="row")
+    yield Sample((make(4, 3), 1, -1), name="last column")
+    yield Sample((make(4), 0, 2), name="0-d result")
+    yield Sample((make(3, 4, noncontiguous=True), 1, 0), name="non-contiguous")
+
+
+@ops.op(samples=_select_samples)
+def select(input, dim, index):
+    """The slice at ``index`` of ``dim``, that dim removed (a view, 0-d included) (``torch.select``)."""
+    check_tensor("select", "input", input)
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("select(): cannot be applied to a 0-dim tensor")
+    d = normalize_dims("select", dim, len(shape))[0]
+    index = int(index)
+    if not -shape[d] <= index < shape[d]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(shape)} at dimension {d}")
+    return input[(slice(None),) * d + (index, Ellipsis)]
+
+
+# -- strided views ----------------------------------------------------------------------------------
+
+def _positions(xp, shape, strides, offset):
+    """For each element of a strided view, its index in the storage (an int64 array of ``shape``)."""
+    pos = xp.full(shape, offset, dtype=xp.int64)
+    for d, (size, stride) in enumerate(zip(shape, strides)):
+        if size > 1 and stride:
+            pos = pos + (xp.arange(size, dtype=xp.int64) * stride).reshape((size,) + (1,) * (len(shape) - d - 1))
+    return pos
+
+
+def restride(xp, x, strides, shape=None, shift=0):
+    """A view of ``x``'s memory with other ``strides`` (bytes), ``shape``, starting ``shift`` elements on."""
+    shape = x.shape if shape is None else tuple(shape)
+    root, item = storage_root(x), x.itemsize
+    buffer = row_major_alias(root) if isinstance(root, np.ndarray) else None
+    if buffer is not None:
+        # NumPy (and its subclasses): an array over the storage's buffer, so that its .base is the storage
+        start = address(x) + shift * item - address(root)
+        return np.ndarray.__new__(type(root), shape, x.dtype, buffer=buffer, offset=start, strides=strides)
+    # Other backends: their as_strided, from x's first element moved by ``shift``
+    if shift < 0:
+        raise RuntimeError("as_strided(): a storage offset before the input's own is only supported on NumPy-backed "
+                           "devices")
+    if shift:
+        x = xp.lib.stride_tricks.as_strided(x, (shift + 1,), (item,))[shift:]
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def _strided(xp, x, size, stride, offset):
+    """A view of ``x``'s storage with ``size``, ``stride`` (elements) from element ``offset``."""
+    return restride(xp, x, tuple(st * x.itemsize for st in stride), size, offset - storage_offset(x))
+
+
+class AsStrided(Primitive):
+    """A strided view of the input's storage; backward adds the gradient into the storage's positions
+    and reads back the input's own."""
+
+    @staticmethod
+    def forward(xp, x, size, stride, offset, source):
+        return _strided(xp, x, size, stride, offset)
+
+    @staticmethod
+    def backward(ctx, g, size, stride, offset, source):
+        return apply(StridedGradient, g, read=(size, stride, offset), write=source)
+
+
+class StridedGradient(Primitive):
+    """``g`` (laid out as ``read`` in a storage of ``write``'s extent) summed into the storage, then
+    read at the ``write`` geometry: the adjoint of a strided read, itself linear."""
+
+    @staticmethod
+    def forward(xp, g, read, write):
+        storage = xp.zeros(_extent(read, write), dtype=g.dtype)
+        xp.add.at(storage, _positions(xp, *read), g)
+        return storage[_positions(xp, *write)]
+
+    @staticmethod
+    def backward(ctx, g, read, write):
+        return apply(StridedGradient, g, read=write, write=read)
+
+
+def _extent(*geometries):
+    return max((off + sum((n - 1) * st for n, st in zip(shape, strides)) + 1 if 0 not in shape else off)
+               for shape, strides, off in geometries)
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of ``input``'s storage with the given sizes, strides and storage offset (in elements;
+    the offset defaults to the input's) (``torch.as_strided``). Writing through a view whose elements
+    overlap is undefined, as in PyTorch."""
+    check_tensor("as_strided", "input", input)
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"as_strided(): mismatch in length of strides and shape: size {list(size)}, stride "
+                           f"{list(stride)}")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"as_strided(): negative size in {list(size)}")
+    data = input._data
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    available = storage_root(data).nbytes // data.itemsize
+    need = _extent((size, stride, offset))
+    if 0 not in size and need > available:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {data.itemsize} requiring a storage size of {need * data.itemsize} are out of "
+                           f"bounds for storage of size {available * data.itemsize}")
+    source = (tuple(data.shape), strides_of(data), input.storage_offset())
+    out = apply(AsStrided, input, size=size, stride=stride, offset=offset, source=source)
+    return as_view(out, input)
+
+
+ops.op(as_strided, samples=lambda make: [
+    Sample((make(3, 4), (2, 2), (1, 2)), name="overlapping"), Sample((make(3, 4), (3,), (5,), 1), name="offset"),
+    Sample((make(4, 3, noncontiguous=True), (2, 3), (3, 1)), name="non-contiguous input")])
+
+
+def unfold(input, dimension, size, step):
+    """All windows of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim (a view)
+    (``Tensor.unfold``)."""
+    check_tensor("unfold", "input", input)
+    shape, strides = tuple(input._data.shape) or (1,), input.stride() or (1,)
+    d = normalize_dims("unfold", dimension, input._data.ndim)[0]
+    size, step = int(size), int(step)
+    if size > shape[d]:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    new_shape = shape[:d] + ((shape[d] - size) // step + 1,) + shape[d + 1:] + (size,)
+    new_strides = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
+    if not input._data.ndim:
+        new_shape, new_strides = (size,), (1,)
+    return as_strided(input, new_shape, new_strides)
+
+
+# F.unfold (conv.py) holds the name "unfold"; this is Tensor.unfold, a different op.
+ops.op(unfold, where=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
+       samples=lambda make: [
+           Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
+           Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
+
+
+def view_as(input, other):
+    """``input.view(other.shape)`` (``Tensor.view_as``)."""
+    check_tensor("view_as", "other", other)
+    return view(input, tuple(other._data.shape))
+
+
+ops.op(view_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
+
+
+def reshape_as(input, other):
+    """``input.reshape(other.shape)`` (``Tensor.reshape_as``)."""
+    check_tensor("reshape_as", "other", other)
+    return reshape(input, tuple(other._data.shape))
+
+
+ops.op(reshape_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
+
+
+@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
+def ravel(input):
+    """The elements as a 1-D tensor, a view when the layout allows (``torch.ravel``)."""
+    check_tensor("ravel", "input", input)
+    return reshape(input, -1)
 
 
 # -- joining --------------------------------------------------------------------------------------
@@ -390,7 +708,7 @@ def _tensors(op, tensors):
         raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, not "
                         f"{type(tensors).__name__}")
     if not tensors:
-        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
+        raise ArgumentError(f"{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         check_tensor(op, f"tensors[{i}]", t)
     first = tensors[0]._dtype
@@ -513,7 +831,7 @@ class Split(Primitive):
     def forward(xp, x, dim, bounds, squeeze):
         lead = (slice(None),) * dim
         if squeeze:
-            return tuple(x[lead + (i,)] for i in bounds)
+            return tuple(x[lead + (i, Ellipsis)] for i in bounds)  # views even when 0-d
         return tuple(x[lead + (slice(a, b),)] for a, b in bounds)
 
     @staticmethod
@@ -560,7 +878,7 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
         if step < 0 or (step == 0 and size):
-            raise ValueError(f"split(): split_size must be a positive integer, got {step} (dim {d} of size {size})")
+            raise ArgumentError(f"split(): split_size must be a positive integer, got {step} (dim {d} of size {size})")
         starts = range(0, size, step) if size else [0]
         bounds = [(a, min(a + step, size)) for a in starts]
     else:
@@ -581,7 +899,7 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of ceil(size / chunks) elements (maybe fewer pieces) (``torch.chunk``)."""
     check_tensor("chunk", "input", input)
     if chunks <= 0:
-        raise ValueError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
+        raise ArgumentError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
     if input._data.ndim == 0:
         raise ShapeError("chunk(): expected a tensor with at least one dimension, got a 0-dim tensor")
     d = normalize_dims("chunk", dim, input._data.ndim)[0]
@@ -731,7 +1049,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             repeats = int(repeats.item())
     if isinstance(repeats, (int, np.integer)):
         if repeats < 0:
-            raise ValueError(f"repeat_interleave(): repeats can not be negative, got {repeats}")
+            raise ArgumentError(f"repeat_interleave(): repeats can not be negative, got {repeats}")
         x = input.unsqueeze(d + 1)
         return x.expand(shape[:d + 1] + (int(repeats),) + shape[d + 1:]).reshape(
             shape[:d] + (n * int(repeats),) + shape[d + 1:])
@@ -743,11 +1061,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 def _arange_repeated(counts, device):
     if counts._dtype.is_floating_point or counts._data.ndim != 1:
-        raise ValueError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
+        raise ArgumentError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
                          f"{tuple(counts.shape)} and dtype {counts._dtype}")
     data = counts._data
     if data.size and int(data.min()) < 0:
-        raise ValueError("repeat_interleave(): repeats can not be negative")
+        raise ArgumentError("repeat_interleave(): repeats can not be negative")
     xp = device.xp
     from ember.tensor import wrap
     return wrap(xp.repeat(xp.arange(data.shape[0], dtype=xp.int64), data), device)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
 
@@ -40,7 +40,7 @@ def vector_norm(x, p, dim, keepdim):
 def _float(op, name, x):
     check_tensor(op, name, x)
     if not x._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected {name} of a floating dtype, got {x._dtype}")
+        raise DTypeError(f"{op}(): expected {name} of a floating dtype, got {x._dtype}")
 
 
 @ops.op(where=("functional",),

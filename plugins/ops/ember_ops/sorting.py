@@ -7,7 +7,7 @@ flows back to the positions they came from.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import OpTable, Primitive, Sample, apply, check_tensor
+from ember.ops import ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor
 from ember.tensor import tensor
 
 from . import return_types
@@ -77,7 +77,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     d = _one_dim("topk", input, dim)
     size = input.shape[d] if input._data.ndim else 1
     if not isinstance(k, int) or not 0 <= k <= size:
-        raise ValueError(f"topk(): argument 'k' ({k!r}) out of range: expected 0 <= k <= {size} (the size of "
+        raise ArgumentError(f"topk(): argument 'k' ({k!r}) out of range: expected 0 <= k <= {size} (the size of "
                          f"dim {d})")
     _, order = _sort_indices("topk", input, d, largest)
     if not input._data.ndim:
@@ -110,7 +110,7 @@ def median(input, dim=None, keepdim=False):
         return return_types.median(input * 1, tensor(0, dtype=dtypes.int64, device=input.device))
     n = input.shape[d]
     if not n:
-        raise IndexError(f"median(): expected reduction dim {d} to have non-zero size, got shape {tuple(input.shape)}")
+        raise OutOfRangeError(f"median(): expected reduction dim {d} to have non-zero size, got shape {tuple(input.shape)}")
     _, order = _sort_indices("median", input, d, False)
     indices = order[(slice(None),) * d + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
     values = take_along(input, indices, d)
@@ -155,7 +155,7 @@ def mode(input, dim=-1, keepdim=False):
     if not input._data.ndim:
         return return_types.mode(input * 1, tensor(0, dtype=dtypes.int64, device=input.device))
     if not input.shape[d]:
-        raise IndexError(f"mode(): expected reduction dim {d} to have non-zero size, got shape {tuple(input.shape)}")
+        raise OutOfRangeError(f"mode(): expected reduction dim {d} to have non-zero size, got shape {tuple(input.shape)}")
     indices = apply(ModeIndices, input, dim=d)
     values = take_along(input, indices, d)
     if not keepdim:

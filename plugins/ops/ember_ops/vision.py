@@ -1,5 +1,5 @@
 """Image resampling and rearrangement: ``interpolate`` (nearest, nearest-exact, linear, bilinear,
-trilinear, area), ``pixel_shuffle`` and ``pixel_unshuffle``.
+bicubic, trilinear, area; antialiased bilinear and bicubic), ``pixel_shuffle`` and ``pixel_unshuffle``.
 
 Resizing is separable: each spatial dim is multiplied by a small (out, in) interpolation matrix with
 PyTorch's source-index rules, so the op is a few matmuls, differentiable to any order.
@@ -17,7 +17,8 @@ from .pooling import apply_along, averaging_matrix
 
 ops = OpTable()
 
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # interpolating modes: spatial dims
+_TAPS = {"bilinear": 2, "bicubic": 4}  # filter width at scale one, for antialias
 
 
 def _nearest_matrix(s, o, scale, exact):
@@ -45,6 +46,59 @@ def _linear_matrix(s, o, scale, align_corners):
     return m
 
 
+def _cubic_near(x, a):
+    """Keys' cubic convolution kernel for 0 <= x <= 1."""
+    return ((a + 2) * x - (a + 3)) * x * x + 1
+
+
+def _cubic_far(x, a):
+    """Keys' cubic convolution kernel for 1 < x < 2."""
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+
+def _cubic_matrix(s, o, scale, align_corners):
+    """PyTorch's bicubic taps (A = -0.75): four neighbours of the source index, clamped at the borders
+    (repeated edge pixels) and, unlike linear, with no clamping of negative source indices."""
+    dst = np.arange(o, dtype=np.float64)
+    if align_corners:
+        src = dst * ((s - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        src = scale * (dst + 0.5) - 0.5
+    floor = np.floor(src)
+    t = src - floor
+    m = np.zeros((o, s))
+    weights = (_cubic_far(t + 1, -0.75), _cubic_near(t, -0.75), _cubic_near(1 - t, -0.75), _cubic_far(2 - t, -0.75))
+    for k, w in enumerate(weights):
+        np.add.at(m, (np.arange(o), np.clip(floor.astype(np.int64) - 1 + k, 0, s - 1)), w)
+    return m
+
+
+def _triangle(x):
+    return np.maximum(1.0 - np.abs(x), 0.0)
+
+
+def _keys_cubic(x):
+    """The cubic antialias filter (A = -0.5, as PIL's), zero beyond |x| = 2."""
+    x = np.abs(x)
+    return np.where(x < 1, _cubic_near(x, -0.5), np.where(x < 2, _cubic_far(x, -0.5), 0.0))
+
+
+def _antialias_matrix(s, o, scale, filter_fn, taps):
+    """PyTorch's (and PIL's) antialiased resampling: the filter stretched by the downscale factor, cut to
+    the input's extent and normalised per output, so a border output averages only real pixels."""
+    support = taps / 2 * scale if scale >= 1.0 else taps / 2
+    stretch = 1.0 / scale if scale >= 1.0 else 1.0
+    m = np.zeros((o, s))
+    for i in range(o):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), s)
+        w = filter_fn((np.arange(lo, hi) - center + 0.5) * stretch)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
 def _interpolate_samples(make):
     yield Sample((make(1, 2, 3, 4),), {"scale_factor": 2}, name="nearest x2")
     yield Sample((make(1, 1, 5, 4),), {"size": (3, 7)}, name="nearest to size")
@@ -55,6 +109,12 @@ def _interpolate_samples(make):
     yield Sample((make(1, 2, 4),), {"scale_factor": 0.5, "mode": "linear"}, name="linear downsample")
     yield Sample((make(1, 1, 2, 2, 3),), {"size": (3, 3, 2), "mode": "trilinear"}, name="trilinear")
     yield Sample((make(1, 2, 5, 4),), {"size": (2, 3), "mode": "area"}, name="area")
+    yield Sample((make(1, 2, 3, 4),), {"size": (5, 7), "mode": "bicubic"}, name="bicubic")
+    yield Sample((make(1, 1, 4, 3),), {"scale_factor": 2, "mode": "bicubic", "align_corners": True},
+                 name="bicubic, align_corners")
+    yield Sample((make(1, 2, 7, 6),), {"size": (3, 4), "mode": "bilinear", "antialias": True},
+                 name="bilinear antialias")
+    yield Sample((make(1, 1, 8, 5),), {"size": (3, 7), "mode": "bicubic", "antialias": True}, name="bicubic antialias")
 
 
 @ops.op(where=("functional",), samples=_interpolate_samples)
@@ -62,7 +122,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor`` with PyTorch's
     index rules (``torch.nn.functional.interpolate``; modes nearest, nearest-exact, linear, bilinear,
-    trilinear, area; bicubic and antialias are not supported)."""
+    bicubic, trilinear, area; ``antialias=True`` for bilinear and bicubic on 4-D input, as PyTorch's
+    and PIL's filters; PyTorch's lanczos mode is not supported)."""
     check_tensor("interpolate", "input", input)
     n = input.dim() - 2
     if n < 1:
@@ -75,12 +136,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"input")
     if mode not in _LINEAR and mode not in ("nearest", "nearest-exact", "area"):
         raise NotImplementedError(f"interpolate(): mode {mode!r} is not supported; expected nearest, nearest-exact, "
-                                  f"linear, bilinear, trilinear or area")
+                                  f"linear, bilinear, bicubic, trilinear or area")
     if align_corners is not None and mode not in _LINEAR:
         raise ValueError("interpolate(): align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise NotImplementedError("interpolate(): antialias=True is not supported by ember")
+    if antialias and (mode not in ("bilinear", "bicubic") or n != 2):
+        raise ValueError(f"interpolate(): anti-alias option is restricted to bilinear and bicubic modes and requires "
+                         f"a 4-D tensor as input, got mode {mode!r} and shape {tuple(input.shape)}")
     in_size = tuple(input.shape[2:])
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate(): exactly one of size or scale_factor should be defined")
@@ -102,8 +164,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate(): output size {out} must be positive (input spatial size {in_size})")
     x = input
     for i, (s, o, sc) in enumerate(zip(in_size, out, scales)):
+        if align_corners and mode in _LINEAR:
+            sc = (s - 1) / (o - 1) if o > 1 else 0.0
         if mode == "area":
             m = averaging_matrix(s, o)
+        elif antialias:
+            m = _antialias_matrix(s, o, sc, _triangle if mode == "bilinear" else _keys_cubic, _TAPS[mode])
+        elif mode == "bicubic":
+            m = _cubic_matrix(s, o, sc, bool(align_corners))
         elif mode in _LINEAR:
             m = _linear_matrix(s, o, sc, bool(align_corners))
         else:

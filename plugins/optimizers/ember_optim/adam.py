@@ -154,6 +154,24 @@ class NAdam(Optimizer):
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
+    def state_dict(self) -> dict:
+        """As the base, with ``mu_product`` as a 0-dim Tensor, as PyTorch keeps it (so that
+        ``torch.load(..., weights_only=True)`` reads an ``ember.save``d NAdam state)."""
+        from ember.tensor import tensor
+        saved = super().state_dict()
+        saved["state"] = {index: {key: tensor(value) if key == "mu_product" else value for key, value in slots.items()}
+                          for index, slots in saved["state"].items()}
+        return saved
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """As the base; a saved ``mu_product`` (a 0-dim Tensor, or a number) becomes a scalar of its dtype again."""
+        super().load_state_dict(state_dict)
+        for state in self.state.values():
+            value = state.get("mu_product")
+            if value is not None and not isinstance(value, dtypes.get_default_dtype().numpy.type):
+                state["mu_product"] = (value.detach().cpu().numpy()[()] if hasattr(value, "numpy")
+                                       else dtypes.get_default_dtype().numpy.type(value))
+
     @no_grad()
     def step(self, closure=None):
         """One NAdam update; returns the closure's loss."""

@@ -31,6 +31,16 @@ def _on_device(value, param):
     return value
 
 
+def _as_tensors(value, device):
+    """A state value with backend arrays (alone or in a list) wrapped as Tensors sharing their memory."""
+    from ember.tensor import wrap
+    if isinstance(value, list):
+        return [_as_tensors(v, device) for v in value]
+    if not isinstance(value, (Tensor, int, float)) and hasattr(value, "ndim") and hasattr(value, "dtype"):
+        return wrap(value, device)
+    return value
+
+
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to ``bounds``."""
     if bounds is not None:
@@ -142,6 +152,15 @@ class LBFGS(Optimizer):
             raise ValueError(f"LBFGS doesn't support per-parameter options (parameter groups); got "
                              f"{len(self.param_groups)} groups")
         self._params = self.param_groups[0]["params"]
+
+    def state_dict(self) -> dict:
+        """As the base, with the state's vectors as Tensors, as PyTorch's LBFGS keeps them (so that
+        ``torch.load(..., weights_only=True)`` reads an ``ember.save``d LBFGS state)."""
+        saved = super().state_dict()
+        device = self._params[0]._device
+        saved["state"] = {index: {key: _as_tensors(value, device) for key, value in slots.items()}
+                          for index, slots in saved["state"].items()}
+        return saved
 
     def load_state_dict(self, state_dict: dict) -> None:
         """As the base, then every saved vector (a Tensor, or an array from any device or a file) is put

@@ -2,20 +2,23 @@
 
 Indices are always drawn in the main process, so ``num_workers`` changes where samples are read and
 collated, never which batches come out or in which order. Worker processes are shut down when
-iteration ends, when the iterator is dropped early (``break``), and on errors.
+iteration ends, when the iterator is dropped early (``break``), and on errors. The main process waits
+on the replies and on the workers' lives together, so a dead worker is reported as it dies and
+``timeout`` is kept to the time asked for.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
+import time
+from multiprocessing.connection import wait
 
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .fetch import IterableFetcher, MapFetcher
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, draw_seed
-from .worker import ExceptionWrapper, IterableEnd, get_worker_info, worker_loop
+from .worker import ExceptionWrapper, IterableEnd, ResultChannel, get_worker_info, worker_loop
 
 __all__ = ["DataLoader", "get_worker_info"]
 
@@ -31,16 +34,18 @@ class _InfiniteConstantSampler(Sampler):
 class DataLoader:
     """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``).
 
-    Same arguments and semantics as PyTorch. Differences: ``pin_memory`` is accepted and does nothing
-    (there is no pinned host memory here); ``persistent_workers`` starts fresh workers each epoch (same
-    batches, only slower); workers are forked where the platform allows, else spawned, unless
+    Same arguments and semantics as PyTorch; ``in_order=False`` hands batches out as workers finish them.
+    Differences: ``pin_memory`` and ``pin_memory_device`` are accepted and do nothing (there is no pinned
+    host memory here); ``persistent_workers`` starts fresh workers each epoch (same batches, only
+    slower); workers are forked where the platform allows, else spawned, unless
     ``multiprocessing_context`` says otherwise.
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None, sampler=None,
                  batch_sampler=None, num_workers: int = 0, collate_fn=None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0, worker_init_fn=None, multiprocessing_context=None,
-                 generator=None, *, prefetch_factor: int | None = None, persistent_workers: bool = False):
+                 generator=None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True):
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
         if timeout < 0:
@@ -56,6 +61,8 @@ class DataLoader:
         self.num_workers = num_workers
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
@@ -151,10 +158,14 @@ class _SingleProcessIter(_BaseIter):
         return self._fetcher.fetch(index)
 
 
+_END = object()  # no task is left to answer
+
+
 class _MultiProcessIter(_BaseIter):
     """Keeps ``prefetch_factor * num_workers`` tasks in flight and hands batches out in task order."""
 
-    _POLL_S = 2.0  # how often a wait for results checks that the workers are still alive
+    _CLEAN_EXIT_S = 5.0  # how long workers get to finish and exit after a normal end of iteration
+    _ERROR_EXIT_S = 0.1  # ... after an error or a timeout: then they are terminated
 
     def __init__(self, loader):
         super().__init__(loader)
@@ -165,14 +176,14 @@ class _MultiProcessIter(_BaseIter):
             ctx = multiprocessing.get_context(ctx)
         self._workers, self._index_queues = [], []
         self._shutdown = False
-        self._result_queue = ctx.Queue()
+        self._results = ResultChannel(ctx)
         for worker_id in range(loader.num_workers):
             index_queue = ctx.Queue()
             index_queue.cancel_join_thread()
             process = ctx.Process(
                 target=worker_loop, name=f"ember-dataloader-worker-{worker_id}", daemon=True,
                 args=(loader.dataset, self._fetcher_type, loader._auto_collation, loader.collate_fn,
-                      loader.drop_last, index_queue, self._result_queue, self._base_seed, loader.worker_init_fn,
+                      loader.drop_last, index_queue, self._results, self._base_seed, loader.worker_init_fn,
                       worker_id, loader.num_workers, os.getpid()))
             process.start()
             self._workers.append(process)
@@ -211,49 +222,69 @@ class _MultiProcessIter(_BaseIter):
     def __next__(self):
         try:
             while True:
-                if self._rcvd_idx not in self._pending:
-                    self._shutdown_workers()
+                reply = self._next_in_order() if self._loader.in_order else self._next_to_arrive()
+                if reply is _END:
+                    self._shutdown_workers(self._CLEAN_EXIT_S)
                     raise StopIteration
-                reply = self._arrived.pop(self._rcvd_idx, None)
-                while reply is None:
-                    task_id, data = self._get_result()
-                    if task_id == self._rcvd_idx:
-                        reply = data
-                    else:
-                        self._arrived[task_id] = data
-                del self._pending[self._rcvd_idx]
-                self._rcvd_idx += 1
                 if isinstance(reply, IterableEnd):
                     self._active[reply.worker_id] = False
                     continue
                 self._send_task()
                 if isinstance(reply, ExceptionWrapper):
-                    self._shutdown_workers()
+                    self._shutdown_workers(self._ERROR_EXIT_S)
                     reply.reraise()
                 return reply
+        except StopIteration:
+            raise
         except BaseException:
-            self._shutdown_workers()
+            self._shutdown_workers(self._ERROR_EXIT_S)
             raise
 
-    def _get_result(self):
-        import time
-        deadline = time.monotonic() + self._loader.timeout if self._loader.timeout > 0 else None
-        while True:
-            wait = self._POLL_S if deadline is None else min(self._POLL_S, max(deadline - time.monotonic(), 0.01))
-            try:
-                return self._result_queue.get(timeout=wait)
-            except queue.Empty:
-                dead = [w for w in self._workers if not w.is_alive()]
-                if dead:
-                    pids = ", ".join(str(w.pid) for w in dead)
-                    codes = ", ".join(str(w.exitcode) for w in dead)
-                    raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly with exit "
-                                       f"code(s) {codes}") from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise RuntimeError(f"DataLoader timed out after {self._loader.timeout} seconds") from None
+    def _next_in_order(self):
+        """The reply to the oldest task handed out, or _END when every task was answered."""
+        if self._rcvd_idx not in self._pending:
+            return _END
+        reply = self._arrived.pop(self._rcvd_idx, None)
+        while reply is None:
+            task_id, data = self._get_result()
+            if task_id == self._rcvd_idx:
+                reply = data
+            else:
+                self._arrived[task_id] = data
+        del self._pending[self._rcvd_idx]
+        self._rcvd_idx += 1
+        return reply
 
-    def _shutdown_workers(self) -> None:
-        """Tell every worker to stop, wait briefly, then terminate any that did not."""
+    def _next_to_arrive(self):
+        """The first reply to come (``in_order=False``), or _END when every task was answered."""
+        if not self._pending:
+            return _END
+        task_id, reply = self._get_result()
+        del self._pending[task_id]
+        return reply
+
+    def _get_result(self):
+        """The next (task id, reply) from any worker; RuntimeError when a worker died or ``timeout`` passed."""
+        timeout = self._loader.timeout
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        handles = [self._results.wait_handle] + [w.sentinel for w in self._workers]
+        while True:
+            if self._results.ready():  # replies first: a worker may have sent its batch, then died
+                return self._results.receive()
+            dead = [w for w in self._workers if w.exitcode is not None]
+            if dead:
+                pids = ", ".join(str(w.pid) for w in dead)
+                codes = ", ".join(str(w.exitcode) for w in dead)
+                raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly with exit "
+                                   f"code(s) {codes}")
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise RuntimeError(f"DataLoader timed out after {timeout} seconds")
+            wait(handles, remaining)
+
+    def _shutdown_workers(self, grace_s: float) -> None:
+        """Tell every worker to stop and give them ``grace_s`` seconds in all, reading and dropping
+        replies meanwhile (a worker blocked sending a batch could not exit); then terminate the rest."""
         if self._shutdown:
             return
         self._shutdown = True
@@ -262,15 +293,28 @@ class _MultiProcessIter(_BaseIter):
                 q.put(None)
             except (OSError, ValueError):
                 pass
+        deadline = time.monotonic() + grace_s
+        try:
+            while True:
+                while self._results.ready():
+                    self._results.discard()
+                alive = [w.sentinel for w in self._workers if w.exitcode is None]
+                remaining = deadline - time.monotonic()
+                if not alive or remaining <= 0:
+                    break
+                wait(alive + [self._results.wait_handle], remaining)
+        except (OSError, EOFError):
+            pass  # the pipe broke: the workers are going anyway
         for w in self._workers:
-            w.join(timeout=5.0)
-            if w.is_alive():
+            if w.exitcode is None:
                 w.terminate()
-                w.join(timeout=1.0)
-        for q in self._index_queues + [self._result_queue]:
+        for w in self._workers:
+            w.join(timeout=1.0)
+        for q in self._index_queues:
             q.cancel_join_thread()
             q.close()
+        self._results.close()
 
     def __del__(self):
         if getattr(self, "_shutdown", True) is False:
-            self._shutdown_workers()
+            self._shutdown_workers(self._CLEAN_EXIT_S)

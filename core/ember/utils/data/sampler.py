@@ -85,10 +85,11 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices in a random order, without replacement."""
+    """The given indices in a random order, without replacement (``torch.utils.data.SubsetRandomSampler``);
+    ``indices`` is kept as given (any sequence)."""
 
     def __init__(self, indices, generator=None):
-        self.indices = list(indices)
+        self.indices = indices
         self.generator = generator
 
     def __iter__(self):
@@ -101,42 +102,69 @@ class SubsetRandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
-    """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``
+    (``torch.utils.data.WeightedRandomSampler``).
+
+    ``weights`` is kept as a float64 tensor. As in PyTorch, ``num_samples``, ``replacement`` and the
+    weights' shape are checked here (ValueError), the weights' values when drawing (RuntimeError, as
+    ``torch.multinomial``): negative, infinite or NaN entries, a zero sum, or more samples than weights
+    without replacement. Without replacement, zero weights are drawn last, once the others are used up.
+    Draws come from ``generator``, or the default generator, so ``ember.manual_seed`` fixes them.
+    """
 
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        from ...tensor import as_tensor
+        from ... import dtypes
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
-            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, got "
-                             f"{num_samples!r}")
+            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples!r}")
         if not isinstance(replacement, bool):
-            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, got {replacement!r}")
-        weights = np.asarray(weights, dtype=np.float64)
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
+        weights = as_tensor(weights, dtype=dtypes.float64)
         if weights.ndim != 1:
-            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence, got shape {weights.shape}")
-        if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
-            raise RuntimeError("WeightedRandomSampler: weights must be finite, non-negative and not all zero")
-        if not replacement and num_samples > int((weights > 0).sum()):
-            raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement "
-                               f"from {int((weights > 0).sum())} non-zero weights")
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have "
+                             f"shape {tuple(weights.shape)}")
         self.weights = weights
         self.num_samples = num_samples
         self.replacement = replacement
         self.generator = generator
 
     def __iter__(self):
-        gen = _private_generator(self.generator)
-        u = gen.stream.random((self.num_samples if self.replacement else len(self.weights),), np.float64)
-        if self.replacement:
-            cdf = np.cumsum(self.weights)
-            picks = np.searchsorted(cdf, u * cdf[-1], side="right")
-            picks = np.minimum(picks, len(self.weights) - 1)
-        else:  # Efraimidis-Spirakis: the largest u ** (1 / w) keys are a weighted sample without replacement
-            with np.errstate(divide="ignore"):
-                keys = np.where(self.weights > 0, np.log(np.maximum(u, 1e-300)) / self.weights, -np.inf)
-            picks = np.argsort(-keys, kind="stable")[:self.num_samples]
-        yield from picks.tolist()
+        yield from _weighted_draw(self.weights.numpy(), self.num_samples, self.replacement,
+                                  _stream_of(self.generator)).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+def _stream_of(generator):
+    from ...random import default_generator
+    return (generator if generator is not None else default_generator("cpu")).stream
+
+
+def _weighted_draw(weights: np.ndarray, n: int, replacement: bool, stream) -> np.ndarray:
+    """``n`` indices of ``weights``, drawn as ``torch.multinomial`` draws them, with its errors."""
+    if not np.isfinite(weights).all():
+        raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution (encountering probability "
+                           "entry = infinity or NaN)")
+    if (weights < 0).any():
+        raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution (encountering probability "
+                           "entry < 0)")
+    if weights.sum() <= 0:
+        raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and n > len(weights):
+        raise RuntimeError(f"WeightedRandomSampler: cannot sample n_sample > prob_dist.size(-1) samples without "
+                           f"replacement: {n} samples from {len(weights)} weights")
+    u = stream.random((n if replacement else len(weights),), np.float64)
+    if replacement:  # inverse of the cumulative distribution
+        cdf = np.cumsum(weights)
+        return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(weights) - 1)
+    # Efraimidis-Spirakis: the n largest log(u) / w are a weighted sample without replacement; zero
+    # weights get -inf and come last, in index order.
+    with np.errstate(divide="ignore"):
+        keys = np.where(weights > 0, np.log(np.maximum(u, 1e-300)) / np.where(weights > 0, weights, 1), -np.inf)
+    return np.argsort(-keys, kind="stable")[:n]
 
 
 class BatchSampler(Sampler):

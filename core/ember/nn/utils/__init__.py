@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, bump_version, wrap
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor, bump_version, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
@@ -25,7 +25,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
-        from ..tensor import tensor
+        from ...tensor import tensor
         return tensor(0.0)
     xp = grads[0]._device.xp
     if math.isinf(norm_type):
@@ -58,7 +58,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 
 def parameters_to_vector(parameters) -> Tensor:
     """Concatenate the parameters, flattened, into one 1-D tensor (differentiable, as in PyTorch)."""
-    from .. import cat
+    from ... import cat
     params = _as_list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: expected at least one parameter, got none")
@@ -86,3 +86,13 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         p._data[...] = vec._data[offset:offset + n].reshape(p._data.shape)
         bump_version(p)
         offset += n
+
+
+def __getattr__(name):
+    # The older weight/spectral norm helpers and the submodules load on first use.
+    from importlib import import_module
+    if name in ("weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"):
+        return getattr(import_module(f"{__name__}.norm_hooks"), name)
+    if name in ("rnn", "parametrize", "parametrizations"):
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'ember.nn.utils' has no attribute {name!r}")

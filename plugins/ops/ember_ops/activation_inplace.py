@@ -1,0 +1,57 @@
+"""``torch.nn.functional``'s in-place activations (``relu_``, ``elu_``, ``leaky_relu_``, ``hardtanh_``,
+``threshold_``) and ``prelu``: each is its out-of-place op written back into the input."""
+
+from __future__ import annotations
+
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, inplace
+
+ops = OpTable()
+
+
+def _inplace_samples(*args):
+    return lambda make: [Sample((make(2, 3, requires_grad=False),) + args)]
+
+
+def _activation(name, out_of_place, *sample_args, doc=""):
+    def fn(input, *args, **kwargs):
+        check_tensor(name, "input", input)
+        from ember.nn import functional as F
+        return inplace(input, getattr(F, out_of_place)(input, *args, **kwargs), name)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    # torch=None: the kit would hand PyTorch the input ember already overwrote; test_api_extras.py compares
+    # each with torch on fresh copies instead.
+    ops.op(fn, where=("functional",), torch=None, differentiable=False, samples=_inplace_samples(*sample_args))
+    return fn
+
+
+relu_ = _activation("relu_", "relu", doc="max(input, 0) written into ``input`` (``torch.nn.functional.relu_``).")
+elu_ = _activation("elu_", "elu", 1.0, doc="ELU written into ``input`` (``torch.nn.functional.elu_``).")
+leaky_relu_ = _activation("leaky_relu_", "leaky_relu", 0.1,
+                          doc="Leaky ReLU written into ``input`` (``torch.nn.functional.leaky_relu_``).")
+hardtanh_ = _activation("hardtanh_", "hardtanh", -0.5, 0.5,
+                        doc="input clamped to [min_val, max_val] in place (``torch.nn.functional.hardtanh_``).")
+threshold_ = _activation("threshold_", "threshold", 0.1, 20.0,
+                         doc="``value`` where input <= threshold, in place (``torch.nn.functional.threshold_``).")
+
+
+def _prelu_samples(make):
+    yield Sample((make(2, 3, 4), make(1)), name="one weight")
+    yield Sample((make(2, 3, 4), make(3)), name="per channel")
+    yield Sample((make(5), make(1)), name="1-D")
+
+
+@ops.op(where=("ember", "functional"), samples=_prelu_samples)
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x), ``weight`` one value or one per channel (dim 1)
+    (``torch.nn.functional.prelu``)."""
+    check_tensor("prelu", "input", input)
+    check_tensor("prelu", "weight", weight)
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if n != channels:
+            raise ShapeError(f"prelu: mismatch of parameter numbers and input channel size. Found parameter numbers "
+                             f"= {n} and channel size = {channels}.")
+        weight = weight.reshape((1, n) + (1,) * (input.dim() - 2))
+    return input.clamp(min=0) + weight * input.clamp(max=0)

@@ -1,0 +1,446 @@
+"""``ember.linalg`` decompositions and norms: ``cholesky``, ``solve_triangular``, ``slogdet``/``logdet``,
+``eigh``/``eigvalsh``, ``svd``/``svdvals`` (and the old ``ember.svd``), ``qr``, ``lstsq``, ``pinv``,
+``matrix_norm``, with PyTorch's gradients (``vector_norm`` is in reduction.py, ``linalg.norm`` in
+ember/linalg.py).
+
+Forward passes are the backend's LAPACK calls (``xp.linalg``). Backward formulas are PyTorch's
+(``FunctionsManual.cpp``), written with ember ops so they are differentiable again. Like PyTorch,
+``cholesky`` and ``eigh`` read only the lower triangle and return a symmetric gradient; finite differences
+of a one-triangle function cannot agree with a symmetric gradient, so their kit samples check values,
+and tests/ops/test_linalg_decompositions.py checks their gradients against torch through a symmetric
+parametrisation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+
+ops = OpTable()
+
+
+def _result(name, fields):
+    cls = namedtuple(name, fields)
+    cls.__module__ = "ember.return_types"
+    return cls
+
+
+SlogdetResult = _result("slogdet", ("sign", "logabsdet"))
+EighResult = _result("eigh", ("eigenvalues", "eigenvectors"))
+SVDResult = _result("svd", ("U", "S", "Vh"))
+OldSVDResult = _result("svd", ("U", "S", "V"))
+QRResult = _result("qr", ("Q", "R"))
+LstsqResult = _result("lstsq", ("solution", "residuals", "rank", "singular_values"))
+
+
+def _matrix(op, name, A, square=False):
+    check_tensor(f"linalg.{op}", name, A)
+    if A._data.ndim < 2:
+        raise ShapeError(f"linalg.{op}: {name} must have at least 2 dimensions, got shape {tuple(A.shape)}")
+    if square and A._data.shape[-1] != A._data.shape[-2]:
+        raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
+                         f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
+    if not A._dtype.is_floating_point:
+        raise TypeError(f"linalg.{op}: expected a floating point tensor, got {A._dtype}")
+
+
+def _spd(make, *shape):
+    """A well-conditioned symmetric positive-definite sample (no grad: see the module docstring)."""
+    import ember
+    x = make(*shape, requires_grad=False)
+    n = shape[-1]
+    return (x @ x.mT + ember.eye(n, dtype=make.dtype, device=make.device) * n).detach()
+
+
+def _lower(xp, a):
+    """The symmetric matrix whose lower triangle is ``a``'s (what LAPACK reads with UPLO='L')."""
+    low = xp.tril(a)
+    return low + xp.swapaxes(xp.tril(a, -1), -1, -2)
+
+
+# -- cholesky ---------------------------------------------------------------------------------------
+
+class Cholesky(Primitive):
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a):
+        return xp.linalg.cholesky(_lower(xp, a))
+
+    @staticmethod
+    def backward(ctx, g):
+        L = ctx.output
+        phi = (L.mT @ g.tril()).tril()
+        phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
+        L_inv = solve_triangular(L, _eye_like(L), upper=False)
+        ga = L_inv.mT @ phi @ L_inv
+        return 0.5 * (ga + ga.mT)
+
+
+def _eye_like(A):
+    import ember
+    n = A.shape[-1]
+    return ember.eye(n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (n, n))
+
+
+@ops.op(where=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
+        samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
+def cholesky(A, *, upper=False, out=None):
+    """L with A = L L^T for symmetric positive-definite A, lower triangle read (``torch.linalg.cholesky``);
+    ``upper=True`` gives L^T. A matrix that is not positive-definite raises, as in PyTorch."""
+    _matrix("cholesky", "A", A, square=True)
+    try:
+        L = apply(Cholesky, A)
+    except Exception as exc:  # numpy.linalg.LinAlgError
+        if type(exc).__name__ != "LinAlgError":
+            raise
+        raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
+                           "positive-definite") from None
+    return L.mT if upper else L
+
+
+@ops.op(where=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
+        samples=lambda make: [Sample((_spd(make, 3, 3),))])
+def cholesky_legacy(input, upper=False):
+    """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``."""
+    return cholesky(input, upper=upper)
+
+
+# -- triangular solve -------------------------------------------------------------------------------
+
+class SolveTriangular(Primitive):
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a, b, upper, unitriangular):
+        tri = xp.triu(a) if upper else xp.tril(a)
+        if unitriangular:
+            n = a.shape[-1]
+            tri = tri * (1 - xp.eye(n, dtype=a.dtype)) + xp.eye(n, dtype=a.dtype)
+        return xp.linalg.solve(tri, b)
+
+    @staticmethod
+    def backward(ctx, g, upper, unitriangular):
+        a, _ = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        gb = solve_triangular(a.mT, g, upper=not upper, unitriangular=unitriangular)
+        ga = None
+        if need_a:
+            ga = -(gb @ ctx.output.mT)
+            ga = ga.triu(1 if unitriangular else 0) if upper else ga.tril(-1 if unitriangular else 0)
+        return ga, (gb if need_b else None)
+
+
+def _triangular(make, *shape, upper=False):
+    import ember
+    x = make(*shape, requires_grad=False)
+    x = x.triu() if upper else x.tril()
+    return (x + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
+
+
+@ops.op(where=("linalg",), samples=lambda make: [
+    Sample((_triangular(make, 3, 3), make(3, 2)), {"upper": False}, name="lower"),
+    Sample((_triangular(make, 3, 3, upper=True), make(3, 2)), {"upper": True}, name="upper"),
+    Sample((_triangular(make, 2, 3, 3), make(2, 3, 1)), {"upper": False, "unitriangular": True}, name="unit, batch"),
+    Sample((_triangular(make, 3, 3, upper=True), make(2, 3)), {"upper": True, "left": False}, name="right")])
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (X A = B with ``left=False``) for triangular A, reading only its ``upper`` or lower
+    triangle (``torch.linalg.solve_triangular``)."""
+    _matrix("solve_triangular", "A", A, square=True)
+    check_tensor("linalg.solve_triangular", "B", B)
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    if B._data.ndim < 2 or B._data.shape[-2] != A._data.shape[-1]:
+        raise ShapeError(f"linalg.solve_triangular: incompatible shapes of A and B for the equation AX = B "
+                         f"({tuple(A.shape)} and {tuple(B.shape)})")
+    return apply(SolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
+
+
+# -- determinants -----------------------------------------------------------------------------------
+
+class Slogdet(Primitive):
+    """(sign, log|det|); the sign is piecewise constant, so only log|det| carries a gradient."""
+
+    num_outputs = 2
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, a):
+        sign, logabs = xp.linalg.slogdet(a)
+        return sign, logabs
+
+    @staticmethod
+    def backward(ctx, g_sign, g_logabs):
+        import ember
+        (a,) = ctx.inputs
+        if g_logabs is None:
+            return a * 0
+        return g_logabs.unsqueeze(-1).unsqueeze(-1) * ember.linalg.inv(a).mT
+
+
+def _well_conditioned(make, *shape):
+    import ember
+    return (make(*shape, requires_grad=False) + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
+
+
+@ops.op(where=("ember", "Tensor", "linalg"), samples=lambda make: [
+    Sample((_well_conditioned(make, 3, 3),)), Sample((-_well_conditioned(make, 2, 3, 3).detach().requires_grad_(),), name="batch")])
+def slogdet(A):
+    """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable."""
+    _matrix("slogdet", "A", A, square=True)
+    sign, logabs = apply(Slogdet, A)
+    return SlogdetResult(sign, logabs)
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+def logdet(input):
+    """log det of each square matrix: NaN for a negative determinant, -inf for zero (``torch.logdet``)."""
+    sign, logabs = slogdet(input)
+    return logabs + sign.detach().log()
+
+
+# -- symmetric eigendecomposition -------------------------------------------------------------------
+
+class Eigh(Primitive):
+    num_outputs = 2
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a):
+        w, v = xp.linalg.eigh(_lower(xp, a))
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        w, V = ctx.outputs
+        inner = 0
+        if gv is not None:
+            VhgV = V.mT @ gv
+            VhgV = 0.5 * (VhgV - VhgV.mT)
+            E = w.unsqueeze(-2) - w.unsqueeze(-1)
+            E = E + _eye_like(V)  # diagonal of E is 0; VhgV's is 0 too, so any non-zero divisor works
+            inner = VhgV / E
+        if gw is not None:
+            inner = inner + gw.diag_embed()
+        return V @ inner @ V.mT
+
+
+@ops.op(where=("linalg",), torch=None,  # eigenvector signs are LAPACK's choice: tests compare invariants with torch
+        samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
+def eigh(A, UPLO="L", *, out=None):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``).
+    Eigenvector signs follow LAPACK, as PyTorch's do."""
+    _matrix("eigh", "A", A, square=True)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    if UPLO == "U":
+        A = A.mT
+    w, v = apply(Eigh, A)
+    return EighResult(w, v)
+
+
+@ops.op(where=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
+def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues of symmetric A, ascending (``torch.linalg.eigvalsh``)."""
+    return eigh(A, UPLO).eigenvalues
+
+
+# -- singular value decomposition -------------------------------------------------------------------
+
+class SVD(Primitive):
+    num_outputs = 3
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a):
+        return tuple(xp.linalg.svd(a, full_matrices=False))
+
+    @staticmethod
+    def backward(ctx, gU, gS, gVh):
+        U, S, Vh = ctx.outputs
+        m, n = U.shape[-2], Vh.shape[-1]
+        k = S.shape[-1]
+        if gU is None and gVh is None:
+            return (U * gS.unsqueeze(-2)) @ Vh
+        V = Vh.mT
+        gV = gVh.mT if gVh is not None else None
+        S2 = S * S
+        E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _eye_like(U[..., :k, :k] if m >= k else Vh[..., :k, :k])
+        ret = 0
+        UhgU = VhgV = None
+        if gU is not None:
+            UhgU = U.mT @ gU
+            ret = ret + ((UhgU - UhgU.mT) / E) * S.unsqueeze(-2)
+        if gV is not None:
+            VhgV = V.mT @ gV
+            ret = ret + S.unsqueeze(-1) * ((VhgV - VhgV.mT) / E)
+        if gS is not None:
+            ret = ret + gS.diag_embed()
+        gA = U @ ret @ Vh
+        if gU is not None and m > k:
+            gA = gA + ((gU - U @ UhgU) / S.unsqueeze(-2)) @ Vh
+        if gV is not None and n > k:
+            gA = gA + U @ ((gV - V @ VhgV) / S.unsqueeze(-2)).mT
+        return gA
+
+
+def _svd_samples(make):
+    yield Sample((make(3, 3),), name="square")
+    yield Sample((make(4, 2),), {"full_matrices": False}, name="tall")
+    yield Sample((make(2, 2, 3),), {"full_matrices": False}, name="wide, batch")
+
+
+def _svdvals_samples(make):
+    yield Sample((make(3, 3),), name="square")
+    yield Sample((make(4, 2),), name="tall")
+
+
+# singular vector signs are LAPACK's choice: tests compare invariants (U S Vh, S, gradients of them) with torch
+@ops.op(where=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples)
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """U, S, Vh with A = U diag(S) Vh, S descending (``torch.linalg.svd``). ember computes the reduced
+    factorisation; ``full_matrices=True`` is accepted for square inputs and refused otherwise."""
+    _matrix("svd", "A", A)
+    m, n = A.shape[-2], A.shape[-1]
+    if full_matrices and m != n:
+        raise NotImplementedError(f"linalg.svd: ember computes the reduced SVD only; pass full_matrices=False "
+                                  f"for a {m}x{n} input")
+    U, S, Vh = apply(SVD, A)
+    return SVDResult(U, S, Vh)
+
+
+@ops.op(where=("linalg",), samples=_svdvals_samples)
+def svdvals(A, *, driver=None, out=None):
+    """The singular values, descending (``torch.linalg.svdvals``)."""
+    return svd(A, full_matrices=False).S
+
+
+@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples)
+def svd_legacy(input, some=True, compute_uv=True):
+    """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``."""
+    if not some and input.shape[-1] != input.shape[-2]:
+        raise NotImplementedError("svd: ember computes the reduced SVD only (some=True)")
+    U, S, Vh = svd(input, full_matrices=False)
+    return OldSVDResult(U, S, Vh.mT)
+
+
+# -- QR ---------------------------------------------------------------------------------------------
+
+class QR(Primitive):
+    num_outputs = 2
+    save_output = True
+
+    @staticmethod
+    def forward(xp, a):
+        q, r = xp.linalg.qr(a, mode="reduced")
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gQ, gR):
+        Q, R = ctx.outputs
+        M = 0
+        if gR is not None:
+            M = R @ gR.mT
+        if gQ is not None:
+            M = M - gQ.mT @ Q
+        copyltu = M.tril(-1) + M.tril(-1).mT + M.diagonal(0, -2, -1).diag_embed() if not isinstance(M, int) else 0
+        base = (gQ if gQ is not None else 0) + Q @ copyltu
+        return solve_triangular(R, base.mT, upper=True).mT
+
+
+@ops.op(where=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+                                                  Sample((make(4, 2),), name="tall"),
+                                                  Sample((make(2, 3, 2),), name="batch")])
+def qr(A, mode="reduced", *, out=None):
+    """Q (orthonormal columns) and R (upper triangular) with A = QR, for m >= n (``torch.linalg.qr``).
+    ``mode`` "reduced" or "r" (R only, Q empty); "complete" is refused for tall inputs."""
+    _matrix("qr", "A", A)
+    m, n = A.shape[-2], A.shape[-1]
+    if m < n:
+        raise NotImplementedError(f"linalg.qr: ember supports m >= n, got a {m}x{n} input")
+    if mode == "complete" and m != n:
+        raise NotImplementedError("linalg.qr: mode='complete' is supported for square inputs only in ember")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"linalg.qr: qr received unrecognized mode {mode!r} but expected one of 'reduced' "
+                           f"(default), 'r', or 'complete'")
+    Q, R = apply(QR, A)
+    if mode == "r":
+        import ember
+        return QRResult(ember.empty(0, dtype=A.dtype, device=A.device), R)
+    return QRResult(Q, R)
+
+
+# -- least squares and pseudo-inverse -----------------------------------------------------------------
+
+@ops.op(where=("linalg",), samples=lambda make: [Sample((make(4, 2), make(4, 3)), name="tall")], atol=1e-4, rtol=1e-3)
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B for full-column-rank A (m >= n), through QR; as PyTorch's default
+    CPU driver (gelsy), ``residuals`` and ``singular_values`` are empty and ``rank`` is n
+    (``torch.linalg.lstsq``)."""
+    _matrix("lstsq", "A", A)
+    check_tensor("linalg.lstsq", "B", B)
+    import ember
+    vector = B.dim() == A.dim() - 1
+    b = B.unsqueeze(-1) if vector else B
+    if A.shape[-2] < A.shape[-1]:
+        raise NotImplementedError("linalg.lstsq: ember supports m >= n (over-determined systems)")
+    Q, R = qr(A)
+    X = solve_triangular(R, Q.mT @ b, upper=True)
+    empty = A.reshape(-1)[:0]  # empty, and on A's graph as PyTorch's are
+    rank = ember.tensor(A.shape[-1], device=A.device)
+    return LstsqResult(X.squeeze(-1) if vector else X, empty, rank, empty)
+
+
+@ops.op(where=("linalg",), samples=lambda make: [Sample((make(3, 2),)), Sample((_well_conditioned(make, 3, 3),))],
+        atol=1e-4, rtol=1e-3)
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse through the SVD; singular values at or below
+    max(atol, rtol * largest) count as zero (``torch.linalg.pinv``)."""
+    _matrix("pinv", "A", A)
+    import ember
+    U, S, Vh = svd(A, full_matrices=False)
+    if rtol is None:
+        rtol = max(A.shape[-2], A.shape[-1]) * ember.finfo(A.dtype).eps if atol is None or atol == 0 else 0.0
+    cutoff = S.max(-1, keepdim=True).values * rtol
+    if atol is not None:
+        cutoff = cutoff.clamp(min=atol)
+    keep = (S > cutoff).to(S.dtype)
+    S_inv = keep / (S + (1 - keep))
+    return (Vh.mT * S_inv.unsqueeze(-2)) @ U.mT
+
+
+# -- norms ------------------------------------------------------------------------------------------
+
+@ops.op(where=("linalg",), samples=lambda make: [
+    Sample((make(3, 4),)), Sample((make(2, 3, 3),), {"ord": 1}), Sample((make(3, 3),), {"ord": float("inf")}),
+    Sample((make(3, 2),), {"ord": "nuc"}), Sample((make(3, 2),), {"ord": 2}), Sample((make(3, 3),), {"ord": -1})],
+    atol=1e-4, rtol=1e-3)
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """A matrix norm over the two dims ``dim`` (``torch.linalg.matrix_norm``): "fro", "nuc", 1/-1 (max/min
+    column sum of |A|), inf/-inf (max/min row sum), 2/-2 (largest/smallest singular value)."""
+    _matrix("matrix_norm", "A", A)
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (d % A.dim() for d in dim)
+    if ord == "fro":
+        from ember.linalg import vector_norm
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    moved = A.movedim((d0, d1), (-2, -1))
+    if ord == "nuc" or ord in (2, -2):
+        s = svdvals(moved)
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+    elif ord in (1, -1):
+        sums = moved.abs().sum(-2)
+        out = sums.amax(-1) if ord == 1 else sums.amin(-1)
+    elif ord in (float("inf"), -float("inf")):
+        sums = moved.abs().sum(-1)
+        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if keepdim:
+        for d in sorted((d0, d1)):
+            out = out.unsqueeze(d)
+    return out

@@ -1,0 +1,261 @@
+"""Random sampling ops: the in-place initialisers (``Tensor.normal_``, ``uniform_``, ``random_``,
+``bernoulli_``, ``exponential_``, ``geometric_``, ``log_normal_``, ``cauchy_``) and the samplers
+``normal``, ``bernoulli``, ``poisson``, ``multinomial``.
+
+Draws come from the device's default generator (or ``generator=``), so ``ember.manual_seed`` makes
+them repeatable; the streams are ember's own, not PyTorch's. Continuous distributions are made from the
+backend's uniform and normal streams by their inverse CDFs; Poisson counts and multinomial draws use a
+host numpy generator seeded from the device stream. Samples are constants to autograd, except
+``normal(mean, std)`` with tensor arguments, which is ``mean + std * eps`` and so differentiable
+(PyTorch's reparameterised gradient). The conformance samples use degenerate parameters (std 0,
+probabilities 0 and 1) where the draw is determined, so PyTorch can check the values; where PyTorch
+refuses such parameters (``cauchy_``, ``log_normal_``, ``geometric_``) the statistical tests in
+tests/ops/test_random_ops.py compare with PyTorch's distribution instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember import dtypes as _dt
+from ember.ops import OpTable, Sample, check_tensor, inplace
+from ember.random import default_generator
+from ember.tensor import Tensor, wrap
+
+ops = OpTable()
+
+
+def _stream(generator, tensor_or_device):
+    if generator is not None:
+        return generator.stream
+    dev = tensor_or_device._device if isinstance(tensor_or_device, Tensor) else tensor_or_device
+    return default_generator(dev).stream
+
+
+def _host_rng(stream) -> np.random.Generator:
+    """A numpy generator seeded from the device stream, for distributions the backend streams lack."""
+    seed = stream.integers(0, 2 ** 62, (2,), np.int64)
+    return np.random.default_rng([int(s) for s in np.asarray(seed).ravel()])
+
+
+def _uniform(self, generator):
+    return _stream(generator, self).random(self._data.shape, np.float64)
+
+
+def _fill(self, values, op):
+    """Write sampled ``values`` (a backend array) into ``self`` in place."""
+    check_tensor(op, "self", self)
+    return inplace(self, wrap(self._device.xp.asarray(values).astype(self._data.dtype), self._device), op)
+
+
+def _floating(op, self):
+    check_tensor(op, "self", self)
+    if not self._dtype.is_floating_point:
+        raise TypeError(f"{op}(): expected a floating point tensor, got {self._dtype}")
+
+
+def _inplace_samples(**kwargs):
+    return lambda make: [Sample((make(2, 3, requires_grad=False),), kwargs)]
+
+
+@ops.op(where=("Tensor",), torch="torch.Tensor.normal_", differentiable=False,
+        samples=_inplace_samples(mean=1.5, std=0.0))
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``)."""
+    _floating("normal_", self)
+    if std < 0:
+        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+    z = _stream(generator, self).normal(self._data.shape, np.float64)
+    return _fill(self, z * std + mean, "normal_")
+
+
+@ops.op(where=("Tensor",), torch="torch.Tensor.uniform_", differentiable=False,
+        samples=_inplace_samples(**{"from": -0.5, "to": -0.5}))
+def uniform_(self, *args, generator=None, **kwargs):
+    """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``)."""
+    names = ("from", "to")
+    bounds = dict(zip(names, args))
+    bounds.update(kwargs)
+    low, high = bounds.get("from", 0.0), bounds.get("to", 1.0)
+    _floating("uniform_", self)
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
+    return _fill(self, low + (high - low) * _uniform(self, generator), "uniform_")
+
+
+def _random_range(dtype):
+    if dtype is _dt.bool:
+        return 0, 2
+    if dtype.is_floating_point:
+        mantissa = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}[dtype.name]
+        return 0, 2 ** mantissa + 1
+    return 0, int(np.iinfo(dtype.numpy).max) + 1
+
+
+@ops.op(where=("Tensor",), torch="torch.Tensor.random_", differentiable=False,
+        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 4, 5))])
+def random_(self, *args, generator=None, **kwargs):
+    """Fill with integers uniform on [from, to) in place: ``random_(to)``, ``random_(from, to)``, or with
+    no bounds [0, 2^mantissa] for floats and the dtype's non-negative range for integers (``Tensor.random_``)."""
+    check_tensor("random_", "self", self)
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        low, high = kwargs.get("from", 0), kwargs.get("to")
+    if high is None:
+        low, high = _random_range(self._dtype)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    draws = _stream(generator, self).integers(low, high, self._data.shape, np.int64)
+    return _fill(self, draws, "random_")
+
+
+@ops.op(where=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False,
+        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1.0)), Sample((make(2, 3, requires_grad=False), 0.0))])
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0."""
+    check_tensor("bernoulli_", "self", self)
+    prob = p._data if isinstance(p, Tensor) else p
+    return _fill(self, _uniform(self, generator) < prob, "bernoulli_")
+
+
+@ops.op(where=("Tensor",), torch="torch.Tensor.exponential_", differentiable=False,
+        samples=_inplace_samples(lambd=float("inf")))
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``)."""
+    _floating("exponential_", self)
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _fill(self, -np.log1p(-_uniform(self, generator)) / lambd, "exponential_")
+
+
+@ops.op(where=("Tensor",), torch=None, differentiable=False,  # 0 < p < 1: no determined draw for PyTorch to check
+        samples=_inplace_samples(p=0.5))
+def geometric_(self, p, *, generator=None):
+    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
+    check_tensor("geometric_", "self", self)
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    draws = np.maximum(np.ceil(np.log1p(-_uniform(self, generator)) / math.log1p(-p)), 1)
+    return _fill(self, draws, "geometric_")
+
+
+@ops.op(where=("Tensor",), torch=None, differentiable=False,  # std > 0: no determined draw for PyTorch to check
+        samples=_inplace_samples(mean=0.5, std=0.5))
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
+    _floating("log_normal_", self)
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    z = _stream(generator, self).normal(self._data.shape, np.float64)
+    return _fill(self, np.exp(z * std + mean), "log_normal_")
+
+
+@ops.op(where=("Tensor",), torch=None, differentiable=False,  # sigma > 0: no determined draw for PyTorch to check
+        samples=_inplace_samples(median=0.5, sigma=1.0))
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""
+    _floating("cauchy_", self)
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return _fill(self, median + sigma * np.tan(np.pi * (_uniform(self, generator) - 0.5)), "cauchy_")
+
+
+def _normal_samples(make):
+    yield Sample((make(2, 3, requires_grad=False), make(2, 3, low=0.0, high=0.0, requires_grad=False)), name="tensors")
+    yield Sample((make(3, requires_grad=False), 0.0), name="tensor mean")
+    yield Sample((1.5, 0.0, (2, 2)), name="numbers and size")
+
+
+@ops.op(where=("ember",), differentiable=False, samples=_normal_samples)
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+    """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers
+    with ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both."""
+    if out is not None:
+        raise TypeError("normal(): out= is not supported by ember")
+    tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
+    if not tensors:
+        if size is None:
+            raise TypeError("normal(): with number mean and std, size= is required")
+        from ember.creation import empty
+        return normal_(empty(*((size,) if isinstance(size, int) else size), dtype=dtype, device=device),
+                       mean, std, generator=generator).requires_grad_(requires_grad)
+    if isinstance(std, (int, float)) and std < 0 or isinstance(std, Tensor) and bool((std < 0).any()):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    ref = tensors[0]
+    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    eps = wrap(_stream(generator, ref).normal(shape, ref._data.dtype), ref._device)
+    return mean + std * eps
+
+
+@ops.op(where=("ember", "Tensor"), differentiable=False,
+        samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))])
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
+    check_tensor("bernoulli", "input", input)
+    if out is not None:
+        raise TypeError("bernoulli(): out= is not supported by ember")
+    prob = input._data if p is None else p
+    xp = input._device.xp
+    if p is None and (bool(xp.any(prob < 0)) or bool(xp.any(prob > 1))):
+        raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
+    draws = _stream(generator, input).random(input._data.shape, np.float64) < prob
+    return wrap(draws.astype(input._data.dtype), input._device)
+
+
+@ops.op(where=("ember",), differentiable=False,
+        samples=lambda make: [Sample((make(2, 3, low=0.0, high=0.0, requires_grad=False),))])
+def poisson(input, generator=None):
+    """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``)."""
+    check_tensor("poisson", "input", input)
+    rates = input._host()
+    if (rates < 0).any():
+        raise RuntimeError("poisson: expected all rates to be non-negative")
+    counts = _host_rng(_stream(generator, input)).poisson(rates.astype(np.float64))
+    return wrap(input._device.xp.asarray(counts.astype(rates.dtype)), input._device)
+
+
+def _multinomial_samples(make):
+    yield Sample((make.index([0.0, 3.0, 0.0]).double(), 2, True), name="one outcome, replacement")
+    yield Sample((make.index([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0]]).double(), 1), name="batched")
+
+
+@ops.op(where=("ember", "Tensor"), differentiable=False, samples=_multinomial_samples)
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices drawn with probability proportional to the (non-negative) weights in each row of ``input``
+    (1-D or 2-D), ``num_samples`` per row, with or without replacement; int64 (``torch.multinomial``)."""
+    check_tensor("multinomial", "input", input)
+    if out is not None:
+        raise TypeError("multinomial(): out= is not supported by ember")
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.dim()}-dim input")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input._dtype}")
+    weights = np.atleast_2d(input._host().astype(np.float64))
+    n = weights.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample num_samples={num_samples} <= 0 samples")
+    if not replacement and num_samples > n:
+        raise RuntimeError(f"multinomial: cannot sample n_sample={num_samples} > prob_dist.size(-1)={n} "
+                           f"samples without replacement")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    sums = weights.sum(1)
+    if (sums <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = _host_rng(_stream(generator, input))
+    rows = []
+    for w, total in zip(weights, sums):
+        if replacement:
+            rows.append(rng.choice(n, size=num_samples, replace=True, p=w / total))
+        else:  # Gumbel top-k: sequential sampling without replacement, zero weights drawn last
+            keys = np.where(w > 0, np.log(np.where(w > 0, w, 1)) - np.log(-np.log(rng.random(n))), -np.inf)
+            rows.append(np.argsort(-keys, kind="stable")[:num_samples])
+    result = np.stack(rows).astype(np.int64)
+    if input.dim() == 1:
+        result = result[0]
+    return wrap(input._device.xp.asarray(result), input._device)
