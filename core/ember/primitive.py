@@ -20,18 +20,25 @@ from .tensor import Tensor, wrap
 
 __all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
 
+# numpy's error state ("invalid value encountered in log", "divide by zero") is a context variable; the
+# kernels run with it set to "ignore", as PyTorch computes the same NaN and inf silently. Setting the
+# variable directly costs a fraction of ``np.errstate``'s context manager on the per-op hot path.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _NUMPY_ERRORS
+    with np.errstate(all="ignore"):
+        _QUIET = _NUMPY_ERRORS.get()
+except (ImportError, AttributeError):  # another numpy layout: fall back to the filter below alone
+    _NUMPY_ERRORS = _QUIET = None
+_quiet_set = _NUMPY_ERRORS.set if _NUMPY_ERRORS is not None else (lambda value: None)
+_quiet_reset = _NUMPY_ERRORS.reset if _NUMPY_ERRORS is not None else (lambda token: None)
+
 # Modules whose numpy calls are ember's kernels: the core and every plugin package named ember_*.
 EMBER_MODULES = r"(ember|ember_\w+)(\.|$)"
 
 
 def silence_numpy_warnings() -> None:
-    """Drop the RuntimeWarnings numpy raises inside ember's kernels ("invalid value encountered in log",
-    "divide by zero"): PyTorch computes the same NaN and inf silently.
-
-    One warnings filter, matched on the warning's module, so it costs nothing per op (``np.errstate``
-    around every kernel would double the cost of ``a + b``) and leaves the user's own numpy code alone.
-    A filter the user adds later (``-W error``) takes precedence, as filters do.
-    """
+    """Drop the RuntimeWarnings numpy raises in ember's own code outside the kernels' error state (checks,
+    conversions): one warnings filter on ember's modules, which leaves the user's numpy code alone."""
     warnings.filterwarnings("ignore", category=RuntimeWarning, module=EMBER_MODULES)
 
 
@@ -104,8 +111,11 @@ def apply(prim, *inputs, **attrs):
             arrays.append(x)
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    with np.errstate(all="ignore"):  # reductions warn from numpy's own Python frames (see silence_numpy_warnings)
+    token = _quiet_set(_QUIET)
+    try:
         out = forward(device.xp, *arrays, **attrs)
+    finally:
+        _quiet_reset(token)
     record = needs_grad and STATE.enabled and prim.differentiable
     if prim.num_outputs == 1:
         result = wrap(out, device)
@@ -123,7 +133,11 @@ def apply_unary(prim, x):
     device = x._device
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    result = wrap(forward(device.xp, x._data), device)
+    token = _quiet_set(_QUIET)
+    try:
+        result = wrap(forward(device.xp, x._data), device)
+    finally:
+        _quiet_reset(token)
     if x._requires_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (x,), {}, (result,))
     return result
@@ -146,7 +160,11 @@ def apply_binary(prim, a, b):
         x, y, needs_grad = a, b._data, b._requires_grad
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    result = wrap(forward(device.xp, x, y), device)
+    token = _quiet_set(_QUIET)
+    try:
+        result = wrap(forward(device.xp, x, y), device)
+    finally:
+        _quiet_reset(token)
     if needs_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (a, b), {}, (result,))
     return result
@@ -164,6 +182,8 @@ def record_node(op, inputs, attrs, outputs):
         else:
             edges.append(None)
             needs.append(False)
+    if any(t._data.size == 0 for t in outputs) or any(e is not None and 0 in e[2] for e in edges):
+        op = _empty_aware(op, outputs, edges)
     node = Node(op, attrs, edges, tuple(needs))
     if op.save_inputs:
         node.save_inputs(inputs)
@@ -178,6 +198,33 @@ def record_node(op, inputs, attrs, outputs):
             if nr:
                 t._output_nr = nr
     return node
+
+
+class _ZeroGradient:
+    """Stands in for an op's backward when every output or every differentiable input is empty: all
+    gradients are then zeros of the inputs' shapes, and kernels written for non-empty arrays (windows,
+    reshapes with -1) never see a zero-size gradient."""
+
+    def __init__(self, op):
+        self.name = op.name
+        # saved as the op saves them, so an in-place change after the op still fails backward loudly
+        self.save_inputs, self.save_output = op.save_inputs, op.save_output
+
+    def backward(self, ctx, *grads, **attrs):
+        from .tensor import zeros
+        if self.save_inputs:
+            ctx.inputs  # noqa: B018 - reading them runs the version check
+        if self.save_output:
+            ctx.outputs  # noqa: B018
+        device = next(g._device for g in grads if g is not None)
+        return tuple(None if e is None else zeros(e[2], dtype=e[3], device=device) for e in ctx.next)
+
+
+def _empty_aware(op, outputs, edges):
+    """``op``, or a :class:`_ZeroGradient` when its gradients are zeros whatever the op computes."""
+    if all(t._data.size == 0 for t in outputs) or all(e is None or 0 in e[2] for e in edges):
+        return _ZeroGradient(op)
+    return op
 
 
 def mixed_devices(prim, inputs) -> DeviceError:
