@@ -20,9 +20,11 @@ from .tensor import Tensor, wrap
 
 __all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
 
-# numpy's error state ("invalid value encountered in log", "divide by zero") is a context variable; the
-# kernels run with it set to "ignore", as PyTorch computes the same NaN and inf silently. Setting the
-# variable directly costs a fraction of ``np.errstate``'s context manager on the per-op hot path.
+# numpy warns ("invalid value encountered in log", "divide by zero") where PyTorch computes the same NaN and
+# inf silently. Elementwise kernels run in ember's modules, where a warnings filter drops those warnings at
+# no cost per op; should the user make warnings errors ahead of that filter, the kernel runs again with
+# numpy's error state off. Other kernels (reductions warn from numpy's own frames) always run with it off:
+# numpy's error state is a context variable, set directly (cheaper than ``np.errstate``).
 try:
     from numpy._core._ufunc_config import _extobj_contextvar as _NUMPY_ERRORS
     with np.errstate(all="ignore"):
@@ -36,9 +38,18 @@ _quiet_reset = _NUMPY_ERRORS.reset if _NUMPY_ERRORS is not None else (lambda tok
 EMBER_MODULES = r"(ember|ember_\w+)(\.|$)"
 
 
+def run_quiet(forward, *args, **attrs):
+    """``forward(*args, **attrs)`` with numpy's floating-point warnings off."""
+    token = _quiet_set(_QUIET)
+    try:
+        return forward(*args, **attrs)
+    finally:
+        _quiet_reset(token)
+
+
 def silence_numpy_warnings() -> None:
-    """Drop the RuntimeWarnings numpy raises in ember's own code outside the kernels' error state (checks,
-    conversions): one warnings filter on ember's modules, which leaves the user's numpy code alone."""
+    """Drop the RuntimeWarnings numpy raises in ember's kernels and checks: one warnings filter on ember's
+    modules, which leaves the user's own numpy code alone."""
     warnings.filterwarnings("ignore", category=RuntimeWarning, module=EMBER_MODULES)
 
 
@@ -111,11 +122,7 @@ def apply(prim, *inputs, **attrs):
             arrays.append(x)
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    token = _quiet_set(_QUIET)
-    try:
-        out = forward(device.xp, *arrays, **attrs)
-    finally:
-        _quiet_reset(token)
+    out = run_quiet(forward, device.xp, *arrays, **attrs)  # reductions warn from numpy's own frames
     record = needs_grad and STATE.enabled and prim.differentiable
     if prim.num_outputs == 1:
         result = wrap(out, device)
@@ -133,11 +140,11 @@ def apply_unary(prim, x):
     device = x._device
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    token = _quiet_set(_QUIET)
     try:
-        result = wrap(forward(device.xp, x._data), device)
-    finally:
-        _quiet_reset(token)
+        out = forward(device.xp, x._data)
+    except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
+        out = run_quiet(forward, device.xp, x._data)
+    result = wrap(out, device)
     if x._requires_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (x,), {}, (result,))
     return result
@@ -160,11 +167,11 @@ def apply_binary(prim, a, b):
         x, y, needs_grad = a, b._data, b._requires_grad
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    token = _quiet_set(_QUIET)
     try:
-        result = wrap(forward(device.xp, x, y), device)
-    finally:
-        _quiet_reset(token)
+        out = forward(device.xp, x, y)
+    except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
+        out = run_quiet(forward, device.xp, x, y)
+    result = wrap(out, device)
     if needs_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (a, b), {}, (result,))
     return result
@@ -174,15 +181,18 @@ def record_node(op, inputs, attrs, outputs):
     """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
     edges = []
     needs = []
+    empty_input = False
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
             data = x._data
             edges.append((x._node or x, x._output_nr, data.shape, x._dtype))
             needs.append(True)
+            if not data.size:
+                empty_input = True
         else:
             edges.append(None)
             needs.append(False)
-    if any(t._data.size == 0 for t in outputs) or any(e is not None and 0 in e[2] for e in edges):
+    if empty_input or not outputs[0]._data.size or len(outputs) > 1:
         op = _empty_aware(op, outputs, edges)
     node = Node(op, attrs, edges, tuple(needs))
     if op.save_inputs:
