@@ -57,7 +57,12 @@ KNOWN = {
     ("conv1d", "ember raises, torch succeeds", "dtype"): "ember has no integer convolution kernels",
     ("conv2d", "ember raises, torch succeeds", "dtype"): "ember has no integer convolution kernels",
     ("conv_transpose1d", "ember raises, torch succeeds", "dtype"): "ember has no integer convolution kernels",
+    ("conv3d", "ember raises, torch succeeds", "dtype"): "ember has no integer convolution kernels",
+    ("max_pool1d", "ember raises, torch succeeds", "dtype"): "ember has no integer max-pooling kernels",
     ("max_pool2d", "ember raises, torch succeeds", "dtype"): "ember has no integer max-pooling kernels",
+    ("avg_pool1d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
+    ("avg_pool2d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
+    ("pairwise_distance", "ember raises, torch succeeds", "dtype"): "ember has no integer distance kernel",
     ("bilinear", "ember raises, torch succeeds", "dtype"): "ember has no integer bilinear kernel",
     ("avg_pool1d", "ember succeeds, torch raises", "0-size"): "torch refuses a zero-size spatial dim",
     ("avg_pool2d", "ember succeeds, torch raises", "0-size"): "torch refuses a zero-size spatial dim",
@@ -121,7 +126,8 @@ def _cast(rng, args, kwargs):
 
     def cast(a):
         if a.dtype.kind == "f":
-            return a.astype(target) if target.kind != "b" else np.asarray(a > 0)
+            with np.errstate(invalid="ignore", over="ignore"):  # NaN and huge values cast as they may
+                return a.astype(target) if target.kind != "b" else np.asarray(a > 0)
         return a
     return _map_arrays(args, kwargs, cast), f"dtype {name}"
 

@@ -193,6 +193,8 @@ class IntegerDivisionByZero(ZeroDivisionError, RuntimeError):
 def _no_integer_zero(name, forward):
     """``forward`` of an integer-dividing op, raising on a zero divisor where the operands are integers."""
     def checked(xp, a, b):
+        if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":
+            raise DTypeError(f"{name}(): not implemented for bool tensors")
         if (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iub" and getattr(a, "size", 1) and \
                 getattr(b, "size", 1):  # an empty result divides nothing
             if (b == 0).any() if hasattr(b, "dtype") else b == 0:
@@ -302,6 +304,8 @@ class NegativeIntegerPower(ArithmeticError, RuntimeError):
 
 
 def _pow_forward(xp, a, b):
+    if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":
+        raise DTypeError("pow(): not implemented for bool tensors")
     if (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iu" and not hasattr(b, "dtype") and b < 0:
         raise NegativeIntegerPower("pow(): integers to negative integer powers are not allowed")
     if hasattr(b, "dtype") and b.dtype.kind in "iu" and (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iu" \

@@ -101,7 +101,13 @@ erfc = _math("erfc", erf_kernel.erfc, lambda ctx, g: g * -TWO_OVER_SQRT_PI * (-_
 
 # -- sign and magnitude -----------------------------------------------------------------------------
 
-abs = _math("abs", lambda xp, x: xp.abs(x), lambda ctx, g: g * _x(ctx).sign(), int_to_float=False,
+def _abs(xp, x):
+    if x.dtype.kind == "b":
+        raise DTypeError("abs(): not implemented for bool tensors")
+    return xp.abs(x)
+
+
+abs = _math("abs", _abs, lambda ctx, g: g * _x(ctx).sign(), int_to_float=False,
             operator="abs", away_from_zero=True, aliases=("absolute",), doc="|input| (``torch.abs``).")
 def _sign(xp, x):
     if x.dtype.kind == "b":

@@ -539,6 +539,9 @@ def index_put(input, indices, values, accumulate=False):
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
     key, basic = _backend_index("index_put", tuple(indices), input._device)
+    if isinstance(values, Tensor) and values._dtype is not input._dtype:
+        raise DTypeError(f"index_put(): requires the source and destination dtypes to match, got "
+                         f"{input._dtype.name} for the destination and {values._dtype.name} for the source")
     return _put("index_put", input, key, basic, _value_for("index_put", input, values), bool(accumulate))
 
 

@@ -174,6 +174,7 @@ def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
     _need_dims("bmm", "input", input, 3)
     _need_dims("bmm", "mat2", mat2, 3)
+    no_bool("bmm", input)
     if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
         raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")

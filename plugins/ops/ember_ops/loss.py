@@ -434,7 +434,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow
     (``F.binary_cross_entropy_with_logits``): ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``."""
     reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
-    input, target = _pair("binary_cross_entropy_with_logits", input, target, same_shape=True)
+    input, target = _pair("binary_cross_entropy_with_logits", float_input("binary_cross_entropy_with_logits", input),
+                          target, same_shape=True)
     target = _float_target(target, input)
     sp = apply(_Softplus, -input)
     if pos_weight is not None:

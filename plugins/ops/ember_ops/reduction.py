@@ -258,6 +258,8 @@ class ArgExtreme(Primitive):
 
 def _arg_extreme(op, input, dim, keepdim, largest):
     check_tensor(op, "input", input)
+    if input._dtype.category == 0:
+        raise DTypeError(f"{op}(): does not support bool input")
     if dim is not None:
         dim = _one_dim(op, input, dim)
         if not input._data.ndim:

@@ -47,6 +47,9 @@ def where(condition, input=None, other=None):
         from ember.tensor import tensor
         input = tensor(input, device=condition.device)
     a, b = promote("where", input, other)
+    dtype = a._dtype if isinstance(a, Tensor) else b._dtype
+    # a Python number is converted to the result's dtype with PyTorch's range check (uint8: 300 raises)
+    a, b = (v if isinstance(v, Tensor) else scalar_to("where", raw, dtype) for v, raw in ((a, input), (b, other)))
     try:
         return apply(Where, condition, a, b)
     except ValueError:

@@ -609,7 +609,7 @@ def unbind(input, dim=0):
     """The slices along ``dim``, that dim removed, as views (``torch.unbind``)."""
     check_tensor("unbind", "input", input)
     if input._data.ndim == 0:
-        raise ShapeError("unbind(): dimension specified as 0 but tensor has no dimensions")
+        raise DimensionError("unbind(): dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims("unbind", dim, input._data.ndim)[0]
     n = input._data.shape[d]
     if n == 1:

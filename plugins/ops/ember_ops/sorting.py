@@ -73,7 +73,7 @@ def _topk_samples(make):
 @ops.op(samples=_topk_samples)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order (``torch.topk``)."""
-    check_tensor("topk", "input", input)
+    no_bool("topk", input)
     d = _one_dim("topk", input, dim)
     size = input.shape[d] if input._data.ndim else 1
     if not isinstance(k, int) or not 0 <= k <= size:
