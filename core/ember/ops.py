@@ -22,11 +22,17 @@ from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DTypeError", "ArgumentError", "OutOfRangeError", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
+           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
 
 
 class ShapeError(RuntimeError):
     """Tensor shapes do not fit an op (PyTorch raises RuntimeError here, so this is one)."""
+
+
+class DimensionError(ShapeError, IndexError, ValueError):
+    """A tensor has too few (or too many) dimensions for an op. PyTorch raises IndexError for a 0-d tensor
+    ("Dimension specified as 0 but tensor has no dimensions"), RuntimeError ("Expected 3D or 4D input")
+    or ValueError depending on the op: this is all three."""
 
 
 class DTypeError(TypeError, NotImplementedError):
@@ -107,6 +113,24 @@ def scalar_to(op: str, value, dtype):
     if abs(value) > _FLOAT_MAX[dtype] and value - value == 0:  # finite and too large; inf and nan fit
         raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
     return value
+
+
+def float_input(op: str, input, name: str = "input") -> Tensor:
+    """``input`` if it is a floating point tensor: for ops that PyTorch implements for floating dtypes only
+    (an integer or bool tensor is a DTypeError, where PyTorch raises "... not implemented for 'Long'")."""
+    check_tensor(op, name, input)
+    if not input._dtype.is_floating_point:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {input._dtype.name}; expected a floating "
+                         f"point tensor")
+    return input
+
+
+def no_bool(op: str, input, name: str = "input") -> Tensor:
+    """``input`` if it is not a bool tensor: for ops that PyTorch implements for numbers only."""
+    check_tensor(op, name, input)
+    if input._dtype.category == 0:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype bool")
+    return input
 
 
 def promote(op: str, a, b, float_result: bool = False):

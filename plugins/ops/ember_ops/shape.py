@@ -14,8 +14,8 @@ import numpy as np
 from ember import dtypes
 from ember.device import DeviceError
 from ember.ops import (
-    ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view,
-    normalize_dims,
+    ArgumentError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor,
+    maybe_view, normalize_dims,
 )
 from ember.autograd.grad_mode import STATE
 from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
@@ -116,6 +116,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     check_tensor("flatten", "input", input)
     shape = input._data.shape
     if not shape:
+        normalize_dims("flatten", start_dim, 0), normalize_dims("flatten", end_dim, 0)
         return input.reshape(1)
     start, end = normalize_dims("flatten", start_dim, len(shape))[0], normalize_dims("flatten", end_dim, len(shape))[0]
     if start > end:
@@ -210,6 +211,7 @@ def transpose(input, dim0, dim1):
     check_tensor("transpose", "input", input)
     ndim = input._data.ndim
     if ndim == 0:
+        normalize_dims("transpose", dim0, 0), normalize_dims("transpose", dim1, 0)
         return input.reshape(())
     d0, d1 = normalize_dims("transpose", dim0, ndim)[0], normalize_dims("transpose", dim1, ndim)[0]
     order = list(range(ndim))
@@ -222,7 +224,7 @@ def t(input):
     """Transpose a matrix; vectors and scalars are returned as they are (``torch.t``)."""
     check_tensor("t", "input", input)
     if input._data.ndim > 2:
-        raise ShapeError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
+        raise DimensionError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
     return input.transpose(0, 1) if input._data.ndim == 2 else input.reshape(input._data.shape)
 
 
@@ -421,7 +423,7 @@ def _backend_index(op, index, device):
                 raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
             if item._dtype.is_floating_point:
                 raise OutOfRangeError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
-                                 f"{item._dtype}")
+                                      f"{item._dtype}")
             out.append(item._data)
             basic = False
         elif isinstance(item, (list, range, np.ndarray)):  # a range indexes as the list of its values
@@ -434,7 +436,7 @@ def _backend_index(op, index, device):
                 basic = False  # NumPy reads a bool as a mask: a copy
         else:
             raise OutOfRangeError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
-                             f"valid indices, got {type(item).__name__}")
+                                  f"valid indices, got {type(item).__name__}")
     if basic and not ellipsis:
         out.append(Ellipsis)
     return tuple(out), basic
@@ -556,7 +558,7 @@ def narrow(input, dim, start, length):
     start = int(start)
     if not -size <= start <= size:
         raise OutOfRangeError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
-                         f"(expected to be in range of [{-size}, {size}])")
+                              f"(expected to be in range of [{-size}, {size}])")
     start %= max(size, 1) if start < 0 else size + 1
     if length < 0 or start + length > size:
         raise ShapeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) of "
@@ -763,14 +765,19 @@ class Cat(Primitive):
     """Tensors joined along ``dim``; ``sizes`` (each input's extent there) lets backward cut ``g`` apart."""
 
     @staticmethod
-    def forward(xp, *arrays, dim, sizes):
-        return xp.concatenate(arrays, axis=dim)
+    def forward(xp, *arrays, dim, sizes, skip):
+        return xp.concatenate([a for a, s in zip(arrays, skip) if not s], axis=dim)
 
     @staticmethod
-    def backward(ctx, g, dim, sizes):
+    def backward(ctx, g, dim, sizes, skip):
         grads, start = [], 0
-        for size, need in zip(sizes, ctx.needs_input_grad):
-            grads.append(g.narrow(dim, start, size) if need else None)
+        for size, need, skipped in zip(sizes, ctx.needs_input_grad, skip):
+            if not need:
+                grads.append(None)
+            elif skipped:  # a skipped 1-D empty input still gets its (empty) gradient, as in PyTorch
+                grads.append(g.flatten().narrow(0, 0, 0))
+            else:
+                grads.append(g.narrow(dim, start, size))
             start += size
         return tuple(grads)
 
@@ -788,21 +795,25 @@ def _cat_samples(make):
 def cat(tensors, dim=0):
     """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
     tensors = _tensors("cat", tensors)
-    if len(tensors) > 1:
-        kept = [t for t in tensors if t._data.shape != (0,)]
-        tensors = kept or tensors[:1]
-    ref = tensors[0]._data.shape
+    skip = tuple(len(tensors) > 1 and t._data.shape == (0,) for t in tensors)
+    if all(skip):
+        skip = (False,) + skip[1:]
+    kept = [t for t, s in zip(tensors, skip) if not s]
+    ref = kept[0]._data.shape
     if not ref:
         raise ShapeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dims("cat", dim, len(ref))[0]
     for i, t in enumerate(tensors):
         s = t._data.shape
+        if skip[i]:
+            continue
         if len(s) != len(ref) or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
             raise ShapeError(f"cat(): sizes of tensors must match except in dimension {d}: tensor 0 has shape "
                              f"{tuple(ref)} but tensor {i} has shape {tuple(s)}")
     if len(tensors) == 1:
         return apply(Clone, tensors[0])
-    return apply(Cat, *tensors, dim=d, sizes=tuple(t._data.shape[d] for t in tensors))
+    sizes = tuple(0 if s else t._data.shape[d] for t, s in zip(tensors, skip))
+    return apply(Cat, *tensors, dim=d, sizes=sizes, skip=skip)
 
 
 def concatenate(tensors, axis=0):
@@ -938,7 +949,9 @@ def chunk(input, chunks, dim=0):
         raise ShapeError("chunk(): expected a tensor with at least one dimension, got a 0-dim tensor")
     d = normalize_dims("chunk", dim, input._data.ndim)[0]
     size = input._data.shape[d]
-    return split(input, max(-(-size // chunks), 1) if size else 1, d)
+    if not size:  # PyTorch gives `chunks` empty pieces
+        return tuple(input.narrow(d, 0, 0) for _ in range(chunks))
+    return split(input, -(-size // chunks), d)
 
 
 @ops.op(samples=lambda make: [Sample((make(10), 3), name="uneven sections"),
@@ -976,7 +989,7 @@ def unbind(input, dim=0):
     """The slices along ``dim``, that dim removed, as views (``torch.unbind``)."""
     check_tensor("unbind", "input", input)
     if input._data.ndim == 0:
-        raise ShapeError("unbind(): dimension specified as 0 but tensor has no dimensions")
+        raise DimensionError("unbind(): dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims("unbind", dim, input._data.ndim)[0]
     n = input._data.shape[d]
     if n == 1:
@@ -1125,7 +1138,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 def _arange_repeated(counts, device):
     if counts._dtype.is_floating_point or counts._data.ndim != 1:
         raise ArgumentError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
-                         f"{tuple(counts.shape)} and dtype {counts._dtype}")
+                            f"{tuple(counts.shape)} and dtype {counts._dtype}")
     data = counts._data
     if data.size and int(data.min()) < 0:
         raise ArgumentError("repeat_interleave(): repeats can not be negative")
