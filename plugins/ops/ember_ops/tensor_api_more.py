@@ -91,30 +91,6 @@ def index_fill(input, dim, index, value):
     return input.masked_fill(mask, value)
 
 
-def _split_samples(make):
-    yield Sample((make(7, 2), 3), name="sections")
-    yield Sample((make(2, 7), [1, 4]), {"dim": 1}, name="indices")
-
-
-@ops.op(where=("ember", "Tensor"), samples=_split_samples)
-def tensor_split(input, indices_or_sections, dim=0):
-    """Views of ``input`` split along ``dim`` into n nearly equal parts, or at the given indices
-    (``torch.tensor_split``)."""
-    check_tensor("tensor_split", "input", input)
-    n = input.shape[dim]
-    if isinstance(indices_or_sections, int):
-        k = indices_or_sections
-        if k <= 0:
-            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
-        sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
-        bounds = np.cumsum([0] + sizes)
-    else:
-        cuts = [int(i) for i in (indices_or_sections.tolist() if hasattr(indices_or_sections, "tolist")
-                                 else indices_or_sections)]
-        bounds = [0] + [min(max(c, 0), n) for c in cuts] + [n]
-    return tuple(input.narrow(dim, int(a), max(int(b) - int(a), 0)) for a, b in zip(bounds[:-1], bounds[1:]))
-
-
 @ops.op(where=("ember",), samples=lambda make: [Sample((make(2), make(3))), Sample((make(2), make(2), make(2)), name="three")])
 def cartesian_prod(*tensors):
     """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``)."""
