@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from ..cli import UsageError
 
@@ -29,7 +30,7 @@ def run(args) -> int:
     except TrainError as exc:
         raise UsageError(str(exc)) from None
     loss, accuracy, confusion = evaluate_model(trained.model, trained.splits.test, device=trained.device,
-                                               num_classes=len(trained.classes))
+                                               num_classes=len(trained.classes), progress=sys.stderr.isatty())
     if args.json:
         print(json.dumps({"checkpoint": args.checkpoint, "epoch": trained.epoch, "test_size": int(confusion.sum()),
                           "accuracy": accuracy, "loss": loss, "classes": trained.classes,

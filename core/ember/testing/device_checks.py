@@ -234,9 +234,16 @@ def _check_ops_match_cpu(name, backend):
 
 
 def _run(op, sample):
+    from ..random import manual_seed
     args = sample.args
+    manual_seed(0)  # random ops draw the same numbers on every device from the same seed
     outs = op.fn(*args, **sample.kwargs)
-    outs = [outs] if isinstance(outs, Tensor) else [o for o in (outs or ()) if isinstance(o, Tensor)]
+    if isinstance(outs, Tensor):
+        outs = [outs]
+    elif isinstance(outs, (bool, int, float)):  # a Python value (allclose, equal, ...): as a 0-d tensor
+        outs = [tensor(outs)]
+    else:
+        outs = [o for o in (outs or ()) if isinstance(o, Tensor)]
     leaves = [a for a in _flat(args) if isinstance(a, Tensor) and a.requires_grad]
     diff = [o for o in outs if o.requires_grad]
     grads = []
@@ -259,6 +266,10 @@ def _compare_sample(op, cpu_sample, dev_sample):
     cpu_outs, cpu_grads = _run(op, cpu_sample)
     dev_outs, dev_grads = _run(op, dev_sample)
     for i, (c, d) in enumerate(zip(cpu_outs, dev_outs)):
+        if not isinstance(c, Tensor):
+            if d != c:
+                raise AssertionError(f"output {i} is {d!r} on the device, {c!r} on the CPU")
+            continue
         if d.dtype is not c.dtype:
             raise AssertionError(f"output {i} is {d.dtype} on the device, {c.dtype} on the CPU")
         assert_close(d, c, rtol=1e-5, atol=1e-6, msg=f"output {i}, device vs CPU")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from types import SimpleNamespace
 
 __all__ = ["TrainConfig", "TrainError", "TrainingDiverged", "DEFAULTS", "DEFAULT_EPOCHS"]
 
@@ -80,5 +81,4 @@ class TrainConfig:
 
 MODELS = ("mlp", "cnn")
 DATASETS = ("digits", "mnist", "fashion-mnist")
-DEFAULTS = TrainConfig.__new__(TrainConfig)  # the field defaults, unresolved (for --help)
-DEFAULTS.__dict__.update({f.name: f.default for f in fields(TrainConfig)})
+DEFAULTS = SimpleNamespace(**{f.name: f.default for f in fields(TrainConfig)})  # as declared, unresolved (--help)
