@@ -286,3 +286,21 @@ def test_set_autocast_enabled_in_a_thread_leaves_the_others_alone():
     run_threads(switch_on)
     assert not ember.is_autocast_enabled("cpu")
     assert str((ember.ones(2, 2) @ ember.ones(2, 2)).dtype) == "ember.float32"
+
+
+def test_threads_running_backward_on_one_model_lose_no_gradient():
+    n, reps = 200_000, 10
+    weight = ember.ones(n, requires_grad=True)
+    scales = [ember.full((n,), float(i + 1)) for i in range(4)]
+    start = threading.Barrier(len(scales))
+
+    def worker(scale):
+        def run():
+            start.wait(10)
+            for _ in range(reps):
+                (weight * scale).sum().backward()
+        return run
+
+    run_threads(*(worker(s) for s in scales))
+    # integer-valued sums: exact in float32 whatever the order the threads added them in
+    np.testing.assert_array_equal(weight.grad.numpy(), np.full(n, reps * (1 + 2 + 3 + 4), np.float32))
