@@ -79,7 +79,7 @@ _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember
 _LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
               "amp": "ember.amp", "distributions": "ember.distributions", "fft": "ember.fft",
               "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
-              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func", "fx": "ember.fx", "futures": "ember.futures"})
+              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func", "fx": "ember.fx", "futures": "ember.futures", "functional": "ember.functional"})
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 _LAZY_FUNCS.update({"bfloat16": "ember.dtypes", "autocast": "ember.amp", "is_autocast_enabled": "ember.amp",
                     "get_autocast_dtype": "ember.amp", "is_autocast_cpu_enabled": "ember.amp",
