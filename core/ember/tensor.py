@@ -578,20 +578,19 @@ PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth":
 
 
 def _format(t: Tensor) -> str:
+    """``repr(t)`` as PyTorch prints it: the values by :mod:`ember.printing`, then device, dtype and grad suffixes."""
+    from .printing import add_suffixes, format_values
     host = t._host()
     prefix = "tensor("
-    if host.size == 0:
-        body = "[]"
-    else:
-        opts = PRINT_OPTIONS
-        body = np.array2string(host, separator=", ", prefix=prefix, precision=opts["precision"],
-                               floatmode="maxprec_equal", threshold=opts["threshold"], edgeitems=opts["edgeitems"],
-                               max_line_width=opts["linewidth"], suppress_small=opts["sci_mode"] is False)
     extras = []
-    if host.size == 0 and host.ndim != 1:
-        extras.append(f"size={tuple(host.shape)}")
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
+    if host.size == 0:
+        body = "[]"
+        if host.ndim != 1:
+            extras.append(f"size={tuple(host.shape)}")
+    else:
+        body = format_values(host, len(prefix), PRINT_OPTIONS)
     default = {_dt.get_default_dtype(), _dt.int64, _dt.bool}
     if t._dtype not in default:
         extras.append(f"dtype={t._dtype}")
@@ -599,7 +598,7 @@ def _format(t: Tensor) -> str:
         extras.append(f"grad_fn={t._node!r}")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return prefix + ", ".join([body] + extras) + ")"
+    return prefix + add_suffixes(body, extras, len(prefix), PRINT_OPTIONS["linewidth"])
 
 
 def _wrap_dim(dim, ndim, op) -> int:
