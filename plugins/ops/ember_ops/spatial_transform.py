@@ -111,7 +111,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         wx1, wy1 = x - x0f, y - y0f
         wx0, wy0 = 1 - wx1, 1 - wy1
         x0, y0 = x0f.long(), y0f.long()
-        out = (_read(flat, x0, y0, h, w) * (wx0 * wy0).unsqueeze(1) + _read(flat, x0 + 1, y0, h, w) * (wx1 * wy0).unsqueeze(1)
-               + _read(flat, x0, y0 + 1, h, w) * (wx0 * wy1).unsqueeze(1)
-               + _read(flat, x0 + 1, y0 + 1, h, w) * (wx1 * wy1).unsqueeze(1))
+        corners = ((x0, y0, wx0 * wy0), (x0 + 1, y0, wx1 * wy0), (x0, y0 + 1, wx0 * wy1), (x0 + 1, y0 + 1, wx1 * wy1))
+        out = sum(_read(flat, cx, cy, h, w) * weight.unsqueeze(1) for cx, cy, weight in corners)
     return out.reshape(n, c, out_h, out_w)
