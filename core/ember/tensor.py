@@ -612,4 +612,5 @@ from .creation import (  # noqa: E402 - the factories build on Tensor, defined a
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
     rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
+from .creation import logspace, tril_indices, triu_indices  # noqa: E402,F401
 from .autograd import engine as _engine  # noqa: E402 - the engine builds on Tensor, defined above

@@ -202,7 +202,8 @@ def _gpt(lib):
             super().__init__()
             self.wte, self.wpe = nn.Embedding(vocab, n_embd), nn.Embedding(block_size, n_embd)
             self.ln_1, self.attn, self.ln_f = nn.LayerNorm(n_embd), CausalSelfAttention(), nn.LayerNorm(n_embd)
-            self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(approximate="tanh"), nn.Linear(4 * n_embd, n_embd))
+            self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(approximate="tanh"),
+                                     nn.Linear(4 * n_embd, n_embd))
             self.lm_head = nn.Linear(n_embd, vocab, bias=False)
 
         def forward(self, idx, targets=None):
