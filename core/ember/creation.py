@@ -228,7 +228,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 @_accepts_out
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent (``torch.logspace``)."""
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent
+    (``torch.logspace``)."""
     if steps < 0:
         raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
