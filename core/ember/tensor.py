@@ -36,6 +36,27 @@ class Size(tuple):
             n *= d
         return n
 
+    # Slicing, concatenating and repeating a shape give a shape, as in PyTorch (``x.shape[1:]`` prints
+    # as ``Size([...])`` and keeps ``numel``).
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
 
 class Tensor:
     """An n-dimensional array on a device, with autograd (``torch.Tensor``).
