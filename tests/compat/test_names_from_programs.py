@@ -52,3 +52,50 @@ def test_isin_rejects_what_pytorch_rejects():
         ember.isin(1, 2)
     with pytest.raises(TypeError, match="test_elements"):
         ember.isin(ember.tensor([1]), "1")
+
+
+_X = np.array([[0.5, -1.0, 2.0, 2.0, 0.0], [3.0, 1.0, -2.0, 0.25, 1.0]], np.float32)
+CALLS = {  # name -> a call over a library `L` and a tensor `x` built from _X
+    "kthvalue": lambda L, x: L.kthvalue(x, 2, 1),
+    "kthvalue keepdim": lambda L, x: x.kthvalue(1, 0, True),
+    "quantile": lambda L, x: L.quantile(x, 0.3, dim=1),
+    "quantile of all": lambda L, x: x.quantile(0.75),
+    "quantile q tensor": lambda L, x: L.quantile(x, L.tensor([0.0, 0.5, 1.0]), dim=0, keepdim=True),
+    "quantile nearest": lambda L, x: L.quantile(x, 0.5, dim=1, interpolation="nearest"),
+    "quantile midpoint": lambda L, x: L.quantile(x, 0.4, dim=1, interpolation="midpoint"),
+    "quantile with NaN": lambda L, x: L.quantile(x.masked_fill(x == 0, float("nan")), 0.5, dim=1),
+    "searchsorted": lambda L, x: L.searchsorted(L.tensor([-1.0, 0.0, 2.0, 2.0]), x),
+    "searchsorted right": lambda L, x: L.searchsorted(L.tensor([-1.0, 0.0, 2.0, 2.0]), x, right=True),
+    "searchsorted rows": lambda L, x: L.searchsorted(x.sort().values, x[:, :2].contiguous(), side="right"),
+    "histc": lambda L, x: L.histc(x, bins=4, min=-1, max=2),
+    "histc own range": lambda L, x: x.histc(bins=3),
+    "hypot": lambda L, x: L.hypot(x, x.flip(1)),
+    "logit": lambda L, x: L.logit(x.sigmoid()),
+    "logit eps": lambda L, x: x.clamp(0, 1).logit(eps=1e-3),
+    "xlogy": lambda L, x: L.xlogy(x, x.abs()),
+    "xlogy number": lambda L, x: L.xlogy(x, 2.0),
+    "diff": lambda L, x: L.diff(x),
+    "diff n=2 dim 0 prepend": lambda L, x: L.diff(x, n=2, dim=0, prepend=x[:1]),
+    "diff bool": lambda L, x: L.diff(x > 0),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_order_statistics_and_elementwise_names_match_pytorch(torch, name):
+    ours, theirs = CALLS[name](ember, ember.tensor(_X)), CALLS[name](torch, torch.tensor(_X))
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    for a, b in zip(ours, theirs, strict=True):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_quantile_and_xlogy_gradients_match_pytorch(torch):
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(_X, requires_grad=True)
+        y = lib.tensor(np.abs(_X) + 0.5, requires_grad=True)
+        (lib.quantile(x, lib.tensor([0.2, 0.9]), dim=1).sum() + lib.xlogy(x, y).sum()).backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
