@@ -99,3 +99,20 @@ def test_quantile_and_xlogy_gradients_match_pytorch(torch):
         grads.append((x.grad.numpy(), y.grad.numpy()))
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, float("inf")])
+def test_cdist_values_and_gradients_match_pytorch(torch, p):
+    """Including rows and coordinates that coincide, where PyTorch's gradient is zero."""
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 4, 3)).astype(np.float32), rng.standard_normal((2, 5, 3)).astype(np.float32)
+    b[0, 0], b[1, 1, 0] = a[0, 1], a[1, 2, 0]
+    weights = np.arange(40, dtype=np.float32).reshape(2, 4, 5)
+    results = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        distances = lib.cdist(x, y, p=p)
+        (distances * lib.tensor(weights)).sum().backward()
+        results.append((distances.detach().numpy(), x.grad.numpy(), y.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=2e-4)
