@@ -19,6 +19,7 @@ from .tensor import (  # noqa: F401
     linspace, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
+from .tensor import logspace, tril_indices, triu_indices  # noqa: F401
 from .storage import (  # noqa: F401
     UntypedStorage, channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
 )

@@ -227,12 +227,49 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 @_accepts_out
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent
+    (``torch.logspace``)."""
+    if steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    _no_bool("logspace", dtype)
+    host = np.logspace(start, end, steps, base=base, dtype=np.float64)
+    if not dtype.is_floating_point:  # PyTorch truncates the powers toward zero for integer dtypes
+        host = np.trunc(host)
+    return _make(host.astype(dtype.numpy), None, device, requires_grad)
+
+
+@_accepts_out
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An ``n`` x ``m`` identity matrix (``torch.eye``)."""
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
     dev = _resolve(device)
     t = wrap(dev.xp.eye(n, n if m is None else m, dtype=dtype.numpy), dev)
     return t.requires_grad_(True) if requires_grad else t
+
+
+def _triangle_indices(name, select, row, col, offset, dtype, device):
+    for what, value in (("row", row), ("col", col)):
+        if value < 0:
+            raise RuntimeError(f"{name}: {what} must be non-negative, got {value}")
+    dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
+    if dtype not in (_dt.int64, _dt.int32):
+        raise RuntimeError(f"{name}: expected dtype int64 or int32, got {dtype}")
+    rows, cols = select(row, offset, col)
+    return _make(np.stack([rows, cols]).astype(dtype.numpy).reshape(2, -1), None, device, False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle of a ``row`` x ``col`` matrix, on and above
+    diagonal ``offset``, in row-major order (``torch.triu_indices``; int64 unless ``dtype`` is int32)."""
+    return _triangle_indices("triu_indices", np.triu_indices, row, col, offset, dtype, device)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a ``row`` x ``col`` matrix, on and below
+    diagonal ``offset``, in row-major order (``torch.tril_indices``; int64 unless ``dtype`` is int32)."""
+    return _triangle_indices("tril_indices", np.tril_indices, row, col, offset, dtype, device)
 
 
 def _stream(generator, dev):

@@ -36,6 +36,27 @@ class Size(tuple):
             n *= d
         return n
 
+    # Slicing, concatenating and repeating a shape give a shape, as in PyTorch (``x.shape[1:]`` prints
+    # as ``Size([...])`` and keeps ``numel``).
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
 
 class Tensor:
     """An n-dimensional array on a device, with autograd (``torch.Tensor``).
@@ -602,20 +623,19 @@ PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth":
 
 
 def _format(t: Tensor) -> str:
+    """``repr(t)`` as PyTorch prints it: the values by :mod:`ember.printing`, then device, dtype and grad suffixes."""
+    from .printing import add_suffixes, format_values
     host = t._host()
     prefix = "tensor("
-    if host.size == 0:
-        body = "[]"
-    else:
-        opts = PRINT_OPTIONS
-        body = np.array2string(host, separator=", ", prefix=prefix, precision=opts["precision"],
-                               floatmode="maxprec_equal", threshold=opts["threshold"], edgeitems=opts["edgeitems"],
-                               max_line_width=opts["linewidth"], suppress_small=opts["sci_mode"] is False)
     extras = []
-    if host.size == 0 and host.ndim != 1:
-        extras.append(f"size={tuple(host.shape)}")
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
+    if host.size == 0:
+        body = "[]"
+        if host.ndim != 1:
+            extras.append(f"size={tuple(host.shape)}")
+    else:
+        body = format_values(host, len(prefix), PRINT_OPTIONS)
     default = {_dt.get_default_dtype(), _dt.int64, _dt.bool}
     if t._dtype not in default:
         extras.append(f"dtype={t._dtype}")
@@ -623,7 +643,7 @@ def _format(t: Tensor) -> str:
         extras.append(f"grad_fn={t._node!r}")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return prefix + ", ".join([body] + extras) + ")"
+    return prefix + add_suffixes(body, extras, len(prefix), PRINT_OPTIONS["linewidth"])
 
 
 def _wrap_dim(dim, ndim, op) -> int:
@@ -637,4 +657,5 @@ from .creation import (  # noqa: E402 - the factories build on Tensor, defined a
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
     rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
+from .creation import logspace, tril_indices, triu_indices  # noqa: E402,F401
 from .autograd import engine as _engine  # noqa: E402 - the engine builds on Tensor, defined above

@@ -13,7 +13,7 @@ import threading
 from ..tensor import Tensor, ones_like, zeros, zeros_like, wrap
 from .grad_mode import STATE
 
-__all__ = ["Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
+__all__ = ["AccumulateGrad", "Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
 
 # One counter for every thread: a node must be newer than its inputs' nodes even when they were made in
 # another thread. ``next`` on a count is a single C call, atomic under the GIL.
@@ -22,6 +22,26 @@ _sequence = itertools.count()
 
 class SavedTensorError(RuntimeError):
     """A tensor saved for backward was changed in place, or the graph was already freed."""
+
+
+class AccumulateGrad:
+    """The end of a path in the graph: where a leaf tensor (``variable``) accumulates its ``.grad``
+    (PyTorch's ``AccumulateGrad`` node, as ``next_functions`` shows it)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 class Node:
@@ -49,6 +69,21 @@ class Node:
     def __repr__(self) -> str:
         camel = "".join(part[:1].upper() + part[1:] for part in self.name.strip("_").split("_"))
         return f"<{camel}Backward0>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, output_nr), ...)`` per input, as ``grad_fn.next_functions`` in PyTorch: the input's
+        node, an :class:`AccumulateGrad` for a leaf that requires grad, or ``(None, 0)`` where no
+        gradient flows (graph-drawing and tutorial code walks the graph through it)."""
+        edges = []
+        for edge in self.next:
+            if edge is None:
+                edges.append((None, 0))
+            elif isinstance(edge[0], Tensor):
+                edges.append((AccumulateGrad(edge[0]), 0))
+            else:
+                edges.append((edge[0], edge[1]))
+        return tuple(edges)
 
     # -- what backward reads -------------------------------------------------------------------
     def save_inputs(self, inputs):
