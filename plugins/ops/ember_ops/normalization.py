@@ -113,11 +113,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def _batch_norm_inference(input, mean, var, weight, bias, eps, shape):
     """Eval-mode batch norm as PyTorch's CPU kernel computes it: input * alpha + beta with one alpha =
-    weight / sqrt(var + eps) and one beta = bias - mean * alpha per channel (two passes over the input)."""
+    weight / sqrt(var + eps) and one beta = bias - mean * alpha per channel (two passes over the input),
+    alpha and beta computed in the statistics' dtype and applied in the input's."""
     alpha = 1 / (var + eps).sqrt()
     if weight is not None:
         alpha = alpha * weight
     beta = -mean * alpha if bias is None else bias - mean * alpha
+    alpha, beta = _as_dtype_of(alpha, input), _as_dtype_of(beta, input)  # float16 in, float16 out
     return input * alpha.reshape(shape) + beta.reshape(shape)
 
 
