@@ -229,6 +229,7 @@ class Eigh(Primitive):
 
 
 @ops.op(where=("linalg",), torch=None,  # eigenvector signs are LAPACK's choice: tests compare invariants with torch
+        checked_elsewhere="eigenvector signs are LAPACK's choice: tests compare invariants with torch",
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``).
@@ -299,7 +300,8 @@ def _svdvals_samples(make):
 
 
 # singular vector signs are LAPACK's choice: tests compare invariants (U S Vh, S, gradients of them) with torch
-@ops.op(where=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples)
+@ops.op(where=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples,
+        checked_elsewhere="singular vector signs are LAPACK's choice: tests compare invariants with torch")
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """U, S, Vh with A = U diag(S) Vh, S descending (``torch.linalg.svd``). ember computes the reduced
     factorisation; ``full_matrices=True`` is accepted for square inputs and refused otherwise."""
@@ -318,7 +320,8 @@ def svdvals(A, *, driver=None, out=None):
     return svd(A, full_matrices=False).S
 
 
-@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples)
+@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples,
+        checked_elsewhere="singular vector signs are LAPACK's choice: tests compare invariants with torch")
 def svd_legacy(input, some=True, compute_uv=True):
     """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``."""
     if not some and input.shape[-1] != input.shape[-2]:

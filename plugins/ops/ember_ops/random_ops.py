@@ -134,6 +134,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 
 @ops.op(where=("Tensor",), torch=None, differentiable=False,  # 0 < p < 1: no determined draw for PyTorch to check
+        checked_elsewhere="no determined draw: tests/ops/test_random_ops.py compares the distribution with PyTorch's",
         samples=_inplace_samples(p=0.5))
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
@@ -145,6 +146,7 @@ def geometric_(self, p, *, generator=None):
 
 
 @ops.op(where=("Tensor",), torch=None, differentiable=False,  # std > 0: no determined draw for PyTorch to check
+        checked_elsewhere="no determined draw: tests/ops/test_random_ops.py compares the distribution with PyTorch's",
         samples=_inplace_samples(mean=0.5, std=0.5))
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
@@ -156,6 +158,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 
 @ops.op(where=("Tensor",), torch=None, differentiable=False,  # sigma > 0: no determined draw for PyTorch to check
+        checked_elsewhere="no determined draw: tests/ops/test_random_ops.py compares the distribution with PyTorch's",
         samples=_inplace_samples(median=0.5, sigma=1.0))
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""

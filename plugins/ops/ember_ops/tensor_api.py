@@ -102,6 +102,7 @@ ops.op(resize_, where=("Tensor",), torch="torch.Tensor.resize_", differentiable=
 
 
 @ops.op(where=("Tensor",), torch=None,  # deprecated in PyTorch (warns); the same as resize_ on a copy
+        checked_elsewhere="tests compare it with PyTorch's resize_ on a copy",
         differentiable=False, samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2))])
 def resize(self, *sizes):
     """A copy of ``self`` resized to ``sizes`` (``Tensor.resize``, deprecated in PyTorch)."""
@@ -160,8 +161,10 @@ def _shape_inplace(name, fn):
 unsqueeze_ = _shape_inplace("unsqueeze_", lambda t, dim: t.unsqueeze(dim))
 squeeze_ = _shape_inplace("squeeze_", lambda t, *dim: t.squeeze(*dim))
 ops.op(unsqueeze_, where=("Tensor",), torch=None, differentiable=False,  # shape changes in place: tested against torch in test_tensor_api.py
+       checked_elsewhere="tests/ops/test_tensor_api.py compares the in-place shape change with torch",
        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1))])
 ops.op(squeeze_, where=("Tensor",), torch=None, differentiable=False,  # as unsqueeze_
+       checked_elsewhere="tests/ops/test_tensor_api.py compares the in-place shape change with torch",
        samples=lambda make: [Sample((make(2, 1, 3, requires_grad=False),)), Sample((make(2, 1, requires_grad=False), 1))])
 
 
