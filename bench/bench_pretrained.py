@@ -87,7 +87,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", choices=("minilm", "efficientnet"))
+    parser.add_argument("--threads", type=int, help="BLAS/intra-op threads for both libraries (default: their own)")
     args = parser.parse_args(argv)
+    if args.threads:  # on a shared, oversubscribed machine, multi-threaded small GEMMs collapse in both
+        from threadpoolctl import threadpool_limits
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; ember {ember.__version__}")
     print(f"{'workload':<44}{'ember ms':>10}{'torch ms':>10}{'ratio':>8}{'goal':>6}{'max |diff|':>12}")
     rows = [("minilm", "MiniLM-L6: 12 sentences x 256 tokens", bench_minilm, 1.2),

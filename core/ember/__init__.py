@@ -52,7 +52,6 @@ from .legacy import (  # noqa: F401,E402
     BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
     ShortTensor,
 )
-from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401,E402,E501
 from . import foreach as _foreach  # noqa: E402
 globals().update({_n: getattr(_foreach, _n) for _n in _foreach.__all__})
 import math as _math  # noqa: E402
@@ -78,9 +77,9 @@ _LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember
          "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization",
          "distributed": "ember.distributed", "hub": "ember.hub"}
 _LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
-              "amp": "ember.amp", "distributions": "ember.distributions",
+              "amp": "ember.amp", "distributions": "ember.distributions", "fft": "ember.fft",
               "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
-              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func"})
+              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func", "fx": "ember.fx", "futures": "ember.futures", "functional": "ember.functional"})
 _LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
 _LAZY_FUNCS.update({"bfloat16": "ember.dtypes", "autocast": "ember.amp", "is_autocast_enabled": "ember.amp",
                     "get_autocast_dtype": "ember.amp", "is_autocast_cpu_enabled": "ember.amp",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import types
 import warnings
 
@@ -35,8 +36,37 @@ FLOAT32 = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_loss", "cdist", "prod", "stft",
            "avg_pool3d", "max_pool3d", "adaptive_avg_pool3d", "grid_sample", "inverse", "cholesky", "pinverse")
 
-_state = {"cpu": [False, None], "cuda": [False, None]}  # device type -> [enabled, dtype]
+_DEVICE_TYPES = ("cpu", "cuda")
+
+
+class _ThreadModes(threading.local):
+    """Autocast is per thread, as in PyTorch: device type -> [enabled, dtype], off in a new thread."""
+
+    def __init__(self):
+        self.modes = {device_type: [False, None] for device_type in _DEVICE_TYPES}
+        self.counted = False  # whether this thread is among _threads_on
+
+
+_thread = _ThreadModes()
+# The casting wrappers are shared by all threads (each reads its own modes): installed while at least one
+# thread has autocast on somewhere.
+_threads_on = [0]
+_threads_lock = threading.Lock()
 _installed: list = []
+
+
+def _sync_installed() -> None:
+    """After this thread's modes changed: count it in or out, and install or remove the wrappers."""
+    on = any(enabled for enabled, _ in _thread.modes.values())
+    if on == _thread.counted:
+        return
+    _thread.counted = on
+    with _threads_lock:
+        _threads_on[0] += 1 if on else -1
+        if on and _threads_on[0] == 1:
+            _install()
+        elif not on and _threads_on[0] == 0:
+            _uninstall()
 
 
 def _default_dtype(device_type):
@@ -45,16 +75,16 @@ def _default_dtype(device_type):
 
 
 def is_autocast_available(device_type: str) -> bool:
-    return device_type in _state
+    return device_type in _DEVICE_TYPES
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """Whether autocast is on for ``device_type`` (PyTorch's default argument is "cuda")."""
-    return _state.get(device_type, [False])[0]
+    return _thread.modes.get(device_type, [False])[0]
 
 
 def get_autocast_dtype(device_type: str):
-    return _state[device_type][1] or _default_dtype(device_type)
+    return _thread.modes[device_type][1] or _default_dtype(device_type)
 
 
 def _cast_args(args, kwargs, target):
@@ -83,7 +113,8 @@ def _wrapper(fn, lower: bool):
     @functools.wraps(fn)
     def autocast_op(*args, **kwargs):
         device_type = _device_of(args, kwargs)
-        if device_type not in _state or not _state[device_type][0]:
+        modes = _thread.modes
+        if device_type not in modes or not modes[device_type][0]:
             return fn(*args, **kwargs)
         target = get_autocast_dtype(device_type) if lower else dtypes.float32
         args, kwargs = _cast_args(args, kwargs, target)
@@ -115,10 +146,6 @@ def _uninstall() -> None:
         setattr(namespace, attr, original)
 
 
-def _any_enabled() -> bool:
-    return any(enabled for enabled, _ in _state.values())
-
-
 class autocast:  # noqa: N801 - PyTorch's name
     """Run the region in mixed precision on ``device_type`` (``torch.autocast``). Also a decorator.
 
@@ -132,7 +159,7 @@ class autocast:  # noqa: N801 - PyTorch's name
         self.device_type = device_type
         self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else None
         self._enabled = enabled
-        if device_type not in _state:
+        if device_type not in _DEVICE_TYPES:
             raise RuntimeError(f"autocast: device_type must be 'cpu' or 'cuda' in ember, got {device_type!r}")
         if enabled and device_type == "cuda":
             from . import cuda
@@ -147,17 +174,15 @@ class autocast:  # noqa: N801 - PyTorch's name
             self._enabled = False
 
     def __enter__(self):
-        self._previous = list(_state[self.device_type])
-        was_any = _any_enabled()
-        _state[self.device_type][:] = [self._enabled, self.fast_dtype or self._previous[1]]
-        if self._enabled and not was_any:
-            _install()
+        mode = _thread.modes[self.device_type]
+        self._previous = list(mode)
+        mode[:] = [self._enabled, self.fast_dtype or self._previous[1]]
+        _sync_installed()
         return self
 
     def __exit__(self, *exc):
-        _state[self.device_type][:] = self._previous
-        if not _any_enabled():
-            _uninstall()
+        _thread.modes[self.device_type][:] = self._previous
+        _sync_installed()
         return False
 
     def __call__(self, fn):
@@ -338,12 +363,8 @@ def set_autocast_enabled(device_type, enabled=None) -> None:
     """``torch.set_autocast_enabled(device_type, enabled)`` (or the old one-argument CUDA form)."""
     if enabled is None:
         device_type, enabled = "cuda", device_type
-    was_any = _any_enabled()
-    _state[device_type][0] = bool(enabled)
-    if _any_enabled() and not was_any:
-        _install()
-    elif was_any and not _any_enabled():
-        _uninstall()
+    _thread.modes[device_type][0] = bool(enabled)
+    _sync_installed()
 
 
 def is_autocast_cpu_enabled() -> bool:

@@ -270,6 +270,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     """Integers uniform on [low, high) (``torch.randint(low=0, high, size)``); int64 by default."""
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     if high <= low:

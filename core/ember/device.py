@@ -7,6 +7,8 @@ path compares them by identity and reads the array namespace ``xp`` straight off
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 __all__ = ["Backend", "device", "DeviceError"]
@@ -141,12 +143,19 @@ def _parse(spec, index):
     return dev_type, index
 
 
-default_device: list = [None]  # set by ember.set_default_device; None means the CPU
+class _DefaultDevice(threading.local):
+    """Set by ``ember.set_default_device``; None means the CPU. Per thread, as in PyTorch: a new thread
+    starts on the CPU whatever another thread chose."""
+
+    device = None
+
+
+default_device = _DefaultDevice()
 
 
 def canonical(spec) -> device:
     """The device a tensor made on ``spec`` lives on: as in PyTorch, "cuda" means "cuda:0"."""
-    dev = (default_device[0] or device("cpu")) if spec is None else device(spec)
+    dev = (default_device.device or device("cpu")) if spec is None else device(spec)
     if dev.index is None and dev.type != "cpu":
         dev = device(dev.type, 0)
     return dev

@@ -22,6 +22,9 @@ def _build(dtype, device, args, kwargs):
         device = kwargs["device"]
     if not args:
         return empty(0, dtype=dtype, device=device)
+    from .tensor import Size
+    if len(args) == 1 and isinstance(args[0], Size):  # a Size is a shape (a plain tuple is data), as PyTorch
+        return empty(*args[0], dtype=dtype, device=device)
     if len(args) == 1 and not isinstance(args[0], int):
         data = args[0]
         if isinstance(data, Tensor):

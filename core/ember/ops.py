@@ -22,11 +22,17 @@ from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DTypeError", "ArgumentError", "OutOfRangeError", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
+           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
 
 
 class ShapeError(RuntimeError):
     """Tensor shapes do not fit an op (PyTorch raises RuntimeError here, so this is one)."""
+
+
+class DimensionError(ShapeError, IndexError, ValueError):
+    """A tensor has too few (or too many) dimensions for an op. PyTorch raises IndexError for a 0-d tensor
+    ("Dimension specified as 0 but tensor has no dimensions"), RuntimeError ("Expected 3D or 4D input")
+    or ValueError depending on the op: this is all three."""
 
 
 class DTypeError(TypeError, NotImplementedError):
@@ -107,6 +113,24 @@ def scalar_to(op: str, value, dtype):
     if abs(value) > _FLOAT_MAX[dtype] and value - value == 0:  # finite and too large; inf and nan fit
         raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
     return value
+
+
+def float_input(op: str, input, name: str = "input") -> Tensor:
+    """``input`` if it is a floating point tensor: for ops that PyTorch implements for floating dtypes only
+    (an integer or bool tensor is a DTypeError, where PyTorch raises "... not implemented for 'Long'")."""
+    check_tensor(op, name, input)
+    if not input._dtype.is_floating_point:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {input._dtype.name}; expected a floating "
+                         f"point tensor")
+    return input
+
+
+def no_bool(op: str, input, name: str = "input") -> Tensor:
+    """``input`` if it is not a bool tensor: for ops that PyTorch implements for numbers only."""
+    check_tensor(op, name, input)
+    if input._dtype.category == 0:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype bool")
+    return input
 
 
 def promote(op: str, a, b, float_result: bool = False):
@@ -192,6 +216,9 @@ NO_OUT = frozenset("""
     adaptive_avg_pool1d avg_pool1d celu pixel_shuffle pixel_unshuffle dropout alpha_dropout
     feature_alpha_dropout batch_norm instance_norm embedding_bag pdist rrelu hardshrink softshrink
     clone diag_embed flip index_put isinf isnan masked_fill roll rsub trace
+    as_strided broadcast_tensors meshgrid select ravel prelu isclose logdet poisson max_pool3d
+    bartlett_window blackman_window hamming_window hann_window kaiser_window bincount cartesian_prod conj
+    resolve_conj count_nonzero dist fliplr flipud index_fill matrix_exp linalg.matrix_exp tensor_split
     """.split())
 
 # Ops whose ``out`` must have exactly the result's dtype (PyTorch's "Expected out tensor to have dtype"),
@@ -442,3 +469,11 @@ def write_out(name: str, result, out):
         out._data = data.astype(od.numpy, copy=True)  # result may share memory with an input
     bump_version(out)
     return out
+
+
+def __getattr__(name):
+    # ``ember.ops.aten`` (PyTorch's operator namespace) and ``load_library`` live in ember/aten.py.
+    if name in ("aten", "load_library"):
+        from . import aten
+        return getattr(aten, name)
+    raise AttributeError(f"module 'ember.ops' has no attribute {name!r}")

@@ -22,9 +22,10 @@ import operator
 import os
 import signal
 import sys
+import threading
 import warnings
-from types import ModuleType
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import pluggy
 
@@ -93,7 +94,13 @@ def _env_flag(name: str) -> bool:
 
 
 def strict() -> bool:
-    return _env_flag("EMBER_PLUGINS_STRICT")
+    """Whether a broken plugin raises :class:`PluginError` (always so for run-time :func:`register`)."""
+    return _raising[0] or _env_flag("EMBER_PLUGINS_STRICT")
+
+
+_raising = [False]  # set while register() runs: its caller sees failures as errors
+# Run-time register/unregister change the registries and rebind names: threads take turns.
+_lock = threading.RLock()
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -327,35 +334,33 @@ def register(plugin, name: str | None = None) -> PluginInfo:
     Unlike entry-point loading, a failure raises :class:`PluginError` here: the caller can see it.
     """
     name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
-    if name in _infos and _infos[name].status == "loaded":
-        raise PluginError(f"register: a plugin named {name!r} is already registered "
-                          f"(from {_infos[name].distribution or _infos[name].source})")
-    info = PluginInfo(name, None, "runtime")
-    saved_env = os.environ.get("EMBER_PLUGINS_STRICT")
-    os.environ["EMBER_PLUGINS_STRICT"] = "1"
-    try:
-        _infos[name] = info
-        if _add_to_manager(plugin, info):
-            _run_hooks([info])
-    except PluginError:
-        _infos.pop(name, None)
-        raise
-    finally:
-        if saved_env is None:
-            os.environ.pop("EMBER_PLUGINS_STRICT", None)
-        else:
-            os.environ["EMBER_PLUGINS_STRICT"] = saved_env
-    bind()
+    with _lock:
+        if name in _infos and _infos[name].status == "loaded":
+            raise PluginError(f"register: a plugin named {name!r} is already registered "
+                              f"(from {_infos[name].distribution or _infos[name].source})")
+        info = PluginInfo(name, None, "runtime")
+        previous, _raising[0] = _raising[0], True
+        try:
+            _infos[name] = info
+            if _add_to_manager(plugin, info):
+                _run_hooks([info])
+        except PluginError:
+            _infos.pop(name, None)
+            raise
+        finally:
+            _raising[0] = previous
+        bind()
     return info
 
 
 def unregister(name: str) -> None:
     """Remove a plugin and everything it registered; names it had overridden come back."""
-    info = _infos.pop(name, None)
-    if info is None:
-        raise PluginError(f"unregister: no plugin named {name!r}; known: {sorted(_infos)}")
-    _rollback(info)
-    bind()
+    with _lock:
+        info = _infos.pop(name, None)
+        if info is None:
+            raise PluginError(f"unregister: no plugin named {name!r}; known: {sorted(_infos)}")
+        _rollback(info)
+        bind()
 
 
 def report() -> list[PluginInfo]:

@@ -20,18 +20,36 @@ from .tensor import Tensor, wrap
 
 __all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
 
+# numpy warns ("invalid value encountered in log", "divide by zero") where PyTorch computes the same NaN and
+# inf silently. Elementwise kernels run in ember's modules, where a warnings filter drops those warnings at
+# no cost per op; should the user make warnings errors ahead of that filter, the kernel runs again with
+# numpy's error state off. Other kernels (reductions warn from numpy's own frames) always run with it off:
+# numpy's error state is a context variable, set directly (cheaper than ``np.errstate``).
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _NUMPY_ERRORS
+    with np.errstate(all="ignore"):
+        _QUIET = _NUMPY_ERRORS.get()
+except (ImportError, AttributeError):  # another numpy layout: fall back to the filter below alone
+    _NUMPY_ERRORS = _QUIET = None
+_quiet_set = _NUMPY_ERRORS.set if _NUMPY_ERRORS is not None else (lambda value: None)
+_quiet_reset = _NUMPY_ERRORS.reset if _NUMPY_ERRORS is not None else (lambda token: None)
+
 # Modules whose numpy calls are ember's kernels: the core and every plugin package named ember_*.
 EMBER_MODULES = r"(ember|ember_\w+)(\.|$)"
 
 
-def silence_numpy_warnings() -> None:
-    """Drop the RuntimeWarnings numpy raises inside ember's kernels ("invalid value encountered in log",
-    "divide by zero"): PyTorch computes the same NaN and inf silently.
+def run_quiet(forward, *args, **attrs):
+    """``forward(*args, **attrs)`` with numpy's floating-point warnings off."""
+    token = _quiet_set(_QUIET)
+    try:
+        return forward(*args, **attrs)
+    finally:
+        _quiet_reset(token)
 
-    One warnings filter, matched on the warning's module, so it costs nothing per op (``np.errstate``
-    around every kernel would double the cost of ``a + b``) and leaves the user's own numpy code alone.
-    A filter the user adds later (``-W error``) takes precedence, as filters do.
-    """
+
+def silence_numpy_warnings() -> None:
+    """Drop the RuntimeWarnings numpy raises in ember's kernels and checks: one warnings filter on ember's
+    modules, which leaves the user's own numpy code alone."""
     warnings.filterwarnings("ignore", category=RuntimeWarning, module=EMBER_MODULES)
 
 
@@ -104,8 +122,7 @@ def apply(prim, *inputs, **attrs):
             arrays.append(x)
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    with np.errstate(all="ignore"):  # reductions warn from numpy's own Python frames (see silence_numpy_warnings)
-        out = forward(device.xp, *arrays, **attrs)
+    out = run_quiet(forward, device.xp, *arrays, **attrs)  # reductions warn from numpy's own frames
     record = needs_grad and STATE.enabled and prim.differentiable
     if prim.num_outputs == 1:
         result = wrap(out, device)
@@ -123,7 +140,11 @@ def apply_unary(prim, x):
     device = x._device
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    result = wrap(forward(device.xp, x._data), device)
+    try:
+        out = forward(device.xp, x._data)
+    except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
+        out = run_quiet(forward, device.xp, x._data)
+    result = wrap(out, device)
     if x._requires_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (x,), {}, (result,))
     return result
@@ -146,7 +167,11 @@ def apply_binary(prim, a, b):
         x, y, needs_grad = a, b._data, b._requires_grad
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    result = wrap(forward(device.xp, x, y), device)
+    try:
+        out = forward(device.xp, x, y)
+    except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
+        out = run_quiet(forward, device.xp, x, y)
+    result = wrap(out, device)
     if needs_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (a, b), {}, (result,))
     return result
@@ -156,14 +181,19 @@ def record_node(op, inputs, attrs, outputs):
     """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
     edges = []
     needs = []
+    empty_input = False
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
             data = x._data
             edges.append((x._node or x, x._output_nr, data.shape, x._dtype))
             needs.append(True)
+            if not data.size:
+                empty_input = True
         else:
             edges.append(None)
             needs.append(False)
+    if empty_input or not outputs[0]._data.size or len(outputs) > 1:
+        op = _empty_aware(op, outputs, edges)
     node = Node(op, attrs, edges, tuple(needs))
     if op.save_inputs:
         node.save_inputs(inputs)
@@ -178,6 +208,33 @@ def record_node(op, inputs, attrs, outputs):
             if nr:
                 t._output_nr = nr
     return node
+
+
+class _ZeroGradient:
+    """Stands in for an op's backward when every output or every differentiable input is empty: all
+    gradients are then zeros of the inputs' shapes, and kernels written for non-empty arrays (windows,
+    reshapes with -1) never see a zero-size gradient."""
+
+    def __init__(self, op):
+        self.name = op.name
+        # saved as the op saves them, so an in-place change after the op still fails backward loudly
+        self.save_inputs, self.save_output = op.save_inputs, op.save_output
+
+    def backward(self, ctx, *grads, **attrs):
+        from .tensor import zeros
+        if self.save_inputs:
+            ctx.inputs  # noqa: B018 - reading them runs the version check
+        if self.save_output:
+            ctx.outputs  # noqa: B018
+        device = next(g._device for g in grads if g is not None)
+        return tuple(None if e is None else zeros(e[2], dtype=e[3], device=device) for e in ctx.next)
+
+
+def _empty_aware(op, outputs, edges):
+    """``op``, or a :class:`_ZeroGradient` when its gradients are zeros whatever the op computes."""
+    if all(t._data.size == 0 for t in outputs) or all(e is None or 0 in e[2] for e in edges):
+        return _ZeroGradient(op)
+    return op
 
 
 def mixed_devices(prim, inputs) -> DeviceError:

@@ -7,7 +7,7 @@ limits that library's thread pool through ``threadpoolctl`` (imported on first u
 
 from __future__ import annotations
 
-from . import device as _device_module
+from .device import canonical as _canonical_device, default_device as _default_device
 from .tensor import PRINT_OPTIONS
 
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
@@ -75,12 +75,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 def set_default_device(device) -> None:
     """Make ``device`` where factories (``zeros``, ``tensor``, ``randn``...) put tensors when no ``device=``
     is given (``torch.set_default_device``); ``None`` restores the CPU."""
-    _device_module.default_device[0] = None if device is None else _device_module.canonical(device)
+    _default_device.device = None if device is None else _canonical_device(device)
 
 
 def get_default_device():
     """The device factories use when none is given (the CPU unless :func:`set_default_device` changed it)."""
-    return _device_module.canonical(None)
+    return _canonical_device(None)
 
 
 _deterministic = [False, False]

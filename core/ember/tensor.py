@@ -55,6 +55,7 @@ class Tensor:
     _post_accumulate_hooks = None
     _base = None
     _retains_grad = False
+    _pinned = False  # set by pin_memory
 
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
@@ -443,6 +444,29 @@ class Tensor:
 
     def cuda(self, device=None) -> "Tensor":
         return self.to(_device("cuda", device) if isinstance(device, builtins.int) else (device or "cuda"))
+
+    def pin_memory(self, device=None) -> "Tensor":
+        """A copy of this CPU tensor in page-locked host memory, which the GPU copies from faster
+        (``Tensor.pin_memory``). Needs CUDA (CuPy's pinned allocator); without it a RuntimeError, as in
+        PyTorch."""
+        from . import cuda
+        if self._device.type != "cpu":
+            raise RuntimeError(f"pin_memory: cannot pin a tensor on {self._device}; only CPU tensors can be pinned")
+        if not cuda.is_available():
+            raise RuntimeError(f"Cannot access accelerator device when none is available "
+                               f"(pin_memory needs CUDA: {cuda.unavailable_reason()})")
+        if self._pinned:
+            return self
+        import cupyx
+        pinned = cupyx.empty_pinned(self._data.shape, self._data.dtype)
+        pinned[...] = self._data
+        out = wrap(pinned, self._device)
+        out._pinned = True
+        return out
+
+    def is_pinned(self, device=None) -> bool:
+        """Whether the data lives in page-locked host memory (made by :meth:`pin_memory`)."""
+        return self._pinned
 
     def float(self):
         return self.to(_dt.float32)

@@ -225,3 +225,82 @@ def test_nested_grad_modes_leave_the_state_torch_leaves(torch):
         return seen
 
     assert states(ember) == states(torch)
+
+
+def test_the_default_device_is_per_thread_as_in_pytorch(torch):
+    def device_in_new_thread(fw):
+        return in_thread(lambda: (str(fw.get_default_device()), str(fw.zeros(1).device)))
+
+    try:
+        ember.set_default_device("cuda:1")
+        torch.set_default_device("meta")  # torch's CPU build has no CUDA; any non-CPU device shows the rule
+        assert device_in_new_thread(ember) == ("cpu", "cpu")
+        assert device_in_new_thread(torch) == ("cpu", "cpu")
+        assert str(ember.get_default_device()) == "cuda:1"
+    finally:
+        ember.set_default_device(None)
+        torch.set_default_device(None)
+
+
+@pytest.mark.ember_device("ref")
+def test_factories_follow_the_default_device_of_their_own_thread():
+    try:
+        ember.set_default_device("ref")
+        assert ember.zeros(1).device.type == "ref"
+        assert in_thread(lambda: ember.zeros(1).device.type) == "cpu"
+        assert in_thread(lambda: (ember.set_default_device("ref"), ember.ones(1).device.type)[1]) == "ref"
+    finally:
+        ember.set_default_device(None)
+    assert ember.zeros(1).device.type == "cpu"
+
+
+def test_autocast_is_per_thread_as_in_pytorch(torch):
+    a, b = ember.ones(2, 2), ember.ones(2, 2)
+    inside, checked = threading.Event(), threading.Event()
+    seen = {}
+
+    def mixed_precision():
+        with ember.autocast("cpu"):
+            seen["inside"] = (ember.is_autocast_enabled("cpu"), str((a @ b).dtype))
+            inside.set()
+            checked.wait(10)
+
+    def full_precision():
+        inside.wait(10)
+        seen["beside"] = (ember.is_autocast_enabled("cpu"), str((a @ b).dtype))
+        checked.set()
+
+    run_threads(mixed_precision, full_precision)
+    assert seen == {"inside": (True, "ember.bfloat16"), "beside": (False, "ember.float32")}
+    assert str((a @ b).dtype) == "ember.float32" and not ember.is_autocast_enabled("cpu")
+    with torch.autocast("cpu"):
+        assert in_thread(lambda: torch.is_autocast_enabled("cpu")) is False
+
+
+def test_set_autocast_enabled_in_a_thread_leaves_the_others_alone():
+    def switch_on():
+        ember.set_autocast_enabled("cpu", True)
+        assert str((ember.ones(2, 2) @ ember.ones(2, 2)).dtype) == "ember.bfloat16"
+        ember.set_autocast_enabled("cpu", False)
+
+    run_threads(switch_on)
+    assert not ember.is_autocast_enabled("cpu")
+    assert str((ember.ones(2, 2) @ ember.ones(2, 2)).dtype) == "ember.float32"
+
+
+def test_threads_running_backward_on_one_model_lose_no_gradient():
+    n, reps = 200_000, 10
+    weight = ember.ones(n, requires_grad=True)
+    scales = [ember.full((n,), float(i + 1)) for i in range(4)]
+    start = threading.Barrier(len(scales))
+
+    def worker(scale):
+        def run():
+            start.wait(10)
+            for _ in range(reps):
+                (weight * scale).sum().backward()
+        return run
+
+    run_threads(*(worker(s) for s in scales))
+    # integer-valued sums: exact in float32 whatever the order the threads added them in
+    np.testing.assert_array_equal(weight.grad.numpy(), np.full(n, reps * (1 + 2 + 3 + 4), np.float32))

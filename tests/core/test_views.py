@@ -32,6 +32,11 @@ VIEWS = {
     "split": (lambda m, t: t.split(2, 1)[1], (3, 4)),
     "split sizes": (lambda m, t: m.split(t, [1, 2], 0)[1], (3, 4)),
     "chunk": (lambda m, t: t.chunk(2)[1], (4, 3)),
+    "tensor_split sections": (lambda m, t: m.tensor_split(t, 3, dim=1)[0], (3, 7)),
+    "tensor_split indices": (lambda m, t: t.tensor_split((1, 9, 0))[1], (10,)),
+    "unsqueeze_ of a view": (lambda m, t: t[1:].unsqueeze_(1), (3, 4)),
+    "transpose_ of a view": (lambda m, t: t[:, 1:].transpose_(0, 1), (3, 4)),
+    "t_ and squeeze_": (lambda m, t: t[:, :1].t_().squeeze_(0), (3, 4)),
     "view": (lambda m, t: t.view(2, 6), (3, 4)),
     "view -1": (lambda m, t: t.view(-1), (3, 4)),
     "view_as": (lambda m, t: t.view_as(m.empty(6, 2)), (3, 4)),
@@ -422,3 +427,17 @@ def test_strided_views_of_a_clone_that_kept_a_transposed_layout():
         planes = ember.arange(32.0).reshape(2, 4, 4).to(dev).transpose(1, 2).clone()
         assert_close(ember.nn.functional.avg_pool2d(planes, 3, stride=1).cpu(),
                      ember.nn.functional.avg_pool2d(planes.cpu(), 3, stride=1))
+
+
+def test_in_place_view_ops_change_shape_version_and_history_as_torch(torch):
+    for m in (ember, torch):
+        x = m.zeros(3, 4)
+        assert x.unsqueeze_(0) is x and tuple(x.shape) == (1, 3, 4) and x._version == 1
+        assert x.transpose_(0, 2).stride() == (1, 4, 12) and x.squeeze_().shape == (4, 3)
+        leaf = m.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            leaf.unsqueeze_(0)
+        y = leaf * 2
+        y.unsqueeze_(0)
+        (y * m.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+        assert leaf.grad.tolist() == [2.0, 4.0, 6.0]

@@ -53,6 +53,7 @@ SAMPLES = {
 
 ERRORS = {
     "tensors of two shapes": lambda fw: [fw.ones(2), fw.ones(3)],
+    "a tensor then a number": lambda fw: [fw.ones(2), 3],
     "arrays of two shapes": lambda fw: [np.ones((2, 3)), np.ones((2, 4))],
     "lists of two lengths": lambda fw: [[1, 2], [1, 2, 3]],
     "None": lambda fw: [None, None],

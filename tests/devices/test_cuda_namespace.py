@@ -66,3 +66,16 @@ def test_ember_plugins_lists_each_device_with_its_availability(capsys):
     assert "device cpu: available" in out
     if not ember.cuda.is_available():
         assert f"device cuda: unavailable: {ember.cuda.unavailable_reason()}" in out
+
+
+def test_pin_memory_needs_cuda_as_in_pytorch(torch):
+    x = ember.ones(2)
+    assert x.is_pinned() is torch.ones(2).is_pinned() is False
+    if ember.cuda.is_available():
+        pinned = x.pin_memory()
+        assert pinned.is_pinned() and pinned.device.type == "cpu" and pinned.tolist() == [1.0, 1.0]
+        return
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+        x.pin_memory()
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+        torch.ones(2).pin_memory()

@@ -1,5 +1,6 @@
 """`mpirun -n 2 ember train --distributed` and the DDP example script report, epoch by epoch, the losses of
-one process training with the doubled batch (to float32 rounding)."""
+one process training with the doubled batch (to float32 rounding); PyTorch's DDP tutorial run with
+`import ember as torch` reports PyTorch's losses."""
 
 import json
 import re
@@ -36,3 +37,23 @@ def test_ddp_example_script_matches_one_process_with_the_doubled_batch(mpirun):
     assert two.returncode == 0 and one.returncode == 0, two.stderr[-2000:] + one.stderr[-2000:]
     assert len(_losses(two.stdout)) == 2
     assert _losses(two.stdout) == pytest.approx(_losses(one.stdout), rel=1e-5)
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_pytorch_ddp_tutorial_gives_pytorchs_losses_and_state_dict_keys(mpirun, torch):
+    script = ROOT / "tests" / "distributed" / "workers" / "pytorch_ddp_tutorial.py"
+    ours = mpirun([sys.executable, script, "ember"], n=2, timeout=120)
+    theirs = mpirun([sys.executable, script, "torch"], n=2, timeout=180, env={"MASTER_PORT": str(_free_port())})
+    assert ours.returncode == 0 and theirs.returncode == 0, ours.stderr[-2000:] + theirs.stderr[-2000:]
+    ours_rows = [line.split(" ", 2) for line in ours.stdout.splitlines()]
+    theirs_rows = [line.split(" ", 2) for line in theirs.stdout.splitlines()]
+    assert len(ours_rows) == len(theirs_rows) == 3
+    for (epoch, loss, keys), (t_epoch, t_loss, t_keys) in zip(ours_rows, theirs_rows):
+        assert (epoch, keys) == (t_epoch, t_keys)
+        assert float(loss) == pytest.approx(float(t_loss), rel=1e-5)

@@ -184,3 +184,10 @@ def test_invalid_arguments_raise_value_error_as_torch(torch):
     D.Normal(ember.tensor([0.0]), ember.tensor([-1.0]), validate_args=False)  # allowed, as in torch
     with pytest.raises(NotImplementedError):
         D.kl_divergence(D.Normal(0.0, 1.0), D.Gamma(1.0, 1.0))
+
+
+def test_normal_icdf_inverts_cdf_as_torch(torch):
+    p = RNG.uniform(0.01, 0.99, 5)
+    e = D.Normal(ember.tensor(0.5), ember.tensor(2.0)).icdf(ember.tensor(p))
+    t = torch.distributions.Normal(torch.tensor(0.5), torch.tensor(2.0)).icdf(torch.tensor(p))
+    _close(e, t, atol=1e-9)

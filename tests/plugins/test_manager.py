@@ -323,3 +323,42 @@ def test_runtime_register_of_an_unmarked_hook_raises():
     with pytest.raises(ember.plugins.PluginError, match=r"ember_register_layers.*@ember.hookimpl"):
         ember.plugins.register(Unmarked(), name="unmarked_runtime")
     assert "unmarked_runtime" not in [i.name for i in ember.plugins.report()]
+
+
+def test_threads_registering_plugins_at_once_each_get_their_op():
+    import threading
+
+    def plugin(i):
+        class Numbered:
+            @ember.hookimpl
+            def ember_register_ops(self, registry):
+                from ember.ops import Op
+
+                def numbered(input):
+                    return input + i
+                registry.register(Op(numbered, name=f"numbered_{i}", torch=None))
+        return Numbered()
+
+    start = threading.Barrier(4)
+    errors = []
+
+    def register(i):
+        start.wait(10)
+        try:
+            ember.plugins.register(plugin(i), name=f"numbered_{i}")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    try:
+        assert not errors
+        assert [getattr(ember, f"numbered_{i}")(ember.zeros(1)).item() for i in range(4)] == [0.0, 1.0, 2.0, 3.0]
+    finally:
+        for i in range(4):
+            if f"numbered_{i}" in [p.name for p in ember.plugins.report()]:
+                ember.plugins.unregister(f"numbered_{i}")
+    assert not hasattr(ember, "numbered_0")

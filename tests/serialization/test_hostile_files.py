@@ -284,3 +284,45 @@ def test_crafted_structure_metadata_of_old_ember_checkpoints_is_one_checkpoint_e
                                   metadata={"format": "ember.checkpoint/1", "ember.structure": structure})
     with pytest.raises(CheckpointError, match="hostile.pt"):
         _load(in_tmp, data)
+
+
+def _central_entry(data: bytes, name: str) -> int:
+    """Where the central-directory entry of record ``name`` starts (46 bytes before its name)."""
+    return data.index(name.encode(), data.index(b"PK\x01\x02")) - 46
+
+
+def test_a_directory_entry_pointing_at_another_records_header_is_refused(in_tmp):
+    storages = {f"data/{i}": np.arange(256, dtype="<f4").tobytes() for i in range(2)}
+    obj = {f"w{i}": _tensor(("storage", FLOAT, str(i), "cpu", 256), size=(256,)) for i in range(2)}
+    data = bytearray(_zip(_pickle(obj), storages))
+    first = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("archive/data/0")
+    entry = _central_entry(bytes(data), "archive/data/1")
+    data[entry + 42:entry + 46] = struct.pack("<I", first.header_offset)
+    with pytest.raises(CheckpointError, match="points at the local header of another record"):
+        _load(in_tmp, bytes(data))
+
+
+def test_records_that_overlap_cannot_multiply_the_file(in_tmp):
+    """Records whose local headers sit inside one big record, each claiming the rest of it: a small
+    file would load as many copies of itself. The storages' total is checked against the file's size."""
+    count, tail = 6, 4096
+    names = [f"archive/data/{k}" for k in range(1, count + 1)]
+    headers = [b"PK\x03\x04" + struct.pack("<5H3L2H", 20, 0, 0, 0, 0, 0, 0, 0, len(n), 0) + n.encode()
+               for n in names]
+    payload = b"".join(headers) + b"\x00" * tail
+    ends = [sum(len(h) for h in headers[:k + 1]) for k in range(count)]  # data of record k starts here
+    byte = TorchName("torch", "ByteStorage")
+    obj = {"w0": _tensor(("storage", byte, "0", "cpu", len(payload)), size=(len(payload),))}
+    for k, end in enumerate(ends, start=1):
+        obj[f"w{k}"] = _tensor(("storage", byte, str(k), "cpu", len(payload) - end), size=(len(payload) - end,))
+    data = bytearray(_zip(_pickle(obj), {"data/0": payload, **{n[len("archive/"):]: b"" for n in names}}))
+    start = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("archive/data/0").header_offset
+    payload_at = bytes(data).index(payload, start)
+    for k, (name, end) in enumerate(zip(names, ends)):
+        entry = _central_entry(bytes(data), name)
+        size = len(payload) - end
+        data[entry + 20:entry + 28] = struct.pack("<2L", size, size)
+        data[entry + 42:entry + 46] = struct.pack("<I", payload_at + end - len(headers[k]))
+    assert (len(payload) - ends[-1]) * count > len(data) / 2
+    with pytest.raises(CheckpointError, match="records overlap"):
+        _load(in_tmp, bytes(data))

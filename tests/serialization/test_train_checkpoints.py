@@ -77,6 +77,14 @@ def _set(*keys_and_value):
     return change
 
 
+def _with_seed(state, seed):
+    """A generator state (a uint8 tensor of JSON) whose seed is ``seed``, the stream left valid."""
+    import json
+    blob = json.loads(bytes(state.tolist()).decode())
+    blob["seed"] = seed
+    return ember.tensor(list(json.dumps(blob).encode()), dtype=ember.uint8)
+
+
 @pytest.mark.parametrize("change,field", [
     (_set("config", "not a dict"), "'config'"),
     (_set("config", "hidden", "256"), "'config.hidden'"),
@@ -90,6 +98,7 @@ def _set(*keys_and_value):
     (_set("rng", "default", lambda t: t.float()), "'rng.default'"),
     (_set("rng", "loader", lambda t: ember.tensor(list(b"{not json"), dtype=ember.uint8)), "'rng.loader'"),
     (_set("rng", "not a dict"), "'rng'"),
+    (_set("rng", "default", lambda t: _with_seed(t, "x")), "'rng.default'"),
     (_set("history", 0, {"epoch": 1}), "'history[0]'"),
     (_set("history", 0, "train_loss", "low"), "'history[0].train_loss'"),
     (_set("image_shape", [1, 8]), "'image_shape'"),
@@ -145,3 +154,35 @@ def test_a_valid_checkpoint_passes_every_check(checkpoint):
     loaded = load_checkpoint(str(checkpoint))
     assert loaded["epoch"] == 1 and loaded["config"]["hidden"] == 8
     assert copy.deepcopy(loaded["history"]) == _state()["history"]
+
+
+def test_damaged_pickles_in_a_training_checkpoint_are_one_train_error(checkpoint, tmp_path):
+    """Bytes of the checkpoint's pickle flipped, deleted or inserted (the archive kept valid, so the
+    damage reaches the unpickler and the checks): loading gives a model or a TrainError, nothing else."""
+    import os
+    import random
+    import zipfile
+    from ember.train import TrainError
+    from ember.train.loaded import load_trained
+    with zipfile.ZipFile(checkpoint) as archive:
+        records = {info.filename: archive.read(info) for info in archive.infolist()}
+    name = next(n for n in records if n.endswith("data.pkl"))
+    rng = random.Random(7)
+    path = tmp_path / "damaged.ckpt"
+    for _ in range(int(os.environ.get("EMBER_FUZZ_CASES", 200))):
+        data = bytearray(records[name])
+        for _ in range(rng.randint(1, 3)):
+            position, kind = rng.randrange(len(data)), rng.random()
+            if kind < 0.6:
+                data[position] = rng.randrange(256)
+            elif kind < 0.8:
+                del data[position]
+            else:
+                data.insert(position, rng.randrange(256))
+        with zipfile.ZipFile(path, "w") as archive:
+            for record, value in records.items():
+                archive.writestr(record, bytes(data) if record == name else value)
+        try:
+            load_trained(str(path))
+        except TrainError:
+            pass

@@ -8,6 +8,7 @@ keyword attributes. Edges point at the inputs' nodes, or at leaf tensors, which 
 from __future__ import annotations
 
 import itertools
+import threading
 
 from ..tensor import Tensor, ones_like, zeros, zeros_like, wrap
 from .grad_mode import STATE
@@ -436,21 +437,27 @@ def _owner(array):
     return array if base is None else base
 
 
+# Threads running backward through graphs that share leaves (one model, several threads) add into the
+# same .grad: the lock makes each addition whole, as PyTorch's AccumulateGrad does with its mutex.
+_accumulation_lock = threading.Lock()
+
+
 def _accumulate(leaf, g, create_graph, foreign):
     """Add ``g`` into ``leaf.grad``, in place when the graph is not being built (as PyTorch does)."""
-    if leaf.grad is None:
-        if create_graph:
+    with _accumulation_lock:
+        if leaf.grad is None:
+            if create_graph:
+                leaf.grad = g
+                return
+            owner = _owner(g._data)
+            if id(owner) in foreign or g._vcell is not None:
+                g = g.clone()
+            else:
+                foreign.add(id(owner))
+                g = g.detach()
             leaf.grad = g
-            return
-        owner = _owner(g._data)
-        if id(owner) in foreign or g._vcell is not None:
-            g = g.clone()
+        elif create_graph or leaf.grad.requires_grad:
+            leaf.grad = leaf.grad + g
         else:
-            foreign.add(id(owner))
-            g = g.detach()
-        leaf.grad = g
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
-    else:
-        existing = leaf.grad
-        existing._data += g._data
+            existing = leaf.grad
+            existing._data += g._data

@@ -115,8 +115,8 @@ class Work:
         return self._result
 
     def source_rank(self) -> int:
-        """The sender of a completed ``irecv`` from any source."""
-        raise DistError(f"{type(self).__name__}.source_rank: only a receive from any source has a source rank")
+        """The group rank that sent what a completed receive got."""
+        raise DistError(f"{type(self).__name__}.source_rank: only a receive has a source rank")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {'completed' if self._finished else 'pending'}>"
@@ -179,7 +179,7 @@ class ProcessGroup:
         raise NotImplementedError
 
     def recv(self, array, src: int | None, tag: int) -> Work:
-        """``src=None`` receives from any rank; the Work's ``source_rank()`` says which."""
+        """``src=None`` receives from any rank; the Work's ``source_rank()`` says which (a group rank)."""
         raise NotImplementedError
 
     def barrier(self, async_op: bool = True) -> Work:

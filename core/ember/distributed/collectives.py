@@ -313,9 +313,7 @@ def recv(tensor, src=None, group=None, tag: int = 0, group_src=None) -> int:
     if work is None:
         return -1
     work.wait()
-    pg = resolve(group)
-    return pg.ranks[work.source_rank()] if src is None and group_src is None else (
-        src if src is not None else pg.ranks[group_src])
+    return resolve(group).ranks[work.source_rank()]
 
 
 def barrier(group=None, async_op=False, device_ids=None):

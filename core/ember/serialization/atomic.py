@@ -30,7 +30,8 @@ def write_atomic(path: str, write) -> None:
     with _active_lock:
         _active.add(tmp)
     try:
-        os.fchmod(fd, _mode_for(path))
+        if hasattr(os, "fchmod"):  # POSIX; elsewhere the temporary keeps the platform's default
+            os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

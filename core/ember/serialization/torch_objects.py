@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import CheckpointError
 
-__all__ = ["StorageType", "LoadedStorage", "TORCH_GLOBALS", "storage_type", "torch_dtype_name", "location_of"]
+__all__ = ["StorageType", "LoadedStorage", "TORCH_GLOBALS", "resolve", "make_tensor", "storage_type", "location_of"]
 
 # torch's typed storage classes -> the dtype of their elements (torch's own names).
 STORAGE_DTYPES = {
@@ -70,11 +70,6 @@ def _ember_dtype(name: str):
 def _torch_dtype(name: str):
     dtype = _ember_dtype(name)
     return dtype if dtype is not None else TorchDtype(DTYPE_ALIASES.get(name, name))
-
-
-def torch_dtype_name(dtype) -> str:
-    """torch's name for an ember dtype (``ember.float32`` -> ``"float32"``)."""
-    return dtype.name
 
 
 def storage_type(dtype) -> str:

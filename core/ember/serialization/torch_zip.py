@@ -91,6 +91,9 @@ def _data_offset(info, source) -> int:
         raise CheckpointError(f"{source.name}: record {info.filename} has no local header where the directory "
                               f"says; the file is corrupt")
     name_length, extra_length = header[-2], header[-1]
+    if source.read_exact(name_length, f"the local header of {info.filename}") != info.orig_filename.encode("utf-8"):
+        raise CheckpointError(f"{source.name}: record {info.filename} points at the local header of another record; "
+                              f"the archive is corrupt or crafted")
     start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
     if start + info.file_size > source.size:
         raise CheckpointError(f"{source.name}: record {info.filename} ({info.file_size} bytes at {start}) runs past "
@@ -105,6 +108,7 @@ class _ZipStorages:
         self.archive, self.prefix, self.source, self.byteorder = archive, prefix, source, byteorder
         self.mmap_path = mmap_path
         self.loaded: dict[str, LoadedStorage] = {}
+        self.total = 0  # bytes of storages read so far: records that overlap cannot multiply the file
 
     def __call__(self, pid):
         name = self.source.name
@@ -129,6 +133,10 @@ class _ZipStorages:
             raise CheckpointError(f"{name}: storage {key} should hold {numel} {storage.dtype_name} elements "
                                   f"({storage.nbytes} bytes) but its record has {info.file_size} bytes")
         _check_extent(info, self.source)
+        self.total += info.compress_size
+        if self.total > self.source.size:
+            raise CheckpointError(f"{name}: its storage records add up to {self.total} bytes, more than the file's "
+                                  f"{self.source.size}; records overlap, the archive is crafted")
         storage.set_bytes(self._read(info, storage.nbytes), self.byteorder)
         self.loaded[key] = storage
         return storage

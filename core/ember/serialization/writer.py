@@ -109,7 +109,7 @@ def _add(archive: zipfile.ZipFile, name: str, chunks) -> None:
     size = sum(len(c) for c in chunks)
     info.file_size = size
     header_end = archive.fp.tell() + 30 + len(name.encode("utf-8"))
-    zip64 = size > zipfile.ZIP64_LIMIT
+    zip64 = size * 1.05 > zipfile.ZIP64_LIMIT  # zipfile's own rule for a record of known size
     if zip64:
         header_end += 20  # zipfile adds its zip64 extra field to the local header
     padding = -(header_end + 4) % _ALIGNMENT

@@ -26,3 +26,14 @@ from .suite import suite_names
 __all__ = ["assert_close", "default_tolerances", "gradcheck", "gradgradcheck", "GradcheckError", "SampleMaker",
            "available_devices", "check_op", "check_layer", "check_optimizer", "check_device", "check_plugin",
            "plugin_items", "op_report", "to_torch", "torch_counterpart", "suite_names"]
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """PyTorch's deprecated ``torch.testing.assert_allclose``: :func:`assert_close` with NaNs equal by
+    default and no dtype check (numbers and sequences are turned into tensors like ``expected``)."""
+    from ..tensor import Tensor, tensor
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    assert_close(actual, expected.to(actual.dtype), rtol=rtol, atol=atol, equal_nan=equal_nan, msg=msg)

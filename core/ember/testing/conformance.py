@@ -169,6 +169,7 @@ def _check_rules(op, sample, other_device):
 
 def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order):
     args, kwargs = _fresh(sample.args), sample.kwargs
+    pristine = _fresh(args)  # the inputs as they were: an in-place op overwrites ``args``
     out = op.fn(*args, **kwargs)
     outs = _outputs(out)
     diff_inputs = _grad_inputs(args)
@@ -184,11 +185,11 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
         grads = engine.grad(diff_outs, diff_inputs, cotangents, allow_unused=True)
     op_rules.check_results(outs, args, dtype, grads, diff_inputs, oracle_checked_dtype=torch_fn is not None)
     if op.reference is not None:
-        _compare_with_reference(op, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
+        _compare_with_reference(op, pristine, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
     if getattr(op, "expected", None) is not None:
-        _compare_with_expected(op, args, kwargs, outs, dtype)
+        _compare_with_expected(op, pristine, kwargs, outs, dtype)
     if torch_fn is not None:
-        _compare_with_torch(op, torch_fn, args, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
+        _compare_with_torch(op, torch_fn, pristine, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
     if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
         def fn(*xs):
             call = _substitute(args, iter(xs))

@@ -237,10 +237,13 @@ def _run(op, sample):
     from ..random import manual_seed
     args = sample.args
     manual_seed(0)  # random ops draw the same numbers on every device from the same seed
-    result = op.fn(*args, **sample.kwargs)
-    if not isinstance(result, (Tensor, tuple, list)) and result is not None:
-        return [result], []  # a Python value (allclose, equal): compared as it is
-    outs = [result] if isinstance(result, Tensor) else [o for o in (result or ()) if isinstance(o, Tensor)]
+    outs = op.fn(*args, **sample.kwargs)
+    if isinstance(outs, Tensor):
+        outs = [outs]
+    elif isinstance(outs, (bool, int, float)):  # a Python value (allclose, equal, ...): as a 0-d tensor
+        outs = [tensor(outs)]
+    else:
+        outs = [o for o in (outs or ()) if isinstance(o, Tensor)]
     leaves = [a for a in _flat(args) if isinstance(a, Tensor) and a.requires_grad]
     diff = [o for o in outs if o.requires_grad]
     grads = []

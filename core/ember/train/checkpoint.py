@@ -150,7 +150,9 @@ def _check_rng(rng: dict, path: str) -> None:
         if not isinstance(state, ember.Tensor) or state.dtype != ember.uint8 or state.dim() != 1:
             raise _bad(path, f"rng.{key}", "a 1-D uint8 tensor (a generator state)", state)
         try:
-            ember.Generator().set_state(state)
+            seed = ember.Generator().set_state(state).initial_seed()
+            if not _is_int(seed):
+                raise TypeError(f"its seed is {type(seed).__name__} {seed!r:.40}")
         except Exception as exc:  # whatever the backend's generator says about a damaged state
             raise TrainError(f"checkpoint {path}: field 'rng.{key}' is not a generator state "
                              f"({type(exc).__name__}: {str(exc)[:80]})") from None

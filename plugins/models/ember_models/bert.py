@@ -181,6 +181,8 @@ class SentenceEncoder(nn.Module):
         self.bert = bert
         self.tokenizer = tokenizer
         self.max_seq_length = max_seq_length
+        tokenizer.enable_truncation(max_length=max_seq_length)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest sentence of each batch
 
     def tokenize(self, sentences):
         """(input_ids, attention_mask), int64 (N, L): truncated to ``max_seq_length``, padded to the longest."""
@@ -188,8 +190,6 @@ class SentenceEncoder(nn.Module):
             sentences = [sentences]
         if not sentences or not all(isinstance(s, str) for s in sentences):
             raise TypeError(f"SentenceEncoder.tokenize: expected a non-empty list of strings, got {sentences!r}")
-        self.tokenizer.enable_truncation(max_length=self.max_seq_length)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         batch = self.tokenizer.encode_batch(list(sentences))
         ids = ember.tensor([e.ids for e in batch], dtype=ember.int64)
         mask = ember.tensor([e.attention_mask for e in batch], dtype=ember.int64)

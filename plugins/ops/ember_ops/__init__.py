@@ -9,8 +9,8 @@ from . import activation, ctc, elementwise, indexing, linalg, loss, reduction, s
 
 from . import conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision  # noqa: E402  (neural-network functional families)
 from . import comparison, elementwise_math, selection, sorting  # noqa: E402  (more elementwise families, sorting)
-from . import activation_inplace, embedding_bag, linalg_decompositions, pooling3d, random_ops, special, tensor_api  # noqa: E402  (decompositions and norms; sampling; gamma family; everyday Tensor API)
-FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, sorting, shape, indexing, linalg, activation, loss, ctc, conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision, activation_inplace, embedding_bag, linalg_decompositions, pooling3d, random_ops, special, tensor_api)
+from . import activation_inplace, embedding_bag, linalg_decompositions, loss_margin, pooling3d, random_ops, special, tensor_api, tensor_api_more, windows  # noqa: E402  (decompositions and norms; sampling; gamma family; everyday Tensor API)
+FAMILIES = (elementwise, elementwise_math, comparison, selection, reduction, sorting, shape, indexing, linalg, activation, loss, ctc, conv, pooling, normalization, dropout, embedding, similarity, attention, padding, vision, activation_inplace, embedding_bag, linalg_decompositions, loss_margin, pooling3d, random_ops, special, tensor_api, tensor_api_more, windows)
 
 
 @ember.hookimpl

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor,
-                       inplace as write_back, normalize_dims)
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, float_input,
+                       inplace as write_back, no_bool, normalize_dims)
 from ember.tensor import wrap
 
 from .elementwise import bad_option, primitive
@@ -52,15 +52,19 @@ class Relu(Primitive):
 def relu(input, inplace=False):
     """max(input, 0) elementwise (``torch.relu``; ``inplace=True`` in the functional form writes back)."""
     check_tensor("relu", "input", input)
+    if input._dtype.category == 0:
+        raise DTypeError("relu(): Boolean inputs not supported for relu")
     return _finish("relu", input, apply(Relu, input), inplace)
 
 
 @ops.op(where=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input clamped to [min_val, max_val] (``F.hardtanh``)."""
-    check_tensor("hardtanh", "input", input)
+    no_bool("hardtanh", input)
     if min_val > max_val:
         raise ArgumentError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if not input._dtype.is_floating_point:  # integer tensors keep their dtype: the bounds are truncated
+        min_val, max_val = int(min_val), int(max_val)
     return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
 
 
@@ -78,7 +82,7 @@ LeakyRelu = primitive(
 @ops.op(where=F, samples=_samples(True, slope={"negative_slope": 0.2}))
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """input where positive, negative_slope * input elsewhere (``F.leaky_relu``)."""
-    check_tensor("leaky_relu", "input", input)
+    float_input("leaky_relu", input)
     return _finish("leaky_relu", input, apply(LeakyRelu, input, slope=negative_slope), inplace)
 
 
@@ -90,8 +94,8 @@ def _threshold_samples(make):
 @ops.op(where=("ember", "functional"), inplace=True, samples=_threshold_samples)
 def threshold(input, threshold, value, inplace=False):
     """input where input > threshold, else value (``F.threshold``)."""
-    check_tensor("threshold", "input", input)
-    return _finish("threshold", input, where(input > threshold, input, value), inplace)
+    no_bool("threshold", input)
+    return _finish("threshold", input, where(input <= threshold, value, input), inplace)  # NaN stays NaN
 
 
 # -- exponential linear units -----------------------------------------------------------------------
@@ -116,21 +120,21 @@ SELU_SCALE = 1.0507009873554804934193349852946
 @ops.op(where=F, samples=_samples(True, alpha={"alpha": 0.5}))
 def elu(input, alpha=1.0, inplace=False):
     """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``)."""
-    check_tensor("elu", "input", input)
+    float_input("elu", input)
     return _finish("elu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1), inplace)
 
 
 @ops.op(where=("ember", "functional"), inplace=True, samples=_samples(True))
 def selu(input, inplace=False):
     """scale * elu(input, alpha) with the self-normalising constants (``torch.selu``)."""
-    check_tensor("selu", "input", input)
+    float_input("selu", input)
     return _finish("selu", input, apply(Elu, input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1), inplace)
 
 
 @ops.op(where=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
 def celu(input, alpha=1.0, inplace=False):
     """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``)."""
-    check_tensor("celu", "input", input)
+    float_input("celu", input)
     if alpha == 0:
         raise ArgumentError("celu(): argument 'alpha' must not be zero (it divides the input), got 0")
     return _finish("celu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1 / alpha), inplace)
@@ -145,7 +149,7 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 @ops.op(where=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}))
 def gelu(input, approximate="none"):
     """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``)."""
-    check_tensor("gelu", "input", input)
+    float_input("gelu", input)
     if approximate == "none":
         return input * 0.5 * (1 + erf(input * _SQRT1_2))
     if approximate == "tanh":
@@ -177,7 +181,7 @@ LogSigmoid = primitive("log_sigmoid", lambda xp, x: -xp.logaddexp(0, -x), lambda
 @ops.op(where=F, samples=_samples())
 def logsigmoid(input):
     """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``)."""
-    check_tensor("logsigmoid", "input", input)
+    float_input("logsigmoid", input)
     return apply(LogSigmoid, input)
 
 
@@ -199,28 +203,28 @@ Softplus = primitive("softplus", _softplus_forward, _softplus_backward, save_inp
 @ops.op(where=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}))
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``)."""
-    check_tensor("softplus", "input", input)
+    float_input("softplus", input)
     return apply(Softplus, input, beta=beta, threshold=threshold)
 
 
 @ops.op(where=F, samples=_samples())
 def silu(input, inplace=False):
     """input * sigmoid(input) (``F.silu``)."""
-    check_tensor("silu", "input", input)
+    float_input("silu", input)
     return _finish("silu", input, input * sigmoid(input), inplace)
 
 
 @ops.op(where=F, samples=_samples())
 def mish(input, inplace=False):
     """input * tanh(softplus(input)) (``F.mish``)."""
-    check_tensor("mish", "input", input)
+    float_input("mish", input)
     return _finish("mish", input, input * softplus(input).tanh(), inplace)
 
 
 @ops.op(where=F, samples=_samples())
 def softsign(input):
     """input / (1 + |input|) (``F.softsign``)."""
-    check_tensor("softsign", "input", input)
+    no_bool("softsign", input)
     return input / (1 + input.abs())
 
 
@@ -228,7 +232,7 @@ def softsign(input):
                                        Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
 def hardsigmoid(input, inplace=False):
     """relu6(input + 3) / 6 (``F.hardsigmoid``)."""
-    check_tensor("hardsigmoid", "input", input)
+    float_input("hardsigmoid", input)
     return _finish("hardsigmoid", input, clamp(input + 3, 0.0, 6.0) / 6, inplace)
 
 
@@ -236,21 +240,21 @@ def hardsigmoid(input, inplace=False):
                                        Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
 def hardswish(input, inplace=False):
     """input * relu6(input + 3) / 6 (``F.hardswish``)."""
-    check_tensor("hardswish", "input", input)
+    float_input("hardswish", input)
     return _finish("hardswish", input, input * clamp(input + 3, 0.0, 6.0) / 6, inplace)
 
 
 @ops.op(where=F, samples=_samples())
 def tanhshrink(input):
     """input - tanh(input) (``F.tanhshrink``)."""
-    check_tensor("tanhshrink", "input", input)
+    no_bool("tanhshrink", input)
     return input - input.tanh()
 
 
 @ops.op(where=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))])
 def glu(input, dim=-1):
     """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``)."""
-    check_tensor("glu", "input", input)
+    float_input("glu", input)
     if not input.ndim:
         raise ArgumentError("glu(): does not support scalars because halving size must be even")
     dim = normalize_dims("glu", dim, input.ndim)[0]
@@ -266,7 +270,8 @@ def glu(input, dim=-1):
 def _softmax_dim(op, input, dim):
     if dim is None:  # PyTorch's legacy implicit choice, kept for compatibility
         dim = 0 if input._data.ndim in (0, 1, 3) else 1
-    return normalize_dims(op, dim, input._data.ndim)[0] if input._data.ndim else None
+    dims = normalize_dims(op, dim, input._data.ndim)  # checked on 0-d inputs too: only -1 and 0 fit
+    return dims[0] if dims else None
 
 
 class LogSoftmax(Primitive):
@@ -313,8 +318,12 @@ class Softmax(Primitive):
     def forward(xp, x, dim):
         if dim is None:
             return x - x + 1
-        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True)) if x.size else x
-        return e / xp.sum(e, axis=dim, keepdims=True)
+        if not x.size:
+            return x
+        e = x - xp.max(x, axis=dim, keepdims=True)  # one new array, then exp and divide in place
+        xp.exp(e, out=e)
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        return e
 
     @staticmethod
     def backward(ctx, g, dim):

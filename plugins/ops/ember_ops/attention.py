@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import ArgumentError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DimensionError, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import wrap
 
 from .activation import softmax
@@ -54,8 +54,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     for name, t in (("query", query), ("key", key), ("value", value)):
         check_tensor(op, name, t)
         if t.dim() < 2 or not t._dtype.is_floating_point:
-            raise ShapeError(f"{op}(): {name} must be a floating tensor with at least 2 dims (..., seq, features), "
-                             f"got {t._dtype} of shape {tuple(t.shape)}")
+            raise DimensionError(f"{op}(): {name} must be a floating tensor with at least 2 dims (..., seq, features), "
+                                 f"got {t._dtype} of shape {tuple(t.shape)}")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise ShapeError(f"{op}(): expected query (..., L, E), key (..., S, E) and value (..., S, Ev), got "
                          f"{tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}")

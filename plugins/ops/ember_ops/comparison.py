@@ -72,7 +72,7 @@ def _integral_only(op, *values):
     for value in values:
         if isinstance(value, Tensor) and value._dtype.is_floating_point:
             raise DTypeError(f"{op}(): only integer and bool tensors are supported, got a tensor of dtype "
-                            f"{value._dtype}")
+                             f"{value._dtype}")
         if isinstance(value, float):
             raise DTypeError(f"{op}(): only integer and bool operands are supported, got the float {value!r}")
 

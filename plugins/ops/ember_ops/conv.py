@@ -13,7 +13,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
+                       check_tensor)
 
 ops = OpTable()
 
@@ -213,6 +214,13 @@ class ConvWeightGrad(Primitive):
         return dx, dg
 
 
+def _no_integer(op, input):
+    """PyTorch's im2col/col2im have floating and bool kernels, none for integers."""
+    check_tensor(op, "input", input)
+    if input._dtype.category == 1:
+        raise DTypeError(f"{op}(): not implemented for input of dtype {input._dtype.name}")
+
+
 class Im2Col(Primitive):
     """(B, C, *spatial) -> (B, C * prod(kernel), L): every sliding block as a column (``F.unfold``)."""
 
@@ -256,7 +264,7 @@ def _tuple(op, name, value, n):
             value = tuple(value) * n
         if len(value) != n:
             raise ArgumentError(f"{op}(): expected {name} to be a single integer or a tuple of {n} integers, got "
-                             f"{value!r}")
+                                f"{value!r}")
         return tuple(int(v) for v in value)
     return (int(value),) * n
 
@@ -285,15 +293,15 @@ def _check_ranks(op, n, input, weight, weight_name="weight"):
     check_tensor(op, "input", input)
     check_tensor(op, weight_name, weight)
     if weight._data.ndim != n + 2:
-        raise ShapeError(f"{op}(): expected {weight_name} to be {n + 2}-D (out_channels, in_channels/groups, "
-                         f"{', '.join('k' + str(i) for i in range(n))}), but got {weight_name} of size "
-                         f"{_dims(weight.shape)}")
+        raise DimensionError(f"{op}(): expected {weight_name} to be {n + 2}-D (out_channels, in_channels/groups, "
+                             f"{', '.join('k' + str(i) for i in range(n))}), but got {weight_name} of size "
+                             f"{_dims(weight.shape)}")
     if input._data.ndim not in (n + 1, n + 2):
-        raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
-                         f"size: {_dims(input.shape)}")
+        raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
+                             f"size: {_dims(input.shape)}")
     if not input._dtype.is_floating_point or input._dtype is not weight._dtype:
         raise DTypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
-                        f"and {weight._dtype}")
+                         f"and {weight._dtype}")
 
 
 def _check_groups(op, groups, channels, what):
@@ -336,7 +344,7 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
         elif padding == "same":
             if any(s != 1 for s in stride):
                 raise ArgumentError(f"{op}(): padding='same' is not supported for strided convolutions "
-                                 f"(stride={stride})")
+                                    f"(stride={stride})")
             pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
         else:
             raise ArgumentError(f"{op}(): invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
@@ -371,7 +379,7 @@ def transposed_convolution(op, n, input, weight, bias, stride, padding, output_p
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= s and op_ >= d:
             raise ArgumentError(f"{op}(): output padding must be smaller than either stride or dilation, got "
-                             f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+                                f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
     _check_groups(op, groups, weight.shape[0], "in_channels (weight.shape[0])")
     if x.shape[1] != weight.shape[0]:
         raise ShapeError(f"{op}(): given transposed=1, weight of size {_dims(weight.shape)}, expected "
@@ -482,8 +490,8 @@ def _block_args(op, kernel_size, dilation, padding, stride):
     stride = _tuple(op, "stride", stride, 2)
     if any(v < 1 for v in kernel + dilation + stride) or any(p < 0 for p, _ in padding):
         raise ArgumentError(f"{op}(): kernel_size, dilation and stride must be positive and padding non-negative, got "
-                         f"kernel_size={kernel}, dilation={dilation}, padding={tuple(p for p, _ in padding)}, "
-                         f"stride={stride}")
+                            f"kernel_size={kernel}, dilation={dilation}, padding={tuple(p for p, _ in padding)}, "
+                            f"stride={stride}")
     return kernel, dilation, padding, stride
 
 
@@ -497,11 +505,11 @@ def _unfold_samples(make):
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L)
     (``torch.nn.functional.unfold``; not ``Tensor.unfold``, which is a different op)."""
-    check_tensor("unfold", "input", input)
+    _no_integer("unfold", input)
     kernel, dilation, padding, stride = _block_args("unfold", kernel_size, dilation, padding, stride)
     if input._data.ndim not in (3, 4):
-        raise ShapeError(f"unfold(): expected 3D (unbatched) or 4D (batched) input, but got input of size "
-                         f"{_dims(input.shape)}")
+        raise DimensionError(f"unfold(): expected 3D (unbatched) or 4D (batched) input, but got input of size "
+                             f"{_dims(input.shape)}")
     unbatched = input._data.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     _check_fits("unfold", tuple(x.shape[2:]), kernel, padding, dilation)
@@ -519,12 +527,12 @@ def _fold_samples(make):
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
     (``torch.nn.functional.fold``)."""
-    check_tensor("fold", "input", input)
+    _no_integer("fold", input)
     kernel, dilation, padding, stride = _block_args("fold", kernel_size, dilation, padding, stride)
     size = _tuple("fold", "output_size", output_size, 2)
     if input._data.ndim not in (2, 3):
-        raise ShapeError(f"fold(): expected 2D (unbatched) or 3D (batched) input, but got input of size "
-                         f"{_dims(input.shape)}")
+        raise DimensionError(f"fold(): expected 2D (unbatched) or 3D (batched) input, but got input of size "
+                             f"{_dims(input.shape)}")
     unbatched = input._data.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     kp = math.prod(kernel)

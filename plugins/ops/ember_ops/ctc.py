@@ -11,7 +11,8 @@ import numpy as np
 
 import ember
 from ember.device import DeviceError
-from ember.ops import ArgumentError, DTypeError, OpTable, OutOfRangeError, Sample, ShapeError, check_tensor
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Sample, ShapeError,
+                       check_tensor)
 from ember.tensor import Tensor, wrap
 
 ops = OpTable()
@@ -59,8 +60,8 @@ def _padded_targets(targets, target_lengths, batch):
                              f"target_lengths {target_lengths.tolist()}: expected at least {width} columns")
         return labels[:, :width]
     if targets.dim() != 1:
-        raise ShapeError(f"ctc_loss(): targets must be 2-D (batch_size, max target length) or 1-D (concatenated), "
-                         f"got shape {tuple(targets.shape)}")
+        raise DimensionError(f"ctc_loss(): targets must be 2-D (batch_size, max target length) or 1-D (concatenated), "
+                             f"got shape {tuple(targets.shape)}")
     total = int(target_lengths.sum())
     if labels.shape[0] != total:
         raise ShapeError(f"ctc_loss(): concatenated targets must hold sum(target_lengths) = {total} labels, got "
@@ -122,15 +123,15 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     check_tensor("ctc_loss", "targets", targets)
     if reduction not in _REDUCTIONS:
         raise ArgumentError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
-                         f"{_REDUCTIONS}")
+                            f"{_REDUCTIONS}")
     if not log_probs.is_floating_point():
         raise DTypeError(f"ctc_loss(): expected floating point log_probs, got {log_probs.dtype}")
     if targets._device != log_probs._device:
         raise DeviceError(f"ctc_loss(): targets is on {targets._device} but log_probs is on {log_probs._device}")
     unbatched = log_probs.dim() == 2
     if log_probs.dim() not in (2, 3):
-        raise ShapeError(f"ctc_loss(): log_probs must be 3-D (input length, batch size, classes) or 2-D "
-                         f"(unbatched), got shape {tuple(log_probs.shape)}")
+        raise DimensionError(f"ctc_loss(): log_probs must be 3-D (input length, batch size, classes) or 2-D "
+                             f"(unbatched), got shape {tuple(log_probs.shape)}")
     if unbatched:
         if targets.dim() != 1:
             raise ShapeError(f"ctc_loss(): for unbatched log_probs of shape {tuple(log_probs.shape)} targets must "
@@ -153,7 +154,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise OutOfRangeError(f"ctc_loss(): target {bad} is out of bounds for {classes} classes")
     if (labels[used] == blank).any():
         raise ArgumentError(f"ctc_loss(): targets must not contain the blank label {blank}, got targets "
-                         f"{[row[:length].tolist() for row, length in zip(labels, target_lengths)]}")
+                            f"{[row[:length].tolist() for row, length in zip(labels, target_lengths)]}")
 
     device = log_probs._device
     xp = device.xp

@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, apply_binary, apply_unary,
-                       check_tensor, promote, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, apply_binary,
+                       apply_unary, check_tensor, float_input, promote, scalar_to)
 from ember.tensor import Tensor
 
 from .samples import binary_samples, unary_samples
@@ -130,7 +130,7 @@ def _check_alpha(op, input, alpha):
     if isinstance(input, Tensor) and not input._dtype.is_floating_point:
         if isinstance(alpha, float):
             raise DTypeError(f"{op}(): for integral input tensors, argument alpha must not be a floating point "
-                            f"number (got {alpha!r})")
+                             f"number (got {alpha!r})")
         scalar_to(op, alpha, input._dtype)
 
 
@@ -150,7 +150,7 @@ def sub(input, other, *, alpha=1):
     if isinstance(input, Tensor) and input._dtype is dtypes.bool and isinstance(other, Tensor) and \
             other._dtype is dtypes.bool:
         raise DTypeError("sub(): subtraction, the `-` operator, with two bool tensors is not supported; use "
-                        "the `^` or logical_xor() operator instead")
+                         "the `^` or logical_xor() operator instead")
     return binary(Sub, input, other)
 
 
@@ -185,6 +185,24 @@ def _div_backward(ctx, g):
     return ga, gb
 
 
+class IntegerDivisionByZero(ZeroDivisionError, RuntimeError):
+    """Integer division (``//``, ``%``, ``fmod``, rounded ``div``) by zero: PyTorch raises a RuntimeError
+    ("ZeroDivisionError") where numpy returns 0."""
+
+
+def _no_integer_zero(name, forward):
+    """``forward`` of an integer-dividing op, raising on a zero divisor where the operands are integers."""
+    def checked(xp, a, b):
+        if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":
+            raise DTypeError(f"{name}(): not implemented for bool tensors")
+        if (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iub" and getattr(a, "size", 1) and \
+                getattr(b, "size", 1):  # an empty result divides nothing
+            if (b == 0).any() if hasattr(b, "dtype") else b == 0:
+                raise IntegerDivisionByZero(f"{name}(): integer division by zero")
+        return forward(xp, a, b)
+    return checked
+
+
 def _trunc_divide(xp, a, b):
     if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "f":
         return xp.trunc(a / b)
@@ -193,8 +211,8 @@ def _trunc_divide(xp, a, b):
 
 
 Div = primitive("div", lambda xp, a, b: a / b, _div_backward, save_inputs=True)
-DivTrunc = primitive("div_trunc", _trunc_divide, zero_grads)
-DivFloor = primitive("div_floor", lambda xp, a, b: xp.floor_divide(a, b), zero_grads)
+DivTrunc = primitive("div_trunc", _no_integer_zero("div", _trunc_divide), zero_grads)
+DivFloor = primitive("div_floor", _no_integer_zero("div", lambda xp, a, b: xp.floor_divide(a, b)), zero_grads)
 _ROUNDING = {"trunc": DivTrunc, "floor": DivFloor}
 
 
@@ -227,8 +245,9 @@ ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_
 ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
-    "floor_divide", lambda xp, a, b: xp.floor_divide(a, b), None, save_inputs=False, operator="floordiv",
-    differentiable=False, samples=lambda make: binary_samples(make, away_from_zero=True),
+    "floor_divide", _no_integer_zero("floor_divide", lambda xp, a, b: xp.floor_divide(a, b)), None,
+    save_inputs=False, operator="floordiv", differentiable=False,
+    samples=lambda make: binary_samples(make, away_from_zero=True),
     doc="The quotient rounded down, in the promoted dtype (``torch.floor_divide``, ``//``; no gradient).")
 
 
@@ -244,10 +263,10 @@ def _fmod_backward(ctx, g):
     return (g if need_a else None), (-g * div(a, b, rounding_mode="trunc") if need_b else None)
 
 
-binary_op("remainder", lambda xp, a, b: xp.remainder(a, b), _remainder_backward, operator="mod",
+binary_op("remainder", _no_integer_zero("remainder", lambda xp, a, b: xp.remainder(a, b)), _remainder_backward, operator="mod",
           samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
           doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``).")
-binary_op("fmod", lambda xp, a, b: xp.fmod(a, b), _fmod_backward,
+binary_op("fmod", _no_integer_zero("fmod", lambda xp, a, b: xp.fmod(a, b)), _fmod_backward,
           samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
           doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``).")
 
@@ -280,7 +299,24 @@ def _pow_samples(make):
     yield Sample((2.0, make(2, 3)), name="python base")
 
 
-pow = binary_op("pow", lambda xp, a, b: a ** b, _pow_backward, operator="pow", samples=_pow_samples,
+class NegativeIntegerPower(ArithmeticError, RuntimeError):
+    """An integer tensor raised to a negative Python int (PyTorch raises RuntimeError)."""
+
+
+def _pow_forward(xp, a, b):
+    if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":
+        raise DTypeError("pow(): not implemented for bool tensors")
+    if (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iu" and not hasattr(b, "dtype") and b < 0:
+        raise NegativeIntegerPower("pow(): integers to negative integer powers are not allowed")
+    if hasattr(b, "dtype") and b.dtype.kind in "iu" and (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iu" \
+            and (b < 0).any():  # as PyTorch: 1 and -1 keep a magnitude of one, every other base truncates to 0
+        odd = (b % 2).astype(bool)
+        one = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+        return xp.where(b < 0, one, a ** xp.maximum(b, 0)).astype(xp.result_type(a, b))
+    return a ** b
+
+
+pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", samples=_pow_samples,
                 doc="input ** exponent, broadcast (``torch.pow``).")
 
 
@@ -302,7 +338,7 @@ def neg(input):
     check_tensor("neg", "input", input)
     if input._dtype is dtypes.bool:
         raise DTypeError("neg(): negation, the `-` operator, on a bool tensor is not supported; use "
-                        "logical_not() or `~` instead")
+                         "logical_not() or `~` instead")
     return apply(Neg, input)
 
 
@@ -329,7 +365,7 @@ def _weight_check(op, weight):
     Sample((make(), make(), 0.75), name="zero-dim")])
 def lerp(input, end, weight):
     """input + weight * (end - input) (``torch.lerp``)."""
-    check_tensor("lerp", "input", input)
+    float_input("lerp", input)
     check_tensor("lerp", "end", end)
     _weight_check("lerp", weight)
     return input + weight * (end - input)
@@ -353,6 +389,6 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     check_tensor("addcdiv", "input", input)
     if not (tensor1._dtype.is_floating_point or tensor2._dtype.is_floating_point):
         raise DTypeError(f"addcdiv(): integer division with addcdiv is no longer supported; got tensor1 "
-                        f"{tensor1._dtype} and tensor2 {tensor2._dtype}")
+                         f"{tensor1._dtype} and tensor2 {tensor2._dtype}")
     quot = tensor1 / tensor2
     return input + (quot * value if value != 1 else quot)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import OpTable, Sample, apply, check_tensor
+from ember.ops import DTypeError, OpTable, Sample, apply, check_tensor, no_bool
 
 from . import erf_kernel
 from .elementwise import binary_op, primitive, unary_op
@@ -101,23 +101,38 @@ erfc = _math("erfc", erf_kernel.erfc, lambda ctx, g: g * -TWO_OVER_SQRT_PI * (-_
 
 # -- sign and magnitude -----------------------------------------------------------------------------
 
-abs = _math("abs", lambda xp, x: xp.abs(x), lambda ctx, g: g * _x(ctx).sign(), int_to_float=False,
+def _abs(xp, x):
+    if x.dtype.kind == "b":
+        raise DTypeError("abs(): not implemented for bool tensors")
+    return xp.abs(x)
+
+
+abs = _math("abs", _abs, lambda ctx, g: g * _x(ctx).sign(), int_to_float=False,
             operator="abs", away_from_zero=True, aliases=("absolute",), doc="|input| (``torch.abs``).")
-sign = _math("sign", lambda xp, x: xp.sign(x), lambda ctx, g: g * 0, save="", int_to_float=False,
+def _sign(xp, x):
+    if x.dtype.kind == "b":
+        return x.copy()
+    s = xp.sign(x)
+    return xp.where(s != s, 0, s).astype(x.dtype) if x.dtype.kind == "f" else s  # PyTorch: sign(nan) is 0
+
+
+sign = _math("sign", _sign, lambda ctx, g: g * 0, save="", int_to_float=False,
              gradgradcheck=False, doc="-1, 0 or 1 by the sign of each element (``torch.sign``).")
 
 # -- rounding ---------------------------------------------------------------------------------------
 
 
-def _integral_kept(fn):
+def _integral_kept(fn, name):
     """A rounding forward that returns integer inputs unchanged (a copy), as PyTorch does."""
     def forward(xp, x):
+        if x.dtype.kind == "b":
+            raise DTypeError(f"{name}(): not implemented for dtype bool")
         return fn(xp, x) if x.dtype.kind == "f" else x.copy()
     return forward
 
 
 def _rounding(name, fn, doc, **options):
-    return _math(name, _integral_kept(fn), lambda ctx, g: g * 0, save="", int_to_float=False,
+    return _math(name, _integral_kept(fn, name), lambda ctx, g: g * 0, save="", int_to_float=False,
                  gradgradcheck=False, away_from_zero=True, doc=doc, **options)
 
 
@@ -125,7 +140,13 @@ floor = _rounding("floor", lambda xp, x: xp.floor(x), "The largest integer <= in
 ceil = _rounding("ceil", lambda xp, x: xp.ceil(x), "The smallest integer >= input (``torch.ceil``).")
 trunc = _rounding("trunc", lambda xp, x: xp.trunc(x), "input rounded toward zero (``torch.trunc``).",
                   aliases=("fix",))
-frac = _math("frac", lambda xp, x: x - xp.trunc(x), lambda ctx, g: g, save="", int_to_float=False,
+def _frac(xp, x):
+    if x.dtype.kind != "f":
+        raise DTypeError(f"frac(): not implemented for dtype {x.dtype}; expected a floating point tensor")
+    return x - xp.trunc(x)
+
+
+frac = _math("frac", _frac, lambda ctx, g: g, save="", int_to_float=False,
              gradgradcheck=False, away_from_zero=True, doc="input - trunc(input) (``torch.frac``).")
 
 def _round_forward(xp, x, decimals):
@@ -142,9 +163,11 @@ Round = primitive("round", _round_forward, lambda ctx, g, decimals: g * 0)
 
 def round(input, *, decimals=0):
     """input rounded to ``decimals`` places, halves to even (``torch.round``); zero gradient."""
-    check_tensor("round", "input", input)
+    no_bool("round", input)
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+    if decimals and not input._dtype.is_floating_point:
+        raise DTypeError(f"round(): decimals={decimals} not implemented for dtype {input._dtype.name}")
     return apply(Round, input, decimals=decimals)
 
 

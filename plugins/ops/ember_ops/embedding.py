@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ember import dtypes
 from ember.autograd.grad_mode import no_grad
-from ember.ops import (ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample,
+                       ShapeError, apply, check_tensor)
 from ember.tensor import bump_version, wrap
 
 ops = OpTable()
@@ -94,8 +94,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     (``torch.nn.functional.embedding``; ``scale_grad_by_freq`` and ``sparse`` are not supported)."""
     check_tensor("embedding", "weight", weight)
     if weight._data.ndim != 2:
-        raise ShapeError(f"embedding(): weight must be 2-D (num_embeddings, embedding_dim), got shape "
-                         f"{tuple(weight.shape)}")
+        raise DimensionError(f"embedding(): weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                             f"{tuple(weight.shape)}")
     rows = weight.shape[0]
     _check_indices("embedding", input, rows)
     if scale_grad_by_freq or sparse:
@@ -125,6 +125,6 @@ def one_hot(tensor, num_classes=-1):
         num_classes = int(data.max()) + 1
     elif data.size and int(data.max()) >= num_classes:
         raise OutOfRangeError(f"one_hot(): class values must be smaller than num_classes ({num_classes}), got "
-                         f"{int(data.max())}")
+                              f"{int(data.max())}")
     out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return wrap(out, tensor._device)

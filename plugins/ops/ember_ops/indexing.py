@@ -12,8 +12,8 @@ from __future__ import annotations
 from ember.autograd.grad_mode import STATE
 from ember.device import DeviceError
 from ember.ops import (
-    ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, inplace,
-    normalize_dims, read_only_message, scalar_to,
+    ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
+    check_tensor, inplace, normalize_dims, read_only_message, scalar_to,
 )
 from ember.tensor import Tensor, bump_version, wrap, zeros
 
@@ -25,7 +25,8 @@ ops = OpTable()
 # -- checks -----------------------------------------------------------------------------------------
 
 def _dim(op, dim, ndim):
-    return normalize_dims(op, dim, ndim)[0] if ndim else 0
+    dims = normalize_dims(op, dim, ndim)  # checked on 0-d inputs too: only -1 and 0 fit
+    return dims[0] if dims else 0
 
 
 def _index_tensor(op, index, input, name="index"):
@@ -277,6 +278,8 @@ def index_select(input, dim, index):
     check_tensor("index_select", "input", input)
     d = _dim("index_select", dim, input._data.ndim)
     idx = _index_vector("index_select", index, input, d)
+    if not input._data.ndim:  # a 0-d input acts as one element: the result is 0-d too (PyTorch)
+        return apply(IndexSelect, input.reshape(1), dim=0, index=idx).reshape(())
     return apply(IndexSelect, input, dim=d, index=idx)
 
 
@@ -335,7 +338,9 @@ def masked_fill(input, mask, value):
         shape = input._device.xp.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
         shape = None
-    if shape != input._data.shape:
+    if shape is not None and shape != input._data.shape:  # out of place, input broadcasts to the mask too
+        input = input.expand(shape)
+    if shape is None:
         raise ShapeError(f"masked_fill(): mask of shape {tuple(mask.shape)} cannot be broadcast to input of shape "
                          f"{tuple(input.shape)}")
     if isinstance(value, Tensor):
@@ -428,7 +433,7 @@ def _triangle_samples(make):
 def _triangle(op, prim, input, diagonal):
     check_tensor(op, "input", input)
     if input._data.ndim < 2:
-        raise ShapeError(f"{op}(): input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
+        raise DimensionError(f"{op}(): input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
     return apply(prim, input, diagonal=int(diagonal))
 
 
@@ -536,6 +541,9 @@ def index_put(input, indices, values, accumulate=False):
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
     key, basic = _backend_index("index_put", tuple(indices), input._device)
+    if isinstance(values, Tensor) and values._dtype is not input._dtype:
+        raise DTypeError(f"index_put(): requires the source and destination dtypes to match, got "
+                         f"{input._dtype.name} for the destination and {values._dtype.name} for the source")
     return _put("index_put", input, key, basic, _value_for("index_put", input, values), bool(accumulate))
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor,
-                       maybe_view, normalize_dims)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
+                       check_tensor, maybe_view, no_bool, normalize_dims)
 from ember.tensor import Tensor
+
+from . import blas_threads
 
 ops = OpTable()
 
@@ -18,7 +20,8 @@ class MatMul(Primitive):
 
     @staticmethod
     def forward(xp, a, b):
-        return xp.matmul(a, b)
+        with blas_threads.for_batched_product(xp, a, b):
+            return xp.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -50,14 +53,14 @@ def _matmul_samples(make):
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim
     removed again (``torch.matmul``)."""
-    check_tensor("matmul", "input", input)
+    no_bool("matmul", input)
     check_tensor("matmul", "other", other)
     a_nd, b_nd = input._data.ndim, other._data.ndim
     if a_nd == 0 or b_nd == 0:
-        raise ShapeError(f"matmul(): both arguments need at least 1 dimension, got {a_nd}D and {b_nd}D tensors")
+        raise DimensionError(f"matmul(): both arguments need at least 1 dimension, got {a_nd}D and {b_nd}D tensors")
     if input._dtype is not other._dtype:
         raise DTypeError(f"matmul(): expected both arguments to have the same dtype, got {input._dtype} and "
-                        f"{other._dtype}")
+                         f"{other._dtype}")
     a = input.unsqueeze(0) if a_nd == 1 else input
     b = other.unsqueeze(-1) if b_nd == 1 else other
     if a._data.shape[-1] != b._data.shape[-2]:
@@ -75,10 +78,10 @@ def matmul(input, other):
 @ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
     """Product of two matrices, no broadcasting (``torch.mm``)."""
-    check_tensor("mm", "input", input)
+    no_bool("mm", input)
     check_tensor("mm", "mat2", mat2)
     if input.dim() != 2 or mat2.dim() != 2:
-        raise ShapeError(f"mm(): expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+        raise DimensionError(f"mm(): expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return matmul(input, mat2)
 
 
@@ -89,7 +92,10 @@ class Linear(Primitive):
 
     @staticmethod
     def forward(xp, x, weight, bias):
-        out = xp.matmul(x, weight.T)
+        if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
+            out = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = xp.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -138,10 +144,10 @@ def _linear_composite(input, weight, bias=None):
 @ops.op(where=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
-    check_tensor("linear", "input", input)
+    no_bool("linear", input)
     check_tensor("linear", "weight", weight)
     if weight._data.ndim != 2:
-        raise ShapeError(f"linear(): weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+        raise DimensionError(f"linear(): weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[1]:
         raise ShapeError(f"linear(): input's last dimension must equal in_features={weight._data.shape[1]}; got "
                          f"input of shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)} "
@@ -149,7 +155,7 @@ def linear(input, weight, bias=None):
                          f"{_shape_text(weight._data.shape[::-1])}))")
     if input._dtype is not weight._dtype or (bias is not None and bias._dtype is not weight._dtype):
         raise DTypeError(f"linear(): input, weight and bias must have the same dtype, got {input._dtype}, "
-                        f"{weight._dtype}" + (f" and {bias._dtype}" if bias is not None else ""))
+                         f"{weight._dtype}" + (f" and {bias._dtype}" if bias is not None else ""))
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
     return apply(Linear, input, weight, bias)
@@ -160,7 +166,7 @@ def linear(input, weight, bias=None):
 def _need_dims(op, name, t, ndim):
     check_tensor(op, name, t)
     if t._data.ndim != ndim:
-        raise ShapeError(f"{op}(): {name} must be a {ndim}-D tensor, got shape {tuple(t.shape)}")
+        raise DimensionError(f"{op}(): {name} must be a {ndim}-D tensor, got shape {tuple(t.shape)}")
 
 
 def _same_dtype(op, a, b):
@@ -174,6 +180,7 @@ def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
     _need_dims("bmm", "input", input, 3)
     _need_dims("bmm", "mat2", mat2, 3)
+    no_bool("bmm", input)
     if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
         raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")
@@ -253,7 +260,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     Sample((make(3, 1), make(2, 3, 4), make(2, 4, 5)), {"beta": 0.5, "alpha": -1.0}, name="broadcast input")])
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)`` (``torch.baddbmm``)."""
-    check_tensor("baddbmm", "input", input)
+    no_bool("baddbmm", input)
     return _add_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
@@ -297,7 +304,7 @@ def _parse_einsum(equation, operands):
     subs = lhs.split(",")
     if len(subs) != len(operands):
         raise ArgumentError(f"einsum(): the equation {equation!r} has {len(subs)} operands but {len(operands)} tensors "
-                         f"were given")
+                            f"were given")
     free = [c for c in _LETTERS if c not in eq]
     n_ell = 0
     for s, t in zip(subs, operands):
@@ -367,7 +374,7 @@ def einsum(equation, *operands):
     dtype = operands[0]._dtype
     if any(t._dtype is not dtype for t in operands):
         raise DTypeError(f"einsum(): expected all operands to have the same dtype, got "
-                        f"{[str(t._dtype) for t in operands]}")
+                         f"{[str(t._dtype) for t in operands]}")
     return apply(Einsum, *operands, subs=tuple(subs), out=out)
 
 
@@ -384,6 +391,9 @@ def tensordot(a, b, dims=2):
     if isinstance(dims, int):
         if dims < 0:
             raise ArgumentError(f"tensordot(): expects dims >= 0, but got dims={dims}")
+        if dims > min(a.dim(), b.dim()):
+            raise DimensionError(f"tensordot(): expects dims < ndim_a or ndim_b, but got dims={dims} for shapes "
+                                 f"{tuple(a.shape)} and {tuple(b.shape)}")
         da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
     else:
         da, db = dims
@@ -452,7 +462,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     check_tensor("diagonal", "input", input)
     nd = input._data.ndim
     if nd < 2:
-        raise ShapeError(f"diagonal(): input must have at least 2 dimensions, got shape {tuple(input.shape)}")
+        raise DimensionError(f"diagonal(): input must have at least 2 dimensions, got shape {tuple(input.shape)}")
     d1, d2 = normalize_dims("diagonal", dim1, nd)[0], normalize_dims("diagonal", dim2, nd)[0]
     if d1 == d2:
         raise ShapeError(f"diagonal(): diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -468,7 +478,7 @@ def diag(input, diagonal=0):
     if input._data.ndim == 2:
         return input.diagonal(diagonal).clone()
     if input._data.ndim != 1:
-        raise ShapeError(f"diag(): input must be 1-D or 2-D, got shape {tuple(input.shape)}")
+        raise DimensionError(f"diag(): input must be 1-D or 2-D, got shape {tuple(input.shape)}")
     m = input._data.shape[0] + abs(int(diagonal))
     return apply(DiagonalScatter, input, shape=(m, m), offset=int(diagonal), dim1=0, dim2=1)
 
@@ -506,8 +516,8 @@ def _square(op, name, A):
     if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{tuple(A.shape)} matrices")
-    if not A._dtype.is_floating_point:
-        raise DTypeError(f"linalg.{op}: expected a floating point tensor, got {A._dtype}")
+    if not A._dtype.is_floating_point or A._dtype.itemsize < 4:  # no float16 kernels, as in PyTorch
+        raise DTypeError(f"linalg.{op}: expected a float32 or float64 tensor, got {A._dtype}")
 
 
 class Inv(Primitive):
@@ -515,7 +525,8 @@ class Inv(Primitive):
 
     @staticmethod
     def forward(xp, a):
-        return xp.linalg.inv(a)
+        with np.errstate(all="ignore"):  # numpy.linalg warns from its own frames on NaN input
+            return xp.linalg.inv(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -550,7 +561,8 @@ class Det(Primitive):
 
     @staticmethod
     def forward(xp, a):
-        return xp.linalg.det(a)
+        with np.errstate(all="ignore"):
+            return xp.linalg.det(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -574,7 +586,8 @@ class Solve(Primitive):
 
     @staticmethod
     def forward(xp, a, b):
-        return xp.linalg.solve(a, b)
+        with np.errstate(all="ignore"):
+            return xp.linalg.solve(a, b)
 
     @staticmethod
     def backward(ctx, g):

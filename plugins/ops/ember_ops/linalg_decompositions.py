@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numpy as np
+
 from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
@@ -228,8 +230,9 @@ class Eigh(Primitive):
         return V @ inner @ V.mT
 
 
-@ops.op(where=("linalg",), torch=None,  # eigenvector signs are LAPACK's choice: tests compare invariants with torch
-        checked_elsewhere="eigenvector signs are LAPACK's choice: tests compare invariants with torch",
+# eigenvector signs are LAPACK's choice: the kit checks the forward against numpy's LAPACK call, and tests
+# compare invariants with torch
+@ops.op(where=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``).
@@ -301,7 +304,7 @@ def _svdvals_samples(make):
 
 # singular vector signs are LAPACK's choice: tests compare invariants (U S Vh, S, gradients of them) with torch
 @ops.op(where=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples,
-        checked_elsewhere="singular vector signs are LAPACK's choice: tests compare invariants with torch")
+        expected=lambda A, full_matrices=True, **_: tuple(np.linalg.svd(A, full_matrices=False)))
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """U, S, Vh with A = U diag(S) Vh, S descending (``torch.linalg.svd``). ember computes the reduced
     factorisation; ``full_matrices=True`` is accepted for square inputs and refused otherwise."""
@@ -320,8 +323,12 @@ def svdvals(A, *, driver=None, out=None):
     return svd(A, full_matrices=False).S
 
 
-@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples,
-        checked_elsewhere="singular vector signs are LAPACK's choice: tests compare invariants with torch")
+def _legacy_svd_expected(x, some=True, compute_uv=True):
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    return u, s, np.swapaxes(vh, -1, -2)
+
+
+@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples, expected=_legacy_svd_expected)
 def svd_legacy(input, some=True, compute_uv=True):
     """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``."""
     if not some and input.shape[-1] != input.shape[-2]:

@@ -9,8 +9,8 @@ import numpy as np
 
 import ember
 from ember.device import DeviceError
-from ember.ops import (ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample,
+                       ShapeError, apply, check_tensor, float_input)
 from ember.tensor import wrap
 
 ops = OpTable()
@@ -31,7 +31,7 @@ def _reduction(op, reduction, size_average=None, reduce=None):
 def _classes_last(op, input, target):
     """(M, C) scores and (M,) targets from PyTorch's (N, C, d1, ...) / (N, d1, ...) layouts (or (C,) / ())."""
     if input._data.ndim == 0:
-        raise ShapeError(f"{op}(): input must have at least 1 dimension (classes), got a 0-d tensor")
+        raise DimensionError(f"{op}(): input must have at least 1 dimension (classes), got a 0-d tensor")
     if input._data.ndim == 1:
         if target._data.ndim != 0:
             raise ShapeError(f"{op}(): for 1-D input of shape {tuple(input.shape)} the target must be 0-d, got "
@@ -147,7 +147,7 @@ def _nll_loss_composite(input, target, weight=None, size_average=None, ignore_in
 @ops.op(where=("functional",), samples=_nll_samples, reference=_nll_loss_composite)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
-    check_tensor("nll_loss", "input", input)
+    float_input("nll_loss", input)
     check_tensor("nll_loss", "target", target)
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     c = input.shape[1] if input.dim() > 1 else input.shape[0]
@@ -284,7 +284,7 @@ def _regression_samples(make):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (``F.mse_loss``)."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
-    input, target = _pair("mse_loss", input, target)
+    input, target = _pair("mse_loss", float_input("mse_loss", input), target)
     d = input - _float_target(target, input)
     return _reduce(d * d, reduction)
 
@@ -316,7 +316,7 @@ def _smooth_samples(make):
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``F.smooth_l1_loss``); beta 0 is L1."""
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
-    input, target = _pair("smooth_l1_loss", input, target)
+    input, target = _pair("smooth_l1_loss", float_input("smooth_l1_loss", input), target)
     if beta < 0:
         raise ArgumentError(f"smooth_l1_loss(): smooth_l1_loss does not support negative values for beta, got {beta}")
     d = input - _float_target(target, input)
@@ -334,7 +334,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``0.5 d**2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``F.huber_loss``)."""
     reduction = _reduction("huber_loss", reduction)
-    input, target = _pair("huber_loss", input, target)
+    input, target = _pair("huber_loss", float_input("huber_loss", input), target)
     if delta <= 0:
         raise ArgumentError(f"huber_loss(): delta must be positive, got {delta}")
     d = input - _float_target(target, input)
@@ -406,6 +406,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     (``F.binary_cross_entropy``)."""
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy", input, target, same_shape=True)
+    if not input._dtype.is_floating_point:
+        raise DTypeError(f"binary_cross_entropy(): not implemented for input of dtype {input._dtype}")
+    x = input._data
+    if not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as in PyTorch
+        raise ArgumentError("binary_cross_entropy(): all elements of input should be between 0 and 1")
     target = _float_target(target, input)
     losses = -(target * apply(_ClampedLog, input) + (1 - target) * apply(_ClampedLog, 1 - input))
     if weight is not None:
@@ -429,7 +434,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow
     (``F.binary_cross_entropy_with_logits``): ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``."""
     reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
-    input, target = _pair("binary_cross_entropy_with_logits", input, target, same_shape=True)
+    input, target = _pair("binary_cross_entropy_with_logits", float_input("binary_cross_entropy_with_logits", input),
+                          target, same_shape=True)
     target = _float_target(target, input)
     sp = apply(_Softplus, -input)
     if pos_weight is not None:
@@ -462,7 +468,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             reduction = _reduction("kl_div", "mean", size_average, reduce)
     else:
         reduction = _reduction("kl_div", reduction, size_average, reduce)
-    input, target = _pair("kl_div", input, target)
+    input, target = _pair("kl_div", float_input("kl_div", input), target)
     target = _float_target(target, input)
     if log_target:
         losses = target.exp() * (target - input)

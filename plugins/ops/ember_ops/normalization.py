@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import no_grad
-from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, DimensionError, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import bump_version
 
 ops = OpTable()
@@ -53,6 +53,11 @@ def _check_channels(op, name, t, channels):
                              f"{tuple(t.shape)}")
 
 
+def _as_dtype_of(t, input):
+    """Statistics and affine parameters in the input's dtype: a float16 input gives a float16 result."""
+    return t if t is None or t._dtype is input._dtype else t.to(input._dtype)
+
+
 def _check_float(op, input):
     check_tensor(op, "input", input)
     if not input._dtype.is_floating_point:
@@ -76,21 +81,24 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     (``torch.nn.functional.batch_norm``)."""
     _check_float("batch_norm", input)
     if input.dim() < 2:
-        raise ShapeError(f"batch_norm(): expected input with at least 2 dims (N, C, ...), got shape "
-                         f"{tuple(input.shape)}")
+        raise DimensionError(f"batch_norm(): expected input with at least 2 dims (N, C, ...), got shape "
+                             f"{tuple(input.shape)}")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         _check_channels("batch_norm", name, t, c)
     shape = (1, c) + (1,) * (input.dim() - 2)
     dims = (0,) + tuple(range(2, input.dim()))
+    weight, bias = (_as_dtype_of(t, input) for t in (weight, bias))
     if not training and running_mean is not None and running_var is not None:
         return _batch_norm_inference(input, running_mean, running_var, weight, bias, eps, shape)
     if training:
         count = input.numel() // max(c, 1)
-        if count <= 1:
+        if count == 0:  # an empty batch normalizes to an empty result and leaves the statistics alone
+            return _affine(input * 1, weight, bias, shape)
+        if count == 1:
             raise ArgumentError(f"batch_norm(): expected more than 1 value per channel when training, got input size "
-                             f"{tuple(input.shape)}")
+                                f"{tuple(input.shape)}")
         y, mean, var = _standardize(input, dims, eps)
         with no_grad():
             _update_running("batch_norm", running_mean, mean.detach(), momentum)
@@ -98,7 +106,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         if running_mean is None or running_var is None:
             raise ArgumentError("batch_norm(): running_mean and running_var must be given when training=False")
-        y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+        mean, var = _as_dtype_of(running_mean, input), _as_dtype_of(running_var, input)
+        y = (input - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()
     return _affine(y, weight, bias, shape)
 
 
@@ -116,8 +125,8 @@ def _normalized_dims(op, input, normalized_shape):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
     if n == 0 or n > input.dim() or tuple(input.shape[input.dim() - n:]) != tuple(shape):
-        raise ShapeError(f"{op}(): given normalized_shape={list(shape)}, expected input with shape [*, "
-                         f"{', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+        raise DimensionError(f"{op}(): given normalized_shape={list(shape)}, expected input with shape [*, "
+                             f"{', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
     return shape, tuple(range(input.dim() - n, input.dim()))
 
 
@@ -149,12 +158,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     per-channel affine (``torch.nn.functional.group_norm``)."""
     _check_float("group_norm", input)
     if input.dim() < 2:
-        raise ShapeError(f"group_norm(): expected input with at least 2 dims (N, C, ...), got shape "
-                         f"{tuple(input.shape)}")
+        raise DimensionError(f"group_norm(): expected input with at least 2 dims (N, C, ...), got shape "
+                             f"{tuple(input.shape)}")
     b, c = input.shape[:2]
     if num_groups < 1 or c % num_groups:
         raise ArgumentError(f"group_norm(): expected number of channels in input ({c}) to be divisible by "
-                         f"num_groups ({num_groups}), input shape {tuple(input.shape)}")
+                            f"num_groups ({num_groups}), input shape {tuple(input.shape)}")
     _check_channels("group_norm", "weight", weight, c)
     _check_channels("group_norm", "bias", bias, c)
     y, _, _ = _standardize(input.reshape(b, num_groups, -1), (2,), eps)
@@ -176,8 +185,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     the batch mean of the instance statistics (``torch.nn.functional.instance_norm``)."""
     _check_float("instance_norm", input)
     if input.dim() < 3:
-        raise ShapeError(f"instance_norm(): expected input with at least 3 dims (N, C, L...), got shape "
-                         f"{tuple(input.shape)}")
+        raise DimensionError(f"instance_norm(): expected input with at least 3 dims (N, C, L...), got shape "
+                             f"{tuple(input.shape)}")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
@@ -188,7 +197,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         count = math.prod(input.shape[2:])
         if count <= 1:
             raise ArgumentError(f"instance_norm(): expected more than 1 spatial element when training, got input size "
-                             f"{tuple(input.shape)}")
+                                f"{tuple(input.shape)}")
         y, mean, var = _standardize(input, dims, eps)
         with no_grad():
             _update_running("instance_norm", running_mean, mean.detach().mean(0), momentum)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
-from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
+                       check_tensor)
 from ember.tensor import tensor as _tensor
 
 ops = OpTable()
@@ -65,7 +66,7 @@ def pad(input, pad, mode="constant", value=None):
     nd = input._data.ndim
     if len(pad) % 2 or len(pad) // 2 > nd:
         raise ArgumentError(f"pad(): padding length must be even and at most twice the number of dims ({nd}), got "
-                         f"pad={pad} for input of shape {tuple(input.shape)}")
+                            f"pad={pad} for input of shape {tuple(input.shape)}")
     n = len(pad) // 2
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(n)][::-1]  # first padded dim first
     if mode == "constant":
@@ -84,20 +85,25 @@ def pad(input, pad, mode="constant", value=None):
     if value:
         raise ArgumentError(f"pad(): padding mode {mode!r} doesn't take in value argument")
     if n > 3 or nd not in (n + 1, n + 2):
-        raise ShapeError(f"pad(): {mode} padding of {n} dims expects a {n + 1}D or {n + 2}D input, got input of "
-                         f"shape {tuple(input.shape)} and pad={pad}")
+        raise DimensionError(f"pad(): {mode} padding of {n} dims expects a {n + 1}D or {n + 2}D input, got input of "
+                             f"shape {tuple(input.shape)} and pad={pad}")
     out = input
     for i, (lo, hi) in enumerate(pairs):
         dim = nd - n + i
-        size = input.shape[dim]
+        if min(lo, hi) < 0:  # a negative pad crops first; the positive side then pads the cropped input
+            crop_lo, crop_hi = max(-lo, 0), max(-hi, 0)
+            if crop_lo + crop_hi >= out.shape[dim]:
+                raise ShapeError(f"pad(): negative padding ({lo}, {hi}) leaves nothing of dimension {dim} of input "
+                                 f"of shape {tuple(input.shape)}")
+            out = out.narrow(dim, crop_lo, out.shape[dim] - crop_lo - crop_hi)
+            lo, hi = max(lo, 0), max(hi, 0)
+        size = out.shape[dim]
         if mode == "reflect" and (lo >= size or hi >= size):
             raise ArgumentError(f"pad(): padding size should be less than the corresponding input dimension, but got: "
-                             f"padding ({lo}, {hi}) at dimension {dim} of input of shape {tuple(input.shape)}")
+                                f"padding ({lo}, {hi}) at dimension {dim} of input of shape {tuple(input.shape)}")
         if mode == "circular" and (lo > size or hi > size):
             raise ArgumentError(f"pad(): padding value causes wrapping around more than once (padding ({lo}, {hi}) at "
-                             f"dimension {dim} of input of shape {tuple(input.shape)})")
-        if min(lo, hi) < 0:
-            raise ArgumentError(f"pad(): negative padding is only supported in constant mode, got pad={pad}")
+                                f"dimension {dim} of input of shape {tuple(input.shape)})")
         if lo or hi:
             index = _tensor(_source_index(mode, size, lo, hi), dtype=dtypes.int64, device=input.device)
             out = out[(slice(None),) * dim + (index,)]

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from ember.tensor import tensor as _tensor
-from ember.ops import ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
+                       check_tensor)
 
 from .conv import ConvNd, windows
 
@@ -63,8 +64,12 @@ def _argmax_windows(xp, flat, positions, size):
 
     ``flat`` is (B, C, *out, K); ``positions[i]`` (*out, K) the input coordinate of each element along dim i.
     """
-    nan = xp.isnan(flat)
-    arg = xp.argmax(xp.where(nan, xp.inf, flat), axis=-1)[..., None] if nan.any() else flat.argmax(-1)[..., None]
+    key = xp.where(xp.isnan(flat), xp.inf, flat)
+    valid = True  # padding never wins, even a window of -inf (PyTorch only scans the input's elements)
+    for pos, s in zip(positions, size):
+        valid = valid & (pos >= 0) & (pos < s)
+    best = (key == key.max(-1, keepdims=True)) & valid if flat.shape[-1] else key
+    arg = xp.argmax(best, axis=-1)[..., None]
     values = xp.take_along_axis(flat, arg, axis=-1)[..., 0]
     index = 0
     for pos, s in zip(positions, size):
@@ -85,7 +90,7 @@ class MaxPool(Primitive):
         size = x.shape[2:]
         win = windows(xp, x, kernel, stride, dilation, padding, pad_value=-xp.inf)
         out = win.shape[2:2 + n]
-        flat = win.reshape(win.shape[:2 + n] + (-1,))
+        flat = win.reshape(win.shape[:2 + n] + (math.prod(kernel),))
         offsets = np.indices(kernel).reshape(n, -1)
         positions = []
         for i in range(n):
@@ -153,8 +158,8 @@ def _tuple(op, name, value, n):
 def _batched(op, input, n):
     check_tensor(op, "input", input)
     if input._data.ndim not in (n + 1, n + 2):
-        raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
-                         f"shape {tuple(input.shape)}")
+        raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
+                             f"shape {tuple(input.shape)}")
     if not input._dtype.is_floating_point:
         raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
     if input._data.ndim == n + 1:
@@ -168,10 +173,10 @@ def _geometry(op, size, kernel, stride, padding, dilation, ceil_mode):
     for s, k, st, p, d in zip(size, kernel, stride, padding, dilation):
         if k < 1 or st < 1 or d < 1:
             raise ArgumentError(f"{op}(): kernel_size, stride and dilation must be positive, got kernel_size={kernel}, "
-                             f"stride={stride}, dilation={dilation}")
+                                f"stride={stride}, dilation={dilation}")
         if p < 0 or p > k // 2:
             raise ArgumentError(f"{op}(): pad should be at most half of effective kernel size, but got pad={p}, "
-                             f"kernel_size={k}")
+                                f"kernel_size={k}")
         num = s + 2 * p - d * (k - 1) - 1 + (st - 1 if ceil_mode else 0)
         o = num // st + 1
         if ceil_mode and (o - 1) * st >= s + p:

@@ -31,7 +31,7 @@ def _avg_samples(make):
     yield Sample((make(1, 3, 3, 3), 2), {"stride": 1, "divisor_override": 3}, name="unbatched, divisor_override")
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.avg_pool3d", samples=_avg_samples)
+@ops.op(where=("functional",), torch="torch.nn.functional.avg_pool3d", samples=_avg_samples)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, D, H, W) input (``torch.nn.functional.avg_pool3d``)."""

@@ -133,9 +133,8 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _fill(self, -np.log1p(-_uniform(self, generator)) / lambd, "exponential_")
 
 
-@ops.op(where=("Tensor",), torch=None, differentiable=False,  # 0 < p < 1: no determined draw for PyTorch to check
-        checked_elsewhere="no determined draw: tests/ops/test_random_ops.py compares the distribution with PyTorch's",
-        samples=_inplace_samples(p=0.5))
+@ops.op(where=("Tensor",), torch="torch.Tensor.geometric_", differentiable=False,
+        samples=_inplace_samples(p=1 - 1e-12))  # p -> 1: every draw is 1, which PyTorch can check
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
     check_tensor("geometric_", "self", self)
@@ -145,9 +144,8 @@ def geometric_(self, p, *, generator=None):
     return _fill(self, draws, "geometric_")
 
 
-@ops.op(where=("Tensor",), torch=None, differentiable=False,  # std > 0: no determined draw for PyTorch to check
-        checked_elsewhere="no determined draw: tests/ops/test_random_ops.py compares the distribution with PyTorch's",
-        samples=_inplace_samples(mean=0.5, std=0.5))
+@ops.op(where=("Tensor",), torch="torch.Tensor.log_normal_", differentiable=False,
+        samples=_inplace_samples(mean=0.5, std=1e-12))  # std -> 0: every draw is e^mean, which PyTorch can check
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
     _floating("log_normal_", self)
@@ -157,9 +155,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _fill(self, np.exp(z * std + mean), "log_normal_")
 
 
-@ops.op(where=("Tensor",), torch=None, differentiable=False,  # sigma > 0: no determined draw for PyTorch to check
-        checked_elsewhere="no determined draw: tests/ops/test_random_ops.py compares the distribution with PyTorch's",
-        samples=_inplace_samples(median=0.5, sigma=1.0))
+@ops.op(where=("Tensor",), torch="torch.Tensor.cauchy_", differentiable=False,
+        samples=_inplace_samples(median=0.5, sigma=1e-12))  # sigma -> 0: every draw is the median
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""
     _floating("cauchy_", self)

@@ -88,7 +88,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     if not input._dtype.is_floating_point:
         raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                        f"complex dtype. Got: {input._dtype}")
+                         f"complex dtype. Got: {input._dtype}")
     dims = normalize_dims("mean", dim, input._data.ndim)
     count = _count(input._data.shape, dims)
     total = apply(Sum, input, dims=dims, keepdim=bool(keepdim), dtype=None)
@@ -187,7 +187,8 @@ def _one_dim(op, input, dim):
     """``dim`` as a non-negative int for an op that takes exactly one (0-dim inputs count as 1-d)."""
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
-    return normalize_dims(op, dim, input._data.ndim)[0] if input._data.ndim else 0
+    dims = normalize_dims(op, dim, input._data.ndim)  # checked on 0-d inputs too: only -1 and 0 fit
+    return dims[0] if dims else 0
 
 
 def _check_nonempty(op, input, dims):
@@ -195,7 +196,7 @@ def _check_nonempty(op, input, dims):
     for d in range(len(shape)) if dims is None else dims:
         if shape[d] == 0:
             raise OutOfRangeError(f"{op}(): expected reduction dim {d} to have non-zero size, but the input has "
-                             f"shape {tuple(shape)}")
+                                  f"shape {tuple(shape)}")
 
 
 class Extreme(Primitive):
@@ -257,6 +258,8 @@ class ArgExtreme(Primitive):
 
 def _arg_extreme(op, input, dim, keepdim, largest):
     check_tensor(op, "input", input)
+    if input._dtype.category == 0:
+        raise DTypeError(f"{op}(): does not support bool input")
     if dim is not None:
         dim = _one_dim(op, input, dim)
         if not input._data.ndim:
@@ -535,7 +538,8 @@ class Truth(Primitive):
 
     @staticmethod
     def forward(xp, x, dims, keepdim, every):
-        return (xp.all if every else xp.any)(x, axis=dims, keepdims=keepdim)
+        out = (xp.all if every else xp.any)(x, axis=dims, keepdims=keepdim)
+        return out.astype(xp.uint8) if x.dtype == xp.uint8 else out  # PyTorch keeps uint8 for uint8 input
 
 
 def _truth_samples(make):
@@ -632,7 +636,7 @@ def _cum_extreme(op, input, dim, largest, result_type):
     check_tensor(op, "input", input)
     dim = _one_dim(op, input, dim)
     if not input._data.ndim:
-        return result_type(input * 1, input.detach().to(dtypes.int64) * 0)
+        return result_type(input.clone(), input.detach().to(dtypes.int64) * 0)
     indices = apply(CumExtremeIndex, input, dim=dim, largest=largest)
     return result_type(take_along(input, indices, dim), indices)
 

@@ -7,8 +7,8 @@ they are split equally, as PyTorch does.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, promote,
-                       scalar_to)
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, no_bool,
+                       promote, scalar_to)
 from ember.tensor import Tensor
 
 from .elementwise import _broadcast_error, binary_op
@@ -47,6 +47,9 @@ def where(condition, input=None, other=None):
         from ember.tensor import tensor
         input = tensor(input, device=condition.device)
     a, b = promote("where", input, other)
+    dtype = a._dtype if isinstance(a, Tensor) else b._dtype
+    # a Python number is converted to the result's dtype with PyTorch's range check (uint8: 300 raises)
+    a, b = (v if isinstance(v, Tensor) else scalar_to("where", raw, dtype) for v, raw in ((a, input), (b, other)))
     try:
         return apply(Where, condition, a, b)
     except ValueError:
@@ -159,6 +162,7 @@ def clamp(input, min=None, max=None):
             input = input.to(dtype)
         low, high = (None if b is None else scalar_to("clamp", b, dtype) for b in (min, max))
         return apply(ClampScalar, input, low=low, high=high)
+    no_bool("clamp", input)  # PyTorch clamps bool tensors by numbers, not by tensors
     tensors = [t for t in (input, min, max) if t is not None]
     dtype = dtypes.result_type(*tensors)
     low, high = (t.to(dtype) if isinstance(t, Tensor) and t._dtype is not dtype else t for t in (min, max))

@@ -14,10 +14,11 @@ import numpy as np
 from ember import dtypes
 from ember.device import DeviceError
 from ember.ops import (
-    ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor, maybe_view,
-    normalize_dims,
+    ArgumentError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor,
+    maybe_view, normalize_dims,
 )
-from ember.tensor import Tensor, _version_cell, as_view, wrap
+from ember.autograd.grad_mode import STATE
+from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
     storage_offset, storage_root, strides_of,
@@ -115,6 +116,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     check_tensor("flatten", "input", input)
     shape = input._data.shape
     if not shape:
+        normalize_dims("flatten", start_dim, 0), normalize_dims("flatten", end_dim, 0)
         return input.reshape(1)
     start, end = normalize_dims("flatten", start_dim, len(shape))[0], normalize_dims("flatten", end_dim, len(shape))[0]
     if start > end:
@@ -122,7 +124,39 @@ def flatten(input, start_dim=0, end_dim=-1):
     return input.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
+def view_in_place(op, input, view):
+    """Make ``input`` the view ``view`` of itself (same memory; new shape and strides), as PyTorch's in-place
+    view ops (``unsqueeze_``, ``t_``...) do: its history becomes the view's, and its version is bumped."""
+    if input._requires_grad and input._node is None and STATE.enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+    input._data = view._data
+    if view._node is not None:
+        input._node, input._output_nr = view._node, view._output_nr
+    bump_version(input)
+    return input
+
+
+def unsqueeze_(input, dim):
+    """``unsqueeze`` in place (``Tensor.unsqueeze_``)."""
+    return view_in_place("unsqueeze_", input, unsqueeze(input, dim))
+
+
+def squeeze_(input, dim=None):
+    """``squeeze`` in place (``Tensor.squeeze_``)."""
+    return view_in_place("squeeze_", input, squeeze(input, dim))
+
+
+def transpose_(input, dim0, dim1):
+    """``transpose`` in place (``Tensor.transpose_``)."""
+    return view_in_place("transpose_", input, transpose(input, dim0, dim1))
+
+
+def t_(input):
+    """``t`` in place (``Tensor.t_``)."""
+    return view_in_place("t_", input, t(input))
+
+
+@ops.op(inplace=unsqueeze_, samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
 def unsqueeze(input, dim):
     """Insert a dimension of size one at ``dim`` (``torch.unsqueeze``)."""
     check_tensor("unsqueeze", "input", input)
@@ -131,8 +165,8 @@ def unsqueeze(input, dim):
     return input.reshape(shape[:dim] + (1,) + shape[dim:])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 1, 3),)), Sample((make(2, 1, 3), 1)), Sample((make(2, 1, 3), 0)),
-                              Sample((make(1, 2, 1), (0, 2)))])
+@ops.op(inplace=squeeze_, samples=lambda make: [
+    Sample((make(2, 1, 3),)), Sample((make(2, 1, 3), 1)), Sample((make(2, 1, 3), 0)), Sample((make(1, 2, 1), (0, 2)))])
 def squeeze(input, dim=None):
     """Remove dimensions of size one (all, or those in ``dim`` that have size one) (``torch.squeeze``)."""
     check_tensor("squeeze", "input", input)
@@ -170,13 +204,14 @@ def permute(input, *dims):
     return maybe_view(apply(Permute, input, dims=norm), input)
 
 
-@ops.op(aliases=("swapaxes", "swapdims"),
+@ops.op(aliases=("swapaxes", "swapdims"), inplace=transpose_,
         samples=lambda make: [Sample((make(2, 3, 4), 0, 2)), Sample((make(2, 3), 0, 1)), Sample((make(3), 0, -1))])
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view) (``torch.transpose``)."""
     check_tensor("transpose", "input", input)
     ndim = input._data.ndim
     if ndim == 0:
+        normalize_dims("transpose", dim0, 0), normalize_dims("transpose", dim1, 0)
         return input.reshape(())
     d0, d1 = normalize_dims("transpose", dim0, ndim)[0], normalize_dims("transpose", dim1, ndim)[0]
     order = list(range(ndim))
@@ -184,12 +219,12 @@ def transpose(input, dim0, dim1):
     return maybe_view(apply(Permute, input, dims=tuple(order)), input)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
+@ops.op(inplace=t_, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
 def t(input):
     """Transpose a matrix; vectors and scalars are returned as they are (``torch.t``)."""
     check_tensor("t", "input", input)
     if input._data.ndim > 2:
-        raise ShapeError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
+        raise DimensionError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
     return input.transpose(0, 1) if input._data.ndim == 2 else input.reshape(input._data.shape)
 
 
@@ -388,11 +423,12 @@ def _backend_index(op, index, device):
                 raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
             if item._dtype.is_floating_point:
                 raise OutOfRangeError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
-                                 f"{item._dtype}")
+                                      f"{item._dtype}")
             out.append(item._data)
             basic = False
-        elif isinstance(item, (list, np.ndarray)):
-            out.append(device.xp.asarray(item))
+        elif isinstance(item, (list, range, np.ndarray)):  # a range indexes as the list of its values
+            out.append(device.xp.asarray(item if not isinstance(item, range) else list(item), dtype=None if not
+                                         isinstance(item, range) else np.int64))
             basic = False
         elif isinstance(item, (int, np.integer)):
             out.append(item)
@@ -400,7 +436,7 @@ def _backend_index(op, index, device):
                 basic = False  # NumPy reads a bool as a mask: a copy
         else:
             raise OutOfRangeError(f"{op}: only integers, slices, None, Ellipsis, lists and int or bool tensors are "
-                             f"valid indices, got {type(item).__name__}")
+                                  f"valid indices, got {type(item).__name__}")
     if basic and not ellipsis:
         out.append(Ellipsis)
     return tuple(out), basic
@@ -522,7 +558,7 @@ def narrow(input, dim, start, length):
     start = int(start)
     if not -size <= start <= size:
         raise OutOfRangeError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
-                         f"(expected to be in range of [{-size}, {size}])")
+                              f"(expected to be in range of [{-size}, {size}])")
     start %= max(size, 1) if start < 0 else size + 1
     if length < 0 or start + length > size:
         raise ShapeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) of "
@@ -729,14 +765,19 @@ class Cat(Primitive):
     """Tensors joined along ``dim``; ``sizes`` (each input's extent there) lets backward cut ``g`` apart."""
 
     @staticmethod
-    def forward(xp, *arrays, dim, sizes):
-        return xp.concatenate(arrays, axis=dim)
+    def forward(xp, *arrays, dim, sizes, skip):
+        return xp.concatenate([a for a, s in zip(arrays, skip) if not s], axis=dim)
 
     @staticmethod
-    def backward(ctx, g, dim, sizes):
+    def backward(ctx, g, dim, sizes, skip):
         grads, start = [], 0
-        for size, need in zip(sizes, ctx.needs_input_grad):
-            grads.append(g.narrow(dim, start, size) if need else None)
+        for size, need, skipped in zip(sizes, ctx.needs_input_grad, skip):
+            if not need:
+                grads.append(None)
+            elif skipped:  # a skipped 1-D empty input still gets its (empty) gradient, as in PyTorch
+                grads.append(g.flatten().narrow(0, 0, 0))
+            else:
+                grads.append(g.narrow(dim, start, size))
             start += size
         return tuple(grads)
 
@@ -754,21 +795,25 @@ def _cat_samples(make):
 def cat(tensors, dim=0):
     """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
     tensors = _tensors("cat", tensors)
-    if len(tensors) > 1:
-        kept = [t for t in tensors if t._data.shape != (0,)]
-        tensors = kept or tensors[:1]
-    ref = tensors[0]._data.shape
+    skip = tuple(len(tensors) > 1 and t._data.shape == (0,) for t in tensors)
+    if all(skip):
+        skip = (False,) + skip[1:]
+    kept = [t for t, s in zip(tensors, skip) if not s]
+    ref = kept[0]._data.shape
     if not ref:
         raise ShapeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dims("cat", dim, len(ref))[0]
     for i, t in enumerate(tensors):
         s = t._data.shape
+        if skip[i]:
+            continue
         if len(s) != len(ref) or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
             raise ShapeError(f"cat(): sizes of tensors must match except in dimension {d}: tensor 0 has shape "
                              f"{tuple(ref)} but tensor {i} has shape {tuple(s)}")
     if len(tensors) == 1:
         return apply(Clone, tensors[0])
-    return apply(Cat, *tensors, dim=d, sizes=tuple(t._data.shape[d] for t in tensors))
+    sizes = tuple(0 if s else t._data.shape[d] for t, s in zip(tensors, skip))
+    return apply(Cat, *tensors, dim=d, sizes=sizes, skip=skip)
 
 
 def concatenate(tensors, axis=0):
@@ -904,7 +949,38 @@ def chunk(input, chunks, dim=0):
         raise ShapeError("chunk(): expected a tensor with at least one dimension, got a 0-dim tensor")
     d = normalize_dims("chunk", dim, input._data.ndim)[0]
     size = input._data.shape[d]
-    return split(input, max(-(-size // chunks), 1) if size else 1, d)
+    if not size:  # PyTorch gives `chunks` empty pieces
+        return tuple(input.narrow(d, 0, 0) for _ in range(chunks))
+    return split(input, -(-size // chunks), d)
+
+
+@ops.op(samples=lambda make: [Sample((make(10), 3), name="uneven sections"),
+                              Sample((make(3, 7), [2, 5], 1), name="indices"),
+                              Sample((make(10), (2, 15, 1)), name="indices past the end and backwards")])
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` split along ``dim`` into that many nearly equal parts (the first ``size % n``
+    one larger), or at the given indices, clamped like slices (``torch.tensor_split``)."""
+    check_tensor("tensor_split", "input", input)
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = normalize_dims("tensor_split", dim, input._data.ndim)[0]
+    size = input._data.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        bounds, start = [], 0
+        for i in range(n):
+            stop = start + size // n + (1 if i < size % n else 0)
+            bounds.append((start, stop))
+            start = stop
+    else:
+        cuts = [int(i) for i in indices_or_sections]
+        bounds = list(zip([0] + cuts, cuts + [None]))
+    lead = (slice(None),) * d
+    return tuple(input[lead + (slice(a, b),)] for a, b in bounds)
 
 
 @ops.op(samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
@@ -913,7 +989,7 @@ def unbind(input, dim=0):
     """The slices along ``dim``, that dim removed, as views (``torch.unbind``)."""
     check_tensor("unbind", "input", input)
     if input._data.ndim == 0:
-        raise ShapeError("unbind(): dimension specified as 0 but tensor has no dimensions")
+        raise DimensionError("unbind(): dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims("unbind", dim, input._data.ndim)[0]
     n = input._data.shape[d]
     if n == 1:
@@ -1062,7 +1138,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 def _arange_repeated(counts, device):
     if counts._dtype.is_floating_point or counts._data.ndim != 1:
         raise ArgumentError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
-                         f"{tuple(counts.shape)} and dtype {counts._dtype}")
+                            f"{tuple(counts.shape)} and dtype {counts._dtype}")
     data = counts._data
     if data.size and int(data.min()) < 0:
         raise ArgumentError("repeat_interleave(): repeats can not be negative")

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import DimensionError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
 
@@ -102,8 +102,11 @@ def bilinear(input1, input2, weight, bias=None):
     for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
         _float("bilinear", name, t)
     if weight.dim() != 3:
-        raise ShapeError(f"bilinear(): weight must be 3-D (out, in1, in2), got shape {tuple(weight.shape)}")
+        raise DimensionError(f"bilinear(): weight must be 3-D (out, in1, in2), got shape {tuple(weight.shape)}")
     o, i, j = weight.shape
+    if not input1.dim() or not input2.dim():
+        raise DimensionError(f"bilinear(): expected inputs with at least 1 dim (*, features), got shapes "
+                             f"{tuple(input1.shape)} and {tuple(input2.shape)}")
     if input1.shape[-1] != i or input2.shape[-1] != j or tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
         raise ShapeError(f"bilinear(): expected input1 (*, {i}) and input2 (*, {j}) with equal leading dims for "
                          f"weight of shape {tuple(weight.shape)}, got {tuple(input1.shape)} and {tuple(input2.shape)}")

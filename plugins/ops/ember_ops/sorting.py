@@ -7,7 +7,7 @@ flows back to the positions they came from.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor
+from ember.ops import ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor, no_bool
 from ember.tensor import tensor
 
 from . import return_types
@@ -73,15 +73,15 @@ def _topk_samples(make):
 @ops.op(samples=_topk_samples)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order (``torch.topk``)."""
-    check_tensor("topk", "input", input)
+    no_bool("topk", input)
     d = _one_dim("topk", input, dim)
     size = input.shape[d] if input._data.ndim else 1
     if not isinstance(k, int) or not 0 <= k <= size:
         raise ArgumentError(f"topk(): argument 'k' ({k!r}) out of range: expected 0 <= k <= {size} (the size of "
-                         f"dim {d})")
+                            f"dim {d})")
     _, order = _sort_indices("topk", input, d, largest)
     if not input._data.ndim:
-        return return_types.topk(input * 1 if k else input.reshape(1)[:0].reshape(()), order)
+        return return_types.topk(input * 1, order)  # PyTorch gives the element even for k=0
     indices = order[(slice(None),) * d + (slice(0, k),)]
     return return_types.topk(take_along(input, indices, d), indices)
 
@@ -97,7 +97,7 @@ def _median_samples(make):
 @ops.op(samples=_median_samples)
 def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or (values, indices) along ``dim`` (``torch.median``)."""
-    check_tensor("median", "input", input)
+    no_bool("median", input)
     if dim is None:
         flat = input.reshape(-1)
         if not flat.shape[0]:

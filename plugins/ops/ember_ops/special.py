@@ -123,3 +123,33 @@ def polygamma(n, input):
     if n == 0:
         return digamma(input)
     return apply_unary(_polygamma_primitive(n), input)
+
+
+def _erfinv_kernel(xp, y):
+    """Giles' single-precision approximation, refined by two Newton steps on erf (double accuracy)."""
+    from .erf_kernel import erf
+    y64 = y.astype(xp.float64)
+    w = -xp.log((1.0 - y64) * (1.0 + y64))
+    small = w < 5.0
+    ws = w - 2.5
+    p_small = 2.81022636e-08
+    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
+              0.246640727, 1.50140941):
+        p_small = c + p_small * ws
+    wl = xp.sqrt(xp.where(small, 5.0, w)) - 3.0
+    p_large = -0.000200214257
+    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+              1.00167406, 2.83297682):
+        p_large = c + p_large * wl
+    x = xp.where(small, p_small, p_large) * y64
+    for _ in range(2):
+        x = x - (erf(xp, x) - y64) / (2.0 / math.sqrt(math.pi) * xp.exp(-x * x))
+    x = xp.where(xp.abs(y64) == 1, xp.copysign(xp.inf, y64), x)
+    x = xp.where(xp.abs(y64) > 1, xp.nan, x)
+    return x.astype(y.dtype)
+
+
+erfinv = unary_op("erfinv", _erfinv_kernel,
+                  lambda ctx, g: g * (math.sqrt(math.pi) / 2) * (ctx.output * ctx.output).exp(), save="output",
+                  samples=lambda make: unary_samples(make, low=-0.9, high=0.9), table=ops,
+                  doc="The inverse of erf on (-1, 1); +-inf at +-1, NaN outside (``torch.erfinv``).")

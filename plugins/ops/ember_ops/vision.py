@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import DTypeError, OpTable, Sample, ShapeError, check_tensor
 
 from .pooling import apply_along, averaging_matrix
 
@@ -130,7 +130,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ShapeError(f"interpolate(): expected input with at least 3 dims (N, C, *spatial), got shape "
                          f"{tuple(input.shape)}")
     if not input._dtype.is_floating_point:
-        raise TypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
+        raise DTypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
     if mode in _LINEAR and _LINEAR[mode] != n:
         raise NotImplementedError(f"interpolate(): got {n + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D "
                                   f"input")

@@ -36,12 +36,16 @@ def _unequal_sizes(shapes, what: str, show) -> str:
 def collate_tensor_fn(batch, *, collate_fn_map=None):
     """Stack same-shaped tensors along a new first dimension (recorded by autograd when one requires grad)."""
     first = batch[0]
+    strangers = [i for i, t in enumerate(batch) if not isinstance(t, Tensor)]
+    if strangers:
+        raise TypeError(f"default_collate: expected Tensor as element {strangers[0]} of the batch, but got "
+                        f"{type(batch[strangers[0]]).__name__}")
+    devices = sorted({str(t.device) for t in batch})
+    if len(devices) > 1:
+        raise RuntimeError(f"default_collate: expected all tensors of the batch on one device, got {devices}")
     shapes = [tuple(t.shape) for t in batch]
     if any(s != shapes[0] for s in shapes):
         raise RuntimeError(_unequal_sizes(shapes, "tensor", lambda s: list(s)))
-    if not all(isinstance(t, Tensor) and t.device == first.device for t in batch):
-        kinds = sorted({f"{type(t).__name__} on {getattr(t, 'device', '-')}" for t in batch})
-        raise RuntimeError(f"default_collate: all tensors in a batch must be ember Tensors on one device; got {kinds}")
     if any(t.requires_grad for t in batch):
         import ember
         return ember.stack(list(batch))

@@ -1,0 +1,138 @@
+"""The remaining loss modules (``torch.nn``): SoftMarginLoss, HingeEmbeddingLoss, PoissonNLLLoss,
+GaussianNLLLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, MultiLabelMarginLoss,
+TripletMarginWithDistanceLoss, each a thin Module over its functional loss."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember.nn import LayerSample
+from ember.nn import functional as F
+
+from .loss import _Loss, _WeightedLoss
+
+__all__ = ["SoftMarginLoss", "HingeEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss",
+           "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
+
+
+def _signs(make, *shape):
+    return make.index(np.where(np.random.default_rng(3).random(shape) > 0.5, 1.0, -1.0)).to(make.dtype)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + exp(-y x)) (``torch.nn.SoftMarginLoss``)."""
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), _signs(make, 3, 4)))]
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x for y = 1, max(0, margin - x) for y = -1 (``torch.nn.HingeEmbeddingLoss``)."""
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample((0.5,), inputs=(make(3, 4), _signs(make, 3, 4)))]
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood (``torch.nn.PoissonNLLLoss``)."""
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
+                                  reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), make(3, 4, low=0.0, high=3.0, requires_grad=False)))]
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with predicted variance (``torch.nn.GaussianNLLLoss``)."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), make(3, 4, requires_grad=False), make(3, 4, low=0.2, high=2.0)))]
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Per-class binary cross entropy with logits, averaged over classes (``torch.nn.MultiLabelSoftMarginLoss``)."""
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        target = make.index((np.random.default_rng(4).random((3, 4)) > 0.5).astype(float)).to(make.dtype)
+        return [LayerSample(inputs=(make(3, 4), target))]
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss (``torch.nn.MultiMarginLoss``)."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), make.index([0, 3, 1])))]
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss over target classes listed up to the first -1 (``torch.nn.MultiLabelMarginLoss``)."""
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(2, 4), make.index([[3, 0, -1, 1], [1, 2, 3, -1]])))]
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss with a custom distance (``torch.nn.TripletMarginWithDistanceLoss``)."""
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"):
+        super().__init__(None, None, reduction)
+        if distance_function is None:  # PyTorch stores the default as a PairwiseDistance submodule
+            from .distance import PairwiseDistance
+            distance_function = PairwiseDistance()
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+    @staticmethod
+    def samples(make):
+        return [LayerSample(inputs=(make(3, 4), make(3, 4), make(3, 4)))]

@@ -1,0 +1,310 @@
+"""More everyday Tensor API, as composites of ember ops (so gradients come for free): ``flipud``/``fliplr``,
+``take``, ``index_copy``/``index_fill``, ``tensor_split``, ``cartesian_prod``, ``expand_copy``, NaN-skipping
+``nansum``/``nanmean``, ``count_nonzero``, ``dist``, ``cross``/``linalg.cross``, ``copysign``, ``gcd``,
+``bincount``, ``bucketize``, ``matrix_exp``, and the identities PyTorch defines on real dense tensors
+(``conj``, ``resolve_conj``, ``to_dense``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember import dtypes as _dt
+from ember.ops import OpTable, Sample, ShapeError, check_tensor
+
+ops = OpTable()
+
+
+def _same_device(op, a, b):
+    check_tensor(op, "input", a)
+    check_tensor(op, "index", b)
+    if a._device != b._device:
+        from ember.device import DeviceError
+        raise DeviceError(f"{op}(): expected all tensors on the same device, got {a._device} and {b._device}")
+
+
+def _flip_samples(make):
+    yield Sample((make(3, 4),))
+    yield Sample((make(2, 3, 2),), name="3-D")
+
+
+@ops.op(where=("ember", "Tensor"), samples=_flip_samples)
+def flipud(input):
+    """Reverse dim 0 (``torch.flipud``)."""
+    check_tensor("flipud", "input", input)
+    if input.dim() < 1:
+        raise RuntimeError("flipud: Input must be >= 1-d.")
+    return input.flip(0)
+
+
+@ops.op(where=("ember", "Tensor"), samples=_flip_samples)
+def fliplr(input):
+    """Reverse dim 1 (``torch.fliplr``)."""
+    check_tensor("fliplr", "input", input)
+    if input.dim() < 2:
+        raise RuntimeError("fliplr: Input must be >= 2-d.")
+    return input.flip(1)
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make.index([0, 5, 11, -1]))),
+                                                         Sample((make(5), make.index([[1, 2], [0, 4]])), name="2-D index")])
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index`` (shape of ``index``) (``torch.take``)."""
+    check_tensor("take", "input", input)
+    check_tensor("take", "index", index)
+    return input.reshape(-1)[index]
+
+
+def _index_samples(make):
+    yield Sample((make(4, 3), 0, make.index([2, 0]), make(2, 3)), name="dim 0")
+    yield Sample((make(2, 4), 1, make.index([3, 1]), make(2, 2)), name="dim 1")
+
+
+@ops.op(where=("ember", "Tensor"), inplace=True, samples=_index_samples)
+def index_copy(input, dim, index, source):
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (``torch.index_copy``)."""
+    check_tensor("index_copy", "input", input)
+    check_tensor("index_copy", "source", source)
+    _same_device("index_copy", input, index)
+    dim = dim % max(input.dim(), 1)
+    placed = input.new_zeros(tuple(input.shape)).index_add(dim, index, source)
+    return index_fill(input, dim, index, 0) + placed
+
+
+def _fill_samples(make):
+    yield Sample((make(4, 3), 0, make.index([2, 0]), 1.5), name="dim 0")
+    yield Sample((make(2, 4), 1, make.index([3]), -2.0), name="dim 1")
+
+
+@ops.op(where=("ember", "Tensor"), inplace=True, samples=_fill_samples)
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
+    check_tensor("index_fill", "input", input)
+    _same_device("index_fill", input, index)
+    dim = dim % max(input.dim(), 1)
+    hit = np.zeros(input.shape[dim], bool)
+    hit[index._host().astype(np.int64)] = True
+    shape = [input.shape[dim] if d == dim else 1 for d in range(input.dim())]
+    from ember import tensor
+    mask = tensor(hit.reshape(shape), device=input.device)
+    return input.masked_fill(mask, value)
+
+
+@ops.op(where=("ember",), samples=lambda make: [Sample((make(2), make(3))), Sample((make(2), make(2), make(2)), name="three")])
+def cartesian_prod(*tensors):
+    """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``)."""
+    from ember import stack
+    from .tensor_api import meshgrid
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+@ops.op(where=("ember",), samples=lambda make: [Sample((make(3, 1), (3, 4))), Sample((make(2), (3, 2)))])
+def expand_copy(input, size, *, implicit=False):
+    """``input.expand(size)`` as a new tensor (``torch.expand_copy``)."""
+    check_tensor("expand_copy", "input", input)
+    return input.expand(size).clone()
+
+
+def _nan_samples(make):
+    x = make(3, 4, requires_grad=False)
+    x[0, 1] = float("nan")
+    x[2, 3] = float("nan")
+    yield Sample((x.requires_grad_(),), name="all")
+    yield Sample((x.detach().requires_grad_(), 1), name="dim 1")
+    yield Sample((x.detach().requires_grad_(), 0), {"keepdim": True}, name="dim 0, keepdim")
+
+
+def _nan_zeroed(input):
+    return input.masked_fill(input.isnan(), 0)
+
+
+@ops.op(where=("ember", "Tensor"), samples=_nan_samples)
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as zero (``torch.nansum``)."""
+    check_tensor("nansum", "input", input)
+    x = _nan_zeroed(input)
+    return x.sum(dim, keepdim=keepdim, dtype=dtype) if dim is not None else x.sum(dtype=dtype)
+
+
+@ops.op(where=("ember", "Tensor"), samples=_nan_samples)
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over the non-NaN elements (``torch.nanmean``)."""
+    check_tensor("nanmean", "input", input)
+    count = (~input.isnan()).to(input.dtype)
+    if dim is None:
+        return nansum(input, dtype=dtype) / count.sum()
+    return nansum(input, dim, keepdim, dtype=dtype) / count.sum(dim, keepdim=keepdim)
+
+
+@ops.op(where=("ember", "Tensor"), differentiable=False, samples=lambda make: [
+    Sample((make.index([[0, 1, 0], [2, 0, 3]]),)), Sample((make.index([[0, 1, 0], [2, 0, 3]]), 1), name="dim 1")])
+def count_nonzero(input, dim=None):
+    """How many elements are not zero, over ``dim`` or all (``torch.count_nonzero``); int64."""
+    check_tensor("count_nonzero", "input", input)
+    from ember import int64
+    nonzero = (input != 0).to(int64)
+    return nonzero.sum(dim) if dim is not None else nonzero.sum()
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [
+    Sample((make(3, 4, away_from_zero=True), make(3, 4))), Sample((make(2, 3), make(3), 1.0), name="p=1, broadcast"),
+    Sample((make(4), make(4), float("inf")), name="p=inf")])
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (``torch.dist``)."""
+    check_tensor("dist", "input", input)
+    check_tensor("dist", "other", other)
+    from ember import linalg
+    return linalg.vector_norm(input - other, p)
+
+
+@ops.op(where=("linalg",), name="linalg_cross", torch="torch.linalg.cross",
+        samples=lambda make: [Sample((make(2, 3), make(2, 3))), Sample((make(3, 2), make(3, 2)), {"dim": 0})])
+def linalg_cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``)."""
+    check_tensor("linalg.cross", "input", input)
+    check_tensor("linalg.cross", "other", other)
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
+                           f"{other.shape[dim]}")
+    a = [input.select(dim, i) for i in range(3)]
+    b = [other.select(dim, i) for i in range(3)]
+    from ember import stack
+    return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], dim)
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3), make(2, 3)), {"dim": 1}),
+                                                         Sample((make(3, 2), make(3, 2)), name="default dim")])
+def cross(input, other, dim=None):
+    """``torch.cross``: the first dim of length 3 when ``dim`` is None."""
+    check_tensor("cross", "input", input)
+    check_tensor("cross", "other", other)
+    if dim is None:
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in input of shape {tuple(input.shape)}")
+    return linalg_cross(input, other, dim=dim)
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [
+    Sample((make(2, 3), make(2, 3, away_from_zero=True))), Sample((make(2, 3), -1.5), name="number")])
+def copysign(input, other):
+    """|input| with the sign of ``other`` (``torch.copysign``); float result."""
+    check_tensor("copysign", "input", input)
+    from ember import where
+    from ember.tensor import Tensor, wrap
+    if not input.dtype.is_floating_point:
+        input = input.float()
+    if isinstance(other, Tensor):
+        if other._device != input._device:
+            from ember.device import DeviceError
+            raise DeviceError(f"copysign(): expected all tensors on the same device, got {input._device} and "
+                              f"{other._device}")
+        negative = wrap(other._device.xp.signbit(other._data), other._device)
+    else:
+        negative = math.copysign(1.0, other) < 0
+        return -input.abs() if negative else input.abs()
+    magnitude = input.abs()
+    result = where(negative, -magnitude, magnitude)
+    if other.requires_grad:  # PyTorch's gradient for ``other`` is zero (not absent)
+        result = result + other.clamp(min=0, max=0)
+    return result
+
+
+@ops.op(where=("ember", "Tensor"), inplace=True, differentiable=False, dtypes=(_dt.int64,),
+        samples=lambda make: [Sample((make.index([12, 18, -4, 0]), make.index([8, 27, 6, 5])))])
+def gcd(input, other):
+    """Elementwise greatest common divisor of integer tensors (``torch.gcd``)."""
+    check_tensor("gcd", "input", input)
+    check_tensor("gcd", "other", other)
+    _same_device("gcd", input, other)
+    if input.dtype.is_floating_point or other.dtype.is_floating_point:
+        raise RuntimeError(f"gcd_cpu not implemented for '{input.dtype}'")
+    from ember.tensor import wrap
+    return wrap(input._device.xp.gcd(input._data, other._data), input._device)
+
+
+@ops.op(where=("ember", "Tensor"), differentiable=False, dtypes=(_dt.int64,), samples=lambda make: [
+    Sample((make.index([1, 1, 3, 0, 3]),)), Sample((make.index([1, 2]),), {"minlength": 5}, name="minlength")])
+def bincount(input, weights=None, minlength=0):
+    """Occurrences of each value 0..max of a 1-D non-negative integer tensor, optionally weighted
+    (``torch.bincount``)."""
+    check_tensor("bincount", "input", input)
+    if input.dim() != 1 or input.dtype.is_floating_point:
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {tuple(input.shape)} "
+                           f"and dtype {input.dtype}")
+    host = input._host()
+    if host.size and host.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    from ember import tensor
+    w = None if weights is None else weights._host()
+    counts = np.bincount(host, weights=w, minlength=minlength)
+    dtype = input.dtype if weights is None else (weights.dtype if weights.dtype.is_floating_point else None)
+    return tensor(counts, device=input.device, dtype=dtype if weights is None else None).to(
+        dtype or tensor(counts).dtype)
+
+
+@ops.op(where=("ember",), differentiable=False, samples=lambda make: [
+    Sample((make(2, 3, requires_grad=False), make.index([-1.0, 0.0, 1.0]).double().to(make.dtype)), name="left"),
+    Sample((make(4, requires_grad=False), make.index([-1.0, 0.0, 1.0]).double().to(make.dtype)), {"right": True},
+           name="right")])
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``)."""
+    check_tensor("bucketize", "input", input)
+    check_tensor("bucketize", "boundaries", boundaries)
+    _same_device("bucketize", input, boundaries)
+    from ember import int32, int64
+    from ember.tensor import wrap
+    xp = input._device.xp
+    side = "right" if right else "left"
+    idx = xp.searchsorted(boundaries._data, input._data, side=side)
+    return wrap(xp.asarray(idx).astype((int32 if out_int32 else int64).numpy), input._device)
+
+
+def _matrix_exp_samples(make):
+    yield Sample((make(3, 3, low=-0.5, high=0.5),))
+    yield Sample((make(2, 2, 2, low=-0.5, high=0.5),), name="batch")
+
+
+@ops.op(where=("ember", "Tensor", "linalg"), samples=_matrix_exp_samples, atol=1e-5, rtol=1e-4)
+def matrix_exp(A):
+    """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``)."""
+    check_tensor("matrix_exp", "A", A)
+    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"matrix_exp: expected a square matrix or batch, got shape {tuple(A.shape)}")
+    norm = float(A.abs().sum(-2).amax()) if A.numel() else 0.0
+    squarings = max(0, int(math.ceil(math.log2(norm))) + 1) if norm > 0.5 else 0
+    X = A / (2 ** squarings)
+    import ember
+    eye = ember.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
+    result, term = eye, eye
+    for k in range(1, 19):
+        term = term @ X / k
+        result = result + term
+    for _ in range(squarings):
+        result = result @ result
+    return result
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
+def conj(input):
+    """The complex conjugate; ember's tensors are real, so ``input`` itself, as PyTorch returns for real ones."""
+    check_tensor("conj", "input", input)
+    return input
+
+
+@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
+def resolve_conj(input):
+    """``input`` (a real tensor has no conjugate bit to resolve)."""
+    check_tensor("resolve_conj", "input", input)
+    return input
+
+
+@ops.op(where=("Tensor",), samples=lambda make: [Sample((make(2, 3),))])
+def to_dense(self, dtype=None, *, masked_grad=None):
+    """``self`` (ember's tensors are dense, as PyTorch returns for strided ones)."""
+    check_tensor("to_dense", "self", self)
+    return self if dtype is None else self.to(dtype)
