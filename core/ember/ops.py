@@ -261,7 +261,9 @@ class Op:
       for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
       the result (one array, or a tuple per output); the kit compares the forward with it. An op with
-      ``torch=None`` must declare ``reference`` or ``expected``.
+      ``torch=None`` must declare ``reference`` or ``expected``, or ``checked_elsewhere``.
+    - ``checked_elsewhere``: for ``torch=None`` ops whose forward no sample can pin down (random draws,
+      sign-ambiguous decompositions), which test checks it and why: recorded, shown by the kit.
     - ``mixed_devices``: True where PyTorch accepts tensors on other devices (``expand_as`` reads only
       the other's shape; ``x[i] = v`` copies ``v`` over), so the kit does not expect a DeviceError.
     - ``out``: whether ``ember.<name>`` / ``ember.linalg.<name>`` take PyTorch's ``out=`` keyword; by
@@ -283,6 +285,7 @@ class Op:
     gradgradcheck: bool = True
     reference: Callable | None = None
     expected: Callable | None = None
+    checked_elsewhere: str = ""
     mixed_devices: bool = False
     atol: float | None = None
     rtol: float | None = None

@@ -121,10 +121,12 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
     op = registered_op(name_or_op) if isinstance(name_or_op, str) else name_or_op
     if op.samples is None:
         raise AssertionError(f"op {op.name!r} declares no samples: the conformance kit cannot check it")
-    if not op.torch and op.reference is None and getattr(op, "expected", None) is None:
+    if (not op.torch and op.reference is None and getattr(op, "expected", None) is None
+            and not getattr(op, "checked_elsewhere", "")):
         raise AssertionError(f"op {op.name!r} declares no PyTorch counterpart (torch=None) and neither a "
                              f"reference= composite of other ember ops nor an expected= function computing its "
-                             f"result from numpy arrays: nothing would check its forward")
+                             f"result from numpy arrays (nor checked_elsewhere= naming the test that checks "
+                             f"it): nothing would check its forward")
     torch_fn = torch_counterpart(op) if oracle else None
     if oracle and op.torch and torch_fn is None:
         not_compared(f"op {op.name!r} against {op.torch}")
