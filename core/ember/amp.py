@@ -118,11 +118,7 @@ def _wrapper(fn, lower: bool):
             return fn(*args, **kwargs)
         target = get_autocast_dtype(device_type) if lower else dtypes.float32
         args, kwargs = _cast_args(args, kwargs, target)
-        out = fn(*args, **kwargs)
-        # numpy computes some low-precision products in float32; PyTorch returns the autocast dtype.
-        if lower and hasattr(out, "_dtype") and out._dtype.is_floating_point and out._dtype is not target:
-            out = out.to(target)
-        return out
+        return fn(*args, **kwargs)  # the kernels return their inputs' dtype (bfloat16 products included)
     autocast_op.__ember_autocast__ = fn
     return autocast_op
 

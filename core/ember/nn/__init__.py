@@ -6,9 +6,9 @@
 from . import functional, init, utils
 from . import parallel  # noqa: E402 - light: its wrappers are imported on first use
 from .module import LayerSample, Module
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["LayerSample", "Module", "Parameter", "functional", "init", "utils", "parallel"]
+__all__ = ["LayerSample", "Module", "Parameter", "UninitializedParameter", "UninitializedBuffer", "functional", "init", "utils", "parallel"]
 
 
 def __getattr__(name):

@@ -412,6 +412,10 @@ class Module:
             raise TypeError(f"{self._get_name()}.load_state_dict: expected state_dict to be a dict-like "
                             f"mapping of names to tensors, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
+        from .parameter import is_lazy
+        for key, target in own.items():  # lazy modules: the checkpoint gives the shape (PyTorch's _lazy_load_hook)
+            if key in state_dict and is_lazy(target):
+                target.materialize(_shape_of(state_dict[key]))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []

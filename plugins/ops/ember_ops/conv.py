@@ -16,6 +16,8 @@ import math
 from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
                        check_tensor)
 
+from .linalg import product
+
 ops = OpTable()
 
 
@@ -66,7 +68,7 @@ def _pointwise_conv(xp, x, w):
     """A 1x1, stride-1, unpadded, ungrouped conv is one matrix product per image, (O, C) @ (C, pixels),
     already in (B, O, *spatial) order: no im2col copy and no transpose of the output."""
     b, c = x.shape[:2]
-    y = xp.matmul(w.reshape(w.shape[0], c), x.reshape(b, c, -1))
+    y = product(xp, w.reshape(w.shape[0], c), x.reshape(b, c, -1))
     return y.reshape((b, w.shape[0]) + x.shape[2:])
 
 
@@ -125,7 +127,7 @@ def _conv_forward(xp, x, w, stride, padding, dilation, groups):
         return _depthwise_conv(xp, x, w, stride, padding, dilation)
     cols, out = _group_columns(xp, x, w.shape[2:], stride, dilation, padding, groups)
     wm = w.reshape(groups, o // groups, -1)
-    y = xp.matmul(cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)
+    y = product(xp, cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)
     b = x.shape[0]
     y = y.reshape((groups, b) + out + (o // groups,))
     y = y.transpose((1, 0, n + 2) + tuple(range(2, n + 2))).reshape((b, o) + out)
@@ -139,7 +141,7 @@ def _conv_input_grad(xp, g, w, size, stride, padding, dilation, groups):
     c = w.shape[1] * groups
     gm = g.reshape(b, groups, o // groups, -1).transpose(1, 0, 3, 2)  # (groups, B, P, O/groups)
     gm = gm.reshape(groups, -1, o // groups)
-    cols = xp.matmul(gm, w.reshape(groups, o // groups, -1))  # (groups, B * P, C/groups * K)
+    cols = product(xp, gm, w.reshape(groups, o // groups, -1))  # (groups, B * P, C/groups * K)
     cols = cols.reshape((groups, b) + out + (c // groups,) + w.shape[2:])
     cols = cols.transpose((1, 0, n + 2) + tuple(range(2, n + 2)) + tuple(range(n + 3, 2 * n + 3)))
     x = col2im(xp, cols, size, w.shape[2:], stride, dilation, padding)  # (B, groups, C/groups, *size)
@@ -151,7 +153,7 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
     c = x.shape[1]
     cols, _ = _group_columns(xp, x, kernel, stride, dilation, padding, groups, out_size=g.shape[2:])
     gm = g.reshape(b, groups, o // groups, -1).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
-    gw = xp.matmul(gm, cols)  # (groups, O/groups, C/groups * K)
+    gw = product(xp, gm, cols)  # (groups, O/groups, C/groups * K)
     return gw.reshape((o, c // groups) + tuple(kernel))
 
 

@@ -13,6 +13,24 @@ from . import blas_threads
 ops = OpTable()
 
 
+def product(xp, a, b):
+    """``xp.matmul(a, b)`` in ``a``'s dtype: numpy multiplies ml_dtypes' bfloat16 in float32 and returns float32,
+    where PyTorch (and every ember op) returns its inputs' dtype. The float32 result is rounded once, as
+    PyTorch's bfloat16 GEMM accumulates in float32 and rounds."""
+    out = xp.matmul(a, b)
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
+
+
+def _einsum(xp, spec, *arrays, optimize=False):
+    """``xp.einsum``, for bfloat16 too: numpy's einsum refuses ml_dtypes' bfloat16, so it is computed in
+    float32 and rounded once, as ``product``."""
+    dtype = arrays[0].dtype
+    if dtype.kind == "V":  # ml_dtypes' bfloat16 (an extension float) is void-kind to numpy
+        wide = [a.astype(np.float32) for a in arrays]
+        return xp.einsum(spec, *wide, optimize=optimize).astype(dtype)
+    return xp.einsum(spec, *arrays, optimize=optimize)
+
+
 class MatMul(Primitive):
     """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back."""
 
@@ -21,7 +39,7 @@ class MatMul(Primitive):
     @staticmethod
     def forward(xp, a, b):
         with blas_threads.for_batched_product(xp, a, b):
-            return xp.matmul(a, b)
+            return product(xp, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -93,9 +111,9 @@ class Linear(Primitive):
     @staticmethod
     def forward(xp, x, weight, bias):
         if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
-            out = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            out = product(xp, x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         else:
-            out = xp.matmul(x, weight.T)
+            out = product(xp, x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -118,7 +136,7 @@ class LinearWeightGrad(Primitive):
 
     @staticmethod
     def forward(xp, g, x):
-        return xp.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        return product(xp, g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
 
     @staticmethod
     def backward(ctx, gg):
@@ -276,7 +294,7 @@ class Einsum(Primitive):
 
     @staticmethod
     def forward(xp, *arrays, subs, out):
-        return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 2)
+        return _einsum(xp, ",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 2)
 
     @staticmethod
     def backward(ctx, g, subs, out):

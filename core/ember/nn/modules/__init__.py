@@ -17,7 +17,7 @@ _SUBMODULES = {"activation": "activation", "batchnorm": "normalization", "channe
                "flatten": "reshape", "fold": "fold", "instancenorm": "normalization", "linear": "linear",
                "loss": "loss", "module": None, "normalization": "normalization", "padding": "padding",
                "pixelshuffle": "reshape", "pooling": "pooling", "rnn": "rnn", "sparse": "sparse",
-               "transformer": "transformer", "upsampling": "reshape", "lazy": None}
+               "transformer": "transformer", "upsampling": "reshape", "lazy": "lazy"}
 
 
 def _resolver(plugin_module):
