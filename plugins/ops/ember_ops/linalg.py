@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
@@ -93,7 +95,8 @@ class Linear(Primitive):
     @staticmethod
     def forward(xp, x, weight, bias):
         if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
-            out = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+            out = xp.matmul(rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         else:
             out = xp.matmul(x, weight.T)
         if bias is not None:
