@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
@@ -111,7 +113,8 @@ class Linear(Primitive):
     @staticmethod
     def forward(xp, x, weight, bias):
         if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
-            out = product(xp, x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # -1 is ambiguous for a 0-size last dim
+            out = product(xp, rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         else:
             out = product(xp, x, weight.T)
         if bias is not None:
