@@ -34,7 +34,8 @@ SEED = int(os.environ.get("EMBER_FUZZ_SEED", "0"))
 # Ops whose results are random (only structure, shapes and dtypes are compared).
 RANDOM = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu",
           "multinomial", "bernoulli", "poisson", "normal", "rand_like", "randn_like", "randint_like",
-          "gumbel_softmax", "empty_like", "new_empty"}
+          "gumbel_softmax", "empty_like", "new_empty", "random_", "uniform_", "normal_", "bernoulli_",
+          "exponential_", "geometric_", "log_normal_", "cauchy_"}
 
 # Ops whose order among equal elements PyTorch leaves unspecified: only these outputs are compared.
 TIE_ORDER = {"topk": (0,), "sort": (0,), "argsort": ()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, float_input,
-                       inplace as write_back, no_bool, normalize_dims)
+                       inplace as write_back, no_bool, normalize_dims, scalar_to)
 from ember.tensor import wrap
 
 from .elementwise import bad_option, primitive
@@ -95,6 +95,8 @@ def _threshold_samples(make):
 def threshold(input, threshold, value, inplace=False):
     """input where input > threshold, else value (``F.threshold``)."""
     no_bool("threshold", input)
+    if input._dtype.category == 1:  # PyTorch's kernel compares and fills in the input's integer dtype
+        threshold, value = scalar_to("threshold", threshold, input._dtype), scalar_to("threshold", value, input._dtype)
     return _finish("threshold", input, where(input <= threshold, value, input), inplace)  # NaN stays NaN
 
 

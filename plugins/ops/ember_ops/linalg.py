@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor, maybe_view, no_bool, normalize_dims)
+                       check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -240,6 +240,8 @@ def _add_product(op, input, product, beta, alpha):
     if not ok:
         raise ShapeError(f"{op}(): input of shape {tuple(input.shape)} cannot be broadcast to the product's "
                          f"shape {shape}")
+    if product._dtype.category == 1:  # integer products: PyTorch truncates alpha and beta to the dtype
+        alpha, beta = scalar_to(op, alpha, product._dtype), scalar_to(op, beta, product._dtype)
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
         return scaled + apply(ZerosLike, input)
@@ -503,7 +505,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 @ops.op(samples=lambda make: [Sample((make(3, 3),)), Sample((make(2, 4),))])
 def trace(input):
     """Sum of the main diagonal of a matrix (``torch.trace``)."""
-    check_tensor("trace", "input", input)
+    no_bool("trace", input)
     if input._data.ndim != 2:
         raise ShapeError(f"trace(): expected a matrix, got shape {tuple(input.shape)}")
     return input.diagonal().sum()

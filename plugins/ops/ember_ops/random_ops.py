@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, check_tensor, inplace
+from ember.ops import DTypeError, OpTable, Sample, check_tensor, float_input, inplace
 from ember.random import default_generator
 from ember.tensor import Tensor, wrap
 
@@ -53,7 +53,7 @@ def _fill(self, values, op):
 def _floating(op, self):
     check_tensor(op, "self", self)
     if not self._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point tensor, got {self._dtype}")
+        raise DTypeError(f"{op}(): a continuous distribution needs a floating point tensor, got {self._dtype}")
 
 
 def _inplace_samples(**kwargs):
@@ -197,6 +197,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
     check_tensor("bernoulli", "input", input)
+    if p is None:  # probabilities in input: PyTorch has floating kernels only
+        float_input("bernoulli", input)
     if out is not None:
         raise TypeError("bernoulli(): out= is not supported by ember")
     prob = input._data if p is None else p
@@ -211,7 +213,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         samples=lambda make: [Sample((make(2, 3, low=0.0, high=0.0, requires_grad=False),))])
 def poisson(input, generator=None):
     """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``)."""
-    check_tensor("poisson", "input", input)
+    float_input("poisson", input)
     rates = input._host()
     if (rates < 0).any():
         raise RuntimeError("poisson: expected all rates to be non-negative")

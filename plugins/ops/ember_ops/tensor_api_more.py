@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, no_bool
 
 ops = OpTable()
 
@@ -253,8 +253,10 @@ def bincount(input, weights=None, minlength=0):
            name="right")])
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``)."""
-    check_tensor("bucketize", "input", input)
-    check_tensor("bucketize", "boundaries", boundaries)
+    no_bool("bucketize", input)
+    no_bool("bucketize", boundaries, "boundaries")
+    if boundaries.dim() != 1:
+        raise ShapeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
     _same_device("bucketize", input, boundaries)
     from ember import int32, int64
     from ember.tensor import wrap
