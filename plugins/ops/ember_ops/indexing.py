@@ -521,6 +521,10 @@ def _put(op, x, key, basic, value, accumulate):
     except IndexError as exc:
         raise OutOfRangeError(f"{op}: {exc} (tensor of shape {tuple(x.shape)})") from None
     except ValueError as exc:
+        try:  # PyTorch checks the indices before the value's shape: an out-of-range index is the error
+            x._data[key]
+        except IndexError as bad:
+            raise OutOfRangeError(f"{op}: {bad} (tensor of shape {tuple(x.shape)})") from None
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
         raise ShapeError(f"{op}: value of shape {vshape} cannot be written into the indexed part of a tensor of "
                          f"shape {tuple(x.shape)} ({exc})") from None

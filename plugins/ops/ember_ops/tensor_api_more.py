@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, ShapeError, check_tensor, no_bool
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, no_bool, normalize_dims
 
 ops = OpTable()
 
@@ -67,7 +67,7 @@ def index_copy(input, dim, index, source):
     check_tensor("index_copy", "input", input)
     check_tensor("index_copy", "source", source)
     _same_device("index_copy", input, index)
-    dim = dim % max(input.dim(), 1)
+    dim = (normalize_dims("index_copy", dim, input.dim()) or (0,))[0]
     placed = input.new_zeros(tuple(input.shape)).index_add(dim, index, source)
     return index_fill(input, dim, index, 0) + placed
 
