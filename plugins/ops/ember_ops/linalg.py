@@ -85,6 +85,11 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+def _rows(a):
+    """``a`` (..., n) as a (rows, n) matrix; the row count is explicit, as -1 cannot be inferred when n is 0."""
+    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+
+
 class Linear(Primitive):
     """``x @ W.T + b`` in one backend call: the layer every MLP spends its time in."""
 
@@ -93,7 +98,7 @@ class Linear(Primitive):
     @staticmethod
     def forward(xp, x, weight, bias):
         if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
-            out = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            out = xp.matmul(_rows(x), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         else:
             out = xp.matmul(x, weight.T)
         if bias is not None:
@@ -118,7 +123,7 @@ class LinearWeightGrad(Primitive):
 
     @staticmethod
     def forward(xp, g, x):
-        return xp.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        return xp.matmul(_rows(g).T, _rows(x))
 
     @staticmethod
     def backward(ctx, gg):
