@@ -8,7 +8,15 @@ and the results' structure, shapes, dtypes and values; then, where torch compute
 gradients (a zero-size backward must not crash). No numpy RuntimeWarning may reach the user.
 
 ``EMBER_FUZZ_CASES`` sets the number of cases (default 2500: well under a minute), ``EMBER_FUZZ_SEED``
-the seed. Cases where torch itself is wrong are listed in ``ALLOW`` with the reason.
+the seed. Cases where torch itself is wrong are listed in ``ALLOW`` with the reason, under these rules:
+
+- a torch bug (a wrong value, a crash on valid input) or an implementation accident no PyTorch user would
+  rely on (a check skipped on an empty output, an internal dtype mismatch) is allowed where ember does the
+  documented thing;
+- float16 where torch has no CPU kernel ("... not implemented for 'Half'"): ember computing a correct
+  float16 result is allowed (strictly more useful); where ember refuses too, it must refuse with torch's
+  class. Integer and bool dtypes torch has no kernel for are not allowed: ember refuses them as torch does;
+- artefacts of the harness (torch tensors made with ``torch.from_numpy`` cannot resize their storage).
 """
 
 from __future__ import annotations
@@ -44,6 +52,20 @@ TIE_ORDER = {"topk": (0,), "sort": (0,), "argsort": ()}
 ALLOW = {
     ("take_along_dim", "ember raises, torch succeeds", "index"):
         "torch.take_along_dim does not bounds-check its indices (reads arbitrary memory); ember raises",
+    ("take_along_dim", "ember succeeds, torch raises", "flattened, non-contiguous"):
+        "torch.take_along_dim(dim=None) calls view(-1) on a non-contiguous input and fails; ember flattens it",
+    ("einsum", "ember succeeds, torch raises", "dtype uint8"):
+        "torch.einsum sums a uint8 operand to int64 internally, then fails on its own dtype mismatch",
+    ("matrix_exp", "forward differs", "dtype float16"):
+        "torch's CPU float16 matrix_exp is wrong (diagonal near -2e4 for entries below 0.5); ember's matches float64",
+    ("avg_pool3d", "ember succeeds, torch raises", "dtype float16"):
+        "torch has no CPU float16 avg_pool3d kernel; ember computes it",
+    ("cholesky", "ember raises, torch succeeds", "0-size"):
+        "the deprecated torch.cholesky skips the square check for empty input (torch.linalg.cholesky raises)",
+    ("scaled_dot_product_attention", "ember raises, torch succeeds", "0-size"):
+        "torch skips the attn_mask shape check when the output is empty (Ev = 0); ember checks it",
+    ("resize_", "ember succeeds, torch raises", "0-size"):
+        "harness artefact: torch.from_numpy storage is not resizable",
 }
 
 # Disagreements ember still has, each a known open item (not a torch bug): kept out of the failure so the
@@ -65,9 +87,6 @@ KNOWN = {
     ("avg_pool2d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
     ("pairwise_distance", "ember raises, torch succeeds", "dtype"): "ember has no integer distance kernel",
     ("bilinear", "ember raises, torch succeeds", "dtype"): "ember has no integer bilinear kernel",
-    ("avg_pool1d", "ember succeeds, torch raises", "0-size"): "torch refuses a zero-size spatial dim",
-    ("avg_pool2d", "ember succeeds, torch raises", "0-size"): "torch refuses a zero-size spatial dim",
-    ("conv2d", "exception class", "0-size"): "zero-size spatial input to conv2d: numpy's ValueError",
     ("batch_norm", "exception class", "0-size"): "zero channels: torch raises IndexError, ember ShapeError",
     ("instance_norm", "*", "0-size"): "zero-size spatial dims in instance_norm",
     ("dropout2d", "ember raises, torch succeeds", "0-d"): "torch's eval-mode dropout2d skips the shape check",
