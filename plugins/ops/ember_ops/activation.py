@@ -65,6 +65,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ArgumentError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
     if not input._dtype.is_floating_point:  # integer tensors keep their dtype: the bounds are truncated
         min_val, max_val = int(min_val), int(max_val)
+        if input._dtype.name == "uint8" and min(min_val, max_val) < 0:
+            raise ArgumentError("hardtanh(): cannot do hardtanh on an unsigned type with negative limits")
     return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
 
 

@@ -299,6 +299,8 @@ def index_add(input, dim, index, source, *, alpha=1):
                          f"sized like index), got {tuple(source.shape)}")
     if source._dtype is not input._dtype:
         source = source.to(input._dtype)
+    if input._dtype.category == 1:  # integer tensors: PyTorch truncates alpha to the dtype
+        alpha = scalar_to("index_add", alpha, input._dtype)
     return apply(IndexAdd, input, source, dim=d, index=idx, alpha=alpha)
 
 

@@ -161,6 +161,9 @@ def linear(input, weight, bias=None):
     if input._dtype is not weight._dtype or (bias is not None and bias._dtype is not weight._dtype):
         raise DTypeError(f"linear(): input, weight and bias must have the same dtype, got {input._dtype}, "
                          f"{weight._dtype}" + (f" and {bias._dtype}" if bias is not None else ""))
+    if bias is not None and tuple(bias.shape) not in ((weight._data.shape[0],), (1,), ()):
+        raise ShapeError(f"linear(): bias must have out_features={weight._data.shape[0]} elements, got shape "
+                         f"{tuple(bias.shape)}")
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
     return apply(Linear, input, weight, bias)

@@ -82,7 +82,10 @@ class Cholesky(Primitive):
 
     @staticmethod
     def forward(xp, a):
-        return xp.linalg.cholesky(_lower(xp, a))
+        L = xp.linalg.cholesky(_lower(xp, a))
+        if not bool(xp.isfinite(L).all()):  # LAPACK's potrf stops at a NaN pivot; numpy's result carries it on
+            raise np.linalg.LinAlgError("non-finite pivot")
+        return L
 
     @staticmethod
     def backward(ctx, g):
@@ -338,6 +341,9 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     if full_matrices and m != n:
         raise NotImplementedError(f"linalg.svd: ember computes the reduced SVD only; pass full_matrices=False "
                                   f"for a {m}x{n} input")
+    if bool(A.isnan().any()):  # LAPACK's gesdd does not converge on NaN; numpy may return NaN instead
+        raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix contained "
+                          "non-finite values")
     U, S, Vh = _lapack("svd", SVD, A)
     return SVDResult(U, S, Vh)
 
@@ -452,6 +458,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 # -- norms ------------------------------------------------------------------------------------------
 
+def _largest(values):
+    """The max over the last dim, 0 over an empty one (a norm of nothing, as PyTorch's; the min-norms raise)."""
+    if values.shape[-1] == 0:
+        return values.sum(-1)
+    return values.amax(-1)
+
+
 @ops.op(where=("linalg",), samples=lambda make: [
     Sample((make(3, 4),)), Sample((make(2, 3, 3),), {"ord": 1}), Sample((make(3, 3),), {"ord": float("inf")}),
     Sample((make(3, 2),), {"ord": "nuc"}), Sample((make(3, 2),), {"ord": 2}), Sample((make(3, 3),), {"ord": -1})],
@@ -469,13 +482,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     moved = A.movedim((d0, d1), (-2, -1))
     if ord == "nuc" or ord in (2, -2):
         s = svdvals(moved)
-        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        out = s.sum(-1) if ord == "nuc" else (_largest(s) if ord == 2 else s.amin(-1))
     elif ord in (1, -1):
         sums = moved.abs().sum(-2)
-        out = sums.amax(-1) if ord == 1 else sums.amin(-1)
+        out = _largest(sums) if ord == 1 else sums.amin(-1)
     elif ord in (float("inf"), -float("inf")):
         sums = moved.abs().sum(-1)
-        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+        out = _largest(sums) if ord > 0 else sums.amin(-1)
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if keepdim:

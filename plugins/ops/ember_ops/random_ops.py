@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import DTypeError, OpTable, Sample, check_tensor, float_input, inplace
+from ember.ops import DTypeError, OpTable, Sample, check_tensor, float_input, inplace, no_bool
 from ember.random import default_generator
 from ember.tensor import Tensor, wrap
 
@@ -137,7 +137,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
         samples=_inplace_samples(p=1 - 1e-12))  # p -> 1: every draw is 1, which PyTorch can check
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
-    check_tensor("geometric_", "self", self)
+    no_bool("geometric_", self)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     draws = np.maximum(np.ceil(np.log1p(-_uniform(self, generator)) / math.log1p(-p)), 1)
@@ -178,6 +178,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
     if out is not None:
         raise TypeError("normal(): out= is not supported by ember")
     tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
+    for t in tensors:  # PyTorch has floating kernels only
+        float_input("normal", t)
     if not tensors:
         if size is None:
             raise TypeError("normal(): with number mean and std, size= is required")

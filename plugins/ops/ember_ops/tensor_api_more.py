@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, ShapeError, check_tensor, no_bool, normalize_dims
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
 
 ops = OpTable()
 
@@ -82,7 +82,7 @@ def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
     check_tensor("index_fill", "input", input)
     _same_device("index_fill", input, index)
-    dim = dim % max(input.dim(), 1)
+    dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
     hit = np.zeros(input.shape[dim], bool)
     hit[index._host().astype(np.int64)] = True
     shape = [input.shape[dim] if d == dim else 1 for d in range(input.dim())]
@@ -133,7 +133,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 @ops.op(where=("ember", "Tensor"), samples=_nan_samples)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over the non-NaN elements (``torch.nanmean``)."""
-    check_tensor("nanmean", "input", input)
+    float_input("nanmean", input)  # PyTorch refuses integer and bool input (they cannot hold NaN)
     count = (~input.isnan()).to(input.dtype)
     if dim is None:
         return nansum(input, dtype=dtype) / count.sum()
