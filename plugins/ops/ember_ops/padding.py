@@ -11,7 +11,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.ops import (ArgumentError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor, scalar_to)
+                       check_tensor, no_bool, scalar_to)
 from ember.tensor import tensor as _tensor
 
 ops = OpTable()
@@ -84,6 +84,8 @@ def pad(input, pad, mode="constant", value=None):
                                   f"'replicate' or 'circular'")
     if value:
         raise ArgumentError(f"pad(): padding mode {mode!r} doesn't take in value argument")
+    if mode != "circular":  # PyTorch's reflection and replication kernels have no bool variant
+        no_bool("pad", input)
     if n > 3 or nd not in (n + 1, n + 2):
         raise DimensionError(f"pad(): {mode} padding of {n} dims expects a {n + 1}D or {n + 2}D input, got input of "
                              f"shape {tuple(input.shape)} and pad={pad}")
