@@ -1,5 +1,7 @@
 """``ember.linalg``: filled at load with every op registered with ``where=("linalg", ...)``."""
 
+from .ops import LinAlgError  # noqa: F401 - torch.linalg.LinAlgError
+
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.norm``: with ``ord`` None the 2-norm of all elements (or over ``dim``); otherwise a

@@ -22,7 +22,7 @@ from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
+           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
 
 
 class ShapeError(RuntimeError):
@@ -49,6 +49,12 @@ class ArgumentError(ValueError, RuntimeError):
 class OutOfRangeError(IndexError, RuntimeError):
     """An index or a dim is out of range (PyTorch raises IndexError or RuntimeError depending on the op:
     this is both)."""
+
+
+class LinAlgError(RuntimeError):
+    """A LAPACK routine failed on the values of its input: a matrix that is not positive-definite for
+    ``cholesky``, an eigen or singular value iteration that does not converge on NaN or infinities
+    (``torch.linalg.LinAlgError``, a RuntimeError)."""
 
 
 def check_tensor(op: str, name: str, value) -> Tensor:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, float_input,
-                       inplace as write_back, no_bool, normalize_dims)
+                       inplace as write_back, no_bool, normalize_dims, scalar_to)
 from ember.tensor import wrap
 
 from .elementwise import bad_option, primitive
@@ -65,6 +65,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ArgumentError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
     if not input._dtype.is_floating_point:  # integer tensors keep their dtype: the bounds are truncated
         min_val, max_val = int(min_val), int(max_val)
+        if input._dtype.name == "uint8" and min(min_val, max_val) < 0:
+            raise ArgumentError("hardtanh(): cannot do hardtanh on an unsigned type with negative limits")
     return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
 
 
@@ -95,6 +97,8 @@ def _threshold_samples(make):
 def threshold(input, threshold, value, inplace=False):
     """input where input > threshold, else value (``F.threshold``)."""
     no_bool("threshold", input)
+    if input._dtype.category == 1:  # PyTorch's kernel compares and fills in the input's integer dtype
+        threshold, value = scalar_to("threshold", threshold, input._dtype), scalar_to("threshold", value, input._dtype)
     return _finish("threshold", input, where(input <= threshold, value, input), inplace)  # NaN stays NaN
 
 

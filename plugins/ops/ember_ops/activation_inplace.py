@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ember.ops import OpTable, Sample, ShapeError, check_tensor, inplace
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, float_input, inplace
 
 ops = OpTable()
 
@@ -44,7 +44,7 @@ def _prelu_samples(make):
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), ``weight`` one value or one per channel (dim 1)
     (``torch.nn.functional.prelu``)."""
-    check_tensor("prelu", "input", input)
+    float_input("prelu", input)
     check_tensor("prelu", "weight", weight)
     n = weight.numel()
     if n != 1:

@@ -68,7 +68,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal and attn_mask is not None:
         raise ArgumentError(f"{op}(): explicit attn_mask should not be set when is_causal=True")
     length, source = query.shape[-2], key.shape[-2]
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if scale is None:  # E = 0: scores are empty sums (0) whatever the scale; PyTorch's 1/sqrt(0) is inf
+        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf
     xp = query._device.xp
     scores = (query * scale) @ key.mT
     if is_causal:

@@ -361,6 +361,9 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
                          f"input{_dims(x.shape)} to have {weight.shape[1] * groups} channels "
                          f"(in_channels = weight.shape[1] * groups), but got {channels} channels instead")
     _check_bias(op, bias, weight.shape[0], input._dtype)
+    if 0 in x.shape[2:] and x.shape[0] and x.shape[1]:
+        raise ShapeError(f"{op}(): Only zero batch or zero channel inputs are supported, but got input shape: "
+                         f"{list(x.shape)}")
     _check_fits(op, tuple(x.shape[2:]), kernel, pads, dilation)
     y = apply(ConvNd, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
     y = _add_bias(y, bias, n)

@@ -124,8 +124,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction not in _REDUCTIONS:
         raise ArgumentError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
                             f"{_REDUCTIONS}")
-    if not log_probs.is_floating_point():
-        raise DTypeError(f"ctc_loss(): expected floating point log_probs, got {log_probs.dtype}")
+    if not log_probs.is_floating_point() or log_probs._dtype.itemsize < 4:  # no float16 kernel, as in PyTorch
+        raise DTypeError(f"ctc_loss(): expected float32 or float64 log_probs, got {log_probs.dtype}")
     if targets._device != log_probs._device:
         raise DeviceError(f"ctc_loss(): targets is on {targets._device} but log_probs is on {log_probs._device}")
     unbatched = log_probs.dim() == 2

@@ -378,6 +378,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, broadcast (``torch.addcmul``)."""
     check_tensor("addcmul", "input", input)
     prod = tensor1 * tensor2
+    if prod._dtype.category == 1 and input._dtype.category == 1:  # integer: PyTorch truncates value to the dtype
+        value = scalar_to("addcmul", value, prod._dtype)
     return input + (prod * value if value != 1 else prod)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DimensionError, OpTable, Sample, check_tensor, float_input
 
 ops = OpTable()
 
@@ -52,7 +52,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     """(bags, D): each bag's rows of ``weight`` combined by ``mode`` ("sum", "mean", "max"); empty bags give
     zeros. ``per_sample_weights`` scale rows (mode "sum" only)."""
     check_tensor("embedding_bag", "input", input)
-    check_tensor("embedding_bag", "weight", weight)
+    float_input("embedding_bag", weight, "weight")
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
@@ -66,7 +66,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if max_norm is not None:
         raise NotImplementedError("embedding_bag: max_norm is not supported by ember")
     if weight.dim() != 2:
-        raise ShapeError(f"embedding_bag: weight has to be a 2D Tensor, got shape {tuple(weight.shape)}")
+        raise DimensionError(f"embedding_bag: weight has to be a 2D Tensor, got shape {tuple(weight.shape)}")
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ArgumentError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
+                            f"then it must have the same shape as the input ({tuple(input.shape)})")
     import ember
     idx, bag_of, bags = _bags(input, offsets, include_last_offset)
     keep = np.ones(idx.size, bool) if padding_idx is None else idx != (padding_idx % weight.shape[0])

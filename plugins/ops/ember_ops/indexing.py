@@ -299,6 +299,8 @@ def index_add(input, dim, index, source, *, alpha=1):
                          f"sized like index), got {tuple(source.shape)}")
     if source._dtype is not input._dtype:
         source = source.to(input._dtype)
+    if input._dtype.category == 1:  # integer tensors: PyTorch truncates alpha to the dtype
+        alpha = scalar_to("index_add", alpha, input._dtype)
     return apply(IndexAdd, input, source, dim=d, index=idx, alpha=alpha)
 
 
@@ -521,6 +523,10 @@ def _put(op, x, key, basic, value, accumulate):
     except IndexError as exc:
         raise OutOfRangeError(f"{op}: {exc} (tensor of shape {tuple(x.shape)})") from None
     except ValueError as exc:
+        try:  # PyTorch checks the indices before the value's shape: an out-of-range index is the error
+            x._data[key]
+        except IndexError as bad:
+            raise OutOfRangeError(f"{op}: {bad} (tensor of shape {tuple(x.shape)})") from None
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
         raise ShapeError(f"{op}: value of shape {vshape} cannot be written into the indexed part of a tensor of "
                          f"shape {tuple(x.shape)} ({exc})") from None

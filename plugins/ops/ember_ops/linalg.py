@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor, maybe_view, no_bool, normalize_dims)
+                       check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -105,6 +105,11 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+def _rows(a):
+    """``a`` (..., n) as a (rows, n) matrix; the row count is explicit, as -1 cannot be inferred when n is 0."""
+    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+
+
 class Linear(Primitive):
     """``x @ W.T + b`` in one backend call: the layer every MLP spends its time in."""
 
@@ -113,8 +118,7 @@ class Linear(Primitive):
     @staticmethod
     def forward(xp, x, weight, bias):
         if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
-            rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # -1 is ambiguous for a 0-size last dim
-            out = product(xp, rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+            out = product(xp, _rows(x), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         else:
             out = product(xp, x, weight.T)
         if bias is not None:
@@ -139,7 +143,7 @@ class LinearWeightGrad(Primitive):
 
     @staticmethod
     def forward(xp, g, x):
-        return product(xp, g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        return product(xp, _rows(g).T, _rows(x))
 
     @staticmethod
     def backward(ctx, gg):
@@ -177,6 +181,9 @@ def linear(input, weight, bias=None):
     if input._dtype is not weight._dtype or (bias is not None and bias._dtype is not weight._dtype):
         raise DTypeError(f"linear(): input, weight and bias must have the same dtype, got {input._dtype}, "
                          f"{weight._dtype}" + (f" and {bias._dtype}" if bias is not None else ""))
+    if bias is not None and tuple(bias.shape) not in ((weight._data.shape[0],), (1,), ()):
+        raise ShapeError(f"linear(): bias must have out_features={weight._data.shape[0]} elements, got shape "
+                         f"{tuple(bias.shape)}")
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
     return apply(Linear, input, weight, bias)
@@ -261,6 +268,8 @@ def _add_product(op, input, product, beta, alpha):
     if not ok:
         raise ShapeError(f"{op}(): input of shape {tuple(input.shape)} cannot be broadcast to the product's "
                          f"shape {shape}")
+    if product._dtype.category == 1:  # integer products: PyTorch truncates alpha and beta to the dtype
+        alpha, beta = scalar_to(op, alpha, product._dtype), scalar_to(op, beta, product._dtype)
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
         return scaled + apply(ZerosLike, input)
@@ -524,7 +533,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 @ops.op(samples=lambda make: [Sample((make(3, 3),)), Sample((make(2, 4),))])
 def trace(input):
     """Sum of the main diagonal of a matrix (``torch.trace``)."""
-    check_tensor("trace", "input", input)
+    no_bool("trace", input)
     if input._data.ndim != 2:
         raise ShapeError(f"trace(): expected a matrix, got shape {tuple(input.shape)}")
     return input.diagonal().sum()

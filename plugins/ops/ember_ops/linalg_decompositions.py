@@ -18,7 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import DTypeError, LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
 
 ops = OpTable()
 
@@ -37,7 +37,9 @@ QRResult = _result("qr", ("Q", "R"))
 LstsqResult = _result("lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
-def _matrix(op, name, A, square=False):
+def _matrix(op, name, A, square=False, low_precision=False):
+    """Refuses what PyTorch's LAPACK ops refuse: fewer than 2 dims, non-square input where ``square``,
+    integer and bool dtypes, and float16 (no LAPACK kernel) unless ``low_precision``."""
     check_tensor(f"linalg.{op}", name, A)
     if A._data.ndim < 2:
         raise ShapeError(f"linalg.{op}: {name} must have at least 2 dimensions, got shape {tuple(A.shape)}")
@@ -45,7 +47,18 @@ def _matrix(op, name, A, square=False):
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
     if not A._dtype.is_floating_point:
-        raise TypeError(f"linalg.{op}: expected a floating point tensor, got {A._dtype}")
+        raise DTypeError(f"linalg.{op}: Expected a floating point tensor as input, got {A._dtype}")
+    if A._dtype.itemsize < 4 and not low_precision:
+        raise DTypeError(f"linalg.{op}: Low precision dtypes not supported, got {A._dtype}")
+
+
+def _lapack(op, primitive, *args, **kwargs):
+    """``apply(primitive, ...)``, numpy's LinAlgError (no convergence on NaN or inf, not positive-definite)
+    raised as ember's :class:`LinAlgError` naming the op, as PyTorch raises torch.linalg.LinAlgError."""
+    try:
+        return apply(primitive, *args, **kwargs)
+    except np.linalg.LinAlgError as exc:
+        raise LinAlgError(f"linalg.{op}: {exc}") from None
 
 
 def _spd(make, *shape):
@@ -69,7 +82,10 @@ class Cholesky(Primitive):
 
     @staticmethod
     def forward(xp, a):
-        return xp.linalg.cholesky(_lower(xp, a))
+        L = xp.linalg.cholesky(_lower(xp, a))
+        if not bool(xp.isfinite(L).all()):  # LAPACK's potrf stops at a NaN pivot; numpy's result carries it on
+            raise np.linalg.LinAlgError("non-finite pivot")
+        return L
 
     @staticmethod
     def backward(ctx, g):
@@ -95,10 +111,8 @@ def cholesky(A, *, upper=False, out=None):
     _matrix("cholesky", "A", A, square=True)
     try:
         L = apply(Cholesky, A)
-    except Exception as exc:  # numpy.linalg.LinAlgError
-        if type(exc).__name__ != "LinAlgError":
-            raise
-        raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
+    except np.linalg.LinAlgError:
+        raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                            "positive-definite") from None
     return L.mT if upper else L
 
@@ -122,7 +136,10 @@ class SolveTriangular(Primitive):
         if unitriangular:
             n = a.shape[-1]
             tri = tri * (1 - xp.eye(n, dtype=a.dtype)) + xp.eye(n, dtype=a.dtype)
-        return xp.linalg.solve(tri, b)
+        try:
+            return xp.linalg.solve(tri, b)
+        except np.linalg.LinAlgError:  # a zero or NaN pivot: substitute, giving inf/NaN as PyTorch's trsm does
+            return _substitute(xp, tri, b, upper)
 
     @staticmethod
     def backward(ctx, g, upper, unitriangular):
@@ -134,6 +151,17 @@ class SolveTriangular(Primitive):
             ga = -(gb @ ctx.output.mT)
             ga = ga.triu(1 if unitriangular else 0) if upper else ga.tril(-1 if unitriangular else 0)
         return ga, (gb if need_b else None)
+
+
+def _substitute(xp, tri, b, upper):
+    """Forward (or back) substitution for ``tri @ x = b``, row by row over the batch and the columns of b."""
+    n = tri.shape[-1]
+    x = xp.zeros(np.broadcast_shapes(tri.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=b.dtype)
+    with np.errstate(all="ignore"):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            done = xp.matmul(tri[..., i:i + 1, :], x)  # rows not yet solved are still 0
+            x[..., i, :] = (b[..., i, :] - done[..., 0, :]) / tri[..., i, i:i + 1]
+    return x
 
 
 def _triangular(make, *shape, upper=False):
@@ -193,7 +221,7 @@ def _well_conditioned(make, *shape):
 def slogdet(A):
     """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable."""
     _matrix("slogdet", "A", A, square=True)
-    sign, logabs = apply(Slogdet, A)
+    sign, logabs = _lapack("slogdet", Slogdet, A)
     return SlogdetResult(sign, logabs)
 
 
@@ -242,7 +270,7 @@ def eigh(A, UPLO="L", *, out=None):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     if UPLO == "U":
         A = A.mT
-    w, v = apply(Eigh, A)
+    w, v = _lapack("eigh", Eigh, A)
     return EighResult(w, v)
 
 
@@ -313,7 +341,10 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     if full_matrices and m != n:
         raise NotImplementedError(f"linalg.svd: ember computes the reduced SVD only; pass full_matrices=False "
                                   f"for a {m}x{n} input")
-    U, S, Vh = apply(SVD, A)
+    if bool(A.isnan().any()):  # LAPACK's gesdd does not converge on NaN; numpy may return NaN instead
+        raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix contained "
+                          "non-finite values")
+    U, S, Vh = _lapack("svd", SVD, A)
     return SVDResult(U, S, Vh)
 
 
@@ -376,7 +407,7 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode {mode!r} but expected one of 'reduced' "
                            f"(default), 'r', or 'complete'")
-    Q, R = apply(QR, A)
+    Q, R = _lapack("qr", QR, A)
     if mode == "r":
         import ember
         return QRResult(ember.empty(0, dtype=A.dtype, device=A.device), R)
@@ -401,7 +432,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     X = solve_triangular(R, Q.mT @ b, upper=True)
     empty = A.reshape(-1)[:0]  # empty, and on A's graph as PyTorch's are
     rank = ember.tensor(A.shape[-1], device=A.device)
-    return LstsqResult(X.squeeze(-1) if vector else X, empty, rank, empty)
+    # as PyTorch's, residuals is on the graph and singular_values is not
+    return LstsqResult(X.squeeze(-1) if vector else X, empty, rank, empty.detach())
 
 
 @ops.op(where=("linalg",), samples=lambda make: [Sample((make(3, 2),)), Sample((_well_conditioned(make, 3, 3),))],
@@ -411,6 +443,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     max(atol, rtol * largest) count as zero (``torch.linalg.pinv``)."""
     _matrix("pinv", "A", A)
     import ember
+    if 0 in A.shape[-2:]:  # no singular values to cut: the (n, m) pseudo-inverse is empty
+        return A.mT * 0
     U, S, Vh = svd(A, full_matrices=False)
     if rtol is None:
         rtol = max(A.shape[-2], A.shape[-1]) * ember.finfo(A.dtype).eps if atol is None or atol == 0 else 0.0
@@ -424,6 +458,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 # -- norms ------------------------------------------------------------------------------------------
 
+def _largest(values):
+    """The max over the last dim, 0 over an empty one (a norm of nothing, as PyTorch's; the min-norms raise)."""
+    if values.shape[-1] == 0:
+        return values.sum(-1)
+    return values.amax(-1)
+
+
 @ops.op(where=("linalg",), samples=lambda make: [
     Sample((make(3, 4),)), Sample((make(2, 3, 3),), {"ord": 1}), Sample((make(3, 3),), {"ord": float("inf")}),
     Sample((make(3, 2),), {"ord": "nuc"}), Sample((make(3, 2),), {"ord": 2}), Sample((make(3, 3),), {"ord": -1})],
@@ -431,7 +472,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """A matrix norm over the two dims ``dim`` (``torch.linalg.matrix_norm``): "fro", "nuc", 1/-1 (max/min
     column sum of |A|), inf/-inf (max/min row sum), 2/-2 (largest/smallest singular value)."""
-    _matrix("matrix_norm", "A", A)
+    _matrix("matrix_norm", "A", A, low_precision=ord not in ("nuc", 2, -2))
     if dtype is not None:
         A = A.to(dtype)
     d0, d1 = (d % A.dim() for d in dim)
@@ -441,13 +482,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     moved = A.movedim((d0, d1), (-2, -1))
     if ord == "nuc" or ord in (2, -2):
         s = svdvals(moved)
-        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        out = s.sum(-1) if ord == "nuc" else (_largest(s) if ord == 2 else s.amin(-1))
     elif ord in (1, -1):
         sums = moved.abs().sum(-2)
-        out = sums.amax(-1) if ord == 1 else sums.amin(-1)
+        out = _largest(sums) if ord == 1 else sums.amin(-1)
     elif ord in (float("inf"), -float("inf")):
         sums = moved.abs().sum(-1)
-        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+        out = _largest(sums) if ord > 0 else sums.amin(-1)
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if keepdim:

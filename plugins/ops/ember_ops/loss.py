@@ -149,6 +149,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
     float_input("nll_loss", input)
     check_tensor("nll_loss", "target", target)
+    if input.dim() == 0:
+        raise DimensionError("nll_loss(): Expected 1 or more dimensions (got 0)")
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     c = input.shape[1] if input.dim() > 1 else input.shape[0]
     weight = _check_weight("nll_loss", weight, c, input.dtype)
@@ -530,9 +532,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
         check_tensor("triplet_margin_loss", name, t)
     dims = {anchor.dim(), positive.dim(), negative.dim()}
-    if len(dims) != 1 or not dims <= {1, 2}:
+    if len(dims) != 1:  # any rank, as PyTorch: the distance is over the last dim (of a 0-d tensor, itself)
         raise ShapeError(f"triplet_margin_loss(): the anchor, positive and negative tensors must have the same "
-                         f"number of dimensions (1 or 2), got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} "
+                         f"number of dimensions, got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} "
                          f"and {tuple(negative.shape)}")
     if margin <= 0:
         raise ArgumentError(f"triplet_margin_loss(): margin must be greater than 0, got {margin}")

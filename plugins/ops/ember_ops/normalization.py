@@ -119,8 +119,9 @@ def _batch_norm_inference(input, mean, var, weight, bias, eps, shape):
     if weight is not None:
         alpha = alpha * weight
     beta = -mean * alpha if bias is None else bias - mean * alpha
-    alpha, beta = _as_dtype_of(alpha, input), _as_dtype_of(beta, input)  # float16 in, float16 out
-    return input * alpha.reshape(shape) + beta.reshape(shape)
+    # float16 input with float32 statistics (a half model's BatchNorm buffers): computed in float32, returned in
+    # the input's dtype, as PyTorch's mixed-dtype kernel does
+    return (input * alpha.reshape(shape) + beta.reshape(shape)).to(input.dtype)
 
 
 def _normalized_dims(op, input, normalized_shape):

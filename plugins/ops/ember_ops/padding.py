@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
+                       check_tensor, no_bool, scalar_to)
 from ember.tensor import tensor as _tensor
 
 ops = OpTable()
@@ -76,14 +76,16 @@ def pad(input, pad, mode="constant", value=None):
                              f"{tuple(input.shape)} and pad={pad}")
         if value is None:
             value = 0
-        elif not input._dtype.is_floating_point and input._dtype is not dtypes.bool and value != int(value):
-            raise DTypeError(f"pad(): value {value} cannot fill an integer tensor of dtype {input._dtype}")
+        elif not input._dtype.is_floating_point and input._dtype is not dtypes.bool:
+            value = scalar_to("pad", value, input._dtype)  # PyTorch truncates a float fill into integers
         return apply(ConstantPad, input, pads=pads, value=value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad(): mode {mode!r} is not supported; expected 'constant', 'reflect', "
                                   f"'replicate' or 'circular'")
     if value:
         raise ArgumentError(f"pad(): padding mode {mode!r} doesn't take in value argument")
+    if mode != "circular":  # PyTorch's reflection and replication kernels have no bool variant
+        no_bool("pad", input)
     if n > 3 or nd not in (n + 1, n + 2):
         raise DimensionError(f"pad(): {mode} padding of {n} dims expects a {n + 1}D or {n + 2}D input, got input of "
                              f"shape {tuple(input.shape)} and pad={pad}")

@@ -162,6 +162,9 @@ def _batched(op, input, n):
                              f"shape {tuple(input.shape)}")
     if not input._dtype.is_floating_point:
         raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    if 0 in input._data.shape[-n:]:  # an empty spatial dim is an error in PyTorch (an empty batch is not)
+        raise ShapeError(f"{op}(): Expected input's non-batch dimensions to have positive length, but input has "
+                         f"a shape of {tuple(input.shape)}")
     if input._data.ndim == n + 1:
         return input.unsqueeze(0), True
     return input, False

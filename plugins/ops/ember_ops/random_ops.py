@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, check_tensor, inplace
+from ember.ops import DTypeError, OpTable, Sample, check_tensor, float_input, inplace, no_bool
 from ember.random import default_generator
 from ember.tensor import Tensor, wrap
 
@@ -53,7 +53,7 @@ def _fill(self, values, op):
 def _floating(op, self):
     check_tensor(op, "self", self)
     if not self._dtype.is_floating_point:
-        raise TypeError(f"{op}(): expected a floating point tensor, got {self._dtype}")
+        raise DTypeError(f"{op}(): a continuous distribution needs a floating point tensor, got {self._dtype}")
 
 
 def _inplace_samples(**kwargs):
@@ -137,7 +137,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
         samples=_inplace_samples(p=1 - 1e-12))  # p -> 1: every draw is 1, which PyTorch can check
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
-    check_tensor("geometric_", "self", self)
+    no_bool("geometric_", self)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     draws = np.maximum(np.ceil(np.log1p(-_uniform(self, generator)) / math.log1p(-p)), 1)
@@ -178,6 +178,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
     if out is not None:
         raise TypeError("normal(): out= is not supported by ember")
     tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
+    for t in tensors:  # PyTorch has floating kernels only
+        float_input("normal", t)
     if not tensors:
         if size is None:
             raise TypeError("normal(): with number mean and std, size= is required")
@@ -197,6 +199,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
     check_tensor("bernoulli", "input", input)
+    if p is None:  # probabilities in input: PyTorch has floating kernels only
+        float_input("bernoulli", input)
     if out is not None:
         raise TypeError("bernoulli(): out= is not supported by ember")
     prob = input._data if p is None else p
@@ -211,7 +215,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         samples=lambda make: [Sample((make(2, 3, low=0.0, high=0.0, requires_grad=False),))])
 def poisson(input, generator=None):
     """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``)."""
-    check_tensor("poisson", "input", input)
+    float_input("poisson", input)
     rates = input._host()
     if (rates < 0).any():
         raise RuntimeError("poisson: expected all rates to be non-negative")

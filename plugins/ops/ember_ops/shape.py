@@ -669,6 +669,8 @@ def as_strided(input, size, stride, storage_offset=None):
         raise RuntimeError(f"as_strided(): negative size in {list(size)}")
     data = input._data
     offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"as_strided(): invalid storage offset {offset}")
     available = storage_root(data).nbytes // data.itemsize
     need = _extent((size, stride, offset))
     if 0 not in size and need > available:
@@ -690,7 +692,7 @@ def unfold(input, dimension, size, step):
     (``Tensor.unfold``)."""
     check_tensor("unfold", "input", input)
     shape, strides = tuple(input._data.shape) or (1,), input.stride() or (1,)
-    d = normalize_dims("unfold", dimension, input._data.ndim)[0]
+    d = (normalize_dims("unfold", dimension, input._data.ndim) or (0,))[0]  # a 0-d tensor has one dim here
     size, step = int(size), int(step)
     if size > shape[d]:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is {size}")

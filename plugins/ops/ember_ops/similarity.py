@@ -86,8 +86,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     _float("pairwise_distance", "x1", x1)
     _float("pairwise_distance", "x2", x2)
     x1, x2 = _broadcast("pairwise_distance", x1, x2)
-    if x1.dim() == 0:
-        raise ShapeError("pairwise_distance(): expected inputs with at least 1 dimension, got 0-dim tensors")
+    if x1.dim() == 0:  # PyTorch's norm over dim -1 of a 0-d tensor: the tensor itself
+        return vector_norm(x1 - x2 + eps, p, None, keepdim)
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 

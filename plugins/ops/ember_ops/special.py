@@ -53,7 +53,8 @@ def _digamma_kernel(xp, x):
     out = acc + series
     with_reflection = out - math.pi / xp.tan(math.pi * x64)
     out = xp.where(reflect, with_reflection, out)
-    out = xp.where((x64 <= 0) & (x64 == xp.floor(x64)), xp.nan, out)
+    out = xp.where((x64 < 0) & (x64 == xp.floor(x64)), xp.nan, out)
+    out = xp.where(x64 == 0, xp.copysign(xp.inf, -x64), out)  # the pole at 0 is -inf from the right, as PyTorch
     return out.astype(x.dtype)
 
 
@@ -75,7 +76,7 @@ def _polygamma_kernel(xp, x, n):
     for k, b in enumerate(_BERNOULLI, start=1):
         series = series + b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * z ** (2 * k + n))
     out = sign * (acc + series)
-    out = xp.where((x64 <= 0) & (x64 == xp.floor(x64)), xp.nan, out)  # poles
+    out = xp.where((x64 <= 0) & (x64 == xp.floor(x64)), sign * xp.inf, out)  # poles: PyTorch's zeta is +inf there
     return out.astype(x.dtype)
 
 
@@ -91,7 +92,7 @@ def _all_samples(make):
 lgamma = unary_op("lgamma", _lgamma_kernel, lambda ctx, g: g * digamma(ctx.inputs[0]), samples=_all_samples, table=ops,
                   doc="log|Gamma(input)| (``torch.lgamma``); +inf at the poles 0, -1, -2, ...")
 digamma = unary_op("digamma", _digamma_kernel, lambda ctx, g: g * polygamma(1, ctx.inputs[0]), samples=_all_samples, table=ops,
-                   doc="psi(input) = d/dx log Gamma(x) (``torch.digamma``); NaN at the poles.")
+                   doc="psi(input) = d/dx log Gamma(x) (``torch.digamma``); -inf at 0 (+inf at -0), NaN at the negative integers.")
 
 
 def _polygamma_samples(make):

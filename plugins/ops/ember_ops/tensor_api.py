@@ -80,14 +80,18 @@ def _sizes(args):
 
 
 def resize_(self, *sizes, memory_format=None):
-    """Give ``self`` the shape ``sizes`` in place: the leading elements (row-major) are kept, new ones are
-    zero (PyTorch leaves them uninitialised). As PyTorch, refused for a tensor that requires grad."""
+    """Give ``self`` the shape ``sizes`` in place: the leading elements in memory order are kept (PyTorch
+    lays the new contiguous shape over the storage: a transposed tensor is read in its storage's order), new
+    ones are zero (PyTorch leaves them uninitialised); the same shape leaves ``self`` as it is. As PyTorch,
+    refused for a tensor that requires grad."""
     check_tensor("resize_", "self", self)
     shape = _sizes(sizes)
     if self._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
+    if shape == tuple(self._data.shape):
+        return self
     xp = self._device.xp
-    flat = self._data.reshape(-1)
+    flat = xp.ravel(self._data, order="K")
     n = 1
     for s in shape:
         n *= s

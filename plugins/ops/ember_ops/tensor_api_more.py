@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, ShapeError, check_tensor
+from ember.ops import OpTable, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
 
 ops = OpTable()
 
@@ -67,7 +67,7 @@ def index_copy(input, dim, index, source):
     check_tensor("index_copy", "input", input)
     check_tensor("index_copy", "source", source)
     _same_device("index_copy", input, index)
-    dim = dim % max(input.dim(), 1)
+    dim = (normalize_dims("index_copy", dim, input.dim()) or (0,))[0]
     placed = input.new_zeros(tuple(input.shape)).index_add(dim, index, source)
     return index_fill(input, dim, index, 0) + placed
 
@@ -82,7 +82,7 @@ def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
     check_tensor("index_fill", "input", input)
     _same_device("index_fill", input, index)
-    dim = dim % max(input.dim(), 1)
+    dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
     hit = np.zeros(input.shape[dim], bool)
     hit[index._host().astype(np.int64)] = True
     shape = [input.shape[dim] if d == dim else 1 for d in range(input.dim())]
@@ -133,7 +133,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 @ops.op(where=("ember", "Tensor"), samples=_nan_samples)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over the non-NaN elements (``torch.nanmean``)."""
-    check_tensor("nanmean", "input", input)
+    float_input("nanmean", input)  # PyTorch refuses integer and bool input (they cannot hold NaN)
     count = (~input.isnan()).to(input.dtype)
     if dim is None:
         return nansum(input, dtype=dtype) / count.sum()
@@ -253,8 +253,10 @@ def bincount(input, weights=None, minlength=0):
            name="right")])
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``)."""
-    check_tensor("bucketize", "input", input)
-    check_tensor("bucketize", "boundaries", boundaries)
+    no_bool("bucketize", input)
+    no_bool("bucketize", boundaries, "boundaries")
+    if boundaries.dim() != 1:
+        raise ShapeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
     _same_device("bucketize", input, boundaries)
     from ember import int32, int64
     from ember.tensor import wrap

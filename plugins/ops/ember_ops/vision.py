@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DTypeError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import DimensionError, DTypeError, OpTable, Sample, ShapeError, check_tensor
 
 from .pooling import apply_along, averaging_matrix
 
@@ -126,9 +126,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     and PIL's filters; PyTorch's lanczos mode is not supported)."""
     check_tensor("interpolate", "input", input)
     n = input.dim() - 2
-    if n < 1:
-        raise ShapeError(f"interpolate(): expected input with at least 3 dims (N, C, *spatial), got shape "
-                         f"{tuple(input.shape)}")
+    if n < 1:  # PyTorch's order: a size or scale_factor sequence of the wrong length first, then the rank
+        if isinstance(size, (tuple, list)) or isinstance(scale_factor, (tuple, list)):
+            raise DimensionError(f"interpolate(): Input and output must have the same number of spatial dimensions, "
+                                 f"but got input with spatial dimensions of {list(input.shape[2:])} and size "
+                                 f"{size!r} / scale_factor {scale_factor!r}")
+        raise NotImplementedError(f"interpolate(): Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D), shape {tuple(input.shape)}")
     if not input._dtype.is_floating_point:
         raise DTypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
     if mode in _LINEAR and _LINEAR[mode] != n:
@@ -144,6 +148,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate(): anti-alias option is restricted to bilinear and bicubic modes and requires "
                          f"a 4-D tensor as input, got mode {mode!r} and shape {tuple(input.shape)}")
     in_size = tuple(input.shape[2:])
+    if 0 in in_size:
+        raise ShapeError(f"interpolate(): Input and output sizes should be greater than 0, but got input spatial "
+                         f"size {in_size}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate(): exactly one of size or scale_factor should be defined")
     if size is not None:
