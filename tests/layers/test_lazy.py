@@ -101,6 +101,10 @@ def test_placeholders_as_torch(torch):
         m.weight.shape
     with pytest.raises(RuntimeError):
         t_m.weight.shape
+    with pytest.raises(ValueError, match="uninitialized parameter"):
+        m.weight.numpy()
+    with pytest.raises(ValueError):
+        t_m.weight.numpy()
     assert m.weight.requires_grad and m.weight.dtype is ember.float32
     buf = nn.LazyBatchNorm1d().running_mean
     assert isinstance(buf, UninitializedBuffer) and not buf.requires_grad

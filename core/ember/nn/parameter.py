@@ -74,6 +74,24 @@ class UninitializedTensorMixin:
     def dim(self):
         self._uninitialized("shape")
 
+    def _no_data(self, method):
+        raise ValueError(f"Attempted to use an uninitialized parameter in {method}(). This error happens when you "
+                           f"are using a `LazyModule` or explicitly manipulating "
+                           f"`ember.nn.parameter.{type(self).__name__}` objects. When using LazyModules Call "
+                           f"`forward` with a dummy batch to initialize the parameters before calling ember functions")
+
+    def numpy(self, *args, **kwargs):
+        self._no_data("numpy")
+
+    def tolist(self):
+        self._no_data("tolist")
+
+    def item(self):
+        self._no_data("item")
+
+    def __array__(self, *args, **kwargs):
+        self._no_data("__array__")
+
     def _like(self, dtype, device):
         return type(self)(requires_grad=self._requires_grad, device=device, dtype=dtype)
 
