@@ -65,14 +65,13 @@ class UninitializedTensorMixin:
     def shape(self):
         self._uninitialized("shape")
 
-    def size(self, dim=None):
-        self._uninitialized("shape")
+    # size() is Tensor's: the 0-element placeholder's (0,), as PyTorch's size() answers torch.Size([0])
 
     def numel(self):
-        self._uninitialized("shape")
+        self._no_data("numel")
 
     def dim(self):
-        self._uninitialized("shape")
+        self._no_data("dim")
 
     def _no_data(self, method):
         raise ValueError(f"Attempted to use an uninitialized parameter in {method}(). This error happens when you "
