@@ -70,6 +70,16 @@ _INT_RANGE = {d: (int(np.iinfo(d.numpy).min), int(np.iinfo(d.numpy).max))
 _FLOAT_MAX = {d: float(np.finfo(d.numpy).max) for d in _dt.FLOATING}
 
 
+def _float_max(dtype) -> float:
+    """The largest finite value of a floating ``dtype``; bfloat16 (ml_dtypes) is not one of numpy's finfo
+    types, so its limit comes from ``ml_dtypes.finfo`` on first use."""
+    limit = _FLOAT_MAX.get(dtype)
+    if limit is None:
+        import ml_dtypes
+        limit = _FLOAT_MAX[dtype] = float(ml_dtypes.finfo(dtype.numpy).max)
+    return limit
+
+
 def wrap_int(op: str, value: int, dtype) -> int:
     """A Python int operand of an op computing in integer ``dtype``, wrapped into it (two's complement).
 
@@ -116,7 +126,7 @@ def scalar_to(op: str, value, dtype):
         if not -(1 << 63) <= value < (1 << 64):
             raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
         value = float(value)
-    if abs(value) > _FLOAT_MAX[dtype] and value - value == 0:  # finite and too large; inf and nan fit
+    if abs(value) > _float_max(dtype) and value - value == 0:  # finite and too large; inf and nan fit
         raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
     return value
 
@@ -165,6 +175,10 @@ def promote(op: str, a, b, float_result: bool = False):
         if cat <= t._dtype.category and (t._dtype.is_floating_point or not float_result):
             if cat == 1 and t._dtype.category == 1:  # int scalar with int tensor: wrap, as PyTorch does
                 other = wrap_int(op, other, t._dtype)
+                a, b = (t, other) if a_is else (other, t)
+            elif cat == 2 and t._dtype is _dt.__dict__.get("bfloat16"):
+                # numpy takes ml_dtypes' bfloat16 with a Python float to float32; PyTorch keeps bfloat16
+                other = t._dtype.numpy.type(other)
                 a, b = (t, other) if a_is else (other, t)
             return a, b
     else:

@@ -71,3 +71,17 @@ def test_bfloat16_products_keep_bfloat16_forward_and_backward(torch, op):
     for g, t_g in zip(grads, t_grads):
         assert g.dtype is ember.bfloat16 and t_g.dtype is torch.bfloat16
         np.testing.assert_allclose(g.float().numpy(), t_g.float().numpy(), **BF16_TOL)
+
+
+@pytest.mark.parametrize("expr", ["x * 2.5", "2.5 * x", "x + 1.0", "1.0 - x", "x / 3.0", "x ** 2.0",
+                                  "x.clamp(min=0.5)", "x.clamp(max=0.0)", "x.clone().mul_(0.5)",
+                                  "F.prelu(x, w)"])
+def test_bfloat16_with_python_floats_stays_bfloat16(torch, expr):
+    """numpy takes ml_dtypes' bfloat16 with a Python float to float32; PyTorch keeps bfloat16."""
+    data = np.random.default_rng(2).standard_normal((2, 3)).astype(np.float32)
+    x, w = ember.tensor(data).to(ember.bfloat16), ember.tensor([0.25, 0.5, 0.75]).to(ember.bfloat16)
+    out = eval(expr, {"x": x, "w": w, "F": F})
+    t_x, t_w = torch.as_tensor(data).to(torch.bfloat16), torch.tensor([0.25, 0.5, 0.75]).to(torch.bfloat16)
+    t_out = eval(expr, {"x": t_x, "w": t_w, "F": torch.nn.functional})
+    assert out.dtype is ember.bfloat16 and t_out.dtype is torch.bfloat16
+    np.testing.assert_allclose(out.float().numpy(), t_out.float().numpy(), rtol=1e-2, atol=1e-2)

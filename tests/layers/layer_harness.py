@@ -58,13 +58,28 @@ def has_module_args(sample) -> bool:
     return any(isinstance(a, Module) for a in list(sample.args) + list(sample.kwargs.values()))
 
 
+def materialize(layer, sample):
+    """A lazy layer (``LazyLinear``...) takes its parameters' shapes from its first input, in ember as in
+    PyTorch: run it once on the sample (eval mode, no grad, so that no state changes) for the checks to
+    see the layer that code trains. Other layers are returned as they are."""
+    if not (hasattr(layer, "has_uninitialized_params") and layer.has_uninitialized_params()):
+        return layer
+    lib, inputs = (torch, to_torch(leaf(sample.inputs))) if isinstance(layer, torch.nn.Module) else \
+        (ember, leaf(sample.inputs))
+    training = layer.training
+    with lib.no_grad():
+        layer.eval()(*inputs)
+    return layer.train(training)
+
+
 def build_pair(name, sample, dtype):
     """The ember layer and (when PyTorch has the class and the args convert) its PyTorch twin, with
     ember's weights loaded from the twin's state_dict (as numpy arrays)."""
-    ours = registries["layers"][name](*sample.args, **sample.kwargs).to(dtype)
+    ours = materialize(registries["layers"][name](*sample.args, **sample.kwargs).to(dtype), sample)
     theirs = None
     if hasattr(torch.nn, name) and not has_module_args(sample):
         theirs = getattr(torch.nn, name)(*to_torch(sample.args), **to_torch(sample.kwargs)).to(TORCH_DTYPES[dtype])
+        theirs = materialize(theirs, sample)
         ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     return ours, theirs
 

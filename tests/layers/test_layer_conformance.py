@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import ember
-from layer_harness import DTYPES, all_cases, call_or_skip_missing_op, flatten, layer_names, leaf, samples_of, \
-    stochastic, tensors_in
+from layer_harness import DTYPES, all_cases, call_or_skip_missing_op, flatten, layer_names, leaf, materialize, \
+    samples_of, stochastic, tensors_in
 from ember.plugins import registries
 
 CASES = all_cases()
@@ -23,7 +23,7 @@ PARAMS = [c[:2] for c in CASES]
 def _build(name, index, dtype):
     sample = samples_of(name, dtype)[index]
     layer = registries["layers"][name](*copy.deepcopy(sample.args), **sample.kwargs).to(dtype)
-    return sample, layer
+    return sample, materialize(layer, sample)
 
 
 def test_every_layer_declares_samples_or_says_why_not():

@@ -10,7 +10,8 @@ import torch
 
 import ember
 from layer_harness import (DTYPES, call_or_skip_missing_op, TOL, all_cases, build_pair, flatten, leaf, samples_of, stochastic,
-                           tensors_in, to_torch)
+                           tensors_in, to_torch, materialize)
+from ember.plugins import registries
 
 CASES = all_cases()
 
@@ -90,10 +91,10 @@ def test_default_initialisation_follows_torchs_distribution(name, index):
     sample = samples_of(name, ember.float32)[index]
     ember.manual_seed(0)
     torch.manual_seed(0)
-    ours = type(build_pair(name, sample, ember.float32)[0])(*sample.args, **sample.kwargs)
+    ours = materialize(registries["layers"][name](*sample.args, **sample.kwargs), sample)
     if not hasattr(torch.nn, name) or any(isinstance(a, ember.nn.Module) for a in sample.args):
         pytest.skip(f"{name}: no PyTorch twin for this sample")
-    theirs = getattr(torch.nn, name)(*to_torch(sample.args), **to_torch(sample.kwargs))
+    theirs = materialize(getattr(torch.nn, name)(*to_torch(sample.args), **to_torch(sample.kwargs)), sample)
     ref = dict(theirs.named_parameters())
     for pname, p in ours.named_parameters():
         a, b = p.detach().numpy().ravel(), ref[pname].detach().numpy().ravel()

@@ -101,6 +101,16 @@ def test_placeholders_as_torch(torch):
         m.weight.shape
     with pytest.raises(RuntimeError):
         t_m.weight.shape
+    for method in ("numpy", "numel", "dim"):
+        with pytest.raises(ValueError, match="uninitialized parameter"):
+            getattr(m.weight, method)()
+        with pytest.raises(ValueError):
+            getattr(t_m.weight, method)()
+    assert tuple(m.weight.size()) == tuple(t_m.weight.size()) == (0,)
+    with pytest.raises(ValueError, match="uninitialized parameter"):
+        m.weight.numpy()
+    with pytest.raises(ValueError):
+        t_m.weight.numpy()
     assert m.weight.requires_grad and m.weight.dtype is ember.float32
     buf = nn.LazyBatchNorm1d().running_mean
     assert isinstance(buf, UninitializedBuffer) and not buf.requires_grad
@@ -174,3 +184,32 @@ def test_a_user_lazy_module():
 
     with pytest.raises(RuntimeError, match="not been fully initialized"):
         Broken()(ember.ones(2))
+
+
+def test_d2l_style_lazy_network_trains_as_torch(torch):
+    """d2l.ai's LeNet with lazy layers: Adam built before the dummy forward, xavier init after it."""
+    def build(lib):
+        lib.manual_seed(0)
+        n = lib.nn
+        return n.Sequential(n.LazyConv2d(6, kernel_size=5, padding=2), n.LazyBatchNorm2d(), n.Sigmoid(),
+                            n.AvgPool2d(kernel_size=2, stride=2), n.Flatten(), n.LazyLinear(12), n.ReLU(),
+                            n.LazyLinear(10))
+
+    net, t_net = build(ember), build(torch)
+    opt, t_opt = ember.optim.Adam(net.parameters(), lr=0.01), torch.optim.Adam(t_net.parameters(), lr=0.01)
+    with pytest.raises(ValueError):
+        sum(p.numel() for p in net.parameters())
+    net(ember.ones(2, 1, 12, 12)), t_net(torch.ones(2, 1, 12, 12))
+    net.apply(lambda m: nn.init.xavier_uniform_(m.weight) if type(m) in (nn.Linear, nn.Conv2d) else None)
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in t_net.parameters())
+    t_net.load_state_dict({k: torch.as_tensor(v.numpy()) for k, v in net.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 1, 12, 12)).astype(np.float32)
+    y = np.array([0, 1, 2, 3])
+    for _ in range(2):
+        loss = nn.functional.cross_entropy(net(ember.tensor(x)), ember.tensor(y))
+        t_loss = torch.nn.functional.cross_entropy(t_net(torch.as_tensor(x)), torch.as_tensor(y))
+        opt.zero_grad(), t_opt.zero_grad()
+        loss.backward(), t_loss.backward()
+        opt.step(), t_opt.step()
+        np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-4)
+    assert len(opt.state) == len(t_opt.state) == 8

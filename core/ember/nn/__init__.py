@@ -8,7 +8,8 @@ from . import parallel  # noqa: E402 - light: its wrappers are imported on first
 from .module import LayerSample, Module
 from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["LayerSample", "Module", "Parameter", "UninitializedParameter", "UninitializedBuffer", "functional", "init", "utils", "parallel"]
+__all__ = ["LayerSample", "Module", "Parameter", "UninitializedParameter", "UninitializedBuffer", "functional", "init",
+           "utils", "parallel"]
 
 
 def __getattr__(name):

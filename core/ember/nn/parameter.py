@@ -65,14 +65,31 @@ class UninitializedTensorMixin:
     def shape(self):
         self._uninitialized("shape")
 
-    def size(self, dim=None):
-        self._uninitialized("shape")
+    # size() is Tensor's: the 0-element placeholder's (0,), as PyTorch's size() answers torch.Size([0])
 
     def numel(self):
-        self._uninitialized("shape")
+        self._no_data("numel")
 
     def dim(self):
-        self._uninitialized("shape")
+        self._no_data("dim")
+
+    def _no_data(self, method):
+        raise ValueError(f"Attempted to use an uninitialized parameter in {method}(). This error happens when you "
+                           f"are using a `LazyModule` or explicitly manipulating "
+                           f"`ember.nn.parameter.{type(self).__name__}` objects. When using LazyModules Call "
+                           f"`forward` with a dummy batch to initialize the parameters before calling ember functions")
+
+    def numpy(self, *args, **kwargs):
+        self._no_data("numpy")
+
+    def tolist(self):
+        self._no_data("tolist")
+
+    def item(self):
+        self._no_data("item")
+
+    def __array__(self, *args, **kwargs):
+        self._no_data("__array__")
 
     def _like(self, dtype, device):
         return type(self)(requires_grad=self._requires_grad, device=device, dtype=dtype)

@@ -212,9 +212,12 @@ def _compare_with_torch(torch_cls, sample, layer, inputs, dtype):
     keys, t_keys = list(layer.state_dict()), list(t_layer.state_dict())
     if keys != t_keys:
         raise AssertionError(f"state_dict keys {keys} differ from PyTorch's {t_keys}")
-    t_layer.load_state_dict({k: to_torch(v) for k, v in layer.state_dict().items()})
     layer.eval()
     t_layer.eval()
+    if getattr(t_layer, "has_uninitialized_params", lambda: False)():  # a lazy twin: shaped by its first input
+        with torch.no_grad():
+            t_layer(*to_torch(inputs))
+    t_layer.load_state_dict({k: to_torch(v) for k, v in layer.state_dict().items()})
     outs = _outputs(layer(*inputs))
     try:
         t_out = t_layer(*to_torch(inputs))

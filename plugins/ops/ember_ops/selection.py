@@ -111,9 +111,15 @@ def _clamp_forward(xp, x, low, high):
     return x
 
 
+def _clamp_scalar_forward(xp, x, low, high):
+    # bounds in x's own scalar type: numpy takes ml_dtypes' bfloat16 with a Python float to float32
+    as_x = x.dtype.type
+    return _clamp_forward(xp, x, None if low is None else as_x(low), None if high is None else as_x(high))
+
+
 class ClampScalar(Primitive):
     save_inputs = True
-    forward = staticmethod(_clamp_forward)
+    forward = staticmethod(_clamp_scalar_forward)
 
     @staticmethod
     def backward(ctx, g, low, high):
