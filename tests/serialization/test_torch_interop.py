@@ -51,18 +51,29 @@ def _sample(name, index):
     return list(registries["layers"][name].samples(SampleMaker(dtype=ember.float32, seed=0)))[index]
 
 
+def _materialized(layer, inputs, lib):
+    """A lazy layer (LazyLinear...) has its parameters' shapes after its first forward, in PyTorch too: run
+    it once (eval, no grad: no state changes) so that what is saved is the layer code trains."""
+    if getattr(layer, "has_uninitialized_params", lambda: False)():
+        training = layer.training
+        with lib.no_grad():
+            layer.eval()(*inputs)
+        layer.train(training)
+    return layer
+
+
 def _layer(name, index):
     sample = _sample(name, index)
-    return registries["layers"][name](*sample.args, **sample.kwargs)
+    return _materialized(registries["layers"][name](*sample.args, **sample.kwargs), sample.inputs, ember)
 
 
 def _twins(torch, name, index):
     sample = _sample(name, index)
-    ours = registries["layers"][name](*sample.args, **sample.kwargs)
+    ours = _materialized(registries["layers"][name](*sample.args, **sample.kwargs), sample.inputs, ember)
     if not hasattr(torch.nn, name) or any(isinstance(a, ember.nn.Module) for a in sample.args):
         return ours, None
     theirs = getattr(torch.nn, name)(*_torch_args(torch, sample.args), **_torch_args(torch, sample.kwargs))
-    return ours, theirs
+    return ours, _materialized(theirs, _torch_args(torch, sample.inputs), torch)
 
 
 def _same_values(ember_state, torch_state):
