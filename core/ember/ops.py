@@ -238,7 +238,7 @@ NO_OUT = frozenset("""
     clone diag_embed flip index_put isinf isnan masked_fill roll rsub trace
     as_strided broadcast_tensors meshgrid select ravel prelu isclose logdet poisson max_pool3d
     bartlett_window blackman_window hamming_window hann_window kaiser_window bincount cartesian_prod conj
-    resolve_conj count_nonzero dist fliplr flipud index_fill matrix_exp linalg.matrix_exp tensor_split
+    resolve_conj count_nonzero dist cdist fliplr flipud index_fill matrix_exp linalg.matrix_exp tensor_split
     """.split())
 
 # Ops whose ``out`` must have exactly the result's dtype (PyTorch's "Expected out tensor to have dtype"),

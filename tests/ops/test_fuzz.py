@@ -91,7 +91,6 @@ KNOWN = {
     ("max_pool2d", "ember raises, torch succeeds", "dtype"): "ember has no integer max-pooling kernels",
     ("avg_pool1d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
     ("avg_pool2d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
-    ("pairwise_distance", "ember raises, torch succeeds", "dtype"): "ember has no integer distance kernel",
     ("bilinear", "ember raises, torch succeeds", "dtype"): "ember has no integer bilinear kernel",
     ("batch_norm", "exception class", "0-size"): "zero channels: torch raises IndexError, ember ShapeError",
     ("instance_norm", "*", "0-size"): "zero-size spatial dims in instance_norm",

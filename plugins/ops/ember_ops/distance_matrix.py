@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ember.device import DeviceError
-from ember.ops import ArgumentError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor
 
 from .selection import where
 
@@ -36,6 +36,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     check_tensor("cdist", "x2", x2)
     if x1._device is not x2._device:
         raise DeviceError(f"cdist(): expected both inputs on one device, got {x1._device} and {x2._device}")
+    for name, x in (("x1", x1), ("x2", x2)):
+        if not x._dtype.is_floating_point:
+            raise DTypeError(f"cdist(): only supports floating-point dtypes, {name} got {x._dtype}")
     if x1.dim() < 2 or x2.dim() < 2 or x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist(): expected x1 (..., P, M) and x2 (..., R, M) with the same M, got "
                          f"{tuple(x1.shape)} and {tuple(x2.shape)}")

@@ -348,8 +348,9 @@ ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_s
 reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
                       save="output", samples=lambda make: unary_samples(make, away_from_zero=True),
                       doc="1 / input; integers give the default float (``torch.reciprocal``).")
-square = unary_op("square", lambda xp, x: x * x, lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False,
-                  doc="input * input, keeping integer dtypes (``torch.square``).")
+square = unary_op("square", lambda xp, x: (x.astype(xp.int64) if x.dtype == bool else x) ** 2,  # bool gives int64
+                  lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False,
+                  doc="input * input, keeping integer dtypes; bool gives int64 (``torch.square``).")
 
 
 # -- ternary compositions ---------------------------------------------------------------------------

@@ -44,6 +44,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     check_tensor("hinge_embedding_loss", "input", input)
     check_tensor("hinge_embedding_loss", "target", target)
     from ember import where
+    if not input._dtype.is_floating_point:
+        margin = int(margin)  # PyTorch computes in the integer input's dtype, truncating the margin
     zeros = input * 0
     pos = where(target == 1, input, zeros)
     neg = where(target == -1, (margin - input).clamp(min=0), zeros)

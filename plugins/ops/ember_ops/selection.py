@@ -7,7 +7,7 @@ they are split equally, as PyTorch does.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, no_bool,
+from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor,
                        promote, scalar_to)
 from ember.tensor import Tensor
 
@@ -164,13 +164,17 @@ def clamp(input, min=None, max=None):
             if bound is not None and not isinstance(bound, (int, float)):
                 raise DTypeError(f"clamp(): argument '{name}' must be a number or a Tensor, not {type(bound).__name__}")
         dtype = dtypes.result_type(input, *(b for b in (min, max) if b is not None))
+        if dtype is dtypes.bool:  # PyTorch has no bool kernel for number bounds ("clamp_min_scalar_cpu")
+            raise DTypeError("clamp(): not implemented for a bool input with bool bounds")
         if dtype is not input._dtype:
             input = input.to(dtype)
         low, high = (None if b is None else scalar_to("clamp", b, dtype) for b in (min, max))
         return apply(ClampScalar, input, low=low, high=high)
-    no_bool("clamp", input)  # PyTorch clamps bool tensors by numbers, not by tensors
     tensors = [t for t in (input, min, max) if t is not None]
     dtype = dtypes.result_type(*tensors)
+    if dtype is dtypes.bool and min is not None and max is not None:
+        # one bool tensor bound is a maximum/minimum in PyTorch; both need "clamp_cpu", which has no bool kernel
+        raise DTypeError("clamp(): not implemented for bool input and bounds with both min and max")
     low, high = (t.to(dtype) if isinstance(t, Tensor) and t._dtype is not dtype else t for t in (min, max))
     if input._dtype is not dtype:
         input = input.to(dtype)

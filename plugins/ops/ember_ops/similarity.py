@@ -82,9 +82,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         samples=lambda make: [Sample((make(3, 4), make(3, 4))), Sample((make(2, 3), make(3)), {"keepdim": True}),
                               Sample((make(3, 2), make(3, 2)), {"p": 1.0, "eps": 1e-3})])
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p along the last dim (``torch.nn.functional.pairwise_distance``)."""
-    _float("pairwise_distance", "x1", x1)
-    _float("pairwise_distance", "x2", x2)
+    """||x1 - x2 + eps||_p along the last dim (``torch.nn.functional.pairwise_distance``); integer inputs
+    subtract in their dtype and the float ``eps`` promotes to the default float, as in PyTorch."""
+    check_tensor("pairwise_distance", "x1", x1)
+    check_tensor("pairwise_distance", "x2", x2)
     x1, x2 = _broadcast("pairwise_distance", x1, x2)
     if x1.dim() == 0:  # PyTorch's norm over dim -1 of a 0-d tensor: the tensor itself
         return vector_norm(x1 - x2 + eps, p, None, keepdim)

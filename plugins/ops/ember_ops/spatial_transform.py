@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.ops import DTypeError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor
 
 ops = OpTable()
 
@@ -39,13 +39,14 @@ def affine_grid(theta, size, align_corners=None):
     ``align_corners=None`` is False, as in PyTorch). Only the 2-d (4-element ``size``) form is supported."""
     check_tensor("affine_grid", "theta", theta)
     if not theta._dtype.is_floating_point:
-        raise DTypeError(f"affine_grid(): expected theta of a floating dtype, got {theta._dtype}")
+        # PyTorch raises ValueError for a non-float theta (and for a wrong shape)
+        raise ArgumentError(f"affine_grid(): expected theta of a floating dtype, got {theta._dtype}")
     size = tuple(size)
     if len(size) != 4:
         raise NotImplementedError(f"affine_grid(): ember supports 4-d sizes (N, C, H, W) only, got {size}")
     n, _, h, w = size
     if tuple(theta.shape) != (n, 2, 3):
-        raise ShapeError(f"affine_grid(): expected theta of shape ({n}, 2, 3) for size {list(size)}, "
+        raise ArgumentError(f"affine_grid(): expected theta of shape ({n}, 2, 3) for size {list(size)}, "
                          f"got {tuple(theta.shape)}")
     dtype = np.dtype(str(theta.dtype).rsplit(".", 1)[-1]).type
     xs, ys = _base_coords(w, bool(align_corners), dtype), _base_coords(h, bool(align_corners), dtype)
