@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ember.ops import OpTable, Sample, check_tensor
+from ember.ops import DTypeError, OpTable, OutOfRangeError, Sample, check_tensor
 
 from .loss import _reduction
 
@@ -79,6 +79,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         check_tensor("gaussian_nll_loss", name, t)
     if bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
+    if not var._dtype.is_floating_point:  # PyTorch clamps var in place by the float eps, which fails
+        raise DTypeError(f"gaussian_nll_loss(): var of dtype {var._dtype} cannot hold var clamped by eps={eps}; "
+                         f"expected a floating dtype")
     if var.dim() == input.dim() - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
         var = var.unsqueeze(-1)
     from ember import no_grad
@@ -119,6 +122,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     check_tensor("multi_margin_loss", "target", target)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    if not input._dtype.is_floating_point:  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
+        raise DTypeError(f"multi_margin_loss(): expected input of a floating dtype, got {input._dtype}")
     x = input if input.dim() == 2 else input.unsqueeze(0)
     y = target.reshape(-1, 1)
     picked = x.gather(1, y)
@@ -144,9 +149,14 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         from ember.device import DeviceError
         raise DeviceError(f"multilabel_margin_loss(): expected input and target on one device, got {input._device} "
                           f"and {target._device}")
+    if not input._dtype.is_floating_point:  # no integer kernel in PyTorch
+        raise DTypeError(f"multilabel_margin_loss(): expected input of a floating dtype, got {input._dtype}")
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._host().reshape(x.shape[0], -1)
     c = x.shape[1]
+    if t.size and (t.min() < -1 or t.max() >= c):  # PyTorch checks every entry, also past the first -1
+        raise OutOfRangeError(f"multilabel_margin_loss(): target values must be in [-1, {c}), got values in "
+                              f"[{t.min()}, {t.max()}]")
     is_target = np.zeros((x.shape[0], c))
     pairs = np.zeros((x.shape[0], c, c))  # [n, j, i]: j a target class, i not
     for n, row in enumerate(t):

@@ -219,7 +219,7 @@ def poisson(input, generator=None):
     rates = input._host()
     if (rates < 0).any():
         raise RuntimeError("poisson: expected all rates to be non-negative")
-    counts = _host_rng(_stream(generator, input)).poisson(rates.astype(np.float64))
+    counts = np.asarray(_host_rng(_stream(generator, input)).poisson(rates.astype(np.float64)))  # 0-d: an int
     return wrap(input._device.xp.asarray(counts.astype(rates.dtype)), input._device)
 
 
