@@ -139,9 +139,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     boundaries = sorted_sequence._data
     values = input._data if isinstance(input, Tensor) else xp.asarray(input)
     how = "right" if right else "left"
+    if boundaries.ndim == 0:
+        raise ArgumentError("searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension")
     if boundaries.ndim == 1:
         found = xp.searchsorted(boundaries, values, side=how)
     else:
+        if values.ndim == 0:
+            raise ArgumentError(f"searchsorted(): input can be a scalar only when boundaries is 1-d, got boundaries "
+                                f"of shape {tuple(boundaries.shape)}")
         if boundaries.shape[:-1] != values.shape[:-1]:
             raise ArgumentError(f"searchsorted(): boundaries {tuple(boundaries.shape)} and input "
                                 f"{tuple(values.shape)} must agree in all but the last dim")
@@ -169,6 +174,8 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     low, high = float(min), float(max)
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ArgumentError(f"histc(): range of [{low}, {high}] is not finite")
     if low == high:
         low, high = low - 1, high + 1
     if low > high:

@@ -1005,8 +1005,10 @@ def unflatten(input, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one may be -1) (``torch.unflatten``)."""
     check_tensor("unflatten", "input", input)
     shape = input._data.shape
+    if not shape:  # PyTorch wraps the dim check's IndexError in a RuntimeError here
+        raise DimensionError(f"unflatten(): dim {dim} of a 0-d tensor: it has no dimensions")
     d = normalize_dims("unflatten", dim, len(shape))[0]
-    sizes = _infer_shape("unflatten", (tuple(sizes),), shape[d] if shape else 1)
+    sizes = _infer_shape("unflatten", (tuple(sizes),), shape[d])
     return input.reshape(shape[:d] + sizes + shape[d + 1:])
 
 
