@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
+from ember.ops import OpTable, OutOfRangeError, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
 
 ops = OpTable()
 
@@ -84,7 +84,11 @@ def index_fill(input, dim, index, value):
     _same_device("index_fill", input, index)
     dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
     hit = np.zeros(input.shape[dim], bool)
-    hit[index._host().astype(np.int64)] = True
+    where = index._host().astype(np.int64)
+    if where.size and (where.min() < -hit.size or where.max() >= hit.size):
+        raise OutOfRangeError(f"index_fill(): index out of range for dim {dim} of size {hit.size} "
+                              f"(input of shape {tuple(input.shape)}), got indices {where.reshape(-1).tolist()}")
+    hit[where] = True
     shape = [input.shape[dim] if d == dim else 1 for d in range(input.dim())]
     from ember import tensor
     mask = tensor(hit.reshape(shape), device=input.device)
