@@ -6,7 +6,7 @@ The mask is a constant, so the op is a product with it and differentiable to any
 
 from __future__ import annotations
 
-from ember.ops import ArgumentError, OpTable, Sample, ShapeError, check_tensor, inplace as write_back
+from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor, inplace as write_back
 from ember.random import default_generator
 from ember.tensor import wrap
 
@@ -23,7 +23,14 @@ def _masked(op, input, p, training, inplace, mask_shape):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        out = input * 0.0
+        if input._dtype.is_floating_point:
+            out = input * 0.0
+        else:  # PyTorch keeps an integer or bool dtype when every element is dropped
+            from ember import zeros_like
+            out = zeros_like(input)
+    elif not input._dtype.is_floating_point:
+        raise DTypeError(f"{op}(): result type float can't be cast to the input's dtype {input._dtype} "
+                         f"(dropout with 0 < p < 1 needs a floating input)")
     else:
         data = input._data
         stream = default_generator(input.device).stream
