@@ -95,6 +95,8 @@ KNOWN = {
     ("avg_pool1d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
     ("avg_pool2d", "ember raises, torch succeeds", "dtype"): "ember has no integer average-pooling kernels",
     ("bilinear", "ember raises, torch succeeds", "dtype"): "ember has no integer bilinear kernel",
+    ("interpolate", "ember raises, torch succeeds", "dtype uint8"):
+        "uint8 bilinear/bicubic: torch's fixed-point separable kernels are not reproduced (nearest modes are)",
     ("batch_norm", "exception class", "0-size"): "zero channels: torch raises IndexError, ember ShapeError",
     ("instance_norm", "*", "0-size"): "zero-size spatial dims in instance_norm",
     ("dropout2d", "ember raises, torch succeeds", "0-d"): "torch's eval-mode dropout2d skips the shape check",

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ember import dtypes
 from ember.ops import DimensionError, DTypeError, OpTable, Sample, ShapeError, check_tensor
 
 from .pooling import apply_along, averaging_matrix
@@ -133,6 +134,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                  f"{size!r} / scale_factor {scale_factor!r}")
         raise NotImplementedError(f"interpolate(): Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{input.dim()}D), shape {tuple(input.shape)}")
+    if input._dtype is dtypes.uint8 and mode in ("nearest", "nearest-exact"):  # copies: exact in float
+        out = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+        return out.to(dtypes.uint8)
     if not input._dtype.is_floating_point:
         raise DTypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
     if mode in _LINEAR and _LINEAR[mode] != n:
