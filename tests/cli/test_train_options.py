@@ -183,8 +183,16 @@ def test_piped_output_is_one_line_per_epoch_and_no_bar():
     assert [line.split()[:2] for line in lines[1:3]] == [["epoch", "1"], ["epoch", "2"]] and len(lines) == 4
 
 
-def test_on_a_terminal_each_epoch_shows_training_and_evaluation_bars(capsys):
+def test_on_a_terminal_each_epoch_shows_training_and_evaluation_bars(capsys, monkeypatch):
+    import tqdm
+
     from ember.train import prepare_run, train_run
+
+    class EveryStep(tqdm.tqdm):  # redraw on every batch: a fast epoch ends before tqdm's 0.1 s refresh
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "mininterval": 0, "miniters": 1})
+
+    monkeypatch.setattr(tqdm, "tqdm", EveryStep)
     train_run(prepare_run(TrainConfig(epochs=1)), progress=True)
     err = capsys.readouterr().err
     assert "epoch 1/1 train" in err and "epoch 1/1 evaluate" in err
