@@ -29,13 +29,8 @@ def _load(fw, module, rng):
             p.copy_(fw.tensor(_weights(rng, *p.shape) if p.dim() > 1 else np.zeros(p.shape, np.float32)))
 
 
-def mlp_step(fw, device, rng, batch=512):
-    model = fw.nn.Sequential(fw.nn.Linear(784, 512), fw.nn.ReLU(), fw.nn.Linear(512, 10)).to(device)
-    _load(fw, model, rng)
-    x = fw.tensor(rng.standard_normal((batch, 784)).astype(np.float32)).to(device)
-    y = fw.tensor(rng.integers(0, 10, batch)).to(device)
-    opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
+def _classifier_step(fw, model, x, y, opt):
+    """One training step of ``model`` on (x, y) with cross-entropy: the call that is timed."""
     def step():
         opt.zero_grad()
         loss = fw.nn.functional.cross_entropy(model(x), y)
@@ -43,6 +38,14 @@ def mlp_step(fw, device, rng, batch=512):
         opt.step()
         return loss
     return step
+
+
+def mlp_step(fw, device, rng, batch=512):
+    model = fw.nn.Sequential(fw.nn.Linear(784, 512), fw.nn.ReLU(), fw.nn.Linear(512, 10)).to(device)
+    _load(fw, model, rng)
+    x = fw.tensor(rng.standard_normal((batch, 784)).astype(np.float32)).to(device)
+    y = fw.tensor(rng.integers(0, 10, batch)).to(device)
+    return _classifier_step(fw, model, x, y, fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
 
 
 def lenet_step(fw, device, rng, batch=64):
@@ -53,15 +56,7 @@ def lenet_step(fw, device, rng, batch=64):
     _load(fw, model, rng)
     x = fw.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)).to(device)
     y = fw.tensor(rng.integers(0, 10, batch)).to(device)
-    opt = fw.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad()
-        loss = fw.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return _classifier_step(fw, model, x, y, fw.optim.Adam(model.parameters(), lr=1e-3))
 
 
 def transformer_block(fw, device, rng, batch=8, seq=128, d_model=256, heads=4):
