@@ -32,8 +32,8 @@ def _batch(*params):
     return Size(params[0].shape)
 
 
-class Normal(Distribution):
-    """N(loc, scale^2) (``torch.distributions.Normal``)."""
+class _LocationScale(Distribution):
+    """A real-valued family given by ``loc`` and a positive ``scale`` (broadcast together), centred on loc."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -46,6 +46,11 @@ class Normal(Distribution):
 
     mean = property(lambda self: self.loc)
     mode = property(lambda self: self.loc)
+
+
+class Normal(_LocationScale):
+    """N(loc, scale^2) (``torch.distributions.Normal``)."""
+
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale ** 2)
 
@@ -156,20 +161,9 @@ class Exponential(Distribution):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocationScale):
     """Density exp(-|x - loc| / scale) / (2 scale) (``torch.distributions.Laplace``)."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch = Size() if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number) else _batch(self.loc)
-        super().__init__(batch, validate_args=validate_args)
-
-    mean = property(lambda self: self.loc)
-    mode = property(lambda self: self.loc)
     stddev = property(lambda self: 2 ** 0.5 * self.scale)
     variance = property(lambda self: 2 * self.scale ** 2)
 
