@@ -318,7 +318,7 @@ def _is_import_binding(space, attr: str, value) -> bool:
     name = getattr(space, "__name__", "")
     if isinstance(value, ModuleType) and value.__name__ == f"{name}.{attr}":
         return True
-    lazy = getattr(space, "_LAZY_FUNCS", None) if name == "ember" else None
+    lazy = getattr(space, "_LAZY_NAMES", None) if name == "ember" else None
     return bool(lazy) and attr in lazy and value is getattr(sys.modules.get(lazy[attr]), attr, None)
 
 
