@@ -18,11 +18,13 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd.grad_mode import STATE
 from .device import DeviceError
+from .edge_cases import ErrorInput, StabilityInput, check_skips
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
+           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
+           "ErrorInput", "StabilityInput"]
 
 
 class ShapeError(RuntimeError):
@@ -276,7 +278,12 @@ class Op:
     - ``samples``: ``samples(make) -> iterable of Sample``; ``make(*shape, **opts)`` builds inputs on the
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
     - ``torch``: dotted name of the PyTorch counterpart (default derived from ``where``), or None.
-    - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
+    - ``dtypes``: dtypes the samples are run in; ``differentiable``: whether gradients are checked.
+    - ``errors``: ``errors(make) -> iterable of ErrorInput``: calls the op must refuse (exception class
+      and message fragment); ``stability``: ``stability(make) -> iterable of StabilityInput``: extreme
+      inputs whose values and gradients must stay finite and match PyTorch (see :mod:`ember.edge_cases`).
+    - ``skips``: ``{check: reason}`` for checks of the kit this op opts out of (``"gradgradcheck"``,
+      ``"gradcheck"``, ``"oracle"``); the reason is shown as a skipped test, never dropped silently.
     - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
       for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
@@ -303,6 +310,9 @@ class Op:
     dtypes: tuple = (_dt.float32, _dt.float64)
     differentiable: bool = True
     gradgradcheck: bool = True
+    errors: Callable | None = None
+    stability: Callable | None = None
+    skips: dict = field(default_factory=dict)
     reference: Callable | None = None
     expected: Callable | None = None
     checked_elsewhere: str = ""
@@ -324,6 +334,7 @@ class Op:
             self.torch = _default_torch_name(self.name, self.where)
         if self.out is None:
             self.out = self.name not in NO_OUT
+        self.skips = check_skips(self.name, self.skips)
         self._with_out = with_out(self.fn, self.name) if self.out else self.fn
 
     def function(self, place: str) -> Callable:
