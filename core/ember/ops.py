@@ -309,7 +309,6 @@ class Op:
     torch: str | None = ""
     dtypes: tuple = (_dt.float32, _dt.float64)
     differentiable: bool = True
-    gradgradcheck: bool = True
     errors: Callable | None = None
     stability: Callable | None = None
     skips: dict = field(default_factory=dict)
@@ -345,6 +344,11 @@ class Op:
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
+
+    @property
+    def gradgradcheck(self) -> bool:
+        """Whether the kit checks second derivatives (no ``skips["gradgradcheck"]``)."""
+        return "gradgradcheck" not in self.skips
 
     @property
     def kind(self) -> str:

@@ -166,10 +166,9 @@ def _fmod_backward(ctx, g):
 
 binary_op("remainder", _no_integer_zero("remainder", lambda xp, a, b: xp.remainder(a, b)), _remainder_backward,
           operator="mod", table=ops, samples=lambda make: binary_samples(make, away_from_zero=True),
-          gradgradcheck=False,
           doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``).")
 binary_op("fmod", _no_integer_zero("fmod", lambda xp, a, b: xp.fmod(a, b)), _fmod_backward, table=ops,
-          samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
+          samples=lambda make: binary_samples(make, away_from_zero=True),
           doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``).")
 
 

@@ -117,7 +117,7 @@ def _sign(xp, x):
 
 
 sign = _math("sign", _sign, lambda ctx, g: g * 0, save="", int_to_float=False,
-             gradgradcheck=False, doc="-1, 0 or 1 by the sign of each element (``torch.sign``).")
+             doc="-1, 0 or 1 by the sign of each element (``torch.sign``).")
 
 # -- rounding ---------------------------------------------------------------------------------------
 
@@ -133,7 +133,7 @@ def _integral_kept(fn, name):
 
 def _rounding(name, fn, doc, **options):
     return _math(name, _integral_kept(fn, name), lambda ctx, g: g * 0, save="", int_to_float=False,
-                 gradgradcheck=False, away_from_zero=True, doc=doc, **options)
+                 away_from_zero=True, doc=doc, **options)
 
 
 floor = _rounding("floor", lambda xp, x: xp.floor(x), "The largest integer <= input (``torch.floor``).")
@@ -147,7 +147,7 @@ def _frac(xp, x):
 
 
 frac = _math("frac", _frac, lambda ctx, g: g, save="", int_to_float=False,
-             gradgradcheck=False, away_from_zero=True, doc="input - trunc(input) (``torch.frac``).")
+             away_from_zero=True, doc="input - trunc(input) (``torch.frac``).")
 
 def _round_forward(xp, x, decimals):
     if x.dtype.kind != "f":
@@ -172,7 +172,7 @@ def round(input, *, decimals=0):
 
 
 round.primitive = Round
-ops.op(round, inplace=True, gradgradcheck=False, samples=lambda make: [
+ops.op(round, inplace=True, samples=lambda make: [
     *unary_samples(make, away_from_zero=True),
     Sample((make(2, 3, low=-20, high=20),), {"decimals": 1}, name="decimals=1"),
     Sample((make(2, 3, low=-200, high=200),), {"decimals": -1}, name="decimals=-1")])
