@@ -22,12 +22,14 @@ from .dtypes import scalar_to, wrap_int  # noqa: F401 - part of the plugin API
 from .errors import (  # noqa: F401 - part of the plugin API
     ArgumentError, DimensionError, DTypeError, LinAlgError, OutOfRangeError, ShapeError,
 )
+from .edge_cases import ErrorInput, StabilityInput, check_skips
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .creation import as_tensor
 from .tensor import Tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
+           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
+           "ErrorInput", "StabilityInput"]
 
 
 def check_tensor(op: str, name: str, value) -> Tensor:
@@ -182,7 +184,12 @@ class Op:
     - ``samples``: ``samples(make) -> iterable of Sample``; ``make(*shape, **opts)`` builds inputs on the
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
     - ``torch``: dotted name of the PyTorch counterpart (default derived from ``namespaces``), or None.
-    - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
+    - ``dtypes``: dtypes the samples are run in; ``differentiable``: whether gradients are checked.
+    - ``errors``: ``errors(make) -> iterable of ErrorInput``: calls the op must refuse (exception class
+      and message fragment); ``stability``: ``stability(make) -> iterable of StabilityInput``: extreme
+      inputs whose values and gradients must stay finite and match PyTorch (see :mod:`ember.edge_cases`).
+    - ``skips``: ``{check: reason}`` for checks of the kit this op opts out of (``"gradgradcheck"``,
+      ``"gradcheck"``, ``"oracle"``); the reason is shown as a skipped test, never dropped silently.
     - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
       for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
@@ -208,7 +215,9 @@ class Op:
     torch: str | None = ""
     dtypes: tuple = (_dt.float32, _dt.float64)
     differentiable: bool = True
-    gradgradcheck: bool = True
+    errors: Callable | None = None
+    stability: Callable | None = None
+    skips: dict = field(default_factory=dict)
     reference: Callable | None = None
     expected: Callable | None = None
     checked_elsewhere: str = ""
@@ -230,6 +239,7 @@ class Op:
             self.torch = _default_torch_name(self.name, self.namespaces)
         if self.out is None:
             self.out = self.name not in NO_OUT
+        self.skips = check_skips(self.name, self.skips)
         self._with_out = with_out(self.fn, self.name) if self.out else self.fn
 
     def function(self, place: str) -> Callable:
@@ -240,6 +250,11 @@ class Op:
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
+
+    @property
+    def gradgradcheck(self) -> bool:
+        """Whether the kit checks second derivatives (no ``skips["gradgradcheck"]``)."""
+        return "gradgradcheck" not in self.skips
 
     @property
     def kind(self) -> str:
