@@ -29,7 +29,7 @@ from types import ModuleType
 
 import pluggy
 
-from . import hookspecs
+from . import entry_points, hookspecs
 from .registry import (DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry,
                        ProcessGroupBackendRegistry, Registrar)
 
@@ -58,7 +58,7 @@ class PluginInfo:
     """
 
     name: str
-    dist: object = field(default=None, repr=False)  # an importlib_metadata Distribution, or None
+    dist: object = field(default=None, repr=False)  # an ember.entry_points or importlib_metadata Distribution
     source: str = ""  # entry point value, or "runtime"
     status: str = "loaded"  # loaded | failed | disabled ...
     error: str = ""
@@ -105,16 +105,24 @@ _lock = threading.RLock()
 
 # -- loading ---------------------------------------------------------------------------------------
 
+def _entry_points():
+    """The ``ember.plugins`` entry points: the fast scan (:mod:`ember.entry_points`), or importlib.metadata
+    where that scan cannot stand in for it."""
+    found = entry_points.find(ENTRY_POINT_GROUP)
+    if found is None:
+        from importlib_metadata import entry_points as metadata_entry_points
+        found = metadata_entry_points(group=ENTRY_POINT_GROUP)
+    return found
+
+
 def load_entry_points() -> None:
     """Load every plugin of the ``ember.plugins`` entry-point group; called once by ``import ember``."""
-    from importlib_metadata import entry_points
-
     raising = strict()
     only_builtins = _env_flag("EMBER_DISABLE_PLUGIN_AUTOLOAD")
     disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
     loaded = []
     seen = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in _entry_points():
         info = PluginInfo(ep.name, ep.dist, ep.value)
         if (ep.name, ep.value) in seen:
             continue  # the same distribution found twice on sys.path
@@ -174,7 +182,8 @@ def _add_to_manager(plugin, info: PluginInfo, raising: bool) -> bool:
 
 
 def _hookimpl_names(plugin) -> list[str]:
-    return [name for name in dir(plugin) if manager.parse_hookimpl_opts(plugin, name) is not None]
+    """The hooks ``plugin`` implements, as pluggy parsed them when it was registered."""
+    return [caller.name for caller in manager.get_hookcallers(plugin) or ()]
 
 
 def _warn_unmarked_hooks(plugin, info: PluginInfo, raising: bool) -> None:
@@ -399,13 +408,20 @@ _MISSING = object()
 
 
 def _namespaces():
-    import ember
-    from ember import linalg
-    from ember.nn import functional
-    from ember.optim import lr_scheduler
-    from ember.tensor import Tensor
-    return {"ember": ember, "Tensor": Tensor, "functional": functional, "linalg": linalg,
-            "nn": sys.modules["ember.nn"], "optim": sys.modules["ember.optim"], "lr_scheduler": lr_scheduler}
+    """The namespaces ember binds registered names into (found once: they are modules and a class)."""
+    if not _SPACES:
+        import ember
+        from ember import linalg
+        from ember.nn import functional
+        from ember.optim import lr_scheduler
+        from ember.tensor import Tensor
+        _SPACES.update({"ember": ember, "Tensor": Tensor, "functional": functional, "linalg": linalg,
+                        "nn": sys.modules["ember.nn"], "optim": sys.modules["ember.optim"],
+                        "lr_scheduler": lr_scheduler})
+    return _SPACES
+
+
+_SPACES: dict = {}
 
 
 def bind(raising: bool | None = None) -> None:
