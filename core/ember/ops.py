@@ -5,6 +5,23 @@ An op is declared once: its public function (PyTorch's name and signature), wher
 operator, the PyTorch counterpart it mirrors, and the sample inputs the conformance kit checks it
 with. The function's body calls :func:`apply` on a :class:`Primitive` (forward + backward), or
 composes other ember ops and gets its gradient for free.
+
+What an op (or optimizer, layer, device) plugin reads and makes of a tensor, all public:
+
+- ``x.array``: the backend array holding the elements (``numpy.ndarray`` on the CPU, ``cupy.ndarray``
+  on CUDA), not a copy. It is read at the cost of a slot (the per-op hot path stays attribute access).
+  Writing into it in place changes the tensor: call :func:`bump_version` afterwards, so that a
+  backward that saved the tensor fails loudly instead of using the new values.
+- ``x.dtype`` (an :class:`ember.dtype`: ``is_floating_point``, ``itemsize``, ``numpy``), ``x.device``
+  (an :class:`ember.device`), and ``x.device.xp``: the device's array namespace (``numpy``, ``cupy``),
+  which a :class:`Primitive`'s forward receives as ``xp``. ``x.requires_grad``, ``x.is_leaf``.
+- :func:`wrap` (a backend array as a tensor, no copy), :func:`bump_version` (record an in-place
+  change), :func:`as_view` / :func:`maybe_view` (mark a result as sharing its input's memory and
+  version counter), :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``),
+  :func:`inplace` (write an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
+
+Anything else with a leading underscore belongs to ember's core and may change without notice; a test
+keeps every plugin under ``plugins/`` and ``examples/`` on this API.
 """
 
 from __future__ import annotations
@@ -29,6 +46,7 @@ from .tensor import Tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
            "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
+           "wrap", "bump_version", "view_in_place", "write_out",
            "ErrorInput", "StabilityInput"]
 
 
@@ -122,6 +140,19 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
     if ndim == 0:
         return ()
     return tuple(sorted(out))
+
+
+def view_in_place(op: str, input: Tensor, view: Tensor) -> Tensor:
+    """Make ``input`` the view ``view`` of itself (same memory, the view's shape and strides), as
+    PyTorch's in-place view ops (``unsqueeze_``, ``t_``, ``squeeze_``...) do: its history becomes the
+    view's and its version is bumped. A leaf that requires grad is refused (RuntimeError naming ``op``)."""
+    if input._requires_grad and input._node is None and STATE.enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+    input._data = view._data
+    if view._node is not None:
+        input._node, input._output_nr = view._node, view._output_nr
+    bump_version(input)
+    return input
 
 
 def maybe_view(result: Tensor, source: Tensor) -> Tensor:

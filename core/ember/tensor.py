@@ -64,7 +64,8 @@ class Tensor:
     """An n-dimensional array on a device, with autograd (``torch.Tensor``).
 
     ``_data`` is the backend array, ``_node`` the tape node that produced it (None for leaves),
-    ``_version_counter`` a one-element list shared with views, bumped by in-place ops.
+    ``_version_counter`` a one-element list shared with views, bumped by in-place ops. Plugins read the backend
+    array as :attr:`array` (the same slot under a public name; see :mod:`ember.ops`).
     """
 
     __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_node", "__dict__", "__weakref__")
@@ -440,6 +441,13 @@ class Tensor:
 
     def bool(self):
         return self.to(_dt.bool)
+
+
+# The backend array under its public name, for op, optimizer and device plugins (``ember.ops``
+# documents it): the very slot descriptor of ``_data``, so ``x.array`` costs what ``x._data`` does
+# (no property call on the per-op hot path). Assigning it replaces the tensor's elements; an array of
+# the tensor's own dtype and device only, followed by ``ember.ops.bump_version(x)``.
+Tensor.array = Tensor.__dict__["_data"]
 
 
 _TYPE_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",
