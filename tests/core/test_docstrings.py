@@ -89,3 +89,45 @@ def test_every_public_ember_function_has_a_docstring_naming_its_pytorch_counterp
             no_counterpart.append(name)
     assert not missing, f"ember.* functions without a docstring: {missing}"
     assert not no_counterpart, f"ember.* functions whose docstring names no PyTorch counterpart: {no_counterpart}"
+
+
+# -- ops and layers ---------------------------------------------------------------------------------------
+
+BUILT_IN = {"ops", "nn"}  # the owners of ember's own ops and layers; a third-party plugin documents its own
+SECTION = {name: re.compile(rf"\n[ ]*{name}:\n[ ]+\S") for name in ("Shape", "Raises")}
+PYTORCH_LINE = re.compile(r"\n[ ]*PyTorch: ``(torch\.[\w.]+)``")
+
+
+def missing_sections(doc: str, counterpart: str | None, takes_tensors: bool) -> list[str]:
+    """What ``doc`` lacks: the Shape and Raises sections (for callables taking tensors) and a last line
+    ``PyTorch: ``<counterpart>``.`` naming the PyTorch function or class it mirrors."""
+    doc = doc or ""
+    missing = [name for name, pattern in SECTION.items() if takes_tensors and not pattern.search(doc)]
+    line = PYTORCH_LINE.search(doc)
+    if line is None:
+        missing.append("PyTorch: line")
+    elif counterpart and line.group(1) != counterpart:
+        missing.append(f"PyTorch: ``{counterpart}`` (it names ``{line.group(1)}``)")
+    return missing
+
+
+def built_in_layers():
+    return [(name, entry.obj) for name, entry in sorted(registries["layers"].entries.items())
+            if entry.owner in BUILT_IN]
+
+
+def test_every_layer_states_shapes_errors_and_its_pytorch_class():
+    from ember.nn import Module
+    problems = {}
+    for name, cls in built_in_layers():
+        takes_tensors = cls.forward is not Module.forward  # ModuleList & co. have no forward
+        missing = missing_sections(cls.__doc__, f"torch.nn.{name}", takes_tensors)
+        if missing:
+            problems[name] = missing
+    assert not problems, f"layer docstrings lacking sections: {problems}"
+
+
+def test_the_section_check_catches_a_bare_docstring():
+    assert missing_sections("max(x, 0).", "torch.nn.ReLU", True) == ["Shape", "Raises", "PyTorch: line"]
+    assert missing_sections("A.\n\n    Shape:\n        - x\n\n    Raises:\n        E: y\n\n    PyTorch: ``torch.nn.B``.",
+                            "torch.nn.A", True) == ["PyTorch: ``torch.nn.A`` (it names ``torch.nn.B``)"]
