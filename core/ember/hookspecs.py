@@ -9,7 +9,7 @@ backends, models (so ops may rely on devices, layers on ops, and models on layer
 
     @ember.hookimpl
     def ember_register_ops(registry):
-        registry.register(ember.ops.Op(my_function, where=("ember", "Tensor")))
+        registry.register(ember.ops.Op(my_function, namespaces=("ember", "Tensor")))
 """
 
 import pluggy
@@ -26,7 +26,7 @@ def ember_register_devices(registry):
 
 @hookspec
 def ember_register_ops(registry):
-    """Register ops: ``registry.register(ember.ops.Op(fn, where=..., samples=...))``. A name another
+    """Register ops: ``registry.register(ember.ops.Op(fn, namespaces=..., samples=...))``. A name another
     plugin already registered is a conflict unless ``override=True`` is passed."""
 
 

@@ -223,7 +223,7 @@ def maybe_view(result: Tensor, source: Tensor) -> Tensor:
         as_view(result, source)
     return result
 
-WHERE = ("ember", "Tensor", "functional", "linalg")
+NAMESPACES = ("ember", "Tensor", "functional", "linalg")
 
 # Ops that PyTorch's ``torch.<name>`` / ``torch.linalg.<name>`` offer without an ``out=`` keyword
 # ("ember.det": only in that namespace). Where only some of PyTorch's overloads take ``out=`` (``sum``
@@ -270,12 +270,12 @@ class Op:
     """An op declaration; register it with ``registry.register(op)`` in ``ember_register_ops``.
 
     - ``fn``: the function users call; its ``__name__`` is the op's name unless ``name`` is given.
-    - ``where``: public places it is bound: any of ``"ember"``, ``"Tensor"``, ``"functional"``, ``"linalg"``.
+    - ``namespaces``: the public namespaces it is bound in: any of ``"ember"``, ``"Tensor"``, ``"functional"``, ``"linalg"``.
     - ``inplace``: True to derive ``Tensor.<name>_`` from ``fn``, or a function implementing it.
     - ``operator``: Python operator name (``"add"`` binds ``__add__``, ``__radd__``, ``__iadd__``).
     - ``samples``: ``samples(make) -> iterable of Sample``; ``make(*shape, **opts)`` builds inputs on the
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
-    - ``torch``: dotted name of the PyTorch counterpart (default derived from ``where``), or None.
+    - ``torch``: dotted name of the PyTorch counterpart (default derived from ``namespaces``), or None.
     - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
     - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
       for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
@@ -292,7 +292,7 @@ class Op:
     """
 
     fn: Callable
-    where: tuple = ("ember", "Tensor")
+    namespaces: tuple = ("ember", "Tensor")
     name: str = ""
     method: str = ""
     inplace: object = None
@@ -313,15 +313,15 @@ class Op:
 
     def __post_init__(self):
         self.name = self.name or self.fn.__name__
-        bad = set(self.where) - set(WHERE)
+        bad = set(self.namespaces) - set(NAMESPACES)
         if bad:
-            raise ValueError(f"op {self.name!r}: unknown places {sorted(bad)} in where=; expected {WHERE}")
-        if "Tensor" in self.where and not self.method:
+            raise ValueError(f"op {self.name!r}: unknown namespaces {sorted(bad)} in namespaces=; expected {NAMESPACES}")
+        if "Tensor" in self.namespaces and not self.method:
             self.method = self.name
         if self.inplace is True:
             self.inplace = make_inplace(self.fn, self.name + "_")
         if self.torch == "":
-            self.torch = _default_torch_name(self.name, self.where)
+            self.torch = _default_torch_name(self.name, self.namespaces)
         if self.out is None:
             self.out = self.name not in NO_OUT
         self._with_out = with_out(self.fn, self.name) if self.out else self.fn
@@ -339,13 +339,34 @@ class Op:
     def kind(self) -> str:
         return "primitive" if getattr(self.fn, "primitive", None) is not None else "composite"
 
+    @property
+    def where(self) -> tuple:
+        """The old name of :attr:`namespaces` (it read as the op ``where``), kept for plugins written before."""
+        warnings.warn("Op.where is now Op.namespaces", DeprecationWarning, stacklevel=2)
+        return self.namespaces
 
-def _default_torch_name(name, where):
-    if "ember" in where:
+
+def _accept_old_where(init):
+    """``Op(where=...)``, the old spelling of ``namespaces=``, still works (with a DeprecationWarning), so a
+    plugin written before the rename keeps loading."""
+    def __init__(self, *args, where=None, **kwargs):
+        if where is not None:
+            warnings.warn("Op(where=...) is now Op(namespaces=...)", DeprecationWarning, stacklevel=3)
+            kwargs["namespaces"] = where
+        init(self, *args, **kwargs)
+    __init__.__doc__, __init__.__wrapped__ = init.__doc__, init
+    return __init__
+
+
+Op.__init__ = _accept_old_where(Op.__init__)
+
+
+def _default_torch_name(name, namespaces):
+    if "ember" in namespaces:
         return f"torch.{name}"
-    if "functional" in where:
+    if "functional" in namespaces:
         return f"torch.nn.functional.{name}"
-    if "linalg" in where:
+    if "linalg" in namespaces:
         return f"torch.linalg.{name}"
     return f"torch.Tensor.{name}"
 
@@ -354,7 +375,7 @@ class OpTable(list):
     """A plugin's list of op declarations, filled with the :meth:`op` decorator next to each function."""
 
     def op(self, fn=None, **options):
-        """Declare ``fn`` as an op (``@ops.op(where=..., samples=...)``); returns ``fn`` unchanged."""
+        """Declare ``fn`` as an op (``@ops.op(namespaces=..., samples=...)``); returns ``fn`` unchanged."""
         def declare(f):
             self.append(Op(f, **options))
             return f

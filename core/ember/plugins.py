@@ -435,7 +435,7 @@ def bind() -> None:
 
 def _bind_op(op, owner, spaces) -> None:
     names = (op.name,) + tuple(op.aliases)
-    for place in op.where:
+    for place in op.namespaces:
         for name in names:
             if place == "Tensor":
                 _set(spaces["Tensor"], op.method if name == op.name else name, op.fn, owner)

@@ -289,7 +289,7 @@ def op_report() -> list[dict]:
     for name, entry in sorted(registries["ops"].entries.items()):
         op = entry.obj
         samples = list(op.samples(SampleMaker("cpu", _dt.float64))) if op.samples else []
-        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "where": list(op.where),
+        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "namespaces": list(op.namespaces),
                      "samples": len(samples), "torch": op.torch or "", "dtypes": [d.name for d in op.dtypes],
                      "gradcheck": op.differentiable, "gradgradcheck": op.differentiable and op.gradgradcheck})
     return rows

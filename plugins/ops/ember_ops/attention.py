@@ -41,7 +41,7 @@ def _sdpa_samples(make):
     yield Sample((make(1, 4, 2, 3), make(1, 2, 3, 3), make(1, 2, 3, 2)), {"enable_gqa": True}, name="gqa")
 
 
-@ops.op(where=("functional",), samples=_sdpa_samples)
+@ops.op(namespaces=("functional",), samples=_sdpa_samples)
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value over (..., L, E) x (..., S, E) x (..., S, Ev).

@@ -9,7 +9,7 @@ from ember import dtypes
 from ember.ops import DTypeError, OpTable, Sample, apply, check_tensor, promote
 from ember.tensor import Tensor
 
-from .elementwise import _broadcast_error, binary_op, primitive, unary_op
+from .elementwise_factories import _broadcast_error, binary_op, primitive, unary_op
 from .samples import binary_samples, nondiff_samples
 
 ops = OpTable()

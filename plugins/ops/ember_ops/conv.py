@@ -425,21 +425,21 @@ def _conv3d_samples(make):
                  name="bias, stride, padding")
 
 
-@ops.op(where=("ember", "functional"), samples=_conv1d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv1d_samples)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
     ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
     return convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv2d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv2d_samples)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
     (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
     return convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv3d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv3d_samples)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``)."""
     return convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
@@ -463,7 +463,7 @@ def _conv_transpose3d_samples(make):
     yield Sample((make(1, 2, 2, 2, 2), make(2, 1, 2, 2, 2), make(1)), {"stride": 2}, name="bias, stride")
 
 
-@ops.op(where=("ember", "functional"), samples=_conv_transpose1d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose1d_samples)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution, the gradient of conv1d in its input; weight is
     (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
@@ -471,7 +471,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   groups, dilation)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv_transpose2d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose2d_samples)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
     (``torch.nn.functional.conv_transpose2d``)."""
@@ -479,7 +479,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   groups, dilation)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv_transpose3d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``)."""
     return transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
@@ -506,7 +506,7 @@ def _unfold_samples(make):
     yield Sample((make(2, 4, 4), 3), {"padding": 1}, name="unbatched")
 
 
-@ops.op(where=("functional",), samples=_unfold_samples)
+@ops.op(namespaces=("functional",), samples=_unfold_samples)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L)
     (``torch.nn.functional.unfold``; not ``Tensor.unfold``, which is a different op)."""
@@ -528,7 +528,7 @@ def _fold_samples(make):
                  name="dilation, padding, stride")
 
 
-@ops.op(where=("functional",), samples=_fold_samples)
+@ops.op(namespaces=("functional",), samples=_fold_samples)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
     (``torch.nn.functional.fold``)."""

@@ -107,7 +107,7 @@ def _alpha_recursion(emit, extended, input_lengths, device):
     return alpha
 
 
-@ops.op(where=("functional",), torch="torch.nn.functional.ctc_loss", samples=lambda make: _ctc_samples(make))
+@ops.op(namespaces=("functional",), torch="torch.nn.functional.ctc_loss", samples=lambda make: _ctc_samples(make))
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist temporal classification loss (``F.ctc_loss``): ``-log`` of the total probability of
     all alignments of ``targets`` to ``log_probs`` (T, N, C) or unbatched (T, C).

@@ -45,7 +45,7 @@ def _dropout_samples(make):
     yield Sample((make(2, 3),), {"p": 1.0}, name="p=1")
 
 
-@ops.op(where=("functional",), samples=_dropout_samples)
+@ops.op(namespaces=("functional",), samples=_dropout_samples)
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the others by 1 / (1 - p); identity when not
     training (``torch.nn.functional.dropout``)."""
@@ -73,13 +73,13 @@ def _feature_samples(n):
     return samples
 
 
-@ops.op(where=("functional",), samples=_feature_samples(1))
+@ops.op(namespaces=("functional",), samples=_feature_samples(1))
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (``torch.nn.functional.dropout1d``)."""
     return _feature_dropout("dropout1d", 1, input, p, training, inplace)
 
 
-@ops.op(where=("functional",), samples=_feature_samples(2))
+@ops.op(namespaces=("functional",), samples=_feature_samples(2))
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is taken as (N, C, L), as
     PyTorch does (``torch.nn.functional.dropout2d``)."""
@@ -96,7 +96,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout2d", 2, input, p, training, inplace)
 
 
-@ops.op(where=("functional",), samples=_feature_samples(3))
+@ops.op(namespaces=("functional",), samples=_feature_samples(3))
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.dropout3d``)."""
     return _feature_dropout("dropout3d", 3, input, p, training, inplace)

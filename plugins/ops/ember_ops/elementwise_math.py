@@ -9,7 +9,7 @@ import math
 from ember.ops import DTypeError, OpTable, Sample, apply, check_tensor, no_bool
 
 from . import erf_kernel
-from .elementwise import binary_op, primitive, unary_op
+from .elementwise_factories import binary_op, primitive, unary_op
 from .samples import binary_samples, unary_samples
 
 ops = OpTable()
@@ -69,7 +69,7 @@ sinh = _math("sinh", lambda xp, x: xp.sinh(x), lambda ctx, g: g * _x(ctx).cosh()
 cosh = _math("cosh", lambda xp, x: xp.cosh(x), lambda ctx, g: g * _x(ctx).sinh(),
              doc="Hyperbolic cosine (``torch.cosh``).")
 tanh = _math("tanh", lambda xp, x: xp.tanh(x), lambda ctx, g: g * (1 - ctx.output * ctx.output), save="output",
-             where=("ember", "Tensor", "functional"), doc="Hyperbolic tangent (``torch.tanh``).")
+             namespaces=("ember", "Tensor", "functional"), doc="Hyperbolic tangent (``torch.tanh``).")
 asinh = _math("asinh", lambda xp, x: xp.arcsinh(x), lambda ctx, g: g * (_x(ctx) ** 2 + 1).rsqrt(),
               aliases=("arcsinh",), doc="Inverse hyperbolic sine (``torch.asinh``).")
 acosh = _math("acosh", lambda xp, x: xp.arccosh(x), lambda ctx, g: g * (_x(ctx) ** 2 - 1).rsqrt(), low=1.2,

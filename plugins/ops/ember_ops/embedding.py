@@ -86,7 +86,7 @@ class PaddingIndexError(ValueError, AssertionError):
     AssertionError as well as a ValueError."""
 
 
-@ops.op(where=("functional",), samples=_embedding_samples)
+@ops.op(namespaces=("functional",), samples=_embedding_samples)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; the ``padding_idx`` row gets
@@ -110,7 +110,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return apply(EmbeddingGather, weight, input, padding_idx=padding_idx, mask_padding=False)
 
 
-@ops.op(where=("functional",), differentiable=False,
+@ops.op(namespaces=("functional",), differentiable=False,
         samples=lambda make: [Sample((make.index([0, 2, 1]),)), Sample((make.index([[1, 0], [3, 1]]), 5)),
                               Sample((make.index(2), 3))])
 def one_hot(tensor, num_classes=-1):

@@ -95,7 +95,7 @@ def matmul(input, other):
     return out.squeeze(added) if added else out
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
     """Product of two matrices, no broadcasting (``torch.mm``)."""
     no_bool("mm", input)
@@ -166,7 +166,7 @@ def _linear_composite(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
-@ops.op(where=("functional",), samples=_linear_samples, reference=_linear_composite)
+@ops.op(namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
     no_bool("linear", input)
@@ -375,7 +375,7 @@ def _einsum_samples(make):
     yield Sample(("ijk,i->j", make(2, 3, 2), make(2)), name="summed only in one operand")
 
 
-@ops.op(where=("ember",), samples=_einsum_samples)
+@ops.op(namespaces=("ember",), samples=_einsum_samples)
 def einsum(equation, *operands):
     """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -408,7 +408,7 @@ def einsum(equation, *operands):
     return apply(Einsum, *operands, subs=tuple(subs), out=out)
 
 
-@ops.op(where=("ember",), samples=lambda make: [
+@ops.op(namespaces=("ember",), samples=lambda make: [
     Sample((make(2, 3, 4), make(3, 4, 5))), Sample((make(2, 3), make(3, 4), 1)),
     Sample((make(2, 3, 4), make(4, 2, 3), ([1, 0], [2, 1])), name="dim lists"), Sample((make(2), make(3), 0))])
 def tensordot(a, b, dims=2):
@@ -570,7 +570,7 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(n, dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def inv(A):
     """The inverse of each square matrix (``torch.linalg.inv``)."""
@@ -578,7 +578,7 @@ def inv(A):
     return apply(Inv, A)
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def inverse(input):
     """``linalg.inv`` (``torch.inverse``)."""
     _square("inverse", "input", input)
@@ -600,7 +600,7 @@ class Det(Primitive):
         return (g * ctx.output).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
-@ops.op(where=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def det(A):
     """The determinant of each square matrix (``torch.linalg.det``)."""
@@ -628,7 +628,7 @@ class Solve(Primitive):
         return ga, (gb if need_b else None)
 
 
-@ops.op(where=("linalg",), samples=lambda make: [
+@ops.op(namespaces=("linalg",), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3), make(3, 2)), name="matrix rhs"),
     Sample((_well_conditioned(make, 3, 3), make(3)), name="vector rhs"),
     Sample((_well_conditioned(make, 2, 3, 3), make(2, 3)), name="batch of vectors"),

@@ -144,7 +144,7 @@ def _nll_loss_composite(input, target, weight=None, size_average=None, ignore_in
     return losses.sum() if reduction == "sum" else losses.sum() / w.sum()
 
 
-@ops.op(where=("functional",), samples=_nll_samples, reference=_nll_loss_composite)
+@ops.op(namespaces=("functional",), samples=_nll_samples, reference=_nll_loss_composite)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
     float_input("nll_loss", input)
@@ -182,7 +182,7 @@ def _ce_samples(make):
                  {"reduction": "none"}, name="spatial probabilities")
 
 
-@ops.op(where=("functional",), samples=_ce_samples)
+@ops.op(namespaces=("functional",), samples=_ce_samples)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``
@@ -282,7 +282,7 @@ def _regression_samples(make):
     yield Sample((make(), make()), name="zero-dim")
 
 
-@ops.op(where=("functional",), samples=_regression_samples)
+@ops.op(namespaces=("functional",), samples=_regression_samples)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (``F.mse_loss``)."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
@@ -291,7 +291,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(d * d, reduction)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4, away_from_zero=True), make(3, 4, requires_grad=False) * 0), name="mean"),
     Sample((make(5, away_from_zero=True), make(5, requires_grad=False) * 0), {"reduction": "none"}, name="none")])
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -314,7 +314,7 @@ def _smooth_samples(make):
     yield Sample((make(6, low=-3, high=3), make(6, requires_grad=False)), {"reduction": "none", "beta": 2.0}, name="none")
 
 
-@ops.op(where=("functional",), samples=_smooth_samples)
+@ops.op(namespaces=("functional",), samples=_smooth_samples)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``F.smooth_l1_loss``); beta 0 is L1."""
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
@@ -329,7 +329,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(losses, reduction)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4, low=-3, high=3), make(3, 4, requires_grad=False)), name="mean"),
     Sample((make(3, 4, low=-3, high=3), make(3, 4)), {"delta": 0.5, "reduction": "sum"}, name="delta, sum"),
     Sample((make(6, low=-3, high=3), make(6)), {"reduction": "none", "delta": 2.0}, name="none")])
@@ -402,7 +402,7 @@ def _bce_samples(make):
                  name="none")
 
 
-@ops.op(where=("functional",), samples=_bce_samples)
+@ops.op(namespaces=("functional",), samples=_bce_samples)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-w (t log p + (1 - t) log(1 - p))`` on probabilities ``input``, logs clamped at -100
     (``F.binary_cross_entropy``)."""
@@ -430,7 +430,7 @@ def _bce_logits_samples(make):
     yield Sample((make(4, low=-1e4, high=1e4), make(4, low=0, high=1, requires_grad=False)), name="huge logits")
 
 
-@ops.op(where=("functional",), samples=_bce_logits_samples)
+@ops.op(namespaces=("functional",), samples=_bce_logits_samples)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow
@@ -461,7 +461,7 @@ def _kl_samples(make):
     yield Sample((make(3, 4), make(3, 4, low=0.1, high=1)), name="mean")
 
 
-@ops.op(where=("functional",), samples=_kl_samples)
+@ops.op(namespaces=("functional",), samples=_kl_samples)
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Pointwise KL divergence ``target (log target - input)`` with ``input`` log-probabilities (``F.kl_div``);
     ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean)."""
@@ -483,7 +483,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 # -- ranking and embedding losses -----------------------------------------------------------------------
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype))),
     Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype)), {"margin": 0.5, "reduction": "none"})])
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
@@ -524,7 +524,7 @@ def _triplet_samples(make):
     yield Sample((make(3), make(3), make(3)), {"margin": 3.0}, name="unbatched")
 
 
-@ops.op(where=("functional",), samples=_triplet_samples)
+@ops.op(namespaces=("functional",), samples=_triplet_samples)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance (``F.triplet_margin_loss``)."""
@@ -545,7 +545,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce((d_pos - d_neg + margin).relu(), reduction)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(4, 3), make(4, 3), make.index([1, -1, 1, -1]).to(make.dtype))),
     Sample((make(4, 3), make(4, 3), make.index([1, -1, -1, -1]).to(make.dtype)), {"margin": -0.5, "reduction": "sum"}),
     Sample((make(3), make(3), make.index(-1).to(make.dtype)), {"reduction": "none"}, name="unbatched")])

@@ -57,7 +57,7 @@ def _pad_samples(make):
                  name="non-contiguous replicate")
 
 
-@ops.op(where=("functional",), samples=_pad_samples)
+@ops.op(namespaces=("functional",), samples=_pad_samples)
 def pad(input, pad, mode="constant", value=None):
     """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``,
     default 0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``)."""

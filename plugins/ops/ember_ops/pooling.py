@@ -223,14 +223,14 @@ def _max_pool2d_samples(make):
                  name="unbatched, non-contiguous, ceil_mode")
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; indices are flat positions in L
     (``torch.nn.functional.max_pool1d``)."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples)
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; indices are flat positions h * W + w
     (``torch.nn.functional.max_pool2d``)."""
@@ -290,13 +290,13 @@ def _avg_pool2d_samples(make):
                  name="unbatched, divisor_override")
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.avg_pool1d", samples=_avg_pool1d_samples)
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.avg_pool1d", samples=_avg_pool1d_samples)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over sliding windows of (N, C, L) input (``torch.nn.functional.avg_pool1d``)."""
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-@ops.op(where=("functional",), samples=_avg_pool2d_samples)
+@ops.op(namespaces=("functional",), samples=_avg_pool2d_samples)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``)."""
@@ -351,14 +351,14 @@ def _adaptive_avg_pool(op, n, input, output_size):
     return x.squeeze(0) if unbatched else x
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.adaptive_avg_pool1d",
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_avg_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 5)), Sample((make(1, 2, 4), 6))])
 def adaptive_avg_pool1d(input, output_size):
     """Mean over ``output_size`` windows covering L, sized as PyTorch's (``torch.nn.functional.adaptive_avg_pool1d``)."""
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
-@ops.op(where=("functional",),
+@ops.op(namespaces=("functional",),
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2)),
                               Sample((make(1, 1, 5, 6), (None, 4)))])
 def adaptive_avg_pool2d(input, output_size):
@@ -377,14 +377,14 @@ def _adaptive_max_pool(op, n, input, output_size, return_indices):
     return (out, indices) if return_indices else out
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 2, True))])
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``)."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
-@ops.op(where=("functional",),
+@ops.op(namespaces=("functional",),
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2, True)),
                               Sample((make(1, 1, 5, 3), (None, 2)), {"return_indices": True})])
 def adaptive_max_pool2d(input, output_size, return_indices=False):

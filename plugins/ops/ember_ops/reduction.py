@@ -16,7 +16,7 @@ from ember.ops import DTypeError, OpTable, OutOfRangeError, Primitive, Sample, a
 from ember.tensor import Tensor
 
 from . import return_types
-from .elementwise import bad_option
+from .elementwise_factories import bad_option
 from .selection import maximum, minimum, where
 
 ops = OpTable()
@@ -396,7 +396,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
 
 
-@ops.op(where=("ember",), samples=_var_samples)
+@ops.op(namespaces=("ember",), samples=_var_samples)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim`` (``torch.var_mean``)."""
     v = _var("var_mean", input, dim, unbiased, keepdim, correction)
@@ -404,7 +404,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, mean(input, dim, keepdim)
 
 
-@ops.op(where=("ember",), samples=_var_samples)
+@ops.op(namespaces=("ember",), samples=_var_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` (``torch.std_mean``)."""
     v = _var("std_mean", input, dim, unbiased, keepdim, correction)
@@ -506,7 +506,7 @@ def _norm_samples(make):
     yield Sample((make(3, 4),), {"ord": 0}, name="ord=0")
 
 
-@ops.op(where=("linalg",), samples=_norm_samples)
+@ops.op(namespaces=("linalg",), samples=_norm_samples)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``)."""
     return _vector_norm("vector_norm", x, ord, dim, keepdim, dtype)

@@ -11,7 +11,7 @@ from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ap
                        promote, scalar_to)
 from ember.tensor import Tensor
 
-from .elementwise import _broadcast_error, binary_op
+from .elementwise_factories import _broadcast_error, binary_op
 from .samples import binary_samples, unary_samples
 
 ops = OpTable()
@@ -70,8 +70,8 @@ def _where_method(input, condition, other):
 
 
 where.primitive = Where
-ops.op(where, where=("ember",), samples=_where_samples)
-ops.op(_where_method, name="where_method", where=("Tensor",), method="where", torch="torch.Tensor.where",
+ops.op(where, namespaces=("ember",), samples=_where_samples)
+ops.op(_where_method, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
        samples=lambda make: [Sample((make(2, 3), make(2, 3) > 0, make(3)))])
 
 

@@ -78,7 +78,7 @@ def view(input, *shape):
                          f"stride {tuple(input.shape)} (it is not contiguous); use .reshape(...) instead") from None
 
 
-ops.op(view, where=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
+ops.op(view, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
                  "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -271,7 +271,7 @@ class SumToSize(Primitive):
         return g.expand(ctx.input_shapes[0])
 
 
-@ops.op(where=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
+@ops.op(namespaces=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
         samples=lambda make: [Sample((make(3, 1), (2, 3, 4))), Sample((make(3), (2, 3))), Sample((make(2, 3), (-1, 3)))])
 def expand(input, *sizes):
     """A read-only view with size-one dims repeated to ``sizes`` (-1 keeps a dim) (``Tensor.expand``)."""
@@ -301,7 +301,7 @@ def expand_as(input, other):
     return input.expand(other.shape)
 
 
-ops.op(expand_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
+ops.op(expand_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
 
 
 def sum_to_size(input, *size):
@@ -319,7 +319,7 @@ def sum_to_size(input, *size):
     return apply(SumToSize, input, shape=size)
 
 
-ops.op(sum_to_size, where=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
+ops.op(sum_to_size, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
 
 
 # -- copies -------------------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def contiguous(input, memory_format=contiguous_format):
     return apply(ToChannelsLast, input)
 
 
-ops.op(contiguous, where=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
+ops.op(contiguous, namespaces=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
 
 
 # -- indexing -------------------------------------------------------------------------------------
@@ -531,7 +531,7 @@ def getitem(input, index):
     return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
-ops.op(getitem, where=(), operator="getitem", torch="torch.Tensor.__getitem__",
+ops.op(getitem, namespaces=(), operator="getitem", torch="torch.Tensor.__getitem__",
        samples=lambda make: [
            Sample((make(4, 3), 1), name="int"), Sample((make(4, 3), (slice(1, 3), 0)), name="slice"),
            Sample((make(4, 3), (Ellipsis, None, slice(None, None, 2))), name="ellipsis, None, step"),
@@ -708,7 +708,7 @@ def unfold(input, dimension, size, step):
 
 
 # F.unfold (conv.py) holds the name "unfold"; this is Tensor.unfold, a different op.
-ops.op(unfold, where=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
+ops.op(unfold, namespaces=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
        samples=lambda make: [
            Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
            Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
@@ -720,7 +720,7 @@ def view_as(input, other):
     return view(input, tuple(other._data.shape))
 
 
-ops.op(view_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
+ops.op(view_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
 
 
 def reshape_as(input, other):
@@ -729,7 +729,7 @@ def reshape_as(input, other):
     return reshape(input, tuple(other._data.shape))
 
 
-ops.op(reshape_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
+ops.op(reshape_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
 
 
 @ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
@@ -793,7 +793,7 @@ def _cat_samples(make):
     yield Sample(([make(2, 3), make(2, 3, requires_grad=False)], 1), name="one without grad")
 
 
-@ops.op(where=("ember",), aliases=("concat",), samples=_cat_samples)
+@ops.op(namespaces=("ember",), aliases=("concat",), samples=_cat_samples)
 def cat(tensors, dim=0):
     """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
     tensors = _tensors("cat", tensors)
@@ -823,7 +823,7 @@ def concatenate(tensors, axis=0):
     return cat(tensors, axis)
 
 
-ops.op(concatenate, where=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
+ops.op(concatenate, namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
 
 
 class Stack(Primitive):
@@ -837,7 +837,7 @@ class Stack(Primitive):
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
 
-@ops.op(where=("ember",), samples=lambda make: [
+@ops.op(namespaces=("ember",), samples=lambda make: [
     Sample(([make(2, 3), make(2, 3), make(2, 3)],), name="dim 0"), Sample(([make(2, 3), make(2, 3)], 2), name="last"),
     Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))])
 def stack(tensors, dim=0):
@@ -852,7 +852,7 @@ def stack(tensors, dim=0):
     return apply(Stack, *tensors, dim=d)
 
 
-@ops.op(where=("ember",), samples=lambda make: [Sample(([make(2, 3), make(2, 1)],)), Sample(([make(3), make(2)],)),
+@ops.op(namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(2, 1)],)), Sample(([make(3), make(2)],)),
                                                 Sample(([make(), make(2)],))])
 def hstack(tensors):
     """Concatenate column-wise: along dim 1, or dim 0 for 1-D tensors (``torch.hstack``)."""
@@ -860,7 +860,7 @@ def hstack(tensors):
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
-@ops.op(where=("ember",), aliases=("row_stack",),
+@ops.op(namespaces=("ember",), aliases=("row_stack",),
         samples=lambda make: [Sample(([make(2, 3), make(1, 3)],)), Sample(([make(3), make(3)],)),
                               Sample(([make(3), make(2, 3)],))])
 def vstack(tensors):
@@ -1087,7 +1087,7 @@ def repeat(input, *sizes):
     return input.reshape(paired).expand(target).reshape(tuple(r * s for r, s in zip(sizes, shape)))
 
 
-ops.op(repeat, where=("Tensor",), samples=lambda make: [
+ops.op(repeat, namespaces=("Tensor",), samples=lambda make: [
     Sample((make(2, 3), 2, 1)), Sample((make(2, 3), (1, 2, 2))), Sample((make(3), 2, 2)), Sample((make(), 3)),
     Sample((make(3, 2, noncontiguous=True), 2, 1))])
 

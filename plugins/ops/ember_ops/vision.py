@@ -118,7 +118,7 @@ def _interpolate_samples(make):
     yield Sample((make(1, 1, 8, 5),), {"size": (3, 7), "mode": "bicubic", "antialias": True}, name="bicubic antialias")
 
 
-@ops.op(where=("functional",), samples=_interpolate_samples)
+@ops.op(namespaces=("functional",), samples=_interpolate_samples)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor`` with PyTorch's
@@ -192,7 +192,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return x if x is not input else input.clone()
 
 
-@ops.op(where=("ember", "functional"),
+@ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(1, 8, 2, 3), 2)), Sample((make(9, 2, 2), 3))])
 def pixel_shuffle(input, upscale_factor):
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r) (``torch.nn.functional.pixel_shuffle``)."""
@@ -209,7 +209,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(lead + (c // (r * r), h * r, w * r))
 
 
-@ops.op(where=("ember", "functional"),
+@ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(1, 2, 4, 6), 2)), Sample((make(1, 3, 3), 3))])
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W), the inverse of pixel_shuffle
