@@ -495,6 +495,8 @@ def _bind_operator(op, owner, tensor_cls) -> None:
         fn = op.fn
 
         def reflected(self, other):
+            """``other <op> self`` for a non-tensor ``other`` on the left: the op with its operands swapped
+            (``torch.Tensor.__radd__`` and its kin)."""
             return fn(other, self)
         reflected.__name__ = f"__r{sym}__"
         _set(tensor_cls, f"__r{sym}__", reflected, owner)
