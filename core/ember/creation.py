@@ -395,7 +395,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 def _legacy_init(self, *args, dtype=None, device=None, requires_grad=False):
     """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` is an uninitialised
-    2x3 tensor: PyTorch's legacy constructor. Prefer ``ember.tensor`` / ``ember.empty``."""
+    2x3 tensor: PyTorch's legacy constructor (``torch.Tensor``). Prefer ``ember.tensor`` / ``ember.empty``."""
     dtype = dtype or _dt.get_default_dtype()
     if args and all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args):
         source = empty(*args, dtype=dtype, device=device)

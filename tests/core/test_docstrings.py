@@ -37,7 +37,7 @@ def op_functions() -> set:
     bound = set()
     for entry in registries["ops"].entries.values():
         op = entry.obj
-        bound.update({op.fn, op.inplace, *(op.function(place) for place in op.where)})
+        bound.update({op.fn, op.inplace, *(op.function(place) for place in op.namespaces)})
     return bound
 
 

@@ -28,8 +28,8 @@ LAYERS = [
                   "ember.autograd.gradient_math", "ember.autograd.engine", "ember.autograd.function"}),
     ("primitives", {"ember.primitive", "ember.conversion", "ember.views"}),
     ("creation", {"ember.random", "ember.creation"}),
-    ("ops API", {"ember.ops"}),
-    ("registries and plugins", {"ember.registry", "ember.hookspecs", "ember.plugins"}),
+    ("ops API", {"ember.edge_cases", "ember.ops"}),
+    ("registries and plugins", {"ember.registry", "ember.hookspecs", "ember.entry_points", "ember.plugins"}),
 ]
 TOP = len(LAYERS)
 
