@@ -12,6 +12,7 @@ import threading
 
 from ..tensor import Tensor, ones_like, zeros, zeros_like, wrap
 from .grad_mode import STATE
+from ..thread_policy import adapt as adapt_blas_threads
 
 __all__ = ["AccumulateGrad", "Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
 
@@ -187,6 +188,7 @@ class RemovableHandle:
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (``torch.autograd.backward``)."""
+    adapt_blas_threads()  # once per training step: the BLAS thread policy follows the machine's load
     tensors, grad_tensors = _roots(tensors, grad_tensors, "backward")
     if inputs is not None:
         inputs = _as_tuple(inputs)
