@@ -16,37 +16,43 @@ import numpy as np
 
 __all__ = ["fused_adam"]
 
-_loop = None
+_loops = None
 
 
 def _compile():
-    global _loop
+    """The two loops, compiled on first use (and cached on disk by numba): the common case (no weight
+    decay, no amsgrad) without a branch, so that LLVM vectorises it, and the general one."""
+    global _loops
     import numba
 
     @numba.njit(cache=True, nogil=True)
-    def adam_loop(param, grad, exp_avg, exp_avg_sq, max_sq, lr, beta1, beta2, eps, weight_decay, decoupled,
-                  amsgrad, bias_correction1, bias_correction2_sqrt):
-        one = param.dtype.type(1)
-        step_size = lr / bias_correction1
+    def plain(param, grad, exp_avg, exp_avg_sq, keep1, beta2, keep2, step_size, bias_correction2_sqrt, eps):
         for i in range(param.size):
             g = grad[i]
-            if weight_decay != 0:
-                if decoupled:
-                    param[i] *= one - lr * weight_decay
-                else:
-                    g = g + weight_decay * param[i]
-            m = exp_avg[i] + (g - exp_avg[i]) * (one - beta1)
-            v = exp_avg_sq[i] * beta2 + (one - beta2) * g * g
+            m = exp_avg[i] + (g - exp_avg[i]) * keep1
+            v = exp_avg_sq[i] * beta2 + keep2 * g * g
+            exp_avg[i] = m
+            exp_avg_sq[i] = v
+            param[i] -= step_size * (m / (np.sqrt(v) / bias_correction2_sqrt + eps))
+
+    @numba.njit(cache=True, nogil=True)
+    def general(param, grad, exp_avg, exp_avg_sq, max_sq, keep1, beta2, keep2, step_size, bias_correction2_sqrt,
+                eps, l2, decay, amsgrad):
+        for i in range(param.size):
+            g = grad[i]
+            param[i] *= decay
+            g = g + l2 * param[i]
+            m = exp_avg[i] + (g - exp_avg[i]) * keep1
+            v = exp_avg_sq[i] * beta2 + keep2 * g * g
             exp_avg[i] = m
             exp_avg_sq[i] = v
             if amsgrad:
-                if v > max_sq[i]:
-                    max_sq[i] = v
-                v = max_sq[i]
+                v = max(max_sq[i], v)
+                max_sq[i] = v
             param[i] -= step_size * (m / (np.sqrt(v) / bias_correction2_sqrt + eps))
 
-    _loop = adam_loop
-    return _loop
+    _loops = plain, general
+    return _loops
 
 
 def _takes(param, *others):
@@ -59,7 +65,7 @@ def fused_adam(xp, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
                weight_decay, amsgrad, decoupled):
     """``_fused_adam_``'s CPU kernel: the numpy reference's update, one compiled loop per parameter."""
     from ember_optim.adam import FusedAdam
-    loop = _loop or _compile()
+    plain, general = _loops or _compile()
     for param, grad, exp_avg, exp_avg_sq, max_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs,
                                                               max_exp_avg_sqs, steps):
         grad = np.ascontiguousarray(grad)
@@ -67,9 +73,14 @@ def fused_adam(xp, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
             FusedAdam.forward(xp, [param], [grad], [exp_avg], [exp_avg_sq], [max_sq], [step], lr=lr, beta1=beta1,
                               beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=decoupled)
             continue
-        real = param.dtype.type  # the reference's scalars meet float32 arrays as float32: so do these
-        flat = param.reshape(-1)
-        loop(flat, grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-             (max_sq if amsgrad else exp_avg_sq).reshape(-1), real(lr), real(beta1), real(beta2), real(eps),
-             real(weight_decay), bool(decoupled), bool(amsgrad), real(1 - beta1 ** step),
-             real((1 - beta2 ** step) ** 0.5))
+        # the reference's Python-float scalars meet the arrays rounded to their dtype: so do these
+        real = param.dtype.type
+        common = (real(1 - beta1), real(beta2), real(1 - beta2), real(lr / (1 - beta1 ** step)),
+                  real((1 - beta2 ** step) ** 0.5), real(eps))
+        arrays = (param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1))
+        if not weight_decay and not amsgrad:
+            plain(*arrays, *common)
+        else:
+            l2, decay = (0.0, 1 - lr * weight_decay) if decoupled else (weight_decay, 1.0)
+            general(*arrays, (max_sq if amsgrad else exp_avg_sq).reshape(-1), *common, real(l2), real(decay),
+                    bool(amsgrad))
