@@ -84,6 +84,9 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
 
 
 def get_autocast_dtype(device_type: str):
+    """The lower-precision dtype autocast uses on ``device_type``: bfloat16 on "cpu", float16 elsewhere,
+    unless ``autocast(dtype=...)`` set another (``torch.get_autocast_dtype``). KeyError for a device type
+    autocast does not know."""
     return _thread.modes[device_type][1] or _default_dtype(device_type)
 
 
