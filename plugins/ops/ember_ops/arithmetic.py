@@ -215,6 +215,11 @@ def _pow_samples(make):
     yield Sample((2.0, make(2, 3)), name="python base")
 
 
+def _pow_errors(make):
+    for dtype in (dtypes.int64, dtypes.uint8):  # uint8: before promotion could wrap -2 into 254
+        yield ErrorInput(Sample((make(3, dtype=dtype), -2)), RuntimeError, r"integers to negative integer powers")
+
+
 class NegativeIntegerPower(ArithmeticError, RuntimeError):
     """An integer tensor raised to a negative Python int (PyTorch raises RuntimeError)."""
 
@@ -273,7 +278,15 @@ def _pow_forward(xp, a, b):
     return a ** b
 
 
-pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples,
+def _check_pow(input, exponent):
+    """A negative Python int exponent of an integer tensor is an error, as in PyTorch; it is checked
+    before promotion, which would wrap -2 into uint8 as 254."""
+    if isinstance(input, Tensor) and isinstance(exponent, (int, np.integer)) and not isinstance(exponent, bool) \
+            and exponent < 0 and input.dtype.category == 1:
+        raise NegativeIntegerPower("pow(): integers to negative integer powers are not allowed")
+
+
+pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples, errors=_pow_errors, check=_check_pow,
                 doc="input ** exponent, broadcast (``torch.pow``).")
 
 

@@ -303,7 +303,8 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     else:
         out, indices = apply(MaxPool, x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if unbatched:
-        out, indices = out.squeeze(0), indices.squeeze(0)
+        out = out.squeeze(0)
+        indices = None if indices is None else indices.squeeze(0)
     return (out, indices) if return_indices else out
 
 
@@ -321,6 +322,9 @@ def _max_pool2d_samples(make):
                  name="dilation, ceil_mode, indices")
     yield Sample((make(2, 5, 5, noncontiguous=True), 2), {"stride": 2, "ceil_mode": True},
                  name="unbatched, non-contiguous, ceil_mode")
+    # windows that tile the input take a fast path of their own: batched and unbatched, with indices
+    yield Sample((make(2, 4, 6), 2), name="unbatched, tiled")
+    yield Sample((make(2, 2, 4, 6), (2, 3)), {"return_indices": True}, name="tiled, indices")
 
 
 @ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
