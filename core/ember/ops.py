@@ -9,6 +9,8 @@ composes other ember ops and gets its gradient for free.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -277,8 +279,11 @@ class Op:
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
     - ``torch``: dotted name of the PyTorch counterpart (default derived from ``namespaces``), or None.
     - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
-    - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
-      for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
+    - ``primitive``: the :class:`Primitive` the function applies (once) for a *primitive* op; None for a
+      *composite*, a function of other ops. With a ``reference`` too, the op is *fused*: its own
+      primitive stands for that composite (faster or more stable), and the kit checks the two agree.
+    - ``reference``: for a fused op, the plain composite it must match; for an op with no PyTorch
+      counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
       the result (one array, or a tuple per output); the kit compares the forward with it. An op with
       ``torch=None`` must declare ``reference`` or ``expected``, or ``checked_elsewhere``.
@@ -289,6 +294,7 @@ class Op:
     - ``out``: whether ``ember.<name>`` / ``ember.linalg.<name>`` take PyTorch's ``out=`` keyword; by
       default True unless the name is in :data:`NO_OUT` (PyTorch offers it there without ``out=``).
       Handled once, by :func:`with_out`; ``fn`` never sees ``out``.
+    - ``declared_at``: ``package/module.py:line`` of the declaration, found when not given.
     """
 
     fn: Callable
@@ -303,6 +309,7 @@ class Op:
     dtypes: tuple = (_dt.float32, _dt.float64)
     differentiable: bool = True
     gradgradcheck: bool = True
+    primitive: type | None = None
     reference: Callable | None = None
     expected: Callable | None = None
     checked_elsewhere: str = ""
@@ -310,9 +317,14 @@ class Op:
     atol: float | None = None
     rtol: float | None = None
     out: bool | None = None
+    declared_at: str = ""
 
     def __post_init__(self):
         self.name = self.name or self.fn.__name__
+        if self.primitive is not None and not (isinstance(self.primitive, type)
+                                               and issubclass(self.primitive, Primitive)):
+            raise TypeError(f"op {self.name!r}: primitive= must be a Primitive subclass, got {self.primitive!r}")
+        self.declared_at = self.declared_at or _declaration_site()
         bad = set(self.namespaces) - set(NAMESPACES)
         if bad:
             raise ValueError(f"op {self.name!r}: unknown namespaces {sorted(bad)} in namespaces=; expected {NAMESPACES}")
@@ -337,7 +349,11 @@ class Op:
 
     @property
     def kind(self) -> str:
-        return "primitive" if getattr(self.fn, "primitive", None) is not None else "composite"
+        """``"primitive"``, ``"fused"`` (a primitive standing for its ``reference`` composite) or
+        ``"composite"``."""
+        if self.primitive is None:
+            return "composite"
+        return "fused" if self.reference is not None else "primitive"
 
     @property
     def where(self) -> tuple:
@@ -359,6 +375,25 @@ def _accept_old_where(init):
 
 
 Op.__init__ = _accept_old_where(Op.__init__)
+
+
+def _declaration_site() -> str:
+    """``package/module.py:line`` of the module-level statement declaring the op being built (the first
+    frame outside this module at module level; else the nearest one outside it)."""
+    frame, nearest = sys._getframe(2), None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != __name__ and frame.f_code.co_filename != "<string>":
+            nearest = nearest or frame
+            if frame.f_code.co_name == "<module>":
+                break
+        frame = frame.f_back
+    frame = frame or nearest
+    if frame is None:
+        return ""
+    module, filename = frame.f_globals.get("__name__", ""), os.path.basename(frame.f_code.co_filename)
+    package = module.split(".")[:-1] if filename != "__init__.py" else module.split(".")
+    return "/".join(package + [filename]) + f":{frame.f_lineno}"
 
 
 def _default_torch_name(name, namespaces):

@@ -496,3 +496,13 @@ def _bind_kernels(primitive_base) -> None:
         if target is None:
             raise _BindError(owner, f"plugin {owner!r} registered a {device_type} kernel for unknown primitive {prim!r}")
         target.kernels[device_type] = fn
+        _share_kernel(target, device_type, fn)
+
+
+def _share_kernel(prim, device_type, fn) -> None:
+    """An overload that keeps its base's forward (``Mm`` of ``Matmul``, ``SumDim`` of ``Sum``) runs the
+    base's kernel too, unless a kernel was registered for it."""
+    for sub in prim.__subclasses__():
+        if "forward" not in sub.__dict__ and device_type not in sub.kernels:
+            sub.kernels[device_type] = fn
+            _share_kernel(sub, device_type, fn)

@@ -60,10 +60,9 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-add.primitive, sub.primitive = Add, Sub
-ops.op(add, operator="add", inplace=True, samples=_alpha_samples)
-ops.op(sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
-ops.op(rsub, namespaces=("ember",), samples=_alpha_samples)
+ops.op(add, primitive=Add, operator="add", inplace=True, samples=_alpha_samples)
+ops.op(sub, primitive=Sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
+ops.op(rsub, primitive=Sub, namespaces=("ember",), samples=_alpha_samples)
 
 
 # -- mul and div ------------------------------------------------------------------------------------
@@ -141,9 +140,8 @@ def _true_divide(input, other):
     return binary(Div, input, other, True)
 
 
-div.primitive = Div
-ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples)
-ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
+ops.op(div, primitive=Div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples)
+ops.op(_true_divide, name="true_divide", primitive=Div, inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
     "floor_divide", _no_integer_zero("floor_divide", lambda xp, a, b: xp.floor_divide(a, b)), None,
@@ -244,8 +242,7 @@ def neg(input):
     return apply(Neg, input)
 
 
-neg.primitive = Neg
-ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
+ops.op(neg, primitive=Neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
 
 reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
                       save="output", table=ops, samples=lambda make: unary_samples(make, away_from_zero=True),

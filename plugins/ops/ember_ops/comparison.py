@@ -46,8 +46,7 @@ def _logical(name, forward):
             raise _broadcast_error(name, input, other) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise logical {name[8:]} of the operands' truth values; a bool tensor (``torch.{name}``)."
-    fn.primitive = prim
-    ops.op(fn, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
+    ops.op(fn, primitive=prim, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
     return fn
 
 
@@ -89,8 +88,8 @@ def _bitwise(name, forward, operator):
             raise _broadcast_error(name, a, b) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise bitwise ``{operator}`` of integer or bool tensors (``torch.{name}``)."
-    fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples)
+    ops.op(fn, primitive=prim, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL,
+           samples=_bitwise_samples)
     return fn
 
 
@@ -113,8 +112,7 @@ def bitwise_not(input):
     return apply(BitwiseNot, input)
 
 
-bitwise_not.primitive = BitwiseNot
-ops.op(bitwise_not, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
+ops.op(bitwise_not, primitive=BitwiseNot, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
        samples=lambda make: nondiff_samples(make, low=-8, high=8))
 
 

@@ -153,7 +153,7 @@ def _gather_samples(make):
     yield Sample((make(2, 3), 1, make.index([[], []])), name="empty index")
 
 
-@ops.op(samples=_gather_samples)
+@ops.op(primitive=Gather, samples=_gather_samples)
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and so on); index may be smaller than input in the
     other dims (``torch.gather``)."""
@@ -174,7 +174,7 @@ def _scatter_samples(make):
                  {"reduce": "add"}, name="reduce add")
 
 
-@ops.op(inplace=True, samples=_scatter_samples)
+@ops.op(primitive=Scatter, inplace=True, samples=_scatter_samples)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at the places ``index`` names along ``dim``;
     ``reduce='add'``/``'multiply'`` combines instead (``torch.scatter``). Repeated indices without reduce
@@ -208,7 +208,7 @@ def _full_src(input, idx, value):
     return wrap(input._device.xp.full(idx.shape, value, dtype=input._data.dtype), input._device)
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=ScatterAdd, inplace=True, samples=lambda make: [
     Sample((make(3, 4), 1, make.index([[0, 3, 3], [1, 1, 2], [2, 0, 0]]), make(3, 3)), name="repeats"),
     Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [0, 0, 1, 1]]), make(2, 4)), name="dim 0"),
     Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")])
@@ -262,7 +262,7 @@ def _index_vector(op, index, input, d):
     return idx
 
 
-@ops.op(samples=lambda make: [
+@ops.op(primitive=IndexSelect, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2])), name="dim 0, repeats"),
     Sample((make(4, 3), 1, make.index([2, 0])), name="dim 1"),
     Sample((make(4, 3), -1, make.index(1)), name="0-d index"),
@@ -278,7 +278,7 @@ def index_select(input, dim, index):
     return apply(IndexSelect, input, dim=d, index=idx)
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=IndexAdd, inplace=True, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2]), make(3, 3)), name="repeats"),
     Sample((make(4, 3), 1, make.index([2, 0]), make(4, 2)), {"alpha": 0.5}, name="alpha")])
 def index_add(input, dim, index, source, *, alpha=1):

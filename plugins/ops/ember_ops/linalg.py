@@ -33,8 +33,9 @@ def _einsum(xp, spec, *arrays, optimize=False):
     return xp.einsum(spec, *arrays, optimize=optimize)
 
 
-class MatMul(Primitive):
-    """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back."""
+class Matmul(Primitive):
+    """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back.
+    :class:`Mm` (two matrices) and :class:`Bmm` (two batches of one size) are its ATen-named cases."""
 
     save_inputs = True
 
@@ -48,6 +49,23 @@ class MatMul(Primitive):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
         return (g @ b.mT if need_a else None), (a.mT @ g if need_b else None)
+
+
+class Mm(Matmul):
+    """The product of two matrices."""
+
+
+class Bmm(Matmul):
+    """The product of two batches of matrices of one batch size."""
+
+
+def _product_primitive(a, b):
+    a_nd, b_nd = a._data.ndim, b._data.ndim
+    if a_nd == 2 and b_nd == 2:
+        return Mm
+    if a_nd == 3 and b_nd == 3 and a._data.shape[0] == b._data.shape[0]:
+        return Bmm
+    return Matmul
 
 
 def _shape_text(shape):
@@ -69,7 +87,7 @@ def _matmul_samples(make):
     yield Sample((make(3, 4), make(2, 4, 5)), name="matrix @ batch")
 
 
-@ops.op(operator="matmul", samples=_matmul_samples)
+@ops.op(primitive=Matmul, operator="matmul", samples=_matmul_samples)
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim
     removed again (``torch.matmul``)."""
@@ -87,7 +105,7 @@ def matmul(input, other):
         raise ShapeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({_shape_text(input._data.shape)} "
                          f"and {_shape_text(other._data.shape)})")
     try:
-        out = apply(MatMul, a, b)
+        out = apply(_product_primitive(a, b), a, b)
     except ValueError:
         raise ShapeError(f"matmul(): batch dimensions of {tuple(input.shape)} and {tuple(other.shape)} cannot be "
                          f"broadcast") from None
@@ -95,7 +113,7 @@ def matmul(input, other):
     return out.squeeze(added) if added else out
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
+@ops.op(primitive=Mm, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
     """Product of two matrices, no broadcasting (``torch.mm``)."""
     no_bool("mm", input)
@@ -166,7 +184,7 @@ def _linear_composite(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
-@ops.op(namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
+@ops.op(primitive=Linear, namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
     no_bool("linear", input)
@@ -202,7 +220,7 @@ def _same_dtype(op, a, b):
         raise DTypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
+@ops.op(primitive=Bmm, samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
                               Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))])
 def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
@@ -213,7 +231,7 @@ def bmm(input, mat2):
         raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")
     _same_dtype("bmm", input, mat2)
-    return apply(MatMul, input, mat2)
+    return apply(Bmm, input, mat2)
 
 
 @ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))])
@@ -375,7 +393,7 @@ def _einsum_samples(make):
     yield Sample(("ijk,i->j", make(2, 3, 2), make(2)), name="summed only in one operand")
 
 
-@ops.op(namespaces=("ember",), samples=_einsum_samples)
+@ops.op(primitive=Einsum, namespaces=("ember",), samples=_einsum_samples)
 def einsum(equation, *operands):
     """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -483,7 +501,7 @@ class DiagonalScatter(Primitive):
         return g.diagonal(offset, dim1, dim2)
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
+@ops.op(primitive=Diagonal, samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
                               Sample((make(2, 3, 4),), {"dim1": 1, "dim2": 2}), Sample((make(2, 3, 4), 0, 2, 0)),
                               Sample((make(3, 3), 5))])
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -499,7 +517,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return maybe_view(apply(Diagonal, input, offset=int(offset), dim1=d1, dim2=d2), input)
 
 
-@ops.op(samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
+@ops.op(primitive=DiagonalScatter, samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
                               Sample((make(3, 4), 1))])
 def diag(input, diagonal=0):
     """A 1-D input becomes a matrix with it on diagonal ``diagonal``; a matrix gives that diagonal
@@ -513,7 +531,7 @@ def diag(input, diagonal=0):
     return apply(DiagonalScatter, input, shape=(m, m), offset=int(diagonal), dim1=0, dim2=1)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
+@ops.op(primitive=DiagonalScatter, samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
                               Sample((make(2, 3),), {"dim1": 0, "dim2": 2})])
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices (in dims ``dim1``, ``dim2`` of the result) with the last dim of ``input`` on diagonal
@@ -550,7 +568,7 @@ def _square(op, name, A):
         raise DTypeError(f"linalg.{op}: expected a float32 or float64 tensor, got {A._dtype}")
 
 
-class Inv(Primitive):
+class LinalgInvEx(Primitive):
     save_output = True
 
     @staticmethod
@@ -570,22 +588,22 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(n, dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(primitive=LinalgInvEx, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def inv(A):
     """The inverse of each square matrix (``torch.linalg.inv``)."""
     _square("inv", "A", A)
-    return apply(Inv, A)
+    return apply(LinalgInvEx, A)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(primitive=LinalgInvEx, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def inverse(input):
     """``linalg.inv`` (``torch.inverse``)."""
     _square("inverse", "input", input)
-    return apply(Inv, input)
+    return apply(LinalgInvEx, input)
 
 
-class Det(Primitive):
+class LinalgDet(Primitive):
     save_inputs = True
     save_output = True
 
@@ -600,15 +618,15 @@ class Det(Primitive):
         return (g * ctx.output).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
-@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(primitive=LinalgDet, namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def det(A):
     """The determinant of each square matrix (``torch.linalg.det``)."""
     _square("det", "A", A)
-    return apply(Det, A)
+    return apply(LinalgDet, A)
 
 
-class Solve(Primitive):
+class LinalgSolveEx(Primitive):
     """X with A @ X = B (B a batch of matrices); gradients by solving with A transposed."""
 
     save_inputs = True
@@ -623,7 +641,7 @@ class Solve(Primitive):
     def backward(ctx, g):
         a, _ = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        gb = apply(Solve, a.mT, g)
+        gb = apply(LinalgSolveEx, a.mT, g)
         ga = -(gb @ ctx.output.mT) if need_a else None
         return ga, (gb if need_b else None)
 
@@ -649,7 +667,7 @@ def solve(A, B, *, left=True, out=None):
         raise ShapeError(f"linalg.solve: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
     try:
-        x = apply(Solve, A, b)
+        x = apply(LinalgSolveEx, A, b)
     except ValueError:
         raise ShapeError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} cannot be "
                          f"broadcast") from None

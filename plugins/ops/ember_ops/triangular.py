@@ -43,13 +43,13 @@ def _triangle(op, prim, input, diagonal):
     return apply(prim, input, diagonal=int(diagonal))
 
 
-@ops.op(inplace=True, samples=_triangle_samples)
+@ops.op(primitive=Tril, inplace=True, samples=_triangle_samples)
 def tril(input, diagonal=0):
     """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``)."""
     return _triangle("tril", Tril, input, diagonal)
 
 
-@ops.op(inplace=True, samples=_triangle_samples)
+@ops.op(primitive=Triu, inplace=True, samples=_triangle_samples)
 def triu(input, diagonal=0):
     """The upper triangle (on and above ``diagonal``) of the last two dims, the rest zero (``torch.triu``)."""
     return _triangle("triu", Triu, input, diagonal)
