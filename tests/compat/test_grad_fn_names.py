@@ -112,6 +112,8 @@ KNOWN = {  # case -> why ember's last node differs from PyTorch's
     "binary_cross_entropy": "losses are composites in ember",
     "binary_cross_entropy_with_logits": "losses are composites in ember",
     "avg_pool2d": "avg_pool is a convolution with ones and a division in ember",
+    "conv2d": "conv runs as columns and one GEMM (a composite, for speed); PyTorch records one convolution",
+    "conv1d": "conv runs as columns and one GEMM (a composite, for speed); PyTorch records one convolution",
     "layer_norm": "layer_norm is a composite in ember",
 }
 

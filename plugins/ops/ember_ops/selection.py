@@ -7,8 +7,8 @@ they are split equally, as PyTorch does.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor,
-                       promote, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Primitive, Sample, apply, check_tensor, promote,
+                       scalar_to)
 from ember.tensor import Tensor
 
 from .elementwise_factories import _broadcast_error, binary_op
@@ -69,7 +69,11 @@ def _where_method(input, condition, other):
     return where(condition, input, other)
 
 
-ops.op(where, primitive=Where, namespaces=("ember",), samples=_where_samples)
+def _where_errors(make):
+    yield ErrorInput(Sample((make(2, dtype=dtypes.float32), make(2), make(2))), TypeError, r"where\(\).*bool.*float32")
+
+
+ops.op(where, primitive=Where, namespaces=("ember",), samples=_where_samples, errors=_where_errors)
 ops.op(_where_method, primitive=Where, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
        samples=lambda make: [Sample((make(2, 3), make(2, 3) > 0, make(3)))])
 
@@ -204,7 +208,11 @@ def _clamp_samples(make):
     yield Sample((make(2, 3),), {"min": 1.0, "max": -1.0}, name="min > max")
 
 
-ops.op(clamp, primitive=Clamp, inplace=True, aliases=("clip",), samples=_clamp_samples)
+def _clamp_errors(make):
+    yield ErrorInput(Sample((make(2),)), ValueError, r"clamp\(\).*'min' or 'max'")
+
+
+ops.op(clamp, primitive=Clamp, inplace=True, aliases=("clip",), samples=_clamp_samples, errors=_clamp_errors)
 ops.op(clamp_min, primitive=Clamp, inplace=True, samples=lambda make: [Sample((make(2, 3), -0.3)), Sample((make(2, 3), make(3)))])
 ops.op(clamp_max, primitive=Clamp, inplace=True, samples=lambda make: [Sample((make(2, 3), 0.3)), Sample((make(2, 3), make(3)))])
 
