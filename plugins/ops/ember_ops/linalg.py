@@ -196,6 +196,19 @@ def _linear_samples(make):
     yield Sample((make(2, 4, 3), make(5, 3)), name="3-D input, no bias")
 
 
+
+class LinearAddmm(Linear):
+    """``Linear`` of a matrix with a bias: PyTorch records it as addmm."""
+
+    name, grad_fn = "linear.addmm", "AddmmBackward0"
+
+
+class LinearMm(Linear):
+    """``Linear`` of a matrix without a bias: PyTorch records it as mm."""
+
+    name, grad_fn = "linear.mm", "MmBackward0"
+
+
 def _linear_composite(input, weight, bias=None):
     """linear's definition, input @ weight.T + bias: what the fused primitives are checked against."""
     out = input @ weight.mT
@@ -222,7 +235,7 @@ def linear(input, weight, bias=None):
                          f"{tuple(bias.shape)}")
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
-    return apply(Linear, input, weight, bias)
+    return apply(Linear if input._data.ndim != 2 else LinearMm if bias is None else LinearAddmm, input, weight, bias)
 
 
 # -- products -----------------------------------------------------------------------------------------

@@ -312,13 +312,43 @@ def _regression_samples(make):
     yield Sample((make(), make()), name="zero-dim")
 
 
-@ops.op(namespaces=("functional",), samples=_regression_samples, errors=_mse_loss_errors)
+class MseLoss(Primitive):
+    """(input - target)**2, reduced ('none', 'mean' or 'sum') in one node, as PyTorch's mse_loss."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, t, reduction):
+        d = x - t
+        squares = d * d
+        if reduction == "none":
+            return squares
+        total = squares.sum()
+        return total if reduction == "sum" else total / squares.size  # empty: 0 / 0, NaN as in PyTorch
+
+    @staticmethod
+    def backward(ctx, g, reduction):
+        x, t = ctx.inputs
+        d = x - t
+        scale = 2.0 / d.numel() if reduction == "mean" and d.numel() else 2.0
+        gd = g * d * scale
+        need_x, need_t = ctx.needs_input_grad
+        return (gd if need_x else None), (-gd if need_t else None)
+
+
+def _mse_loss_composite(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """What :class:`MseLoss` stands for: the squared differences, reduced."""
+    d = input - _float_target(target, input)
+    return _reduce(d * d, _reduction("mse_loss", reduction, size_average, reduce))
+
+
+@ops.op(namespaces=("functional",), primitive=MseLoss, reference=_mse_loss_composite, samples=_regression_samples,
+        errors=_mse_loss_errors)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (``F.mse_loss``)."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     input, target = _pair("mse_loss", float_input("mse_loss", input), target)
-    d = input - _float_target(target, input)
-    return _reduce(d * d, reduction)
+    return apply(MseLoss, input, _float_target(target, input), reduction=reduction)
 
 
 @ops.op(namespaces=("functional",), samples=lambda make: [
