@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 
 from ..tensor import Tensor, wrap
-from .grad_mode import STATE
+from .grad_mode import STATE, set_enabled
 from .gradient_math import add, sum_to
 from .graph import AccumulateGrad, Node, SavedTensorError  # noqa: F401 - ember.autograd.engine's names
 from ..hooks import RemovableHandle  # noqa: F401 - ember.autograd.engine's names
@@ -141,7 +141,7 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
     nodes = _collect(roots)
     flow = _GradientFlow(nodes, inputs, accumulate, create_graph)
     saved_mode = STATE.enabled
-    STATE.enabled = create_graph  # backward formulas are recorded only when building a graph
+    set_enabled(create_graph)  # backward formulas are recorded only when building a graph
     try:
         flow.seed(roots, root_grads)
         for node in nodes:
@@ -153,7 +153,7 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
             flow.node_done(node)
         return flow.finish(inputs, allow_unused)
     finally:
-        STATE.enabled = saved_mode
+        set_enabled(saved_mode)
 
 
 def _run_node(node, grads, flow):
