@@ -101,9 +101,9 @@ class Node:
                                 if isinstance(x, Tensor) else None for x in inputs]
 
     def save_outputs(self, outputs):
-        self._out_data = tuple(t._data for t in outputs)
-        self._out_cells = tuple(_version_cell(t) for t in outputs)
-        self._out_versions = tuple(cell[0] for cell in self._out_cells)
+        self._out_data = [t._data for t in outputs]
+        self._out_cells = cells = [_version_cell(t) for t in outputs]
+        self._out_versions = [cell[0] for cell in cells]
         self._out_device = outputs[0]._device
 
     @property
@@ -177,25 +177,23 @@ _NO_ATTRS: dict = {}  # shared by the nodes of ops without keyword attributes; n
 
 def record_node(op, inputs, attrs, outputs):
     """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
-    edges = []
-    empty_input = False
-    for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            data = x._data
-            edges.append((x._node or x, x._output_nr, data.shape, x._dtype))
-            if not data.size:
-                empty_input = True
-        else:
-            edges.append(None)
-    if empty_input or not outputs[0]._data.size or len(outputs) > 1:
+    edges = [(x._node or x, x._output_nr, x._data.shape, x._dtype)
+             if isinstance(x, Tensor) and x._requires_grad else None for x in inputs]
+    single = len(outputs) == 1
+    if not (single and outputs[0]._data.size) or any(e is not None and 0 in e[2] for e in edges):
         op = _empty_aware(op, outputs, edges)
     node = Node(op, attrs or _NO_ATTRS, tuple(edges))
     if op.save_inputs:
         node.save_inputs(inputs)
     if op.save_output:
         node.save_outputs(outputs)
-    if len(outputs) > 1:
-        node._out_meta = tuple((t._data.shape, t._dtype, t._device) for t in outputs)
+    if single:
+        out = outputs[0]
+        if out._dtype.is_floating_point:
+            out._requires_grad = True
+            out._node = node
+        return node
+    node._out_meta = tuple((t._data.shape, t._dtype, t._device) for t in outputs)
     for nr, t in enumerate(outputs):
         if t._dtype.is_floating_point:
             t._requires_grad = True
