@@ -41,6 +41,7 @@ __version__ = "0.1.0"
 
 
 def is_floating_point(input) -> bool:
+    """Whether ``input``'s dtype is a floating point one (``torch.is_floating_point``)."""
     return input.is_floating_point()
 
 

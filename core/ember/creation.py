@@ -105,7 +105,8 @@ def _check_fits(op, host: np.ndarray, dtype) -> None:
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with a tensor or numpy array when dtype and device allow."""
+    """Like ``tensor`` but shares memory with a tensor or numpy array when dtype and device allow
+    (``torch.as_tensor``)."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
     if isinstance(data, np.ndarray) and data.dtype in _FROM_NUMPY:
@@ -191,7 +192,7 @@ empty = _factory("empty", lambda xp, shape, dt: xp.empty(shape, dtype=dt))
 
 @_accepts_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch."""
+    """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch (``torch.full``)."""
     shape = _size((size,), "full")
     if dtype is None:
         dtype = _dt.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
@@ -345,31 +346,46 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of shape ``input.shape``, with ``input``'s dtype and device unless ``dtype``/``device`` are given
+    (``torch.zeros_like``)."""
     return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of shape ``input.shape``, with ``input``'s dtype and device unless ``dtype``/``device`` are given
+    (``torch.ones_like``)."""
     return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.empty_like``)."""
     return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` repeated to shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.full_like``); RuntimeError when the value does not fit the dtype."""
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Draws uniform on [0, 1) of shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.rand_like``)."""
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal draws of shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.randn_like``)."""
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (``randint_like(input, high)``: from [0, high)) of shape
+    ``input.shape``, with ``input``'s dtype and device unless ``dtype``/``device`` are given
+    (``torch.randint_like``)."""
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
@@ -379,7 +395,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 def _legacy_init(self, *args, dtype=None, device=None, requires_grad=False):
     """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` is an uninitialised
-    2x3 tensor: PyTorch's legacy constructor. Prefer ``ember.tensor`` / ``ember.empty``."""
+    2x3 tensor: PyTorch's legacy constructor (``torch.Tensor``). Prefer ``ember.tensor`` / ``ember.empty``."""
     dtype = dtype or _dt.get_default_dtype()
     if args and all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args):
         source = empty(*args, dtype=dtype, device=device)

@@ -102,7 +102,8 @@ _default = [float32]
 
 
 def get_default_dtype() -> dtype:
-    """The floating dtype for Python floats and factory functions (float32 unless changed)."""
+    """The floating dtype for Python floats and factory functions, float32 unless changed
+    (``torch.get_default_dtype``)."""
     return _default[0]
 
 

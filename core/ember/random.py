@@ -47,6 +47,7 @@ class Generator:
         return self._seed
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with (``torch.Generator.initial_seed``)."""
         return self._seed
 
     @property
@@ -70,6 +71,7 @@ class Generator:
         return wrap(np.frombuffer(blob, dtype=dtypes.uint8.numpy).copy(), _resolve("cpu"))
 
     def set_state(self, state) -> "Generator":
+        """Restore a state from :meth:`get_state`; returns this generator (``torch.Generator.set_state``)."""
         blob = json.loads(bytes(state.tolist()).decode())
         self._seed = blob["seed"]
         self.stream.set_state(blob["stream"])
@@ -141,18 +143,23 @@ def manual_seed(seed) -> Generator:
 
 
 def seed() -> int:
+    """Seed the default CPU generator from the operating system's entropy and return the seed (``torch.seed``)."""
     s = default_generator("cpu").seed()
     manual_seed(s)
     return s
 
 
 def initial_seed() -> int:
+    """The seed the default CPU generator was last seeded with (``torch.initial_seed``)."""
     return default_generator("cpu").initial_seed()
 
 
 def get_rng_state():
+    """The default CPU generator's state as a uint8 tensor, for :func:`set_rng_state` or ``ember.save``
+    (``torch.get_rng_state``)."""
     return default_generator("cpu").get_state()
 
 
 def set_rng_state(state) -> None:
+    """Restore the default CPU generator to a state from :func:`get_rng_state` (``torch.set_rng_state``)."""
     default_generator("cpu").set_state(state)

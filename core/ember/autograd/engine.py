@@ -18,12 +18,14 @@ from .grad_mode import STATE, set_enabled
 from .gradient_math import add, sum_to
 from .graph import AccumulateGrad, Node, SavedTensorError  # noqa: F401 - ember.autograd.engine's names
 from ..hooks import RemovableHandle  # noqa: F401 - ember.autograd.engine's names
+from ..thread_policy import adapt as adapt_blas_threads
 
 __all__ = ["AccumulateGrad", "Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (``torch.autograd.backward``)."""
+    adapt_blas_threads()  # once per training step: the BLAS thread policy follows the machine's load
     tensors, grad_tensors = _roots(tensors, grad_tensors, "backward")
     if inputs is not None:
         inputs = _as_tuple(inputs)
