@@ -34,12 +34,17 @@ def _einsum(xp, spec, *arrays, optimize=False):
 
 
 class MatMul(Primitive):
-    """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back."""
+    """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back.
+
+    A batch times one matrix, (..., m, k) @ (k, n), is one GEMM of (rows, k) @ (k, n), as PyTorch runs it:
+    numpy would run one small GEMM per batch index. Its gradient in the matrix is one GEMM too."""
 
     save_inputs = True
 
     @staticmethod
     def forward(xp, a, b):
+        if a.ndim > 2 and b.ndim == 2:
+            return product(xp, _rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
         with blas_threads.for_batched_product(xp, a, b):
             return product(xp, a, b)
 
@@ -47,7 +52,12 @@ class MatMul(Primitive):
     def backward(ctx, g):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        return (g @ b.mT if need_a else None), (a.mT @ g if need_b else None)
+        grad_a = g @ b.mT if need_a else None
+        if not need_b:
+            return grad_a, None
+        if a.dim() > 2 and b.dim() == 2:  # rows(a).T @ rows(g), not a batch of products summed afterwards
+            return grad_a, apply(LinearWeightGrad, a, g)
+        return grad_a, a.mT @ g
 
 
 def _shape_text(shape):
@@ -143,8 +153,9 @@ class Linear(Primitive):
 
 
 class LinearWeightGrad(Primitive):
-    """``g.T @ x`` over all leading dims at once: the weight gradient of ``linear`` in one backend call
-    (instead of two reshapes, a transpose and a matmul on the training hot path)."""
+    """``g.T @ x`` over all leading dims at once: the weight gradient of ``linear`` (and of the matrix in
+    a batch @ matrix product) in one backend call (instead of two reshapes, a transpose and a matmul on
+    the training hot path)."""
 
     save_inputs = True
 
