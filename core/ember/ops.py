@@ -59,13 +59,18 @@ def check_tensor(op: str, name: str, value) -> Tensor:
     return value
 
 
-def float_input(op: str, input, name: str = "input") -> Tensor:
-    """``input`` if it is a floating point tensor: for ops that PyTorch implements for floating dtypes only
-    (an integer or bool tensor is a DTypeError, where PyTorch raises "... not implemented for 'Long'")."""
+def float_input(op: str, input, name: str = "input", *, low_precision: bool = True) -> Tensor:
+    """``input`` if it is a floating point tensor: the one dtype check of ops that PyTorch implements for
+    floating dtypes only. An integer or bool tensor is a DTypeError naming the op, the argument and the
+    dtype (where PyTorch raises "... not implemented for 'Long'"); with ``low_precision=False`` so is
+    float16/bfloat16, for ops with float32 and float64 kernels only (LAPACK, ctc_loss)."""
     check_tensor(op, name, input)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): not implemented for {name} of dtype {input._dtype.name}; expected a floating "
+    dtype = input._dtype
+    if not dtype.is_floating_point:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {dtype.name}; expected a floating "
                          f"point tensor")
+    if not low_precision and dtype.itemsize < 4:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {dtype.name}; expected float32 or float64")
     return input
 
 

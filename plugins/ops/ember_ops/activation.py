@@ -378,8 +378,7 @@ def _prepare(op, input, dim, dtype):
     check_tensor(op, "input", input)
     if dtype is not None:
         input = input.to(dtype)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     return input, _softmax_dim(op, input, dim)
 
 
@@ -412,8 +411,12 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return apply(LogSoftmax, input, dim=dim)
 
 
+def _softmax_errors(make):
+    yield ErrorInput(Sample((make(3, dtype="int64"), 0)), TypeError, r"softmax\(\): not implemented for input of dtype int64")
+
+
 @ops.op(primitive=Softmax, namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite,
-        stability=lambda make: extreme_inputs(make, dim=-1))
+        errors=_softmax_errors, stability=lambda make: extreme_inputs(make, dim=-1))
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""
     input, dim = _prepare("softmax", input, dim, dtype)

@@ -8,8 +8,8 @@ gradients, and backward needs them but not the data they index.
 from __future__ import annotations
 
 from ember.device import DeviceError
-from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, ShapeError,
-                       apply, check_tensor, normalize_dims, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
+                       Sample, ShapeError, apply, check_tensor, normalize_dims, scalar_to)
 from ember.tensor import Tensor, wrap, zeros
 
 from .shape import IndexAddInto
@@ -283,7 +283,7 @@ class IndexAdd(Primitive):
 def _index_vector(op, index, input, d):
     idx = _index_tensor(op, index, input)
     if idx.ndim > 1:
-        raise ShapeError(f"{op}(): index must be a 1-D (or 0-d) tensor, got shape {tuple(idx.shape)}")
+        raise DimensionError(f"{op}(): index must be a 1-D (or 0-d) tensor, got shape {tuple(idx.shape)}")
     idx = idx.reshape(-1)
     _check_bounds(op, idx, input._data.shape[d] if input._data.ndim else 1, d)
     return idx

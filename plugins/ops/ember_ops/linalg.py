@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
-                       apply, check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
+                       apply, check_tensor, float_input, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -627,8 +627,7 @@ def _square(op, name, A):
     if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{tuple(A.shape)} matrices")
-    if not A._dtype.is_floating_point or A._dtype.itemsize < 4:  # no float16 kernels, as in PyTorch
-        raise DTypeError(f"linalg.{op}: expected a float32 or float64 tensor, got {A._dtype}")
+    float_input(f"linalg.{op}", A, name, low_precision=False)  # no float16 kernels, as in PyTorch
 
 
 class LinalgInvEx(Primitive):
@@ -653,6 +652,8 @@ def _well_conditioned(make, *shape):
 
 def _inv_errors(make):
     yield ErrorInput(Sample((make(2, 3),)), RuntimeError, r"linalg.inv: A must be batches of square matrices.*\(2, 3\)")
+    yield ErrorInput(Sample((make(2, 2, dtype="float16"),)), TypeError,
+                     r"linalg.inv\(\): not implemented for A of dtype float16; expected float32 or float64")
 
 
 @ops.op(primitive=LinalgInvEx, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),

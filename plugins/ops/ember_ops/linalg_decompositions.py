@@ -18,7 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ember.ops import DTypeError, LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, float_input
 
 ops = OpTable()
 
@@ -46,10 +46,7 @@ def _matrix(op, name, A, square=False, low_precision=False):
     if square and A._data.shape[-1] != A._data.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
-    if not A._dtype.is_floating_point:
-        raise DTypeError(f"linalg.{op}: Expected a floating point tensor as input, got {A._dtype}")
-    if A._dtype.itemsize < 4 and not low_precision:
-        raise DTypeError(f"linalg.{op}: Low precision dtypes not supported, got {A._dtype}")
+    float_input(f"linalg.{op}", A, "A", low_precision=low_precision)
 
 
 def _lapack(op, primitive, *args, **kwargs):

@@ -45,7 +45,7 @@ def _classes_last(op, input, target):
     expected = (n,) + input._data.shape[2:]
     if target._data.shape != expected:
         if target._data.ndim and target._data.shape[0] != n:
-            raise ShapeError(f"{op}(): expected input batch_size ({n}) to match target batch_size "
+            raise ArgumentError(f"{op}(): expected input batch_size ({n}) to match target batch_size "
                              f"({target._data.shape[0]})")
         raise ShapeError(f"{op}(): expected target of shape {expected} for input of shape {tuple(input.shape)}, got "
                          f"{tuple(target.shape)}")
@@ -195,6 +195,8 @@ def _ce_samples(make):
 def _cross_entropy_errors(make):
     yield ErrorInput(Sample((make(4, 5), make.index([0, 1, 2]))), RuntimeError,
                      r"cross_entropy\(\): expected input batch_size \(4\) to match target batch_size \(3\)")
+    yield ErrorInput(Sample((make(4, 5, dtype="int64"), make.index([0, 1, 2, 3]))), TypeError,
+                     r"cross_entropy\(\): not implemented for input of dtype int64")
 
 
 @ops.op(namespaces=("functional",), samples=_ce_samples, errors=_cross_entropy_errors)
@@ -208,8 +210,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if label_smoothing > 1.0:
         raise ArgumentError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch accepts a negative value and smooths nothing
-    if not input.is_floating_point():
-        raise DTypeError(f"cross_entropy(): expected floating point logits, got {input.dtype}")
+    float_input("cross_entropy", input)
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     weight = _check_weight("cross_entropy", weight, n_classes, input.dtype)
@@ -433,8 +434,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     (``F.binary_cross_entropy``)."""
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy", input, target, same_shape=True)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"binary_cross_entropy(): not implemented for input of dtype {input._dtype}")
+    float_input("binary_cross_entropy", input)
     x = input._data
     if not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as in PyTorch
         raise ArgumentError("binary_cross_entropy(): all elements of input should be between 0 and 1")

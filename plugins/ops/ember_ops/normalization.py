@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import no_grad
-from ember.ops import ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor, float_input
 from ember.tensor import bump_version
 
 ops = OpTable()
@@ -59,9 +59,7 @@ def _as_dtype_of(t, input):
 
 
 def _check_float(op, input):
-    check_tensor(op, "input", input)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
 
 
 def _bn_samples(make):

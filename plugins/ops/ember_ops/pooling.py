@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ember.tensor import tensor as _tensor, wrap
-from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
-                       apply, check_tensor)
+from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor, float_input)
 
 from .conv import Convolution, windows
 
@@ -275,8 +275,7 @@ def _batched(op, input, n):
     if input._data.ndim not in (n + 1, n + 2):
         raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                              f"shape {tuple(input.shape)}")
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     if 0 in input._data.shape[-n:]:  # an empty spatial dim is an error in PyTorch (an empty batch is not)
         raise ShapeError(f"{op}(): Expected input's non-batch dimensions to have positive length, but input has "
                          f"a shape of {tuple(input.shape)}")

@@ -15,7 +15,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.ops import (DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, StabilityInput, apply,
-                       check_tensor, normalize_dims)
+                       check_tensor, float_input, normalize_dims)
 from ember.tensor import Tensor
 
 from . import return_types
@@ -451,8 +451,7 @@ def _correction(op, dim, unbiased, correction):
 def _var(op, input, dim, unbiased, keepdim, correction):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     dims = normalize_dims(op, dim, input._data.ndim)
     return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
@@ -483,6 +482,7 @@ def _var_composite(input, dim=None, unbiased=None, keepdim=False, *, correction=
 
 def _var_errors(make):
     yield ErrorInput(Sample((make(3), 0, True), {"correction": 0}), TypeError, r"var\(\).*'unbiased' or 'correction'")
+    yield ErrorInput(Sample((make(3, dtype="int64"),)), TypeError, r"var\(\): not implemented for input of dtype int64")
 
 
 def _large_offset_stability(make):
@@ -610,12 +610,12 @@ class LinalgVectorNorm(Primitive):
 
 def _vector_norm(op, x, ord, dim, keepdim, dtype):
     check_tensor(op, "input", x)
-    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
-        raise bad_option(op, "ord", ord, "a number (inf and -inf included)")
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):  # a TypeError, as in PyTorch
+        raise TypeError(f"{op}(): argument 'ord' must be a number (inf and -inf included), got "
+                        f"{type(ord).__name__} {ord!r}")
     if dtype is not None:
         x = x.to(dtype)
-    if not x._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point tensor as input, got {x._dtype}")
+    float_input(op, x)
     dims = normalize_dims(op, dim, x._data.ndim)
     if ord < 0 or ord == math.inf:
         _check_nonempty(op, x, dims)
@@ -647,7 +647,7 @@ def _norm_composite(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def _vector_norm_errors(make):
-    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), ValueError, r"vector_norm\(\).*'ord'.*'fro'")
+    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), TypeError, r"vector_norm\(\).*'ord'.*'fro'")
 
 
 @ops.op(primitive=LinalgVectorNorm, reference=_vector_norm_composite, namespaces=("linalg",), samples=_norm_samples,

@@ -1102,7 +1102,7 @@ class Flip(Primitive):
 
 
 def _flip_errors(make):
-    yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"flip\(\): dimension out of range.*got 3")
+    yield ErrorInput(Sample((make(2, 3), (3,))), IndexError, r"flip\(\): dimension out of range.*got 3")
 
 
 @ops.op(primitive=Flip, samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
