@@ -18,6 +18,7 @@ from .. import dtypes as _dt
 from ..autograd import engine
 from ..tensor import Tensor
 from . import op_rules
+from .cases import Failures
 from .comparison import assert_close
 from .devices import available_devices, resolve_devices
 from .gradcheck import gradcheck, gradgradcheck
@@ -131,25 +132,23 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
     if oracle and op.torch and torch_fn is None:
         not_compared(f"op {op.name!r} against {op.torch}")
     device_names = resolve_devices(device if devices is None and device is not None else devices)
-    checked = 0
+    failures = Failures(f"op {op.name!r}")
     for dev in device_names:
         other = _other_device(dev)
         for dtype in dtypes or op.dtypes:
-            make = SampleMaker(dev, dtype)
-            for sample in op.samples(make):
-                label = f"op {op.name!r} on {dev}, {dtype}, sample {sample!r}"
-                try:
+            dtype = _dt.as_dtype(dtype)
+            samples = []
+            with failures.case(f"op {op.name!r} on {dev}, {dtype}, making its samples", counted=False):
+                samples = list(op.samples(SampleMaker(dev, dtype)))
+            for sample in samples:
+                with failures.case(f"op {op.name!r} on {dev}, {dtype}, sample {sample!r}"):
                     _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
                     if rules:
                         _check_rules(op, sample, other)
-                except AssertionError as exc:
-                    raise AssertionError(f"{label}: {exc}") from None
-                except Exception as exc:  # raised by the op, its backward, or a reference: keep the label
-                    raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
-                checked += 1
-    if not checked:
+    failures.raise_if_any()
+    if not failures.cases:
         raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
-    return checked
+    return failures.cases
 
 
 def _other_device(name):
