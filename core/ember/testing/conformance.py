@@ -17,7 +17,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine
 from ..tensor import Tensor
-from . import op_rules
+from . import op_cases, op_rules
 from .cases import Failures
 from .comparison import assert_close
 from .devices import available_devices, resolve_devices
@@ -128,6 +128,7 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
                              f"reference= composite of other ember ops nor an expected= function computing its "
                              f"result from numpy arrays (nor checked_elsewhere= naming the test that checks "
                              f"it): nothing would check its forward")
+    oracle = oracle and "oracle" not in op.skips
     torch_fn = torch_counterpart(op) if oracle else None
     if oracle and op.torch and torch_fn is None:
         not_compared(f"op {op.name!r} against {op.torch}")
@@ -145,10 +146,27 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
                     _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
                     if rules:
                         _check_rules(op, sample, other)
+            _check_declared_cases(op, dev, dtype, torch_fn, failures)
     failures.raise_if_any()
     if not failures.cases:
         raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
     return failures.cases
+
+
+def _check_declared_cases(op, dev, dtype, torch_fn, failures):
+    """The op's ``errors=`` and ``stability=`` cases on one device and dtype (see :mod:`.op_cases`), each
+    a case of its own in ``failures``."""
+    make = SampleMaker(dev, dtype)
+    label = f"op {op.name!r} on {dev}, {dtype}"
+    cases = []
+    with failures.case(f"{label}, building its declared cases", counted=False):
+        cases = [(case, op_cases.check_error, (op, case)) for case in (op.errors(make) if op.errors else ())]
+        cases += [(case, op_cases.check_stability, (op, case, torch_fn))
+                  for case in (op.stability(make) if op.stability else ())
+                  if case.dtypes is None or make.dtype in case.dtypes]
+    for case, check, args in cases:
+        with failures.case(f"{label}, {case!r}"):
+            check(*args)
 
 
 def _other_device(name):
@@ -189,7 +207,8 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
         _compare_with_expected(op, pristine, kwargs, outs, dtype)
     if torch_fn is not None:
         _compare_with_torch(op, torch_fn, pristine, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
-    if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
+    if (dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences
+            and "gradcheck" not in op.skips):
         def fn(*xs):
             call = _substitute(args, iter(xs))
             return [o for o in _outputs(op.fn(*call, **kwargs)) if o.is_floating_point()]
@@ -288,7 +307,7 @@ def op_report() -> list[dict]:
     for name, entry in sorted(registries["ops"].entries.items()):
         op = entry.obj
         samples = list(op.samples(SampleMaker("cpu", _dt.float64))) if op.samples else []
-        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "where": list(op.where),
+        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "namespaces": list(op.namespaces),
                      "samples": len(samples), "torch": op.torch or "", "dtypes": [d.name for d in op.dtypes],
                      "gradcheck": op.differentiable, "gradgradcheck": op.differentiable and op.gradgradcheck})
     return rows
