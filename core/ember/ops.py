@@ -17,8 +17,9 @@ What an op (or optimizer, layer, device) plugin reads and makes of a tensor, all
   which a :class:`Primitive`'s forward receives as ``xp``. ``x.requires_grad``, ``x.is_leaf``.
 - :func:`wrap` (a backend array as a tensor, no copy), :func:`bump_version` (record an in-place
   change), :func:`as_view` / :func:`maybe_view` (mark a result as sharing its input's memory and
-  version counter), :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``),
-  :func:`inplace` (write an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
+  version counter), :func:`share_version` (the counter only, as ``detach()`` and ``view(dtype)``),
+  :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``), :func:`inplace` (write
+  an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
 
 Anything else with a leading underscore belongs to ember's core and may change without notice; a test
 keeps every plugin under ``plugins/`` and ``examples/`` on this API.
@@ -44,11 +45,11 @@ from .errors import (  # noqa: F401 - part of the plugin API
 from .edge_cases import ErrorInput, StabilityInput, check_skips
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .creation import as_tensor
-from .tensor import Tensor, as_view, bump_version, wrap
+from .tensor import Tensor, _version_cell, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
            "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
-           "wrap", "bump_version", "view_in_place", "write_out",
+           "wrap", "bump_version", "share_version", "view_in_place", "write_out",
            "ErrorInput", "StabilityInput"]
 
 
@@ -147,6 +148,14 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
     if ndim == 0:
         return ()
     return tuple(sorted(out))
+
+
+def share_version(tensor: Tensor, source: Tensor) -> Tensor:
+    """Give ``tensor`` (a new result over ``source``'s memory) ``source``'s version counter, without making
+    it a view in autograd's sense, as PyTorch's ``detach()`` and ``view(dtype)`` results are: an in-place
+    change through either is seen by a backward that saved the other. Returns ``tensor``."""
+    tensor._version_counter = _version_cell(source)
+    return tensor
 
 
 def view_in_place(op: str, input: Tensor, view: Tensor) -> Tensor:
