@@ -26,8 +26,20 @@ class Fill(Primitive):
 @ops.op(namespaces=("ember",), inplace=True, samples=lambda make: [
     Sample((make(2, 3), 1.5), name="number"), Sample((make(2, 3), make()), name="tensor value")])
 def fill(input, value):
-    """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_``
-    writes in place."""
+    """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_`` writes in
+    place.
+
+    Shape:
+        - input, value: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        ShapeError: only supports a 0-dimension value tensor, but got tensor with ``value.ndim`` dimension(s).
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.fill``."""
     check_tensor("fill", "input", input)
     if isinstance(value, Tensor):
         if value._data.ndim:
@@ -40,7 +52,18 @@ def fill(input, value):
 
 
 def fill_(self, value):
-    """Fill ``self`` with ``value`` in place (``Tensor.fill_``)."""
+    """Fill ``self`` with ``value`` in place (``Tensor.fill_``).
+
+    Shape:
+        - the tensors: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``value`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.Tensor.fill_``."""
     check_tensor("fill_", "self", self)
     return inplace(self, fill(self, value), "fill_")
 
@@ -51,7 +74,16 @@ ops.op(fill_, namespaces=("Tensor",), torch="torch.Tensor.fill_", samples=lambda
 
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
 def zero_(input):
-    """Fill ``input`` with zeros in place (``Tensor.zero_``)."""
+    """Fill ``input`` with zeros in place (``Tensor.zero_``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.zero_``."""
     check_tensor("zero_", "input", input)
     return inplace(input, fill(input, 0), "zero_")
 
@@ -67,8 +99,19 @@ class Copy(Primitive):
 
 
 def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to
-    ``src``."""
+    """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to ``src``.
+
+    Shape:
+        - src, non_blocking: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``self`` is not a Tensor.
+        TypeError: ``src`` is not a Tensor.
+        ShapeError: src of shape ``src.shape`` cannot be broadcast to self of shape ``tuple(shape)``.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.Tensor.copy_``."""
     check_tensor("copy_", "self", self)
     check_tensor("copy_", "src", src)
     if src._device is not self._device:

@@ -41,7 +41,23 @@ def _mask(op, mask, input):
     Sample((make(2, 3), make.index([True, False, True]), make()), name="broadcast mask, tensor value"),
     Sample((make(3, 4, noncontiguous=True), make.index([[True], [False], [True]]), -1.0), name="non-contiguous")])
 def masked_fill(input, mask, value):
-    """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``)."""
+    """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``).
+
+    Shape:
+        - input, mask, value: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: ``mask`` is not a Tensor.
+        DTypeError: only boolean masks are supported, but got mask with dtype ``mask.dtype``.
+        DeviceError: mask is on ``mask.device`` but input is on ``input.device``.
+        ShapeError: mask of shape ``mask.shape`` cannot be broadcast to input of shape ``input.shape``.
+        ShapeError: only supports a 0-dimensional value tensor, but got tensor with ``value.ndim`` dimension(s).
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.masked_fill``."""
     check_tensor("masked_fill", "input", input)
     m = _mask("masked_fill", mask, input)
     try:

@@ -63,7 +63,19 @@ def _inplace_samples(**kwargs):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.normal_", differentiable=False,
         samples=_inplace_samples(mean=1.5, std=0.0))
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``)."""
+    """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``).
+
+    Shape:
+        - mean: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``mean``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``mean`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
+        RuntimeError: normal_ expects std >= 0.0, but found std ``std``.
+
+    PyTorch: ``torch.Tensor.normal_``."""
     _floating("normal_", self)
     if std < 0:
         raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
@@ -74,7 +86,19 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.uniform_", differentiable=False,
         samples=_inplace_samples(**{"from": -0.5, "to": -0.5}))
 def uniform_(self, *args, generator=None, **kwargs):
-    """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``)."""
+    """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``).
+
+    Shape:
+        - args: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``args``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``args`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
+        RuntimeError: uniform_ expects to return a [from, to) range, but found from=``low`` > to=``high``.
+
+    PyTorch: ``torch.Tensor.uniform_``."""
     names = ("from", "to")
     bounds = dict(zip(names, args))
     bounds.update(kwargs)
@@ -97,8 +121,19 @@ def _random_range(dtype):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.random_", differentiable=False,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 4, 5))])
 def random_(self, *args, generator=None, **kwargs):
-    """Fill with integers uniform on [from, to) in place: ``random_(to)``, ``random_(from, to)``, or with
-    no bounds [0, 2^mantissa] for floats and the dtype's non-negative range for integers (``Tensor.random_``)."""
+    """Fill with integers uniform on [from, to) in place: ``random_(to)``, ``random_(from, to)``, or with no bounds
+    [0, 2^mantissa] for floats and the dtype's non-negative range for integers (``Tensor.random_``).
+
+    Shape:
+        - args: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``args``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``args`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        RuntimeError: random_ expects 'from' to be less than 'to', but got from=``low`` >= to=``high``.
+
+    PyTorch: ``torch.Tensor.random_``."""
     check_tensor("random_", "self", self)
     if len(args) == 1:
         low, high = 0, args[0]
@@ -117,7 +152,17 @@ def random_(self, *args, generator=None, **kwargs):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1.0)), Sample((make(2, 3, requires_grad=False), 0.0))])
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0."""
+    """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0.
+
+    Shape:
+        - p: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``p``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``p`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.bernoulli_``."""
     check_tensor("bernoulli_", "self", self)
     prob = p._data if isinstance(p, Tensor) else p
     return _fill(self, _uniform(self, generator) < prob, "bernoulli_")
@@ -126,7 +171,19 @@ def bernoulli_(self, p=0.5, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.exponential_", differentiable=False,
         samples=_inplace_samples(lambd=float("inf")))
 def exponential_(self, lambd=1.0, *, generator=None):
-    """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``)."""
+    """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``).
+
+    Shape:
+        - lambd: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``lambd``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``lambd`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
+        RuntimeError: exponential_ expects lambda > 0.0, but found lambda=``lambd``.
+
+    PyTorch: ``torch.Tensor.exponential_``."""
     _floating("exponential_", self)
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
@@ -136,7 +193,19 @@ def exponential_(self, lambd=1.0, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.geometric_", differentiable=False,
         samples=_inplace_samples(p=1 - 1e-12))  # p -> 1: every draw is 1, which PyTorch can check
 def geometric_(self, p, *, generator=None):
-    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
+    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place.
+
+    Shape:
+        - p: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``p``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``p`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+        RuntimeError: geometric_ expects p to be in (0, 1), but got p=``p``.
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.geometric_``."""
     no_bool("geometric_", self)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
@@ -147,7 +216,19 @@ def geometric_(self, p, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.log_normal_", differentiable=False,
         samples=_inplace_samples(mean=0.5, std=1e-12))  # std -> 0: every draw is e^mean, which PyTorch can check
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
+    """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``).
+
+    Shape:
+        - mean: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``mean``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``mean`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
+        RuntimeError: log_normal_ expects std > 0.0, but found std=``std``.
+
+    PyTorch: ``torch.Tensor.log_normal_``."""
     _floating("log_normal_", self)
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
@@ -158,7 +239,19 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.cauchy_", differentiable=False,
         samples=_inplace_samples(median=0.5, sigma=1e-12))  # sigma -> 0: every draw is the median
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""
+    """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place.
+
+    Shape:
+        - median: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``median``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``median`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
+        RuntimeError: cauchy_ expects sigma > 0.0, but found sigma=``sigma``.
+
+    PyTorch: ``torch.Tensor.cauchy_``."""
     _floating("cauchy_", self)
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
@@ -197,7 +290,19 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False,
         samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))])
 def bernoulli(input, p=None, *, generator=None, out=None):
-    """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
+    """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: out= is not supported by ember.
+        RuntimeError: expected all probabilities in [0, 1].
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.bernoulli``."""
     check_tensor("bernoulli", "input", input)
     if p is None:  # probabilities in input: PyTorch has floating kernels only
         float_input("bernoulli", input)
@@ -214,7 +319,18 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 @ops.op(namespaces=("ember",), differentiable=False,
         samples=lambda make: [Sample((make(2, 3, low=0.0, high=0.0, requires_grad=False),))])
 def poisson(input, generator=None):
-    """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``)."""
+    """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+        RuntimeError: expected all rates to be non-negative.
+
+    PyTorch: ``torch.poisson``."""
     float_input("poisson", input)
     rates = input._host()
     if (rates < 0).any():

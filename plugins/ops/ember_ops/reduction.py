@@ -606,15 +606,37 @@ def _scan(op, prim, input, dim, dtype):
 
 @ops.op(inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name) for s in _dim_samples(make)])
 def cumsum(input, dim, *, dtype=None):
-    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64."""
+    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input`` (bool gives int64).
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: argument 'dim' must be int, not ``type(dim).__name__``.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cumsum``."""
     return _scan("cumsum", Cumsum, input, dim, dtype)
 
 
 @ops.op(inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name)
                                             for s in _dim_samples(make, away_from_zero=True)])
 def cumprod(input, dim, *, dtype=None):
-    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is
-    undefined where the input holds zeros."""
+    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is undefined
+    where the input holds zeros.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input`` (bool gives int64).
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: argument 'dim' must be int, not ``type(dim).__name__``.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cumprod``."""
     return _scan("cumprod", Cumprod, input, dim, dtype)
 
 

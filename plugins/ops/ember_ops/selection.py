@@ -35,7 +35,21 @@ class Where(Primitive):
 
 def where(condition, input=None, other=None):
     """input where condition is True, else other, broadcast (``torch.where``); ``where(condition)`` is
-    ``condition.nonzero(as_tuple=True)``."""
+    ``condition.nonzero(as_tuple=True)``.
+
+    Shape:
+        - condition, input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``condition`` is not a Tensor.
+        DTypeError: expected condition to be a bool tensor, got a tensor of dtype ``condition.dtype``.
+        TypeError: no argument is a Tensor, or one is neither a Tensor nor a number.
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        DeviceError: tensor arguments are on different devices.
+        ShapeError: the shapes do not broadcast.
+
+    PyTorch: ``torch.where``."""
     check_tensor("where", "condition", condition)
     if input is None and other is None:
         from ember.tensor import tensor
@@ -65,7 +79,18 @@ def _where_samples(make):
 
 
 def _where_method(input, condition, other):
-    """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
+    """``Tensor.where(condition, other)``: ``where(condition, self, other)``.
+
+    Shape:
+        - input, condition, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: tensor arguments are on different devices.
+        ShapeError: the shapes do not broadcast.
+
+    PyTorch: ``torch.Tensor.where``."""
     return where(condition, input, other)
 
 
@@ -154,8 +179,23 @@ class ClampTensor(Primitive):
 
 
 def clamp(input, min=None, max=None):
-    """input limited to [min, max] (``torch.clamp``); bounds are numbers or tensors, one may be None.
-    Where min > max every element becomes max, as in PyTorch."""
+    """input limited to [min, max] (``torch.clamp``); bounds are numbers or tensors, one may be None. Where min >
+    max every element becomes max, as in PyTorch.
+
+    Shape:
+        - input, min, max: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        ArgumentError: at least one of 'min' or 'max' must not be None.
+        DTypeError: not implemented for bool input and bounds with both min and max.
+        DTypeError: not implemented for a bool input with bool bounds.
+        DTypeError: argument '``name``' must be a number or a Tensor, not ``type(bound).__name__``.
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.clamp``."""
     check_tensor("clamp", "input", input)
     if min is None and max is None:
         raise ArgumentError("clamp(): at least one of 'min' or 'max' must not be None")
@@ -185,12 +225,32 @@ def clamp(input, min=None, max=None):
 
 
 def clamp_min(input, min):
-    """input limited from below (``torch.clamp_min``)."""
+    """input limited from below (``torch.clamp_min``).
+
+    Shape:
+        - input, min: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.clamp_min``."""
     return clamp(input, min=min)
 
 
 def clamp_max(input, max):
-    """input limited from above (``torch.clamp_max``)."""
+    """input limited from above (``torch.clamp_max``).
+
+    Shape:
+        - input, max: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.clamp_max``."""
     return clamp(input, max=max)
 
 
@@ -223,8 +283,17 @@ class NanToNum(Primitive):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's
-    largest and smallest finite values) (``torch.nan_to_num``)."""
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's largest and
+    smallest finite values) (``torch.nan_to_num``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nan_to_num``."""
     check_tensor("nan_to_num", "input", input)
     if not input._dtype.is_floating_point:
         return input.clone()

@@ -295,7 +295,18 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
-    """``input.expand(other.shape)``."""
+    """``input.expand(other.shape)``.
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: ``other`` is not a Tensor.
+        ShapeError: the shapes do not broadcast.
+
+    PyTorch: ``torch.Tensor.expand_as``."""
     check_tensor("expand_as", "input", input)
     check_tensor("expand_as", "other", other)
     return input.expand(other.shape)
@@ -348,9 +359,18 @@ class CloneLayout(Primitive):
 
 @ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
 def clone(input, *, memory_format=preserve_format):
-    """A copy with its own memory, still on the graph (``torch.clone``). With ``preserve_format`` a dense
-    input keeps its strides (``x.t().clone()`` is not contiguous, as in PyTorch); other inputs, and
-    ``contiguous_format``, give a row-major copy; ``channels_last`` a channels-last one."""
+    """A copy with its own memory, still on the graph (``torch.clone``). With ``preserve_format`` a dense input
+    keeps its strides (``x.t().clone()`` is not contiguous, as in PyTorch); other inputs, and
+    ``contiguous_format``, give a row-major copy; ``channels_last`` a channels-last one.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.clone``."""
     check_tensor("clone", "input", input)
     data = input._data
     if memory_format is preserve_format or memory_format is None:
@@ -377,8 +397,17 @@ class ToChannelsLast(Primitive):
 
 def contiguous(input, memory_format=contiguous_format):
     """``input`` if its memory is already laid out as ``memory_format`` (row-major by default;
-    ``ember.channels_last`` for 4-d, ``channels_last_3d`` for 5-d), else a copy that is
-    (``Tensor.contiguous``)."""
+    ``ember.channels_last`` for 4-d, ``channels_last_3d`` for 5-d), else a copy that is (``Tensor.contiguous``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        RuntimeError: required rank ``wanted`` tensor to use ``memory_format`` format, got shape ``input.shape``.
+
+    PyTorch: ``torch.Tensor.contiguous``."""
     check_tensor("contiguous", "input", input)
     if memory_format is contiguous_format or memory_format is preserve_format:
         if input._data.flags.c_contiguous:
@@ -1027,7 +1056,17 @@ class Flip(Primitive):
 @ops.op(samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
                               Sample((make(3, 4, noncontiguous=True), (1,)))])
 def flip(input, *dims):
-    """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``)."""
+    """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.flip``."""
     check_tensor("flip", "input", input)
     if len(dims) == 1:
         dims = dims[0]
@@ -1050,7 +1089,19 @@ class Roll(Primitive):
 @ops.op(samples=lambda make: [Sample((make(2, 3), 1)), Sample((make(2, 3), 1, 1)), Sample((make(2, 3), (1, -1), (0, 1))),
                               Sample((make(5), -7, 0)), Sample((make(3, 4, noncontiguous=True), 2, 0))])
 def roll(input, shifts, dims=None):
-    """Shift elements cyclically along ``dims`` (over the flattened tensor when None) (``torch.roll``)."""
+    """Shift elements cyclically along ``dims`` (over the flattened tensor when None) (``torch.roll``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        ShapeError: shifts and dimensions must align, got shifts=``shifts_t`` and dims=``dims_t``.
+        ShapeError: shifts ``shifts`` needs dims of the same length when dims is None.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.roll``."""
     check_tensor("roll", "input", input)
     if dims is None:
         if not isinstance(shifts, int):

@@ -58,7 +58,16 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @ops.op(differentiable=False, samples=_sort_samples)
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The indices that sort ``input`` along ``dim`` (``torch.argsort``)."""
+    """The indices that sort ``input`` along ``dim`` (``torch.argsort``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; int64.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.argsort``."""
     return _sort_indices("argsort", input, dim, descending)[1]
 
 

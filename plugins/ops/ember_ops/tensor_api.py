@@ -32,8 +32,23 @@ def _close_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor; infinities are close only
-    to themselves and NaN to NaN only with ``equal_nan`` (``torch.isclose``)."""
+    """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor; infinities are close only to
+    themselves and NaN to NaN only with ``equal_nan`` (``torch.isclose``).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; bool.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: ``other`` is not a Tensor.
+        DeviceError: expected all tensors on the same device, got ``a.device`` and ``b.device``.
+        RuntimeError: ``input.dtype`` did not match ``other.dtype``.
+        RuntimeError: rtol and atol must be non-negative, got rtol=``rtol``, atol=``atol``.
+        DeviceError: tensor arguments are on different devices.
+        ValueError: the shapes do not broadcast.
+
+    PyTorch: ``torch.isclose``."""
     check_tensor("isclose", "input", input)
     check_tensor("isclose", "other", other)
     _same_device("isclose", input, other)
@@ -80,10 +95,21 @@ def _sizes(args):
 
 
 def resize_(self, *sizes, memory_format=None):
-    """Give ``self`` the shape ``sizes`` in place: the leading elements in memory order are kept (PyTorch
-    lays the new contiguous shape over the storage: a transposed tensor is read in its storage's order), new
-    ones are zero (PyTorch leaves them uninitialised); the same shape leaves ``self`` as it is. As PyTorch,
-    refused for a tensor that requires grad."""
+    """Give ``self`` the shape ``sizes`` in place: the leading elements in memory order are kept (PyTorch lays the
+    new contiguous shape over the storage: a transposed tensor is read in its storage's order), new ones are zero
+    (PyTorch leaves them uninitialised); the same shape leaves ``self`` as it is. As PyTorch, refused for a tensor
+    that requires grad.
+
+    Shape:
+        - sizes: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``sizes``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``sizes`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+        RuntimeError: cannot resize variables that require grad.
+
+    PyTorch: ``torch.Tensor.resize_``."""
     check_tensor("resize_", "self", self)
     shape = _sizes(sizes)
     if self._requires_grad:

@@ -31,7 +31,17 @@ def _flip_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
 def flipud(input):
-    """Reverse dim 0 (``torch.flipud``)."""
+    """Reverse dim 0 (``torch.flipud``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        RuntimeError: input must be >= 1-d.
+
+    PyTorch: ``torch.flipud``."""
     check_tensor("flipud", "input", input)
     if input.dim() < 1:
         raise RuntimeError("flipud: Input must be >= 1-d.")
@@ -40,7 +50,17 @@ def flipud(input):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
 def fliplr(input):
-    """Reverse dim 1 (``torch.fliplr``)."""
+    """Reverse dim 1 (``torch.fliplr``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        RuntimeError: input must be >= 2-d.
+
+    PyTorch: ``torch.fliplr``."""
     check_tensor("fliplr", "input", input)
     if input.dim() < 2:
         raise RuntimeError("fliplr: Input must be >= 2-d.")
@@ -168,7 +188,21 @@ def dist(input, other, p=2):
 @ops.op(namespaces=("linalg",), name="linalg_cross", torch="torch.linalg.cross",
         samples=lambda make: [Sample((make(2, 3), make(2, 3))), Sample((make(3, 2), make(3, 2)), {"dim": 0})])
 def linalg_cross(input, other, *, dim=-1):
-    """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``)."""
+    """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: ``other`` is not a Tensor.
+        RuntimeError: inputs dimension ``dim`` must have length 3. Got ``input.shape[dim]`` and
+            ``other.shape[dim]``.
+        DeviceError: tensor arguments are on different devices.
+        DTypeError: ``input`` is a bool tensor.
+
+    PyTorch: ``torch.linalg.cross``."""
     check_tensor("linalg.cross", "input", input)
     check_tensor("linalg.cross", "other", other)
     if input.shape[dim] != 3 or other.shape[dim] != 3:
@@ -183,7 +217,20 @@ def linalg_cross(input, other, *, dim=-1):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3), make(2, 3)), {"dim": 1}),
                                                          Sample((make(3, 2), make(3, 2)), name="default dim")])
 def cross(input, other, dim=None):
-    """``torch.cross``: the first dim of length 3 when ``dim`` is None."""
+    """``torch.cross``: the first dim of length 3 when ``dim`` is None.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: ``other`` is not a Tensor.
+        RuntimeError: no dimension of size 3 in input of shape ``input.shape``.
+        DeviceError: tensor arguments are on different devices.
+        DTypeError: ``input`` is a bool tensor.
+
+    PyTorch: ``torch.cross``."""
     check_tensor("cross", "input", input)
     check_tensor("cross", "other", other)
     if dim is None:
@@ -196,7 +243,19 @@ def cross(input, other, dim=None):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [
     Sample((make(2, 3), make(2, 3, away_from_zero=True))), Sample((make(2, 3), -1.5), name="number")])
 def copysign(input, other):
-    """|input| with the sign of ``other`` (``torch.copysign``); float result."""
+    """|input| with the sign of ``other`` (``torch.copysign``); float result.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: expected all tensors on the same device, got ``input.device`` and ``other.device``.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.copysign``."""
     check_tensor("copysign", "input", input)
     from ember import where
     from ember.tensor import Tensor, wrap
@@ -221,7 +280,21 @@ def copysign(input, other):
 @ops.op(namespaces=("ember", "Tensor"), inplace=True, differentiable=False, dtypes=(_dt.int64,),
         samples=lambda make: [Sample((make.index([12, 18, -4, 0]), make.index([8, 27, 6, 5])))])
 def gcd(input, other):
-    """Elementwise greatest common divisor of integer tensors (``torch.gcd``)."""
+    """Elementwise greatest common divisor of integer tensors (``torch.gcd``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; int64.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        TypeError: ``other`` is not a Tensor.
+        TypeError: ``index`` is not a Tensor.
+        DeviceError: expected all tensors on the same device, got ``a.device`` and ``b.device``.
+        RuntimeError: gcd_cpu not implemented for '``input.dtype``'.
+        DeviceError: tensor arguments are on different devices.
+
+    PyTorch: ``torch.gcd``."""
     check_tensor("gcd", "input", input)
     check_tensor("gcd", "other", other)
     _same_device("gcd", input, other)
@@ -277,7 +350,18 @@ def _matrix_exp_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor", "linalg"), samples=_matrix_exp_samples, atol=1e-5, rtol=1e-4)
 def matrix_exp(A):
-    """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``)."""
+    """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``).
+
+    Shape:
+        - A: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``A``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``A`` is not a Tensor.
+        ShapeError: expected a square matrix or batch, got shape ``A.shape``.
+        DTypeError: ``A`` is not floating point.
+
+    PyTorch: ``torch.matrix_exp``."""
     check_tensor("matrix_exp", "A", A)
     if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
         raise ShapeError(f"matrix_exp: expected a square matrix or batch, got shape {tuple(A.shape)}")
@@ -297,20 +381,48 @@ def matrix_exp(A):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
 def conj(input):
-    """The complex conjugate; ember's tensors are real, so ``input`` itself, as PyTorch returns for real ones."""
+    """The complex conjugate; ember's tensors are real, so ``input`` itself, as PyTorch returns for real ones.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.conj``."""
     check_tensor("conj", "input", input)
     return input
 
 
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
 def resolve_conj(input):
-    """``input`` (a real tensor has no conjugate bit to resolve)."""
+    """``input`` (a real tensor has no conjugate bit to resolve).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.resolve_conj``."""
     check_tensor("resolve_conj", "input", input)
     return input
 
 
 @ops.op(namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3),))])
 def to_dense(self, dtype=None, *, masked_grad=None):
-    """``self`` (ember's tensors are dense, as PyTorch returns for strided ones)."""
+    """``self`` (ember's tensors are dense, as PyTorch returns for strided ones).
+
+    Shape:
+        - dtype: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``dtype``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``dtype`` is not a Tensor.
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.to_dense``."""
     check_tensor("to_dense", "self", self)
     return self if dtype is None else self.to(dtype)

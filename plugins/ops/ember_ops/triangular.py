@@ -45,11 +45,31 @@ def _triangle(op, prim, input, diagonal):
 
 @ops.op(inplace=True, samples=_triangle_samples)
 def tril(input, diagonal=0):
-    """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``)."""
+    """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DimensionError: input tensor must have at least 2 dimensions, got shape ``input.shape``.
+
+    PyTorch: ``torch.tril``."""
     return _triangle("tril", Tril, input, diagonal)
 
 
 @ops.op(inplace=True, samples=_triangle_samples)
 def triu(input, diagonal=0):
-    """The upper triangle (on and above ``diagonal``) of the last two dims, the rest zero (``torch.triu``)."""
+    """The upper triangle (on and above ``diagonal``) of the last two dims, the rest zero (``torch.triu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DimensionError: input tensor must have at least 2 dimensions, got shape ``input.shape``.
+
+    PyTorch: ``torch.triu``."""
     return _triangle("triu", Triu, input, diagonal)
