@@ -58,7 +58,7 @@ def relu(input, inplace=False):
 
     Raises:
         TypeError: ``input`` is not a Tensor.
-        DTypeError: boolean inputs not supported for relu.
+        DTypeError: ``input`` is a bool tensor.
 
     PyTorch: ``torch.relu``."""
     check_tensor("relu", "input", input)
@@ -78,8 +78,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     Raises:
         TypeError: ``input`` is not a Tensor.
         DTypeError: ``input`` is a bool tensor.
-        ArgumentError: min_val cannot be greater than max_val.
-        ArgumentError: cannot do hardtanh on an unsigned type with negative limits.
+        ArgumentError: ``min_val`` > ``max_val``, or negative limits for an unsigned input.
 
     PyTorch: ``torch.nn.functional.hardtanh``."""
     no_bool("hardtanh", input)
@@ -146,7 +145,7 @@ def threshold(input, threshold, value, inplace=False):
     Raises:
         TypeError: ``input`` is not a Tensor.
         DTypeError: ``input`` is a bool tensor.
-        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        RuntimeError: ``threshold`` or ``value`` does not fit an integer input's dtype.
 
     PyTorch: ``torch.threshold``."""
     no_bool("threshold", input)
@@ -219,7 +218,7 @@ def celu(input, alpha=1.0, inplace=False):
     Raises:
         TypeError: ``input`` is not a Tensor.
         DTypeError: ``input`` is not floating point.
-        ArgumentError: argument 'alpha' must not be zero (it divides the input), got 0.
+        ArgumentError: ``alpha`` is zero (it divides the input).
 
     PyTorch: ``torch.celu``."""
     float_input("celu", input)
@@ -245,6 +244,7 @@ def gelu(input, approximate="none"):
     Raises:
         TypeError: ``input`` is not a Tensor.
         DTypeError: ``input`` is not floating point.
+        ArgumentError: ``approximate`` is not 'none' or 'tanh'.
 
     PyTorch: ``torch.nn.functional.gelu``."""
     float_input("gelu", input)

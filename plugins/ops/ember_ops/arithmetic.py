@@ -167,9 +167,12 @@ def div(input, other, *, rounding_mode=None):
         - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
+        ArgumentError: ``rounding_mode`` is not None, 'trunc' or 'floor'.
+        IntegerDivisionByZero: rounding integer operands with a zero divisor (a ZeroDivisionError and a
+            RuntimeError).
         ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.div``."""
     if rounding_mode is None:
@@ -196,9 +199,9 @@ def _true_divide(input, other):
         - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
         ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.true_divide``."""
     return binary(Div, input, other, True)

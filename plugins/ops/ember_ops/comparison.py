@@ -120,7 +120,17 @@ BitwiseNot = primitive("bitwise_not", lambda xp, x: xp.invert(x), None, differen
 
 
 def bitwise_not(input):
-    """Elementwise bitwise not; logical not for bool tensors (``torch.bitwise_not``, ``~``)."""
+    """Elementwise bitwise not; logical not for bool tensors (``torch.bitwise_not``, ``~``).
+
+    Shape:
+        - input: ``(*)``, an integer or bool dtype.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.bitwise_not``."""
     check_tensor("bitwise_not", "input", input)
     _integral_only("bitwise_not", input)
     return apply(BitwiseNot, input)

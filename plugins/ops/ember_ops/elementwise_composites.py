@@ -23,10 +23,9 @@ def hypot(input, other):
         - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        TypeError: ``other`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
         ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.hypot``."""
     check_tensor("hypot", "input", input)

@@ -34,10 +34,10 @@ def fill(input, value):
         - output: the broadcast shape; the promoted dtype of the inputs.
 
     Raises:
+        ShapeError: ``value`` is a tensor with dims.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
         TypeError: ``input`` is not a Tensor.
-        ShapeError: only supports a 0-dimension value tensor, but got tensor with ``value.ndim`` dimension(s).
-        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
-        DeviceError: tensor arguments are on different devices.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.fill``."""
     check_tensor("fill", "input", input)
@@ -55,13 +55,14 @@ def fill_(self, value):
     """Fill ``self`` with ``value`` in place (``Tensor.fill_``).
 
     Shape:
-        - the tensors: shapes that broadcast together; any dtype.
-        - output: the broadcast shape; the promoted dtype of the inputs.
+        - self: ``(*)``, any dtype; value: a number or a 0-d tensor.
+        - output: ``self``, filled.
 
     Raises:
-        TypeError: ``value`` is not a Tensor.
+        ShapeError: ``value`` is a tensor with dims.
+        RuntimeError: ``value`` does not fit ``self``'s dtype, or ``self`` is a leaf that requires grad.
         TypeError: ``self`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.Tensor.fill_``."""
     check_tensor("fill_", "self", self)
@@ -77,10 +78,11 @@ def zero_(input):
     """Fill ``input`` with zeros in place (``Tensor.zero_``).
 
     Shape:
-        - input: ``(*)``, any number of dimensions; any dtype.
-        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+        - input: ``(*)``, any dtype.
+        - output: ``input``, filled with zeros in place.
 
     Raises:
+        RuntimeError: ``input`` is a leaf that requires grad.
         TypeError: ``input`` is not a Tensor.
 
     PyTorch: ``torch.zero_``."""
@@ -102,14 +104,13 @@ def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to ``src``.
 
     Shape:
-        - src, non_blocking: shapes that broadcast together; any dtype.
-        - output: the broadcast shape; the promoted dtype of the inputs.
+        - self: ``(*)``; src: a tensor broadcastable to ``self``, any dtype (cast) and device (transferred).
+        - output: ``self``, overwritten.
 
     Raises:
-        TypeError: ``self`` is not a Tensor.
-        TypeError: ``src`` is not a Tensor.
-        ShapeError: src of shape ``src.shape`` cannot be broadcast to self of shape ``tuple(shape)``.
-        DeviceError: tensor arguments are on different devices.
+        ShapeError: ``src`` does not broadcast to ``self``.
+        RuntimeError: ``self`` is a leaf that requires grad.
+        TypeError: ``self`` or ``src`` is not a Tensor.
 
     PyTorch: ``torch.Tensor.copy_``."""
     check_tensor("copy_", "self", self)

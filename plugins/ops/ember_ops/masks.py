@@ -44,18 +44,15 @@ def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``).
 
     Shape:
-        - input, mask, value: shapes that broadcast together; any dtype.
-        - output: the broadcast shape; the promoted dtype of the inputs.
+        - input: ``(*)``; mask: bool, broadcastable to ``input``; value: a number or a 0-d tensor.
+        - output: the shape and dtype of ``input``.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        TypeError: ``mask`` is not a Tensor.
-        DTypeError: only boolean masks are supported, but got mask with dtype ``mask.dtype``.
-        DeviceError: mask is on ``mask.device`` but input is on ``input.device``.
-        ShapeError: mask of shape ``mask.shape`` cannot be broadcast to input of shape ``input.shape``.
-        ShapeError: only supports a 0-dimensional value tensor, but got tensor with ``value.ndim`` dimension(s).
-        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
-        DeviceError: tensor arguments are on different devices.
+        ShapeError: ``mask`` does not broadcast to ``input``, or ``value`` is a tensor with dims.
+        DTypeError: ``mask`` is not bool.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        TypeError: ``input`` or ``mask`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.masked_fill``."""
     check_tensor("masked_fill", "input", input)
@@ -85,7 +82,19 @@ def masked_fill(input, mask, value):
     Sample((make(2, 3), make.index([True, False, True])), name="broadcast mask"),
     Sample((make(3), make.index([[True, False, True], [False, True, True]])), name="broadcast input")])
 def masked_select(input, mask):
-    """The elements where ``mask`` is True, as a 1-D tensor; input and mask broadcast (``torch.masked_select``)."""
+    """The elements where ``mask`` is True, as a 1-D tensor; input and mask broadcast (``torch.masked_select``).
+
+    Shape:
+        - input: ``(*)``; mask: bool, a shape that broadcasts with ``input``.
+        - output: ``(K,)``, K the number of True entries of the broadcast mask.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``mask`` is not bool.
+        TypeError: ``input`` or ``mask`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.masked_select``."""
     check_tensor("masked_select", "input", input)
     _mask("masked_select", mask, input)
     try:
@@ -106,7 +115,16 @@ def masked_select(input, mask):
     Sample((make(2, 3, requires_grad=False),), name="float")])
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim with ``as_tuple``
-    (``torch.nonzero``)."""
+    (``torch.nonzero``).
+
+    Shape:
+        - input: ``(*)`` with n dims, any dtype.
+        - output: ``(K, n)`` int64 indices of the K nonzero elements; with ``as_tuple``, n tensors ``(K,)``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nonzero``."""
     check_tensor("nonzero", "input", input)
     xp, dev = input._device.xp, input._device
     data = input._data
@@ -119,5 +137,14 @@ def nonzero(input, *, as_tuple=False):
 
 @ops.op(differentiable=False, samples=lambda make: [Sample((make.index([[0, 1, 0], [2, 0, 3]]),))])
 def argwhere(input):
-    """``nonzero(input)``: indices of non-zero elements as an (n, ndim) tensor (``torch.argwhere``)."""
+    """``nonzero(input)``: indices of non-zero elements as an (n, ndim) tensor (``torch.argwhere``).
+
+    Shape:
+        - input: ``(*)`` with n dims, any dtype.
+        - output: ``(K, n)`` int64 indices of the K nonzero elements.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.argwhere``."""
     return nonzero(input)

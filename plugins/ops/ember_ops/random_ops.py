@@ -66,14 +66,13 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``).
 
     Shape:
-        - mean: ``(*)``, any number of dimensions; floating point.
-        - output: ``(*)``, the shape of ``mean``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``mean`` is not a Tensor.
+        RuntimeError: ``std`` is negative.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
         TypeError: ``self`` is not a Tensor.
-        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
-        RuntimeError: normal_ expects std >= 0.0, but found std ``std``.
 
     PyTorch: ``torch.Tensor.normal_``."""
     _floating("normal_", self)
@@ -89,14 +88,13 @@ def uniform_(self, *args, generator=None, **kwargs):
     """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``).
 
     Shape:
-        - args: ``(*)``, any number of dimensions; floating point.
-        - output: ``(*)``, the shape of ``args``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``args`` is not a Tensor.
+        RuntimeError: ``from`` > ``to``.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
         TypeError: ``self`` is not a Tensor.
-        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
-        RuntimeError: uniform_ expects to return a [from, to) range, but found from=``low`` > to=``high``.
 
     PyTorch: ``torch.Tensor.uniform_``."""
     names = ("from", "to")
@@ -125,13 +123,12 @@ def random_(self, *args, generator=None, **kwargs):
     [0, 2^mantissa] for floats and the dtype's non-negative range for integers (``Tensor.random_``).
 
     Shape:
-        - args: ``(*)``, any number of dimensions; any dtype.
-        - output: ``(*)``, the shape of ``args``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``args`` is not a Tensor.
+        RuntimeError: ``from`` >= ``to``.
         TypeError: ``self`` is not a Tensor.
-        RuntimeError: random_ expects 'from' to be less than 'to', but got from=``low`` >= to=``high``.
 
     PyTorch: ``torch.Tensor.random_``."""
     check_tensor("random_", "self", self)
@@ -155,11 +152,10 @@ def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0.
 
     Shape:
-        - p: ``(*)``, any number of dimensions; any dtype.
-        - output: ``(*)``, the shape of ``p``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``p`` is not a Tensor.
         TypeError: ``self`` is not a Tensor.
 
     PyTorch: ``torch.Tensor.bernoulli_``."""
@@ -174,14 +170,13 @@ def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``).
 
     Shape:
-        - lambd: ``(*)``, any number of dimensions; floating point.
-        - output: ``(*)``, the shape of ``lambd``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``lambd`` is not a Tensor.
+        RuntimeError: ``lambd`` is not positive.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
         TypeError: ``self`` is not a Tensor.
-        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
-        RuntimeError: exponential_ expects lambda > 0.0, but found lambda=``lambd``.
 
     PyTorch: ``torch.Tensor.exponential_``."""
     _floating("exponential_", self)
@@ -196,13 +191,12 @@ def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place.
 
     Shape:
-        - p: ``(*)``, any number of dimensions; any dtype but bool.
-        - output: ``(*)``, the shape of ``p``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``p`` is not a Tensor.
-        DTypeError: ``input`` is a bool tensor.
-        RuntimeError: geometric_ expects p to be in (0, 1), but got p=``p``.
+        RuntimeError: ``p`` is outside (0, 1).
+        DTypeError: ``self`` is a bool tensor.
         TypeError: ``self`` is not a Tensor.
 
     PyTorch: ``torch.Tensor.geometric_``."""
@@ -219,14 +213,13 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``).
 
     Shape:
-        - mean: ``(*)``, any number of dimensions; floating point.
-        - output: ``(*)``, the shape of ``mean``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``mean`` is not a Tensor.
+        RuntimeError: ``std`` is not positive.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
         TypeError: ``self`` is not a Tensor.
-        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
-        RuntimeError: log_normal_ expects std > 0.0, but found std=``std``.
 
     PyTorch: ``torch.Tensor.log_normal_``."""
     _floating("log_normal_", self)
@@ -242,14 +235,13 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place.
 
     Shape:
-        - median: ``(*)``, any number of dimensions; floating point.
-        - output: ``(*)``, the shape of ``median``; the dtype of ``input``.
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
 
     Raises:
-        TypeError: ``median`` is not a Tensor.
+        RuntimeError: ``sigma`` is not positive.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
         TypeError: ``self`` is not a Tensor.
-        DTypeError: A continuous distribution needs a floating point tensor, got ``_dtype``.
-        RuntimeError: cauchy_ expects sigma > 0.0, but found sigma=``sigma``.
 
     PyTorch: ``torch.Tensor.cauchy_``."""
     _floating("cauchy_", self)
@@ -266,8 +258,20 @@ def _normal_samples(make):
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_normal_samples)
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
-    """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers
-    with ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both."""
+    """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers with
+    ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both.
+
+    Shape:
+        - mean, std: tensors (or numbers) whose shapes broadcast; with two numbers, ``size`` is required.
+        - output: the broadcast shape (or ``size``), floating point.
+
+    Raises:
+        RuntimeError: an element of ``std`` is negative.
+        DTypeError: a tensor argument is not floating point.
+        TypeError: two numbers without ``size``, or ``out=`` is given.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.normal``."""
     if out is not None:
         raise TypeError("normal(): out= is not supported by ember")
     tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
@@ -297,10 +301,9 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        TypeError: out= is not supported by ember.
-        RuntimeError: expected all probabilities in [0, 1].
+        RuntimeError: a probability is outside [0, 1].
         DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor, or ``out=`` is given.
 
     PyTorch: ``torch.bernoulli``."""
     check_tensor("bernoulli", "input", input)
@@ -326,9 +329,9 @@ def poisson(input, generator=None):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
+        RuntimeError: a rate is negative.
         DTypeError: ``input`` is not floating point.
-        RuntimeError: expected all rates to be non-negative.
+        TypeError: ``input`` is not a Tensor.
 
     PyTorch: ``torch.poisson``."""
     float_input("poisson", input)
@@ -346,8 +349,19 @@ def _multinomial_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_multinomial_samples)
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    """Indices drawn with probability proportional to the (non-negative) weights in each row of ``input``
-    (1-D or 2-D), ``num_samples`` per row, with or without replacement; int64 (``torch.multinomial``)."""
+    """Indices drawn with probability proportional to the (non-negative) weights in each row of ``input`` (1-D or
+    2-D), ``num_samples`` per row, with or without replacement; int64 (``torch.multinomial``).
+
+    Shape:
+        - input: ``(k,)`` or ``(n, k)`` non-negative weights, floating point.
+        - output: ``(num_samples,)`` or ``(n, num_samples)``, int64 category indices.
+
+    Raises:
+        RuntimeError: ``input`` is not 1-D or 2-D or not floating point, ``num_samples`` is not positive or exceeds
+            k without replacement, or the weights are negative, non-finite or sum to 0.
+        TypeError: ``input`` is not a Tensor, or ``out=`` is given.
+
+    PyTorch: ``torch.multinomial``."""
     check_tensor("multinomial", "input", input)
     if out is not None:
         raise TypeError("multinomial(): out= is not supported by ember")

@@ -42,12 +42,11 @@ def where(condition, input=None, other=None):
         - output: the broadcast shape; the promoted dtype of the inputs.
 
     Raises:
-        TypeError: ``condition`` is not a Tensor.
-        DTypeError: expected condition to be a bool tensor, got a tensor of dtype ``condition.dtype``.
-        TypeError: no argument is a Tensor, or one is neither a Tensor nor a number.
-        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
-        DeviceError: tensor arguments are on different devices.
+        DTypeError: ``condition`` is not bool.
         ShapeError: the shapes do not broadcast.
+        TypeError: ``condition`` is not a Tensor, or neither ``input`` nor ``other`` is a Tensor.
+        RuntimeError: a number does not fit the result's integer dtype.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.where``."""
     check_tensor("where", "condition", condition)
@@ -82,13 +81,14 @@ def _where_method(input, condition, other):
     """``Tensor.where(condition, other)``: ``where(condition, self, other)``.
 
     Shape:
-        - input, condition, other: shapes that broadcast together; any dtype.
-        - output: the broadcast shape; the promoted dtype of the inputs.
+        - input, other: tensors (or ``other`` a number); condition: bool; shapes that broadcast together.
+        - output: the broadcast shape, the promoted dtype of ``input`` and ``other``.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
+        DTypeError: ``condition`` is not bool.
         ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.Tensor.where``."""
     return where(condition, input, other)
@@ -187,13 +187,12 @@ def clamp(input, min=None, max=None):
         - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
 
     Raises:
+        ArgumentError: both ``min`` and ``max`` are None.
+        DTypeError: a bool input with bounds PyTorch refuses for it, or a bound is neither a number nor a Tensor.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` is not a Tensor.
-        ArgumentError: at least one of 'min' or 'max' must not be None.
-        DTypeError: not implemented for bool input and bounds with both min and max.
-        DTypeError: not implemented for a bool input with bool bounds.
-        DTypeError: argument '``name``' must be a number or a Tensor, not ``type(bound).__name__``.
-        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
-        DeviceError: tensor arguments are on different devices.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.clamp``."""
     check_tensor("clamp", "input", input)
@@ -228,12 +227,13 @@ def clamp_min(input, min):
     """input limited from below (``torch.clamp_min``).
 
     Shape:
-        - input, min: shapes that broadcast together; any dtype.
-        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+        - input: ``(*)``, any dtype; min: a number or a tensor whose shape broadcasts with ``input``.
+        - output: the broadcast shape, the promoted dtype.
 
     Raises:
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.clamp_min``."""
     return clamp(input, min=min)
@@ -243,12 +243,13 @@ def clamp_max(input, max):
     """input limited from above (``torch.clamp_max``).
 
     Shape:
-        - input, max: shapes that broadcast together; any dtype.
-        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+        - input: ``(*)``, any dtype; max: a number or a tensor whose shape broadcasts with ``input``.
+        - output: the broadcast shape, the promoted dtype.
 
     Raises:
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` is not a Tensor.
-        DeviceError: tensor arguments are on different devices.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.clamp_max``."""
     return clamp(input, max=max)

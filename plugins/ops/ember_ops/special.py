@@ -122,8 +122,8 @@ def polygamma(n, input):
             default float dtype.
 
     Raises:
+        RuntimeError: ``n`` is negative.
         TypeError: ``input`` is not a Tensor.
-        RuntimeError: polygamma(n, x) does not support negative n, got n=``n``.
 
     PyTorch: ``torch.polygamma``."""
     check_tensor("polygamma", "input", input)

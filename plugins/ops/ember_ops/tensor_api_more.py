@@ -38,8 +38,8 @@ def flipud(input):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
+        RuntimeError: ``input`` is 0-d.
         TypeError: ``input`` is not a Tensor.
-        RuntimeError: input must be >= 1-d.
 
     PyTorch: ``torch.flipud``."""
     check_tensor("flipud", "input", input)
@@ -57,8 +57,8 @@ def fliplr(input):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
+        RuntimeError: ``input`` has fewer than 2 dims.
         TypeError: ``input`` is not a Tensor.
-        RuntimeError: input must be >= 2-d.
 
     PyTorch: ``torch.fliplr``."""
     check_tensor("fliplr", "input", input)
@@ -70,7 +70,18 @@ def fliplr(input):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make.index([0, 5, 11, -1]))),
                                                          Sample((make(5), make.index([[1, 2], [0, 4]])), name="2-D index")])
 def take(input, index):
-    """Elements of the flattened ``input`` at ``index`` (shape of ``index``) (``torch.take``)."""
+    """Elements of the flattened ``input`` at ``index`` (shape of ``index``) (``torch.take``).
+
+    Shape:
+        - input: ``(*)``; index: int64 of any shape, positions in the flattened ``input``.
+        - output: the shape of ``index``, the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: an index is outside [-numel, numel).
+        TypeError: ``input`` or ``index`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.take``."""
     check_tensor("take", "input", input)
     check_tensor("take", "index", index)
     return input.reshape(-1)[index]
@@ -83,7 +94,19 @@ def _index_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_index_samples)
 def index_copy(input, dim, index, source):
-    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (``torch.index_copy``)."""
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (``torch.index_copy``).
+
+    Shape:
+        - input: ``(*1, S, *2)``; index: 1-D int64 of length K; source: ``(*1, K, *2)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` or ``source`` does not fit ``input``.
+        OutOfRangeError: an index is outside [0, S), or ``dim`` is out of range.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_copy``."""
     check_tensor("index_copy", "input", input)
     check_tensor("index_copy", "source", source)
     _same_device("index_copy", input, index)
@@ -99,7 +122,18 @@ def _fill_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
 def index_fill(input, dim, index, value):
-    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``).
+
+    Shape:
+        - input: ``(*1, S, *2)``; index: 1-D int64; value: a number or a 0-d tensor.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: an index is outside [0, S), or ``dim`` is out of range.
+        TypeError: ``input`` or ``index`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_fill``."""
     check_tensor("index_fill", "input", input)
     _same_device("index_fill", input, index)
     dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
@@ -117,7 +151,17 @@ def index_fill(input, dim, index, value):
 
 @ops.op(namespaces=("ember",), samples=lambda make: [Sample((make(2), make(3))), Sample((make(2), make(2), make(2)), name="three")])
 def cartesian_prod(*tensors):
-    """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``)."""
+    """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``).
+
+    Shape:
+        - tensors: 1-D tensors of lengths n1, ..., nk.
+        - output: ``(n1 * ... * nk, k)`` (``(n1,)`` for one tensor).
+
+    Raises:
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cartesian_prod``."""
     from ember import stack
     from .tensor_api import meshgrid
     if len(tensors) == 1:
@@ -128,7 +172,17 @@ def cartesian_prod(*tensors):
 
 @ops.op(namespaces=("ember",), samples=lambda make: [Sample((make(3, 1), (3, 4))), Sample((make(2), (3, 2)))])
 def expand_copy(input, size, *, implicit=False):
-    """``input.expand(size)`` as a new tensor (``torch.expand_copy``)."""
+    """``input.expand(size)`` as a new tensor (``torch.expand_copy``).
+
+    Shape:
+        - input: ``(*)``, any dtype; size: at least ``input.dim()`` entries, -1 keeping a dim.
+        - output: ``size``, a new tensor (not a view).
+
+    Raises:
+        ShapeError: fewer sizes than dims, or a size differs from a non-1 dim.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.expand_copy``."""
     check_tensor("expand_copy", "input", input)
     return input.expand(size).clone()
 
@@ -148,7 +202,18 @@ def _nan_zeroed(input):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_nan_samples)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum treating NaN as zero (``torch.nansum``)."""
+    """Sum treating NaN as zero (``torch.nansum``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; as ``sum``, NaN counted as zero.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nansum``."""
     check_tensor("nansum", "input", input)
     x = _nan_zeroed(input)
     return x.sum(dim, keepdim=keepdim, dtype=dtype) if dim is not None else x.sum(dtype=dtype)
@@ -156,7 +221,19 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_nan_samples)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    """Mean over the non-NaN elements (``torch.nanmean``)."""
+    """Mean over the non-NaN elements (``torch.nanmean``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``, NaN skipped.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nanmean``."""
     float_input("nanmean", input)  # PyTorch refuses integer and bool input (they cannot hold NaN)
     count = (~input.isnan()).to(input.dtype)
     if dim is None:
@@ -167,7 +244,18 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=lambda make: [
     Sample((make.index([[0, 1, 0], [2, 0, 3]]),)), Sample((make.index([[0, 1, 0], [2, 0, 3]]), 1), name="dim 1")])
 def count_nonzero(input, dim=None):
-    """How many elements are not zero, over ``dim`` or all (``torch.count_nonzero``); int64."""
+    """How many elements are not zero, over ``dim`` or all (``torch.count_nonzero``); int64.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; int64.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.count_nonzero``."""
     check_tensor("count_nonzero", "input", input)
     from ember import int64
     nonzero = (input != 0).to(int64)
@@ -178,7 +266,19 @@ def count_nonzero(input, dim=None):
     Sample((make(3, 4, away_from_zero=True), make(3, 4))), Sample((make(2, 3), make(3), 1.0), name="p=1, broadcast"),
     Sample((make(4), make(4), float("inf")), name="p=inf")])
 def dist(input, other, p=2):
-    """The ``p``-norm of ``input - other`` (``torch.dist``)."""
+    """The ``p``-norm of ``input - other`` (``torch.dist``).
+
+    Shape:
+        - input, other: shapes that broadcast, floating point.
+        - output: ``()``, the p-norm of ``input - other``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.dist``."""
     check_tensor("dist", "input", input)
     check_tensor("dist", "other", other)
     from ember import linalg
@@ -191,16 +291,14 @@ def linalg_cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``).
 
     Shape:
-        - input: ``(*)``, any number of dimensions; any dtype but bool.
-        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+        - input, other: shapes that broadcast, of size 3 at ``dim`` (the last by default); not bool.
+        - output: the broadcast shape.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        TypeError: ``other`` is not a Tensor.
-        RuntimeError: inputs dimension ``dim`` must have length 3. Got ``input.shape[dim]`` and
-            ``other.shape[dim]``.
-        DeviceError: tensor arguments are on different devices.
+        RuntimeError: ``dim`` does not have size 3 in both.
         DTypeError: ``input`` is a bool tensor.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.linalg.cross``."""
     check_tensor("linalg.cross", "input", input)
@@ -220,15 +318,14 @@ def cross(input, other, dim=None):
     """``torch.cross``: the first dim of length 3 when ``dim`` is None.
 
     Shape:
-        - input: ``(*)``, any number of dimensions; any dtype but bool.
-        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+        - input, other: shapes that broadcast, with a dim of size 3 (``dim``, else the first such dim); not bool.
+        - output: the broadcast shape.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        TypeError: ``other`` is not a Tensor.
-        RuntimeError: no dimension of size 3 in input of shape ``input.shape``.
-        DeviceError: tensor arguments are on different devices.
+        RuntimeError: no dim of size 3 (or ``dim``'s is not 3).
         DTypeError: ``input`` is a bool tensor.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.cross``."""
     check_tensor("cross", "input", input)
@@ -246,14 +343,13 @@ def copysign(input, other):
     """|input| with the sign of ``other`` (``torch.copysign``); float result.
 
     Shape:
-        - input: ``(*)``, any number of dimensions; any dtype.
-        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+        - input, other: shapes that broadcast (``other`` may be a number); any dtype.
+        - output: the broadcast shape, floating point.
 
     Raises:
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` is not a Tensor.
-        DeviceError: expected all tensors on the same device, got ``input.device`` and ``other.device``.
-        DeviceError: tensor arguments are on different devices.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.copysign``."""
     check_tensor("copysign", "input", input)
@@ -283,16 +379,14 @@ def gcd(input, other):
     """Elementwise greatest common divisor of integer tensors (``torch.gcd``).
 
     Shape:
-        - input: ``(*)``, any number of dimensions; any dtype.
-        - output: ``(*)``, the shape of ``input``; int64.
+        - input, other: integer tensors whose shapes broadcast.
+        - output: the broadcast shape, the promoted dtype.
 
     Raises:
-        TypeError: ``input`` is not a Tensor.
-        TypeError: ``other`` is not a Tensor.
-        TypeError: ``index`` is not a Tensor.
-        DeviceError: expected all tensors on the same device, got ``a.device`` and ``b.device``.
-        RuntimeError: gcd_cpu not implemented for '``input.dtype``'.
-        DeviceError: tensor arguments are on different devices.
+        RuntimeError: an operand is not an integer tensor.
+        ValueError: the shapes do not broadcast (numpy's error; other ops raise ShapeError).
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.gcd``."""
     check_tensor("gcd", "input", input)
@@ -308,7 +402,17 @@ def gcd(input, other):
     Sample((make.index([1, 1, 3, 0, 3]),)), Sample((make.index([1, 2]),), {"minlength": 5}, name="minlength")])
 def bincount(input, weights=None, minlength=0):
     """Occurrences of each value 0..max of a 1-D non-negative integer tensor, optionally weighted
-    (``torch.bincount``)."""
+    (``torch.bincount``).
+
+    Shape:
+        - input: ``(n,)`` non-negative integers; weights: ``(n,)`` or None.
+        - output: ``(max(input.max() + 1, minlength),)``, int64 counts (the dtype of ``weights`` when given).
+
+    Raises:
+        RuntimeError: ``input`` is not 1-D, non-negative and integral.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.bincount``."""
     check_tensor("bincount", "input", input)
     if input.dim() != 1 or input.dtype.is_floating_point:
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {tuple(input.shape)} "
@@ -329,7 +433,19 @@ def bincount(input, weights=None, minlength=0):
     Sample((make(4, requires_grad=False), make.index([-1.0, 0.0, 1.0]).double().to(make.dtype)), {"right": True},
            name="right")])
 def bucketize(input, boundaries, *, out_int32=False, right=False):
-    """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``)."""
+    """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``).
+
+    Shape:
+        - input: ``(*)`` (or a number); boundaries: 1-D, sorted.
+        - output: the shape of ``input``, int64 (int32 with ``out_int32``).
+
+    Raises:
+        ShapeError: ``boundaries`` is not 1-D.
+        DTypeError: ``input`` or ``boundaries`` is bool.
+        TypeError: ``input`` or ``boundaries`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.bucketize``."""
     no_bool("bucketize", input)
     no_bool("bucketize", boundaries, "boundaries")
     if boundaries.dim() != 1:
@@ -353,13 +469,13 @@ def matrix_exp(A):
     """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``).
 
     Shape:
-        - A: ``(*)``, any number of dimensions; floating point.
-        - output: ``(*)``, the shape of ``A``; the dtype of ``input``.
+        - A: ``(*, n, n)``, floating point.
+        - output: the shape and dtype of ``A``.
 
     Raises:
-        TypeError: ``A`` is not a Tensor.
-        ShapeError: expected a square matrix or batch, got shape ``A.shape``.
+        ShapeError: ``A`` is not a (batch of) square matrices.
         DTypeError: ``A`` is not floating point.
+        TypeError: ``A`` is not a Tensor.
 
     PyTorch: ``torch.matrix_exp``."""
     check_tensor("matrix_exp", "A", A)
@@ -420,7 +536,6 @@ def to_dense(self, dtype=None, *, masked_grad=None):
         - output: ``(*)``, the shape of ``dtype``; the dtype of ``input``.
 
     Raises:
-        TypeError: ``dtype`` is not a Tensor.
         TypeError: ``self`` is not a Tensor.
 
     PyTorch: ``torch.Tensor.to_dense``."""

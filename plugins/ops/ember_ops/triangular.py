@@ -52,8 +52,8 @@ def tril(input, diagonal=0):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
         TypeError: ``input`` is not a Tensor.
-        DimensionError: input tensor must have at least 2 dimensions, got shape ``input.shape``.
 
     PyTorch: ``torch.tril``."""
     return _triangle("tril", Tril, input, diagonal)
@@ -68,8 +68,8 @@ def triu(input, diagonal=0):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
         TypeError: ``input`` is not a Tensor.
-        DimensionError: input tensor must have at least 2 dimensions, got shape ``input.shape``.
 
     PyTorch: ``torch.triu``."""
     return _triangle("triu", Triu, input, diagonal)
