@@ -158,6 +158,7 @@ def cartesian_prod(*tensors):
         - output: ``(n1 * ... * nk, k)`` (``(n1,)`` for one tensor).
 
     Raises:
+        RuntimeError: a tensor is more than 1-D.
         TypeError: an argument is not a Tensor.
         DeviceError: the tensors are on different devices.
 
