@@ -1,46 +1,21 @@
 """Process-wide settings that PyTorch scripts set: intra-op threads (``set_num_threads``), print
 options, the default device, deterministic algorithms and float32 matmul precision.
 
-Threads are real: ember's heavy kernels run in the BLAS library numpy links, so ``set_num_threads``
-limits that library's thread pool through ``threadpoolctl`` (imported on first use).
+Threads are real: ember's heavy kernels run in a BLAS library, so ``set_num_threads`` sets that library's
+thread pool; without it an adaptive policy chooses (:mod:`ember.thread_policy` says how and why).
 """
 
 from __future__ import annotations
 
 from .device import canonical as _canonical_device, default_device as _default_device
 from .tensor import PRINT_OPTIONS
+from .thread_policy import get_num_threads, set_num_threads  # noqa: F401
 
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
            "set_printoptions", "set_default_device", "get_default_device", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "set_float32_matmul_precision", "get_float32_matmul_precision"]
 
-_limiter = [None]
 _interop = [1]
-
-
-def _controller():
-    if _limiter[0] is None:
-        from threadpoolctl import ThreadpoolController
-        _limiter[0] = ThreadpoolController()
-    return _limiter[0]
-
-
-def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for intra-op parallelism: the BLAS pool that runs matmul and convolution
-    (``torch.set_num_threads``)."""
-    if not isinstance(n, int) or n < 1:
-        raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
-    _controller().limit(limits=n, user_api="blas")
-
-
-def get_num_threads() -> int:
-    """Threads of the BLAS pool (the largest, when numpy has loaded several BLAS libraries)
-    (``torch.get_num_threads``)."""
-    pools = [info["num_threads"] for info in _controller().info() if info.get("user_api") == "blas"]
-    if not pools:
-        import os
-        return os.cpu_count() or 1
-    return max(pools)
 
 
 def set_num_interop_threads(n: int) -> None:

@@ -1,25 +1,27 @@
 """The Tensor: an array of a device backend, with its dtype, device and place on the autograd tape.
 
-Arithmetic, indexing and every other op arrive as methods bound from the ops registry when ember
-loads; this file holds what a tensor is (data, metadata, grad bookkeeping), the conversions between
-dtypes and devices, and printing. Making tensors is :mod:`ember.creation` (re-exported here).
+This is the second layer of the core (above dtypes and devices, below autograd): what a tensor is
+(data, metadata, grad bookkeeping, version counters shared with views) and printing. Methods that need
+a higher layer are bound onto :class:`Tensor` by that layer, once, when ember loads: ``backward`` by
+:mod:`ember.autograd.engine`, ``to`` by :mod:`ember.conversion`, ``T``/``mT`` by :mod:`ember.views`, the
+constructor and ``new_*`` by :mod:`ember.creation`, every op by the ops registry. Making tensors is
+:mod:`ember.creation`.
 """
 
 from __future__ import annotations
 
 import builtins
+import weakref
 
 import numpy as np
 
 from . import dtypes as _dt
 from . import storage as _st
 from .device import device as _device, resolve as _resolve
+from .hooks import RemovableHandle
+from .printing import add_suffixes, format_values
 
-__all__ = [
-    "Tensor", "Size", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
-    "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
-    "empty_like", "rand_like", "randn_like", "randint_like", "is_tensor", "numel",
-]
+__all__ = ["Tensor", "Size", "is_tensor", "numel", "wrap", "as_view", "bump_version"]
 
 _FROM_NUMPY = _dt.FROM_NUMPY
 
@@ -62,7 +64,8 @@ class Tensor:
     """An n-dimensional array on a device, with autograd (``torch.Tensor``).
 
     ``_data`` is the backend array, ``_node`` the tape node that produced it (None for leaves),
-    ``_vcell`` a version counter shared with views, bumped by in-place ops.
+    ``_version_counter`` a one-element list shared with views, bumped by in-place ops. Plugins read the backend
+    array as :attr:`array` (the same slot under a public name; see :mod:`ember.ops`).
     """
 
     __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_node", "__dict__", "__weakref__")
@@ -71,7 +74,7 @@ class Tensor:
     # making a tensor (on every op) sets five slots and nothing more.
     _grad = None
     _output_nr = 0
-    _vcell = None
+    _version_counter = None
     _hooks = None
     _post_accumulate_hooks = None
     _base = None
@@ -81,47 +84,6 @@ class Tensor:
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
     __hash__ = object.__hash__
-
-    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
-        """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` is an uninitialised
-        2x3 tensor: PyTorch's legacy constructor (``torch.Tensor``). Prefer ``ember.tensor`` / ``ember.empty``."""
-        dtype = dtype or _dt.get_default_dtype()
-        if args and all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args):
-            source = empty(*args, dtype=dtype, device=device)
-        elif len(args) <= 1:
-            source = tensor(args[0] if args else [], dtype=dtype, device=device)
-        else:
-            raise TypeError(f"Tensor(): expected sizes (ints) or one data argument, got {args!r}")
-        self._data, self._dtype, self._device = source._data, source._dtype, source._device
-        self._requires_grad, self._node = False, None
-        if requires_grad:
-            self.requires_grad_(True)
-
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        """A new tensor from ``data``, on this tensor's device and (by default) dtype
-        (``torch.Tensor.new_tensor``)."""
-        return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        """A tensor of zeros of shape ``size``, with this tensor's dtype and device unless given
-        (``torch.Tensor.new_zeros``)."""
-        return zeros(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        """A tensor of ones of shape ``size``, with this tensor's dtype and device unless given
-        (``torch.Tensor.new_ones``)."""
-        return ones(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        """An uninitialised tensor of shape ``size``, with this tensor's dtype and device unless given
-        (``torch.Tensor.new_empty``)."""
-        return empty(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        """A tensor of shape ``size`` filled with ``fill_value``, with this tensor's dtype and device unless given
-        (``torch.Tensor.new_full``)."""
-        return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
-                    requires_grad=requires_grad)
 
     def type_as(self, other: "Tensor") -> "Tensor":
         """This tensor cast to ``other``'s dtype; ``self`` itself when they already agree
@@ -233,40 +195,8 @@ class Tensor:
         return self._device.type == "cpu"
 
     @property
-    def mT(self) -> "Tensor":
-        """The last two dimensions transposed, a view; OutOfRangeError (an IndexError) below 2-D
-        (``torch.Tensor.mT``)."""
-        return self.transpose(-2, -1)
-
-    @property
-    def T(self) -> "Tensor":
-        """All dimensions reversed, a view (``torch.Tensor.T``)."""
-        return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
-
-    @property
-    def mH(self) -> "Tensor":
-        """The conjugate transpose of the last two dims; the transpose for real dtypes, a view
-        (``torch.Tensor.mH``)."""
-        return self.transpose(-2, -1)
-
-    @property
-    def H(self) -> "Tensor":
-        """The conjugate transpose of a matrix; the transpose for real dtypes, a view (``torch.Tensor.H``).
-
-        Raises RuntimeError unless the tensor is 2-D."""
-        if self._data.ndim != 2:
-            hint = " For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else ""
-            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D "
-                               f"tensor.{hint}")
-        return self.transpose(0, 1)
-
-    def adjoint(self) -> "Tensor":
-        """``self.mH`` (``Tensor.adjoint``)."""
-        return self.transpose(-2, -1)
-
-    @property
     def _version(self) -> int:
-        return 0 if self._vcell is None else self._vcell[0]
+        return 0 if self._version_counter is None else self._version_counter[0]
 
     # -- autograd state -----------------------------------------------------------------------
     @property
@@ -367,7 +297,6 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("retain_grad: can't retain_grad on a tensor that does not require grad")
             return
-        import weakref
         node = self._node
         if node.retained is None:
             node.retained = {}
@@ -396,7 +325,7 @@ class Tensor:
                 node.hooks = {}
             hooks = node.hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
-        return _engine.RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad``
@@ -409,11 +338,7 @@ class Tensor:
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
         self._post_accumulate_hooks.append(hook)
-        return _engine.RemovableHandle(self._post_accumulate_hooks, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (``Tensor.backward``)."""
-        _engine.backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
 
     # -- conversions --------------------------------------------------------------------------
     def item(self):
@@ -508,20 +433,6 @@ class Tensor:
         defaults (``torch.Tensor.__repr__``)."""
         return _format(self)
 
-    def to(self, *args, **kwargs) -> "Tensor":
-        """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``
-        (``torch.Tensor.to``). ``self`` itself when nothing changes, unless ``copy=True``; TypeError for an
-        argument that is none of these."""
-        dev, dtype, copy = _parse_to(args, kwargs)
-        result = self
-        if dtype is not None and dtype is not self._dtype:
-            result = cast(result, dtype)
-        if dev is not None and dev is not self._device:
-            result = transfer(result, dev)
-        if copy and result is self:
-            result = self.clone()
-        return result
-
     def type(self, dtype=None):
         if dtype is None:
             return f"ember.{_TYPE_NAMES[self._dtype]}"
@@ -597,6 +508,13 @@ class Tensor:
         return self.to(_dt.bool)
 
 
+# The backend array under its public name, for op, optimizer and device plugins (``ember.ops``
+# documents it): the very slot descriptor of ``_data``, so ``x.array`` costs what ``x._data`` does
+# (no property call on the per-op hot path). Assigning it replaces the tensor's elements; an array of
+# the tensor's own dtype and device only, followed by ``ember.ops.bump_version(x)``.
+Tensor.array = Tensor.__dict__["_data"]
+
+
 _TYPE_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",
                _dt.int64: "LongTensor", _dt.int32: "IntTensor", _dt.int16: "ShortTensor",
                _dt.int8: "CharTensor", _dt.uint8: "ByteTensor", _dt.bool: "BoolTensor"}
@@ -604,7 +522,7 @@ _TYPE_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.floa
 _new = object.__new__
 
 
-def wrap(data, device, vcell=None) -> Tensor:
+def wrap(data, device, version_counter=None) -> Tensor:
     """A new leaf tensor over a backend array (no copy). The hot path: five slot writes."""
     t = _new(Tensor)
     t._data = data
@@ -618,8 +536,8 @@ def wrap(data, device, vcell=None) -> Tensor:
     t._device = device
     t._requires_grad = False
     t._node = None
-    if vcell is not None:
-        t._vcell = vcell
+    if version_counter is not None:
+        t._version_counter = version_counter
     return t
 
 
@@ -632,9 +550,10 @@ def _as_backend_array(data, device):
 
 
 def _version_cell(t: Tensor) -> list:
-    cell = t._vcell
+    """``t``'s version counter (a one-element list shared with its views), made on first need."""
+    cell = t._version_counter
     if cell is None:
-        cell = t._vcell = [0]
+        cell = t._version_counter = [0]
     return cell
 
 
@@ -645,13 +564,14 @@ def bump_version(t: Tensor) -> None:
 
 def as_view(view: Tensor, base: Tensor) -> Tensor:
     """Mark ``view`` as sharing ``base``'s memory: one version counter, and ``_base`` kept alive."""
-    view._vcell = _version_cell(base)
+    view._version_counter = _version_cell(base)
     view._base = base if base._base is None else base._base
     return view
 
 
 def _rebuild(array, device, requires_grad):
-    return from_numpy(array).to(device).requires_grad_(requires_grad)
+    """Unpickle a tensor (the name pickles refer to: keep it)."""
+    return wrap(array, _resolve("cpu")).to(device).requires_grad_(requires_grad)
 
 
 def is_tensor(obj) -> builtins.bool:
@@ -688,17 +608,6 @@ def _parse_to(args, kwargs):
     return (None if dev is None else _resolve(dev)), (None if dtype is None else _dt.as_dtype(dtype)), copy
 
 
-def cast(x: Tensor, dtype: _dt.dtype) -> Tensor:
-    from .conversion import Cast
-    from .primitive import apply
-    return apply(Cast, x, dtype=dtype)
-
-
-def transfer(x: Tensor, dev: _device) -> Tensor:
-    from .conversion import transfer as _transfer
-    return _transfer(x, dev)
-
-
 # -- printing ------------------------------------------------------------------------------------
 
 PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
@@ -706,7 +615,6 @@ PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth":
 
 def _format(t: Tensor) -> str:
     """``repr(t)`` as PyTorch prints it: the values by :mod:`ember.printing`, then device, dtype and grad suffixes."""
-    from .printing import add_suffixes, format_values
     host = t._host()
     prefix = "tensor("
     extras = []
@@ -735,9 +643,17 @@ def _wrap_dim(dim, ndim, op) -> int:
     return dim % n if ndim else 0
 
 
-from .creation import (  # noqa: E402 - the factories build on Tensor, defined above
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
-    rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
-)
-from .creation import logspace, tril_indices, triu_indices  # noqa: E402,F401
-from .autograd import engine as _engine  # noqa: E402 - the engine builds on Tensor, defined above
+# The factories moved to :mod:`ember.creation` (one layer up); code written against their old place
+# (``from ember.tensor import zeros``) still finds them.
+_MOVED_TO_CREATION = frozenset({
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye",
+    "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+    "randn_like", "randint_like", "tril_indices", "triu_indices",
+})
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_CREATION:
+        from . import creation
+        return getattr(creation, name)
+    raise AttributeError(f"module 'ember.tensor' has no attribute {name!r}")

@@ -6,7 +6,7 @@ None has a gradient: the results are bool (or, for bitwise ops, integer) tensors
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import DTypeError, OpTable, Sample, apply, check_tensor, promote
+from ember.ops import DTypeError, ErrorInput, OpTable, Sample, apply, check_tensor, promote
 from ember.tensor import Tensor
 
 from .docstrings import BINARY_RAISES, compose
@@ -103,8 +103,15 @@ def _bitwise(name, forward, operator):
          "output: the broadcast shape, in the promoted dtype."),
         ("DTypeError: an operand is floating point (a tensor or a Python float).", *BINARY_RAISES), f"torch.{name}")
     fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples)
+    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
+           errors=lambda make: _bitwise_errors(make, name))
     return fn
+
+
+def _bitwise_errors(make, name):
+    floats = make(2, dtype=dtypes.float32), make(2, dtype=dtypes.float32)
+    yield ErrorInput(Sample(floats), TypeError, rf"{name}\(\).*float32")
+    yield ErrorInput(Sample((make(2, dtype=dtypes.int64), 0.5)), TypeError, rf"{name}\(\).*the float 0.5")
 
 
 def _bitwise_samples(make):
@@ -137,8 +144,14 @@ def bitwise_not(input):
 
 
 bitwise_not.primitive = BitwiseNot
+
+
+def _bitwise_not_errors(make):
+    yield ErrorInput(Sample((make(2, dtype=dtypes.float32),)), TypeError, r"bitwise_not\(\).*float32")
+
+
 ops.op(bitwise_not, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
-       samples=lambda make: nondiff_samples(make, low=-8, high=8))
+       samples=lambda make: nondiff_samples(make, low=-8, high=8), errors=_bitwise_not_errors)
 
 
 # -- float classification -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import no_grad
-from ember.ops import ArgumentError, DTypeError, DimensionError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import bump_version
 
 ops = OpTable()
@@ -154,7 +154,11 @@ def _ln_samples(make):
     yield Sample((make(2, 5, noncontiguous=True), [5], make(5), None), name="weight only, non-contiguous")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_ln_samples)
+def _layer_norm_errors(make):
+    yield ErrorInput(Sample((make(2, 4), (3,))), RuntimeError, r"layer_norm\(\).*normalized_shape=\[3\].*\[2, 4\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_ln_samples, errors=_layer_norm_errors)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise
     (``torch.nn.functional.layer_norm``).
@@ -184,7 +188,12 @@ def _gn_samples(make):
     yield Sample((make(3, 2), 1), name="2-D, one group")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_gn_samples)
+def _group_norm_errors(make):
+    yield ErrorInput(Sample((make(2, 6, 3), 4)), ValueError,
+                     r"group_norm\(\).*channels in input \(6\).*num_groups \(4\)")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_gn_samples, errors=_group_norm_errors)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize over each group of ``C / num_groups`` channels and all spatial dims, per sample; then a
     per-channel affine (``torch.nn.functional.group_norm``).
