@@ -446,7 +446,8 @@ def make_inplace(fn, name):
     def inplace_variant(self, *args, **kwargs):
         return inplace(self, fn(self, *args, **kwargs), name)
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
-    inplace_variant.__doc__ = f"In-place version of :func:`{fn.__name__}`: writes the result into ``self``."
+    inplace_variant.__doc__ = (f"In-place version of :func:`{name[:-1]}`: writes the result into ``self`` "
+                               f"(``torch.Tensor.{name}``).")
     return inplace_variant
 
 

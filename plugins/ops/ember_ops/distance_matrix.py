@@ -34,9 +34,22 @@ def _cdist_errors(make):
 
 @ops.op(namespaces=("ember",), samples=_cdist_samples, errors=_cdist_errors)
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M),
-    giving (..., P, R); batch dims broadcast (``torch.cdist``). ember always takes the differences
-    directly, the exact path PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"`` takes."""
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M), giving (...,
+    P, R); batch dims broadcast (``torch.cdist``). ember always takes the differences directly, the exact path
+    PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"`` takes.
+
+    Shape:
+        - x1: ``(*, P, M)``; x2: ``(*, R, M)``, floating point, batch dims that broadcast.
+        - output: ``(*, P, R)``, the p-norm distance of every pair of rows.
+
+    Raises:
+        ShapeError: the last dims differ, or the batch dims do not broadcast.
+        ArgumentError: ``p`` is negative.
+        DTypeError: an input is not floating point.
+        TypeError: ``x1`` or ``x2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cdist``."""
     check_tensor("cdist", "x1", x1)
     check_tensor("cdist", "x2", x2)
     if x1._device is not x2._device:
