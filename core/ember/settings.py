@@ -1,54 +1,34 @@
 """Process-wide settings that PyTorch scripts set: intra-op threads (``set_num_threads``), print
 options, the default device, deterministic algorithms and float32 matmul precision.
 
-Threads are real: ember's heavy kernels run in the BLAS library numpy links, so ``set_num_threads``
-limits that library's thread pool through ``threadpoolctl`` (imported on first use).
+Threads are real: ember's heavy kernels run in a BLAS library, so ``set_num_threads`` sets that library's
+thread pool; without it an adaptive policy chooses (:mod:`ember.thread_policy` says how and why).
 """
 
 from __future__ import annotations
 
 from .device import canonical as _canonical_device, default_device as _default_device
 from .tensor import PRINT_OPTIONS
+from .thread_policy import get_num_threads, set_num_threads  # noqa: F401
 
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
            "set_printoptions", "set_default_device", "get_default_device", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "set_float32_matmul_precision", "get_float32_matmul_precision"]
 
-_limiter = [None]
 _interop = [1]
 
 
-def _controller():
-    if _limiter[0] is None:
-        from threadpoolctl import ThreadpoolController
-        _limiter[0] = ThreadpoolController()
-    return _limiter[0]
-
-
-def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for intra-op parallelism: the BLAS pool that runs matmul and convolution."""
-    if not isinstance(n, int) or n < 1:
-        raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
-    _controller().limit(limits=n, user_api="blas")
-
-
-def get_num_threads() -> int:
-    """Threads of the BLAS pool (the largest, when numpy has loaded several BLAS libraries)."""
-    pools = [info["num_threads"] for info in _controller().info() if info.get("user_api") == "blas"]
-    if not pools:
-        import os
-        return os.cpu_count() or 1
-    return max(pools)
-
-
 def set_num_interop_threads(n: int) -> None:
-    """Recorded only: ember runs ops one after another, with no inter-op pool."""
+    """Recorded only: ember runs ops one after another, with no inter-op pool (``torch.set_num_interop_threads``).
+    RuntimeError unless ``n`` is a positive int."""
     if not isinstance(n, int) or n < 1:
         raise RuntimeError(f"set_num_interop_threads expects a positive integer, got {n!r}")
     _interop[0] = n
 
 
 def get_num_interop_threads() -> int:
+    """The inter-op thread count last set by :func:`set_num_interop_threads` (1 by default; ember runs ops one
+    after another) (``torch.get_num_interop_threads``)."""
     return _interop[0]
 
 
@@ -79,7 +59,8 @@ def set_default_device(device) -> None:
 
 
 def get_default_device():
-    """The device factories use when none is given (the CPU unless :func:`set_default_device` changed it)."""
+    """The device factories use when none is given: the CPU unless :func:`set_default_device` changed it
+    (``torch.get_default_device``)."""
     return _canonical_device(None)
 
 
@@ -88,17 +69,21 @@ _matmul_precision = ["highest"]
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
-    """Recorded for ``are_deterministic_algorithms_enabled``: every ember kernel is already deterministic on
-    the CPU (numpy), so there is nothing to switch."""
+    """Recorded for ``are_deterministic_algorithms_enabled``: every ember kernel is already deterministic on the
+    CPU (numpy), so there is nothing to switch (``torch.use_deterministic_algorithms``)."""
     _deterministic[:] = [bool(mode), bool(warn_only)]
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """Whether :func:`use_deterministic_algorithms` turned the mode on
+    (``torch.are_deterministic_algorithms_enabled``)."""
     return _deterministic[0]
 
 
 def set_float32_matmul_precision(precision: str) -> None:
-    """Recorded only: ember's float32 matmul is always full float32 ("highest"); there is no TF32 path."""
+    """Recorded only: ember's float32 matmul is always full float32 ("highest"); there is no TF32 path
+    (``torch.set_float32_matmul_precision``). RuntimeError for a precision other than 'highest', 'high' or
+    'medium'."""
     if precision not in ("highest", "high", "medium"):
         raise RuntimeError(f"set_float32_matmul_precision: invalid precision {precision!r}; "
                            f"expected 'highest', 'high' or 'medium'")
@@ -106,4 +91,6 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 
 def get_float32_matmul_precision() -> str:
+    """The precision last set by :func:`set_float32_matmul_precision`, "highest" by default
+    (``torch.get_float32_matmul_precision``)."""
     return _matmul_precision[0]

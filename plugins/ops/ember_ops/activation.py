@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, float_input,
-                       inplace as write_back, no_bool, normalize_dims, scalar_to)
 from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Primitive, Sample, StabilityInput, apply,
+                       check_tensor, float_input, inplace as write_back, no_bool, normalize_dims, scalar_to)
 from ember.tensor import wrap
 
 from .elementwise_factories import bad_option, primitive
 from . import erf_kernel
 from .elementwise_math import erf
-from .samples import unary_samples
+from .samples import extreme_inputs, unary_samples
 from .selection import clamp, where
 
 ops = OpTable()
@@ -123,7 +123,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@ops.op(namespaces=F, samples=_samples(True, alpha={"alpha": 0.5}))
+@ops.op(namespaces=F, samples=_samples(True, alpha={"alpha": 0.5}), stability=extreme_inputs)
 def elu(input, alpha=1.0, inplace=False):
     """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``)."""
     float_input("elu", input)
@@ -150,6 +150,10 @@ def celu(input, alpha=1.0, inplace=False):
 
 _SQRT1_2 = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _gelu_errors(make):
+    yield ErrorInput(Sample((make(2),), {"approximate": "fast"}), ValueError, r"approximate.*'fast'")
 
 
 _GELU_CUBIC = 0.044715
@@ -230,7 +234,7 @@ def _gelu_composite(input, approximate="none"):
 
 
 @ops.op(namespaces=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}),
-        reference=_gelu_composite)
+        errors=_gelu_errors, stability=extreme_inputs, reference=_gelu_composite)
 def gelu(input, approximate="none"):
     """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``).
 
@@ -249,7 +253,7 @@ def _sigmoid_forward(xp, x):
 Sigmoid = primitive("sigmoid", _sigmoid_forward, lambda ctx, g: g * ctx.output * (1 - ctx.output), save_output=True)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples())
+@ops.op(namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(), stability=extreme_inputs)
 def sigmoid(input):
     """1 / (1 + exp(-input)), exact in both tails (``torch.sigmoid``)."""
     check_tensor("sigmoid", "input", input)
@@ -263,7 +267,7 @@ LogSigmoid = primitive("log_sigmoid", lambda xp, x: -xp.logaddexp(0, -x), lambda
                        save_inputs=True)
 
 
-@ops.op(namespaces=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def logsigmoid(input):
     """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``)."""
     float_input("logsigmoid", input)
@@ -285,21 +289,29 @@ def _softplus_backward(ctx, g, beta, threshold):
 Softplus = primitive("softplus", _softplus_forward, _softplus_backward, save_inputs=True)
 
 
-@ops.op(namespaces=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}))
+def _softplus_stability(make):
+    yield from extreme_inputs(make)
+    yield from extreme_inputs(make, beta=2.0, threshold=5.0)
+    # above the threshold softplus is the identity, exactly
+    yield StabilityInput(Sample((make.tensor([30.0, 1e4]),)), expected=[30.0, 1e4], rtol=0, atol=0)
+
+
+@ops.op(namespaces=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}),
+        stability=_softplus_stability)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``)."""
     float_input("softplus", input)
     return apply(Softplus, input, beta=beta, threshold=threshold)
 
 
-@ops.op(namespaces=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def silu(input, inplace=False):
     """input * sigmoid(input) (``F.silu``)."""
     float_input("silu", input)
     return _finish("silu", input, input * sigmoid(input), inplace)
 
 
-@ops.op(namespaces=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def mish(input, inplace=False):
     """input * tanh(softplus(input)) (``F.mish``)."""
     float_input("mish", input)
@@ -336,7 +348,12 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
-@ops.op(namespaces=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))])
+def _glu_errors(make):
+    yield ErrorInput(Sample((make(2, 3),)), ValueError, r"glu\(\).*dimension 1 is size 3")
+
+
+@ops.op(namespaces=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))],
+        errors=_glu_errors)
 def glu(input, dim=-1):
     """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``)."""
     float_input("glu", input)
@@ -452,14 +469,22 @@ def _softmax_composite(input, dim=None, _stacklevel=3, dtype=None):
     return e / e.sum(dim, keepdim=True)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite)
+def _log_softmax_stability(make):
+    yield from extreme_inputs(make, dim=-1)
+    # one huge logit: exactly 0 for it and minus the gap for the other
+    yield StabilityInput(Sample((make.tensor([1e4, 0.0]), 0)), expected=[0.0, -1e4], rtol=0, atol=0)
+
+
+@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite,
+        stability=_log_softmax_stability)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(input)) along ``dim``, without overflow for large logits (``torch.log_softmax``)."""
     input, dim = _prepare("log_softmax", input, dim, dtype)
     return apply(LogSoftmax, input, dim=dim)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite)
+@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite,
+        stability=lambda make: extreme_inputs(make, dim=-1))
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""
     input, dim = _prepare("softmax", input, dim, dtype)

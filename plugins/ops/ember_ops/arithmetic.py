@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import DTypeError, OpTable, Primitive, Sample, apply, check_tensor, float_input, scalar_to
+from ember.ops import DTypeError, ErrorInput, OpTable, Primitive, Sample, apply, check_tensor, float_input, scalar_to
 from ember.tensor import Tensor
 
 from .elementwise_factories import bad_option, binary, binary_op, primitive, unary_op, zero_grads
@@ -76,8 +76,12 @@ def _mul_backward(ctx, g):
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
+def _mul_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4))), RuntimeError, r"mul\(\).*\(2, 3\).*\(4,\)")
+
+
 mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", table=ops, aliases=("multiply",),
-                doc="a * b, broadcast (``torch.mul``).")
+                errors=_mul_errors, doc="a * b, broadcast (``torch.mul``).")
 
 
 def _div_backward(ctx, g):
@@ -144,7 +148,14 @@ def _true_divide(input, other):
 
 
 div.primitive = Div
-ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples)
+
+
+def _div_errors(make):
+    yield ErrorInput(Sample((make(3), make(3)), {"rounding_mode": "round"}), RuntimeError,
+                     r"div\(\).*rounding_mode.*'round'")
+
+
+ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
 ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
@@ -168,10 +179,9 @@ def _fmod_backward(ctx, g):
 
 binary_op("remainder", _no_integer_zero("remainder", lambda xp, a, b: xp.remainder(a, b)), _remainder_backward,
           operator="mod", table=ops, samples=lambda make: binary_samples(make, away_from_zero=True),
-          gradgradcheck=False,
           doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``).")
 binary_op("fmod", _no_integer_zero("fmod", lambda xp, a, b: xp.fmod(a, b)), _fmod_backward, table=ops,
-          samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
+          samples=lambda make: binary_samples(make, away_from_zero=True),
           doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``).")
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor)
 
 from .linalg import product
 
@@ -533,14 +533,35 @@ def _conv3d_samples(make):
                  name="bias, stride, padding")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv1d_samples)
+def _conv1d_errors(make):
+    yield ErrorInput(Sample((make(1, 4, 6), make(3, 2, 3))), RuntimeError,
+                     r"conv1d\(\).*weight of size \[3, 2, 3\].*input\[1, 4, 6\].*2 channels.*4 channels")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
     ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
     return convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv2d_samples)
+def _conv2d_errors(make):
+    x, w = make(1, 2, 5, 5), make(3, 2, 3, 3)
+    yield ErrorInput(Sample((x, make(3, 2, 3))), RuntimeError, r"conv2d\(\).*weight.*4-D.*\[3, 2, 3\]")
+    yield ErrorInput(Sample((make(5, 5), w)), RuntimeError,
+                     r"conv2d\(\).*3D \(unbatched\) or 4D \(batched\) input.*\[5, 5\]")
+    yield ErrorInput(Sample((make(1, 4, 5, 5), w), {"groups": 2}), ValueError,
+                     r"conv2d\(\).*out_channels.*\(3\).*divisible by groups \(2\)")
+    yield ErrorInput(Sample((x, w), {"padding": "full"}), ValueError,
+                     r"conv2d\(\).*invalid padding string 'full'.*'valid', 'same'")
+    yield ErrorInput(Sample((x, w), {"padding": "same", "stride": 2}), ValueError,
+                     r"conv2d\(\).*'same'.*strided.*\(2, 2\)")
+    yield ErrorInput(Sample((make(1, 2, 2, 2), make(3, 2, 5, 5)), {"padding": 1}), RuntimeError,
+                     r"conv2d\(\).*padded input size per channel: \(4 x 4\).*Kernel size: \(5 x 5\)")
+    yield ErrorInput(Sample((x, w, make(4))), RuntimeError, r"conv2d\(\).*bias of shape \[3\].*\[4\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
     (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
@@ -571,7 +592,12 @@ def _conv_transpose3d_samples(make):
     yield Sample((make(1, 2, 2, 2, 2), make(2, 1, 2, 2, 2), make(1)), {"stride": 2}, name="bias, stride")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose1d_samples)
+def _conv_transpose1d_errors(make):
+    yield ErrorInput(Sample((make(1, 4, 5), make(2, 3, 3))), RuntimeError,
+                     r"conv_transpose1d\(\).*weight of size \[2, 3, 3\].*input\[1, 4, 5\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution, the gradient of conv1d in its input; weight is
     (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
@@ -579,7 +605,12 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   groups, dilation)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose2d_samples)
+def _conv_transpose2d_errors(make):
+    yield ErrorInput(Sample((make(1, 2, 3, 3), make(2, 3, 3, 3)), {"stride": 2, "output_padding": 2}), ValueError,
+                     r"conv_transpose2d\(\).*output padding.*output_padding=\(2, 2\), stride=\(2, 2\)")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
     (``torch.nn.functional.conv_transpose2d``)."""

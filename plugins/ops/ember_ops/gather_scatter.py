@@ -8,8 +8,8 @@ gradients, and backward needs them but not the data they index.
 from __future__ import annotations
 
 from ember.device import DeviceError
-from ember.ops import (ArgumentError, DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
-                       check_tensor, normalize_dims, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, ShapeError,
+                       apply, check_tensor, normalize_dims, scalar_to)
 from ember.tensor import Tensor, wrap, zeros
 
 from .shape import IndexAddInto
@@ -153,7 +153,19 @@ def _gather_samples(make):
     yield Sample((make(2, 3), 1, make.index([[], []])), name="empty index")
 
 
-@ops.op(samples=_gather_samples)
+def _gather_errors(make):
+    x = make(2, 3)
+    yield ErrorInput(Sample((x, 1, make.index([[0, 5], [1, 1]]))), IndexError,
+                     r"gather\(\): index 5 is out of bounds for dimension 1 with size 3")
+    yield ErrorInput(Sample((x, 0, make.index([[-1, 0, 0]]))), IndexError,
+                     r"gather\(\): index -1 is out of bounds for dimension 0 with size 2")
+    yield ErrorInput(Sample((x, 1, make.index([0, 1]))), RuntimeError,
+                     r"gather\(\): index tensor must have the same number of dimensions")
+    yield ErrorInput(Sample((x, 1, make(2, 1))), TypeError, r"gather\(\): expected index to be an integer")
+    yield ErrorInput(Sample((x, 2, make.index([[0], [1]]))), IndexError, r"gather\(\): dimension out of range.*got 2")
+
+
+@ops.op(samples=_gather_samples, errors=_gather_errors)
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and so on); index may be smaller than input in the
     other dims (``torch.gather``)."""
@@ -174,7 +186,16 @@ def _scatter_samples(make):
                  {"reduce": "add"}, name="reduce add")
 
 
-@ops.op(inplace=True, samples=_scatter_samples)
+def _scatter_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 1, make.index([[3], [0]]), make(2, 1))), IndexError,
+                     r"scatter\(\): index 3 is out of bounds for dimension 1 with size 3")
+    yield ErrorInput(Sample((make(2, 3), 1, make.index([[1], [0]]), make(2, 1)), {"reduce": "max"}), ValueError,
+                     r"scatter\(\): reduce argument must be either 'add' or 'multiply'")
+    yield ErrorInput(Sample((make(2, 3), 1, make.index([[0], [2]]), make(2, 1)), {"reduce": "multiply"}), RuntimeError,
+                     r"reduce='multiply' is not implemented", backward=True)  # as in PyTorch: no derivative
+
+
+@ops.op(inplace=True, samples=_scatter_samples, errors=_scatter_errors)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at the places ``index`` names along ``dim``;
     ``reduce='add'``/``'multiply'`` combines instead (``torch.scatter``). Repeated indices without reduce
@@ -208,10 +229,16 @@ def _full_src(input, idx, value):
     return wrap(input._device.xp.full(idx.shape, value, dtype=input._data.dtype), input._device)
 
 
+def _scatter_add_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 0, make.index([[7, 0, 0]]), make(1, 3))), IndexError,
+                     r"scatter\(\): index 7 is out of bounds")
+
+
 @ops.op(inplace=True, samples=lambda make: [
     Sample((make(3, 4), 1, make.index([[0, 3, 3], [1, 1, 2], [2, 0, 0]]), make(3, 3)), name="repeats"),
     Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [0, 0, 1, 1]]), make(2, 4)), name="dim 0"),
-    Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")])
+    Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")],
+        errors=_scatter_add_errors)
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at the places ``index`` names; repeats accumulate
     (``torch.scatter_add``)."""
@@ -262,12 +289,19 @@ def _index_vector(op, index, input, d):
     return idx
 
 
+def _index_select_errors(make):
+    yield ErrorInput(Sample((make(4, 2), 0, make.index([0, 4]))), IndexError,
+                     r"index_select\(\): index 4 is out of bounds for dimension 0 with size 4")
+    yield ErrorInput(Sample((make(4, 2), 0, make.index([[0]]))), RuntimeError,
+                     r"index_select\(\): index must be a 1-D \(or 0-d\) tensor, got shape")
+
+
 @ops.op(samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2])), name="dim 0, repeats"),
     Sample((make(4, 3), 1, make.index([2, 0])), name="dim 1"),
     Sample((make(4, 3), -1, make.index(1)), name="0-d index"),
     Sample((make(3, 4, noncontiguous=True), 0, make.index([1, 0])), name="non-contiguous"),
-    Sample((make(4, 3), 0, make.index([])), name="empty index")])
+    Sample((make(4, 3), 0, make.index([])), name="empty index")], errors=_index_select_errors)
 def index_select(input, dim, index):
     """The slices ``index`` names along ``dim`` (a copy) (``torch.index_select``)."""
     check_tensor("index_select", "input", input)
@@ -278,9 +312,14 @@ def index_select(input, dim, index):
     return apply(IndexSelect, input, dim=d, index=idx)
 
 
+def _index_add_errors(make):
+    yield ErrorInput(Sample((make(4, 3), 0, make.index([0, 1]), make(3, 3))), RuntimeError,
+                     r"index_add\(\): source must have shape \(2, 3\).*got \(3, 3\)")
+
+
 @ops.op(inplace=True, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2]), make(3, 3)), name="repeats"),
-    Sample((make(4, 3), 1, make.index([2, 0]), make(4, 2)), {"alpha": 0.5}, name="alpha")])
+    Sample((make(4, 3), 1, make.index([2, 0]), make(4, 2)), {"alpha": 0.5}, name="alpha")], errors=_index_add_errors)
 def index_add(input, dim, index, source, *, alpha=1):
     """A copy of ``input`` with ``alpha * source`` slices added at the places ``index`` names along ``dim``
     (``torch.index_add``)."""

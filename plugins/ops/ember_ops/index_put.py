@@ -8,8 +8,8 @@ is bumped.
 from __future__ import annotations
 
 from ember.autograd.grad_mode import STATE
-from ember.ops import (DTypeError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor,
-                       inplace, read_only_message, scalar_to)
+from ember.ops import (DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
+                       check_tensor, inplace, read_only_message, scalar_to)
 from ember.tensor import Tensor, bump_version, wrap
 
 from .shape import Index, _backend_index
@@ -124,4 +124,12 @@ def _setitem_samples(make):
                  name="index tensor, broadcast")
 
 
-ops.op(setitem, namespaces=(), operator="setitem", mixed_devices=True, torch="torch.Tensor.__setitem__", samples=_setitem_samples)
+def _setitem_errors(make):
+    yield ErrorInput(Sample((make(3, 2, requires_grad=False), 5, 1.0)), IndexError,
+                     r"setitem: .*tensor of shape \(3, 2\)")
+    yield ErrorInput(Sample((make(3, 2, requires_grad=False), 0, make(3))), RuntimeError,
+                     r"setitem: value of shape \(3,\) cannot be written .*shape \(3, 2\)")
+
+
+ops.op(setitem, namespaces=(), operator="setitem", mixed_devices=True, torch="torch.Tensor.__setitem__",
+       samples=_setitem_samples, errors=_setitem_errors)

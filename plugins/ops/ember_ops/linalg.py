@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -86,7 +86,14 @@ def _matmul_samples(make):
     yield Sample((make(3, 4), make(2, 4, 5)), name="matrix @ batch")
 
 
-@ops.op(operator="matmul", samples=_matmul_samples)
+def _matmul_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4, 5))), RuntimeError,
+                     r"matmul\(\): mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)")
+    yield ErrorInput(Sample((make(2, 3, 4), make(3, 4, 5))), RuntimeError,
+                     r"matmul\(\): batch dimensions of \(2, 3, 4\) and \(3, 4, 5\)")
+
+
+@ops.op(operator="matmul", samples=_matmul_samples, errors=_matmul_errors)
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim
     removed again (``torch.matmul``)."""
@@ -220,8 +227,13 @@ def _same_dtype(op, a, b):
         raise DTypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
 
 
+def _bmm_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(2, 3, 4))), RuntimeError,
+                     r"bmm\(\): input must be a 3-D tensor, got shape \(2, 3\)")
+
+
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
-                              Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))])
+                              Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))], errors=_bmm_errors)
 def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
     _need_dims("bmm", "input", input, 3)
@@ -234,7 +246,13 @@ def bmm(input, mat2):
     return apply(MatMul, input, mat2)
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))])
+def _mv_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4))), RuntimeError,
+                     r"mv\(\): size mismatch, got input \(2, 3\) and vec \(4,\)")
+
+
+@ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))],
+        errors=_mv_errors)
 def mv(input, vec):
     """Matrix-vector product (``torch.mv``)."""
     _need_dims("mv", "input", input, 2)
@@ -244,7 +262,11 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
-@ops.op(samples=lambda make: [Sample((make(4), make(4))), Sample((make(0), make(0)))])
+def _dot_errors(make):
+    yield ErrorInput(Sample((make(3), make(4))), RuntimeError, r"dot\(\): inconsistent tensor size")
+
+
+@ops.op(samples=lambda make: [Sample((make(4), make(4))), Sample((make(0), make(0)))], errors=_dot_errors)
 def dot(input, tensor):
     """Inner product of two 1-D tensors (``torch.dot``)."""
     _need_dims("dot", "input", input, 1)
@@ -294,9 +316,14 @@ def _add_product(op, input, product, beta, alpha):
     return (input if beta == 1 else input * beta) + scaled
 
 
+def _addmm_errors(make):
+    yield ErrorInput(Sample((make(3), make(2, 3), make(3, 4))), RuntimeError,
+                     r"addmm\(\): input of shape \(3,\) cannot be broadcast to .*\(2, 4\)")
+
+
 @ops.op(inplace=True, samples=lambda make: [
     Sample((make(3, 5), make(3, 4), make(4, 5))), Sample((make(5), make(3, 4), make(4, 5)), {"beta": 0.5, "alpha": 2.0}),
-    Sample((make(3, 5), make(3, 4), make(4, 5)), {"beta": 0}, name="beta 0")])
+    Sample((make(3, 5), make(3, 4), make(4, 5)), {"beta": 0}, name="beta 0")], errors=_addmm_errors)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
     check_tensor("addmm", "input", input)
@@ -393,7 +420,14 @@ def _einsum_samples(make):
     yield Sample(("ijk,i->j", make(2, 3, 2), make(2)), name="summed only in one operand")
 
 
-@ops.op(namespaces=("ember",), samples=_einsum_samples)
+def _einsum_errors(make):
+    yield ErrorInput(Sample(("ij,jk->ik", make(2, 3))), ValueError,
+                     r"einsum\(\): the equation 'ij,jk->ik' has 2 operands but 1")
+    yield ErrorInput(Sample(("ij,jk->ik", make(2, 3), make(4, 2))), RuntimeError,
+                     r"einsum\(\): subscript 'j' has size 4")
+
+
+@ops.op(namespaces=("ember",), samples=_einsum_samples, errors=_einsum_errors)
 def einsum(equation, *operands):
     """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -501,9 +535,14 @@ class DiagonalScatter(Primitive):
         return g.diagonal(offset, dim1, dim2)
 
 
+def _diagonal_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 0, 1, 1)), RuntimeError,
+                     r"diagonal\(\): diagonal dimensions cannot be identical")
+
+
 @ops.op(samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
                               Sample((make(2, 3, 4),), {"dim1": 1, "dim2": 2}), Sample((make(2, 3, 4), 0, 2, 0)),
-                              Sample((make(3, 3), 5))])
+                              Sample((make(3, 3), 5))], errors=_diagonal_errors)
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal ``offset`` of the (dim1, dim2) planes, appended as the last dim (a view)
     (``torch.diagonal``)."""
@@ -588,8 +627,13 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(n, dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
+def _inv_errors(make):
+    yield ErrorInput(Sample((make(2, 3),)), RuntimeError, r"linalg.inv: A must be batches of square matrices.*\(2, 3\)")
+
+
 @ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
-                                                  Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
+                                                  Sample((_well_conditioned(make, 2, 2, 2),), name="batch")],
+        errors=_inv_errors)
 def inv(A):
     """The inverse of each square matrix (``torch.linalg.inv``)."""
     _square("inv", "A", A)
@@ -646,12 +690,17 @@ class Solve(Primitive):
         return ga, (gb if need_b else None)
 
 
+def _solve_errors(make):
+    yield ErrorInput(Sample((make(3, 3), make(4, 2))), RuntimeError,
+                     r"linalg.solve: incompatible shapes of A and B.*\(3, 3\) and \(4, 2\)")
+
+
 @ops.op(namespaces=("linalg",), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3), make(3, 2)), name="matrix rhs"),
     Sample((_well_conditioned(make, 3, 3), make(3)), name="vector rhs"),
     Sample((_well_conditioned(make, 2, 3, 3), make(2, 3)), name="batch of vectors"),
     Sample((_well_conditioned(make, 2, 3, 3), make(3, 1)), name="broadcast rhs"),
-    Sample((_well_conditioned(make, 3, 3), make(2, 3)), {"left": False}, name="right")])
+    Sample((_well_conditioned(make, 3, 3), make(2, 3)), {"left": False}, name="right")], errors=_solve_errors)
 def solve(A, B, *, left=True, out=None):
     """The solution X of ``A @ X = B`` (``X @ A = B`` with ``left=False``), batched and broadcast
     (``torch.linalg.solve``)."""

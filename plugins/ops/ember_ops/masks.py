@@ -6,7 +6,7 @@ A mask travels as a primitive attribute (a backend array), not as an input: it n
 from __future__ import annotations
 
 from ember.device import DeviceError
-from ember.ops import DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, scalar_to
+from ember.ops import DTypeError, ErrorInput, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, scalar_to
 from ember.tensor import Tensor, wrap
 
 ops = OpTable()
@@ -36,10 +36,18 @@ def _mask(op, mask, input):
     return mask._data
 
 
+def _masked_fill_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make.index([1, 0, 1]), 1.0)), TypeError,
+                     r"masked_fill\(\): only boolean masks are supported.*int64")
+    yield ErrorInput(Sample((make(2, 3), make.index([True, False]), 1.0)), RuntimeError,
+                     r"masked_fill\(\): mask of shape \(2,\) cannot be broadcast to input")
+
+
 @ops.op(inplace=True, samples=lambda make: [
     Sample((make(2, 3), make.index([[True, False, True], [False, False, True]]), 0.5), name="number"),
     Sample((make(2, 3), make.index([True, False, True]), make()), name="broadcast mask, tensor value"),
-    Sample((make(3, 4, noncontiguous=True), make.index([[True], [False], [True]]), -1.0), name="non-contiguous")])
+    Sample((make(3, 4, noncontiguous=True), make.index([[True], [False], [True]]), -1.0), name="non-contiguous")],
+        errors=_masked_fill_errors)
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``)."""
     check_tensor("masked_fill", "input", input)

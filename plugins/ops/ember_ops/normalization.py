@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import is_grad_enabled, no_grad
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor)
 from ember.tensor import Tensor, bump_version, wrap
 
 ops = OpTable()
@@ -231,7 +231,12 @@ def _fits(param, input, shape):
     return param is None or (isinstance(param, Tensor) and param._dtype is input._dtype and tuple(param.shape) == shape)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_ln_samples, reference=_layer_norm_composite)
+def _layer_norm_errors(make):
+    yield ErrorInput(Sample((make(2, 4), (3,))), RuntimeError, r"layer_norm\(\).*normalized_shape=\[3\].*\[2, 4\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_ln_samples, errors=_layer_norm_errors,
+        reference=_layer_norm_composite)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise
     (``torch.nn.functional.layer_norm``).
@@ -253,7 +258,12 @@ def _gn_samples(make):
     yield Sample((make(3, 2), 1), name="2-D, one group")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_gn_samples)
+def _group_norm_errors(make):
+    yield ErrorInput(Sample((make(2, 6, 3), 4)), ValueError,
+                     r"group_norm\(\).*channels in input \(6\).*num_groups \(4\)")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_gn_samples, errors=_group_norm_errors)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize over each group of ``C / num_groups`` channels and all spatial dims, per sample; then a
     per-channel affine (``torch.nn.functional.group_norm``)."""

@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ember.tensor import tensor as _tensor, wrap
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor)
 
 from .conv import ConvNd, windows
 
@@ -333,7 +333,13 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples)
+def _max_pool2d_errors(make):
+    yield ErrorInput(Sample((make(1, 1, 6, 6), 2), {"padding": 2}), ValueError,
+                     r"max_pool2d\(\).*pad should be at most half.*pad=2, kernel_size=2")
+
+
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples,
+        errors=_max_pool2d_errors)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; indices are flat positions h * W + w
     (``torch.nn.functional.max_pool2d``)."""
@@ -399,7 +405,11 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-@ops.op(namespaces=("functional",), samples=_avg_pool2d_samples)
+def _avg_pool2d_errors(make):
+    yield ErrorInput(Sample((make(4, 4), 2)), RuntimeError, r"avg_pool2d\(\).*3D \(unbatched\) or 4D.*\(4, 4\)")
+
+
+@ops.op(namespaces=("functional",), samples=_avg_pool2d_samples, errors=_avg_pool2d_errors)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``)."""

@@ -13,12 +13,11 @@ import numpy as np
 
 from ember import dtypes
 from ember.device import DeviceError
-from ember.ops import (
-    ArgumentError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor,
-    maybe_view, normalize_dims,
-)
+from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample,
+                       ShapeError, apply, check_tensor, maybe_view, normalize_dims)
 from ember.autograd.grad_mode import STATE
 from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
+from ember.views import Permute  # the core's: Tensor.T and permute share one primitive
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
     storage_offset, storage_root, strides_of,
@@ -178,16 +177,6 @@ def squeeze(input, dim=None):
 
 
 # -- permutations ---------------------------------------------------------------------------------
-
-class Permute(Primitive):
-    @staticmethod
-    def forward(xp, x, dims):
-        return xp.transpose(x, dims)
-
-    @staticmethod
-    def backward(ctx, g, dims):
-        return g.permute(tuple(np.argsort(dims).tolist()))
-
 
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), (2, 0, 1))), Sample((make(2, 3), (1, 0))), Sample((make(), ()))])
 def permute(input, *dims):
@@ -546,8 +535,15 @@ def narrow_index(ndim, dim, start, stop):
     return (slice(None),) * dim + (slice(start, stop),)
 
 
+def _narrow_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 2, 0, 1)), IndexError, r"narrow\(\): dimension out of range")
+    yield ErrorInput(Sample((make(2, 3), 1, 1, 3)), RuntimeError,
+                     r"narrow\(\): start \(1\) \+ length \(3\) exceeds dimension size \(3\)")
+
+
 @ops.op(samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
-                              Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))])
+                              Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))],
+        errors=_narrow_errors)
 def narrow(input, dim, start, length):
     """``length`` elements of ``dim`` from ``start`` (negative counts from the end), a view (``torch.narrow``)."""
     check_tensor("narrow", "input", input)
@@ -793,7 +789,15 @@ def _cat_samples(make):
     yield Sample(([make(2, 3), make(2, 3, requires_grad=False)], 1), name="one without grad")
 
 
-@ops.op(namespaces=("ember",), aliases=("concat",), samples=_cat_samples)
+def _cat_errors(make):
+    yield ErrorInput(Sample(([make(2, 3), make(2, 4)],)), RuntimeError,
+                     r"cat\(\).*tensor 0 has shape \(2, 3\).*tensor 1 has shape \(2, 4\)")
+    yield ErrorInput(Sample(([make(2, 3), make(2, 3)], 2)), IndexError, r"cat\(\): dimension out of range.*got 2")
+    yield ErrorInput(Sample(([],)), ValueError, r"cat\(\): expected a non-empty list")
+    yield ErrorInput(Sample((make(2),)), TypeError, r"cat\(\): argument 'tensors' must be a tuple or list")
+
+
+@ops.op(namespaces=("ember",), aliases=("concat",), samples=_cat_samples, errors=_cat_errors)
 def cat(tensors, dim=0):
     """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
     tensors = _tensors("cat", tensors)
@@ -837,9 +841,15 @@ class Stack(Primitive):
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
 
+def _stack_errors(make):
+    yield ErrorInput(Sample(([make(2, 3), make(3, 2)],)), RuntimeError,
+                     r"stack\(\): .*\(2, 3\) at entry 0 and \(3, 2\) at entry 1")
+
+
 @ops.op(namespaces=("ember",), samples=lambda make: [
     Sample(([make(2, 3), make(2, 3), make(2, 3)],), name="dim 0"), Sample(([make(2, 3), make(2, 3)], 2), name="last"),
-    Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))])
+    Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))],
+        errors=_stack_errors)
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new ``dim`` (``torch.stack``)."""
     tensors = _tensors("stack", tensors)
@@ -913,7 +923,12 @@ def _split_samples(make):
     yield Sample((make(3, 4, noncontiguous=True), 2, -1), name="non-contiguous")
 
 
-@ops.op(samples=_split_samples)
+def _split_errors(make):
+    yield ErrorInput(Sample((make(3, 2), [1, 1])), RuntimeError,
+                     r"split\(\): split_sizes \[1, 1\] must sum to the size of dim 0 \(3\)")
+
+
+@ops.op(samples=_split_samples, errors=_split_errors)
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` elements each (the last may be smaller), or of the given section sizes
     (``torch.split``)."""
@@ -1024,8 +1039,12 @@ class Flip(Primitive):
         return g.flip(dims)
 
 
+def _flip_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"flip\(\): dimension out of range.*got 3")
+
+
 @ops.op(samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
-                              Sample((make(3, 4, noncontiguous=True), (1,)))])
+                              Sample((make(3, 4, noncontiguous=True), (1,)))], errors=_flip_errors)
 def flip(input, *dims):
     """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``)."""
     check_tensor("flip", "input", input)
@@ -1087,9 +1106,13 @@ def repeat(input, *sizes):
     return input.reshape(paired).expand(target).reshape(tuple(r * s for r, s in zip(sizes, shape)))
 
 
+def _repeat_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 2)), RuntimeError, r"repeat\(\): number of dimensions of repeat dims \(1\)")
+
+
 ops.op(repeat, namespaces=("Tensor",), samples=lambda make: [
     Sample((make(2, 3), 2, 1)), Sample((make(2, 3), (1, 2, 2))), Sample((make(3), 2, 2)), Sample((make(), 3)),
-    Sample((make(3, 2, noncontiguous=True), 2, 1))])
+    Sample((make(3, 2, noncontiguous=True), 2, 1))], errors=_repeat_errors)
 
 
 @ops.op(samples=lambda make: [Sample((make(2, 3), (2, 1))), Sample((make(2, 3), (2,))), Sample((make(3), (2, 2)))])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ember.ops import DimensionError, OpTable, Primitive, Sample, apply, check_tensor
+from ember.ops import DimensionError, ErrorInput, OpTable, Primitive, Sample, apply, check_tensor
 
 ops = OpTable()
 
@@ -43,7 +43,11 @@ def _triangle(op, prim, input, diagonal):
     return apply(prim, input, diagonal=int(diagonal))
 
 
-@ops.op(inplace=True, samples=_triangle_samples)
+def _tril_errors(make):
+    yield ErrorInput(Sample((make(3),)), RuntimeError, r"tril\(\): input tensor must have at least 2 dimensions")
+
+
+@ops.op(inplace=True, samples=_triangle_samples, errors=_tril_errors)
 def tril(input, diagonal=0):
     """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``)."""
     return _triangle("tril", Tril, input, diagonal)

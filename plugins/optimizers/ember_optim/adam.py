@@ -10,7 +10,7 @@ from __future__ import annotations
 from ember import dtypes
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
-from ember.tensor import bump_version
+from ember.ops import Primitive, bump_version
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -45,11 +45,9 @@ class Adam(Optimizer):
         """One Adam update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
-            decoupled = group.get("decoupled_weight_decay", False)
+            amsgrad = group["amsgrad"]
+            by_device = {}  # device -> the update's operand lists, in parameter order
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -57,27 +55,52 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = self._zeros(p)
                 state["step"] += 1
-                step = state["step"]
-                if weight_decay:
-                    if decoupled:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                exp_avg += (grad - exp_avg) * (1 - beta1)
-                exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * grad * grad
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]._data
-                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
-                    denom = xp.sqrt(max_sq) / bias_correction2_sqrt + eps
-                else:
-                    denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-                param -= (lr / bias_correction1) * (exp_avg / denom)
-                bump_version(p)
+                lists = by_device.setdefault(p.device, ([], [], [], [], [], [], []))
+                for slot, value in zip(lists, (p, param, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
+                                               state["max_exp_avg_sq"].array if amsgrad else None, state["step"])):
+                    slot.append(value)
+            for device, (tensors, *operands) in by_device.items():
+                update = FusedAdam.kernels.get(device.type, FusedAdam.forward)
+                update(device.xp, *operands, lr=group["lr"], beta1=group["betas"][0], beta2=group["betas"][1],
+                       eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
+                       decoupled=group.get("decoupled_weight_decay", False))
+                for p in tensors:
+                    bump_version(p)
         return loss
+
+
+class FusedAdam(Primitive):
+    """The Adam/AdamW update of many parameters at once, in place and off the tape (ATen's ``_fused_adam_``).
+
+    ``forward(xp, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, lr, beta1, beta2, eps,
+    weight_decay, amsgrad, decoupled)`` takes lists of arrays (``max_exp_avg_sqs`` holds None without
+    amsgrad; ``steps`` holds each parameter's step count, already advanced) and updates params and moments.
+    This numpy forward is the reference; a device plugin may register a faster kernel for it."""
+
+    name = "_fused_adam_"
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, lr, beta1, beta2, eps,
+                weight_decay, amsgrad, decoupled):
+        for param, grad, exp_avg, exp_avg_sq, max_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs,
+                                                                  max_exp_avg_sqs, steps):
+            if weight_decay:
+                if decoupled:
+                    param *= 1 - lr * weight_decay
+                else:
+                    grad = grad + weight_decay * param
+            exp_avg += (grad - exp_avg) * (1 - beta1)
+            exp_avg_sq *= beta2
+            exp_avg_sq += (1 - beta2) * grad * grad
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            if amsgrad:
+                xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                denom = xp.sqrt(max_sq) / bias_correction2_sqrt + eps
+            else:
+                denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+            param -= (lr / bias_correction1) * (exp_avg / denom)
 
 
 class AdamW(Adam):
@@ -117,7 +140,7 @@ class Adamax(Optimizer):
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             weight_decay = group["weight_decay"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -125,7 +148,7 @@ class Adamax(Optimizer):
                 state["step"] += 1
                 if weight_decay:
                     grad = grad + weight_decay * param
-                exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
+                exp_avg, exp_inf = state["exp_avg"].array, state["exp_inf"].array
                 exp_avg += (grad - exp_avg) * (1 - beta1)
                 exp_inf *= beta2
                 xp.maximum(exp_inf, xp.abs(grad) + eps, out=exp_inf)
@@ -181,7 +204,7 @@ class NAdam(Optimizer):
             weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
             decoupled = group["decoupled_weight_decay"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     # PyTorch keeps mu_product as a 0-dim tensor of the default dtype: so do we
@@ -201,7 +224,7 @@ class NAdam(Optimizer):
                 state["mu_product"] = mu_product = state["mu_product"] * type(state["mu_product"])(mu)
                 mu_product = float(mu_product)
                 mu_product_next = mu_product * mu_next
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 exp_avg += (grad - exp_avg) * (1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad
@@ -239,7 +262,7 @@ class RAdam(Optimizer):
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
             rho_inf = 2 / (1 - beta2) - 1
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -251,7 +274,7 @@ class RAdam(Optimizer):
                         param *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * param
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 exp_avg += (grad - exp_avg) * (1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad

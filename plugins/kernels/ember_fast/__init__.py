@@ -1,0 +1,62 @@
+"""ember_fast: optional CPU kernels, installed with ``pip install 'ember[fast]'``.
+
+A plugin like any third party's: the ``ember.plugins`` entry point ``fast`` registers, through the device
+kernel hook (``ember_register_devices`` -> ``registry.register_kernel``), CPU kernels that replace the
+forward of built-in primitives:
+
+- the matrix products (``matmul``, ``linear`` and its weight gradient, convolution and its two gradients)
+  run the same code on numpy with MKL's GEMM in place of OpenBLAS's (:mod:`ember_fast.gemm`);
+- the Adam/AdamW update of all parameters of a group at once runs as one compiled loop per parameter
+  (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`).
+
+The numpy path stays the reference: each kernel is checked against it by the conformance suite (run
+with the plugin installed) and its own tests. Without the plugin, or with ``EMBER_DISABLE_PLUGINS=fast``,
+nothing changes. Nothing heavy is imported at ``import ember``: MKL is loaded at the first large product,
+numba at the first optimizer step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import ember
+
+from .gemm import library_path
+
+# The built-in primitives whose forwards are matrix products: (module, class name). Looked up, not
+# imported by name, so a renamed or moved primitive is skipped instead of breaking the plugin.
+GEMM_PRIMITIVES = (
+    ("ember_ops.linalg", "MatMul"), ("ember_ops.linalg", "Linear"), ("ember_ops.linalg", "LinearWeightGrad"),
+    ("ember_ops.conv", "ConvNd"), ("ember_ops.conv", "ConvInputGrad"), ("ember_ops.conv", "ConvWeightGrad"),
+)
+FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
+
+
+def _primitive(module: str, name: str):
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def registered_primitives():
+    """The built-in primitives this plugin has kernels for, as present in this installation."""
+    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,)]
+    return [prim for prim in found if prim is not None]
+
+
+@ember.hookimpl
+def ember_register_devices(registry):
+    """CPU kernels for what this installation can run: the GEMM kernels where the ``mkl`` wheel is
+    installed, the fused Adam where numba is (both come with ``ember[fast]``)."""
+    if library_path() is not None:
+        from .namespace import on_fast_numpy
+        for where in GEMM_PRIMITIVES:
+            prim = _primitive(*where)
+            if prim is not None:
+                registry.register_kernel(prim, "cpu", on_fast_numpy(prim.forward))
+    adam = _primitive(*FUSED_ADAM)
+    if adam is not None and importlib.util.find_spec("numba") is not None:
+        from .adam import fused_adam
+        registry.register_kernel(adam, "cpu", fused_adam)

@@ -1,0 +1,114 @@
+"""MKL's GEMM for float32/float64 matrix products, called through ctypes from the ``mkl`` wheel.
+
+Chosen over numpy's OpenBLAS and BLIS by measurement on the 2-core machines ember is budgeted on
+(``bench/gemm_kernels.py``; numbers in bench/README.md): one MKL thread took 0.40-0.93x OpenBLAS's time
+on the conv-shaped products of a LeNet step and 0.62x on 1024^2, about 1x on the MLP's; BLIS
+(``blis`` wheel) took 1.1-1.8x OpenBLAS's on the same shapes.
+
+:func:`matmul` is ``numpy.matmul`` for the products it takes (two-operand, float32/float64, non-empty,
+2-D @ 2-D, N-d @ 2-D, or batches of one shape); anything else goes to numpy unchanged. The library
+is loaded on the first product, not at ``import ember``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import warnings
+
+import numpy as np
+
+from ember import thread_policy
+
+__all__ = ["matmul", "available", "library_path"]
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+SMALL_PRODUCT = 16 ** 3   # m * k * n below which numpy's call is cheaper than ctypes' (~3 us)
+_lib = None               # the loaded libmkl_rt, or False when it cannot be loaded
+
+
+def library_path() -> str | None:
+    """Where the ``mkl`` wheel put ``libmkl_rt``, or None when it is not installed."""
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+        dist = distribution("mkl")
+    except PackageNotFoundError:
+        return None
+    for file in dist.files or ():
+        if os.path.basename(str(file)).startswith("libmkl_rt.so"):
+            return os.path.realpath(dist.locate_file(file))
+    return None
+
+
+def _load():
+    global _lib
+    path = library_path()
+    try:
+        if path is None:
+            raise OSError("the mkl wheel is not installed (pip install 'ember[fast]')")
+        lib = ctypes.CDLL(path)
+    except OSError as exc:
+        warnings.warn(f"ember_fast: cannot load MKL ({exc}); matrix products stay on numpy", RuntimeWarning,
+                      stacklevel=3)
+        _lib = False
+        return _lib
+    pointer, size, trans = ctypes.c_void_p, ctypes.c_int, ctypes.c_int
+    for name, scalar in (("cblas_sgemm", ctypes.c_float), ("cblas_dgemm", ctypes.c_double)):
+        fn = getattr(lib, name)
+        fn.restype = None
+        fn.argtypes = [ctypes.c_int, trans, trans, size, size, size, scalar, pointer, size, pointer, size,
+                       scalar, pointer, size]
+    _lib = lib
+    thread_policy.refresh()  # MKL's pool joins numpy's under set_num_threads and the adaptive policy
+    return _lib
+
+
+def available() -> bool:
+    """Whether MKL loads here (loads it)."""
+    return bool(_lib if _lib is not None else _load())
+
+
+def _operand(x):
+    """(transpose flag, leading dimension, array) describing the 2-D ``x`` to cblas without a copy when
+    its rows or its columns are contiguous."""
+    item = x.itemsize
+    s0, s1 = x.strides
+    if s1 == item and s0 >= max(1, x.shape[1]) * item and s0 % item == 0:
+        return _NO_TRANS, s0 // item, x
+    if s0 == item and s1 >= max(1, x.shape[0]) * item and s1 % item == 0:
+        return _TRANS, s1 // item, x
+    x = np.ascontiguousarray(x)
+    return _NO_TRANS, max(1, x.shape[1]), x
+
+
+def _gemm(a, b, out):
+    """out (C-contiguous, m x n) = a (m x k) @ b (k x n)."""
+    (m, k), n = a.shape, b.shape[1]
+    ta, lda, a = _operand(a)
+    tb, ldb, b = _operand(b)
+    fn = _lib.cblas_sgemm if out.dtype == np.float32 else _lib.cblas_dgemm
+    fn(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0, out.ctypes.data, max(1, n))
+    return out
+
+
+def matmul(a, b, **kwargs):
+    """``numpy.matmul(a, b)``, through MKL where it takes the product."""
+    if (kwargs or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.dtype != b.dtype
+            or a.dtype.char not in "fd" or a.ndim < 2 or b.ndim < 2 or not a.size or not b.size
+            or a.shape[-1] != b.shape[-2] or a.shape[-2] * a.shape[-1] * b.shape[-1] < SMALL_PRODUCT
+            or (_lib is None and not _load()) or _lib is False):
+        return np.matmul(a, b, **kwargs)
+    thread_policy.adapt()
+    if b.ndim == 2:
+        if a.ndim == 2:
+            return _gemm(a, b, np.empty((a.shape[0], b.shape[1]), a.dtype))
+        if a.flags.c_contiguous:  # (..., m, k) @ (k, n) is one (rows, k) @ (k, n) product
+            rows = a.reshape(-1, a.shape[-1])
+            return _gemm(rows, b, np.empty((rows.shape[0], b.shape[1]), a.dtype)).reshape(
+                a.shape[:-1] + (b.shape[1],))
+    if a.shape[:-2] != b.shape[:-2] or a.ndim != 3:
+        return np.matmul(a, b)  # broadcast batches: numpy's loop
+    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
+    for i in range(a.shape[0]):
+        _gemm(a[i], b[i], out[i])
+    return out

@@ -1,0 +1,113 @@
+"""ember_fast, the optional kernel plugin: each kernel against the numpy reference it replaces, and the
+plugin's registration (present only with its dependencies, absent when disabled). The conformance suite
+(tests/ops, tests/optimizers) covers the same kernels end to end whenever ember[fast] is installed."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+import ember_fast
+from ember_fast import gemm
+from ember_optim.adam import FusedAdam
+
+needs_mkl = pytest.mark.skipif(gemm.library_path() is None, reason="the mkl wheel (ember[fast]) is not installed")
+needs_numba = pytest.mark.skipif(not __import__("importlib.util").util.find_spec("numba"),
+                                 reason="numba (ember[fast]) is not installed")
+
+
+def _random(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["2-D", "a transposed", "b transposed", "row slice", "N-d @ 2-D", "batch",
+                                  "broadcast batch", "non-contiguous", "small"])
+def test_mkl_matmul_agrees_with_numpy(case, dtype):
+    rng = np.random.default_rng(0)
+    make = {
+        "2-D": lambda: (_random(rng, (40, 50), dtype), _random(rng, (50, 30), dtype)),
+        "a transposed": lambda: (_random(rng, (50, 40), dtype).T, _random(rng, (50, 30), dtype)),
+        "b transposed": lambda: (_random(rng, (40, 50), dtype), _random(rng, (30, 50), dtype).T),
+        "row slice": lambda: (_random(rng, (40, 80), dtype)[:, 10:60], _random(rng, (50, 30), dtype)),
+        "N-d @ 2-D": lambda: (_random(rng, (2, 3, 40, 50), dtype), _random(rng, (50, 30), dtype)),
+        "batch": lambda: (_random(rng, (3, 40, 50), dtype), _random(rng, (3, 50, 30), dtype)),
+        "broadcast batch": lambda: (_random(rng, (1, 40, 50), dtype), _random(rng, (3, 50, 30), dtype)),
+        "non-contiguous": lambda: (_random(rng, (40, 100), dtype)[:, ::2], _random(rng, (50, 30), dtype)),
+        "small": lambda: (_random(rng, (2, 3), dtype), _random(rng, (3, 4), dtype)),
+    }[case]
+    a, b = make()
+    got, want = gemm.matmul(a, b), np.matmul(a, b)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
+@needs_mkl
+def test_mkl_matmul_leaves_other_dtypes_and_empty_operands_to_numpy():
+    a, b = np.arange(12).reshape(3, 4), np.arange(8).reshape(4, 2)
+    np.testing.assert_array_equal(gemm.matmul(a, b), a @ b)
+    assert gemm.matmul(np.zeros((0, 4), np.float32), np.zeros((4, 2), np.float32)).shape == (0, 2)
+
+
+@needs_mkl
+def test_conv_through_the_kernel_matches_the_numpy_path():
+    """conv2d through ember (the MKL kernel, active here) and the reference forward called on numpy."""
+    from ember_ops.conv import ConvNd
+    rng = np.random.default_rng(1)
+    x, w = _random(rng, (4, 3, 12, 12), np.float32), _random(rng, (8, 3, 5, 5), np.float32)
+    assert "cpu" in ConvNd.kernels
+    got = ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w), padding=2).numpy()
+    want = ConvNd.forward(np, x, w, stride=(1, 1), padding=((2, 2), (2, 2)), dilation=(1, 1), groups=1)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+def _adam_operands(rng, dtype, amsgrad, contiguous=True):
+    shapes = [(30, 20), (20,), (5, 3, 2)]
+    params = [_random(rng, s, dtype) for s in shapes]
+    if not contiguous:
+        params[0] = np.asfortranarray(params[0])
+    grads = [_random(rng, s, dtype) for s in shapes]
+    avgs = [np.abs(_random(rng, s, dtype)) * 0.1 for s in shapes]
+    sqs = [np.abs(_random(rng, s, dtype)) * 0.01 for s in shapes]
+    maxes = [sq * 1.5 for sq in sqs] if amsgrad else [None] * len(shapes)
+    return params, grads, avgs, sqs, maxes, [3.0] * len(shapes)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [dict(weight_decay=0.0, amsgrad=False, decoupled=False),
+                                     dict(weight_decay=0.1, amsgrad=False, decoupled=False),
+                                     dict(weight_decay=0.1, amsgrad=True, decoupled=True),
+                                     dict(weight_decay=0.0, amsgrad=True, decoupled=False)])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_fused_adam_kernel_agrees_with_the_numpy_reference(dtype, options, contiguous):
+    from ember_fast.adam import fused_adam
+    hyper = dict(lr=1e-2, beta1=0.9, beta2=0.99, eps=1e-8, **options)
+    got = _adam_operands(np.random.default_rng(2), dtype, options["amsgrad"], contiguous)
+    want = _adam_operands(np.random.default_rng(2), dtype, options["amsgrad"], contiguous)
+    fused_adam(np, *got, **hyper)
+    FusedAdam.forward(np, *want, **hyper)
+    tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    for got_arrays, want_arrays in zip(got[:5], want[:5]):
+        for g, w in zip(got_arrays, want_arrays):
+            if w is not None:
+                np.testing.assert_allclose(g, w, **tolerance)
+
+
+def test_the_plugin_registers_a_kernel_for_each_primitive_it_finds():
+    for prim in ember_fast.registered_primitives():
+        wanted = (gemm.library_path() is not None if prim.__name__ != "FusedAdam"
+                  else __import__("importlib.util").util.find_spec("numba") is not None)
+        assert ("cpu" in prim.kernels) == wanted, prim.__name__
+
+
+def test_disabling_the_plugin_leaves_the_numpy_path():
+    code = ("import ember; from ember_ops.linalg import MatMul; from ember_optim.adam import FusedAdam; "
+            "print(sorted(MatMul.kernels), sorted(FusedAdam.kernels))")
+    env = dict(os.environ, EMBER_DISABLE_PLUGINS="fast")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "[]"]
