@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Primitive, Sample, StabilityInput, apply,
                        check_tensor, float_input, inplace as write_back, no_bool, normalize_dims, scalar_to)
 from ember.tensor import wrap
 
 from .elementwise_factories import bad_option, primitive
+from . import erf_kernel
 from .elementwise_math import erf
 from .samples import extreme_inputs, unary_samples
 from .selection import Clamp, clamp, where
@@ -243,8 +245,85 @@ def _gelu_errors(make):
     yield ErrorInput(Sample((make(2),), {"approximate": "fast"}), ValueError, r"approximate.*'fast'")
 
 
-@ops.op(namespaces=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}),
-        errors=_gelu_errors, stability=extreme_inputs)
+_GELU_CUBIC = 0.044715
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gelu_forward(xp, x, approximate):
+    """x * Phi(x), in place on one temporary: five array passes instead of the composite's eight ops."""
+    if approximate == "tanh":
+        y = x * x
+        y *= _GELU_CUBIC
+        y += 1
+        y *= x
+        y *= _SQRT_2_OVER_PI
+        xp.tanh(y, out=y)
+    else:
+        y = erf_kernel.erf(xp, x * _SQRT1_2)
+    y += 1
+    y *= x
+    y *= 0.5
+    return y
+
+
+def _gelu_slope(xp, x, approximate):
+    """d gelu / dx on arrays: Phi(x) + x phi(x), or the tanh form's derivative."""
+    if approximate == "tanh":
+        x2 = x * x
+        t = xp.tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_CUBIC * x2))
+        # 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
+        inner = (1 - t * t) * (_SQRT_2_OVER_PI * 0.5) * x * (1 + 3 * _GELU_CUBIC * x2)
+        t += 1
+        t *= 0.5
+        t += inner
+        return t
+    slope = erf_kernel.erf(xp, x * _SQRT1_2)
+    slope += 1
+    slope *= 0.5
+    slope += x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI
+    return slope
+
+
+def _gelu_slope_ops(x, approximate):
+    """The same derivative written with ops, so that create_graph differentiates it again."""
+    if approximate == "tanh":
+        x2 = x * x
+        t = (_SQRT_2_OVER_PI * x * (1 + _GELU_CUBIC * x2)).tanh()
+        return 0.5 * (1 + t) + (1 - t * t) * (_SQRT_2_OVER_PI * 0.5) * x * (1 + 3 * _GELU_CUBIC * x2)
+    return 0.5 * (1 + erf(x * _SQRT1_2)) + x * (x * x * -0.5).exp() * _INV_SQRT_2PI
+
+
+class Gelu(Primitive):
+    """gelu as one primitive: a fused forward and a closed-form backward (``GeluBackward0`` in PyTorch)."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, approximate):
+        return _gelu_forward(xp, x, approximate)
+
+    @staticmethod
+    def backward(ctx, g, approximate):
+        x = ctx.inputs[0]
+        if is_grad_enabled():  # create_graph: the slope must itself be differentiable
+            return g * _gelu_slope_ops(x, approximate)
+        slope = _gelu_slope(x._device.xp, x._data, approximate)
+        slope *= g._data
+        return wrap(slope, g._device)
+
+
+def _gelu_composite(input, approximate="none"):
+    """gelu's definition in ops: what the fused primitive is checked against."""
+    float_input("gelu", input)
+    if approximate == "none":
+        return input * 0.5 * (1 + erf(input * _SQRT1_2))
+    if approximate == "tanh":
+        return input * 0.5 * (1 + (_SQRT_2_OVER_PI * (input + _GELU_CUBIC * input ** 3)).tanh())
+    raise bad_option("gelu", "approximate", approximate, "'none' or 'tanh'")
+
+
+@ops.op(primitive=Gelu, namespaces=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}),
+        errors=_gelu_errors, stability=extreme_inputs, reference=_gelu_composite)
 def gelu(input, approximate="none"):
     """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``).
 
@@ -259,11 +338,9 @@ def gelu(input, approximate="none"):
 
     PyTorch: ``torch.nn.functional.gelu``."""
     float_input("gelu", input)
-    if approximate == "none":
-        return input * 0.5 * (1 + erf(input * _SQRT1_2))
-    if approximate == "tanh":
-        return input * 0.5 * (1 + (_SQRT_2_OVER_PI * (input + 0.044715 * input ** 3)).tanh())
-    raise bad_option("gelu", "approximate", approximate, "'none' or 'tanh'")
+    if approximate not in ("none", "tanh"):
+        raise bad_option("gelu", "approximate", approximate, "'none' or 'tanh'")
+    return apply(Gelu, input, approximate=approximate)
 
 
 def _sigmoid_forward(xp, x):

@@ -4,10 +4,15 @@
 Three primitives carry every convolution: :class:`Convolution` (x, w -> y), :class:`ConvInputGrad` (its
 adjoint in x, which is also the transposed convolution) and :class:`ConvWeightGrad` (its adjoint in
 w). All three are bilinear, so each one's backward is written with the other two and derivatives of
-any order work. Each runs one im2col (a strided window view copied once into a matrix) and one matmul
-batched over groups; col2im loops over kernel offsets only, never over batch, channels or pixels.
-"""
+any order work. Each runs one channel-major im2col (:func:`columns`: one strided slice copy per kernel
+offset, into a (C, *kernel, B, *out) matrix every group multiplies without another copy) and one GEMM
+per group; the adjoint :func:`fold_columns` loops over kernel offsets only, never over batch, channels
+or pixels.
 
+conv1d/2d/3d themselves run as :class:`ConvColumns` and a matmul written with ops (pointwise and
+depthwise convs, which build no columns, excepted): the matmul saves the columns, so the weight
+gradient reuses them instead of building them again.
+"""
 from __future__ import annotations
 
 import itertools

@@ -44,8 +44,8 @@ class Matmul(Primitive):
 
     @staticmethod
     def forward(xp, a, b):
-        if a.ndim > 2 and b.ndim == 2:
-            return product(xp, _rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
+        if _one_gemm(a.shape, b.shape):
+            return product(xp, _rows(a), b.reshape(b.shape[-2:])).reshape(a.shape[:-1] + b.shape[-1:])
         with blas_threads.for_batched_product(xp, a, b):
             return product(xp, a, b)
 
@@ -56,8 +56,9 @@ class Matmul(Primitive):
         grad_a = g @ b.mT if need_a else None
         if not need_b:
             return grad_a, None
-        if a.dim() > 2 and b.dim() == 2:  # rows(a).T @ rows(g), not a batch of products summed afterwards
-            return grad_a, apply(LinearWeightGrad, a, g)
+        if _one_gemm(a.shape, b.shape):  # rows(a).T @ rows(g), not a batch of products summed afterwards
+            grad_b = apply(LinearWeightGrad, a, g)
+            return grad_a, grad_b if b.dim() == 2 else grad_b.reshape(b.shape)
         return grad_a, a.mT @ g
 
 
@@ -76,6 +77,12 @@ def _product_primitive(a, b):
     if a_nd == 3 and b_nd == 3 and a._data.shape[0] == b._data.shape[0]:
         return Bmm
     return Matmul
+
+
+def _one_gemm(a_shape, b_shape):
+    """Whether ``a @ b`` is a batch times one matrix: ``b`` 2-D, or with batch dims all 1 that ``a``'s cover."""
+    return len(a_shape) > 2 and len(b_shape) >= 2 and len(a_shape) >= len(b_shape) and \
+        all(d == 1 for d in b_shape[:-2])
 
 
 def _shape_text(shape):

@@ -141,10 +141,13 @@ class MaxPoolTiled(Primitive):
         best = taps[0].copy()
         for tap in taps[1:]:
             xp.maximum(best, tap, out=best)  # a NaN anywhere in the window propagates, as in PyTorch
+        # the first offset holding the maximum: a running "found" mask, summed (boolean indexing is ~5x slower)
+        found = taps[0] == best
         which = xp.zeros(best.shape, dtype=xp.uint8)
-        for i in range(len(taps) - 1, 0, -1):  # the lowest offset holding the maximum is written last
-            which[taps[i] == best] = i
-        which[taps[0] == best] = 0
+        for i, tap in enumerate(taps[1:], 1):
+            hit = xp.greater(tap == best, found)  # equal to the maximum, and no earlier offset was
+            found |= hit
+            which += hit.view(xp.uint8) * xp.uint8(i)
         if xp.isnan(best).any():
             for i, tap in enumerate(taps):  # PyTorch's scan takes every NaN it meets: the last one wins
                 which[xp.isnan(tap)] = i
