@@ -6,7 +6,7 @@ the ``ember.plugins`` entry-point group and bound onto this module, ``Tensor``, 
 ``ember.optim`` once, at import.
 """
 
-from importlib import import_module as _import_module
+from .lazy import lazy_exports as _lazy_exports
 
 
 from .dtypes import (  # noqa: F401
@@ -14,20 +14,21 @@ from .dtypes import (  # noqa: F401
     int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8,
 )
 from .device import Backend, DeviceError, device  # noqa: F401
-from .tensor import (  # noqa: F401
-    Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
-    linspace, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-    randperm, tensor, zeros, zeros_like,
-)
-from .tensor import logspace, tril_indices, triu_indices  # noqa: F401
+from .tensor import Size, Tensor, is_tensor, numel  # noqa: F401
 from .storage import (  # noqa: F401
     UntypedStorage, channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
 )
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
-from . import ops, primitive, conversion  # noqa: F401
-from .ops import DTypeError, ShapeError  # noqa: F401
+from . import primitive, conversion, views  # noqa: F401
+from .creation import (  # noqa: F401
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones, ones_like,
+    rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, tril_indices, triu_indices, zeros,
+    zeros_like,
+)
+from . import ops  # noqa: F401
+from .errors import DTypeError, ShapeError  # noqa: F401
 from .autograd import SavedTensorError  # noqa: F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from . import linalg, nn, optim  # noqa: F401
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 
 
 def is_floating_point(input) -> bool:
+    """Whether ``input``'s dtype is a floating point one (``torch.is_floating_point``)."""
     return input.is_floating_point()
 
 
@@ -73,32 +75,18 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
     return model
 
 
-# Modules that are imported on first use, so that ``import ember`` stays fast.
-_LAZY = {"backends": "ember.backends", "utils": "ember.utils", "testing": "ember.testing", "datasets": "ember.datasets",
-         "transforms": "ember.transforms", "cuda": "ember.cuda", "serialization": "ember.serialization",
-         "distributed": "ember.distributed", "hub": "ember.hub"}
-_LAZY.update({"jit": "ember.jit", "accelerator": "ember.accelerator", "onnx": "ember.onnx", "profiler": "ember.profiler",
-              "amp": "ember.amp", "distributions": "ember.distributions", "fft": "ember.fft",
-              "multiprocessing": "ember.multiprocessing", "compiler": "ember.compiler", "_dynamo": "ember._dynamo",
-              "_inductor": "ember._inductor", "version": "ember.version", "func": "ember.func", "fx": "ember.fx", "futures": "ember.futures", "functional": "ember.functional"})
-_LAZY_FUNCS = {"save": "ember.serialization", "load": "ember.serialization"}
-_LAZY_FUNCS.update({"bfloat16": "ember.dtypes", "autocast": "ember.amp", "is_autocast_enabled": "ember.amp",
-                    "get_autocast_dtype": "ember.amp", "is_autocast_cpu_enabled": "ember.amp",
-                    "get_autocast_cpu_dtype": "ember.amp", "get_autocast_gpu_dtype": "ember.amp",
-                    "set_autocast_enabled": "ember.amp", "vmap": "ember.func"})
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        module = _import_module(_LAZY[name])
-        globals()[name] = module
-        return module
-    if name in _LAZY_FUNCS:
-        value = getattr(_import_module(_LAZY_FUNCS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ember' has no attribute {name!r}; if it comes from a plugin, "
-                         f"`ember plugins` shows what is loaded and what failed")
+# Modules and names imported on first use, so that ``import ember`` stays fast.
+_LAZY_MODULES = {name: f"ember.{name}" for name in (
+    "backends", "utils", "testing", "datasets", "transforms", "cuda", "serialization", "distributed", "hub", "jit",
+    "accelerator", "onnx", "profiler", "amp", "distributions", "fft", "multiprocessing", "compiler", "_dynamo",
+    "_inductor", "version", "func", "fx", "futures", "functional")}
+_LAZY_NAMES = {"save": "ember.serialization", "load": "ember.serialization", "bfloat16": "ember.dtypes",
+               "vmap": "ember.func"}
+_LAZY_NAMES.update(dict.fromkeys(["autocast", "is_autocast_enabled", "get_autocast_dtype", "is_autocast_cpu_enabled",
+                                  "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_enabled"],
+                                 "ember.amp"))
+__getattr__, _ = _lazy_exports(__name__, _LAZY_NAMES, _LAZY_MODULES,
+                               hint="; if it comes from a plugin, `ember plugins` shows what is loaded and what failed")
 
 
 plugins.load_entry_points()

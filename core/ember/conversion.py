@@ -1,10 +1,11 @@
-"""The conversions the core itself needs: dtype casts and device transfers, both differentiable."""
+"""The conversions the core itself needs: dtype casts and device transfers, both differentiable, and
+``Tensor.to``, which is bound here (the tensor layer sits below primitives)."""
 
 from __future__ import annotations
 
 from .autograd.grad_mode import STATE
-from .primitive import Primitive, record_node
-from .tensor import Tensor, wrap
+from .primitive import Primitive, apply, record_node
+from .tensor import Tensor, _parse_to, wrap
 
 
 class Cast(Primitive):
@@ -40,3 +41,20 @@ def transfer(x: Tensor, device) -> Tensor:
     if x._requires_grad and STATE.enabled:
         record_node(Transfer, (x,), {"device": device}, (out,))
     return out
+
+
+def to(self, *args, **kwargs) -> Tensor:
+    """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``;
+    ``copy=True`` copies even when nothing changes (``Tensor.to``). Returns ``self`` when nothing changes."""
+    dev, dtype, copy = _parse_to(args, kwargs)
+    result = self
+    if dtype is not None and dtype is not self._dtype:
+        result = apply(Cast, result, dtype=dtype)
+    if dev is not None and dev is not self._device:
+        result = transfer(result, dev)
+    if copy and result is self:
+        result = apply(Cast, self, dtype=self._dtype)  # astype copies
+    return result
+
+
+Tensor.to = to

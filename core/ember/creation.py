@@ -1,17 +1,21 @@
 """Making tensors: ``tensor``, ``as_tensor``, ``from_numpy``, the filled factories (``zeros``, ``full``,
 ``arange``, ...), the random ones (``rand``, ``randn``, ``randint``, ``randperm``) and their ``*_like``
-forms, with PyTorch's signatures and dtype inference."""
+forms, with PyTorch's signatures and dtype inference; and the ``Tensor`` methods that make tensors (the
+legacy constructor ``Tensor(2, 3)``, ``new_tensor``, ``new_zeros``, ...), bound onto the class here."""
 
 from __future__ import annotations
 
 import builtins
 import functools
+import warnings
 
 import numpy as np
 
 from . import dtypes as _dt
 from .device import DeviceError, resolve as _resolve
-from .tensor import _FROM_NUMPY, Tensor, wrap
+from .errors import DTypeError
+from .random import default_generator
+from .tensor import _FROM_NUMPY, Tensor, bump_version, wrap
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand",
@@ -101,7 +105,8 @@ def _check_fits(op, host: np.ndarray, dtype) -> None:
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with a tensor or numpy array when dtype and device allow."""
+    """Like ``tensor`` but shares memory with a tensor or numpy array when dtype and device allow
+    (``torch.as_tensor``)."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
     if isinstance(data, np.ndarray) and data.dtype in _FROM_NUMPY:
@@ -131,12 +136,11 @@ def _size(args, name) -> tuple:
 
 def _accepts_out(fn):
     """``fn`` (a factory) with PyTorch's ``out=``: the dtype and device default to ``out``'s, a different
-    ``dtype`` is a RuntimeError, and ``out`` is resized and filled (see :func:`ember.ops.write_out`)."""
+    ``dtype`` is a RuntimeError, and ``out`` is resized and filled."""
     @functools.wraps(fn)
     def factory(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        from .ops import write_out
         if not isinstance(out, Tensor):
             raise TypeError(f"{fn.__name__}(): argument 'out' must be Tensor, not {type(out).__name__}")
         dtype = kwargs.get("dtype")
@@ -146,8 +150,24 @@ def _accepts_out(fn):
         kwargs["dtype"] = out._dtype
         kwargs.setdefault("device", out._device)
         kwargs.pop("requires_grad", None)
-        return write_out(fn.__name__, fn(*args, **kwargs), out)
+        return _write_out(fn.__name__, fn(*args, **kwargs), out)
     return factory
+
+
+def _write_out(name, result, out):
+    """``result`` (made with ``out``'s dtype and device) written into ``out``, which is resized when its
+    shape differs, with PyTorch's warning when it held elements (as :func:`ember.ops.write_out` does)."""
+    data = result._data
+    if data.shape == out._data.shape:
+        out._device.xp.copyto(out._data, data)
+    else:
+        if out._data.size:
+            warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
+                          f"{tuple(out.shape)}, which does not match the required output shape {tuple(data.shape)}; "
+                          f"resize it to zero elements first to reuse it", UserWarning, stacklevel=3)
+        out._data = data
+    bump_version(out)
+    return out
 
 
 def _factory(name, fill):
@@ -172,7 +192,7 @@ empty = _factory("empty", lambda xp, shape, dt: xp.empty(shape, dtype=dt))
 
 @_accepts_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch."""
+    """A tensor filled with ``fill_value``; its dtype follows the value's type, as in PyTorch (``torch.full``)."""
     shape = _size((size,), "full")
     if dtype is None:
         dtype = _dt.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
@@ -180,8 +200,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     dev = _resolve(device)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     if not isinstance(fill_value, Tensor):
-        from .ops import scalar_to
-        value = scalar_to("full", value, dtype)
+        value = _dt.scalar_to("full", value, dtype)
     t = wrap(dev.xp.full(shape, value, dtype=dtype.numpy), dev)
     if requires_grad:
         t.requires_grad_(True)
@@ -190,7 +209,6 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
 
 def _no_bool(op, dtype) -> None:
     if dtype is _dt.bool:
-        from .ops import DTypeError
         raise DTypeError(f"{op}(): not implemented for dtype bool (as in PyTorch)")
 
 
@@ -273,7 +291,6 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) ->
 
 
 def _stream(generator, dev):
-    from .random import default_generator
     gen = generator if generator is not None else default_generator(dev)
     if gen.device is not dev:
         raise DeviceError(f"random: generator is on {gen.device} but the tensor is to be made on {dev}")
@@ -329,31 +346,99 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of shape ``input.shape``, with ``input``'s dtype and device unless ``dtype``/``device`` are given
+    (``torch.zeros_like``)."""
     return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of shape ``input.shape``, with ``input``'s dtype and device unless ``dtype``/``device`` are given
+    (``torch.ones_like``)."""
     return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.empty_like``)."""
     return empty(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` repeated to shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.full_like``); RuntimeError when the value does not fit the dtype."""
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Draws uniform on [0, 1) of shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.rand_like``)."""
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal draws of shape ``input.shape``, with ``input``'s dtype and device unless
+    ``dtype``/``device`` are given (``torch.randn_like``)."""
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (``randint_like(input, high)``: from [0, high)) of shape
+    ``input.shape``, with ``input``'s dtype and device unless ``dtype``/``device`` are given
+    (``torch.randint_like``)."""
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+
+
+# -- Tensor's constructor and new_* methods: they make tensors, so they are bound here ----------------
+
+def _legacy_init(self, *args, dtype=None, device=None, requires_grad=False):
+    """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` is an uninitialised
+    2x3 tensor: PyTorch's legacy constructor (``torch.Tensor``). Prefer ``ember.tensor`` / ``ember.empty``."""
+    dtype = dtype or _dt.get_default_dtype()
+    if args and all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args):
+        source = empty(*args, dtype=dtype, device=device)
+    elif len(args) <= 1:
+        source = tensor(args[0] if args else [], dtype=dtype, device=device)
+    else:
+        raise TypeError(f"Tensor(): expected sizes (ints) or one data argument, got {args!r}")
+    self._data, self._dtype, self._device = source._data, source._dtype, source._device
+    self._requires_grad, self._node = False, None
+    if requires_grad:
+        self.requires_grad_(True)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor from ``data``, on this tensor's device and (by default) dtype (``Tensor.new_tensor``)."""
+    return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of ``size``, with this tensor's dtype and device unless given (``Tensor.new_zeros``)."""
+    return zeros(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of ``size``, with this tensor's dtype and device unless given (``Tensor.new_ones``)."""
+    return ones(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of ``size``, with this tensor's dtype and device unless given
+    (``Tensor.new_empty``)."""
+    return empty(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` in every element of ``size``, with this tensor's dtype and device unless given
+    (``Tensor.new_full``)."""
+    return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
+                requires_grad=requires_grad)
+
+
+_legacy_init.__name__ = _legacy_init.__qualname__ = "__init__"
+Tensor.__init__ = _legacy_init
+for _method in (new_tensor, new_zeros, new_ones, new_empty, new_full):
+    setattr(Tensor, _method.__name__, _method)
+del _method

@@ -102,7 +102,8 @@ _default = [float32]
 
 
 def get_default_dtype() -> dtype:
-    """The floating dtype for Python floats and factory functions (float32 unless changed)."""
+    """The floating dtype for Python floats and factory functions, float32 unless changed
+    (``torch.get_default_dtype``)."""
     return _default[0]
 
 
@@ -176,6 +177,76 @@ def result_type(*operands) -> dtype:
     if scalar_cat >= 0 and (result is None or scalar_cat > result.category):
         result = (bool, int64, _default[0])[scalar_cat]
     return result
+
+
+# -- Python numbers into dtypes -------------------------------------------------------------------
+
+# Integer dtypes' (lowest, highest) values: Python ints outside them wrap (arithmetic) or raise (fills).
+INT_RANGE = {d: (_builtins.int(np.iinfo(d.numpy).min), _builtins.int(np.iinfo(d.numpy).max))
+             for d in ALL if d.category == 1}
+_FLOAT_MAX = {d: _builtins.float(np.finfo(d.numpy).max) for d in FLOATING}
+
+
+def _float_max(dtype) -> _builtins.float:
+    """The largest finite value of a floating ``dtype``; bfloat16 (ml_dtypes) is not one of numpy's finfo
+    types, so its limit comes from ``ml_dtypes.finfo`` on first use."""
+    limit = _FLOAT_MAX.get(dtype)
+    if limit is None:
+        import ml_dtypes
+        limit = _FLOAT_MAX[dtype] = _builtins.float(ml_dtypes.finfo(dtype.numpy).max)
+    return limit
+
+
+def wrap_int(op: str, value: _builtins.int, dtype) -> _builtins.int:
+    """A Python int operand of an op computing in integer ``dtype``, wrapped into it (two's complement).
+
+    PyTorch converts such a "wrapped number" to the computation's dtype without a range check
+    (``uint8 + 256`` adds 0, ``uint8 < 300`` compares with 44); ints that fit neither int64 nor uint64
+    are an OverflowError, as there.
+    """
+    low, high = INT_RANGE[dtype]
+    if low <= value <= high:
+        return value
+    if not -(1 << 63) <= value < (1 << 64):
+        raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
+    span = high - low + 1
+    return (value - low) % span + low
+
+
+def scalar_to(op: str, value, dtype):
+    """A Python number converted to ``dtype`` for a fill (``fill_``, ``masked_fill``, ``x[i] = v``,
+    ``full``, ``clamp``'s bounds): PyTorch's checked conversion.
+
+    A value the dtype cannot hold is a RuntimeError ("value cannot be converted ... without overflow"),
+    except that negative ints down to -max wrap into unsigned dtypes (``uint8.fill_(-1)`` gives 255);
+    floats are truncated towards zero into integer dtypes. Returns a Python number the backend can
+    store without a further check.
+    """
+    cat = dtype.category
+    if cat == 0 or value.__class__ is _builtins.bool or isinstance(value, np.bool_):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if cat == 1:
+        low, high = INT_RANGE[dtype]
+        if isinstance(value, _builtins.int):
+            if not -(1 << 63) <= value < (1 << 64):
+                raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
+            if low <= value <= high:
+                return value
+            if low == 0 and -high <= value < 0:
+                return value + high + 1
+        elif low - 1 < value < high + 1:  # truncates into range; NaN and inf fail the test
+            return _builtins.int(value)
+        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
+    if isinstance(value, _builtins.int):
+        if not -(1 << 63) <= value < (1 << 64):
+            raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
+        value = _builtins.float(value)
+    if abs(value) > _float_max(dtype) and value - value == 0:  # finite and too large; inf and nan fit
+        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
+    return value
+
 
 
 # bfloat16 comes from the ml_dtypes package (numpy has none). Importing it costs ~70 ms, so the dtype is

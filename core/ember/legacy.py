@@ -106,8 +106,8 @@ def new(self, *args, **kwargs):
 
 def _device_predicate(device_type):
     return property(lambda self: self.device.type == device_type,
-                    doc=f"Whether the tensor lives on a {device_type!r} device (ember has no such backend "
-                        f"unless a plugin registers one).")
+                    doc=f"Whether the tensor lives on a {device_type!r} device (``torch.Tensor.is_{device_type}``; "
+                        f"ember has no such backend unless a plugin registers one).")
 
 
 def bind() -> None:
@@ -120,7 +120,8 @@ def bind() -> None:
             setattr(Tensor, name, _device_predicate(device_type))
     for name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_mkldnn"):
         if not hasattr(Tensor, name):
-            setattr(Tensor, name, property(lambda self: False, doc="False: ember tensors are dense and unquantized."))
+            setattr(Tensor, name, property(lambda self: False, doc=f"False: ember tensors are dense and "
+                                                                    f"unquantized (``torch.Tensor.{name}``)."))
 
 
 bind()

@@ -1,4 +1,4 @@
-"""``ember.linalg``: filled at load with every op registered with ``where=("linalg", ...)``."""
+"""``ember.linalg``: filled at load with every op registered with ``namespaces=("linalg", ...)``."""
 
 from .ops import LinAlgError  # noqa: F401 - torch.linalg.LinAlgError
 

@@ -5,6 +5,23 @@ An op is declared once: its public function (PyTorch's name and signature), wher
 operator, the PyTorch counterpart it mirrors, and the sample inputs the conformance kit checks it
 with. The function's body calls :func:`apply` on a :class:`Primitive` (forward + backward), or
 composes other ember ops and gets its gradient for free.
+
+What an op (or optimizer, layer, device) plugin reads and makes of a tensor, all public:
+
+- ``x.array``: the backend array holding the elements (``numpy.ndarray`` on the CPU, ``cupy.ndarray``
+  on CUDA), not a copy. It is read at the cost of a slot (the per-op hot path stays attribute access).
+  Writing into it in place changes the tensor: call :func:`bump_version` afterwards, so that a
+  backward that saved the tensor fails loudly instead of using the new values.
+- ``x.dtype`` (an :class:`ember.dtype`: ``is_floating_point``, ``itemsize``, ``numpy``), ``x.device``
+  (an :class:`ember.device`), and ``x.device.xp``: the device's array namespace (``numpy``, ``cupy``),
+  which a :class:`Primitive`'s forward receives as ``xp``. ``x.requires_grad``, ``x.is_leaf``.
+- :func:`wrap` (a backend array as a tensor, no copy), :func:`bump_version` (record an in-place
+  change), :func:`as_view` / :func:`maybe_view` (mark a result as sharing its input's memory and
+  version counter), :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``),
+  :func:`inplace` (write an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
+
+Anything else with a leading underscore belongs to ember's core and may change without notice; a test
+keeps every plugin under ``plugins/`` and ``examples/`` on this API.
 """
 
 from __future__ import annotations
@@ -18,116 +35,25 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd.grad_mode import STATE
 from .device import DeviceError
+from .dtypes import scalar_to, wrap_int  # noqa: F401 - part of the plugin API
+from .errors import (  # noqa: F401 - part of the plugin API
+    ArgumentError, DimensionError, DTypeError, LinAlgError, OutOfRangeError, ShapeError,
+)
+from .edge_cases import ErrorInput, StabilityInput, check_skips
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
-from .tensor import Tensor, as_tensor, as_view, bump_version, wrap
+from .creation import as_tensor
+from .tensor import Tensor, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
-           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to"]
-
-
-class ShapeError(RuntimeError):
-    """Tensor shapes do not fit an op (PyTorch raises RuntimeError here, so this is one)."""
-
-
-class DimensionError(ShapeError, IndexError, ValueError):
-    """A tensor has too few (or too many) dimensions for an op. PyTorch raises IndexError for a 0-d tensor
-    ("Dimension specified as 0 but tensor has no dimensions"), RuntimeError ("Expected 3D or 4D input")
-    or ValueError depending on the op: this is all three."""
-
-
-class DTypeError(TypeError, NotImplementedError):
-    """A tensor's dtype is not one the op accepts. PyTorch raises RuntimeError here, or its subclass
-    NotImplementedError where no kernel exists for the dtype; Python code expects TypeError: this is all
-    three."""
-
-
-class ArgumentError(ValueError, RuntimeError):
-    """An argument has a value the op does not accept (PyTorch raises RuntimeError, Python code expects
-    ValueError: this is both)."""
-
-
-class OutOfRangeError(IndexError, RuntimeError):
-    """An index or a dim is out of range (PyTorch raises IndexError or RuntimeError depending on the op:
-    this is both)."""
-
-
-class LinAlgError(RuntimeError):
-    """A LAPACK routine failed on the values of its input: a matrix that is not positive-definite for
-    ``cholesky``, an eigen or singular value iteration that does not converge on NaN or infinities
-    (``torch.linalg.LinAlgError``, a RuntimeError)."""
+           "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
+           "wrap", "bump_version", "view_in_place", "write_out",
+           "ErrorInput", "StabilityInput"]
 
 
 def check_tensor(op: str, name: str, value) -> Tensor:
     """``value`` if it is a Tensor; otherwise a TypeError naming the op and the argument."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
-    return value
-
-
-# Integer dtypes' (lowest, highest) values: Python ints outside them wrap (arithmetic) or raise (fills).
-_INT_RANGE = {d: (int(np.iinfo(d.numpy).min), int(np.iinfo(d.numpy).max))
-              for d in _dt.ALL if d.category == 1}
-_FLOAT_MAX = {d: float(np.finfo(d.numpy).max) for d in _dt.FLOATING}
-
-
-def _float_max(dtype) -> float:
-    """The largest finite value of a floating ``dtype``; bfloat16 (ml_dtypes) is not one of numpy's finfo
-    types, so its limit comes from ``ml_dtypes.finfo`` on first use."""
-    limit = _FLOAT_MAX.get(dtype)
-    if limit is None:
-        import ml_dtypes
-        limit = _FLOAT_MAX[dtype] = float(ml_dtypes.finfo(dtype.numpy).max)
-    return limit
-
-
-def wrap_int(op: str, value: int, dtype) -> int:
-    """A Python int operand of an op computing in integer ``dtype``, wrapped into it (two's complement).
-
-    PyTorch converts such a "wrapped number" to the computation's dtype without a range check
-    (``uint8 + 256`` adds 0, ``uint8 < 300`` compares with 44); ints that fit neither int64 nor uint64
-    are an OverflowError, as there.
-    """
-    low, high = _INT_RANGE[dtype]
-    if low <= value <= high:
-        return value
-    if not -(1 << 63) <= value < (1 << 64):
-        raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
-    span = high - low + 1
-    return (value - low) % span + low
-
-
-def scalar_to(op: str, value, dtype):
-    """A Python number converted to ``dtype`` for a fill (``fill_``, ``masked_fill``, ``x[i] = v``,
-    ``full``, ``clamp``'s bounds): PyTorch's checked conversion.
-
-    A value the dtype cannot hold is a RuntimeError ("value cannot be converted ... without overflow"),
-    except that negative ints down to -max wrap into unsigned dtypes (``uint8.fill_(-1)`` gives 255);
-    floats are truncated towards zero into integer dtypes. Returns a Python number the backend can
-    store without a further check.
-    """
-    cat = dtype.category
-    if cat == 0 or value.__class__ is bool or isinstance(value, np.bool_):
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if cat == 1:
-        low, high = _INT_RANGE[dtype]
-        if isinstance(value, int):
-            if not -(1 << 63) <= value < (1 << 64):
-                raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
-            if low <= value <= high:
-                return value
-            if low == 0 and -high <= value < 0:
-                return value + high + 1
-        elif low - 1 < value < high + 1:  # truncates into range; NaN and inf fail the test
-            return int(value)
-        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
-    if isinstance(value, int):
-        if not -(1 << 63) <= value < (1 << 64):
-            raise OverflowError(f"{op}(): Python int {value} is too big to convert to a tensor value")
-        value = float(value)
-    if abs(value) > _float_max(dtype) and value - value == 0:  # finite and too large; inf and nan fit
-        raise RuntimeError(f"{op}(): value {value!r} cannot be converted to type {dtype.name} without overflow")
     return value
 
 
@@ -216,6 +142,19 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
     return tuple(sorted(out))
 
 
+def view_in_place(op: str, input: Tensor, view: Tensor) -> Tensor:
+    """Make ``input`` the view ``view`` of itself (same memory, the view's shape and strides), as
+    PyTorch's in-place view ops (``unsqueeze_``, ``t_``, ``squeeze_``...) do: its history becomes the
+    view's and its version is bumped. A leaf that requires grad is refused (RuntimeError naming ``op``)."""
+    if input._requires_grad and input._node is None and STATE.enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+    input._data = view._data
+    if view._node is not None:
+        input._node, input._output_nr = view._node, view._output_nr
+    bump_version(input)
+    return input
+
+
 def maybe_view(result: Tensor, source: Tensor) -> Tensor:
     """Mark ``result`` as a view of ``source`` when the backend gave back memory they share."""
     rb, sb = result._data.base, source._data.base
@@ -223,7 +162,7 @@ def maybe_view(result: Tensor, source: Tensor) -> Tensor:
         as_view(result, source)
     return result
 
-WHERE = ("ember", "Tensor", "functional", "linalg")
+NAMESPACES = ("ember", "Tensor", "functional", "linalg")
 
 # Ops that PyTorch's ``torch.<name>`` / ``torch.linalg.<name>`` offer without an ``out=`` keyword
 # ("ember.det": only in that namespace). Where only some of PyTorch's overloads take ``out=`` (``sum``
@@ -270,13 +209,18 @@ class Op:
     """An op declaration; register it with ``registry.register(op)`` in ``ember_register_ops``.
 
     - ``fn``: the function users call; its ``__name__`` is the op's name unless ``name`` is given.
-    - ``where``: public places it is bound: any of ``"ember"``, ``"Tensor"``, ``"functional"``, ``"linalg"``.
+    - ``namespaces``: the public namespaces it is bound in: any of ``"ember"``, ``"Tensor"``, ``"functional"``, ``"linalg"``.
     - ``inplace``: True to derive ``Tensor.<name>_`` from ``fn``, or a function implementing it.
     - ``operator``: Python operator name (``"add"`` binds ``__add__``, ``__radd__``, ``__iadd__``).
     - ``samples``: ``samples(make) -> iterable of Sample``; ``make(*shape, **opts)`` builds inputs on the
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
-    - ``torch``: dotted name of the PyTorch counterpart (default derived from ``where``), or None.
-    - ``dtypes``: dtypes the samples are run in; ``gradcheck``/``gradgradcheck``: which checks apply.
+    - ``torch``: dotted name of the PyTorch counterpart (default derived from ``namespaces``), or None.
+    - ``dtypes``: dtypes the samples are run in; ``differentiable``: whether gradients are checked.
+    - ``errors``: ``errors(make) -> iterable of ErrorInput``: calls the op must refuse (exception class
+      and message fragment); ``stability``: ``stability(make) -> iterable of StabilityInput``: extreme
+      inputs whose values and gradients must stay finite and match PyTorch (see :mod:`ember.edge_cases`).
+    - ``skips``: ``{check: reason}`` for checks of the kit this op opts out of (``"gradgradcheck"``,
+      ``"gradcheck"``, ``"oracle"``); the reason is shown as a skipped test, never dropped silently.
     - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
       for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
@@ -292,7 +236,7 @@ class Op:
     """
 
     fn: Callable
-    where: tuple = ("ember", "Tensor")
+    namespaces: tuple = ("ember", "Tensor")
     name: str = ""
     method: str = ""
     inplace: object = None
@@ -302,7 +246,9 @@ class Op:
     torch: str | None = ""
     dtypes: tuple = (_dt.float32, _dt.float64)
     differentiable: bool = True
-    gradgradcheck: bool = True
+    errors: Callable | None = None
+    stability: Callable | None = None
+    skips: dict = field(default_factory=dict)
     reference: Callable | None = None
     expected: Callable | None = None
     checked_elsewhere: str = ""
@@ -313,17 +259,18 @@ class Op:
 
     def __post_init__(self):
         self.name = self.name or self.fn.__name__
-        bad = set(self.where) - set(WHERE)
+        bad = set(self.namespaces) - set(NAMESPACES)
         if bad:
-            raise ValueError(f"op {self.name!r}: unknown places {sorted(bad)} in where=; expected {WHERE}")
-        if "Tensor" in self.where and not self.method:
+            raise ValueError(f"op {self.name!r}: unknown namespaces {sorted(bad)} in namespaces=; expected {NAMESPACES}")
+        if "Tensor" in self.namespaces and not self.method:
             self.method = self.name
         if self.inplace is True:
             self.inplace = make_inplace(self.fn, self.name + "_")
         if self.torch == "":
-            self.torch = _default_torch_name(self.name, self.where)
+            self.torch = _default_torch_name(self.name, self.namespaces)
         if self.out is None:
             self.out = self.name not in NO_OUT
+        self.skips = check_skips(self.name, self.skips)
         self._with_out = with_out(self.fn, self.name) if self.out else self.fn
 
     def function(self, place: str) -> Callable:
@@ -336,16 +283,42 @@ class Op:
         return self.fn(*args, **kwargs)
 
     @property
+    def gradgradcheck(self) -> bool:
+        """Whether the kit checks second derivatives (no ``skips["gradgradcheck"]``)."""
+        return "gradgradcheck" not in self.skips
+
+    @property
     def kind(self) -> str:
         return "primitive" if getattr(self.fn, "primitive", None) is not None else "composite"
 
+    @property
+    def where(self) -> tuple:
+        """The old name of :attr:`namespaces` (it read as the op ``where``), kept for plugins written before."""
+        warnings.warn("Op.where is now Op.namespaces", DeprecationWarning, stacklevel=2)
+        return self.namespaces
 
-def _default_torch_name(name, where):
-    if "ember" in where:
+
+def _accept_old_where(init):
+    """``Op(where=...)``, the old spelling of ``namespaces=``, still works (with a DeprecationWarning), so a
+    plugin written before the rename keeps loading."""
+    def __init__(self, *args, where=None, **kwargs):
+        if where is not None:
+            warnings.warn("Op(where=...) is now Op(namespaces=...)", DeprecationWarning, stacklevel=3)
+            kwargs["namespaces"] = where
+        init(self, *args, **kwargs)
+    __init__.__doc__, __init__.__wrapped__ = init.__doc__, init
+    return __init__
+
+
+Op.__init__ = _accept_old_where(Op.__init__)
+
+
+def _default_torch_name(name, namespaces):
+    if "ember" in namespaces:
         return f"torch.{name}"
-    if "functional" in where:
+    if "functional" in namespaces:
         return f"torch.nn.functional.{name}"
-    if "linalg" in where:
+    if "linalg" in namespaces:
         return f"torch.linalg.{name}"
     return f"torch.Tensor.{name}"
 
@@ -354,7 +327,7 @@ class OpTable(list):
     """A plugin's list of op declarations, filled with the :meth:`op` decorator next to each function."""
 
     def op(self, fn=None, **options):
-        """Declare ``fn`` as an op (``@ops.op(where=..., samples=...)``); returns ``fn`` unchanged."""
+        """Declare ``fn`` as an op (``@ops.op(namespaces=..., samples=...)``); returns ``fn`` unchanged."""
         def declare(f):
             self.append(Op(f, **options))
             return f
@@ -417,7 +390,7 @@ def _keep_old_value(node, target: Tensor) -> None:
         old._output_nr = target._output_nr
     node._saved = tuple(old if s is target else s for s in node._saved)
     node._saved_versions = tuple(0 if s is old else v for s, v in zip(node._saved, node._saved_versions))
-    old._vcell = [0]
+    old._version_counter = [0]
 
 
 def make_inplace(fn, name):

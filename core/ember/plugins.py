@@ -29,7 +29,7 @@ from types import ModuleType
 
 import pluggy
 
-from . import hookspecs
+from . import entry_points, hookspecs
 from .registry import (DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry,
                        ProcessGroupBackendRegistry, Registrar)
 
@@ -58,7 +58,7 @@ class PluginInfo:
     """
 
     name: str
-    dist: object = field(default=None, repr=False)  # an importlib_metadata Distribution, or None
+    dist: object = field(default=None, repr=False)  # an ember.entry_points or importlib_metadata Distribution
     source: str = ""  # entry point value, or "runtime"
     status: str = "loaded"  # loaded | failed | disabled ...
     error: str = ""
@@ -94,32 +94,41 @@ def _env_flag(name: str) -> bool:
 
 
 def strict() -> bool:
-    """Whether a broken plugin raises :class:`PluginError` (always so for run-time :func:`register`)."""
-    return _raising[0] or _env_flag("EMBER_PLUGINS_STRICT")
+    """Whether a plugin that breaks while ``import ember`` loads it raises :class:`PluginError` rather than
+    being skipped with a warning (``EMBER_PLUGINS_STRICT=1``); run-time :func:`register` always raises."""
+    return _env_flag("EMBER_PLUGINS_STRICT")
 
 
-_raising = [False]  # set while register() runs: its caller sees failures as errors
 # Run-time register/unregister change the registries and rebind names: threads take turns.
 _lock = threading.RLock()
 
 
 # -- loading ---------------------------------------------------------------------------------------
 
+def _entry_points():
+    """The ``ember.plugins`` entry points: the fast scan (:mod:`ember.entry_points`), or importlib.metadata
+    where that scan cannot stand in for it."""
+    found = entry_points.find(ENTRY_POINT_GROUP)
+    if found is None:
+        from importlib_metadata import entry_points as metadata_entry_points
+        found = metadata_entry_points(group=ENTRY_POINT_GROUP)
+    return found
+
+
 def load_entry_points() -> None:
     """Load every plugin of the ``ember.plugins`` entry-point group; called once by ``import ember``."""
-    from importlib_metadata import entry_points
-
+    raising = strict()
     only_builtins = _env_flag("EMBER_DISABLE_PLUGIN_AUTOLOAD")
     disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
     loaded = []
     seen = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in _entry_points():
         info = PluginInfo(ep.name, ep.dist, ep.value)
         if (ep.name, ep.value) in seen:
             continue  # the same distribution found twice on sys.path
         if ep.name in _infos or ep.name in seen.values():
             _fail(info, f"the plugin name {ep.name!r} is taken by distribution "
-                        f"{_infos[ep.name].distribution if ep.name in _infos else '?'!r}")
+                        f"{_infos[ep.name].distribution if ep.name in _infos else '?'!r}", raising=raising)
             continue
         seen[(ep.name, ep.value)] = ep.name
         _infos[ep.name] = info
@@ -129,17 +138,17 @@ def load_entry_points() -> None:
         if only_builtins and not info.builtin:
             info.status = "disabled (EMBER_DISABLE_PLUGIN_AUTOLOAD)"
             continue
-        plugin = _import_plugin(ep, info)
-        if plugin is not _FAILED and _add_to_manager(plugin, info):
+        plugin = _import_plugin(ep, info, raising)
+        if plugin is not _FAILED and _add_to_manager(plugin, info, raising):
             loaded.append(info)
-    _run_hooks(loaded)
-    bind()
+    _run_hooks(loaded, raising)
+    bind(raising)
 
 
 _FAILED = object()
 
 
-def _import_plugin(ep, info: PluginInfo):
+def _import_plugin(ep, info: PluginInfo, raising: bool):
     """The plugin object an entry point names, or _FAILED (the plugin then marked failed) when importing
     it raised anything but a real Ctrl-C, or changed ember's namespaces (the changes are undone)."""
     snapshot = _snapshot()
@@ -149,14 +158,14 @@ def _import_plugin(ep, info: PluginInfo):
         except BaseException as exc:  # a broken plugin must not break import ember, whatever it raises
             interrupts.reraise_if_real(exc)
             _undo_side_effects(snapshot)
-            _fail(info, f"import failed: {type(exc).__name__}: {exc}", exc)
+            _fail(info, f"import failed: {type(exc).__name__}: {exc}", exc, raising=raising)
             return _FAILED
-    if _undo_side_effects(snapshot, info, "when imported"):
+    if _undo_side_effects(snapshot, info, "when imported", raising):
         return _FAILED
     return plugin
 
 
-def _add_to_manager(plugin, info: PluginInfo) -> bool:
+def _add_to_manager(plugin, info: PluginInfo, raising: bool) -> bool:
     try:
         manager.register(plugin, name=info.name)
         unknown = [name for name in _hookimpl_names(plugin) if name not in _SPEC_NAMES]
@@ -166,17 +175,18 @@ def _add_to_manager(plugin, info: PluginInfo) -> bool:
                 plugin, f"plugin {info.name!r} implements unknown hook(s) {unknown}; ember's hooks are "
                         f"{sorted(_SPEC_NAMES)}")
     except (pluggy.PluginValidationError, ValueError) as exc:
-        _fail(info, f"invalid plugin: {exc}", exc)
+        _fail(info, f"invalid plugin: {exc}", exc, raising=raising)
         return False
-    _warn_unmarked_hooks(plugin, info)
+    _warn_unmarked_hooks(plugin, info, raising)
     return True
 
 
 def _hookimpl_names(plugin) -> list[str]:
-    return [name for name in dir(plugin) if manager.parse_hookimpl_opts(plugin, name) is not None]
+    """The hooks ``plugin`` implements, as pluggy parsed them when it was registered."""
+    return [caller.name for caller in manager.get_hookcallers(plugin) or ()]
 
 
-def _warn_unmarked_hooks(plugin, info: PluginInfo) -> None:
+def _warn_unmarked_hooks(plugin, info: PluginInfo, raising: bool) -> None:
     """Functions named like a hook but not marked ``@ember.hookimpl`` are never called: say so."""
     unmarked = [name for name in dir(plugin)
                 if (name in _SPEC_NAMES or name.startswith("ember_register_"))
@@ -185,44 +195,60 @@ def _warn_unmarked_hooks(plugin, info: PluginInfo) -> None:
         return
     message = (f"function(s) {unmarked} look like hook implementations but are not marked with "
                f"@ember.hookimpl, so ember never calls them; decorate them with @ember.hookimpl")
-    if strict():
+    if raising:
         _rollback(info)
-        _fail(info, message)
+        _fail(info, message, raising=True)
     info.error = message
     warnings.warn(f"ember plugin {info.name!r}{_dist_text(info)}: {message}", PluginWarning, stacklevel=4)
 
 
-def _run_hooks(infos) -> None:
-    """Call each hook of the given plugins, phase by phase, in pluggy's order for each hook.
+def _run_hooks(infos, raising: bool) -> None:
+    """Call each hook of the given plugins, phase by phase, plugins in pluggy's order for each hook.
 
+    Each plugin's call goes through pluggy's hook caller (a subset holding that plugin's implementations
+    only), so ``wrapper=True`` and old-style ``hookwrapper=True`` implementations run as pluggy runs
+    them, and each call gets a registrar that records that plugin as the owner of what it registers.
     A plugin that raises or conflicts is rolled back whole (all kinds it registered) and marked failed.
     """
     names = {info.name: info for info in infos}
     for hook_name, registry_name in hookspecs.PHASES:
         caller = getattr(manager.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy calls the last registered first
-            info = names.get(impl.plugin_name)
-            if info is None or info.status != "loaded":
+        order = []  # plugin names in the order pluggy would call them (it calls the last registered first)
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.plugin_name in names and impl.plugin_name not in order:
+                order.append(impl.plugin_name)
+        for name in order:
+            info = names[name]
+            if info.status != "loaded":
                 continue
             registrar = Registrar(registries[registry_name], info.name)
-            if _call_hook(impl, hook_name, registrar, info) and registrar.added:
-                info.registered.setdefault(registry_name, []).extend(registrar.added)
+            if _call_hook(_caller_for(hook_name, info.name), hook_name, registrar, info, raising):
+                if registrar.added:
+                    info.registered.setdefault(registry_name, []).extend(registrar.added)
+                if registrar.added_kernels:
+                    info.registered.setdefault("kernels", []).extend(registrar.added_kernels)
 
 
-def _call_hook(impl, hook_name: str, registrar: Registrar, info: PluginInfo) -> bool:
-    """Run one hook implementation; False, with the plugin rolled back and failed, when it raised
-    anything but a real Ctrl-C or changed ember's namespaces (the changes are undone)."""
+def _caller_for(hook_name: str, plugin_name: str):
+    """pluggy's caller of ``hook_name`` restricted to one plugin's implementations (wrappers included)."""
+    others = [plugin for name, plugin in manager.list_name_plugin() if name != plugin_name]
+    return manager.subset_hook_caller(hook_name, remove_plugins=others)
+
+
+def _call_hook(caller, hook_name: str, registrar: Registrar, info: PluginInfo, raising: bool) -> bool:
+    """Run one plugin's implementations of a hook; False, with the plugin rolled back and failed, when
+    it raised anything but a real Ctrl-C or changed ember's namespaces (the changes are undone)."""
     snapshot = _snapshot()
     with _InterruptWatch() as interrupts:
         try:
-            impl.function(registry=registrar)
+            caller(registry=registrar)
         except BaseException as exc:  # SystemExit too: a plugin may not end the program
             interrupts.reraise_if_real(exc)
             _undo_side_effects(snapshot)
             _rollback(info)
-            _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc)
+            _fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc, raising=raising)
             return False
-    return not _undo_side_effects(snapshot, info, f"in its hook {hook_name}")
+    return not _undo_side_effects(snapshot, info, f"in its hook {hook_name}", raising)
 
 
 def _rollback(info: PluginInfo) -> None:
@@ -237,11 +263,12 @@ def _dist_text(info: PluginInfo) -> str:
     return f" (distribution {info.distribution} {info.version})" if info.distribution else ""
 
 
-def _fail(info: PluginInfo, message: str, cause: BaseException | None = None) -> None:
+def _fail(info: PluginInfo, message: str, cause: BaseException | None = None, *, raising: bool) -> None:
+    """Mark ``info`` failed; raise :class:`PluginError` when ``raising``, else warn that it was skipped."""
     info.status, info.error = "failed", message
     _infos.setdefault(info.name, info)
     text = f"ember plugin {info.name!r}{_dist_text(info)} was skipped: {message}"
-    if strict():
+    if raising:
         raise PluginError(text) from cause
     warnings.warn(text, PluginWarning, stacklevel=3)
 
@@ -286,7 +313,7 @@ def _snapshot() -> list[tuple[object, dict]]:
     return [(space, vars(space).copy()) for space in _namespaces().values()]  # .copy(): fast on a class too
 
 
-def _undo_side_effects(snapshot, info: PluginInfo | None = None, when: str = "") -> bool:
+def _undo_side_effects(snapshot, info: PluginInfo | None = None, when: str = "", raising: bool = False) -> bool:
     """Put back every attribute changed since ``snapshot``; with ``info``, fail that plugin naming the
     changes. True when something had changed."""
     changes = []  # (namespace, attribute, value before or _MISSING, what the plugin did)
@@ -309,7 +336,7 @@ def _undo_side_effects(snapshot, info: PluginInfo | None = None, when: str = "")
         done = [f"{what} {_space_name(space)}.{attr}" for space, attr, _, what in changes]
         _rollback(info)
         _fail(info, f"it changed ember's namespaces {when} ({', '.join(done)}); plugins add names "
-                    f"only by registering them in a hook. The changes were undone.")
+                    f"only by registering them in a hook. The changes were undone.", raising=raising)
     return bool(changes)
 
 
@@ -318,7 +345,7 @@ def _is_import_binding(space, attr: str, value) -> bool:
     name = getattr(space, "__name__", "")
     if isinstance(value, ModuleType) and value.__name__ == f"{name}.{attr}":
         return True
-    lazy = getattr(space, "_LAZY_FUNCS", None) if name == "ember" else None
+    lazy = getattr(space, "_LAZY_NAMES", None) if name == "ember" else None
     return bool(lazy) and attr in lazy and value is getattr(sys.modules.get(lazy[attr]), attr, None)
 
 
@@ -339,17 +366,14 @@ def register(plugin, name: str | None = None) -> PluginInfo:
             raise PluginError(f"register: a plugin named {name!r} is already registered "
                               f"(from {_infos[name].distribution or _infos[name].source})")
         info = PluginInfo(name, None, "runtime")
-        previous, _raising[0] = _raising[0], True
         try:
             _infos[name] = info
-            if _add_to_manager(plugin, info):
-                _run_hooks([info])
+            if _add_to_manager(plugin, info, raising=True):
+                _run_hooks([info], raising=True)
+            bind(raising=True)
         except PluginError:
             _infos.pop(name, None)
             raise
-        finally:
-            _raising[0] = previous
-        bind()
     return info
 
 
@@ -360,7 +384,7 @@ def unregister(name: str) -> None:
         if info is None:
             raise PluginError(f"unregister: no plugin named {name!r}; known: {sorted(_infos)}")
         _rollback(info)
-        bind()
+        bind(strict())
 
 
 def report() -> list[PluginInfo]:
@@ -369,8 +393,10 @@ def report() -> list[PluginInfo]:
 
 
 def overrides() -> list[tuple[str, str, str, list[str]]]:
-    """(kind, name, winner, replaced owners) for every override in force."""
-    return [(kind, *row) for kind, registry in registries.items() for row in registry.overrides()]
+    """(kind, name, winner, replaced owners) for every override in force (kind ``"kernels"`` for the
+    device kernels, named ``"<primitive>@<device type>"``)."""
+    rows = [(kind, *row) for kind, registry in registries.items() for row in registry.overrides()]
+    return rows + [("kernels", *row) for row in registries["devices"].kernels.overrides()]
 
 
 # -- binding ----------------------------------------------------------------------------------------
@@ -382,18 +408,29 @@ _MISSING = object()
 
 
 def _namespaces():
-    import ember
-    from ember import linalg
-    from ember.nn import functional
-    from ember.optim import lr_scheduler
-    from ember.tensor import Tensor
-    return {"ember": ember, "Tensor": Tensor, "functional": functional, "linalg": linalg,
-            "nn": sys.modules["ember.nn"], "optim": sys.modules["ember.optim"], "lr_scheduler": lr_scheduler}
+    """The namespaces ember binds registered names into (found once: they are modules and a class)."""
+    if not _SPACES:
+        import ember
+        from ember import linalg
+        from ember.nn import functional
+        from ember.optim import lr_scheduler
+        from ember.tensor import Tensor
+        _SPACES.update({"ember": ember, "Tensor": Tensor, "functional": functional, "linalg": linalg,
+                        "nn": sys.modules["ember.nn"], "optim": sys.modules["ember.optim"],
+                        "lr_scheduler": lr_scheduler})
+    return _SPACES
 
 
-def bind() -> None:
+_SPACES: dict = {}
+
+
+def bind(raising: bool | None = None) -> None:
     """Make every registered name reachable where PyTorch has it; undo the previous binding first,
-    so that a plugin registered or removed at run time leaves no stale name behind."""
+    so that a plugin registered or removed at run time leaves no stale name behind. A plugin whose names
+    cannot be bound is rolled back and failed (raising :class:`PluginError` when ``raising``; by default
+    as :func:`strict` says)."""
+    if raising is None:
+        raising = strict()
     from .device import device
     from .optim.lr_scheduler import LRScheduler
     from .primitive import Primitive
@@ -429,13 +466,13 @@ def bind() -> None:
     except _BindError as exc:  # roll the offending plugin back, then bind the rest again
         info = _infos.get(exc.owner, PluginInfo(exc.owner))
         _rollback(info)
-        _fail(info, str(exc))
-        bind()
+        bind(raising=False)  # the other plugins' names bound again before the failure is reported
+        _fail(info, str(exc), raising=raising)
 
 
 def _bind_op(op, owner, spaces) -> None:
     names = (op.name,) + tuple(op.aliases)
-    for place in op.where:
+    for place in op.namespaces:
         for name in names:
             if place == "Tensor":
                 _set(spaces["Tensor"], op.method if name == op.name else name, op.fn, owner)
@@ -458,6 +495,8 @@ def _bind_operator(op, owner, tensor_cls) -> None:
         fn = op.fn
 
         def reflected(self, other):
+            """``other <op> self`` for a non-tensor ``other`` on the left: the op with its operands swapped
+            (``torch.Tensor.__radd__`` and its kin)."""
             return fn(other, self)
         reflected.__name__ = f"__r{sym}__"
         _set(tensor_cls, f"__r{sym}__", reflected, owner)
@@ -483,6 +522,8 @@ def _set(namespace, attr, value, owner) -> None:
 
 
 def _bind_kernels(primitive_base) -> None:
+    """Give each primitive class the kernels registered for it (device type -> fn); a kernel for a
+    primitive no op declares is its owner's error."""
     by_name = {}
     stack = [primitive_base]
     while stack:
@@ -491,8 +532,10 @@ def _bind_kernels(primitive_base) -> None:
             by_name[sub.name] = sub
             stack.append(sub)
             sub.kernels = {}
-    for owner, prim, device_type, fn in registries["devices"].kernels:
-        target = by_name.get(prim) if isinstance(prim, str) else prim
+    for entry in registries["devices"].kernels.entries.values():
+        kernel = entry.obj
+        target = by_name.get(kernel.primitive)
         if target is None:
-            raise _BindError(owner, f"plugin {owner!r} registered a {device_type} kernel for unknown primitive {prim!r}")
-        target.kernels[device_type] = fn
+            raise _BindError(entry.owner, f"plugin {entry.owner!r} registered a {kernel.device_type} kernel for "
+                                          f"unknown primitive {kernel.primitive!r}")
+        target.kernels[kernel.device_type] = kernel.fn

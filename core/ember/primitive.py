@@ -13,8 +13,8 @@ import warnings
 
 import numpy as np
 
-from .autograd.engine import Node
 from .autograd.grad_mode import STATE
+from .autograd.graph import record_node
 from .device import DeviceError
 from .tensor import Tensor, wrap
 
@@ -175,66 +175,6 @@ def apply_binary(prim, a, b):
     if needs_grad and STATE.enabled and prim.differentiable:
         record_node(prim, (a, b), {}, (result,))
     return result
-
-
-def record_node(op, inputs, attrs, outputs):
-    """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
-    edges = []
-    needs = []
-    empty_input = False
-    for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            data = x._data
-            edges.append((x._node or x, x._output_nr, data.shape, x._dtype))
-            needs.append(True)
-            if not data.size:
-                empty_input = True
-        else:
-            edges.append(None)
-            needs.append(False)
-    if empty_input or not outputs[0]._data.size or len(outputs) > 1:
-        op = _empty_aware(op, outputs, edges)
-    node = Node(op, attrs, edges, tuple(needs))
-    if op.save_inputs:
-        node.save_inputs(inputs)
-    if op.save_output:
-        node.save_outputs(outputs)
-    if len(outputs) > 1:
-        node._out_meta = tuple((t._data.shape, t._dtype, t._device) for t in outputs)
-    for nr, t in enumerate(outputs):
-        if t._dtype.is_floating_point:
-            t._requires_grad = True
-            t._node = node
-            if nr:
-                t._output_nr = nr
-    return node
-
-
-class _ZeroGradient:
-    """Stands in for an op's backward when every output or every differentiable input is empty: all
-    gradients are then zeros of the inputs' shapes, and kernels written for non-empty arrays (windows,
-    reshapes with -1) never see a zero-size gradient."""
-
-    def __init__(self, op):
-        self.name = op.name
-        # saved as the op saves them, so an in-place change after the op still fails backward loudly
-        self.save_inputs, self.save_output = op.save_inputs, op.save_output
-
-    def backward(self, ctx, *grads, **attrs):
-        from .tensor import zeros
-        if self.save_inputs:
-            ctx.inputs  # noqa: B018 - reading them runs the version check
-        if self.save_output:
-            ctx.outputs  # noqa: B018
-        device = next(g._device for g in grads if g is not None)
-        return tuple(None if e is None else zeros(e[2], dtype=e[3], device=device) for e in ctx.next)
-
-
-def _empty_aware(op, outputs, edges):
-    """``op``, or a :class:`_ZeroGradient` when its gradients are zeros whatever the op computes."""
-    if all(t._data.size == 0 for t in outputs) or all(e is None or 0 in e[2] for e in edges):
-        return _ZeroGradient(op)
-    return op
 
 
 def mixed_devices(prim, inputs) -> DeviceError:

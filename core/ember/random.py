@@ -11,10 +11,14 @@ import json
 import os
 import threading
 
+import numpy as np
+
+from . import dtypes
 from .device import canonical as _canonical, device as _device, resolve as _resolve
+from .tensor import wrap
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
-           "default_generator"]
+           "default_generator", "NumpyStream"]
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed
 
@@ -43,6 +47,7 @@ class Generator:
         return self._seed
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with (``torch.Generator.initial_seed``)."""
         return self._seed
 
     @property
@@ -62,12 +67,11 @@ class Generator:
 
     def get_state(self):
         """The full state as a uint8 tensor (as PyTorch returns), so it can be saved with ``ember.save``."""
-        from .tensor import tensor
-        from . import dtypes
         blob = json.dumps({"seed": self._seed, "stream": self.stream.get_state()}).encode()
-        return tensor(list(blob), dtype=dtypes.uint8)
+        return wrap(np.frombuffer(blob, dtype=dtypes.uint8.numpy).copy(), _resolve("cpu"))
 
     def set_state(self, state) -> "Generator":
+        """Restore a state from :meth:`get_state`; returns this generator (``torch.Generator.set_state``)."""
         blob = json.loads(bytes(state.tolist()).decode())
         self._seed = blob["seed"]
         self.stream.set_state(blob["stream"])
@@ -75,6 +79,40 @@ class Generator:
 
     def __repr__(self) -> str:
         return f"<ember.Generator device={self.device} seed={self._seed}>"
+
+
+class NumpyStream:
+    """A seeded random stream over numpy's PCG64 Generator, with the methods ember's factories call.
+
+    For device backends whose arrays are numpy's (the CPU plugin, the test reference device): a backend's
+    ``generator(seed, index)`` returns one.
+    """
+
+    def __init__(self, seed: int):
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+
+    def random(self, shape, dtype):
+        return self._rng.random(shape, dtype=np.float64).astype(dtype, copy=False)
+
+    def normal(self, shape, dtype):
+        return self._rng.standard_normal(shape, dtype=np.float64).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        return self._rng.integers(low, high, shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        return self._rng.permutation(n).astype(np.int64)
+
+    def get_state(self) -> dict:
+        state = self._rng.bit_generator.state
+        return {"bit_generator": state["bit_generator"], "state": {k: str(v) for k, v in state["state"].items()},
+                "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
+
+    def set_state(self, state: dict) -> None:
+        self._rng.bit_generator.state = {
+            "bit_generator": state["bit_generator"],
+            "state": {k: int(v) for k, v in state["state"].items()},
+            "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
 
 
 _defaults: dict = {}
@@ -105,18 +143,23 @@ def manual_seed(seed) -> Generator:
 
 
 def seed() -> int:
+    """Seed the default CPU generator from the operating system's entropy and return the seed (``torch.seed``)."""
     s = default_generator("cpu").seed()
     manual_seed(s)
     return s
 
 
 def initial_seed() -> int:
+    """The seed the default CPU generator was last seeded with (``torch.initial_seed``)."""
     return default_generator("cpu").initial_seed()
 
 
 def get_rng_state():
+    """The default CPU generator's state as a uint8 tensor, for :func:`set_rng_state` or ``ember.save``
+    (``torch.get_rng_state``)."""
     return default_generator("cpu").get_state()
 
 
 def set_rng_state(state) -> None:
+    """Restore the default CPU generator to a state from :func:`get_rng_state` (``torch.set_rng_state``)."""
     default_generator("cpu").set_state(state)

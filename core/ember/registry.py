@@ -1,4 +1,5 @@
-"""Registries of ops, layers, optimizers, devices and pretrained models: every name with its owner, conflicts caught.
+"""Registries of ops, layers, optimizers, devices (and their kernels) and pretrained models: every name with its
+owner, conflicts caught.
 
 A plugin's hook receives a :class:`Registrar` (one per plugin and registry) and calls ``register`` on
 it. Nothing is overwritten silently: a second plugin registering a taken name is a
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["Registry", "Registrar", "Entry", "PluginConflictError", "OpRegistry", "LayerRegistry",
-           "OptimizerRegistry", "DeviceRegistry",
+           "OptimizerRegistry", "DeviceRegistry", "KernelRegistry", "Kernel",
            "ProcessGroupBackendRegistry", "ModelRegistry"]
 
 
@@ -117,6 +118,7 @@ class Registrar:
         self._registry = registry
         self.owner = owner
         self.added: list[str] = []
+        self.added_kernels: list[str] = []
 
     def register(self, obj, *, name: str | None = None, override: bool = False):
         entry = self._registry.add(obj, self.owner, name, override)
@@ -127,12 +129,21 @@ class Registrar:
         for obj in objs:
             self.register(obj, override=override)
 
-    def register_kernel(self, primitive, device_type: str, fn) -> None:
-        """(Device registry) run ``fn`` instead of ``primitive.forward`` on tensors of ``device_type``;
-        ``primitive`` is a Primitive class or its name."""
+    def register_kernel(self, primitive, device_type: str, fn, *, override: bool = False):
+        """(Device registry) run ``fn`` instead of ``primitive.forward`` on tensors of ``device_type``.
+
+        ``primitive`` is a :class:`ember.ops.Primitive` subclass or its name; ``fn`` takes what
+        ``forward`` takes (``xp``, then the arrays and attributes). The kernel is registered as
+        ``"<primitive>@<device_type>"`` with this plugin as its owner: another plugin registering a kernel
+        for the same primitive and device is a :class:`PluginConflictError` naming both, unless one
+        passes ``override=True`` (recorded, as for any name). Returns ``fn``.
+        """
         if not isinstance(self._registry, DeviceRegistry):
             raise TypeError("register_kernel belongs to the device registry (ember_register_devices)")
-        self._registry.kernels.append((self.owner, primitive, device_type, fn))
+        kernel = Kernel(primitive if isinstance(primitive, str) else primitive.name, device_type, fn)
+        entry = self._registry.kernels.add(kernel, self.owner, override=override)
+        self.added_kernels.append(entry.name if entry.owner == self.owner else kernel.name)
+        return fn
 
     def __getattr__(self, attr):
         return getattr(self._registry, attr)
@@ -173,20 +184,43 @@ class OptimizerRegistry(Registry):
                             f"ember.optim.lr_scheduler.LRScheduler, got {obj!r}")
 
 
+@dataclass(frozen=True)
+class Kernel:
+    """A device's own forward for a primitive: ``fn`` replaces ``<primitive>.forward`` on ``device_type``."""
+
+    primitive: str  # the primitive's name (``Primitive.name``)
+    device_type: str
+    fn: object
+
+    @property
+    def name(self) -> str:
+        return f"{self.primitive}@{self.device_type}"
+
+
+class KernelRegistry(Registry):
+    """Device kernels by ``"<primitive>@<device type>"``, each with its owner, like every other name."""
+
+    kind = "kernel"
+
+    def validate(self, obj, name):
+        if not isinstance(obj, Kernel) or not callable(obj.fn):
+            raise TypeError(f"kernel registry: the kernel {name!r} must be callable, got {getattr(obj, 'fn', obj)!r}")
+
+
 class DeviceRegistry(Registry):
-    """Device backends by type name, and device-specific kernels for primitives."""
+    """Device backends by type name, and (in :attr:`kernels`) device-specific kernels for primitives."""
 
     kind = "device"
 
     def __init__(self):
         super().__init__()
-        self.kernels: list[tuple[str, object, str, object]] = []  # (owner, primitive, device type, fn)
+        self.kernels = KernelRegistry()
 
     def name_of(self, obj) -> str:
         return obj.type
 
     def remove_owner(self, owner: str) -> list[str]:
-        self.kernels = [k for k in self.kernels if k[0] != owner]
+        self.kernels.remove_owner(owner)
         return super().remove_owner(owner)
 
     def validate(self, obj, name):

@@ -19,13 +19,16 @@ _interop = [1]
 
 
 def set_num_interop_threads(n: int) -> None:
-    """Recorded only: ember runs ops one after another, with no inter-op pool."""
+    """Recorded only: ember runs ops one after another, with no inter-op pool (``torch.set_num_interop_threads``).
+    RuntimeError unless ``n`` is a positive int."""
     if not isinstance(n, int) or n < 1:
         raise RuntimeError(f"set_num_interop_threads expects a positive integer, got {n!r}")
     _interop[0] = n
 
 
 def get_num_interop_threads() -> int:
+    """The inter-op thread count last set by :func:`set_num_interop_threads` (1 by default; ember runs ops one
+    after another) (``torch.get_num_interop_threads``)."""
     return _interop[0]
 
 
@@ -56,7 +59,8 @@ def set_default_device(device) -> None:
 
 
 def get_default_device():
-    """The device factories use when none is given (the CPU unless :func:`set_default_device` changed it)."""
+    """The device factories use when none is given: the CPU unless :func:`set_default_device` changed it
+    (``torch.get_default_device``)."""
     return _canonical_device(None)
 
 
@@ -65,17 +69,21 @@ _matmul_precision = ["highest"]
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
-    """Recorded for ``are_deterministic_algorithms_enabled``: every ember kernel is already deterministic on
-    the CPU (numpy), so there is nothing to switch."""
+    """Recorded for ``are_deterministic_algorithms_enabled``: every ember kernel is already deterministic on the
+    CPU (numpy), so there is nothing to switch (``torch.use_deterministic_algorithms``)."""
     _deterministic[:] = [bool(mode), bool(warn_only)]
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """Whether :func:`use_deterministic_algorithms` turned the mode on
+    (``torch.are_deterministic_algorithms_enabled``)."""
     return _deterministic[0]
 
 
 def set_float32_matmul_precision(precision: str) -> None:
-    """Recorded only: ember's float32 matmul is always full float32 ("highest"); there is no TF32 path."""
+    """Recorded only: ember's float32 matmul is always full float32 ("highest"); there is no TF32 path
+    (``torch.set_float32_matmul_precision``). RuntimeError for a precision other than 'highest', 'high' or
+    'medium'."""
     if precision not in ("highest", "high", "medium"):
         raise RuntimeError(f"set_float32_matmul_precision: invalid precision {precision!r}; "
                            f"expected 'highest', 'high' or 'medium'")
@@ -83,4 +91,6 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 
 def get_float32_matmul_precision() -> str:
+    """The precision last set by :func:`set_float32_matmul_precision`, "highest" by default
+    (``torch.get_float32_matmul_precision``)."""
     return _matmul_precision[0]

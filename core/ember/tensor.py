@@ -1,25 +1,27 @@
 """The Tensor: an array of a device backend, with its dtype, device and place on the autograd tape.
 
-Arithmetic, indexing and every other op arrive as methods bound from the ops registry when ember
-loads; this file holds what a tensor is (data, metadata, grad bookkeeping), the conversions between
-dtypes and devices, and printing. Making tensors is :mod:`ember.creation` (re-exported here).
+This is the second layer of the core (above dtypes and devices, below autograd): what a tensor is
+(data, metadata, grad bookkeeping, version counters shared with views) and printing. Methods that need
+a higher layer are bound onto :class:`Tensor` by that layer, once, when ember loads: ``backward`` by
+:mod:`ember.autograd.engine`, ``to`` by :mod:`ember.conversion`, ``T``/``mT`` by :mod:`ember.views`, the
+constructor and ``new_*`` by :mod:`ember.creation`, every op by the ops registry. Making tensors is
+:mod:`ember.creation`.
 """
 
 from __future__ import annotations
 
 import builtins
+import weakref
 
 import numpy as np
 
 from . import dtypes as _dt
 from . import storage as _st
 from .device import device as _device, resolve as _resolve
+from .hooks import RemovableHandle
+from .printing import add_suffixes, format_values
 
-__all__ = [
-    "Tensor", "Size", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
-    "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
-    "empty_like", "rand_like", "randn_like", "randint_like", "is_tensor", "numel",
-]
+__all__ = ["Tensor", "Size", "is_tensor", "numel", "wrap", "as_view", "bump_version"]
 
 _FROM_NUMPY = _dt.FROM_NUMPY
 
@@ -62,7 +64,8 @@ class Tensor:
     """An n-dimensional array on a device, with autograd (``torch.Tensor``).
 
     ``_data`` is the backend array, ``_node`` the tape node that produced it (None for leaves),
-    ``_vcell`` a version counter shared with views, bumped by in-place ops.
+    ``_version_counter`` a one-element list shared with views, bumped by in-place ops. Plugins read the backend
+    array as :attr:`array` (the same slot under a public name; see :mod:`ember.ops`).
     """
 
     __slots__ = ("_data", "_dtype", "_device", "_requires_grad", "_node", "__dict__", "__weakref__")
@@ -71,7 +74,7 @@ class Tensor:
     # making a tensor (on every op) sets five slots and nothing more.
     _grad = None
     _output_nr = 0
-    _vcell = None
+    _version_counter = None
     _hooks = None
     _post_accumulate_hooks = None
     _base = None
@@ -82,39 +85,9 @@ class Tensor:
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
-    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
-        """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` is an uninitialised
-        2x3 tensor: PyTorch's legacy constructor. Prefer ``ember.tensor`` / ``ember.empty``."""
-        dtype = dtype or _dt.get_default_dtype()
-        if args and all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args):
-            source = empty(*args, dtype=dtype, device=device)
-        elif len(args) <= 1:
-            source = tensor(args[0] if args else [], dtype=dtype, device=device)
-        else:
-            raise TypeError(f"Tensor(): expected sizes (ints) or one data argument, got {args!r}")
-        self._data, self._dtype, self._device = source._data, source._dtype, source._device
-        self._requires_grad, self._node = False, None
-        if requires_grad:
-            self.requires_grad_(True)
-
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        """A new tensor from ``data``, on this tensor's device and (by default) dtype."""
-        return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        return zeros(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        return ones(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        return empty(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
-                    requires_grad=requires_grad)
-
     def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor cast to ``other``'s dtype; ``self`` itself when they already agree
+        (``torch.Tensor.type_as``)."""
         return self.to(other._dtype)
 
     def get_device(self) -> int:
@@ -124,48 +97,60 @@ class Tensor:
     # -- metadata -----------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
+        """The shape as an :class:`ember.Size` (``torch.Tensor.shape``)."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
-        """The shape, or the length of one dimension (negative dims count from the end)."""
+        """The shape, or the length of dimension ``dim`` (negative dims count from the end; IndexError when out of
+        range) (``torch.Tensor.size``)."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     @property
     def dtype(self) -> _dt.dtype:
+        """The element type, an :class:`ember.dtype` (``torch.Tensor.dtype``)."""
         return self._dtype
 
     @property
     def device(self) -> _device:
+        """The device the data lives on, an :class:`ember.device` (``torch.Tensor.device``)."""
         return self._device
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (``torch.Tensor.ndim``)."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (``torch.Tensor.dim``; ``ndimension`` is the same method)."""
         return self._data.ndim
 
     ndimension = dim
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape (``torch.Tensor.numel``; ``nelement`` is the same
+        method)."""
         return int(self._data.size)
 
     nelement = numel
 
     def element_size(self) -> int:
+        """Bytes per element of this tensor's dtype (``torch.Tensor.element_size``)."""
         return self._dtype.itemsize
 
     @property
     def itemsize(self) -> int:
+        """Bytes per element of this tensor's dtype (``torch.Tensor.itemsize``)."""
         return self._dtype.itemsize
 
     @property
     def nbytes(self) -> int:
+        """Bytes the elements take: ``numel() * element_size()`` (``torch.Tensor.nbytes``)."""
         return int(self._data.nbytes)
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating point one (``torch.Tensor.is_floating_point``)."""
         return self._dtype.is_floating_point
 
     def is_contiguous(self, memory_format=_st.contiguous_format) -> bool:
@@ -201,47 +186,23 @@ class Tensor:
 
     @property
     def is_cuda(self) -> bool:
+        """Whether the tensor lives on a CUDA device (``torch.Tensor.is_cuda``)."""
         return self._device.type == "cuda"
 
     @property
     def is_cpu(self) -> bool:
+        """Whether the tensor lives on the CPU (``torch.Tensor.is_cpu``)."""
         return self._device.type == "cpu"
 
     @property
-    def mT(self) -> "Tensor":
-        """The last two dimensions transposed (a view)."""
-        return self.transpose(-2, -1)
-
-    @property
-    def T(self) -> "Tensor":
-        """All dimensions reversed (a view)."""
-        return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
-
-    @property
-    def mH(self) -> "Tensor":
-        """The conjugate transpose of the last two dims; the transpose for real dtypes (a view)."""
-        return self.transpose(-2, -1)
-
-    @property
-    def H(self) -> "Tensor":
-        """The conjugate transpose of a matrix; the transpose for real dtypes (a view)."""
-        if self._data.ndim != 2:
-            hint = " For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else ""
-            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D "
-                               f"tensor.{hint}")
-        return self.transpose(0, 1)
-
-    def adjoint(self) -> "Tensor":
-        """``self.mH`` (``Tensor.adjoint``)."""
-        return self.transpose(-2, -1)
-
-    @property
     def _version(self) -> int:
-        return 0 if self._vcell is None else self._vcell[0]
+        return 0 if self._version_counter is None else self._version_counter[0]
 
     # -- autograd state -----------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether autograd records ops on this tensor (``torch.Tensor.requires_grad``). Setting it on a non-leaf
+        is a RuntimeError, as in PyTorch; use ``detach()``."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -252,7 +213,9 @@ class Tensor:
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set whether autograd records ops on this leaf (``Tensor.requires_grad_``)."""
+        """Set whether autograd records ops on this leaf (``torch.Tensor.requires_grad_``).
+
+        Raises RuntimeError to turn it off on a non-leaf, or to turn it on for a non-floating dtype."""
         requires_grad = builtins.bool(requires_grad)
         if self._node is not None:
             if requires_grad:
@@ -268,7 +231,8 @@ class Tensor:
 
     @property
     def grad(self) -> "Tensor | None":
-        """The gradient accumulated by backward (None until then)."""
+        """The gradient accumulated by backward, None until then (``torch.Tensor.grad``). Assigning checks the
+        value: TypeError for a non-tensor or another dtype, RuntimeError for another device or shape."""
         return self._grad
 
     @grad.setter
@@ -293,16 +257,19 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """Whether no recorded op produced this tensor: user-made tensors and those outside the graph
+        (``torch.Tensor.is_leaf``)."""
         return self._node is None
 
     @property
     def grad_fn(self):
+        """The tape node of the op that produced this tensor, None for leaves (``torch.Tensor.grad_fn``)."""
         return self._node
 
     @property
     def data(self) -> "Tensor":
-        """The same memory, detached from the graph, with a version counter of its own: an in-place
-        write through ``.data`` is invisible to autograd (no saved-tensor check fires), as in PyTorch.
+        """The same memory, detached from the graph, with a version counter of its own: an in-place write through
+        ``.data`` is invisible to autograd (no saved-tensor check fires), as in PyTorch (``torch.Tensor.data``).
         ``detach()`` shares the counter instead."""
         return wrap(self._data, self._device)
 
@@ -311,11 +278,13 @@ class Tensor:
         self._data, self._dtype, self._device = value._data, value._dtype, value._device
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's memory and version counter, outside the graph."""
+        """A tensor sharing this one's memory and version counter, outside the graph (``torch.Tensor.detach``)."""
         out = wrap(self._data, self._device, _version_cell(self))
         return out
 
     def detach_(self) -> "Tensor":
+        """Take this tensor out of the graph in place: it becomes a leaf that does not require grad
+        (``torch.Tensor.detach_``). RuntimeError for a view of a tensor that requires grad."""
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("detach_: can't detach a view of a tensor that requires grad in place; "
                                "use detach() instead")
@@ -328,7 +297,6 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("retain_grad: can't retain_grad on a tensor that does not require grad")
             return
-        import weakref
         node = self._node
         if node.retained is None:
             node.retained = {}
@@ -337,10 +305,14 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` asked backward to keep this non-leaf's ``.grad``
+        (``torch.Tensor.retains_grad``)."""
         return self._retains_grad
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return replaces it."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return replaces it
+        (``torch.Tensor.register_hook``). Returns a handle whose ``remove()`` undoes it; RuntimeError on a tensor
+        that does not require grad."""
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
         if self._node is None:
@@ -353,7 +325,7 @@ class Tensor:
                 node.hooks = {}
             hooks = node.hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
-        return _engine.RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad``
@@ -366,20 +338,19 @@ class Tensor:
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
         self._post_accumulate_hooks.append(hook)
-        return _engine.RemovableHandle(self._post_accumulate_hooks, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (``Tensor.backward``)."""
-        _engine.backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
 
     # -- conversions --------------------------------------------------------------------------
     def item(self):
+        """The value of a one-element tensor as a Python number (``torch.Tensor.item``); RuntimeError for any other
+        number of elements."""
         if self._data.size != 1:
             raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be converted to a "
                                f"Python scalar (shape {tuple(self._data.shape)})")
         return self._data.item()
 
     def tolist(self):
+        """The values as nested Python lists of numbers (a number for a 0-d tensor) (``torch.Tensor.tolist``)."""
         return self._host().tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -399,61 +370,68 @@ class Tensor:
         return self._device.backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        """The data as a numpy array on the host, cast to ``dtype`` if given: ``np.asarray(t)``
+        (``torch.Tensor.__array__``)."""
         host = self._host()
         return host if dtype is None else host.astype(dtype)
 
     def __bool__(self) -> builtins.bool:
+        """``bool(t)`` of a one-element tensor; RuntimeError (ambiguous) for any other number of elements
+        (``torch.Tensor.__bool__``)."""
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of a Tensor with {self._data.size} elements is ambiguous")
         return builtins.bool(self._data.item())
 
     def __float__(self) -> builtins.float:
+        """``float(t)`` of a one-element tensor; RuntimeError otherwise (``torch.Tensor.__float__``)."""
         return builtins.float(self.item())
 
     def __int__(self) -> builtins.int:
+        """``int(t)`` of a one-element tensor, truncating floats; RuntimeError otherwise
+        (``torch.Tensor.__int__``)."""
         return builtins.int(self.item())
 
     def __index__(self) -> builtins.int:
+        """The tensor as an index (``range(t)``, ``seq[t]``): TypeError unless it is a one-element integer or bool
+        tensor (``torch.Tensor.__index__``)."""
         if self._dtype.is_floating_point or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index, got "
                             f"dtype {self._dtype} and shape {tuple(self._data.shape)}")
         return builtins.int(self.item())
 
     def __complex__(self):
+        """``complex(t)`` of a one-element tensor; RuntimeError otherwise (``torch.Tensor.__complex__``)."""
         return complex(self.item())
 
     def __len__(self) -> int:
+        """The length of the first dimension; TypeError for a 0-d tensor (``torch.Tensor.__len__``)."""
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
     def __iter__(self):
+        """Iterate over the first dimension, one sub-tensor (a view) per index; TypeError for a 0-d tensor
+        (``torch.Tensor.__iter__``)."""
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
     def __format__(self, spec: str) -> str:
+        """``format(t, spec)``: a 0-d tensor formats as its number, others as their repr
+        (``torch.Tensor.__format__``)."""
         if self._data.ndim == 0:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
     def __reduce_ex__(self, protocol):
+        """Pickle support: the data copied to the host, the device name and ``requires_grad``; the graph is not
+        pickled (``torch.Tensor.__reduce_ex__``)."""
         return (_rebuild, (self._host().copy(), str(self._device), self._requires_grad))
 
     def __repr__(self) -> str:
+        """``tensor([...])`` as PyTorch prints it, with device, dtype and grad suffixes where they differ from the
+        defaults (``torch.Tensor.__repr__``)."""
         return _format(self)
-
-    def to(self, *args, **kwargs) -> "Tensor":
-        """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``."""
-        dev, dtype, copy = _parse_to(args, kwargs)
-        result = self
-        if dtype is not None and dtype is not self._dtype:
-            result = cast(result, dtype)
-        if dev is not None and dev is not self._device:
-            result = transfer(result, dev)
-        if copy and result is self:
-            result = self.clone()
-        return result
 
     def type(self, dtype=None):
         if dtype is None:
@@ -461,9 +439,12 @@ class Tensor:
         return self.to(dtype)
 
     def cpu(self) -> "Tensor":
+        """This tensor on the CPU; ``self`` itself when it is there already (``torch.Tensor.cpu``)."""
         return self.to("cpu")
 
     def cuda(self, device=None) -> "Tensor":
+        """This tensor on CUDA device ``device`` (the current one by default); an error naming the reason when CUDA
+        is unavailable (DeviceError) (``torch.Tensor.cuda``)."""
         return self.to(_device("cuda", device) if isinstance(device, builtins.int) else (device or "cuda"))
 
     def pin_memory(self, device=None) -> "Tensor":
@@ -486,35 +467,52 @@ class Tensor:
         return out
 
     def is_pinned(self, device=None) -> bool:
-        """Whether the data lives in page-locked host memory (made by :meth:`pin_memory`)."""
+        """Whether the data lives in page-locked host memory (made by :meth:`pin_memory`)
+        (``torch.Tensor.is_pinned``)."""
         return self._pinned
 
     def float(self):
+        """This tensor as float32 (``torch.Tensor.float``); ``self`` if it is already."""
         return self.to(_dt.float32)
 
     def double(self):
+        """This tensor as float64 (``torch.Tensor.double``); ``self`` if it is already."""
         return self.to(_dt.float64)
 
     def half(self):
+        """This tensor as float16 (``torch.Tensor.half``); ``self`` if it is already."""
         return self.to(_dt.float16)
 
     def long(self):
+        """This tensor as int64, floats truncated towards zero (``torch.Tensor.long``); ``self`` if it is already."""
         return self.to(_dt.int64)
 
     def int(self):
+        """This tensor as int32, floats truncated towards zero (``torch.Tensor.int``); ``self`` if it is already."""
         return self.to(_dt.int32)
 
     def short(self):
+        """This tensor as int16, floats truncated towards zero (``torch.Tensor.short``); ``self`` if it is already."""
         return self.to(_dt.int16)
 
     def char(self):
+        """This tensor as int8, floats truncated towards zero (``torch.Tensor.char``); ``self`` if it is already."""
         return self.to(_dt.int8)
 
     def byte(self):
+        """This tensor as uint8 (``torch.Tensor.byte``); ``self`` if it is already."""
         return self.to(_dt.uint8)
 
     def bool(self):
+        """This tensor as bool, nonzero values True (``torch.Tensor.bool``); ``self`` if it is already."""
         return self.to(_dt.bool)
+
+
+# The backend array under its public name, for op, optimizer and device plugins (``ember.ops``
+# documents it): the very slot descriptor of ``_data``, so ``x.array`` costs what ``x._data`` does
+# (no property call on the per-op hot path). Assigning it replaces the tensor's elements; an array of
+# the tensor's own dtype and device only, followed by ``ember.ops.bump_version(x)``.
+Tensor.array = Tensor.__dict__["_data"]
 
 
 _TYPE_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.float16: "HalfTensor",
@@ -524,7 +522,7 @@ _TYPE_NAMES = {_dt.float32: "FloatTensor", _dt.float64: "DoubleTensor", _dt.floa
 _new = object.__new__
 
 
-def wrap(data, device, vcell=None) -> Tensor:
+def wrap(data, device, version_counter=None) -> Tensor:
     """A new leaf tensor over a backend array (no copy). The hot path: five slot writes."""
     t = _new(Tensor)
     t._data = data
@@ -538,8 +536,8 @@ def wrap(data, device, vcell=None) -> Tensor:
     t._device = device
     t._requires_grad = False
     t._node = None
-    if vcell is not None:
-        t._vcell = vcell
+    if version_counter is not None:
+        t._version_counter = version_counter
     return t
 
 
@@ -552,9 +550,10 @@ def _as_backend_array(data, device):
 
 
 def _version_cell(t: Tensor) -> list:
-    cell = t._vcell
+    """``t``'s version counter (a one-element list shared with its views), made on first need."""
+    cell = t._version_counter
     if cell is None:
-        cell = t._vcell = [0]
+        cell = t._version_counter = [0]
     return cell
 
 
@@ -565,20 +564,23 @@ def bump_version(t: Tensor) -> None:
 
 def as_view(view: Tensor, base: Tensor) -> Tensor:
     """Mark ``view`` as sharing ``base``'s memory: one version counter, and ``_base`` kept alive."""
-    view._vcell = _version_cell(base)
+    view._version_counter = _version_cell(base)
     view._base = base if base._base is None else base._base
     return view
 
 
 def _rebuild(array, device, requires_grad):
-    return from_numpy(array).to(device).requires_grad_(requires_grad)
+    """Unpickle a tensor (the name pickles refer to: keep it)."""
+    return wrap(array, _resolve("cpu")).to(device).requires_grad_(requires_grad)
 
 
 def is_tensor(obj) -> builtins.bool:
+    """Whether ``obj`` is an ember Tensor (``torch.is_tensor``)."""
     return isinstance(obj, Tensor)
 
 
 def numel(t: Tensor) -> int:
+    """The number of elements of ``input`` (``torch.numel``)."""
     return t.numel()
 
 
@@ -606,17 +608,6 @@ def _parse_to(args, kwargs):
     return (None if dev is None else _resolve(dev)), (None if dtype is None else _dt.as_dtype(dtype)), copy
 
 
-def cast(x: Tensor, dtype: _dt.dtype) -> Tensor:
-    from .conversion import Cast
-    from .primitive import apply
-    return apply(Cast, x, dtype=dtype)
-
-
-def transfer(x: Tensor, dev: _device) -> Tensor:
-    from .conversion import transfer as _transfer
-    return _transfer(x, dev)
-
-
 # -- printing ------------------------------------------------------------------------------------
 
 PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
@@ -624,7 +615,6 @@ PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth":
 
 def _format(t: Tensor) -> str:
     """``repr(t)`` as PyTorch prints it: the values by :mod:`ember.printing`, then device, dtype and grad suffixes."""
-    from .printing import add_suffixes, format_values
     host = t._host()
     prefix = "tensor("
     extras = []
@@ -653,9 +643,17 @@ def _wrap_dim(dim, ndim, op) -> int:
     return dim % n if ndim else 0
 
 
-from .creation import (  # noqa: E402 - the factories build on Tensor, defined above
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
-    rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
-)
-from .creation import logspace, tril_indices, triu_indices  # noqa: E402,F401
-from .autograd import engine as _engine  # noqa: E402 - the engine builds on Tensor, defined above
+# The factories moved to :mod:`ember.creation` (one layer up); code written against their old place
+# (``from ember.tensor import zeros``) still finds them.
+_MOVED_TO_CREATION = frozenset({
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye",
+    "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+    "randn_like", "randint_like", "tril_indices", "triu_indices",
+})
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_CREATION:
+        from . import creation
+        return getattr(creation, name)
+    raise AttributeError(f"module 'ember.tensor' has no attribute {name!r}")

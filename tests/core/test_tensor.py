@@ -112,6 +112,16 @@ def test_operators_and_reflections_match_torch(torch):
         assert_close(op(x, y), op(tx, ty))
 
 
+def test_bitwise_operators_on_bool_and_int_tensors_match_torch(torch):
+    a, b = np.array([True, False, True]), np.array([True, True, False])
+    for p, q in ((a, b), (np.array([6, 5]), 3), (np.array([6, -5]), np.array([3, 12]))):
+        x, tx = ember.tensor(p), torch.tensor(p)
+        y, ty = (ember.tensor(q), torch.tensor(q)) if isinstance(q, np.ndarray) else (q, q)
+        for op in (lambda s, t: s & t, lambda s, t: s | t, lambda s, t: s ^ t, lambda s, t: ~s):
+            ours, theirs = op(x, y), op(tx, ty)
+            assert ours.tolist() == theirs.tolist() and ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+
+
 def test_numpy_array_on_the_left_gives_a_tensor():
     result = np.ones(3, dtype=np.float32) + ember.ones(3)
     assert isinstance(result, ember.Tensor)

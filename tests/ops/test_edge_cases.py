@@ -84,6 +84,8 @@ CASES = {
     "threshold of NaN": lambda T: _F(T).threshold(T.tensor([math.nan, 0.5]), 0.1, 20.0),
     "floor of bool": lambda T: T.tensor([True]).floor(),
     "linalg.inv of float16": lambda T: T.linalg.inv(T.eye(2, dtype=T.float16)),
+    "scatter reduce='multiply' (no derivative: no conformance sample)": lambda T: T.ones(2, 3).scatter(
+        1, T.tensor([[0], [2]]), T.full((2, 1), 2.0), reduce="multiply"),
 }
 
 

@@ -17,7 +17,7 @@ from ember.testing import SampleMaker
 from ember.testing.conformance import to_torch
 
 PUBLIC = sorted((name, place) for name, e in registries["ops"].entries.items()
-                for place in e.obj.where if place in ("ember", "linalg"))
+                for place in e.obj.namespaces if place in ("ember", "linalg"))
 
 
 # PyTorch has out= on some overloads of these only; ember takes it on all of them.

@@ -47,7 +47,7 @@ def test_a_runtime_override_is_shown_in_table_and_json(capsys, register_plugin):
 
             def relu(input):
                 return input
-            registry.register(Op(relu, where=("ember",), torch=None), override=True)
+            registry.register(Op(relu, namespaces=("ember",), torch=None), override=True)
 
     register_plugin(Relu, name="my-relu")
     table = run_cli(capsys)

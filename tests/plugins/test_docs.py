@@ -29,6 +29,6 @@ def test_every_python_block_of_the_plugin_guide_runs(capsys):
         if "softsign" in {i.name for i in ember.plugins.report()}:
             ember.plugins.unregister("softsign")
     printed = capsys.readouterr().out
-    assert ("{'devices': ['mirror'], 'ops': ['my_softsign', 'my_logcosh'], 'layers': ['ScaledSoftSign'], "
-            "'optimizers': ['SignSGD']}") in printed
+    assert ("{'devices': ['mirror'], 'kernels': ['soft_sign@mirror'], 'ops': ['my_softsign', 'my_logcosh'], "
+            "'layers': ['ScaledSoftSign'], 'optimizers': ['SignSGD']}") in printed
     assert "greatest absolute difference" in printed

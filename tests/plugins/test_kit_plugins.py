@@ -216,7 +216,7 @@ def test_unregistering_an_override_brings_the_original_back(register_plugin):
 
             def relu(input):
                 return input * 0 + 42
-            registry.register(Op(relu, where=("ember",), torch=None), override=True)
+            registry.register(Op(relu, namespaces=("ember",), torch=None), override=True)
 
     original = ember.relu
     register_plugin(LoudRelu, name="loud-relu")

@@ -19,7 +19,7 @@ def {op}(input):
 
 @ember.hookimpl
 def ember_register_ops(registry):
-    registry.register(Op({op}, where=("ember", "Tensor"), torch=None,
+    registry.register(Op({op}, namespaces=("ember", "Tensor"), torch=None,
                          samples=lambda make: [Sample((make(3),))]){override})
 """
 

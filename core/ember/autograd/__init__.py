@@ -1,5 +1,9 @@
 """The autograd tape: grad modes, nodes, the backward engine, ``ember.autograd.grad`` and ``Function``.
 
+The third layer of the core, above tensors and below primitives: ``grad_mode`` (whether ops record),
+``graph`` (the :class:`Node` and ``record_node``), ``gradient_math`` (the engine's own gradient sums and
+broadcast reductions), ``engine`` (the backward walk) and ``function`` (custom ``Function``).
+
 Every differentiable op that runs with grad mode on and an input that requires grad records a
 :class:`Node`: what to call backward with, what it saved, and an edge per input (the input's own node,
 or the leaf tensor itself). ``backward`` collects the nodes reachable from the roots and replays them

@@ -1,190 +1,26 @@
-"""Nodes of the tape and the engine that replays them backwards.
+"""The backward engine: replays the tape from the roots to the leaves (``backward``, ``autograd.grad``).
 
-A node is created by the op that recorded it and doubles as the ``ctx`` its backward receives: the
-saved inputs and outputs (checked against in-place changes), ``needs_input_grad``, and the op's
-keyword attributes. Edges point at the inputs' nodes, or at leaf tensors, which accumulate ``.grad``.
+``backward`` collects the nodes reachable from the roots and visits them newest first; a node is always
+newer than its inputs' nodes, so that order is topological and every gradient a node receives has
+arrived before it runs. The walk is one loop (never a recursion): take the node's gradients, run its
+hooks, run its backward, deliver each input's gradient (reduced to the input's shape and dtype) to the
+input's node or leaf. The gradient arithmetic is the engine's own (:mod:`.gradient_math`), on backend
+arrays, recorded only under ``create_graph``.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 
-from ..tensor import Tensor, ones_like, zeros, zeros_like, wrap
+from ..tensor import Tensor, wrap
 from .grad_mode import STATE
+from .gradient_math import add, sum_to
+from .graph import AccumulateGrad, Node, SavedTensorError  # noqa: F401 - ember.autograd.engine's names
+from ..hooks import RemovableHandle  # noqa: F401 - ember.autograd.engine's names
 from ..thread_policy import adapt as adapt_blas_threads
 
 __all__ = ["AccumulateGrad", "Node", "backward", "grad", "RemovableHandle", "SavedTensorError"]
 
-# One counter for every thread: a node must be newer than its inputs' nodes even when they were made in
-# another thread. ``next`` on a count is a single C call, atomic under the GIL.
-_sequence = itertools.count()
-
-
-class SavedTensorError(RuntimeError):
-    """A tensor saved for backward was changed in place, or the graph was already freed."""
-
-
-class AccumulateGrad:
-    """The end of a path in the graph: where a leaf tensor (``variable``) accumulates its ``.grad``
-    (PyTorch's ``AccumulateGrad`` node, as ``next_functions`` shows it)."""
-
-    __slots__ = ("variable",)
-
-    def __init__(self, variable):
-        self.variable = variable
-
-    def name(self) -> str:
-        return "torch::autograd::AccumulateGrad"
-
-    @property
-    def next_functions(self) -> tuple:
-        return ()
-
-    def __repr__(self) -> str:
-        return "<AccumulateGrad>"
-
-
-class Node:
-    """One recorded op. ``next`` holds, per positional input, ``(target, output_nr, shape, dtype)`` or
-    None: target is the input's node, or the input itself when it is a leaf that requires grad."""
-
-    __slots__ = ("op", "attrs", "next", "seq", "_saved", "_saved_versions", "_out_data", "_out_cells",
-                 "_out_versions", "_out_device", "_out_meta", "needs_input_grad", "hooks", "retained",
-                 "released", "__weakref__")
-
-    def __init__(self, op, attrs, next_edges, needs_input_grad):
-        self.op = op
-        self.attrs = attrs
-        self.next = next_edges
-        self.needs_input_grad = needs_input_grad
-        self.seq = next(_sequence)
-        self._saved = self._out_data = self._out_meta = None
-        self.hooks = self.retained = None
-        self.released = False
-
-    @property
-    def name(self) -> str:
-        return getattr(self.op, "name", type(self.op).__name__)
-
-    def __repr__(self) -> str:
-        camel = "".join(part[:1].upper() + part[1:] for part in self.name.strip("_").split("_"))
-        return f"<{camel}Backward0>"
-
-    @property
-    def next_functions(self) -> tuple:
-        """``((node, output_nr), ...)`` per input, as ``grad_fn.next_functions`` in PyTorch: the input's
-        node, an :class:`AccumulateGrad` for a leaf that requires grad, or ``(None, 0)`` where no
-        gradient flows (graph-drawing and tutorial code walks the graph through it)."""
-        edges = []
-        for edge in self.next:
-            if edge is None:
-                edges.append((None, 0))
-            elif isinstance(edge[0], Tensor):
-                edges.append((AccumulateGrad(edge[0]), 0))
-            else:
-                edges.append((edge[0], edge[1]))
-        return tuple(edges)
-
-    # -- what backward reads -------------------------------------------------------------------
-    def save_inputs(self, inputs):
-        self._saved = inputs
-        self._saved_versions = tuple(_version_cell(x)[0] if isinstance(x, Tensor) else None for x in inputs)
-
-    def save_outputs(self, outputs):
-        self._out_data = tuple(t._data for t in outputs)
-        self._out_cells = tuple(_version_cell(t) for t in outputs)
-        self._out_versions = tuple(cell[0] for cell in self._out_cells)
-        self._out_device = outputs[0]._device
-
-    @property
-    def inputs(self) -> tuple:
-        """The inputs saved at forward time, after checking none was changed in place since."""
-        if self._saved is None:
-            self._raise_missing("inputs")
-        for x, version in zip(self._saved, self._saved_versions):
-            if version is not None and x._vcell[0] != version:
-                raise SavedTensorError(
-                    f"one of the tensors needed for gradient computation has been modified by an in-place "
-                    f"operation: a tensor of shape {tuple(x.shape)} and dtype {x.dtype}, saved by "
-                    f"'{self.name}', is at version {x._vcell[0]}; expected version {version}. Hint: avoid "
-                    f"changing it in place, or clone it before.")
-        return self._saved
-
-    @property
-    def outputs(self) -> tuple:
-        """The op's outputs, re-attached to this node so that create_graph differentiates through them."""
-        if self._out_data is None:
-            self._raise_missing("outputs")
-        result = []
-        for nr, (data, cell) in enumerate(zip(self._out_data, self._out_cells)):
-            if cell[0] != self._out_versions[nr]:
-                raise SavedTensorError(
-                    f"an output of '{self.name}' (shape {tuple(data.shape)}) needed for its gradient has been "
-                    f"modified by an in-place operation: it is at version {cell[0]}; expected version "
-                    f"{self._out_versions[nr]}. Hint: clone it before changing it in place.")
-            t = wrap(data, self._out_device, cell)
-            if t._dtype.is_floating_point:
-                t._requires_grad, t._node, t._output_nr = True, self, nr
-            result.append(t)
-        return tuple(result)
-
-    @property
-    def input_shapes(self) -> tuple:
-        """Each positional input's shape (None for inputs that do not require grad): saved for free."""
-        return tuple(None if e is None else e[2] for e in self.next)
-
-    @property
-    def output(self):
-        return self.outputs[0]
-
-    def _raise_missing(self, what):
-        if self.released:
-            raise SavedTensorError(
-                f"Trying to backward through the graph a second time (or to read saved tensors after they "
-                f"were freed): '{self.name}' freed its saved {what} after the first backward. Specify "
-                f"retain_graph=True on the first backward() if you need to backward twice.")
-        raise SavedTensorError(f"'{self.name}' did not declare that it saves its {what} for backward")
-
-    def release(self):
-        """Free what was saved; the node stays in the graph but cannot run a backward that needs it."""
-        self._saved = self._out_data = None
-        self.released = True
-
-    # -- running ----------------------------------------------------------------------------------
-    def run(self, grads):
-        """Gradients for each positional input, from gradients for each output."""
-        result = self.op.backward(self, *grads, **self.attrs)
-        return result if isinstance(result, tuple) else (result,)
-
-
-def _version_cell(t):
-    cell = t._vcell
-    if cell is None:
-        cell = t._vcell = [0]
-    return cell
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` takes the hook off again."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-# -- the engine ------------------------------------------------------------------------------------
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (``torch.autograd.backward``)."""
@@ -195,6 +31,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not inputs:
             raise ValueError("backward: 'inputs' was given but is empty")
     _run(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True, allow_unused=True)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (``Tensor.backward``)."""
+    backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+
+
+_tensor_backward.__name__ = _tensor_backward.__qualname__ = "backward"
+Tensor.backward = _tensor_backward  # bound here: the tensor layer sits below the engine
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -210,8 +55,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     found = _run(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate=False,
                  allow_unused=allow_unused)
     if materialize_grads:
-        found = [zeros_like(x) if g is None else g for g, x in zip(found, inputs)]
+        found = [_filled(0, x._data.shape, x._dtype, x._device) if g is None else g for g, x in zip(found, inputs)]
     return tuple(found)
+
+
+def _filled(value, shape, dtype, device) -> Tensor:
+    xp = device.xp
+    return wrap((xp.zeros if value == 0 else xp.ones)(shape, dtype=dtype.numpy), device)
 
 
 def _as_tuple(x):
@@ -241,7 +91,7 @@ def _roots(tensors, grads, caller):
                 raise RuntimeError(
                     f"{caller}: grad can be implicitly created only for scalar outputs, but the output has "
                     f"shape {tuple(t.shape)}; pass gradient= (a tensor of that shape)")
-            g = ones_like(t)
+            g = _filled(1, t._data.shape, t._dtype, t._device)
         elif not isinstance(g, Tensor):
             raise TypeError(f"{caller}: gradient {i} must be a Tensor, got {type(g).__name__}")
         elif tuple(g.shape) != tuple(t.shape):
@@ -283,119 +133,169 @@ def _needed(nodes, targets_nodes, targets_leaves):
     return needed
 
 
+# -- one backward pass -------------------------------------------------------------------------------
+
 def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
+    """One backward pass: the loop over the nodes, newest first. Returns the gradients of ``inputs``
+    when they were given (``grad`` and ``backward(inputs=)``), else None."""
     if retain_graph is None:
         retain_graph = create_graph
     nodes = _collect(roots)
-    node_buffers = {}   # id(node) -> [grad per output]
-    leaf_buffers = {}   # id(leaf) -> [leaf, grad]
-    foreign = set()     # buffers the user still holds: a leaf must get its own copy of those
-    captures = None
-    needed = None
-    if inputs is not None:
-        captures = {}
-        for x in inputs:
-            key = ("node", id(x._node), x._output_nr) if x._node is not None else ("leaf", id(x))
-            captures[key] = None
-        needed = _needed(nodes, {k[1] for k in captures if k[0] == "node"},
-                         {k[1] for k in captures if k[0] == "leaf"})
-
-    def deliver(target, nr, g):
-        if isinstance(target, Tensor):
-            slot = leaf_buffers.get(id(target))
-            if slot is None:
-                leaf_buffers[id(target)] = [target, g]
-            else:
-                slot[1] = slot[1] + g
-            return
-        buf = node_buffers.get(id(target))
-        if buf is None:
-            buf = node_buffers[id(target)] = [None] * _num_outputs(target)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-
-    # leaves with post-accumulate-grad hooks are accumulated as soon as their gradient is complete
-    countdown = _post_hook_countdown(nodes) if accumulate and captures is None else None
+    flow = _GradientFlow(nodes, inputs, accumulate, create_graph)
     saved_mode = STATE.enabled
-    STATE.enabled = create_graph
+    STATE.enabled = create_graph  # backward formulas are recorded only when building a graph
     try:
-        for t, g in zip(roots, root_grads):
-            if g._node is None:
-                foreign.add(id(_owner(g._data)))
-            if not create_graph:
-                g = g.detach()
-            if t._node is None:
-                deliver(t, 0, g)
-            else:
-                deliver(t._node, t._output_nr, g)
+        flow.seed(roots, root_grads)
         for node in nodes:
-            grads = node_buffers.pop(id(node), None)
-            if grads is None or (needed is not None and id(node) not in needed):
-                if countdown:
-                    _count_down(node, countdown, leaf_buffers, create_graph, foreign)
-                continue
-            if len(grads) > 1:
-                grads = _fill_missing(node, grads)
-            if node.hooks or node.retained:
-                grads = _run_node_hooks(node, grads)
-            if captures is not None:
-                for nr, g in enumerate(grads):
-                    key = ("node", id(node), nr)
-                    if key in captures:
-                        captures[key] = g
-            input_grads = node.run(grads)
-            if len(input_grads) != len(node.next):
-                raise RuntimeError(f"backward of '{node.name}' returned {len(input_grads)} gradients, "
-                                   f"expected {len(node.next)} (one per input)")
-            for edge, g in zip(node.next, input_grads):
-                if edge is None or g is None:
-                    continue
-                target, nr, shape, dtype = edge
-                if needed is not None and not (id(target) in needed or ("leaf", id(target)) in captures):
-                    continue
-                if g._data.shape != shape or g._dtype is not dtype:
-                    g = _conform(g, shape, dtype, node)
-                deliver(target, nr, g)
-            if not retain_graph:
-                node.release()
-            if countdown:
-                _count_down(node, countdown, leaf_buffers, create_graph, foreign)
-        if captures is not None:
-            for key, (leaf, g) in ((("leaf", k), v) for k, v in leaf_buffers.items()):
-                if key in captures:
-                    captures[key] = _run_leaf_hooks(leaf, g)
-            result = []
-            for i, x in enumerate(inputs):
-                key = ("node", id(x._node), x._output_nr) if x._node is not None else ("leaf", id(x))
-                g = captures[key]
-                if g is None and not allow_unused:
-                    raise RuntimeError(
-                        f"grad: input {i} (shape {tuple(x.shape)}) was not used to compute the outputs; "
-                        f"pass allow_unused=True if that is expected")
-                result.append(g)
-            if accumulate:
-                for x, g in zip(inputs, result):
-                    if g is not None:
-                        _accumulate(x, g, create_graph, foreign)
-                        _run_post_accumulate_hooks(x)
-            return result
-        if accumulate:
-            for leaf, g in leaf_buffers.values():
-                _accumulate(leaf, _run_leaf_hooks(leaf, g), create_graph, foreign)
-                _run_post_accumulate_hooks(leaf)
+            grads = flow.take(node)
+            if grads is not None:
+                flow.deliver_inputs(node, _run_node(node, grads, flow))
+                if not retain_graph:
+                    node.release()
+            flow.node_done(node)
+        return flow.finish(inputs, allow_unused)
     finally:
         STATE.enabled = saved_mode
-    return None
 
 
-def _num_outputs(node):
-    return len(node._out_meta) if node._out_meta is not None else 1
+def _run_node(node, grads, flow):
+    """The gradients for ``node``'s inputs, from the gradients of its outputs (hooks run first)."""
+    if len(grads) > 1:
+        grads = _fill_missing(node, grads)
+    if node.hooks or node.retained:
+        grads = _run_node_hooks(node, grads)
+    flow.capture(node, grads)
+    input_grads = node.run(grads)
+    if len(input_grads) != len(node.next):
+        raise RuntimeError(f"backward of '{node.name}' returned {len(input_grads)} gradients, "
+                           f"expected {len(node.next)} (one per input)")
+    return input_grads
+
+
+class _GradientFlow:
+    """What one backward pass holds while it walks: the gradients summed so far for each node's outputs
+    and each leaf, what ``inputs=`` asked to capture, and which leaves' post-accumulate hooks wait."""
+
+    def __init__(self, nodes, inputs, accumulate, create_graph):
+        self.create_graph = create_graph
+        self.accumulate = accumulate
+        self.node_grads = {}   # id(node) -> [grad per output]
+        self.leaf_grads = {}   # id(leaf) -> [leaf, grad]
+        # ids of arrays somebody already holds (the caller's seed gradients, a leaf's new .grad): a leaf
+        # must get its own copy of those instead of adopting them
+        self.claimed_arrays = set()
+        self.captures = self.needed = None
+        if inputs is not None:
+            self.captures = {_capture_key(x): None for x in inputs}
+            self.needed = _needed(nodes, {k[1] for k in self.captures if k[0] == "node"},
+                                  {k[1] for k in self.captures if k[0] == "leaf"})
+        # leaves with post-accumulate-grad hooks are accumulated as soon as their gradient is complete
+        self.countdown = _post_hook_countdown(nodes) if accumulate and inputs is None else None
+
+    def seed(self, roots, root_grads):
+        for t, g in zip(roots, root_grads):
+            if g._node is None:
+                self.claimed_arrays.add(id(_owner(g._data)))
+            if not self.create_graph:
+                g = g.detach()
+            if t._node is None:
+                self.add_to(t, 0, g)
+            else:
+                self.add_to(t._node, t._output_nr, g)
+
+    def add_to(self, target, nr, g):
+        """Sum ``g`` into what ``target`` (a node's output ``nr``, or a leaf) has received so far."""
+        if isinstance(target, Tensor):
+            slot = self.leaf_grads.get(id(target))
+            if slot is None:
+                self.leaf_grads[id(target)] = [target, g]
+            else:
+                slot[1] = add(slot[1], g)
+            return
+        buf = self.node_grads.get(id(target))
+        if buf is None:
+            buf = self.node_grads[id(target)] = [None] * target.num_outputs
+        buf[nr] = g if buf[nr] is None else add(buf[nr], g)
+
+    def take(self, node):
+        """The complete gradients of ``node``'s outputs, or None when it need not run."""
+        grads = self.node_grads.pop(id(node), None)
+        if grads is None or (self.needed is not None and id(node) not in self.needed):
+            return None
+        return grads
+
+    def capture(self, node, grads):
+        if self.captures is not None:
+            for nr, g in enumerate(grads):
+                key = ("node", id(node), nr)
+                if key in self.captures:
+                    self.captures[key] = g
+
+    def deliver_inputs(self, node, input_grads):
+        for edge, g in zip(node.next, input_grads):
+            if edge is None or g is None:
+                continue
+            target, nr, shape, dtype = edge
+            if self.needed is not None and not (id(target) in self.needed or ("leaf", id(target)) in self.captures):
+                continue
+            if g._data.shape != shape or g._dtype is not dtype:
+                g = _conform(g, shape, dtype, node)
+            self.add_to(target, nr, g)
+
+    def node_done(self, node):
+        """``node`` has delivered its gradients: accumulate the leaves it completed and run their hooks."""
+        counts = self.countdown
+        if not counts:
+            return
+        for edge in node.next:
+            if edge is None or id(edge[0]) not in counts:
+                continue
+            key = id(edge[0])
+            counts[key] -= 1
+            if counts[key] == 0:
+                slot = self.leaf_grads.pop(key, None)
+                if slot is not None:
+                    self.accumulate_leaf(*slot)
+
+    def accumulate_leaf(self, leaf, g):
+        _accumulate(leaf, _run_leaf_hooks(leaf, g), self.create_graph, self.claimed_arrays)
+        _run_post_accumulate_hooks(leaf)
+
+    def finish(self, inputs, allow_unused):
+        """After the walk: the captured gradients of ``inputs`` (accumulated for ``backward(inputs=)``),
+        or every leaf's gradient accumulated into its ``.grad``."""
+        if self.captures is None:
+            if self.accumulate:
+                for leaf, g in self.leaf_grads.values():
+                    self.accumulate_leaf(leaf, g)
+            return None
+        for leaf, g in self.leaf_grads.values():
+            if ("leaf", id(leaf)) in self.captures:
+                self.captures[("leaf", id(leaf))] = _run_leaf_hooks(leaf, g)
+        result = []
+        for i, x in enumerate(inputs):
+            g = self.captures[_capture_key(x)]
+            if g is None and not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {tuple(x.shape)}) was not used to compute the outputs; "
+                    f"pass allow_unused=True if that is expected")
+            result.append(g)
+        if self.accumulate:
+            for x, g in zip(inputs, result):
+                if g is not None:
+                    _accumulate(x, g, self.create_graph, self.claimed_arrays)
+                    _run_post_accumulate_hooks(x)
+        return result
+
+
+def _capture_key(x):
+    return ("node", id(x._node), x._output_nr) if x._node is not None else ("leaf", id(x))
 
 
 def _fill_missing(node, grads):
     if all(g is not None for g in grads) or not getattr(node, "materialize_grads", True):
         return grads
-    return [zeros(shape, dtype=dtype, device=dev) if g is None else g
-            for g, (shape, dtype, dev) in zip(grads, node._out_meta)]
+    return [_filled(0, shape, dtype, dev) if g is None else g for g, (shape, dtype, dev) in zip(grads, node._out_meta)]
 
 
 def _run_node_hooks(node, grads):
@@ -411,7 +311,7 @@ def _run_node_hooks(node, grads):
             t = ref()
             if t is not None:
                 g = grads[nr] if STATE.enabled else grads[nr].detach()
-                t.grad = g if t.grad is None else t.grad + g
+                t.grad = g if t.grad is None else add(t.grad, g)
     return grads
 
 
@@ -435,21 +335,6 @@ def _post_hook_countdown(nodes):
     return counts or None
 
 
-def _count_down(node, counts, leaf_buffers, create_graph, foreign):
-    """``node`` has delivered its gradients: accumulate the leaves it completed and run their hooks."""
-    for edge in node.next:
-        if edge is None or id(edge[0]) not in counts:
-            continue
-        key = id(edge[0])
-        counts[key] -= 1
-        if counts[key] == 0:
-            slot = leaf_buffers.pop(key, None)
-            if slot is not None:
-                leaf, g = slot
-                _accumulate(leaf, _run_leaf_hooks(leaf, g), create_graph, foreign)
-                _run_post_accumulate_hooks(leaf)
-
-
 def _run_post_accumulate_hooks(leaf):
     if leaf._post_accumulate_hooks:
         for hook in list(leaf._post_accumulate_hooks):
@@ -460,12 +345,15 @@ def _conform(g, shape, dtype, node):
     """Reduce a broadcast gradient to its input's shape and cast it to the input's dtype."""
     if g._data.shape != shape:
         try:
-            g = g.sum_to_size(shape)
-        except (RuntimeError, ValueError):
+            g = sum_to(g, shape)
+        except ValueError:
             raise RuntimeError(f"backward of '{node.name}' returned a gradient of shape {tuple(g.shape)} "
                                f"for an input of shape {shape}") from None
     if g._dtype is not dtype:
-        g = g.to(dtype)
+        if STATE.enabled and g._requires_grad:
+            g = g.to(dtype)  # recorded (ember.conversion's Cast), so higher orders flow back through it
+        else:
+            g = wrap(g._data.astype(dtype.numpy), g._device)
     return g
 
 
@@ -479,7 +367,7 @@ def _owner(array):
 _accumulation_lock = threading.Lock()
 
 
-def _accumulate(leaf, g, create_graph, foreign):
+def _accumulate(leaf, g, create_graph, claimed_arrays):
     """Add ``g`` into ``leaf.grad``, in place when the graph is not being built (as PyTorch does)."""
     with _accumulation_lock:
         if leaf.grad is None:
@@ -487,14 +375,14 @@ def _accumulate(leaf, g, create_graph, foreign):
                 leaf.grad = g
                 return
             owner = _owner(g._data)
-            if id(owner) in foreign or g._vcell is not None:
-                g = g.clone()
+            if id(owner) in claimed_arrays or g._version_counter is not None:
+                g = wrap(g._data.copy(), g._device)
             else:
-                foreign.add(id(owner))
+                claimed_arrays.add(id(owner))
                 g = g.detach()
             leaf.grad = g
         elif create_graph or leaf.grad.requires_grad:
-            leaf.grad = leaf.grad + g
+            leaf.grad = add(leaf.grad, g)
         else:
             existing = leaf.grad
             existing._data += g._data

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 
-from ..tensor import Tensor, wrap
-from .engine import Node, _sequence, _version_cell
+from ..tensor import Tensor, _version_cell, wrap
+from .graph import Node, _sequence
 from .grad_mode import STATE
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]

@@ -4,7 +4,7 @@ group, and :class:`ProcessGroup` objects that run collectives on contiguous back
 ``ember.distributed``'s public functions take tensors, check them, hand their arrays to a
 ``ProcessGroup`` without copying (when contiguous and on a device the group accepts) and copy back
 where they had to stage. A backend therefore implements only array-level, group-local-rank
-operations; each returns a :class:`Work`. The MPI backend (``ember_mpi``) is the built-in one.
+operations; each returns a :class:`Work`. The MPI backend (the ``mpi`` plugin) is the built-in one.
 """
 
 from __future__ import annotations

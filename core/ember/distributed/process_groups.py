@@ -112,7 +112,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
         name = dict(part.split(":") for part in name.split(",")).get("cpu", "mpi")
     entry = _registry().entries.get(name)
     if entry is None:
-        known = ", ".join(sorted(_registry())) or "none (is the ember_mpi plugin disabled?)"
+        known = ", ".join(sorted(_registry())) or "none (is the 'mpi' plugin disabled? `ember plugins` shows it)"
         raise ValueError(f"init_process_group: unknown backend {backend!r}; registered backends: {known}")
     if not entry.obj.is_available():
         raise RuntimeError(f"init_process_group: backend {name!r} is not available here: "

@@ -14,6 +14,7 @@ import functools
 import inspect
 import operator
 
+from .. import nn
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
@@ -72,6 +73,12 @@ def _recording(fn, attr):
     return recorder
 
 
+def _is_builtin_layer(cls) -> bool:
+    """Whether ``cls`` is one of ember's layers (PyTorch's leaves are ``torch.nn``'s): defined in
+    ``ember.nn`` or published there by a layers plugin under its own name (user subclasses are not)."""
+    return cls.__module__.startswith("ember.nn") or getattr(nn, cls.__name__, None) is cls
+
+
 class Tracer:
     """Records a graph from a module or function (``torch.fx.Tracer``); subclass and override
     :meth:`is_leaf_module` to choose which modules appear as ``call_module`` nodes."""
@@ -82,9 +89,8 @@ class Tracer:
         self._attr_names: dict = {}
 
     def is_leaf_module(self, m, module_qualified_name: str) -> bool:
-        module = type(m).__module__
-        return (module.startswith("ember_nn") or module.startswith("ember.nn")) and \
-            type(m).__name__ not in _CONTAINERS
+        cls = type(m)
+        return _is_builtin_layer(cls) and cls.__name__ not in _CONTAINERS
 
     def path_of_module(self, mod) -> str:
         for name, m in self.root.named_modules():

@@ -1,1 +1,1 @@
-"""``ember.nn.functional``: filled at load with every op registered with ``where=("functional", ...)``."""
+"""``ember.nn.functional``: filled at load with every op registered with ``namespaces=("functional", ...)``."""

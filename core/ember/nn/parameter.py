@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..tensor import Tensor, _version_cell, empty
+from ..creation import empty
+from ..tensor import Tensor, _version_cell
 
 
 class Parameter(Tensor):
@@ -19,7 +20,7 @@ class Parameter(Tensor):
         param = object.__new__(cls)
         param._data, param._dtype, param._device = data._data, data._dtype, data._device
         param._requires_grad, param._node = False, None
-        param._vcell = _version_cell(data)
+        param._version_counter = _version_cell(data)
         if requires_grad:
             param.requires_grad_(True)
         return param
@@ -115,7 +116,7 @@ def _placeholder(cls, requires_grad, device, dtype):
     data = empty(0, device=device, dtype=dtype)  # no memory of the final shape yet: a 0-element stand-in
     holder._data, holder._dtype, holder._device = data._data, data._dtype, data._device
     holder._requires_grad, holder._node = False, None
-    holder._vcell = _version_cell(data)
+    holder._version_counter = _version_cell(data)
     if requires_grad:
         holder.requires_grad_(True)
     return holder

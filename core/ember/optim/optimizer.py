@@ -12,6 +12,8 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..creation import from_numpy
+from ..nn.module import _HookHandle
 from ..tensor import Tensor, wrap
 
 __all__ = ["Optimizer"]
@@ -107,12 +109,10 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` runs before each ``step``."""
-        from ..nn.module import _HookHandle
         return _HookHandle(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` runs after each ``step``."""
-        from ..nn.module import _HookHandle
         return _HookHandle(self._step_post_hooks, hook)
 
     def __init_subclass__(cls, **kwargs):
@@ -170,7 +170,7 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[id(p)]: {k: (v.detach().clone() if isinstance(v, Tensor) else copy.deepcopy(v))
+        state = {index[id(p)]: {k: (_copy(v) if isinstance(v, Tensor) else copy.deepcopy(v))
                                 for k, v in s.items()}
                  for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
@@ -226,10 +226,14 @@ def _follow(value, param, key):
             return kind(host.item()) if kind is not None else host[()].copy()
     if not isinstance(value, Tensor):
         if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic):
-            from ..tensor import from_numpy
             value = from_numpy(np.array(value))
         else:
             return copy.deepcopy(value)
     if key != "step" and value.is_floating_point():
-        return value.to(device=param.device, dtype=param.dtype).clone()
-    return value.to(param.device).clone()
+        return value.to(device=param.device, dtype=param.dtype, copy=True).detach()
+    return value.to(param.device, copy=True).detach()
+
+
+def _copy(value: Tensor) -> Tensor:
+    """A detached copy of a state tensor (``value.detach().clone()``, without needing the ops plugin)."""
+    return wrap(value._data.copy(), value._device)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine
 from ..tensor import Tensor
-from . import op_rules
+from . import op_cases, op_rules
 from .comparison import assert_close
 from .devices import available_devices, resolve_devices
 from .gradcheck import gradcheck, gradgradcheck
@@ -127,6 +127,7 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
                              f"reference= composite of other ember ops nor an expected= function computing its "
                              f"result from numpy arrays (nor checked_elsewhere= naming the test that checks "
                              f"it): nothing would check its forward")
+    oracle = oracle and "oracle" not in op.skips
     torch_fn = torch_counterpart(op) if oracle else None
     if oracle and op.torch and torch_fn is None:
         not_compared(f"op {op.name!r} against {op.torch}")
@@ -147,9 +148,20 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
                 except Exception as exc:  # raised by the op, its backward, or a reference: keep the label
                     raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
                 checked += 1
+            checked += _check_declared_cases(op, dev, dtype, torch_fn)
     if not checked:
         raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
     return checked
+
+
+def _check_declared_cases(op, dev, dtype, torch_fn):
+    """The op's ``errors=`` and ``stability=`` cases on one device and dtype (see :mod:`.op_cases`)."""
+    try:
+        return op_cases.check_declared_cases(op, SampleMaker(dev, dtype), torch_fn)
+    except AssertionError as exc:
+        raise AssertionError(f"op {op.name!r} on {dev}, {dtype}, {exc}") from None
+    except Exception as exc:  # raised while building a case or in a stability case's backward
+        raise AssertionError(f"op {op.name!r} on {dev}, {dtype}, declared cases: {type(exc).__name__}: {exc}") from exc
 
 
 def _other_device(name):
@@ -190,7 +202,8 @@ def _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
         _compare_with_expected(op, pristine, kwargs, outs, dtype)
     if torch_fn is not None:
         _compare_with_torch(op, torch_fn, pristine, kwargs, outs, diff_inputs, diff_outs, cotangents, grads, dtype)
-    if dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences:
+    if (dtype is _dt.float64 and op.differentiable and diff_inputs and diff_outs and finite_differences
+            and "gradcheck" not in op.skips):
         def fn(*xs):
             call = _substitute(args, iter(xs))
             return [o for o in _outputs(op.fn(*call, **kwargs)) if o.is_floating_point()]
@@ -289,7 +302,7 @@ def op_report() -> list[dict]:
     for name, entry in sorted(registries["ops"].entries.items()):
         op = entry.obj
         samples = list(op.samples(SampleMaker("cpu", _dt.float64))) if op.samples else []
-        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "where": list(op.where),
+        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "namespaces": list(op.namespaces),
                      "samples": len(samples), "torch": op.torch or "", "dtypes": [d.name for d in op.dtypes],
                      "gradcheck": op.differentiable, "gradgradcheck": op.differentiable and op.gradgradcheck})
     return rows

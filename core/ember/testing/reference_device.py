@@ -20,9 +20,11 @@ import types
 
 import numpy as np
 
+from .. import plugins
 from ..device import Backend, DeviceError
 from ..storage import row_major_alias
 from ..hookspecs import hookimpl
+from ..random import NumpyStream
 
 __all__ = ["RefArray", "ReferenceBackend", "enable", "disable", "is_enabled", "PLUGIN_NAME", "DEVICE_TYPE"]
 
@@ -150,7 +152,6 @@ class RefStream:
     """numpy's PCG64 stream, giving RefArrays; the same seed gives the same values as on the CPU."""
 
     def __init__(self, seed: int):
-        from ember_cpu import NumpyStream
         self._stream = NumpyStream(seed)
 
     def random(self, shape, dtype):
@@ -213,19 +214,16 @@ class ReferenceDevicePlugin:
 
 
 def is_enabled() -> bool:
-    from .. import plugins
     return any(i.name == PLUGIN_NAME and i.status == "loaded" for i in plugins.report())
 
 
 def enable() -> None:
     """Register the ``ref`` device (a no-op when it already is)."""
-    from .. import plugins
     if not is_enabled():
         plugins.register(ReferenceDevicePlugin, name=PLUGIN_NAME)
 
 
 def disable() -> None:
     """Remove the ``ref`` device again."""
-    from .. import plugins
     if is_enabled():
         plugins.unregister(PLUGIN_NAME)

@@ -39,6 +39,13 @@ class SampleMaker:
             t.requires_grad_(True)
         return t
 
+    def tensor(self, values, requires_grad: bool = True, dtype=None) -> Tensor:
+        """A tensor of exactly ``values`` (extremes for stability cases) in the sample dtype, a leaf that
+        requires grad when floating."""
+        dtype = self.dtype if dtype is None else _dt.as_dtype(dtype)
+        t = tensor(np.asarray(values).astype(dtype.numpy), device=self.device)
+        return t.requires_grad_(True) if requires_grad and dtype.is_floating_point else t
+
     def index(self, values, dtype=None) -> Tensor:
         """An integer (or bool, for boolean data) tensor that never requires grad."""
         arr = np.asarray(values)

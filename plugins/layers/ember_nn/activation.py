@@ -33,7 +33,17 @@ class _Inplace(Module):
 
 
 class ReLU(_Inplace):
-    """max(x, 0) (``torch.nn.ReLU``)."""
+    """max(x, 0) (``torch.nn.ReLU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool; the output keeps it.
+        - output: ``(*)``, the shape of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor (``F.relu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.ReLU``."""
 
     def forward(self, input):
         return F.relu(input, inplace=self.inplace)
@@ -44,7 +54,17 @@ class ReLU(_Inplace):
 
 
 class ReLU6(_Inplace):
-    """min(max(x, 0), 6) (``torch.nn.ReLU6``)."""
+    """min(max(x, 0), 6) (``torch.nn.ReLU6``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool; the output keeps it.
+        - output: ``(*)``, the shape of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor (``F.hardtanh``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.ReLU6``."""
 
     def forward(self, input):
         return F.relu6(input, inplace=self.inplace)
@@ -55,7 +75,17 @@ class ReLU6(_Inplace):
 
 
 class SELU(_Inplace):
-    """Scaled ELU with the self-normalizing constants (``torch.nn.SELU``)."""
+    """Scaled ELU with the self-normalizing constants (``torch.nn.SELU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.selu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.SELU``."""
 
     def forward(self, input):
         return F.selu(input, inplace=self.inplace)
@@ -66,7 +96,17 @@ class SELU(_Inplace):
 
 
 class SiLU(_Inplace):
-    """x * sigmoid(x) (``torch.nn.SiLU``)."""
+    """x * sigmoid(x) (``torch.nn.SiLU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.silu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.SiLU``."""
 
     def forward(self, input):
         return F.silu(input, inplace=self.inplace)
@@ -77,7 +117,17 @@ class SiLU(_Inplace):
 
 
 class Mish(_Inplace):
-    """x * tanh(softplus(x)) (``torch.nn.Mish``)."""
+    """x * tanh(softplus(x)) (``torch.nn.Mish``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.mish``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Mish``."""
 
     def forward(self, input):
         return F.mish(input, inplace=self.inplace)
@@ -88,7 +138,17 @@ class Mish(_Inplace):
 
 
 class Hardsigmoid(_Inplace):
-    """relu6(x + 3) / 6 (``torch.nn.Hardsigmoid``)."""
+    """relu6(x + 3) / 6 (``torch.nn.Hardsigmoid``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.hardsigmoid``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Hardsigmoid``."""
 
     def forward(self, input):
         return F.hardsigmoid(input, inplace=self.inplace)
@@ -99,7 +159,17 @@ class Hardsigmoid(_Inplace):
 
 
 class Hardswish(_Inplace):
-    """x * relu6(x + 3) / 6 (``torch.nn.Hardswish``)."""
+    """x * relu6(x + 3) / 6 (``torch.nn.Hardswish``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.hardswish``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Hardswish``."""
 
     def forward(self, input):
         return F.hardswish(input, inplace=self.inplace)
@@ -110,7 +180,17 @@ class Hardswish(_Inplace):
 
 
 class LeakyReLU(Module):
-    """x for x >= 0, negative_slope * x otherwise (``torch.nn.LeakyReLU``)."""
+    """x for x >= 0, negative_slope * x otherwise (``torch.nn.LeakyReLU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.leaky_relu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.LeakyReLU``."""
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False):
         super().__init__()
@@ -143,21 +223,53 @@ class _Alpha(Module):
 
 
 class ELU(_Alpha):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise (``torch.nn.ELU``)."""
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (``torch.nn.ELU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.elu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.ELU``."""
 
     def forward(self, input):
         return F.elu(input, self.alpha, self.inplace)
 
 
 class CELU(_Alpha):
-    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (``torch.nn.CELU``)."""
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (``torch.nn.CELU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``alpha`` is zero (``F.celu``; it divides the input).
+        DTypeError: ``input`` is not floating point (``F.celu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.CELU``."""
 
     def forward(self, input):
         return F.celu(input, self.alpha, self.inplace)
 
 
 class GELU(Module):
-    """x * Phi(x), exact or with the tanh approximation (``torch.nn.GELU``)."""
+    """x * Phi(x), exact or with the tanh approximation (``torch.nn.GELU``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: ``approximate`` is not 'none' or 'tanh' (at construction).
+        DTypeError: ``input`` is not floating point (``F.gelu``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.GELU``."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -177,7 +289,17 @@ class GELU(Module):
 
 
 class Softplus(Module):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (``torch.nn.Softplus``)."""
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (``torch.nn.Softplus``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.softplus``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Softplus``."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
@@ -196,7 +318,18 @@ class Softplus(Module):
 
 
 class Softsign(Module):
-    """x / (1 + |x|) (``torch.nn.Softsign``)."""
+    """x / (1 + |x|) (``torch.nn.Softsign``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool; integer inputs give the default float
+            dtype.
+        - output: ``(*)``, the shape of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor (``F.softsign``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Softsign``."""
 
     def forward(self, input):
         return F.softsign(input)
@@ -207,7 +340,18 @@ class Softsign(Module):
 
 
 class Hardtanh(Module):
-    """x clamped to [min_val, max_val] (``torch.nn.Hardtanh``)."""
+    """x clamped to [min_val, max_val] (``torch.nn.Hardtanh``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool; the output keeps it.
+        - output: ``(*)``, the shape of ``input``.
+
+    Raises:
+        ValueError: ``max_val`` is not greater than ``min_val`` (at construction).
+        DTypeError: ``input`` is a bool tensor (``F.hardtanh``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Hardtanh``."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
@@ -228,7 +372,17 @@ class Hardtanh(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x)) (``torch.nn.Sigmoid``)."""
+    """1 / (1 + exp(-x)) (``torch.nn.Sigmoid``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, any dtype.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Sigmoid``."""
 
     def forward(self, input):
         return F.sigmoid(input)
@@ -239,7 +393,17 @@ class Sigmoid(Module):
 
 
 class LogSigmoid(Module):
-    """log(sigmoid(x)), computed stably (``torch.nn.LogSigmoid``)."""
+    """log(sigmoid(x)), computed stably (``torch.nn.LogSigmoid``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point (``F.logsigmoid``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.LogSigmoid``."""
 
     def forward(self, input):
         return F.logsigmoid(input)
@@ -250,7 +414,17 @@ class LogSigmoid(Module):
 
 
 class Tanh(Module):
-    """tanh(x) (``torch.nn.Tanh``)."""
+    """tanh(x) (``torch.nn.Tanh``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, any dtype.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Tanh``."""
 
     def forward(self, input):
         return F.tanh(input)
@@ -261,7 +435,18 @@ class Tanh(Module):
 
 
 class Tanhshrink(Module):
-    """x - tanh(x) (``torch.nn.Tanhshrink``)."""
+    """x - tanh(x) (``torch.nn.Tanhshrink``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool; integer inputs give the default float
+            dtype.
+        - output: ``(*)``, the shape of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor (``F.tanhshrink``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Tanhshrink``."""
 
     def forward(self, input):
         return F.tanhshrink(input)
@@ -272,7 +457,18 @@ class Tanhshrink(Module):
 
 
 class Threshold(Module):
-    """x where x > threshold, else ``value`` (``torch.nn.Threshold``)."""
+    """x where x > threshold, else ``value`` (``torch.nn.Threshold``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool; the output keeps it.
+        - output: ``(*)``, the shape of ``input``.
+
+    Raises:
+        RuntimeError: ``threshold`` or ``value`` does not fit an integer input's dtype.
+        DTypeError: ``input`` is a bool tensor (``F.threshold``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Threshold``."""
 
     def __init__(self, threshold: float, value: float, inplace: bool = False):
         super().__init__()
@@ -290,7 +486,18 @@ class Threshold(Module):
 
 
 class GLU(Module):
-    """a * sigmoid(b) for the two halves of ``dim`` (``torch.nn.GLU``)."""
+    """a * sigmoid(b) for the two halves a, b of ``input`` along ``dim`` (``torch.nn.GLU``).
+
+    Shape:
+        - input: ``(*1, N, *2)``, floating point, with N = ``input.shape[dim]`` even.
+        - output: ``(*1, N / 2, *2)``, the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``input.shape[dim]`` is odd, or ``input`` is 0-d (``F.glu``).
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.GLU``."""
 
     def __init__(self, dim: int = -1):
         super().__init__()
@@ -313,7 +520,18 @@ def _legacy_softmax_dim(ndim: int) -> int:
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``dim`` (``torch.nn.Softmax``)."""
+    """exp(x) / sum(exp(x)) along ``dim`` (``torch.nn.Softmax``); ``dim=None`` picks PyTorch's legacy implicit dim.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``; values in [0, 1] summing to 1 along ``dim``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Softmax``."""
 
     def __init__(self, dim=None):
         super().__init__()
@@ -334,21 +552,53 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """log(softmax(x)), computed stably (``torch.nn.LogSoftmax``)."""
+    """log(softmax(x)) along ``dim``, computed stably (``torch.nn.LogSoftmax``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.LogSoftmax``."""
 
     def forward(self, input):
         return F.log_softmax(input, self._dim(input))
 
 
 class Softmin(Softmax):
-    """softmax(-x) (``torch.nn.Softmin``)."""
+    """softmax(-x) along ``dim`` (``torch.nn.Softmin``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - output: ``(*)``, the shape and dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Softmin``."""
 
     def forward(self, input):
         return F.softmin(input, self._dim(input))
 
 
 class Softmax2d(Module):
-    """Softmax over the channels of (N, C, H, W) or (C, H, W) (``torch.nn.Softmax2d``)."""
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) (``torch.nn.Softmax2d``).
+
+    Shape:
+        - input: ``(N, C, H, W)`` or ``(C, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.Softmax2d``."""
 
     def forward(self, input):
         if input.dim() not in (3, 4):
@@ -362,7 +612,18 @@ class Softmax2d(Module):
 
 
 class PReLU(Module):
-    """x for x > 0, a * x otherwise, with ``a`` learnt per channel or shared (``torch.nn.PReLU``)."""
+    """x for x > 0, a * x otherwise, with ``a`` learnt per channel or shared (``torch.nn.PReLU``).
+
+    Shape:
+        - input: ``(*)``; with ``num_parameters`` > 1, ``(N, C, *)`` with C = ``num_parameters`` (0-d and 1-D
+            inputs have one channel); floating point.
+        - output: the shape of ``input``.
+
+    Raises:
+        ShapeError: ``num_parameters`` > 1 and ``input`` has another number of channels at dim 1.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.PReLU``."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()

@@ -35,8 +35,27 @@ def _additive(mask, dtype, name, owner):
 
 
 class MultiheadAttention(Module):
-    """Attention from ``query`` to ``key``/``value`` over ``num_heads`` heads; returns
-    ``(output, weights)`` (weights None unless ``need_weights``)."""
+    """Attention from ``query`` to ``key``/``value`` over ``num_heads`` heads; returns ``(output, weights)``
+    (weights None unless ``need_weights``).
+
+    Shape:
+        - query: ``(L, N, E)`` (``(N, L, E)`` with ``batch_first``) or unbatched ``(L, E)``, E = ``embed_dim``;
+            floating point.
+        - key, value: ``(S, N, kdim)`` and ``(S, N, vdim)`` (batch first or unbatched as ``query``).
+        - key_padding_mask: ``(N, S)`` or ``(S,)``, bool or floating; attn_mask: ``(L, S)`` or ``(N * num_heads, L,
+            S)``.
+        - output: the shape of ``query``; weights: ``(N, L, S)`` averaged over heads, or ``(N, num_heads, L, S)``
+            with ``average_attn_weights=False`` (no N when unbatched).
+
+    Raises:
+        ValueError: ``embed_dim`` or ``num_heads`` is not positive, or ``num_heads`` does not divide ``embed_dim``
+            (at construction).
+        RuntimeError: ``is_causal=True`` without an ``attn_mask``.
+        TypeError: a mask is neither bool nor floating point.
+        ShapeError: ``query``, ``key``, ``value`` or a mask has a shape that does not fit (the message names which
+            and what was expected).
+
+    PyTorch: ``torch.nn.MultiheadAttention``."""
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,

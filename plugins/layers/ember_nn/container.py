@@ -26,7 +26,17 @@ def _index(container, idx) -> int:
 
 
 class Sequential(Module):
-    """Runs its modules in order (``torch.nn.Sequential``): indexing, slicing, ``len``, ``append``, ..."""
+    """Runs its modules in order (``torch.nn.Sequential``): indexing, slicing, ``len``, ``append``, ...
+
+    Shape:
+        - input: what the first module takes.
+        - output: what the last module returns (``input`` itself when empty).
+
+    Raises:
+        IndexError: an index is out of range (indexing, ``del``, ``insert``).
+        Any error of its modules, raised as they run.
+
+    PyTorch: ``torch.nn.Sequential``."""
 
     def __init__(self, *args):
         super().__init__()
@@ -102,7 +112,9 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules, registered by position (``torch.nn.ModuleList``); it has no forward."""
+    """A list of modules, registered by position (``torch.nn.ModuleList``); it has no forward.
+
+    PyTorch: ``torch.nn.ModuleList``."""
 
     def __init__(self, modules=None):
         super().__init__()
@@ -183,7 +195,9 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """An ordered dict of modules, registered by key (``torch.nn.ModuleDict``); it has no forward."""
+    """An ordered dict of modules, registered by key (``torch.nn.ModuleDict``); it has no forward.
+
+    PyTorch: ``torch.nn.ModuleDict``."""
 
     def __init__(self, modules=None):
         super().__init__()
@@ -244,7 +258,9 @@ class ModuleDict(Module):
 
 class ParameterList(Module):
     """A list of parameters, registered by position (``torch.nn.ParameterList``); plain tensors are
-    wrapped in Parameter, as PyTorch does."""
+    wrapped in Parameter, as PyTorch does.
+
+    PyTorch: ``torch.nn.ParameterList``."""
 
     def __init__(self, values=None):
         super().__init__()
@@ -302,7 +318,9 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """An ordered dict of parameters by key (``torch.nn.ParameterDict``); tensors become Parameters."""
+    """An ordered dict of parameters by key (``torch.nn.ParameterDict``); tensors become Parameters.
+
+    PyTorch: ``torch.nn.ParameterDict``."""
 
     def __init__(self, parameters=None):
         super().__init__()

@@ -133,7 +133,23 @@ class _Conv(_ConvNd):
 
 
 class Conv1d(_Conv):
-    """1-D convolution over (N, C, L) or (C, L) (``torch.nn.Conv1d``)."""
+    """1-D convolution (cross-correlation) over ``(N, C_in, L)`` or ``(C_in, L)`` (``torch.nn.Conv1d``).
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = floor((S_in + 2 * padding - dilation
+            * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+
+    Raises:
+        ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
+            int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
+            (at construction).
+        ShapeError: ``input`` is not 2-D or 3-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.Conv1d``."""
 
     _n = 1
 
@@ -147,7 +163,23 @@ class Conv1d(_Conv):
 
 
 class Conv2d(_Conv):
-    """2-D convolution over (N, C, H, W) or (C, H, W) (``torch.nn.Conv2d``)."""
+    """2-D convolution (cross-correlation) over ``(N, C_in, H, W)`` or ``(C_in, H, W)`` (``torch.nn.Conv2d``).
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
+            padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+
+    Raises:
+        ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
+            int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
+            (at construction).
+        ShapeError: ``input`` is not 3-D or 4-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.Conv2d``."""
 
     _n = 2
 
@@ -163,7 +195,25 @@ class Conv2d(_Conv):
 
 
 class Conv3d(_Conv):
-    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) (``torch.nn.Conv3d``)."""
+    """3-D convolution (cross-correlation) over ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    (``torch.nn.Conv3d``).
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out =
+            floor((S_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps
+            ``S_in``).
+
+    Raises:
+        ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
+            int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
+            (at construction).
+        ShapeError: ``input`` is not 4-D or 5-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.Conv3d``."""
 
     _n = 3
 
@@ -214,7 +264,25 @@ class _ConvTranspose(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTranspose):
-    """Transposed 1-D convolution (``torch.nn.ConvTranspose1d``)."""
+    """Transposed 1-D convolution over ``(N, C_in, L)`` or ``(C_in, L)`` (``torch.nn.ConvTranspose1d``). It is the
+    gradient of ``Conv1d`` with respect to its input. ``forward(input, output_size)`` picks among the valid output
+    sizes.
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = (S_in - 1) * stride - 2 * padding +
+            dilation * (kernel_size - 1) + output_padding + 1``.
+
+    Raises:
+        ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
+            as ``Conv1d`` otherwise.
+        ValueError: ``output_size`` has the wrong length or is not reachable (forward).
+        ShapeError: ``input`` is not 2-D or 3-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.ConvTranspose1d``."""
 
     _n = 1
 
@@ -226,7 +294,25 @@ class ConvTranspose1d(_ConvTranspose):
 
 
 class ConvTranspose2d(_ConvTranspose):
-    """Transposed 2-D convolution (``torch.nn.ConvTranspose2d``), with ``forward(input, output_size)``."""
+    """Transposed 2-D convolution over ``(N, C_in, H, W)`` or ``(C_in, H, W)`` (``torch.nn.ConvTranspose2d``). It
+    is the gradient of ``Conv2d`` with respect to its input. ``forward(input, output_size)`` picks among the valid
+    output sizes.
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = (S_in - 1) * stride - 2
+            * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+
+    Raises:
+        ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
+            as ``Conv2d`` otherwise.
+        ValueError: ``output_size`` has the wrong length or is not reachable (forward).
+        ShapeError: ``input`` is not 3-D or 4-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.ConvTranspose2d``."""
 
     _n = 2
 
@@ -239,7 +325,25 @@ class ConvTranspose2d(_ConvTranspose):
 
 
 class ConvTranspose3d(_ConvTranspose):
-    """Transposed 3-D convolution (``torch.nn.ConvTranspose3d``)."""
+    """Transposed 3-D convolution over ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    (``torch.nn.ConvTranspose3d``). It is the gradient of ``Conv3d`` with respect to its input. ``forward(input,
+    output_size)`` picks among the valid output sizes.
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out = (S_in -
+            1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+
+    Raises:
+        ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
+            as ``Conv3d`` otherwise.
+        ValueError: ``output_size`` has the wrong length or is not reachable (forward).
+        ShapeError: ``input`` is not 4-D or 5-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.ConvTranspose3d``."""
 
     _n = 3
 

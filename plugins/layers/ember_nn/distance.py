@@ -9,7 +9,19 @@ __all__ = ["PairwiseDistance", "CosineSimilarity"]
 
 
 class PairwiseDistance(Module):
-    """||x1 - x2 + eps||_p along the last dim (``torch.nn.PairwiseDistance``)."""
+    """||x1 - x2 + eps||_p along the last dim (``torch.nn.PairwiseDistance``).
+
+    Shape:
+        - x1, x2: ``(N, D)`` or ``(D,)``, shapes that broadcast; any dtype but bool.
+        - output: ``(N,)`` or ``()`` (``(N, 1)``/``(1,)`` with ``keepdim=True``), floating point.
+
+    Raises:
+        ShapeError: ``x1`` and ``x2`` do not broadcast.
+        DTypeError: the inputs are bool.
+        TypeError: an input is not a Tensor.
+        DeviceError: the inputs are on different devices.
+
+    PyTorch: ``torch.nn.PairwiseDistance``."""
 
     def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
         super().__init__()
@@ -25,7 +37,19 @@ class PairwiseDistance(Module):
 
 
 class CosineSimilarity(Module):
-    """Cosine of the angle between x1 and x2 along ``dim`` (``torch.nn.CosineSimilarity``)."""
+    """Cosine of the angle between x1 and x2 along ``dim`` (``torch.nn.CosineSimilarity``).
+
+    Shape:
+        - x1, x2: ``(*1, D, *2)``, shapes that broadcast, floating point.
+        - output: ``(*1, *2)``, the broadcast shape without ``dim``.
+
+    Raises:
+        ShapeError: ``x1`` and ``x2`` do not broadcast.
+        DTypeError: an input is not floating point.
+        TypeError: an input is not a Tensor.
+        DeviceError: the inputs are on different devices.
+
+    PyTorch: ``torch.nn.CosineSimilarity``."""
 
     def __init__(self, dim: int = 1, eps: float = 1e-8):
         super().__init__()

@@ -20,7 +20,19 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    """Zeroes each element with probability ``p`` and scales the rest by 1/(1-p) (``torch.nn.Dropout``)."""
+    """Zeroes each element with probability ``p`` and scales the rest by 1/(1-p) (``torch.nn.Dropout``); the
+    identity in eval mode.
+
+    Shape:
+        - input: ``(*)``, any shape.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: ``p`` is outside [0, 1] (at construction).
+        DTypeError: in training, ``input`` is not floating point (0 < p < 1 needs a float result).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Dropout``."""
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
@@ -31,7 +43,20 @@ class Dropout(_DropoutNd):
 
 
 class Dropout1d(_DropoutNd):
-    """Zeroes whole channels of (N, C, L) or (C, L) (``torch.nn.Dropout1d``)."""
+    """Zeroes whole channels of ``(N, C, L)`` or ``(C, L)`` with probability ``p``, scaling the rest by 1/(1-p)
+    (``torch.nn.Dropout1d``); the identity in eval mode.
+
+    Shape:
+        - input: ``(N, C, L)`` or ``(C, L)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: ``p`` is outside [0, 1] (at construction).
+        ShapeError: ``input`` is not 2-D or 3-D.
+        DTypeError: in training, ``input`` is not floating point (0 < p < 1 needs a float result).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Dropout1d``."""
 
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
@@ -42,7 +67,20 @@ class Dropout1d(_DropoutNd):
 
 
 class Dropout2d(_DropoutNd):
-    """Zeroes whole channels of (N, C, H, W) or (C, H, W) (``torch.nn.Dropout2d``)."""
+    """Zeroes whole channels of ``(N, C, H, W)`` or ``(C, H, W)`` with probability ``p``, scaling the rest by
+    1/(1-p) (``torch.nn.Dropout2d``); the identity in eval mode.
+
+    Shape:
+        - input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: ``p`` is outside [0, 1] (at construction).
+        ShapeError: ``input`` is not 3-D or 4-D (2-D input is taken as unbatched, with a warning).
+        DTypeError: in training, ``input`` is not floating point (0 < p < 1 needs a float result).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Dropout2d``."""
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
@@ -54,7 +92,20 @@ class Dropout2d(_DropoutNd):
 
 
 class Dropout3d(_DropoutNd):
-    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) (``torch.nn.Dropout3d``)."""
+    """Zeroes whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` with probability ``p``, scaling the rest by
+    1/(1-p) (``torch.nn.Dropout3d``); the identity in eval mode.
+
+    Shape:
+        - input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: ``p`` is outside [0, 1] (at construction).
+        ShapeError: ``input`` is not 4-D or 5-D.
+        DTypeError: in training, ``input`` is not floating point (0 < p < 1 needs a float result).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Dropout3d``."""
 
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)

@@ -10,7 +10,22 @@ __all__ = ["EmbeddingBag"]
 
 
 class EmbeddingBag(Module):
-    """Sums, means or maxima of bags of embeddings (``torch.nn.EmbeddingBag``); weight from N(0, 1)."""
+    """Sums, means or maxima of bags of embeddings (``torch.nn.EmbeddingBag``); weight from N(0, 1).
+
+    Shape:
+        - input: ``(B, L)`` fixed-length bags, or ``(S,)`` concatenated bags with ``offsets``, indices in [0,
+            num_embeddings).
+        - offsets: ``(B,)`` (or ``(B + 1,)`` with ``include_last_offset``), 1-D input only.
+        - per_sample_weights: the shape of ``input`` ('sum' mode only).
+        - output: ``(B, embedding_dim)``, the weight's dtype.
+
+    Raises:
+        AssertionError: ``padding_idx`` is outside [-num_embeddings, num_embeddings) (at construction).
+        ValueError: ``input`` is not 1-D or 2-D, or 1-D ``input`` comes without 1-D ``offsets``.
+        OutOfRangeError: an index is outside [0, num_embeddings).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.EmbeddingBag``."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight=None,

@@ -9,7 +9,20 @@ __all__ = ["Fold", "Unfold"]
 
 
 class Fold(Module):
-    """Sums sliding blocks (N, C*kh*kw, L) back into (N, C, H, W) (``torch.nn.Fold``)."""
+    """Sums sliding blocks (N, C*kh*kw, L) back into (N, C, H, W) (``torch.nn.Fold``).
+
+    Shape:
+        - input: ``(N, C * prod(kernel_size), L)`` or unbatched ``(C * prod(kernel_size), L)``, L the number of
+            blocks that fit ``output_size``; floating point.
+        - output: ``(N, C, *output_size)`` or ``(C, *output_size)``, the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: dim -2 is not divisible by ``prod(kernel_size)``, or L is not the number of blocks.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Fold``."""
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
@@ -30,7 +43,20 @@ class Fold(Module):
 
 
 class Unfold(Module):
-    """Extracts sliding blocks (N, C, H, W) -> (N, C*kh*kw, L) (``torch.nn.Unfold``)."""
+    """Extracts sliding blocks (N, C, H, W) -> (N, C*kh*kw, L) (``torch.nn.Unfold``).
+
+    Shape:
+        - input: ``(N, C, H, W)`` or ``(C, H, W)``, floating point.
+        - output: ``(N, C * prod(kernel_size), L)`` or ``(C * prod(kernel_size), L)``, L the number of blocks; the
+            dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: the blocks do not fit the padded input.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.Unfold``."""
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()

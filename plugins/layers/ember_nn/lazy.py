@@ -67,7 +67,20 @@ def _input(args, owner):
 
 
 class LazyLinear(LazyModuleMixin, Linear):
-    """``nn.Linear`` whose ``in_features`` is the last dimension of the first input (``torch.nn.LazyLinear``)."""
+    """``nn.Linear`` with ``in_features`` from the last dimension of the first input (``torch.nn.LazyLinear``);
+    until the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(*, in_features)``, the parameters' floating dtype (float32 unless ``dtype=`` says otherwise).
+        - output: ``(*, out_features)``, the same dtype.
+
+    Raises:
+        ValueError: ``in_features`` or ``out_features`` is negative (at construction).
+        ShapeError: ``input``'s last dimension is not ``in_features`` (or ``input`` is 0-d).
+        DTypeError: ``input``'s dtype is not the weight's (``F.linear``).
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyLinear``."""
 
     cls_to_become = Linear
 
@@ -145,7 +158,24 @@ class _LazyConvTranspose(_LazyConvMixin):
 
 
 class LazyConv1d(_LazyConv, Conv1d):
-    """``nn.Conv1d`` with ``in_channels`` from the first input (``torch.nn.LazyConv1d``)."""
+    """``nn.Conv1d`` with ``in_channels`` from the first input's channel dim (``torch.nn.LazyConv1d``); until the
+    first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = floor((S_in + 2 * padding - dilation
+            * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+
+    Raises:
+        ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
+            int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
+            (at construction).
+        ShapeError: ``input`` is not 2-D or 3-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyConv1d``."""
 
     cls_to_become = Conv1d
 
@@ -158,7 +188,24 @@ class LazyConv1d(_LazyConv, Conv1d):
 
 
 class LazyConv2d(_LazyConv, Conv2d):
-    """``nn.Conv2d`` with ``in_channels`` from the first input (``torch.nn.LazyConv2d``)."""
+    """``nn.Conv2d`` with ``in_channels`` from the first input's channel dim (``torch.nn.LazyConv2d``); until the
+    first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
+            padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+
+    Raises:
+        ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
+            int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
+            (at construction).
+        ShapeError: ``input`` is not 3-D or 4-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyConv2d``."""
 
     cls_to_become = Conv2d
 
@@ -170,7 +217,25 @@ class LazyConv2d(_LazyConv, Conv2d):
 
 
 class LazyConv3d(_LazyConv, Conv3d):
-    """``nn.Conv3d`` with ``in_channels`` from the first input (``torch.nn.LazyConv3d``)."""
+    """``nn.Conv3d`` with ``in_channels`` from the first input's channel dim (``torch.nn.LazyConv3d``); until the
+    first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out =
+            floor((S_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps
+            ``S_in``).
+
+    Raises:
+        ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
+            int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
+            (at construction).
+        ShapeError: ``input`` is not 4-D or 5-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyConv3d``."""
 
     cls_to_become = Conv3d
 
@@ -180,7 +245,24 @@ class LazyConv3d(_LazyConv, Conv3d):
 
 
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
-    """``nn.ConvTranspose1d`` with ``in_channels`` from the first input (``torch.nn.LazyConvTranspose1d``)."""
+    """``nn.ConvTranspose1d`` with ``in_channels`` from the first input's channel dim
+    (``torch.nn.LazyConvTranspose1d``); until the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = (S_in - 1) * stride - 2 * padding +
+            dilation * (kernel_size - 1) + output_padding + 1``.
+
+    Raises:
+        ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
+            as ``Conv1d`` otherwise.
+        ValueError: ``output_size`` has the wrong length or is not reachable (forward).
+        ShapeError: ``input`` is not 2-D or 3-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyConvTranspose1d``."""
 
     cls_to_become = ConvTranspose1d
 
@@ -192,7 +274,24 @@ class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
 
 
 class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
-    """``nn.ConvTranspose2d`` with ``in_channels`` from the first input (``torch.nn.LazyConvTranspose2d``)."""
+    """``nn.ConvTranspose2d`` with ``in_channels`` from the first input's channel dim
+    (``torch.nn.LazyConvTranspose2d``); until the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = (S_in - 1) * stride - 2
+            * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+
+    Raises:
+        ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
+            as ``Conv2d`` otherwise.
+        ValueError: ``output_size`` has the wrong length or is not reachable (forward).
+        ShapeError: ``input`` is not 3-D or 4-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyConvTranspose2d``."""
 
     cls_to_become = ConvTranspose2d
 
@@ -203,7 +302,24 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
 
 
 class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
-    """``nn.ConvTranspose3d`` with ``in_channels`` from the first input (``torch.nn.LazyConvTranspose3d``)."""
+    """``nn.ConvTranspose3d`` with ``in_channels`` from the first input's channel dim
+    (``torch.nn.LazyConvTranspose3d``); until the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out = (S_in -
+            1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+
+    Raises:
+        ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
+            as ``Conv3d`` otherwise.
+        ValueError: ``output_size`` has the wrong length or is not reachable (forward).
+        ShapeError: ``input`` is not 4-D or 5-D, its channel dim is not ``in_channels``, or the dilated kernel is
+            larger than the padded input.
+        DTypeError: ``input``'s dtype is not the weight's.
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.LazyConvTranspose3d``."""
 
     cls_to_become = ConvTranspose3d
 
@@ -255,7 +371,20 @@ class _LazyInstanceNorm(_LazyNormBase):
 
 
 class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
-    """``nn.BatchNorm1d`` with ``num_features`` from the first input (``torch.nn.LazyBatchNorm1d``)."""
+    """``nn.BatchNorm1d`` with ``num_features`` from the first input's dim 1 (``torch.nn.LazyBatchNorm1d``); until
+    the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C)`` or ``(N, C, L)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D, or its dim 1 is not ``num_features``.
+        ArgumentError: training on a single value per channel.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: ``input`` is not on the parameters' device.
+
+    PyTorch: ``torch.nn.LazyBatchNorm1d``."""
 
     cls_to_become = BatchNorm1d
 
@@ -267,7 +396,20 @@ class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
 
 
 class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
-    """``nn.BatchNorm2d`` with ``num_features`` from the first input (``torch.nn.LazyBatchNorm2d``)."""
+    """``nn.BatchNorm2d`` with ``num_features`` from the first input's dim 1 (``torch.nn.LazyBatchNorm2d``); until
+    the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 4-D, or its dim 1 is not ``num_features``.
+        ArgumentError: training on a single value per channel.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: ``input`` is not on the parameters' device.
+
+    PyTorch: ``torch.nn.LazyBatchNorm2d``."""
 
     cls_to_become = BatchNorm2d
 
@@ -279,7 +421,20 @@ class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
 
 
 class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
-    """``nn.BatchNorm3d`` with ``num_features`` from the first input (``torch.nn.LazyBatchNorm3d``)."""
+    """``nn.BatchNorm3d`` with ``num_features`` from the first input's dim 1 (``torch.nn.LazyBatchNorm3d``); until
+    the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C, D, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 5-D, or its dim 1 is not ``num_features``.
+        ArgumentError: training on a single value per channel.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: ``input`` is not on the parameters' device.
+
+    PyTorch: ``torch.nn.LazyBatchNorm3d``."""
 
     cls_to_become = BatchNorm3d
 
@@ -289,7 +444,18 @@ class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
 
 
 class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
-    """``nn.InstanceNorm1d`` with ``num_features`` from the first input (``torch.nn.LazyInstanceNorm1d``)."""
+    """``nn.InstanceNorm1d`` with ``num_features`` from the first input's channel dim
+    (``torch.nn.LazyInstanceNorm1d``); until the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C, L)`` or ``(C, L)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D, or (with ``affine=True``) its channel dim is not ``num_features``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.LazyInstanceNorm1d``."""
 
     cls_to_become = InstanceNorm1d
 
@@ -301,7 +467,18 @@ class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
 
 
 class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
-    """``nn.InstanceNorm2d`` with ``num_features`` from the first input (``torch.nn.LazyInstanceNorm2d``)."""
+    """``nn.InstanceNorm2d`` with ``num_features`` from the first input's channel dim
+    (``torch.nn.LazyInstanceNorm2d``); until the first call its parameters are uninitialized placeholders.
+
+    Shape:
+        - input: ``(N, C, H, W)`` or ``(C, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D, or (with ``affine=True``) its channel dim is not ``num_features``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.LazyInstanceNorm2d``."""
 
     cls_to_become = InstanceNorm2d
 

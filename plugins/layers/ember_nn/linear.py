@@ -12,7 +12,16 @@ __all__ = ["Identity", "Linear", "Bilinear"]
 
 
 class Identity(Module):
-    """Returns its input unchanged; arguments are accepted and ignored, as in PyTorch."""
+    """Returns its input unchanged; arguments are accepted and ignored, as in PyTorch.
+
+    Shape:
+        - input: ``(*)``, any shape and dtype.
+        - output: ``input`` itself.
+
+    Raises:
+        Nothing: any input is returned as it is.
+
+    PyTorch: ``torch.nn.Identity``."""
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -26,7 +35,19 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """``y = x @ W.T + b`` (``torch.nn.Linear``), W and b drawn from U(-1/sqrt(in), 1/sqrt(in)) as in PyTorch."""
+    """``y = x @ W.T + b`` (``torch.nn.Linear``), W and b drawn from U(-1/sqrt(in), 1/sqrt(in)) as in PyTorch.
+
+    Shape:
+        - input: ``(*, in_features)``, the parameters' floating dtype (float32 unless ``dtype=`` says otherwise).
+        - output: ``(*, out_features)``, the same dtype.
+
+    Raises:
+        ValueError: ``in_features`` or ``out_features`` is negative (at construction).
+        ShapeError: ``input``'s last dimension is not ``in_features`` (or ``input`` is 0-d).
+        DTypeError: ``input``'s dtype is not the weight's (``F.linear``).
+        DeviceError: ``input`` is not on the weight's device.
+
+    PyTorch: ``torch.nn.Linear``."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
@@ -66,7 +87,19 @@ class Linear(Module):
 
 
 class Bilinear(Module):
-    """``y = x1^T A x2 + b`` (``torch.nn.Bilinear``); A and b from U(-1/sqrt(in1), 1/sqrt(in1))."""
+    """``y = x1^T A x2 + b`` (``torch.nn.Bilinear``); A and b from U(-1/sqrt(in1), 1/sqrt(in1)).
+
+    Shape:
+        - input1: ``(*, in1_features)``, floating point.
+        - input2: ``(*, in2_features)``, the same leading dims.
+        - output: ``(*, out_features)``, the inputs' dtype.
+
+    Raises:
+        ShapeError: an input's last dimension is not ``in1_features``/``in2_features``, or the leading dims differ.
+        DTypeError: the inputs are not floating point (``F.bilinear``).
+        DeviceError: the inputs are not on the weight's device.
+
+    PyTorch: ``torch.nn.Bilinear``."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None):

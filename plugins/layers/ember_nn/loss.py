@@ -47,7 +47,21 @@ def _pairs(make, *extra, low=-2.0, high=2.0):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (``torch.nn.L1Loss``)."""
+    """Mean absolute error (``torch.nn.L1Loss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.L1Loss``."""
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
@@ -58,7 +72,21 @@ class L1Loss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error (``torch.nn.MSELoss``)."""
+    """Mean squared error (``torch.nn.MSELoss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.MSELoss``."""
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
@@ -69,7 +97,22 @@ class MSELoss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Squared error below ``delta``, linear above (``torch.nn.HuberLoss``)."""
+    """Squared error below ``delta``, linear above (``torch.nn.HuberLoss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ArgumentError: ``delta`` is not positive (``F.huber_loss``).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.HuberLoss``."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction=reduction)
@@ -85,7 +128,22 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Huber loss divided by ``beta`` (``torch.nn.SmoothL1Loss``)."""
+    """Huber loss divided by ``beta`` (``torch.nn.SmoothL1Loss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ArgumentError: ``beta`` is negative (``F.smooth_l1_loss``).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.SmoothL1Loss``."""
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
         super().__init__(size_average, reduce, reduction)
@@ -101,7 +159,25 @@ class SmoothL1Loss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross-entropy of logits against class indices or probabilities (``torch.nn.CrossEntropyLoss``)."""
+    """Cross-entropy of logits against class indices or probabilities (``torch.nn.CrossEntropyLoss``).
+
+    Shape:
+        - input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` logits, floating point.
+        - target: class indices ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` of an integer dtype, or class
+            probabilities of ``input``'s shape and dtype.
+        - weight (constructor): ``(C,)``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of the class-index target.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ArgumentError: ``label_smoothing`` is outside [0, 1], or ``ignore_index`` is used with probability targets.
+        ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
+        OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
+        DimensionError: ``input`` is 0-d.
+        DTypeError: ``input`` is not floating point, or an index target is not an integer dtype.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.CrossEntropyLoss``."""
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean", label_smoothing: float = 0.0):
@@ -125,7 +201,23 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of log-probabilities (``torch.nn.NLLLoss``)."""
+    """Negative log-likelihood of log-probabilities (``torch.nn.NLLLoss``).
+
+    Shape:
+        - input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` log-probabilities, floating point.
+        - target: ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` class indices of an integer dtype.
+        - weight (constructor): ``(C,)``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of ``target``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
+        OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
+        DimensionError: ``input`` is 0-d.
+        DTypeError: ``input`` is not floating point, or ``target`` is not an integer dtype.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.NLLLoss``."""
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean"):
@@ -143,7 +235,21 @@ class NLLLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy of probabilities (``torch.nn.BCELoss``)."""
+    """Binary cross-entropy of probabilities (``torch.nn.BCELoss``).
+
+    Shape:
+        - input: ``(*)``, probabilities in [0, 1], floating point.
+        - target: ``(*)``, the shape of ``input``.
+        - weight (constructor): broadcastable to ``input``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ArgumentError: ``target``'s shape is not ``input``'s, or an input value lies outside [0, 1].
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.BCELoss``."""
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -157,7 +263,21 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits, computed stably, with ``pos_weight`` (``torch.nn.BCEWithLogitsLoss``)."""
+    """Binary cross-entropy of logits, computed stably, with ``pos_weight`` (``torch.nn.BCEWithLogitsLoss``).
+
+    Shape:
+        - input: ``(*)``, logits, floating point.
+        - target: ``(*)``, the shape of ``input``.
+        - pos_weight (constructor): broadcastable to ``input``, e.g. ``(C,)`` for the last dim.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ArgumentError: ``target``'s shape is not ``input``'s.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.BCEWithLogitsLoss``."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
@@ -176,7 +296,20 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL divergence of log-probabilities from a target distribution (``torch.nn.KLDivLoss``)."""
+    """KL divergence of log-probabilities from a target distribution (``torch.nn.KLDivLoss``).
+
+    Shape:
+        - input: ``(*)``, log-probabilities, floating point.
+        - target: ``(*)``, the shape of ``input`` (probabilities, or log-probabilities with ``log_target=True``).
+        - output: ``()`` for reduction 'mean', 'batchmean' or 'sum'; ``(*)`` for 'none'.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean', 'sum' or 'batchmean' (at construction).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.KLDivLoss``."""
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
         if reduction not in ("none", "mean", "sum", "batchmean"):
@@ -197,7 +330,20 @@ class KLDivLoss(_Loss):
 
 
 class MarginRankingLoss(_Loss):
-    """max(0, -y (x1 - x2) + margin) (``torch.nn.MarginRankingLoss``)."""
+    """max(0, -y (x1 - x2) + margin) (``torch.nn.MarginRankingLoss``).
+
+    Shape:
+        - input1, input2: ``(N,)`` or ``()``; any dtype but bool (integers give the default float dtype).
+        - target: the shape of ``input1``, values 1 or -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: the three tensors differ in number of dimensions or in shape.
+        DTypeError: an input is a bool tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.MarginRankingLoss``."""
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
@@ -213,7 +359,19 @@ class MarginRankingLoss(_Loss):
 
 
 class TripletMarginLoss(_Loss):
-    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance (``torch.nn.TripletMarginLoss``)."""
+    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance (``torch.nn.TripletMarginLoss``).
+
+    Shape:
+        - anchor, positive, negative: ``(N, D)`` or ``(D,)``, one shape.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ValueError: ``margin`` is not greater than 0 (at construction).
+        ShapeError: the three tensors differ in number of dimensions, or their shapes do not broadcast.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.TripletMarginLoss``."""
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average=None, reduce=None, reduction: str = "mean"):
@@ -234,7 +392,19 @@ class TripletMarginLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
-    """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1 (``torch.nn.CosineEmbeddingLoss``)."""
+    """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1 (``torch.nn.CosineEmbeddingLoss``).
+
+    Shape:
+        - input1, input2: ``(N, D)`` or ``(D,)``, one shape.
+        - target: ``(N,)`` or ``()``, values 1 or -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``input1`` and ``input2`` are not one 1-D or 2-D shape, or ``target`` is not their batch shape.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.CosineEmbeddingLoss``."""
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
@@ -249,7 +419,24 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class CTCLoss(_Loss):
-    """Connectionist temporal classification loss (``torch.nn.CTCLoss``)."""
+    """Connectionist temporal classification loss (``torch.nn.CTCLoss``).
+
+    Shape:
+        - log_probs: ``(T, N, C)`` or ``(T, C)`` log-probabilities, float32 or float64.
+        - targets: ``(N, S)`` padded or ``(sum(target_lengths),)`` concatenated class indices, never ``blank``.
+        - input_lengths, target_lengths: ``(N,)`` (tensors or lists of ints).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        DimensionError: ``log_probs`` is not 2-D or 3-D, or ``targets`` is not 1-D or 2-D.
+        ShapeError: lengths do not match the batch, exceed ``T`` or the targets, or ``blank`` is outside [0, C).
+        OutOfRangeError: a target index is outside [0, C).
+        ArgumentError: a target is the ``blank`` label.
+        DTypeError: ``log_probs`` is not float32/float64, or lengths are not integral.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.CTCLoss``."""
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
         super().__init__(reduction=reduction)

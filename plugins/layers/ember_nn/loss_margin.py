@@ -20,7 +20,19 @@ def _signs(make, *shape):
 
 
 class SoftMarginLoss(_Loss):
-    """log(1 + exp(-y x)) (``torch.nn.SoftMarginLoss``)."""
+    """log(1 + exp(-y x)) (``torch.nn.SoftMarginLoss``).
+
+    Shape:
+        - input: ``(*)``; any dtype but bool.
+        - target: ``(*)``, the shape of ``input``, values 1 or -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.SoftMarginLoss``."""
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
@@ -31,7 +43,20 @@ class SoftMarginLoss(_Loss):
 
 
 class HingeEmbeddingLoss(_Loss):
-    """x for y = 1, max(0, margin - x) for y = -1 (``torch.nn.HingeEmbeddingLoss``)."""
+    """x for y = 1, max(0, margin - x) for y = -1 (``torch.nn.HingeEmbeddingLoss``).
+
+    Shape:
+        - input: ``(*)``, floating point.
+        - target: ``(*)``, the shape of ``input``, values 1 or -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.HingeEmbeddingLoss``."""
 
     def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
@@ -46,7 +71,19 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Poisson negative log-likelihood (``torch.nn.PoissonNLLLoss``)."""
+    """Poisson negative log-likelihood (``torch.nn.PoissonNLLLoss``).
+
+    Shape:
+        - log_input: ``(*)``, the log-rate (or the rate with ``log_input=False``).
+        - target: ``(*)``, the shape of ``log_input``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: the two shapes do not broadcast.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.PoissonNLLLoss``."""
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8, reduce=None,
                  reduction: str = "mean"):
@@ -63,7 +100,22 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Gaussian negative log-likelihood with predicted variance (``torch.nn.GaussianNLLLoss``)."""
+    """Gaussian negative log-likelihood with predicted variance (``torch.nn.GaussianNLLLoss``).
+
+    Shape:
+        - input: ``(N, *)`` or ``(*)``, the predicted means.
+        - target: the shape of ``input``.
+        - var: the shape of ``input``, or it with one dim of size 1 (one variance shared).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of ``input``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ValueError: ``var`` has a negative entry.
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``var`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.GaussianNLLLoss``."""
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
         super().__init__(None, None, reduction)
@@ -78,7 +130,21 @@ class GaussianNLLLoss(_Loss):
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Per-class binary cross entropy with logits, averaged over classes (``torch.nn.MultiLabelSoftMarginLoss``)."""
+    """Per-class binary cross entropy with logits, averaged over classes (``torch.nn.MultiLabelSoftMarginLoss``).
+
+    Shape:
+        - input: ``(N, C)`` or ``(C,)`` logits, floating point.
+        - target: the shape of ``input``, values 0 or 1.
+        - weight (constructor): ``(C,)``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.MultiLabelSoftMarginLoss``."""
 
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
@@ -90,7 +156,22 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
 
 class MultiMarginLoss(_WeightedLoss):
-    """Multi-class hinge loss (``torch.nn.MultiMarginLoss``)."""
+    """Multi-class hinge loss (``torch.nn.MultiMarginLoss``).
+
+    Shape:
+        - input: ``(N, C)`` or ``(C,)``, floating point.
+        - target: ``(N,)`` or ``()`` class indices in [0, C).
+        - weight (constructor): ``(C,)``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ValueError: ``p`` is not 1 or 2 (at construction).
+        ShapeError: ``target`` does not fit ``input``'s batch.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.MultiMarginLoss``."""
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                  reduction: str = "mean"):
@@ -109,7 +190,20 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class MultiLabelMarginLoss(_Loss):
-    """Multi-label hinge loss over target classes listed up to the first -1 (``torch.nn.MultiLabelMarginLoss``)."""
+    """Multi-label hinge loss over target classes listed up to the first -1 (``torch.nn.MultiLabelMarginLoss``).
+
+    Shape:
+        - input: ``(N, C)`` or ``(C,)``, floating point.
+        - target: the shape of ``input``, class indices padded with -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        OutOfRangeError: a target value is outside [-1, C).
+        DTypeError: ``input`` is not floating point.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.MultiLabelMarginLoss``."""
 
     def forward(self, input, target):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
@@ -120,7 +214,19 @@ class MultiLabelMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
-    """Triplet loss with a custom distance (``torch.nn.TripletMarginWithDistanceLoss``)."""
+    """Triplet loss with a custom distance (``torch.nn.TripletMarginWithDistanceLoss``).
+
+    Shape:
+        - anchor, positive, negative: ``(N, D)`` or ``(D,)``, shapes ``distance_function`` accepts (pairwise
+            distance by default).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: the default distance gets shapes that do not broadcast.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.TripletMarginWithDistanceLoss``."""
 
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"):
         super().__init__(None, None, reduction)

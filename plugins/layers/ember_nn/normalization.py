@@ -60,9 +60,9 @@ class _NormBase(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -89,9 +89,9 @@ class _BatchNorm(_NormBase):
                                        f"{self.num_features} channels (dim 1), got shape {tuple(input.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked._data)
+                factor = 1.0 / float(self.num_batches_tracked.array)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
@@ -99,7 +99,20 @@ class _BatchNorm(_NormBase):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalization over (N, C) or (N, C, L) (``torch.nn.BatchNorm1d``)."""
+    """Batch normalization over ``(N, C)`` or ``(N, C, L)`` (``torch.nn.BatchNorm1d``): per-channel statistics of
+    the batch in training (updating the running estimates), the running estimates in eval mode.
+
+    Shape:
+        - input: ``(N, C)`` or ``(N, C, L)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D, or its dim 1 is not ``num_features``.
+        ArgumentError: training on a single value per channel.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: ``input`` is not on the parameters' device.
+
+    PyTorch: ``torch.nn.BatchNorm1d``."""
 
     @staticmethod
     def samples(make):
@@ -110,7 +123,20 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalization over (N, C, H, W) (``torch.nn.BatchNorm2d``)."""
+    """Batch normalization over ``(N, C, H, W)`` (``torch.nn.BatchNorm2d``): per-channel statistics of the batch in
+    training (updating the running estimates), the running estimates in eval mode.
+
+    Shape:
+        - input: ``(N, C, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 4-D, or its dim 1 is not ``num_features``.
+        ArgumentError: training on a single value per channel.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: ``input`` is not on the parameters' device.
+
+    PyTorch: ``torch.nn.BatchNorm2d``."""
 
     _ranks, _describe = (4,), "4-D"
 
@@ -124,7 +150,20 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Batch normalization over (N, C, D, H, W) (``torch.nn.BatchNorm3d``)."""
+    """Batch normalization over ``(N, C, D, H, W)`` (``torch.nn.BatchNorm3d``): per-channel statistics of the batch
+    in training (updating the running estimates), the running estimates in eval mode.
+
+    Shape:
+        - input: ``(N, C, D, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 5-D, or its dim 1 is not ``num_features``.
+        ArgumentError: training on a single value per channel.
+        DTypeError: ``input`` is not floating point.
+        DeviceError: ``input`` is not on the parameters' device.
+
+    PyTorch: ``torch.nn.BatchNorm3d``."""
 
     _ranks, _describe = (5,), "5-D"
 
@@ -157,7 +196,18 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Instance normalization over (N, C, L) or (C, L) (``torch.nn.InstanceNorm1d``)."""
+    """Instance normalization over ``(N, C, L)`` or ``(C, L)`` (``torch.nn.InstanceNorm1d``): each sample's
+    channels normalized over their own spatial dims.
+
+    Shape:
+        - input: ``(N, C, L)`` or ``(C, L)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D, or (with ``affine=True``) its channel dim is not ``num_features``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.InstanceNorm1d``."""
 
     _n = 1
 
@@ -169,7 +219,18 @@ class InstanceNorm1d(_InstanceNorm):
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Instance normalization over (N, C, H, W) or (C, H, W) (``torch.nn.InstanceNorm2d``)."""
+    """Instance normalization over ``(N, C, H, W)`` or ``(C, H, W)`` (``torch.nn.InstanceNorm2d``): each sample's
+    channels normalized over their own spatial dims.
+
+    Shape:
+        - input: ``(N, C, H, W)`` or ``(C, H, W)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D, or (with ``affine=True``) its channel dim is not ``num_features``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.InstanceNorm2d``."""
 
     _n = 2
 
@@ -187,7 +248,17 @@ def _shape_tuple(normalized_shape):
 
 
 class LayerNorm(Module):
-    """Normalizes over the trailing ``normalized_shape`` dims (``torch.nn.LayerNorm``)."""
+    """Normalizes over the trailing ``normalized_shape`` dims (``torch.nn.LayerNorm``).
+
+    Shape:
+        - input: ``(*, *normalized_shape)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input``'s trailing dims are not ``normalized_shape``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.LayerNorm``."""
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None):
@@ -219,7 +290,18 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Normalizes over groups of channels (``torch.nn.GroupNorm``)."""
+    """Normalizes over groups of channels (``torch.nn.GroupNorm``).
+
+    Shape:
+        - input: ``(N, C, *)`` with C = ``num_channels``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: ``num_groups`` does not divide ``num_channels`` (at construction).
+        ShapeError: ``input`` has fewer than 2 dims or dim 1 is not ``num_channels``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.GroupNorm``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
                  dtype=None, *, bias: bool = True):
@@ -250,8 +332,18 @@ class GroupNorm(Module):
 
 
 class RMSNorm(Module):
-    """Root-mean-square normalization over the trailing dims (``torch.nn.RMSNorm``); eps None uses
-    the dtype's machine epsilon, as PyTorch does."""
+    """Root-mean-square normalization over the trailing dims (``torch.nn.RMSNorm``); eps None uses the dtype's
+    machine epsilon, as PyTorch does.
+
+    Shape:
+        - input: ``(*, *normalized_shape)``, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input``'s trailing dims are not ``normalized_shape``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.RMSNorm``."""
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine: bool = True, device=None, dtype=None):
         super().__init__()

@@ -42,12 +42,34 @@ def _samples(dims, constant):
     return samples
 
 
+def _doc(name, mode, dims):
+    """The docstring of one padding layer: what PyTorch's says, with ``F.pad``'s errors for its mode."""
+    sides = ("(left, right)", "(left, right, top, bottom)", "(left, right, top, bottom, front, back)")[dims - 1]
+    spatial = ("W", "H, W", "D, H, W")[dims - 1]
+    if mode == "constant":
+        shape = f"``(*, {spatial})``, any number of leading dims, any dtype"
+        raises = ("ArgumentError: ``input`` has fewer than {n} dims.").format(n=dims)
+    else:
+        shape = f"``(N, C, {spatial})`` or ``(C, {spatial})``, any dtype"
+        raises = f"DimensionError: ``input`` is not {dims + 1}-D or {dims + 2}-D."
+        if mode != "replicate":
+            too_big = "is not less than the size of its dim" if mode == "reflect" else "wraps around its dim more than once"
+            raises += f"\n        ArgumentError: a padding {too_big}."
+    return (f"Pads the last {dims} dim(s) in {mode!r} mode (``torch.nn.{name}``); ``padding`` is an int (every "
+            f"side) or {sides}.\n\n"
+            f"    Shape:\n        - input: {shape}.\n"
+            f"        - output: each padded dim grows by the padding on its two sides (negative padding crops); "
+            f"the dtype of ``input``.\n\n"
+            f"    Raises:\n        ValueError: ``padding`` is a tuple of another length (at construction).\n"
+            f"        {raises}\n\n    PyTorch: ``torch.nn.{name}``.")
+
+
 def _layer(kind, dims):
     mode = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect", "Replication": "replicate",
             "Circular": "circular"}[kind]
     name = f"{kind}Pad{dims}d"
     body = {"mode": mode, "dims": dims, "samples": staticmethod(_samples(dims, kind == "Constant")),
-            "__doc__": f"Pads the last {dims} dim(s) in {mode!r} mode (``torch.nn.{name}``).",
+            "__doc__": _doc(name, mode, dims),
             "__module__": __name__}
     if kind == "Zero":
         body["__init__"] = lambda self, padding: _PadNd.__init__(self, padding, 0.0)

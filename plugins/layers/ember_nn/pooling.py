@@ -34,7 +34,23 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """Max over sliding windows of (N, C, L) or (C, L) (``torch.nn.MaxPool1d``)."""
+    """Max over sliding windows of ``(N, C, L)`` or ``(C, L)`` (``torch.nn.MaxPool1d``); ``return_indices=True``
+    also returns the flat indices of the maxima.
+
+    Shape:
+        - input: ``(N, C, L_in)`` or ``(C, L_in)``, floating point.
+        - output: ``(N, C, L_out)`` or ``(C, L_out)``, each ``S_out = floor((S_in + 2 * padding - dilation *
+            (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input`` (indices
+            int64).
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D.
+        ShapeError: the windows do not fit the padded input (an output size below 1).
+        ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
+            kernel.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.MaxPool1d``."""
 
     _n = 1
 
@@ -46,7 +62,23 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Max over sliding windows of (N, C, H, W) or (C, H, W) (``torch.nn.MaxPool2d``)."""
+    """Max over sliding windows of ``(N, C, H, W)`` or ``(C, H, W)`` (``torch.nn.MaxPool2d``);
+    ``return_indices=True`` also returns the flat indices of the maxima.
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point.
+        - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)``, each ``S_out = floor((S_in + 2 * padding -
+            dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``
+            (indices int64).
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D.
+        ShapeError: the windows do not fit the padded input (an output size below 1).
+        ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
+            kernel.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.MaxPool2d``."""
 
     _n = 2
 
@@ -73,7 +105,21 @@ class _AvgPoolNd(Module):
 
 
 class AvgPool1d(_AvgPoolNd):
-    """Mean over sliding windows of (N, C, L) or (C, L) (``torch.nn.AvgPool1d``)."""
+    """Mean over sliding windows of ``(N, C, L)`` or ``(C, L)`` (``torch.nn.AvgPool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or ``(C, L_in)``, floating point.
+        - output: ``(N, C, L_out)`` or ``(C, L_out)``, each ``S_out = floor((S_in + 2 * padding - kernel_size) /
+            stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D.
+        ShapeError: the windows do not fit the padded input (an output size below 1).
+        ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
+            kernel.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AvgPool1d``."""
 
     _n = 1
 
@@ -94,7 +140,21 @@ class AvgPool1d(_AvgPoolNd):
 
 
 class AvgPool2d(_AvgPoolNd):
-    """Mean over sliding windows of (N, C, H, W) or (C, H, W) (``torch.nn.AvgPool2d``)."""
+    """Mean over sliding windows of ``(N, C, H, W)`` or ``(C, H, W)`` (``torch.nn.AvgPool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point.
+        - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)``, each ``S_out = floor((S_in + 2 * padding -
+            kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D.
+        ShapeError: the windows do not fit the padded input (an output size below 1).
+        ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
+            kernel.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AvgPool2d``."""
 
     _n = 2
 
@@ -124,7 +184,20 @@ class _AdaptivePool(Module):
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
-    """Mean pooling to a fixed output length (``torch.nn.AdaptiveAvgPool1d``)."""
+    """Mean over an ``output_size`` grid of windows that tile ``(N, C, L)`` or ``(C, L)``
+    (``torch.nn.AdaptiveAvgPool1d``); None in ``output_size`` keeps that dim's size.
+
+    Shape:
+        - input: ``(N, C, L_in)`` or ``(C, L_in)``, floating point, with non-empty spatial dims.
+        - output: ``(N, C, L_out)`` or ``(C, L_out)`` with ``output_size``; the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or has the wrong length.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AdaptiveAvgPool1d``."""
 
     _n = 1
 
@@ -141,7 +214,20 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
-    """Mean pooling to a fixed output size (``torch.nn.AdaptiveAvgPool2d``); None keeps that dim."""
+    """Mean over an ``output_size`` grid of windows that tile ``(N, C, H, W)`` or ``(C, H, W)``
+    (``torch.nn.AdaptiveAvgPool2d``); None in ``output_size`` keeps that dim's size.
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point, with non-empty spatial dims.
+        - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)`` with ``output_size``; the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or has the wrong length.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AdaptiveAvgPool2d``."""
 
     _n = 2
 
@@ -159,7 +245,21 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
 
 class AdaptiveMaxPool1d(_AdaptivePool):
-    """Max pooling to a fixed output length (``torch.nn.AdaptiveMaxPool1d``)."""
+    """Max over an ``output_size`` grid of windows that tile ``(N, C, L)`` or ``(C, L)``
+    (``torch.nn.AdaptiveMaxPool1d``); None in ``output_size`` keeps that dim's size; ``return_indices=True`` also
+    returns the flat indices of the maxima.
+
+    Shape:
+        - input: ``(N, C, L_in)`` or ``(C, L_in)``, floating point, with non-empty spatial dims.
+        - output: ``(N, C, L_out)`` or ``(C, L_out)`` with ``output_size``; the dtype of ``input`` (indices int64).
+
+    Raises:
+        ShapeError: ``input`` is not 2-D or 3-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or has the wrong length.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AdaptiveMaxPool1d``."""
 
     _n = 1
 
@@ -174,7 +274,22 @@ class AdaptiveMaxPool1d(_AdaptivePool):
 
 
 class AdaptiveMaxPool2d(_AdaptivePool):
-    """Max pooling to a fixed output size (``torch.nn.AdaptiveMaxPool2d``)."""
+    """Max over an ``output_size`` grid of windows that tile ``(N, C, H, W)`` or ``(C, H, W)``
+    (``torch.nn.AdaptiveMaxPool2d``); None in ``output_size`` keeps that dim's size; ``return_indices=True`` also
+    returns the flat indices of the maxima.
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point, with non-empty spatial dims.
+        - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)`` with ``output_size``; the dtype of ``input``
+            (indices int64).
+
+    Raises:
+        ShapeError: ``input`` is not 3-D or 4-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or has the wrong length.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AdaptiveMaxPool2d``."""
 
     _n = 2
 

@@ -12,7 +12,23 @@ __all__ = ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d"]
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max over sliding windows (``torch.nn.MaxPool3d``)."""
+    """Max over sliding windows of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` (``torch.nn.MaxPool3d``);
+    ``return_indices=True`` also returns the flat indices of the maxima.
+
+    Shape:
+        - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point.
+        - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
+            padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of
+            ``input`` (indices int64).
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D.
+        ShapeError: the windows do not fit the padded input (an output size below 1).
+        ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
+            kernel.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.MaxPool3d``."""
 
     _n = 3
 
@@ -27,7 +43,21 @@ class MaxPool3d(_MaxPoolNd):
 
 
 class AvgPool3d(_AvgPoolNd):
-    """Mean over sliding windows (``torch.nn.AvgPool3d``)."""
+    """Mean over sliding windows of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` (``torch.nn.AvgPool3d``).
+
+    Shape:
+        - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point.
+        - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
+            padding - kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D.
+        ShapeError: the windows do not fit the padded input (an output size below 1).
+        ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
+            kernel.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AvgPool3d``."""
 
     _n = 3
 
@@ -42,7 +72,22 @@ class AvgPool3d(_AvgPoolNd):
 
 
 class AdaptiveAvgPool3d(Module):
-    """Mean over an ``output_size`` grid of windows (``torch.nn.AdaptiveAvgPool3d``)."""
+    """Mean over an ``output_size`` grid of windows that tile ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    (``torch.nn.AdaptiveAvgPool3d``); None in ``output_size`` keeps that dim's size.
+
+    Shape:
+        - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point, with non-empty spatial
+            dims.
+        - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)`` with ``output_size``; the dtype
+            of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or has the wrong length.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AdaptiveAvgPool3d``."""
 
     def __init__(self, output_size):
         super().__init__()
@@ -60,7 +105,23 @@ class AdaptiveAvgPool3d(Module):
 
 
 class AdaptiveMaxPool3d(Module):
-    """Max over an ``output_size`` grid of windows (``torch.nn.AdaptiveMaxPool3d``)."""
+    """Max over an ``output_size`` grid of windows that tile ``(N, C, D, H, W)`` or ``(C, D, H, W)``
+    (``torch.nn.AdaptiveMaxPool3d``); None in ``output_size`` keeps that dim's size; ``return_indices=True`` also
+    returns the flat indices of the maxima.
+
+    Shape:
+        - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point, with non-empty spatial
+            dims.
+        - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)`` with ``output_size``; the dtype
+            of ``input`` (indices int64).
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or has the wrong length.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.AdaptiveMaxPool3d``."""
 
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()

@@ -10,7 +10,16 @@ __all__ = ["Flatten", "Unflatten", "Upsample", "PixelShuffle", "PixelUnshuffle"]
 
 
 class Flatten(Module):
-    """Flattens dims ``start_dim..end_dim`` (``torch.nn.Flatten``; note start_dim defaults to 1 here)."""
+    """Flattens dims ``start_dim..end_dim`` (``torch.nn.Flatten``; note start_dim defaults to 1 here).
+
+    Shape:
+        - input: ``(*, S_start, ..., S_end, *)``, any dtype.
+        - output: ``(*, S_start * ... * S_end, *)``, a view where possible, the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``start_dim`` or ``end_dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.nn.Flatten``."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
@@ -29,7 +38,19 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Splits dim ``dim`` into ``unflattened_size`` (``torch.nn.Unflatten``)."""
+    """Splits dim ``dim`` into ``unflattened_size`` (``torch.nn.Unflatten``).
+
+    Shape:
+        - input: ``(*, S_dim, *)``, any dtype.
+        - output: ``(*, U_1, ..., U_k, *)`` with ``unflattened_size`` = (U_1, ..., U_k) (one may be -1) multiplying
+            to S_dim.
+
+    Raises:
+        TypeError: ``dim`` is not an int (at construction).
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        ShapeError: ``unflattened_size`` does not multiply to ``input.shape[dim]``.
+
+    PyTorch: ``torch.nn.Unflatten``."""
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
@@ -49,7 +70,18 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Resamples to ``size`` or by ``scale_factor`` (``torch.nn.Upsample``, through ``F.interpolate``)."""
+    """Resamples to ``size`` or by ``scale_factor`` (``torch.nn.Upsample``, through ``F.interpolate``).
+
+    Shape:
+        - input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``, floating point.
+        - output: ``(N, C, *size)``, or each spatial dim times ``scale_factor`` (floored); the dtype of ``input``.
+
+    Raises:
+        ValueError: not exactly one of ``size`` and ``scale_factor`` is given.
+        NotImplementedError: ``input`` is not 3-D to 5-D, or ``mode`` needs another number of dims.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.Upsample``."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                  recompute_scale_factor=None):
@@ -77,7 +109,17 @@ class Upsample(Module):
 
 
 class PixelShuffle(Module):
-    """(*, C r^2, H, W) -> (*, C, H r, W r) (``torch.nn.PixelShuffle``)."""
+    """(*, C r^2, H, W) -> (*, C, H r, W r) (``torch.nn.PixelShuffle``).
+
+    Shape:
+        - input: ``(*, C * r**2, H, W)`` with r = ``upscale_factor``, any dtype.
+        - output: ``(*, C, H * r, W * r)``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 3 dims or its channels are not divisible by r**2.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.PixelShuffle``."""
 
     def __init__(self, upscale_factor: int):
         super().__init__()
@@ -95,7 +137,17 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of PixelShuffle."""
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of PixelShuffle (``torch.nn.PixelUnshuffle``).
+
+    Shape:
+        - input: ``(*, C, H * r, W * r)`` with r = ``downscale_factor``, any dtype.
+        - output: ``(*, C * r**2, H, W)``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 3 dims or H, W are not divisible by r.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.PixelUnshuffle``."""
 
     def __init__(self, downscale_factor: int):
         super().__init__()

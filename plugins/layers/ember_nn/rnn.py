@@ -228,7 +228,24 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    """Elman RNN, h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu) (``torch.nn.RNN``)."""
+    """Elman RNN, h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu) (``torch.nn.RNN``); returns ``output, h_n``.
+
+    Shape:
+        - input: ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``) or unbatched ``(L, H_in)``, H_in =
+            ``input_size``; floating point.
+        - hx: ``(D * num_layers, N, H_out)`` (``(D * num_layers, H_out)`` unbatched); zeros when omitted.
+        - output: ``(L, N, D * H_out)`` (batch first or unbatched as ``input``), D = 2 if ``bidirectional`` else 1,
+            H_out = ``hidden_size``.
+        - h_n: the shape of ``hx``.
+
+    Raises:
+        ValueError: ``hidden_size`` or ``num_layers`` is not positive, ``dropout`` is outside [0, 1], or
+            ``nonlinearity`` is not 'tanh' or 'relu' (at construction).
+        ShapeError: ``input`` is not 2-D or 3-D, its last dim is not ``input_size``, or the initial state has the
+            wrong shape.
+        DTypeError: ``input``'s dtype is not the parameters'.
+
+    PyTorch: ``torch.nn.RNN``."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -249,7 +266,26 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory (``torch.nn.LSTM``); returns ``output, (h_n, c_n)``."""
+    """Long short-term memory (``torch.nn.LSTM``); returns ``output, (h_n, c_n)``.
+
+    Shape:
+        - input: ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``) or unbatched ``(L, H_in)``, H_in =
+            ``input_size``; floating point.
+        - hx: ``(h_0, c_0)``, ``h_0`` of ``(D * num_layers, N, H_out)`` and ``c_0`` of ``(D * num_layers, N,
+            hidden_size)`` (no N when unbatched); zeros when omitted.
+        - output: ``(L, N, D * H_out)`` (batch first or unbatched as ``input``), D = 2 if ``bidirectional`` else 1,
+            H_out = ``proj_size`` or ``hidden_size``.
+        - h_n, c_n: the shapes of ``h_0`` and ``c_0``.
+
+    Raises:
+        ValueError: ``hidden_size`` or ``num_layers`` is not positive, ``dropout`` is outside [0, 1], or
+            ``proj_size`` is negative or not below ``hidden_size`` (at construction).
+        TypeError: ``hx`` is not a tuple ``(h_0, c_0)``.
+        ShapeError: ``input`` is not 2-D or 3-D, its last dim is not ``input_size``, or the initial state has the
+            wrong shape.
+        DTypeError: ``input``'s dtype is not the parameters'.
+
+    PyTorch: ``torch.nn.LSTM``."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
@@ -268,7 +304,24 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit (``torch.nn.GRU``)."""
+    """Gated recurrent unit (``torch.nn.GRU``); returns ``output, h_n``.
+
+    Shape:
+        - input: ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``) or unbatched ``(L, H_in)``, H_in =
+            ``input_size``; floating point.
+        - hx: ``(D * num_layers, N, H_out)`` (``(D * num_layers, H_out)`` unbatched); zeros when omitted.
+        - output: ``(L, N, D * H_out)`` (batch first or unbatched as ``input``), D = 2 if ``bidirectional`` else 1,
+            H_out = ``hidden_size``.
+        - h_n: the shape of ``hx``.
+
+    Raises:
+        ValueError: ``hidden_size`` or ``num_layers`` is not positive, ``dropout`` is outside [0, 1] (at
+            construction).
+        ShapeError: ``input`` is not 2-D or 3-D, its last dim is not ``input_size``, or the initial state has the
+            wrong shape.
+        DTypeError: ``input``'s dtype is not the parameters'.
+
+    PyTorch: ``torch.nn.GRU``."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device=None,
@@ -338,7 +391,20 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu) (``torch.nn.RNNCell``)."""
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu) (``torch.nn.RNNCell``).
+
+    Shape:
+        - input: ``(N, input_size)`` or unbatched ``(input_size,)``, floating point.
+        - hx: ``(N, hidden_size)`` (``(hidden_size,)`` unbatched); zeros when omitted.
+        - output: ``h'``, ``(N, hidden_size)`` or ``(hidden_size,)``.
+
+    Raises:
+        ValueError: ``nonlinearity`` is not 'tanh' or 'relu' (at construction).
+        ShapeError: ``input`` is not 1-D or 2-D, its last dim is not ``input_size``, or the hidden state has the
+            wrong shape.
+        DTypeError: ``input``'s dtype is not the parameters'.
+
+    PyTorch: ``torch.nn.RNNCell``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
                  device=None, dtype=None):
@@ -361,7 +427,19 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step; returns ``(h', c')`` (``torch.nn.LSTMCell``)."""
+    """One LSTM step; returns ``(h', c')`` (``torch.nn.LSTMCell``).
+
+    Shape:
+        - input: ``(N, input_size)`` or unbatched ``(input_size,)``, floating point.
+        - hx: ``(h, c)``, each ``(N, hidden_size)`` (``(hidden_size,)`` unbatched); zeros when omitted.
+        - output: ``(h', c')``, each of the shape of ``h``.
+
+    Raises:
+        ShapeError: ``input`` is not 1-D or 2-D, its last dim is not ``input_size``, or the hidden state has the
+            wrong shape.
+        DTypeError: ``input``'s dtype is not the parameters'.
+
+    PyTorch: ``torch.nn.LSTMCell``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
@@ -379,7 +457,19 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step (``torch.nn.GRUCell``)."""
+    """One GRU step (``torch.nn.GRUCell``).
+
+    Shape:
+        - input: ``(N, input_size)`` or unbatched ``(input_size,)``, floating point.
+        - hx: ``(N, hidden_size)`` (``(hidden_size,)`` unbatched); zeros when omitted.
+        - output: ``h'``, ``(N, hidden_size)`` or ``(hidden_size,)``.
+
+    Raises:
+        ShapeError: ``input`` is not 1-D or 2-D, its last dim is not ``input_size``, or the hidden state has the
+            wrong shape.
+        DTypeError: ``input``'s dtype is not the parameters'.
+
+    PyTorch: ``torch.nn.GRUCell``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)

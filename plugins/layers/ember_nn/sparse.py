@@ -10,8 +10,21 @@ __all__ = ["Embedding"]
 
 
 class Embedding(Module):
-    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by integer indices; drawn from N(0, 1),
-    the ``padding_idx`` row zero and never updated by the gradient."""
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by integer indices; drawn from N(0, 1), the
+    ``padding_idx`` row zero and never updated by the gradient.
+
+    Shape:
+        - input: ``(*)`` indices in [0, num_embeddings), int64 or int32.
+        - output: ``(*, embedding_dim)``, the weight's dtype.
+
+    Raises:
+        PaddingIndexError: ``padding_idx`` is outside [-num_embeddings, num_embeddings) (a ValueError and an
+            AssertionError; at construction).
+        ValueError: ``_weight`` is not ``(num_embeddings, embedding_dim)`` (at construction).
+        TypeError: ``input`` is not int64 or int32.
+        OutOfRangeError: an index is outside [0, num_embeddings).
+
+    PyTorch: ``torch.nn.Embedding``."""
 
     # The padding row gets no gradient by design (as in PyTorch), so finite differences disagree there;
     # the kit still compares this sample's gradients with PyTorch's.
@@ -44,7 +57,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
         if input.dtype not in (ember.int64, ember.int32):

@@ -26,7 +26,19 @@ def _world_size(process_group) -> int:
 
 
 class SyncBatchNorm(_BatchNorm):
-    """Batch normalization synchronised over ``process_group`` (``torch.nn.SyncBatchNorm``)."""
+    """Batch normalization synchronised over ``process_group`` (``torch.nn.SyncBatchNorm``).
+
+    Shape:
+        - input: ``(N, C, *)``, 2-D to 6-D, floating point.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        NotImplementedError: training with a process group of more than one process (statistics are not reduced
+            across processes yet; use BatchNorm under DistributedDataParallel).
+        ShapeError: ``input`` is not 2-D to 6-D, or its dim 1 is not ``num_features``.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.SyncBatchNorm``."""
 
     _ranks, _describe = (2, 3, 4, 5, 6), "at least 2-D"
 

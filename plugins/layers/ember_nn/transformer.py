@@ -36,7 +36,20 @@ def _feed_forward(layer, x):
 
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward block, each with a residual and LayerNorm
-    (``torch.nn.TransformerEncoderLayer``)."""
+    (``torch.nn.TransformerEncoderLayer``).
+
+    Shape:
+        - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``) or unbatched ``(S, E)``, E = ``d_model``;
+            floating point.
+        - src_mask: ``(S, S)``; src_key_padding_mask: ``(N, S)``.
+        - output: the shape of ``src``.
+
+    Raises:
+        RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
+        ShapeError: ``src`` or a mask has a shape that does not fit (the message names which and what was
+            expected).
+
+    PyTorch: ``torch.nn.TransformerEncoderLayer``."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
@@ -79,7 +92,21 @@ class TransformerEncoderLayer(Module):
 
 
 class TransformerEncoder(Module):
-    """A stack of ``num_layers`` copies of an encoder layer, then an optional norm."""
+    """A stack of ``num_layers`` copies of an encoder layer, then an optional norm
+    (``torch.nn.TransformerEncoder``).
+
+    Shape:
+        - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``) or unbatched ``(S, E)``, E = ``d_model``;
+            floating point.
+        - mask: ``(S, S)``; src_key_padding_mask: ``(N, S)``.
+        - output: the shape of ``src``.
+
+    Raises:
+        TypeError: ``encoder_layer`` is not a Module (at construction).
+        ShapeError: ``src`` or a mask has a shape that does not fit (the message names which and what was
+            expected).
+
+    PyTorch: ``torch.nn.TransformerEncoder``."""
 
     def __init__(self, encoder_layer, num_layers: int, norm=None, enable_nested_tensor: bool = True,
                  mask_check: bool = True):
@@ -107,8 +134,20 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoderLayer(Module):
-    """Self-attention, cross-attention to ``memory``, then feed-forward, each with a residual and
-    LayerNorm (``torch.nn.TransformerDecoderLayer``)."""
+    """Self-attention, cross-attention to ``memory``, then feed-forward, each with a residual and LayerNorm
+    (``torch.nn.TransformerDecoderLayer``).
+
+    Shape:
+        - tgt: ``(T, N, E)`` (``(N, T, E)`` with ``batch_first``) or unbatched ``(T, E)``; memory: as ``src``.
+        - masks: ``(S, S)``/``(T, T)``/``(T, S)`` attention masks, ``(N, S)``/``(N, T)`` key padding masks.
+        - output: the shape of ``tgt``.
+
+    Raises:
+        RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
+        ShapeError: ``tgt``, ``memory`` or a mask has a shape that does not fit (the message names which and what
+            was expected).
+
+    PyTorch: ``torch.nn.TransformerDecoderLayer``."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
@@ -165,7 +204,20 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerDecoder(Module):
-    """A stack of ``num_layers`` copies of a decoder layer, then an optional norm."""
+    """A stack of ``num_layers`` copies of a decoder layer, then an optional norm
+    (``torch.nn.TransformerDecoder``).
+
+    Shape:
+        - tgt: ``(T, N, E)`` (``(N, T, E)`` with ``batch_first``) or unbatched ``(T, E)``; memory: as ``src``.
+        - masks: ``(S, S)``/``(T, T)``/``(T, S)`` attention masks, ``(N, S)``/``(N, T)`` key padding masks.
+        - output: the shape of ``tgt``.
+
+    Raises:
+        TypeError: ``decoder_layer`` is not a Module (at construction).
+        ShapeError: ``tgt``, ``memory`` or a mask has a shape that does not fit (the message names which and what
+            was expected).
+
+    PyTorch: ``torch.nn.TransformerDecoder``."""
 
     def __init__(self, decoder_layer, num_layers: int, norm=None):
         super().__init__()
@@ -194,7 +246,22 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
-    """Encoder-decoder transformer (``torch.nn.Transformer``): parameters with dim > 1 xavier-uniform."""
+    """Encoder-decoder transformer (``torch.nn.Transformer``): parameters with dim > 1 xavier-uniform.
+
+    Shape:
+        - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``) or unbatched ``(S, E)``, E = ``d_model``;
+            floating point.
+        - tgt: ``(T, N, E)`` (``(N, T, E)`` with ``batch_first``) or unbatched ``(T, E)``.
+        - masks: ``(S, S)``/``(T, T)``/``(T, S)`` attention masks, ``(N, S)``/``(N, T)`` key padding masks.
+        - output: the shape of ``tgt``.
+
+    Raises:
+        RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
+        ShapeError: ``src`` and ``tgt`` differ in batch size, or their last dim is not ``d_model``.
+        ShapeError: ``src``, ``tgt`` or a mask has a shape that does not fit (the message names which and what was
+            expected).
+
+    PyTorch: ``torch.nn.Transformer``."""
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
                  dim_feedforward: int = 2048, dropout: float = 0.1, activation="relu", custom_encoder=None,

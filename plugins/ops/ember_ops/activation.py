@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor, float_input,
-                       inplace as write_back, no_bool, normalize_dims, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Primitive, Sample, StabilityInput, apply,
+                       check_tensor, float_input, inplace as write_back, no_bool, normalize_dims, scalar_to)
 from ember.tensor import wrap
 
-from .elementwise import bad_option, primitive
+from .elementwise_factories import bad_option, primitive
 from .elementwise_math import erf
-from .samples import unary_samples
+from .samples import extreme_inputs, unary_samples
 from .selection import clamp, where
 
 ops = OpTable()
@@ -48,7 +48,7 @@ class Relu(Primitive):
         return g * wrap((out > 0).astype(out.dtype), g._device)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
+@ops.op(namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
 def relu(input, inplace=False):
     """max(input, 0) elementwise (``torch.relu``; ``inplace=True`` in the functional form writes back)."""
     check_tensor("relu", "input", input)
@@ -57,7 +57,7 @@ def relu(input, inplace=False):
     return _finish("relu", input, apply(Relu, input), inplace)
 
 
-@ops.op(where=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
+@ops.op(namespaces=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input clamped to [min_val, max_val] (``F.hardtanh``)."""
     no_bool("hardtanh", input)
@@ -70,7 +70,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
 
 
-@ops.op(where=F, samples=lambda make: [Sample((make(2, 3, low=-3, high=8),)), *unary_samples(make, away_from_zero=True)])
+@ops.op(namespaces=F, samples=lambda make: [Sample((make(2, 3, low=-3, high=8),)), *unary_samples(make, away_from_zero=True)])
 def relu6(input, inplace=False):
     """min(max(input, 0), 6) (``F.relu6``)."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -81,7 +81,7 @@ LeakyRelu = primitive(
     lambda ctx, g, slope: where(ctx.inputs[0] > 0, g, g * slope), save_inputs=True)
 
 
-@ops.op(where=F, samples=_samples(True, slope={"negative_slope": 0.2}))
+@ops.op(namespaces=F, samples=_samples(True, slope={"negative_slope": 0.2}))
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """input where positive, negative_slope * input elsewhere (``F.leaky_relu``)."""
     float_input("leaky_relu", input)
@@ -93,7 +93,7 @@ def _threshold_samples(make):
     yield Sample((make(5), -0.25, 2.0))
 
 
-@ops.op(where=("ember", "functional"), inplace=True, samples=_threshold_samples)
+@ops.op(namespaces=("ember", "functional"), inplace=True, samples=_threshold_samples)
 def threshold(input, threshold, value, inplace=False):
     """input where input > threshold, else value (``F.threshold``)."""
     no_bool("threshold", input)
@@ -121,21 +121,21 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@ops.op(where=F, samples=_samples(True, alpha={"alpha": 0.5}))
+@ops.op(namespaces=F, samples=_samples(True, alpha={"alpha": 0.5}), stability=extreme_inputs)
 def elu(input, alpha=1.0, inplace=False):
     """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``)."""
     float_input("elu", input)
     return _finish("elu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1), inplace)
 
 
-@ops.op(where=("ember", "functional"), inplace=True, samples=_samples(True))
+@ops.op(namespaces=("ember", "functional"), inplace=True, samples=_samples(True))
 def selu(input, inplace=False):
     """scale * elu(input, alpha) with the self-normalising constants (``torch.selu``)."""
     float_input("selu", input)
     return _finish("selu", input, apply(Elu, input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1), inplace)
 
 
-@ops.op(where=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
+@ops.op(namespaces=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
 def celu(input, alpha=1.0, inplace=False):
     """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``)."""
     float_input("celu", input)
@@ -150,7 +150,12 @@ _SQRT1_2 = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
-@ops.op(where=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}))
+def _gelu_errors(make):
+    yield ErrorInput(Sample((make(2),), {"approximate": "fast"}), ValueError, r"approximate.*'fast'")
+
+
+@ops.op(namespaces=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}),
+        errors=_gelu_errors, stability=extreme_inputs)
 def gelu(input, approximate="none"):
     """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``)."""
     float_input("gelu", input)
@@ -168,7 +173,7 @@ def _sigmoid_forward(xp, x):
 Sigmoid = primitive("sigmoid", _sigmoid_forward, lambda ctx, g: g * ctx.output * (1 - ctx.output), save_output=True)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), inplace=True, samples=_samples())
+@ops.op(namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(), stability=extreme_inputs)
 def sigmoid(input):
     """1 / (1 + exp(-input)), exact in both tails (``torch.sigmoid``)."""
     check_tensor("sigmoid", "input", input)
@@ -182,7 +187,7 @@ LogSigmoid = primitive("log_sigmoid", lambda xp, x: -xp.logaddexp(0, -x), lambda
                        save_inputs=True)
 
 
-@ops.op(where=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def logsigmoid(input):
     """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``)."""
     float_input("logsigmoid", input)
@@ -204,35 +209,43 @@ def _softplus_backward(ctx, g, beta, threshold):
 Softplus = primitive("softplus", _softplus_forward, _softplus_backward, save_inputs=True)
 
 
-@ops.op(where=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}))
+def _softplus_stability(make):
+    yield from extreme_inputs(make)
+    yield from extreme_inputs(make, beta=2.0, threshold=5.0)
+    # above the threshold softplus is the identity, exactly
+    yield StabilityInput(Sample((make.tensor([30.0, 1e4]),)), expected=[30.0, 1e4], rtol=0, atol=0)
+
+
+@ops.op(namespaces=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}),
+        stability=_softplus_stability)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``)."""
     float_input("softplus", input)
     return apply(Softplus, input, beta=beta, threshold=threshold)
 
 
-@ops.op(where=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def silu(input, inplace=False):
     """input * sigmoid(input) (``F.silu``)."""
     float_input("silu", input)
     return _finish("silu", input, input * sigmoid(input), inplace)
 
 
-@ops.op(where=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def mish(input, inplace=False):
     """input * tanh(softplus(input)) (``F.mish``)."""
     float_input("mish", input)
     return _finish("mish", input, input * softplus(input).tanh(), inplace)
 
 
-@ops.op(where=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples())
 def softsign(input):
     """input / (1 + |input|) (``F.softsign``)."""
     no_bool("softsign", input)
     return input / (1 + input.abs())
 
 
-@ops.op(where=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
+@ops.op(namespaces=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
                                        Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
 def hardsigmoid(input, inplace=False):
     """relu6(input + 3) / 6 (``F.hardsigmoid``)."""
@@ -240,7 +253,7 @@ def hardsigmoid(input, inplace=False):
     return _finish("hardsigmoid", input, clamp(input + 3, 0.0, 6.0) / 6, inplace)
 
 
-@ops.op(where=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
+@ops.op(namespaces=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
                                        Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
 def hardswish(input, inplace=False):
     """input * relu6(input + 3) / 6 (``F.hardswish``)."""
@@ -248,14 +261,19 @@ def hardswish(input, inplace=False):
     return _finish("hardswish", input, input * clamp(input + 3, 0.0, 6.0) / 6, inplace)
 
 
-@ops.op(where=F, samples=_samples())
+@ops.op(namespaces=F, samples=_samples())
 def tanhshrink(input):
     """input - tanh(input) (``F.tanhshrink``)."""
     no_bool("tanhshrink", input)
     return input - input.tanh()
 
 
-@ops.op(where=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))])
+def _glu_errors(make):
+    yield ErrorInput(Sample((make(2, 3),)), ValueError, r"glu\(\).*dimension 1 is size 3")
+
+
+@ops.op(namespaces=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))],
+        errors=_glu_errors)
 def glu(input, dim=-1):
     """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``)."""
     float_input("glu", input)
@@ -371,21 +389,29 @@ def _softmax_composite(input, dim=None, _stacklevel=3, dtype=None):
     return e / e.sum(dim, keepdim=True)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite)
+def _log_softmax_stability(make):
+    yield from extreme_inputs(make, dim=-1)
+    # one huge logit: exactly 0 for it and minus the gap for the other
+    yield StabilityInput(Sample((make.tensor([1e4, 0.0]), 0)), expected=[0.0, -1e4], rtol=0, atol=0)
+
+
+@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite,
+        stability=_log_softmax_stability)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(input)) along ``dim``, without overflow for large logits (``torch.log_softmax``)."""
     input, dim = _prepare("log_softmax", input, dim, dtype)
     return apply(LogSoftmax, input, dim=dim)
 
 
-@ops.op(where=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite)
+@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite,
+        stability=lambda make: extreme_inputs(make, dim=-1))
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""
     input, dim = _prepare("softmax", input, dim, dtype)
     return apply(Softmax, input, dim=dim)
 
 
-@ops.op(where=F, samples=_softmax_samples)
+@ops.op(namespaces=F, samples=_softmax_samples)
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-input) along ``dim`` (``F.softmin``)."""
     input, dim = _prepare("softmin", input, dim, dtype)

@@ -19,7 +19,7 @@ def _activation(name, out_of_place, *sample_args, doc=""):
         return inplace(input, getattr(F, out_of_place)(input, *args, **kwargs), name)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    ops.op(fn, where=("functional",), torch=f"torch.nn.functional.{name}", differentiable=False,
+    ops.op(fn, namespaces=("functional",), torch=f"torch.nn.functional.{name}", differentiable=False,
            samples=_inplace_samples(*sample_args))
     return fn
 
@@ -40,7 +40,7 @@ def _prelu_samples(make):
     yield Sample((make(5), make(1)), name="1-D")
 
 
-@ops.op(where=("ember", "functional"), samples=_prelu_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_prelu_samples)
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), ``weight`` one value or one per channel (dim 1)
     (``torch.nn.functional.prelu``)."""

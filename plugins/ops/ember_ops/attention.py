@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import ArgumentError, DimensionError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import wrap
 
 from .activation import softmax
@@ -41,7 +41,12 @@ def _sdpa_samples(make):
     yield Sample((make(1, 4, 2, 3), make(1, 2, 3, 3), make(1, 2, 3, 2)), {"enable_gqa": True}, name="gqa")
 
 
-@ops.op(where=("functional",), samples=_sdpa_samples)
+def _sdpa_errors(make):
+    yield ErrorInput(Sample((make(2, 3, 4), make(2, 5, 3), make(2, 5, 3))), RuntimeError,
+                     r"scaled_dot_product_attention\(\).*\(2, 3, 4\), \(2, 5, 3\)")
+
+
+@ops.op(namespaces=("functional",), samples=_sdpa_samples, errors=_sdpa_errors)
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value over (..., L, E) x (..., S, E) x (..., S, Ev).

@@ -6,10 +6,10 @@ None has a gradient: the results are bool (or, for bitwise ops, integer) tensors
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import DTypeError, OpTable, Sample, apply, check_tensor, promote
+from ember.ops import DTypeError, ErrorInput, OpTable, Sample, apply, check_tensor, promote
 from ember.tensor import Tensor
 
-from .elementwise import _broadcast_error, binary_op, primitive, unary_op
+from .elementwise_factories import _broadcast_error, binary_op, primitive, unary_op
 from .samples import binary_samples, nondiff_samples
 
 ops = OpTable()
@@ -90,8 +90,15 @@ def _bitwise(name, forward, operator):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise bitwise ``{operator}`` of integer or bool tensors (``torch.{name}``)."
     fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples)
+    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
+           errors=lambda make: _bitwise_errors(make, name))
     return fn
+
+
+def _bitwise_errors(make, name):
+    floats = make(2, dtype=dtypes.float32), make(2, dtype=dtypes.float32)
+    yield ErrorInput(Sample(floats), TypeError, rf"{name}\(\).*float32")
+    yield ErrorInput(Sample((make(2, dtype=dtypes.int64), 0.5)), TypeError, rf"{name}\(\).*the float 0.5")
 
 
 def _bitwise_samples(make):
@@ -114,8 +121,14 @@ def bitwise_not(input):
 
 
 bitwise_not.primitive = BitwiseNot
+
+
+def _bitwise_not_errors(make):
+    yield ErrorInput(Sample((make(2, dtype=dtypes.float32),)), TypeError, r"bitwise_not\(\).*float32")
+
+
 ops.op(bitwise_not, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
-       samples=lambda make: nondiff_samples(make, low=-8, high=8))
+       samples=lambda make: nondiff_samples(make, low=-8, high=8), errors=_bitwise_not_errors)
 
 
 # -- float classification -------------------------------------------------------------------------------

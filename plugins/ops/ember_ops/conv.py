@@ -13,8 +13,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor)
 
 from .linalg import product
 
@@ -34,18 +34,88 @@ def windows(xp, x, kernel, stride, dilation, padding, pad_value=0):
                + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _group_columns(xp, x, kernel, stride, dilation, padding, groups, out_size=None):
-    """im2col by groups: (groups, B * prod(out), C/groups * prod(kernel)), and the output's spatial size."""
+def _offsets(kernel):
+    """Every kernel offset, in row-major order."""
+    return itertools.product(*(range(k) for k in kernel))
+
+
+def _taps(offset, dilation, stride, out):
+    """The strided slices, per spatial dim, that kernel ``offset`` reads for each of the ``out`` outputs."""
+    return tuple(slice(o * d, o * d + st * (m - 1) + 1, st) for o, d, st, m in zip(offset, dilation, stride, out))
+
+
+def columns(xp, x, kernel, stride, dilation, padding, out=None):
+    """im2col, channel-major: (C, *kernel, B, *out) from ``x`` (B, C, *spatial) zero-padded by ``padding`` pairs.
+
+    One strided slice copy per kernel offset (each a (C, B, *out) block read from the channel-first input),
+    so ``reshape(groups, C/groups * prod(kernel), B * prod(out))`` is the GEMM operand of every group
+    without another copy. ``out`` (default: as many blocks as fit) crops the blocks to a given output size.
+    """
     n = len(kernel)
-    win = windows(xp, x, kernel, stride, dilation, padding)
-    if out_size is not None:
-        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_size)]
-    b, c = win.shape[:2]
-    out = win.shape[2:2 + n]
-    win = win.reshape((b, groups, c // groups) + win.shape[2:])
-    order = (1, 0) + tuple(range(3, 3 + n)) + (2,) + tuple(range(3 + n, 3 + 2 * n))
-    cols = win.transpose(order).reshape(groups, b * math.prod(out), (c // groups) * math.prod(kernel))
-    return cols, out
+    b, c = x.shape[:2]
+    size = x.shape[2:]
+    if out is None:
+        out = block_counts(size, kernel, stride, padding, dilation)
+    source = x.transpose((1, 0) + tuple(range(2, 2 + n)))  # (C, B, *spatial), a view
+    if any(lo or hi for lo, hi in padding):
+        padded = xp.zeros((c, b) + tuple(s + lo + hi for s, (lo, hi) in zip(size, padding)), dtype=x.dtype)
+        padded[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))] = source
+        source = padded
+    cols = xp.empty((c,) + tuple(kernel) + (b,) + tuple(out), dtype=x.dtype)
+    for offset in _offsets(kernel):
+        cols[(slice(None),) + offset] = source[(slice(None), slice(None)) + _taps(offset, dilation, stride, out)]
+    return cols
+
+
+def fold_columns(xp, cols, size, stride, dilation, padding):
+    """The adjoint of :func:`columns`: channel-major columns (C, *kernel, B, *out) summed back into
+    (B, C, *size), one strided add per kernel offset; the padding is cropped away at the end."""
+    n = len(size)
+    c, kernel, b, out = cols.shape[0], cols.shape[1:1 + n], cols.shape[1 + n], cols.shape[2 + n:]
+    buf = xp.zeros((c, b) + tuple(s + lo + hi for s, (lo, hi) in zip(size, padding)), dtype=cols.dtype)
+    for offset in _offsets(kernel):
+        buf[(slice(None), slice(None)) + _taps(offset, dilation, stride, out)] += cols[(slice(None),) + offset]
+    buf = buf[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))]
+    return xp.ascontiguousarray(buf.transpose((1, 0) + tuple(range(2, 2 + n))))
+
+
+def _grouped_product(xp, a, b):
+    """``a @ b`` for (groups, m, k) and (groups, k, n) operands: one plain GEMM when there is one group."""
+    if a.shape[0] == 1:
+        return product(xp, a[0], b[0])[None]
+    return product(xp, a, b)
+
+
+def _output_rows(xp, g, groups):
+    """``g`` (B, O, *out) as (groups, O/groups, B * prod(out)): the layout the columns multiply with."""
+    b, o = g.shape[:2]
+    return xp.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, o // groups, b * math.prod(g.shape[2:]))
+
+
+def _columns_product(xp, cols, w, groups):
+    """The convolution of channel-major ``cols`` with ``w``: one GEMM per group, as (B, O, *out)."""
+    n = w.ndim - 2
+    o = w.shape[0]
+    b, out = cols.shape[1 + n], cols.shape[2 + n:]
+    k = math.prod(w.shape[1:])  # C/groups * prod(kernel)
+    y = _grouped_product(xp, w.reshape(groups, o // groups, k), cols.reshape(groups, k, b * math.prod(out)))
+    return xp.ascontiguousarray(y.reshape((o, b) + out).swapaxes(0, 1))
+
+
+def _columns_input_grad(xp, g, w, groups):
+    """The gradient of :func:`_columns_product` in its columns: (C, *kernel, B, *out)."""
+    c = w.shape[1] * groups
+    wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
+    cols = _grouped_product(xp, wm.transpose(0, 2, 1), _output_rows(xp, g, groups))
+    return cols.reshape((c,) + w.shape[2:] + g.shape[:1] + g.shape[2:])
+
+
+def _columns_weight_grad(xp, cols, g, groups):
+    """The gradient of :func:`_columns_product` in its weight: (O, C/groups, *kernel)."""
+    c, kernel = cols.shape[0], cols.shape[1:1 + g.ndim - 2]
+    cm = cols.reshape(groups, (c // groups) * math.prod(kernel), math.prod(cols.shape[1 + len(kernel):]))
+    gw = _grouped_product(xp, _output_rows(xp, g, groups), cm.transpose(0, 2, 1))
+    return gw.reshape((g.shape[1], c // groups) + tuple(kernel))
 
 
 def col2im(xp, cols, size, kernel, stride, dilation, padding):
@@ -58,9 +128,8 @@ def col2im(xp, cols, size, kernel, stride, dilation, padding):
     out = cols.shape[cols.ndim - 2 * n:cols.ndim - n]
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
     buf = xp.zeros(lead + padded, dtype=cols.dtype)
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        target = tuple(slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(offset, dilation, stride, out))
-        buf[(Ellipsis,) + target] += cols[(Ellipsis,) + offset]
+    for offset in _offsets(kernel):
+        buf[(Ellipsis,) + _taps(offset, dilation, stride, out)] += cols[(Ellipsis,) + offset]
     return buf[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, padding))]
 
 
@@ -118,43 +187,21 @@ def _depthwise_conv2d_flat(xp, x, w, padding, dilation):
 
 
 def _conv_forward(xp, x, w, stride, padding, dilation, groups):
-    n = w.ndim - 2
-    o = w.shape[0]
     unpadded = not any(lo or hi for lo, hi in padding)
     if groups == 1 and unpadded and all(k == 1 for k in w.shape[2:]) and all(st == 1 for st in stride):
         return _pointwise_conv(xp, x, w)
-    if groups == x.shape[1] == o and groups > 1:
+    if groups == x.shape[1] == w.shape[0] and groups > 1:
         return _depthwise_conv(xp, x, w, stride, padding, dilation)
-    cols, out = _group_columns(xp, x, w.shape[2:], stride, dilation, padding, groups)
-    wm = w.reshape(groups, o // groups, -1)
-    y = product(xp, cols, wm.transpose(0, 2, 1))  # (groups, B * P, O/groups)
-    b = x.shape[0]
-    y = y.reshape((groups, b) + out + (o // groups,))
-    y = y.transpose((1, 0, n + 2) + tuple(range(2, n + 2))).reshape((b, o) + out)
-    return xp.ascontiguousarray(y)
+    return _columns_product(xp, columns(xp, x, w.shape[2:], stride, dilation, padding), w, groups)
 
 
 def _conv_input_grad(xp, g, w, size, stride, padding, dilation, groups):
-    n = w.ndim - 2
-    b, o = g.shape[:2]
-    out = g.shape[2:]
-    c = w.shape[1] * groups
-    gm = g.reshape(b, groups, o // groups, -1).transpose(1, 0, 3, 2)  # (groups, B, P, O/groups)
-    gm = gm.reshape(groups, -1, o // groups)
-    cols = product(xp, gm, w.reshape(groups, o // groups, -1))  # (groups, B * P, C/groups * K)
-    cols = cols.reshape((groups, b) + out + (c // groups,) + w.shape[2:])
-    cols = cols.transpose((1, 0, n + 2) + tuple(range(2, n + 2)) + tuple(range(n + 3, 2 * n + 3)))
-    x = col2im(xp, cols, size, w.shape[2:], stride, dilation, padding)  # (B, groups, C/groups, *size)
-    return xp.ascontiguousarray(x).reshape((b, c) + tuple(size))
+    return fold_columns(xp, _columns_input_grad(xp, g, w, groups), size, stride, dilation, padding)
 
 
 def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
-    b, o = g.shape[:2]
-    c = x.shape[1]
-    cols, _ = _group_columns(xp, x, kernel, stride, dilation, padding, groups, out_size=g.shape[2:])
-    gm = g.reshape(b, groups, o // groups, -1).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
-    gw = product(xp, gm, cols)  # (groups, O/groups, C/groups * K)
-    return gw.reshape((o, c // groups) + tuple(kernel))
+    cols = columns(xp, x, kernel, stride, dilation, padding, out=g.shape[2:])
+    return _columns_weight_grad(xp, cols, g, groups)
 
 
 # -- primitives -------------------------------------------------------------------------------------
@@ -214,6 +261,50 @@ class ConvWeightGrad(Primitive):
         dx = apply(ConvInputGrad, g, gw, size=tuple(x.shape[2:]), **attrs) if need_x else None
         dg = apply(ConvNd, x, gw, **attrs) if need_g else None
         return dx, dg
+
+
+class ConvColumns(Primitive):
+    """x (B, C, *spatial) -> its channel-major im2col (C, *kernel, B, *out): what a convolution multiplies.
+
+    conv2d in training runs as this and one matmul, so the matmul keeps the columns for the weight
+    gradient instead of building them a second time."""
+
+    @staticmethod
+    def forward(xp, x, kernel, stride, padding, dilation):
+        return columns(xp, x, kernel, stride, dilation, padding)
+
+    @staticmethod
+    def backward(ctx, g, kernel, stride, padding, dilation):
+        return apply(ConvColumnsFold, g, size=tuple(ctx.input_shapes[0][2:]), stride=stride, padding=padding,
+                     dilation=dilation)
+
+
+class ConvColumnsFold(Primitive):
+    """Channel-major columns (C, *kernel, B, *out) summed back into (B, C, *size): ConvColumns' adjoint."""
+
+    @staticmethod
+    def forward(xp, cols, size, stride, padding, dilation):
+        return fold_columns(xp, cols, size, stride, dilation, padding)
+
+    @staticmethod
+    def backward(ctx, g, size, stride, padding, dilation):
+        kernel = tuple(ctx.input_shapes[0][1:1 + len(size)])
+        return apply(ConvColumns, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+
+
+def _conv_from_columns(x, weight, stride, padding, dilation, groups):
+    """conv(x, weight) as ConvColumns then one GEMM per group, written with ops: the GEMM's backward
+    reuses the columns it saved for the weight gradient, and every derivative order follows."""
+    n = weight.dim() - 2
+    o = weight.shape[0]
+    cols = apply(ConvColumns, x, kernel=tuple(weight.shape[2:]), stride=stride, padding=padding, dilation=dilation)
+    b, out = cols.shape[1 + n], tuple(cols.shape[2 + n:])
+    k = math.prod(weight.shape[1:])  # C/groups * prod(kernel)
+    if groups == 1:
+        y = weight.reshape(o, k) @ cols.reshape(k, b * math.prod(out))
+    else:
+        y = weight.reshape(groups, o // groups, k) @ cols.reshape(groups, k, b * math.prod(out))
+    return y.reshape((o, b) + out).transpose(0, 1).contiguous()
 
 
 def _no_integer(op, input):
@@ -365,9 +456,21 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
         raise ShapeError(f"{op}(): Only zero batch or zero channel inputs are supported, but got input shape: "
                          f"{list(x.shape)}")
     _check_fits(op, tuple(x.shape[2:]), kernel, pads, dilation)
-    y = apply(ConvNd, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    if _runs_by_columns(x, weight, stride, pads, groups):
+        y = _conv_from_columns(x, weight, stride, pads, dilation, groups)
+    else:
+        y = apply(ConvNd, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
     y = _add_bias(y, bias, n)
     return y.squeeze(0) if unbatched else y
+
+
+def _runs_by_columns(x, weight, stride, padding, groups):
+    """Whether a conv runs as columns and a GEMM; pointwise and depthwise ones have cheaper kernels in
+    ConvNd that build no columns at all."""
+    pointwise = groups == 1 and all(k == 1 for k in weight.shape[2:]) and all(st == 1 for st in stride) and \
+        not any(lo or hi for lo, hi in padding)
+    depthwise = groups == x.shape[1] == weight.shape[0] and groups > 1
+    return not (pointwise or depthwise)
 
 
 def transposed_convolution(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
@@ -425,21 +528,42 @@ def _conv3d_samples(make):
                  name="bias, stride, padding")
 
 
-@ops.op(where=("ember", "functional"), samples=_conv1d_samples)
+def _conv1d_errors(make):
+    yield ErrorInput(Sample((make(1, 4, 6), make(3, 2, 3))), RuntimeError,
+                     r"conv1d\(\).*weight of size \[3, 2, 3\].*input\[1, 4, 6\].*2 channels.*4 channels")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
     ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
     return convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv2d_samples)
+def _conv2d_errors(make):
+    x, w = make(1, 2, 5, 5), make(3, 2, 3, 3)
+    yield ErrorInput(Sample((x, make(3, 2, 3))), RuntimeError, r"conv2d\(\).*weight.*4-D.*\[3, 2, 3\]")
+    yield ErrorInput(Sample((make(5, 5), w)), RuntimeError,
+                     r"conv2d\(\).*3D \(unbatched\) or 4D \(batched\) input.*\[5, 5\]")
+    yield ErrorInput(Sample((make(1, 4, 5, 5), w), {"groups": 2}), ValueError,
+                     r"conv2d\(\).*out_channels.*\(3\).*divisible by groups \(2\)")
+    yield ErrorInput(Sample((x, w), {"padding": "full"}), ValueError,
+                     r"conv2d\(\).*invalid padding string 'full'.*'valid', 'same'")
+    yield ErrorInput(Sample((x, w), {"padding": "same", "stride": 2}), ValueError,
+                     r"conv2d\(\).*'same'.*strided.*\(2, 2\)")
+    yield ErrorInput(Sample((make(1, 2, 2, 2), make(3, 2, 5, 5)), {"padding": 1}), RuntimeError,
+                     r"conv2d\(\).*padded input size per channel: \(4 x 4\).*Kernel size: \(5 x 5\)")
+    yield ErrorInput(Sample((x, w, make(4))), RuntimeError, r"conv2d\(\).*bias of shape \[3\].*\[4\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
     (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
     return convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv3d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv3d_samples)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``)."""
     return convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
@@ -463,7 +587,12 @@ def _conv_transpose3d_samples(make):
     yield Sample((make(1, 2, 2, 2, 2), make(2, 1, 2, 2, 2), make(1)), {"stride": 2}, name="bias, stride")
 
 
-@ops.op(where=("ember", "functional"), samples=_conv_transpose1d_samples)
+def _conv_transpose1d_errors(make):
+    yield ErrorInput(Sample((make(1, 4, 5), make(2, 3, 3))), RuntimeError,
+                     r"conv_transpose1d\(\).*weight of size \[2, 3, 3\].*input\[1, 4, 5\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution, the gradient of conv1d in its input; weight is
     (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
@@ -471,7 +600,12 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   groups, dilation)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv_transpose2d_samples)
+def _conv_transpose2d_errors(make):
+    yield ErrorInput(Sample((make(1, 2, 3, 3), make(2, 3, 3, 3)), {"stride": 2, "output_padding": 2}), ValueError,
+                     r"conv_transpose2d\(\).*output padding.*output_padding=\(2, 2\), stride=\(2, 2\)")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
     (``torch.nn.functional.conv_transpose2d``)."""
@@ -479,7 +613,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   groups, dilation)
 
 
-@ops.op(where=("ember", "functional"), samples=_conv_transpose3d_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``)."""
     return transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
@@ -506,7 +640,7 @@ def _unfold_samples(make):
     yield Sample((make(2, 4, 4), 3), {"padding": 1}, name="unbatched")
 
 
-@ops.op(where=("functional",), samples=_unfold_samples)
+@ops.op(namespaces=("functional",), samples=_unfold_samples)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L)
     (``torch.nn.functional.unfold``; not ``Tensor.unfold``, which is a different op)."""
@@ -528,7 +662,7 @@ def _fold_samples(make):
                  name="dilation, padding, stride")
 
 
-@ops.op(where=("functional",), samples=_fold_samples)
+@ops.op(namespaces=("functional",), samples=_fold_samples)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
     (``torch.nn.functional.fold``)."""

@@ -7,12 +7,14 @@ and turned into constant index and mask tensors; the only Python loop is over ti
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import ember
 from ember.device import DeviceError
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Sample, ShapeError,
-                       check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Sample,
+                       ShapeError, StabilityInput, check_tensor)
 from ember.tensor import Tensor, wrap
 
 ops = OpTable()
@@ -107,7 +109,54 @@ def _alpha_recursion(emit, extended, input_lengths, device):
     return alpha
 
 
-@ops.op(where=("functional",), torch="torch.nn.functional.ctc_loss", samples=lambda make: _ctc_samples(make))
+def _ctc_loss_errors(make):
+    rows = [[1, 2, 2], [3, 1, 0]]
+    lp, targets = make(6, 2, 4), make.index(rows)
+    yield ErrorInput(Sample((make(1, 6, 2, 4), targets, make.index([6, 5]), make.index([3, 2]))), RuntimeError,
+                     r"ctc_loss\(\).*log_probs must be 3-D.*2-D.*\(1, 6, 2, 4\)")
+    yield ErrorInput(Sample((make(4), make.index([1]), make.index([1]), make.index([1]))), RuntimeError,
+                     r"ctc_loss\(\).*log_probs must be 3-D.*got shape \(4,\)")
+    yield ErrorInput(Sample((lp, targets, make.index([7, 5]), make.index([3, 2]))), RuntimeError,
+                     r"ctc_loss\(\).*input_lengths.*at most 6.*got value 7")
+    yield ErrorInput(Sample((lp, targets, [6, 5], [3, -1])), RuntimeError,
+                     r"ctc_loss\(\).*target_lengths.*at least 0.*got value -1")
+    yield ErrorInput(Sample((lp, targets, make.index([6, 5, 4]), make.index([3, 2]))), RuntimeError,
+                     r"ctc_loss\(\).*input_lengths.*batch_size \(2\).*3 values \[6, 5, 4\]")
+    yield ErrorInput(Sample((lp, targets, (6, 5), (3,))), RuntimeError,
+                     r"ctc_loss\(\).*target_lengths.*batch_size \(2\).*1 values \[3\]")
+    yield ErrorInput(Sample((lp, make.index(rows[:1]), make.index([6, 5]), make.index([3, 2]))), RuntimeError,
+                     r"ctc_loss\(\).*targets.*batch_size \(2\) rows.*\(1, 3\)")
+    yield ErrorInput(Sample((lp, targets, make.index([6, 5]), make.index([4, 2]))), RuntimeError,
+                     r"ctc_loss\(\).*\(2, 3\).*target_lengths \[4, 2\].*at least 4 columns")
+    yield ErrorInput(Sample((lp, make.index([1, 2, 2, 3]), make.index([6, 5]), make.index([3, 2]))), RuntimeError,
+                     r"ctc_loss\(\).*sum\(target_lengths\) = 5 labels, got 4")
+    float_lengths = make.tensor([6.0, 5.0], requires_grad=False, dtype=ember.float32)
+    yield ErrorInput(Sample((lp, targets, float_lengths, make.index([3, 2]))), TypeError,
+                     r"ctc_loss\(\).*input_lengths must be integral.*float32")
+    yield ErrorInput(Sample((make(6, 4), make.index([1, 2]), 6, (2,))), TypeError,
+                     r"ctc_loss\(\).*input_lengths.*tensor or a list/tuple of ints.*int")
+    yield ErrorInput(Sample((lp, targets, [6, 5], [3, 2]), {"blank": 4}), RuntimeError,
+                     r"ctc_loss\(\).*blank must be in label range \[0, 4\), got 4")
+    yield ErrorInput(Sample((lp, make.index([[1, 5, 2], [3, 1, 0]]), [6, 5], [3, 2])), IndexError,
+                     r"ctc_loss\(\).*target 5 is out of bounds for 4 classes")
+    yield ErrorInput(Sample((lp, targets, [6, 5], [3, 2]), {"blank": 1}), ValueError,
+                     r"ctc_loss\(\).*blank label 1.*\[\[1, 2, 2\], \[3, 1\]\]")
+    yield ErrorInput(Sample((lp, targets, [6, 5], [3, 2]), {"reduction": "avg"}), ValueError,
+                     r"ctc_loss\(\).*'avg' is not a valid value for reduction")
+
+
+def _ctc_loss_stability(make):
+    """Infinite losses, as in PyTorch: a target that cannot fit its input length, and an empty input."""
+    log_probs = make.tensor(np.log(np.full((6, 2, 4), 0.25)))
+    targets = make.index([[1, 2, 2], [3, 1, 0]])
+    yield StabilityInput(Sample((log_probs, targets, make.index([2, 5]), make.index([3, 2])), {"reduction": "none"}),
+                         finite=False)
+    yield StabilityInput(Sample((log_probs, targets, make.index([0, 0]), make.index([0, 2])), {"reduction": "none"}),
+                         expected=[0.0, math.inf], finite=False)
+
+
+@ops.op(namespaces=("functional",), torch="torch.nn.functional.ctc_loss", samples=lambda make: _ctc_samples(make),
+        errors=_ctc_loss_errors, stability=_ctc_loss_stability)
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist temporal classification loss (``F.ctc_loss``): ``-log`` of the total probability of
     all alignments of ``targets`` to ``log_probs`` (T, N, C) or unbatched (T, C).

@@ -27,7 +27,7 @@ def _cdist_samples(make):
     yield Sample((make(3, 2), make(2, 2)), {"p": float("inf")}, name="p=inf")
 
 
-@ops.op(where=("ember",), samples=_cdist_samples)
+@ops.op(namespaces=("ember",), samples=_cdist_samples)
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M),
     giving (..., P, R); batch dims broadcast (``torch.cdist``). ember always takes the differences

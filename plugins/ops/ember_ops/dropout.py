@@ -6,7 +6,8 @@ The mask is a constant, so the op is a product with it and differentiable to any
 
 from __future__ import annotations
 
-from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor, inplace as write_back
+from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Sample, ShapeError, check_tensor,
+                       inplace as write_back)
 from ember.random import default_generator
 from ember.tensor import wrap
 
@@ -45,7 +46,11 @@ def _dropout_samples(make):
     yield Sample((make(2, 3),), {"p": 1.0}, name="p=1")
 
 
-@ops.op(where=("functional",), samples=_dropout_samples)
+def _dropout_errors(make):
+    yield ErrorInput(Sample((make(3),), {"p": 1.5}), ValueError, r"dropout\(\).*between 0 and 1, but got 1.5")
+
+
+@ops.op(namespaces=("functional",), samples=_dropout_samples, errors=_dropout_errors)
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the others by 1 / (1 - p); identity when not
     training (``torch.nn.functional.dropout``)."""
@@ -73,13 +78,13 @@ def _feature_samples(n):
     return samples
 
 
-@ops.op(where=("functional",), samples=_feature_samples(1))
+@ops.op(namespaces=("functional",), samples=_feature_samples(1))
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (``torch.nn.functional.dropout1d``)."""
     return _feature_dropout("dropout1d", 1, input, p, training, inplace)
 
 
-@ops.op(where=("functional",), samples=_feature_samples(2))
+@ops.op(namespaces=("functional",), samples=_feature_samples(2))
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is taken as (N, C, L), as
     PyTorch does (``torch.nn.functional.dropout2d``)."""
@@ -96,7 +101,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout2d", 2, input, p, training, inplace)
 
 
-@ops.op(where=("functional",), samples=_feature_samples(3))
+@ops.op(namespaces=("functional",), samples=_feature_samples(3))
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.dropout3d``)."""
     return _feature_dropout("dropout3d", 3, input, p, training, inplace)

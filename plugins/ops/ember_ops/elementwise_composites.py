@@ -8,12 +8,12 @@ import numpy as np
 from ember import dtypes
 from ember.ops import ArgumentError, OpTable, Sample, check_tensor
 
-from .elementwise import binary_op
+from .elementwise_factories import binary_op
 
 ops = OpTable()
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(3, 4))),
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(3, 4))),
                                                           Sample((make(2, 3), make(3)), name="broadcast")])
 def hypot(input, other):
     """sqrt(input**2 + other**2) elementwise (``torch.hypot``)."""
@@ -22,7 +22,7 @@ def hypot(input, other):
     return (input * input + other * other).sqrt()
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4).sigmoid(),)),
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4).sigmoid(),)),
                                                           Sample((make(5).sigmoid(),), {"eps": 0.3}, name="eps")])
 def logit(input, eps=None):
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given (``torch.logit``)."""
@@ -61,7 +61,7 @@ def _diff_samples(make):
     yield Sample((make(2, 3),), {"prepend": make(2, 1), "append": make(2, 2)}, name="prepend and append")
 
 
-@ops.op(where=("ember", "Tensor"), samples=_diff_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_diff_samples)
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``, after concatenating ``prepend`` and ``append``
     there (``torch.diff``)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ember import dtypes
 from ember.autograd.grad_mode import no_grad
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample,
-                       ShapeError, apply, check_tensor)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
+                       Sample, ShapeError, apply, check_tensor)
 from ember.tensor import bump_version, wrap
 
 ops = OpTable()
@@ -86,7 +86,12 @@ class PaddingIndexError(ValueError, AssertionError):
     AssertionError as well as a ValueError."""
 
 
-@ops.op(where=("functional",), samples=_embedding_samples)
+def _embedding_errors(make):
+    yield ErrorInput(Sample((make.index([1, 7]), make(4, 2))), IndexError,
+                     r"embedding\(\).*index out of range.*\[0, 4\).*7")
+
+
+@ops.op(namespaces=("functional",), samples=_embedding_samples, errors=_embedding_errors)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; the ``padding_idx`` row gets
@@ -110,7 +115,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return apply(EmbeddingGather, weight, input, padding_idx=padding_idx, mask_padding=False)
 
 
-@ops.op(where=("functional",), differentiable=False,
+@ops.op(namespaces=("functional",), differentiable=False,
         samples=lambda make: [Sample((make.index([0, 2, 1]),)), Sample((make.index([[1, 0], [3, 1]]), 5)),
                               Sample((make.index(2), 3))])
 def one_hot(tensor, num_classes=-1):

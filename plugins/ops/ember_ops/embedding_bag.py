@@ -46,7 +46,7 @@ def _samples(make):
                  {"padding_idx": 0, "include_last_offset": True}, name="padding_idx, last offset")
 
 
-@ops.op(where=("functional",), samples=_samples)
+@ops.op(namespaces=("functional",), samples=_samples)
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """(bags, D): each bag's rows of ``weight`` combined by ``mode`` ("sum", "mean", "max"); empty bags give

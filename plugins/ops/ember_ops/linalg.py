@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -34,12 +34,17 @@ def _einsum(xp, spec, *arrays, optimize=False):
 
 
 class MatMul(Primitive):
-    """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back."""
+    """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back.
+
+    A batch times one matrix, (..., m, k) @ (k, n), is one GEMM of (rows, k) @ (k, n), as PyTorch runs it:
+    numpy would run one small GEMM per batch index. Its gradient in the matrix is one GEMM too."""
 
     save_inputs = True
 
     @staticmethod
     def forward(xp, a, b):
+        if a.ndim > 2 and b.ndim == 2:
+            return product(xp, _rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
         with blas_threads.for_batched_product(xp, a, b):
             return product(xp, a, b)
 
@@ -47,7 +52,12 @@ class MatMul(Primitive):
     def backward(ctx, g):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        return (g @ b.mT if need_a else None), (a.mT @ g if need_b else None)
+        grad_a = g @ b.mT if need_a else None
+        if not need_b:
+            return grad_a, None
+        if a.dim() > 2 and b.dim() == 2:  # rows(a).T @ rows(g), not a batch of products summed afterwards
+            return grad_a, apply(LinearWeightGrad, a, g)
+        return grad_a, a.mT @ g
 
 
 def _shape_text(shape):
@@ -69,7 +79,14 @@ def _matmul_samples(make):
     yield Sample((make(3, 4), make(2, 4, 5)), name="matrix @ batch")
 
 
-@ops.op(operator="matmul", samples=_matmul_samples)
+def _matmul_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4, 5))), RuntimeError,
+                     r"matmul\(\): mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)")
+    yield ErrorInput(Sample((make(2, 3, 4), make(3, 4, 5))), RuntimeError,
+                     r"matmul\(\): batch dimensions of \(2, 3, 4\) and \(3, 4, 5\)")
+
+
+@ops.op(operator="matmul", samples=_matmul_samples, errors=_matmul_errors)
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim
     removed again (``torch.matmul``)."""
@@ -95,7 +112,7 @@ def matmul(input, other):
     return out.squeeze(added) if added else out
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
     """Product of two matrices, no broadcasting (``torch.mm``)."""
     no_bool("mm", input)
@@ -136,8 +153,9 @@ class Linear(Primitive):
 
 
 class LinearWeightGrad(Primitive):
-    """``g.T @ x`` over all leading dims at once: the weight gradient of ``linear`` in one backend call
-    (instead of two reshapes, a transpose and a matmul on the training hot path)."""
+    """``g.T @ x`` over all leading dims at once: the weight gradient of ``linear`` (and of the matrix in
+    a batch @ matrix product) in one backend call (instead of two reshapes, a transpose and a matmul on
+    the training hot path)."""
 
     save_inputs = True
 
@@ -166,7 +184,7 @@ def _linear_composite(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
-@ops.op(where=("functional",), samples=_linear_samples, reference=_linear_composite)
+@ops.op(namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
     no_bool("linear", input)
@@ -202,8 +220,13 @@ def _same_dtype(op, a, b):
         raise DTypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
 
 
+def _bmm_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(2, 3, 4))), RuntimeError,
+                     r"bmm\(\): input must be a 3-D tensor, got shape \(2, 3\)")
+
+
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
-                              Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))])
+                              Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))], errors=_bmm_errors)
 def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
     _need_dims("bmm", "input", input, 3)
@@ -216,7 +239,13 @@ def bmm(input, mat2):
     return apply(MatMul, input, mat2)
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))])
+def _mv_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4))), RuntimeError,
+                     r"mv\(\): size mismatch, got input \(2, 3\) and vec \(4,\)")
+
+
+@ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))],
+        errors=_mv_errors)
 def mv(input, vec):
     """Matrix-vector product (``torch.mv``)."""
     _need_dims("mv", "input", input, 2)
@@ -226,7 +255,11 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
-@ops.op(samples=lambda make: [Sample((make(4), make(4))), Sample((make(0), make(0)))])
+def _dot_errors(make):
+    yield ErrorInput(Sample((make(3), make(4))), RuntimeError, r"dot\(\): inconsistent tensor size")
+
+
+@ops.op(samples=lambda make: [Sample((make(4), make(4))), Sample((make(0), make(0)))], errors=_dot_errors)
 def dot(input, tensor):
     """Inner product of two 1-D tensors (``torch.dot``)."""
     _need_dims("dot", "input", input, 1)
@@ -276,9 +309,14 @@ def _add_product(op, input, product, beta, alpha):
     return (input if beta == 1 else input * beta) + scaled
 
 
+def _addmm_errors(make):
+    yield ErrorInput(Sample((make(3), make(2, 3), make(3, 4))), RuntimeError,
+                     r"addmm\(\): input of shape \(3,\) cannot be broadcast to .*\(2, 4\)")
+
+
 @ops.op(inplace=True, samples=lambda make: [
     Sample((make(3, 5), make(3, 4), make(4, 5))), Sample((make(5), make(3, 4), make(4, 5)), {"beta": 0.5, "alpha": 2.0}),
-    Sample((make(3, 5), make(3, 4), make(4, 5)), {"beta": 0}, name="beta 0")])
+    Sample((make(3, 5), make(3, 4), make(4, 5)), {"beta": 0}, name="beta 0")], errors=_addmm_errors)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
     check_tensor("addmm", "input", input)
@@ -375,7 +413,14 @@ def _einsum_samples(make):
     yield Sample(("ijk,i->j", make(2, 3, 2), make(2)), name="summed only in one operand")
 
 
-@ops.op(where=("ember",), samples=_einsum_samples)
+def _einsum_errors(make):
+    yield ErrorInput(Sample(("ij,jk->ik", make(2, 3))), ValueError,
+                     r"einsum\(\): the equation 'ij,jk->ik' has 2 operands but 1")
+    yield ErrorInput(Sample(("ij,jk->ik", make(2, 3), make(4, 2))), RuntimeError,
+                     r"einsum\(\): subscript 'j' has size 4")
+
+
+@ops.op(namespaces=("ember",), samples=_einsum_samples, errors=_einsum_errors)
 def einsum(equation, *operands):
     """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -408,7 +453,7 @@ def einsum(equation, *operands):
     return apply(Einsum, *operands, subs=tuple(subs), out=out)
 
 
-@ops.op(where=("ember",), samples=lambda make: [
+@ops.op(namespaces=("ember",), samples=lambda make: [
     Sample((make(2, 3, 4), make(3, 4, 5))), Sample((make(2, 3), make(3, 4), 1)),
     Sample((make(2, 3, 4), make(4, 2, 3), ([1, 0], [2, 1])), name="dim lists"), Sample((make(2), make(3), 0))])
 def tensordot(a, b, dims=2):
@@ -483,9 +528,14 @@ class DiagonalScatter(Primitive):
         return g.diagonal(offset, dim1, dim2)
 
 
+def _diagonal_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 0, 1, 1)), RuntimeError,
+                     r"diagonal\(\): diagonal dimensions cannot be identical")
+
+
 @ops.op(samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
                               Sample((make(2, 3, 4),), {"dim1": 1, "dim2": 2}), Sample((make(2, 3, 4), 0, 2, 0)),
-                              Sample((make(3, 3), 5))])
+                              Sample((make(3, 3), 5))], errors=_diagonal_errors)
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal ``offset`` of the (dim1, dim2) planes, appended as the last dim (a view)
     (``torch.diagonal``)."""
@@ -570,15 +620,20 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(n, dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
-                                                  Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
+def _inv_errors(make):
+    yield ErrorInput(Sample((make(2, 3),)), RuntimeError, r"linalg.inv: A must be batches of square matrices.*\(2, 3\)")
+
+
+@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+                                                  Sample((_well_conditioned(make, 2, 2, 2),), name="batch")],
+        errors=_inv_errors)
 def inv(A):
     """The inverse of each square matrix (``torch.linalg.inv``)."""
     _square("inv", "A", A)
     return apply(Inv, A)
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def inverse(input):
     """``linalg.inv`` (``torch.inverse``)."""
     _square("inverse", "input", input)
@@ -600,7 +655,7 @@ class Det(Primitive):
         return (g * ctx.output).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
-@ops.op(where=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def det(A):
     """The determinant of each square matrix (``torch.linalg.det``)."""
@@ -628,12 +683,17 @@ class Solve(Primitive):
         return ga, (gb if need_b else None)
 
 
-@ops.op(where=("linalg",), samples=lambda make: [
+def _solve_errors(make):
+    yield ErrorInput(Sample((make(3, 3), make(4, 2))), RuntimeError,
+                     r"linalg.solve: incompatible shapes of A and B.*\(3, 3\) and \(4, 2\)")
+
+
+@ops.op(namespaces=("linalg",), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3), make(3, 2)), name="matrix rhs"),
     Sample((_well_conditioned(make, 3, 3), make(3)), name="vector rhs"),
     Sample((_well_conditioned(make, 2, 3, 3), make(2, 3)), name="batch of vectors"),
     Sample((_well_conditioned(make, 2, 3, 3), make(3, 1)), name="broadcast rhs"),
-    Sample((_well_conditioned(make, 3, 3), make(2, 3)), {"left": False}, name="right")])
+    Sample((_well_conditioned(make, 3, 3), make(2, 3)), {"left": False}, name="right")], errors=_solve_errors)
 def solve(A, B, *, left=True, out=None):
     """The solution X of ``A @ X = B`` (``X @ A = B`` with ``left=False``), batched and broadcast
     (``torch.linalg.solve``)."""

@@ -103,7 +103,7 @@ def _eye_like(A):
     return ember.eye(n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (n, n))
 
 
-@ops.op(where=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
+@ops.op(namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
 def cholesky(A, *, upper=False, out=None):
     """L with A = L L^T for symmetric positive-definite A, lower triangle read (``torch.linalg.cholesky``);
@@ -117,7 +117,7 @@ def cholesky(A, *, upper=False, out=None):
     return L.mT if upper else L
 
 
-@ops.op(where=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
+@ops.op(namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def cholesky_legacy(input, upper=False):
     """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``."""
@@ -171,7 +171,7 @@ def _triangular(make, *shape, upper=False):
     return (x + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(where=("linalg",), samples=lambda make: [
+@ops.op(namespaces=("linalg",), samples=lambda make: [
     Sample((_triangular(make, 3, 3), make(3, 2)), {"upper": False}, name="lower"),
     Sample((_triangular(make, 3, 3, upper=True), make(3, 2)), {"upper": True}, name="upper"),
     Sample((_triangular(make, 2, 3, 3), make(2, 3, 1)), {"upper": False, "unitriangular": True}, name="unit, batch"),
@@ -216,7 +216,7 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(where=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((-_well_conditioned(make, 2, 3, 3).detach().requires_grad_(),), name="batch")])
 def slogdet(A):
     """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable."""
@@ -225,7 +225,7 @@ def slogdet(A):
     return SlogdetResult(sign, logabs)
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def logdet(input):
     """log det of each square matrix: NaN for a negative determinant, -inf for zero (``torch.logdet``)."""
     sign, logabs = slogdet(input)
@@ -260,7 +260,7 @@ class Eigh(Primitive):
 
 # eigenvector signs are LAPACK's choice: the kit checks the forward against numpy's LAPACK call, and tests
 # compare invariants with torch
-@ops.op(where=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
+@ops.op(namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``).
@@ -274,7 +274,7 @@ def eigh(A, UPLO="L", *, out=None):
     return EighResult(w, v)
 
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
+@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues of symmetric A, ascending (``torch.linalg.eigvalsh``)."""
     return eigh(A, UPLO).eigenvalues
@@ -331,7 +331,7 @@ def _svdvals_samples(make):
 
 
 # singular vector signs are LAPACK's choice: tests compare invariants (U S Vh, S, gradients of them) with torch
-@ops.op(where=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples,
+@ops.op(namespaces=("linalg",), name="linalg_svd", torch=None, samples=_svd_samples,
         expected=lambda A, full_matrices=True, **_: tuple(np.linalg.svd(A, full_matrices=False)))
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """U, S, Vh with A = U diag(S) Vh, S descending (``torch.linalg.svd``). ember computes the reduced
@@ -348,7 +348,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     return SVDResult(U, S, Vh)
 
 
-@ops.op(where=("linalg",), samples=_svdvals_samples)
+@ops.op(namespaces=("linalg",), samples=_svdvals_samples)
 def svdvals(A, *, driver=None, out=None):
     """The singular values, descending (``torch.linalg.svdvals``)."""
     return svd(A, full_matrices=False).S
@@ -359,7 +359,7 @@ def _legacy_svd_expected(x, some=True, compute_uv=True):
     return u, s, np.swapaxes(vh, -1, -2)
 
 
-@ops.op(where=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples, expected=_legacy_svd_expected)
+@ops.op(namespaces=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples, expected=_legacy_svd_expected)
 def svd_legacy(input, some=True, compute_uv=True):
     """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``."""
     if not some and input.shape[-1] != input.shape[-2]:
@@ -392,7 +392,7 @@ class QR(Primitive):
         return solve_triangular(R, base.mT, upper=True).mT
 
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((make(4, 2),), name="tall"),
                                                   Sample((make(2, 3, 2),), name="batch")])
 def qr(A, mode="reduced", *, out=None):
@@ -416,7 +416,7 @@ def qr(A, mode="reduced", *, out=None):
 
 # -- least squares and pseudo-inverse -----------------------------------------------------------------
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((make(4, 2), make(4, 3)), name="tall")], atol=1e-4, rtol=1e-3)
+@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((make(4, 2), make(4, 3)), name="tall")], atol=1e-4, rtol=1e-3)
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of A X = B for full-column-rank A (m >= n), through QR; as PyTorch's default
     CPU driver (gelsy), ``residuals`` and ``singular_values`` are empty and ``rank`` is n
@@ -436,7 +436,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return LstsqResult(X.squeeze(-1) if vector else X, empty, rank, empty.detach())
 
 
-@ops.op(where=("linalg",), samples=lambda make: [Sample((make(3, 2),)), Sample((_well_conditioned(make, 3, 3),))],
+@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((make(3, 2),)), Sample((_well_conditioned(make, 3, 3),))],
         atol=1e-4, rtol=1e-3)
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse through the SVD; singular values at or below
@@ -465,7 +465,7 @@ def _largest(values):
     return values.amax(-1)
 
 
-@ops.op(where=("linalg",), samples=lambda make: [
+@ops.op(namespaces=("linalg",), samples=lambda make: [
     Sample((make(3, 4),)), Sample((make(2, 3, 3),), {"ord": 1}), Sample((make(3, 3),), {"ord": float("inf")}),
     Sample((make(3, 2),), {"ord": "nuc"}), Sample((make(3, 2),), {"ord": 2}), Sample((make(3, 3),), {"ord": -1})],
     atol=1e-4, rtol=1e-3)

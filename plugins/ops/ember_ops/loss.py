@@ -9,8 +9,8 @@ import numpy as np
 
 import ember
 from ember.device import DeviceError
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample,
-                       ShapeError, apply, check_tensor, float_input)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
+                       Sample, ShapeError, apply, check_tensor, float_input)
 from ember.tensor import wrap
 
 ops = OpTable()
@@ -144,7 +144,12 @@ def _nll_loss_composite(input, target, weight=None, size_average=None, ignore_in
     return losses.sum() if reduction == "sum" else losses.sum() / w.sum()
 
 
-@ops.op(where=("functional",), samples=_nll_samples, reference=_nll_loss_composite)
+def _nll_loss_errors(make):
+    yield ErrorInput(Sample((make(2, 5), make.index([0, 7]))), IndexError,
+                     r"nll_loss\(\): target 7 is out of bounds for 5 classes")
+
+
+@ops.op(namespaces=("functional",), samples=_nll_samples, reference=_nll_loss_composite, errors=_nll_loss_errors)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
     float_input("nll_loss", input)
@@ -182,7 +187,12 @@ def _ce_samples(make):
                  {"reduction": "none"}, name="spatial probabilities")
 
 
-@ops.op(where=("functional",), samples=_ce_samples)
+def _cross_entropy_errors(make):
+    yield ErrorInput(Sample((make(4, 5), make.index([0, 1, 2]))), RuntimeError,
+                     r"cross_entropy\(\): expected input batch_size \(4\) to match target batch_size \(3\)")
+
+
+@ops.op(namespaces=("functional",), samples=_ce_samples, errors=_cross_entropy_errors)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``
@@ -275,6 +285,21 @@ def _float_target(target, input):
     return target if target.dtype is input.dtype else target.to(input.dtype)
 
 
+def _unbroadcastable_errors(name):
+    """The error case of a loss comparing input and target elementwise: shapes that do not broadcast."""
+    def errors(make):
+        yield ErrorInput(Sample((make(3, 2), make(4))), RuntimeError,
+                         rf"{name}\(\): input of shape \(3, 2\) and target of shape \(4,\)")
+    return errors
+
+
+def _mse_loss_errors(make):
+    yield from _unbroadcastable_errors("mse_loss")(make)
+    yield ErrorInput(Sample((make(3), make(3, 1))), UserWarning, r"mse_loss\(\): using a target size \(\(3, 1\)\)")
+    yield ErrorInput(Sample((make(2), make(2)), {"reduction": "avg"}), ValueError,
+                     r"mse_loss\(\): 'avg' is not a valid value for reduction")
+
+
 def _regression_samples(make):
     yield Sample((make(3, 4), make(3, 4, requires_grad=False)), name="mean")
     yield Sample((make(3, 4), make(3, 4)), {"reduction": "sum"}, name="sum, target grad")
@@ -282,7 +307,7 @@ def _regression_samples(make):
     yield Sample((make(), make()), name="zero-dim")
 
 
-@ops.op(where=("functional",), samples=_regression_samples)
+@ops.op(namespaces=("functional",), samples=_regression_samples, errors=_mse_loss_errors)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (``F.mse_loss``)."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
@@ -291,9 +316,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(d * d, reduction)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4, away_from_zero=True), make(3, 4, requires_grad=False) * 0), name="mean"),
-    Sample((make(5, away_from_zero=True), make(5, requires_grad=False) * 0), {"reduction": "none"}, name="none")])
+    Sample((make(5, away_from_zero=True), make(5, requires_grad=False) * 0), {"reduction": "none"}, name="none")],
+        errors=_unbroadcastable_errors("l1_loss"))
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error (``F.l1_loss``)."""
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
@@ -314,7 +340,7 @@ def _smooth_samples(make):
     yield Sample((make(6, low=-3, high=3), make(6, requires_grad=False)), {"reduction": "none", "beta": 2.0}, name="none")
 
 
-@ops.op(where=("functional",), samples=_smooth_samples)
+@ops.op(namespaces=("functional",), samples=_smooth_samples, errors=_unbroadcastable_errors("smooth_l1_loss"))
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``F.smooth_l1_loss``); beta 0 is L1."""
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
@@ -329,10 +355,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(losses, reduction)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4, low=-3, high=3), make(3, 4, requires_grad=False)), name="mean"),
     Sample((make(3, 4, low=-3, high=3), make(3, 4)), {"delta": 0.5, "reduction": "sum"}, name="delta, sum"),
-    Sample((make(6, low=-3, high=3), make(6)), {"reduction": "none", "delta": 2.0}, name="none")])
+    Sample((make(6, low=-3, high=3), make(6)), {"reduction": "none", "delta": 2.0}, name="none")],
+        errors=_unbroadcastable_errors("huber_loss"))
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``0.5 d**2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``F.huber_loss``)."""
     reduction = _reduction("huber_loss", reduction)
@@ -394,6 +421,14 @@ class _Sigmoid(Primitive):
         return g * s * (1 - s)
 
 
+def _size_mismatch_errors(name):
+    """The error case of a binary loss, which needs target and input of one size (no broadcasting)."""
+    def errors(make):
+        yield ErrorInput(Sample((make(3, low=0.1, high=0.9), make(3, 1))), ValueError,
+                         rf"{name}\(\): target size \(3, 1\) must be the same as input size \(3,\)")
+    return errors
+
+
 def _bce_samples(make):
     yield Sample((make(3, 4, low=0.05, high=0.95), make(3, 4, low=0, high=1, requires_grad=False)), name="mean")
     yield Sample((make(3, 4, low=0.05, high=0.95), make(3, 4, low=0, high=1)),
@@ -402,7 +437,7 @@ def _bce_samples(make):
                  name="none")
 
 
-@ops.op(where=("functional",), samples=_bce_samples)
+@ops.op(namespaces=("functional",), samples=_bce_samples, errors=_size_mismatch_errors("binary_cross_entropy"))
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-w (t log p + (1 - t) log(1 - p))`` on probabilities ``input``, logs clamped at -100
     (``F.binary_cross_entropy``)."""
@@ -430,7 +465,8 @@ def _bce_logits_samples(make):
     yield Sample((make(4, low=-1e4, high=1e4), make(4, low=0, high=1, requires_grad=False)), name="huge logits")
 
 
-@ops.op(where=("functional",), samples=_bce_logits_samples)
+@ops.op(namespaces=("functional",), samples=_bce_logits_samples,
+        errors=_size_mismatch_errors("binary_cross_entropy_with_logits"))
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow
@@ -461,7 +497,7 @@ def _kl_samples(make):
     yield Sample((make(3, 4), make(3, 4, low=0.1, high=1)), name="mean")
 
 
-@ops.op(where=("functional",), samples=_kl_samples)
+@ops.op(namespaces=("functional",), samples=_kl_samples, errors=_unbroadcastable_errors("kl_div"))
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Pointwise KL divergence ``target (log target - input)`` with ``input`` log-probabilities (``F.kl_div``);
     ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean)."""
@@ -483,7 +519,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 # -- ranking and embedding losses -----------------------------------------------------------------------
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype))),
     Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype)), {"margin": 0.5, "reduction": "none"})])
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
@@ -524,7 +560,12 @@ def _triplet_samples(make):
     yield Sample((make(3), make(3), make(3)), {"margin": 3.0}, name="unbatched")
 
 
-@ops.op(where=("functional",), samples=_triplet_samples)
+def _triplet_margin_loss_errors(make):
+    yield ErrorInput(Sample((make(4, 3), make(4), make(4, 3))), RuntimeError,
+                     r"triplet_margin_loss\(\): .*\(4, 3\), \(4,\) and \(4, 3\)")
+
+
+@ops.op(namespaces=("functional",), samples=_triplet_samples, errors=_triplet_margin_loss_errors)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance (``F.triplet_margin_loss``)."""
@@ -545,10 +586,16 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce((d_pos - d_neg + margin).relu(), reduction)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+def _cosine_embedding_loss_errors(make):
+    yield ErrorInput(Sample((make(4, 3), make(4, 2), make(4))), RuntimeError,
+                     r"cosine_embedding_loss\(\): .*input1 \(4, 3\), input2 \(4, 2\)")
+
+
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(4, 3), make(4, 3), make.index([1, -1, 1, -1]).to(make.dtype))),
     Sample((make(4, 3), make(4, 3), make.index([1, -1, -1, -1]).to(make.dtype)), {"margin": -0.5, "reduction": "sum"}),
-    Sample((make(3), make(3), make.index(-1).to(make.dtype)), {"reduction": "none"}, name="unbatched")])
+    Sample((make(3), make(3), make.index(-1).to(make.dtype)), {"reduction": "none"}, name="unbatched")],
+        errors=_cosine_embedding_loss_errors)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1
     (``F.cosine_embedding_loss``)."""

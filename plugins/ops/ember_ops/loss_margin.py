@@ -27,7 +27,7 @@ def _signs(make, *shape):
     return make.index(np.where(np.random.default_rng(3).random(shape) > 0.5, 1.0, -1.0)).to(make.dtype)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), _signs(make, 3, 4))), Sample((make(5), _signs(make, 5)), {"reduction": "none"})])
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """mean(log(1 + exp(-y x))) for labels y in {-1, 1} (``torch.nn.functional.soft_margin_loss``)."""
@@ -37,7 +37,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _reduce(F.softplus(-target * input), _reduction("soft_margin_loss", reduction, size_average, reduce))
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), _signs(make, 3, 4))), Sample((make(5), _signs(make, 5)), {"margin": 0.5, "reduction": "sum"})])
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (``torch.nn.functional.hinge_embedding_loss``)."""
@@ -52,7 +52,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(pos + neg, _reduction("hinge_embedding_loss", reduction, size_average, reduce))
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), make(3, 4, low=0.0, high=3.0, requires_grad=False))),
     Sample((make(3, 4, low=0.5, high=2.0), make(3, 4, low=0.0, high=3.0, requires_grad=False)),
            {"log_input": False, "full": True}, name="rates, full")])
@@ -68,7 +68,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduce(loss, _reduction("poisson_nll_loss", reduction, size_average, reduce))
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), make(3, 4, requires_grad=False), make(3, 4, low=0.2, high=2.0))),
     Sample((make(3, 4), make(3, 4, requires_grad=False), make(3, 1, low=0.2, high=2.0)), {"full": True},
            name="one variance per row, full")])
@@ -98,7 +98,7 @@ def _binary(make, *shape):
     return make.index((np.random.default_rng(4).random(shape) > 0.5).astype(float)).to(make.dtype)
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), _binary(make, 3, 4))), Sample((make(2, 3), _binary(make, 2, 3)), {"reduction": "none"})])
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, the mean over classes of the binary cross entropy with logits
@@ -112,7 +112,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, _reduction("multilabel_soft_margin_loss", reduction, size_average, reduce))
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), make.index([0, 3, 1]))), Sample((make(2, 5), make.index([4, 2])), {"p": 2, "margin": 0.5},
                                                        name="p=2")])
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -138,7 +138,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, _reduction("multi_margin_loss", reduction, size_average, reduce))
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(2, 4), make.index([[3, 0, -1, 1], [1, 2, 3, -1]])))])
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Per sample, sum over target classes j (up to the first -1) and non-target classes i of
@@ -178,7 +178,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, _reduction("multilabel_margin_loss", reduction, size_average, reduce))
 
 
-@ops.op(where=("functional",), samples=lambda make: [
+@ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), make(3, 4), make(3, 4))), Sample((make(3, 4), make(3, 4), make(3, 4)),
                                                          {"margin": 0.5, "swap": True, "reduction": "sum"}, name="swap")])
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,

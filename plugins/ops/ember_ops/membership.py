@@ -19,7 +19,7 @@ def _isin_samples(make):
     yield Sample((a, a[:2].reshape(-1)), {"invert": True}, name="inverted")
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_isin_samples)
+@ops.op(namespaces=("ember",), differentiable=False, samples=_isin_samples)
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """A bool tensor shaped like ``elements``: True where the element equals one of ``test_elements``
     (False with ``invert=True``). Either argument may be a Python number (``torch.isin``)."""

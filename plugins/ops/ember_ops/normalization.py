@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import no_grad
-from ember.ops import ArgumentError, DTypeError, DimensionError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import bump_version
 
 ops = OpTable()
@@ -74,7 +74,7 @@ def _bn_samples(make):
     yield Sample((make(2, 3, 2), rm(3), rv(3), make(3), make(3)), name="eval")
 
 
-@ops.op(where=("functional",), samples=_bn_samples)
+@ops.op(namespaces=("functional",), samples=_bn_samples)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalize each channel (dim 1) over batch and spatial dims; in training, batch statistics are used
     and ``running_mean``/``running_var`` (unbiased) updated in place with ``momentum``
@@ -139,7 +139,11 @@ def _ln_samples(make):
     yield Sample((make(2, 5, noncontiguous=True), [5], make(5), None), name="weight only, non-contiguous")
 
 
-@ops.op(where=("ember", "functional"), samples=_ln_samples)
+def _layer_norm_errors(make):
+    yield ErrorInput(Sample((make(2, 4), (3,))), RuntimeError, r"layer_norm\(\).*normalized_shape=\[3\].*\[2, 4\]")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_ln_samples, errors=_layer_norm_errors)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise
     (``torch.nn.functional.layer_norm``)."""
@@ -155,7 +159,12 @@ def _gn_samples(make):
     yield Sample((make(3, 2), 1), name="2-D, one group")
 
 
-@ops.op(where=("ember", "functional"), samples=_gn_samples)
+def _group_norm_errors(make):
+    yield ErrorInput(Sample((make(2, 6, 3), 4)), ValueError,
+                     r"group_norm\(\).*channels in input \(6\).*num_groups \(4\)")
+
+
+@ops.op(namespaces=("ember", "functional"), samples=_gn_samples, errors=_group_norm_errors)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize over each group of ``C / num_groups`` channels and all spatial dims, per sample; then a
     per-channel affine (``torch.nn.functional.group_norm``)."""
@@ -181,7 +190,7 @@ def _in_samples(make):
     yield Sample((make(2, 3, 4), rm(3), rv(3)), {"use_input_stats": False}, name="running stats")
 
 
-@ops.op(where=("functional",), samples=_in_samples)
+@ops.op(namespaces=("functional",), samples=_in_samples)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalize each (sample, channel) over its spatial dims; running stats, when given, are updated with
@@ -218,7 +227,7 @@ def _rms_samples(make):
     yield Sample((make(2, 5), [5]), name="default eps")
 
 
-@ops.op(where=("ember", "functional"), samples=_rms_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_rms_samples)
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times ``weight``; ``eps``
     defaults to the dtype's machine epsilon (``torch.nn.functional.rms_norm``)."""

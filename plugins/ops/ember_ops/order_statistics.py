@@ -25,7 +25,7 @@ def _kthvalue_samples(make):
     yield Sample((make(3, 5), 1, 1, True), name="smallest, keepdim")
 
 
-@ops.op(where=("ember", "Tensor"), samples=_kthvalue_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_kthvalue_samples)
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the ``k``-th smallest element along ``dim``, k counted from 1
     (``torch.kthvalue``)."""
@@ -56,7 +56,7 @@ def _quantile_samples(make):
         yield Sample((make(3, 4), 0.4), {"dim": -1, "interpolation": mode}, name=mode)
 
 
-@ops.op(where=("ember", "Tensor"), samples=_quantile_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_quantile_samples)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-th quantiles (q in [0, 1], a number or a 1-d tensor) of ``input`` along ``dim`` (all
     elements when None), between neighbours by ``interpolation`` (linear, lower, higher, midpoint,
@@ -119,7 +119,7 @@ def _searchsorted_samples(make):
                  {"out_int32": True}, name="batched rows")
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_searchsorted_samples)
+@ops.op(namespaces=("ember",), differentiable=False, samples=_searchsorted_samples)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Where each value of ``input`` would be inserted in ``sorted_sequence`` (sorted along its last dim)
     to keep it sorted: the first such index, or the last with ``right=True``/``side="right"``. A 1-d
@@ -160,7 +160,7 @@ def _histc_samples(make):
     yield Sample((make(3, 5),), {"bins": 5}, name="range of the data")
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, samples=_histc_samples)
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_histc_samples)
 def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     """Counts of ``input``'s elements in ``bins`` equal-width bins over [min, max] (the data's own range
     when both are 0); elements outside are ignored, ``max`` falls in the last bin (``torch.histc``)."""

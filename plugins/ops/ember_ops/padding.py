@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
+from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError, apply,
                        check_tensor, no_bool, scalar_to)
 from ember.tensor import tensor as _tensor
 
@@ -57,7 +57,12 @@ def _pad_samples(make):
                  name="non-contiguous replicate")
 
 
-@ops.op(where=("functional",), samples=_pad_samples)
+def _pad_errors(make):
+    yield ErrorInput(Sample((make(1, 2, 3), (3, 0)), {"mode": "reflect"}), ValueError,
+                     r"pad\(\).*padding size should be less than.*\(3, 0\).*\(1, 2, 3\)")
+
+
+@ops.op(namespaces=("functional",), samples=_pad_samples, errors=_pad_errors)
 def pad(input, pad, mode="constant", value=None):
     """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``,
     default 0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``)."""

@@ -9,13 +9,14 @@ matrices: both composites, differentiable to any order.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
-from ember.tensor import tensor as _tensor
-from ember.ops import (ArgumentError, DTypeError, DimensionError, OpTable, Primitive, Sample, ShapeError, apply,
-                       check_tensor)
+from ember.tensor import tensor as _tensor, wrap
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor)
 
 from .conv import ConvNd, windows
 
@@ -103,6 +104,99 @@ class MaxPool(Primitive):
     def backward(ctx, g, g_indices, kernel, stride, padding, dilation):
         indices = ctx.outputs[1]
         return apply(ScatterSpatial, g, indices, size=tuple(ctx.input_shapes[0][2:]))
+
+
+# -- max pooling over windows that tile the input ---------------------------------------------------
+# kernel == stride, no padding, no dilation (every 2x2/stride-2 pool): each window is one cell of a
+# (*out, *kernel) reshape of the input, so the maximum is a running maximum over prod(kernel) strided
+# slices and the gradient a write into those same slices; no window view, argmax or scatter.
+
+def _tiles(x, kernel, out):
+    """``x`` (B, C, *size) cropped to the whole windows, as a view (B, C, o1, k1, o2, k2, ...)."""
+    x = x[(slice(None), slice(None)) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    return x.reshape(x.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
+
+
+def _tile_offsets(tiles, kernel):
+    """The strided (B, C, *out) view of ``tiles`` at each kernel offset, in row-major order."""
+    return [tiles[(slice(None), slice(None)) + tuple(v for i in offset for v in (slice(None), i))]
+            for offset in itertools.product(*(range(k) for k in kernel))]
+
+
+class MaxPoolTiled(Primitive):
+    """Window maxima of windows that tile the input, and each maximum's offset in its window (uint8, row-major
+    over the kernel; the first maximum, or the last NaN, as PyTorch's kernel picks)."""
+
+    name = "max_pool_tiled"
+    num_outputs = 2
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, kernel):
+        out = tuple(s // k for s, k in zip(x.shape[2:], kernel))
+        taps = _tile_offsets(_tiles(x, kernel, out), kernel)
+        best = taps[0].copy()
+        for tap in taps[1:]:
+            xp.maximum(best, tap, out=best)  # a NaN anywhere in the window propagates, as in PyTorch
+        which = xp.zeros(best.shape, dtype=xp.uint8)
+        for i in range(len(taps) - 1, 0, -1):  # the lowest offset holding the maximum is written last
+            which[taps[i] == best] = i
+        which[taps[0] == best] = 0
+        if xp.isnan(best).any():
+            for i, tap in enumerate(taps):  # PyTorch's scan takes every NaN it meets: the last one wins
+                which[xp.isnan(tap)] = i
+        return best, which
+
+    @staticmethod
+    def backward(ctx, g, g_which, kernel):
+        return apply(TileScatter, g, ctx.outputs[1], size=tuple(ctx.input_shapes[0][2:]), kernel=kernel)
+
+
+class TileScatter(Primitive):
+    """``g`` (B, C, *out) written at window offsets ``which`` into zeros (B, C, *size): MaxPoolTiled's gradient."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, g, which, size, kernel):
+        dx = xp.zeros(g.shape[:2] + tuple(size), dtype=g.dtype)
+        for i, tap in enumerate(_tile_offsets(_tiles(dx, kernel, g.shape[2:]), kernel)):
+            xp.multiply(g, which == i, out=tap)
+        return dx
+
+    @staticmethod
+    def backward(ctx, gg, size, kernel):
+        return apply(TileGather, gg, ctx.inputs[1], kernel=kernel), None
+
+
+class TileGather(Primitive):
+    """``x`` (B, C, *size) read at window offsets ``which`` (B, C, *out): TileScatter's adjoint."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, which, kernel):
+        taps = _tile_offsets(_tiles(x, kernel, which.shape[2:]), kernel)
+        out = xp.zeros(which.shape, dtype=x.dtype)
+        for i, tap in enumerate(taps):
+            xp.copyto(out, tap, where=which == i)
+        return out
+
+    @staticmethod
+    def backward(ctx, g, kernel):
+        x, which = ctx.inputs
+        return apply(TileScatter, g, which, size=tuple(x.shape[2:]), kernel=kernel), None
+
+
+def _tile_indices(xp, which, kernel, size):
+    """Flat input indices (int64, as ``return_indices`` gives them) of the window offsets ``which``."""
+    out = which.shape[2:]
+    index = 0
+    for d, (o, k, s) in enumerate(zip(out, kernel, size)):
+        along = (which.astype(xp.int64) // math.prod(kernel[d + 1:])) % k  # the offset along dim d
+        start = xp.arange(o, dtype=xp.int64).reshape((o,) + (1,) * (len(out) - d - 1)) * k
+        index = index * s + (along + start)
+    return index
 
 
 class AdaptiveMaxPool(Primitive):
@@ -201,7 +295,13 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     padding = _tuple(op, "padding", padding, n)
     dilation = _tuple(op, "dilation", dilation, n)
     _, pads = _geometry(op, tuple(x.shape[2:]), kernel, stride, padding, dilation, ceil_mode)
-    out, indices = apply(MaxPool, x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
+    if kernel == stride and all(d == 1 for d in dilation) and not any(lo or hi for lo, hi in pads) and \
+            math.prod(kernel) < 256:
+        out, which = apply(MaxPoolTiled, x, kernel=kernel)
+        indices = wrap(_tile_indices(x._device.xp, which._data, kernel, tuple(x.shape[2:])), x._device) \
+            if return_indices else None
+    else:
+        out, indices = apply(MaxPool, x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if unbatched:
         out, indices = out.squeeze(0), indices.squeeze(0)
     return (out, indices) if return_indices else out
@@ -223,14 +323,20 @@ def _max_pool2d_samples(make):
                  name="unbatched, non-contiguous, ceil_mode")
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; indices are flat positions in L
     (``torch.nn.functional.max_pool1d``)."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples)
+def _max_pool2d_errors(make):
+    yield ErrorInput(Sample((make(1, 1, 6, 6), 2), {"padding": 2}), ValueError,
+                     r"max_pool2d\(\).*pad should be at most half.*pad=2, kernel_size=2")
+
+
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples,
+        errors=_max_pool2d_errors)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; indices are flat positions h * W + w
     (``torch.nn.functional.max_pool2d``)."""
@@ -290,13 +396,17 @@ def _avg_pool2d_samples(make):
                  name="unbatched, divisor_override")
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.avg_pool1d", samples=_avg_pool1d_samples)
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.avg_pool1d", samples=_avg_pool1d_samples)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over sliding windows of (N, C, L) input (``torch.nn.functional.avg_pool1d``)."""
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-@ops.op(where=("functional",), samples=_avg_pool2d_samples)
+def _avg_pool2d_errors(make):
+    yield ErrorInput(Sample((make(4, 4), 2)), RuntimeError, r"avg_pool2d\(\).*3D \(unbatched\) or 4D.*\(4, 4\)")
+
+
+@ops.op(namespaces=("functional",), samples=_avg_pool2d_samples, errors=_avg_pool2d_errors)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``)."""
@@ -351,14 +461,14 @@ def _adaptive_avg_pool(op, n, input, output_size):
     return x.squeeze(0) if unbatched else x
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.adaptive_avg_pool1d",
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_avg_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 5)), Sample((make(1, 2, 4), 6))])
 def adaptive_avg_pool1d(input, output_size):
     """Mean over ``output_size`` windows covering L, sized as PyTorch's (``torch.nn.functional.adaptive_avg_pool1d``)."""
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
-@ops.op(where=("functional",),
+@ops.op(namespaces=("functional",),
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2)),
                               Sample((make(1, 1, 5, 6), (None, 4)))])
 def adaptive_avg_pool2d(input, output_size):
@@ -377,14 +487,14 @@ def _adaptive_max_pool(op, n, input, output_size, return_indices):
     return (out, indices) if return_indices else out
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 2, True))])
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``)."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
-@ops.op(where=("functional",),
+@ops.op(namespaces=("functional",),
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2, True)),
                               Sample((make(1, 1, 5, 3), (None, 2)), {"return_indices": True})])
 def adaptive_max_pool2d(input, output_size, return_indices=False):

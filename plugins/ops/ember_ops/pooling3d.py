@@ -17,7 +17,7 @@ def _max_samples(make):
     yield Sample((make(1, 3, 3, 3), 2), {"stride": 1, "return_indices": True}, name="unbatched, indices")
 
 
-@ops.op(where=("ember", "functional"), torch="torch.nn.functional.max_pool3d", samples=_max_samples)
+@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool3d", samples=_max_samples)
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, D, H, W) input; indices are flat positions in D*H*W
     (``torch.nn.functional.max_pool3d``)."""
@@ -31,7 +31,7 @@ def _avg_samples(make):
     yield Sample((make(1, 3, 3, 3), 2), {"stride": 1, "divisor_override": 3}, name="unbatched, divisor_override")
 
 
-@ops.op(where=("functional",), torch="torch.nn.functional.avg_pool3d", samples=_avg_samples)
+@ops.op(namespaces=("functional",), torch="torch.nn.functional.avg_pool3d", samples=_avg_samples)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, D, H, W) input (``torch.nn.functional.avg_pool3d``)."""
@@ -39,14 +39,14 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
-@ops.op(where=("functional",), samples=lambda make: [Sample((make(1, 1, 2, 3, 4), (1, 2, 2))),
+@ops.op(namespaces=("functional",), samples=lambda make: [Sample((make(1, 1, 2, 3, 4), (1, 2, 2))),
                                                       Sample((make(1, 3, 3, 4), 2), name="unbatched")])
 def adaptive_avg_pool3d(input, output_size):
     """Mean over the windows that split D, H, W into ``output_size`` (``torch.nn.functional.adaptive_avg_pool3d``)."""
     return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
-@ops.op(where=("functional",), samples=lambda make: [Sample((make(1, 1, 2, 3, 4), (1, 2, 2))),
+@ops.op(namespaces=("functional",), samples=lambda make: [Sample((make(1, 1, 2, 3, 4), (1, 2, 2))),
                                                       Sample((make(1, 3, 3, 4), 2, True), name="unbatched, indices")])
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max over the windows that split D, H, W into ``output_size`` (``torch.nn.functional.adaptive_max_pool3d``)."""

@@ -60,7 +60,7 @@ def _inplace_samples(**kwargs):
     return lambda make: [Sample((make(2, 3, requires_grad=False),), kwargs)]
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.normal_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.normal_", differentiable=False,
         samples=_inplace_samples(mean=1.5, std=0.0))
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``)."""
@@ -71,7 +71,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     return _fill(self, z * std + mean, "normal_")
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.uniform_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.uniform_", differentiable=False,
         samples=_inplace_samples(**{"from": -0.5, "to": -0.5}))
 def uniform_(self, *args, generator=None, **kwargs):
     """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``)."""
@@ -94,7 +94,7 @@ def _random_range(dtype):
     return 0, int(np.iinfo(dtype.numpy).max) + 1
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.random_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.random_", differentiable=False,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 4, 5))])
 def random_(self, *args, generator=None, **kwargs):
     """Fill with integers uniform on [from, to) in place: ``random_(to)``, ``random_(from, to)``, or with
@@ -114,7 +114,7 @@ def random_(self, *args, generator=None, **kwargs):
     return _fill(self, draws, "random_")
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1.0)), Sample((make(2, 3, requires_grad=False), 0.0))])
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0."""
@@ -123,7 +123,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill(self, _uniform(self, generator) < prob, "bernoulli_")
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.exponential_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.exponential_", differentiable=False,
         samples=_inplace_samples(lambd=float("inf")))
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``)."""
@@ -133,7 +133,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _fill(self, -np.log1p(-_uniform(self, generator)) / lambd, "exponential_")
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.geometric_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.geometric_", differentiable=False,
         samples=_inplace_samples(p=1 - 1e-12))  # p -> 1: every draw is 1, which PyTorch can check
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
@@ -144,7 +144,7 @@ def geometric_(self, p, *, generator=None):
     return _fill(self, draws, "geometric_")
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.log_normal_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.log_normal_", differentiable=False,
         samples=_inplace_samples(mean=0.5, std=1e-12))  # std -> 0: every draw is e^mean, which PyTorch can check
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
@@ -155,7 +155,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _fill(self, np.exp(z * std + mean), "log_normal_")
 
 
-@ops.op(where=("Tensor",), torch="torch.Tensor.cauchy_", differentiable=False,
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.cauchy_", differentiable=False,
         samples=_inplace_samples(median=0.5, sigma=1e-12))  # sigma -> 0: every draw is the median
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""
@@ -171,7 +171,7 @@ def _normal_samples(make):
     yield Sample((1.5, 0.0, (2, 2)), name="numbers and size")
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_normal_samples)
+@ops.op(namespaces=("ember",), differentiable=False, samples=_normal_samples)
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
     """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers
     with ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both."""
@@ -194,7 +194,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
     return mean + std * eps
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False,
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False,
         samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))])
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
@@ -211,7 +211,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return wrap(draws.astype(input._data.dtype), input._device)
 
 
-@ops.op(where=("ember",), differentiable=False,
+@ops.op(namespaces=("ember",), differentiable=False,
         samples=lambda make: [Sample((make(2, 3, low=0.0, high=0.0, requires_grad=False),))])
 def poisson(input, generator=None):
     """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``)."""
@@ -228,7 +228,7 @@ def _multinomial_samples(make):
     yield Sample((make.index([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0]]).double(), 1), name="batched")
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, samples=_multinomial_samples)
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_multinomial_samples)
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices drawn with probability proportional to the (non-negative) weights in each row of ``input``
     (1-D or 2-D), ``num_samples`` per row, with or without replacement; int64 (``torch.multinomial``)."""

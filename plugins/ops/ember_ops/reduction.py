@@ -11,12 +11,16 @@ from __future__ import annotations
 import builtins
 import math
 
+import numpy as np
+
 from ember import dtypes
-from ember.ops import DTypeError, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor, normalize_dims
+from ember.ops import (DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, StabilityInput, apply,
+                       check_tensor, normalize_dims)
 from ember.tensor import Tensor
 
 from . import return_types
-from .elementwise import bad_option
+from .elementwise_factories import bad_option
+from .samples import extreme_inputs
 from .selection import maximum, minimum, where
 
 ops = OpTable()
@@ -68,7 +72,11 @@ class Sum(Primitive):
         return _expand_back(g, ctx.input_shapes[0], dims, keepdim)
 
 
-@ops.op(samples=_reduction_samples)
+def _sum_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"sum\(\).*range.*got 3")
+
+
+@ops.op(samples=_reduction_samples, errors=_sum_errors)
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of elements over ``dim`` (all when None); bool and integer inputs sum as int64 (``torch.sum``)."""
     check_tensor("sum", "input", input)
@@ -128,8 +136,10 @@ def _prod_samples(make):
     yield Sample((x.requires_grad_(True), 1), name="one zero, two zeros")
 
 
-# Second derivatives are exact except where a slice holds two or more zeros (they are 0 there).
-@ops.op(samples=_prod_samples, gradgradcheck=False)
+@ops.op(samples=_prod_samples, skips={
+    "gradgradcheck": "second derivatives are exact except where a slice holds two or more zeros: the backward "
+                     "treats the product of the other elements as a constant there, so they come out 0 "
+                     "(first derivatives are exact everywhere)"})
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64.
     The gradient is exact where the input holds zeros."""
@@ -233,7 +243,11 @@ def _amax_samples(make):
     yield Sample((make(),), name="zero-dim")
 
 
-@ops.op(samples=_amax_samples)
+def _amax_errors(make):
+    yield ErrorInput(Sample((make(0, 3), 0)), IndexError, r"amax\(\).*dim 0")
+
+
+@ops.op(samples=_amax_samples, errors=_amax_errors)
 def amax(input, dim=(), keepdim=False):
     """The largest value over ``dim`` (all when empty); ties share the gradient (``torch.amax``)."""
     return _extreme("amax", input, dim, keepdim, True)
@@ -315,7 +329,11 @@ def _max_samples(make):
     yield Sample((make(2, 3), make(3)), name="binary form")
 
 
-@ops.op(samples=_max_samples)
+def _max_errors(make):
+    yield ErrorInput(Sample((make(2, 3), -3)), IndexError, r"max\(\).*got -3")
+
+
+@ops.op(samples=_max_samples, errors=_max_errors)
 def max(input, dim=None, keepdim=False):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)``
     when ``dim`` is a tensor (``torch.max``)."""
@@ -383,20 +401,32 @@ def _var_samples(make):
     yield Sample((make(0, 3), 1), name="empty")
 
 
-@ops.op(samples=_var_samples)
+def _var_errors(make):
+    yield ErrorInput(Sample((make(3), 0, True), {"correction": 0}), TypeError, r"var\(\).*'unbiased' or 'correction'")
+
+
+def _large_offset_stability(make):
+    """Data far from zero (1e6 + noise): a one-pass sum of squares cancels, two passes stay exact."""
+    for correction in (0, 1, 2):
+        data = make.tensor(1e6 + np.random.default_rng(0).standard_normal((3, 7)))
+        yield StabilityInput(Sample((data, 1), {"correction": correction}), rtol=1e-9, atol=1e-9,
+                             dtypes=(dtypes.float64,))
+
+
+@ops.op(samples=_var_samples, errors=_var_errors, stability=_large_offset_stability)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with ``correction`` (Bessel's, 1, by default); the legacy ``unbiased`` flag
     is accepted (``torch.var``)."""
     return _var("var", input, dim, unbiased, keepdim, correction)
 
 
-@ops.op(samples=_var_samples)
+@ops.op(samples=_var_samples, stability=_large_offset_stability)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var) (``torch.std``)."""
     return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
 
 
-@ops.op(where=("ember",), samples=_var_samples)
+@ops.op(namespaces=("ember",), samples=_var_samples)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim`` (``torch.var_mean``)."""
     v = _var("var_mean", input, dim, unbiased, keepdim, correction)
@@ -404,7 +434,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, mean(input, dim, keepdim)
 
 
-@ops.op(where=("ember",), samples=_var_samples)
+@ops.op(namespaces=("ember",), samples=_var_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` (``torch.std_mean``)."""
     v = _var("std_mean", input, dim, unbiased, keepdim, correction)
@@ -434,9 +464,16 @@ class LogSumExp(Primitive):
         return _expand_back(g, shape, dims, keepdim) * (x - _expand_back(ctx.output, shape, dims, keepdim)).exp()
 
 
+def _logsumexp_stability(make):
+    yield from extreme_inputs(make, dim=-1)
+    yield StabilityInput(Sample((make.tensor([-math.inf, -math.inf]), 0)), expected=-math.inf, finite=False)
+    yield StabilityInput(Sample((make.tensor([1e4] * 4), 0)), expected=1e4 + math.log(4), rtol=1e-15, atol=0,
+                         dtypes=(dtypes.float64,))
+
+
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4), (0, 2), True)),
                               Sample((make(3, 4, noncontiguous=True), -1)), Sample((make(), 0)),
-                              Sample((make(0, 3), 0), name="empty reduction")])
+                              Sample((make(0, 3), 0), name="empty reduction")], stability=_logsumexp_stability)
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) over ``dim``, without overflow (shifted by the max) (``torch.logsumexp``)."""
     check_tensor("logsumexp", "input", input)
@@ -506,7 +543,11 @@ def _norm_samples(make):
     yield Sample((make(3, 4),), {"ord": 0}, name="ord=0")
 
 
-@ops.op(where=("linalg",), samples=_norm_samples)
+def _vector_norm_errors(make):
+    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), ValueError, r"vector_norm\(\).*'ord'.*'fro'")
+
+
+@ops.op(namespaces=("linalg",), samples=_norm_samples, errors=_vector_norm_errors)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``)."""
     return _vector_norm("vector_norm", x, ord, dim, keepdim, dtype)
@@ -520,7 +561,11 @@ def _torch_norm_samples(make):
     yield Sample((make(2, 3), 3, 0), name="p=3")
 
 
-@ops.op(samples=_torch_norm_samples)
+def _norm_errors(make):
+    yield ErrorInput(Sample((make(3),), {"p": "nuclear"}), ValueError, r"norm\(\).*'p'.*'nuclear'")
+
+
+@ops.op(samples=_torch_norm_samples, errors=_norm_errors)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """A vector norm over ``dim`` (all when None): ``p`` is 'fro' (= 2) or a number (``torch.norm``);
     the nuclear norm ('nuc') is ``ember.linalg.matrix_norm``'s business and is refused here."""

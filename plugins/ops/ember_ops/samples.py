@@ -3,9 +3,10 @@ and builds tensors on the device and in the dtype under test."""
 
 from __future__ import annotations
 
-from ember.ops import Sample
+from ember.ops import Sample, StabilityInput
 
 SHAPES = ((), (5,), (2, 3), (0, 3))
+EXTREMES = (-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4)
 
 
 def unary_samples(make, low=-2.0, high=2.0, away_from_zero=False):
@@ -39,3 +40,9 @@ def nondiff_samples(make, low=-2.0, high=2.0):
     for shape in SHAPES:
         yield Sample((make(*shape, low=low, high=high, requires_grad=False),), name=f"shape {shape}")
     yield Sample((make(3, 4, low=low, high=high, noncontiguous=True, requires_grad=False),), name="non-contiguous")
+
+
+def extreme_inputs(make, **kwargs):
+    """A stability case: values from -1e4 to 1e4, where ``exp`` overflows in both float dtypes; values and
+    gradients must stay finite and match PyTorch (``kwargs`` are the op's options)."""
+    yield StabilityInput(Sample((make.tensor([EXTREMES]),), kwargs))

@@ -7,11 +7,11 @@ they are split equally, as PyTorch does.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, apply, check_tensor,
-                       promote, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Primitive, Sample, apply, check_tensor, promote,
+                       scalar_to)
 from ember.tensor import Tensor
 
-from .elementwise import _broadcast_error, binary_op
+from .elementwise_factories import _broadcast_error, binary_op
 from .samples import binary_samples, unary_samples
 
 ops = OpTable()
@@ -70,8 +70,14 @@ def _where_method(input, condition, other):
 
 
 where.primitive = Where
-ops.op(where, where=("ember",), samples=_where_samples)
-ops.op(_where_method, name="where_method", where=("Tensor",), method="where", torch="torch.Tensor.where",
+
+
+def _where_errors(make):
+    yield ErrorInput(Sample((make(2, dtype=dtypes.float32), make(2), make(2))), TypeError, r"where\(\).*bool.*float32")
+
+
+ops.op(where, namespaces=("ember",), samples=_where_samples, errors=_where_errors)
+ops.op(_where_method, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
        samples=lambda make: [Sample((make(2, 3), make(2, 3) > 0, make(3)))])
 
 
@@ -203,7 +209,13 @@ def _clamp_samples(make):
 
 
 clamp.primitive = ClampScalar
-ops.op(clamp, inplace=True, aliases=("clip",), samples=_clamp_samples)
+
+
+def _clamp_errors(make):
+    yield ErrorInput(Sample((make(2),)), ValueError, r"clamp\(\).*'min' or 'max'")
+
+
+ops.op(clamp, inplace=True, aliases=("clip",), samples=_clamp_samples, errors=_clamp_errors)
 ops.op(clamp_min, inplace=True, samples=lambda make: [Sample((make(2, 3), -0.3)), Sample((make(2, 3), make(3)))])
 ops.op(clamp_max, inplace=True, samples=lambda make: [Sample((make(2, 3), 0.3)), Sample((make(2, 3), make(3)))])
 

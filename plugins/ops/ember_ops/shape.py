@@ -13,12 +13,11 @@ import numpy as np
 
 from ember import dtypes
 from ember.device import DeviceError
-from ember.ops import (
-    ArgumentError, DimensionError, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply, check_tensor,
-    maybe_view, normalize_dims,
-)
+from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample,
+                       ShapeError, apply, check_tensor, maybe_view, normalize_dims)
 from ember.autograd.grad_mode import STATE
 from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
+from ember.views import Permute  # the core's: Tensor.T and permute share one primitive
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
     storage_offset, storage_root, strides_of,
@@ -78,7 +77,7 @@ def view(input, *shape):
                          f"stride {tuple(input.shape)} (it is not contiguous); use .reshape(...) instead") from None
 
 
-ops.op(view, where=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
+ops.op(view, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
                  "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -179,16 +178,6 @@ def squeeze(input, dim=None):
 
 # -- permutations ---------------------------------------------------------------------------------
 
-class Permute(Primitive):
-    @staticmethod
-    def forward(xp, x, dims):
-        return xp.transpose(x, dims)
-
-    @staticmethod
-    def backward(ctx, g, dims):
-        return g.permute(tuple(np.argsort(dims).tolist()))
-
-
 @ops.op(samples=lambda make: [Sample((make(2, 3, 4), (2, 0, 1))), Sample((make(2, 3), (1, 0))), Sample((make(), ()))])
 def permute(input, *dims):
     """Reorder dimensions (a view) (``torch.permute``)."""
@@ -271,7 +260,7 @@ class SumToSize(Primitive):
         return g.expand(ctx.input_shapes[0])
 
 
-@ops.op(where=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
+@ops.op(namespaces=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
         samples=lambda make: [Sample((make(3, 1), (2, 3, 4))), Sample((make(3), (2, 3))), Sample((make(2, 3), (-1, 3)))])
 def expand(input, *sizes):
     """A read-only view with size-one dims repeated to ``sizes`` (-1 keeps a dim) (``Tensor.expand``)."""
@@ -301,7 +290,7 @@ def expand_as(input, other):
     return input.expand(other.shape)
 
 
-ops.op(expand_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
+ops.op(expand_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
 
 
 def sum_to_size(input, *size):
@@ -319,7 +308,7 @@ def sum_to_size(input, *size):
     return apply(SumToSize, input, shape=size)
 
 
-ops.op(sum_to_size, where=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
+ops.op(sum_to_size, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
 
 
 # -- copies -------------------------------------------------------------------------------------------
@@ -393,7 +382,7 @@ def contiguous(input, memory_format=contiguous_format):
     return apply(ToChannelsLast, input)
 
 
-ops.op(contiguous, where=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
+ops.op(contiguous, namespaces=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
 
 
 # -- indexing -------------------------------------------------------------------------------------
@@ -531,7 +520,7 @@ def getitem(input, index):
     return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
-ops.op(getitem, where=(), operator="getitem", torch="torch.Tensor.__getitem__",
+ops.op(getitem, namespaces=(), operator="getitem", torch="torch.Tensor.__getitem__",
        samples=lambda make: [
            Sample((make(4, 3), 1), name="int"), Sample((make(4, 3), (slice(1, 3), 0)), name="slice"),
            Sample((make(4, 3), (Ellipsis, None, slice(None, None, 2))), name="ellipsis, None, step"),
@@ -546,8 +535,15 @@ def narrow_index(ndim, dim, start, stop):
     return (slice(None),) * dim + (slice(start, stop),)
 
 
+def _narrow_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 2, 0, 1)), IndexError, r"narrow\(\): dimension out of range")
+    yield ErrorInput(Sample((make(2, 3), 1, 1, 3)), RuntimeError,
+                     r"narrow\(\): start \(1\) \+ length \(3\) exceeds dimension size \(3\)")
+
+
 @ops.op(samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
-                              Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))])
+                              Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))],
+        errors=_narrow_errors)
 def narrow(input, dim, start, length):
     """``length`` elements of ``dim`` from ``start`` (negative counts from the end), a view (``torch.narrow``)."""
     check_tensor("narrow", "input", input)
@@ -708,7 +704,7 @@ def unfold(input, dimension, size, step):
 
 
 # F.unfold (conv.py) holds the name "unfold"; this is Tensor.unfold, a different op.
-ops.op(unfold, where=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
+ops.op(unfold, namespaces=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
        samples=lambda make: [
            Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
            Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
@@ -720,7 +716,7 @@ def view_as(input, other):
     return view(input, tuple(other._data.shape))
 
 
-ops.op(view_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
+ops.op(view_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
 
 
 def reshape_as(input, other):
@@ -729,7 +725,7 @@ def reshape_as(input, other):
     return reshape(input, tuple(other._data.shape))
 
 
-ops.op(reshape_as, where=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
+ops.op(reshape_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
 
 
 @ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
@@ -793,7 +789,15 @@ def _cat_samples(make):
     yield Sample(([make(2, 3), make(2, 3, requires_grad=False)], 1), name="one without grad")
 
 
-@ops.op(where=("ember",), aliases=("concat",), samples=_cat_samples)
+def _cat_errors(make):
+    yield ErrorInput(Sample(([make(2, 3), make(2, 4)],)), RuntimeError,
+                     r"cat\(\).*tensor 0 has shape \(2, 3\).*tensor 1 has shape \(2, 4\)")
+    yield ErrorInput(Sample(([make(2, 3), make(2, 3)], 2)), IndexError, r"cat\(\): dimension out of range.*got 2")
+    yield ErrorInput(Sample(([],)), ValueError, r"cat\(\): expected a non-empty list")
+    yield ErrorInput(Sample((make(2),)), TypeError, r"cat\(\): argument 'tensors' must be a tuple or list")
+
+
+@ops.op(namespaces=("ember",), aliases=("concat",), samples=_cat_samples, errors=_cat_errors)
 def cat(tensors, dim=0):
     """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
     tensors = _tensors("cat", tensors)
@@ -823,7 +827,7 @@ def concatenate(tensors, axis=0):
     return cat(tensors, axis)
 
 
-ops.op(concatenate, where=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
+ops.op(concatenate, namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
 
 
 class Stack(Primitive):
@@ -837,9 +841,15 @@ class Stack(Primitive):
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
 
-@ops.op(where=("ember",), samples=lambda make: [
+def _stack_errors(make):
+    yield ErrorInput(Sample(([make(2, 3), make(3, 2)],)), RuntimeError,
+                     r"stack\(\): .*\(2, 3\) at entry 0 and \(3, 2\) at entry 1")
+
+
+@ops.op(namespaces=("ember",), samples=lambda make: [
     Sample(([make(2, 3), make(2, 3), make(2, 3)],), name="dim 0"), Sample(([make(2, 3), make(2, 3)], 2), name="last"),
-    Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))])
+    Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))],
+        errors=_stack_errors)
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new ``dim`` (``torch.stack``)."""
     tensors = _tensors("stack", tensors)
@@ -852,7 +862,7 @@ def stack(tensors, dim=0):
     return apply(Stack, *tensors, dim=d)
 
 
-@ops.op(where=("ember",), samples=lambda make: [Sample(([make(2, 3), make(2, 1)],)), Sample(([make(3), make(2)],)),
+@ops.op(namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(2, 1)],)), Sample(([make(3), make(2)],)),
                                                 Sample(([make(), make(2)],))])
 def hstack(tensors):
     """Concatenate column-wise: along dim 1, or dim 0 for 1-D tensors (``torch.hstack``)."""
@@ -860,7 +870,7 @@ def hstack(tensors):
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
-@ops.op(where=("ember",), aliases=("row_stack",),
+@ops.op(namespaces=("ember",), aliases=("row_stack",),
         samples=lambda make: [Sample(([make(2, 3), make(1, 3)],)), Sample(([make(3), make(3)],)),
                               Sample(([make(3), make(2, 3)],))])
 def vstack(tensors):
@@ -913,7 +923,12 @@ def _split_samples(make):
     yield Sample((make(3, 4, noncontiguous=True), 2, -1), name="non-contiguous")
 
 
-@ops.op(samples=_split_samples)
+def _split_errors(make):
+    yield ErrorInput(Sample((make(3, 2), [1, 1])), RuntimeError,
+                     r"split\(\): split_sizes \[1, 1\] must sum to the size of dim 0 \(3\)")
+
+
+@ops.op(samples=_split_samples, errors=_split_errors)
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` elements each (the last may be smaller), or of the given section sizes
     (``torch.split``)."""
@@ -1024,8 +1039,12 @@ class Flip(Primitive):
         return g.flip(dims)
 
 
+def _flip_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"flip\(\): dimension out of range.*got 3")
+
+
 @ops.op(samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
-                              Sample((make(3, 4, noncontiguous=True), (1,)))])
+                              Sample((make(3, 4, noncontiguous=True), (1,)))], errors=_flip_errors)
 def flip(input, *dims):
     """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``)."""
     check_tensor("flip", "input", input)
@@ -1087,9 +1106,13 @@ def repeat(input, *sizes):
     return input.reshape(paired).expand(target).reshape(tuple(r * s for r, s in zip(sizes, shape)))
 
 
-ops.op(repeat, where=("Tensor",), samples=lambda make: [
+def _repeat_errors(make):
+    yield ErrorInput(Sample((make(2, 3), 2)), RuntimeError, r"repeat\(\): number of dimensions of repeat dims \(1\)")
+
+
+ops.op(repeat, namespaces=("Tensor",), samples=lambda make: [
     Sample((make(2, 3), 2, 1)), Sample((make(2, 3), (1, 2, 2))), Sample((make(3), 2, 2)), Sample((make(), 3)),
-    Sample((make(3, 2, noncontiguous=True), 2, 1))])
+    Sample((make(3, 2, noncontiguous=True), 2, 1))], errors=_repeat_errors)
 
 
 @ops.op(samples=lambda make: [Sample((make(2, 3), (2, 1))), Sample((make(2, 3), (2,))), Sample((make(3), (2, 2)))])

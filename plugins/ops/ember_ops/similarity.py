@@ -43,7 +43,7 @@ def _float(op, name, x):
         raise DTypeError(f"{op}(): expected {name} of a floating dtype, got {x._dtype}")
 
 
-@ops.op(where=("functional",),
+@ops.op(namespaces=("functional",),
         samples=lambda make: [Sample((make(3, 4),)), Sample((make(2, 3, 2),), {"p": 1.0, "dim": -1}),
                               Sample((make(4, 3, away_from_zero=True),), {"p": 3.0, "dim": 0, "eps": 1e-3})])
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -64,7 +64,7 @@ def _broadcast(op, x1, x2):
     return x1.expand(shape), x2.expand(shape)
 
 
-@ops.op(where=("ember", "functional"),
+@ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(3, 4), make(3, 4))), Sample((make(2, 3), make(3)), {"dim": -1}),
                               Sample((make(4, 2), make(4, 1)), {"dim": 0, "eps": 1e-6})])
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -78,7 +78,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-@ops.op(where=("ember", "functional"),
+@ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(3, 4), make(3, 4))), Sample((make(2, 3), make(3)), {"keepdim": True}),
                               Sample((make(3, 2), make(3, 2)), {"p": 1.0, "eps": 1e-3})])
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -97,7 +97,7 @@ def _bilinear_samples(make):
     yield Sample((make(2, 3, 2), make(2, 3, 3), make(2, 2, 3)), name="3-D, no bias")
 
 
-@ops.op(where=("ember", "functional"), samples=_bilinear_samples)
+@ops.op(namespaces=("ember", "functional"), samples=_bilinear_samples)
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = input1[..., i] W[o, i, j] input2[..., j] + b[o] (``torch.nn.functional.bilinear``)."""
     for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):

@@ -7,7 +7,8 @@ flows back to the positions they came from.
 from __future__ import annotations
 
 from ember import dtypes
-from ember.ops import ArgumentError, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor, no_bool
+from ember.ops import (ArgumentError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, apply, check_tensor,
+                       no_bool)
 from ember.tensor import tensor
 
 from . import return_types
@@ -70,7 +71,11 @@ def _topk_samples(make):
     yield Sample((make(2, 5), 0), name="k=0")
 
 
-@ops.op(samples=_topk_samples)
+def _topk_errors(make):
+    yield ErrorInput(Sample((make(3), 5)), ValueError, r"topk\(\).*'k' \(5\).*<= 3")
+
+
+@ops.op(samples=_topk_samples, errors=_topk_errors)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order (``torch.topk``)."""
     no_bool("topk", input)

@@ -32,7 +32,7 @@ def _affine_samples(make):
     yield Sample((make(1, 2, 3), (1, 1, 3, 2)), {"align_corners": True})
 
 
-@ops.op(where=("functional",), samples=_affine_samples)
+@ops.op(namespaces=("functional",), samples=_affine_samples)
 def affine_grid(theta, size, align_corners=None):
     """The (N, H, W, 2) grid of (x, y) sampling points that the (N, 2, 3) affine matrices ``theta`` map
     the output pixels of ``size`` = (N, C, H, W) to, in [-1, 1] coordinates (``torch.nn.functional.affine_grid``;
@@ -77,7 +77,7 @@ def _grid_sample_samples(make):
     yield Sample((make(1, 1, 4, 4), make(1, 2, 3, 2) * 0.9), {"mode": "nearest", "align_corners": False})
 
 
-@ops.op(where=("functional",), samples=_grid_sample_samples)
+@ops.op(namespaces=("functional",), samples=_grid_sample_samples)
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) at the (x, y) points of ``grid`` (N, Ho, Wo, 2), in [-1, 1]
     coordinates, giving (N, C, Ho, Wo) (``torch.nn.functional.grid_sample``; ``align_corners=None`` is False).

@@ -13,7 +13,7 @@ import math
 
 from ember.ops import OpTable, Sample, apply_unary, check_tensor
 
-from .elementwise import primitive, unary_op
+from .elementwise_factories import primitive, unary_op
 from .samples import unary_samples
 
 ops = OpTable()
@@ -112,7 +112,7 @@ def _polygamma_primitive(n):
     return prim
 
 
-@ops.op(where=("ember",), samples=_polygamma_samples)
+@ops.op(namespaces=("ember",), samples=_polygamma_samples)
 def polygamma(n, input):
     """The n-th derivative of digamma (``torch.polygamma``); n = 0 is digamma. Accurate for input > -10."""
     check_tensor("polygamma", "input", input)

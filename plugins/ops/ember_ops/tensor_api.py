@@ -30,7 +30,7 @@ def _close_samples(make):
                  name="broadcast, loose")
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, samples=_close_samples)
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor; infinities are close only
     to themselves and NaN to NaN only with ``equal_nan`` (``torch.isclose``)."""
@@ -51,7 +51,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return wrap(xp.asarray((a == b) | with_tol | with_nan), input._device)
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, samples=_close_samples)
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether every element of ``input`` is close to ``other`` (``torch.allclose``); a Python bool."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
@@ -64,7 +64,7 @@ def _equal_samples(make):
     yield Sample((a, make(3, 2, requires_grad=False)), name="other shape")
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, samples=_equal_samples)
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_equal_samples)
 def equal(input, other) -> bool:
     """True when both have the same shape and the same values (``torch.equal``); a Python bool."""
     check_tensor("equal", "input", input)
@@ -104,7 +104,7 @@ def resize_(self, *sizes, memory_format=None):
     return self
 
 
-ops.op(resize_, where=("Tensor",), torch="torch.Tensor.resize_", differentiable=False,
+ops.op(resize_, namespaces=("Tensor",), torch="torch.Tensor.resize_", differentiable=False,
        samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2)), Sample((make(2, 3, requires_grad=False), (2, 2)))])
 
 
@@ -116,7 +116,7 @@ def _resize_expected(x, *sizes):
     return out.reshape(shape)
 
 
-@ops.op(where=("Tensor",), torch=None,  # deprecated in PyTorch (warns); the same as resize_ on a copy
+@ops.op(namespaces=("Tensor",), torch=None,  # deprecated in PyTorch (warns); the same as resize_ on a copy
         expected=_resize_expected, differentiable=False, samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2))])
 def resize(self, *sizes):
     """A copy of ``self`` resized to ``sizes`` (``Tensor.resize``, deprecated in PyTorch)."""
@@ -130,7 +130,7 @@ def _meshgrid_samples(make):
     yield Sample(([make(2), make(3)],), {"indexing": "ij"}, name="list")
 
 
-@ops.op(where=("ember",), samples=_meshgrid_samples)
+@ops.op(namespaces=("ember",), samples=_meshgrid_samples)
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D (or 0-D) tensors (``torch.meshgrid``); ``indexing`` "ij" (the default, with
     PyTorch's future-default warning not repeated) or "xy" (first two dims swapped, as numpy)."""
@@ -164,7 +164,7 @@ def _broadcast_samples(make):
     yield Sample((make(2, 1), make(1, 3), make()), name="three with a scalar")
 
 
-@ops.op(where=("ember",), samples=_broadcast_samples)
+@ops.op(namespaces=("ember",), samples=_broadcast_samples)
 def broadcast_tensors(*tensors):
     """The tensors expanded to their common broadcast shape (``torch.broadcast_tensors``)."""
     import numpy as np

@@ -29,7 +29,7 @@ def _flip_samples(make):
     yield Sample((make(2, 3, 2),), name="3-D")
 
 
-@ops.op(where=("ember", "Tensor"), samples=_flip_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
 def flipud(input):
     """Reverse dim 0 (``torch.flipud``)."""
     check_tensor("flipud", "input", input)
@@ -38,7 +38,7 @@ def flipud(input):
     return input.flip(0)
 
 
-@ops.op(where=("ember", "Tensor"), samples=_flip_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
 def fliplr(input):
     """Reverse dim 1 (``torch.fliplr``)."""
     check_tensor("fliplr", "input", input)
@@ -47,7 +47,7 @@ def fliplr(input):
     return input.flip(1)
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make.index([0, 5, 11, -1]))),
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make.index([0, 5, 11, -1]))),
                                                          Sample((make(5), make.index([[1, 2], [0, 4]])), name="2-D index")])
 def take(input, index):
     """Elements of the flattened ``input`` at ``index`` (shape of ``index``) (``torch.take``)."""
@@ -61,7 +61,7 @@ def _index_samples(make):
     yield Sample((make(2, 4), 1, make.index([3, 1]), make(2, 2)), name="dim 1")
 
 
-@ops.op(where=("ember", "Tensor"), inplace=True, samples=_index_samples)
+@ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_index_samples)
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (``torch.index_copy``)."""
     check_tensor("index_copy", "input", input)
@@ -77,7 +77,7 @@ def _fill_samples(make):
     yield Sample((make(2, 4), 1, make.index([3]), -2.0), name="dim 1")
 
 
-@ops.op(where=("ember", "Tensor"), inplace=True, samples=_fill_samples)
+@ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
 def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
     check_tensor("index_fill", "input", input)
@@ -95,7 +95,7 @@ def index_fill(input, dim, index, value):
     return input.masked_fill(mask, value)
 
 
-@ops.op(where=("ember",), samples=lambda make: [Sample((make(2), make(3))), Sample((make(2), make(2), make(2)), name="three")])
+@ops.op(namespaces=("ember",), samples=lambda make: [Sample((make(2), make(3))), Sample((make(2), make(2), make(2)), name="three")])
 def cartesian_prod(*tensors):
     """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``)."""
     from ember import stack
@@ -106,7 +106,7 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
-@ops.op(where=("ember",), samples=lambda make: [Sample((make(3, 1), (3, 4))), Sample((make(2), (3, 2)))])
+@ops.op(namespaces=("ember",), samples=lambda make: [Sample((make(3, 1), (3, 4))), Sample((make(2), (3, 2)))])
 def expand_copy(input, size, *, implicit=False):
     """``input.expand(size)`` as a new tensor (``torch.expand_copy``)."""
     check_tensor("expand_copy", "input", input)
@@ -126,7 +126,7 @@ def _nan_zeroed(input):
     return input.masked_fill(input.isnan(), 0)
 
 
-@ops.op(where=("ember", "Tensor"), samples=_nan_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_nan_samples)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (``torch.nansum``)."""
     check_tensor("nansum", "input", input)
@@ -134,7 +134,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return x.sum(dim, keepdim=keepdim, dtype=dtype) if dim is not None else x.sum(dtype=dtype)
 
 
-@ops.op(where=("ember", "Tensor"), samples=_nan_samples)
+@ops.op(namespaces=("ember", "Tensor"), samples=_nan_samples)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over the non-NaN elements (``torch.nanmean``)."""
     float_input("nanmean", input)  # PyTorch refuses integer and bool input (they cannot hold NaN)
@@ -144,7 +144,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(input, dim, keepdim, dtype=dtype) / count.sum(dim, keepdim=keepdim)
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=lambda make: [
     Sample((make.index([[0, 1, 0], [2, 0, 3]]),)), Sample((make.index([[0, 1, 0], [2, 0, 3]]), 1), name="dim 1")])
 def count_nonzero(input, dim=None):
     """How many elements are not zero, over ``dim`` or all (``torch.count_nonzero``); int64."""
@@ -154,7 +154,7 @@ def count_nonzero(input, dim=None):
     return nonzero.sum(dim) if dim is not None else nonzero.sum()
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [
     Sample((make(3, 4, away_from_zero=True), make(3, 4))), Sample((make(2, 3), make(3), 1.0), name="p=1, broadcast"),
     Sample((make(4), make(4), float("inf")), name="p=inf")])
 def dist(input, other, p=2):
@@ -165,7 +165,7 @@ def dist(input, other, p=2):
     return linalg.vector_norm(input - other, p)
 
 
-@ops.op(where=("linalg",), name="linalg_cross", torch="torch.linalg.cross",
+@ops.op(namespaces=("linalg",), name="linalg_cross", torch="torch.linalg.cross",
         samples=lambda make: [Sample((make(2, 3), make(2, 3))), Sample((make(3, 2), make(3, 2)), {"dim": 0})])
 def linalg_cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``)."""
@@ -180,7 +180,7 @@ def linalg_cross(input, other, *, dim=-1):
     return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], dim)
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3), make(2, 3)), {"dim": 1}),
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3), make(2, 3)), {"dim": 1}),
                                                          Sample((make(3, 2), make(3, 2)), name="default dim")])
 def cross(input, other, dim=None):
     """``torch.cross``: the first dim of length 3 when ``dim`` is None."""
@@ -193,7 +193,7 @@ def cross(input, other, dim=None):
     return linalg_cross(input, other, dim=dim)
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [
     Sample((make(2, 3), make(2, 3, away_from_zero=True))), Sample((make(2, 3), -1.5), name="number")])
 def copysign(input, other):
     """|input| with the sign of ``other`` (``torch.copysign``); float result."""
@@ -218,7 +218,7 @@ def copysign(input, other):
     return result
 
 
-@ops.op(where=("ember", "Tensor"), inplace=True, differentiable=False, dtypes=(_dt.int64,),
+@ops.op(namespaces=("ember", "Tensor"), inplace=True, differentiable=False, dtypes=(_dt.int64,),
         samples=lambda make: [Sample((make.index([12, 18, -4, 0]), make.index([8, 27, 6, 5])))])
 def gcd(input, other):
     """Elementwise greatest common divisor of integer tensors (``torch.gcd``)."""
@@ -231,7 +231,7 @@ def gcd(input, other):
     return wrap(input._device.xp.gcd(input._data, other._data), input._device)
 
 
-@ops.op(where=("ember", "Tensor"), differentiable=False, dtypes=(_dt.int64,), samples=lambda make: [
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, dtypes=(_dt.int64,), samples=lambda make: [
     Sample((make.index([1, 1, 3, 0, 3]),)), Sample((make.index([1, 2]),), {"minlength": 5}, name="minlength")])
 def bincount(input, weights=None, minlength=0):
     """Occurrences of each value 0..max of a 1-D non-negative integer tensor, optionally weighted
@@ -251,7 +251,7 @@ def bincount(input, weights=None, minlength=0):
         dtype or tensor(counts).dtype)
 
 
-@ops.op(where=("ember",), differentiable=False, samples=lambda make: [
+@ops.op(namespaces=("ember",), differentiable=False, samples=lambda make: [
     Sample((make(2, 3, requires_grad=False), make.index([-1.0, 0.0, 1.0]).double().to(make.dtype)), name="left"),
     Sample((make(4, requires_grad=False), make.index([-1.0, 0.0, 1.0]).double().to(make.dtype)), {"right": True},
            name="right")])
@@ -275,7 +275,7 @@ def _matrix_exp_samples(make):
     yield Sample((make(2, 2, 2, low=-0.5, high=0.5),), name="batch")
 
 
-@ops.op(where=("ember", "Tensor", "linalg"), samples=_matrix_exp_samples, atol=1e-5, rtol=1e-4)
+@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=_matrix_exp_samples, atol=1e-5, rtol=1e-4)
 def matrix_exp(A):
     """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``)."""
     check_tensor("matrix_exp", "A", A)
@@ -295,21 +295,21 @@ def matrix_exp(A):
     return result
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
 def conj(input):
     """The complex conjugate; ember's tensors are real, so ``input`` itself, as PyTorch returns for real ones."""
     check_tensor("conj", "input", input)
     return input
 
 
-@ops.op(where=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
 def resolve_conj(input):
     """``input`` (a real tensor has no conjugate bit to resolve)."""
     check_tensor("resolve_conj", "input", input)
     return input
 
 
-@ops.op(where=("Tensor",), samples=lambda make: [Sample((make(2, 3),))])
+@ops.op(namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3),))])
 def to_dense(self, dtype=None, *, masked_grad=None):
     """``self`` (ember's tensors are dense, as PyTorch returns for strided ones)."""
     check_tensor("to_dense", "self", self)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import DimensionError, DTypeError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import DTypeError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
 
 from .pooling import apply_along, averaging_matrix
 
@@ -118,7 +118,12 @@ def _interpolate_samples(make):
     yield Sample((make(1, 1, 8, 5),), {"size": (3, 7), "mode": "bicubic", "antialias": True}, name="bicubic antialias")
 
 
-@ops.op(where=("functional",), samples=_interpolate_samples)
+def _interpolate_errors(make):
+    yield ErrorInput(Sample((make(1, 1, 4, 4),), {"size": 2, "scale_factor": 2}), ValueError,
+                     r"interpolate\(\).*exactly one of size or scale_factor")
+
+
+@ops.op(namespaces=("functional",), samples=_interpolate_samples, errors=_interpolate_errors)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor`` with PyTorch's
@@ -192,7 +197,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return x if x is not input else input.clone()
 
 
-@ops.op(where=("ember", "functional"),
+@ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(1, 8, 2, 3), 2)), Sample((make(9, 2, 2), 3))])
 def pixel_shuffle(input, upscale_factor):
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r) (``torch.nn.functional.pixel_shuffle``)."""
@@ -209,7 +214,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(lead + (c // (r * r), h * r, w * r))
 
 
-@ops.op(where=("ember", "functional"),
+@ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(1, 2, 4, 6), 2)), Sample((make(1, 3, 3), 3))])
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W), the inverse of pixel_shuffle

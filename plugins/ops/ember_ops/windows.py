@@ -39,33 +39,33 @@ def _cosine(*coefs):
     return fn
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_samples())
+@ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
     """0.5 - 0.5 cos(2 pi k / (N - 1)) (``torch.hann_window``)."""
     return _window(window_length, periodic, _cosine(0.5, 0.5), dtype, device, requires_grad)
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_samples())
+@ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
                    requires_grad=False):
     """alpha - beta cos(2 pi k / (N - 1)) (``torch.hamming_window``)."""
     return _window(window_length, periodic, _cosine(alpha, beta), dtype, device, requires_grad)
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_samples())
+@ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
     """0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1)) (``torch.blackman_window``)."""
     return _window(window_length, periodic, _cosine(0.42, 0.5, 0.08), dtype, device, requires_grad)
 
 
-@ops.op(where=("ember",), differentiable=False, samples=_samples())
+@ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The triangular window 1 - |2k / (N - 1) - 1| (``torch.bartlett_window``)."""
     return _window(window_length, periodic, lambda k, length: 1 - np.abs(2 * k / (length - 1) - 1), dtype, device,
                    requires_grad)
 
 
-@ops.op(where=("ember",), differentiable=False, samples=lambda make: [
+@ops.op(namespaces=("ember",), differentiable=False, samples=lambda make: [
     Sample((5, True, 8.0), {"dtype": make.dtype}), Sample((6, False, 12.0), {"dtype": make.dtype})])
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
                   requires_grad=False):

@@ -10,8 +10,7 @@ from __future__ import annotations
 from ember import dtypes
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
-from ember.primitive import Primitive
-from ember.tensor import bump_version
+from ember.ops import Primitive, bump_version
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -56,9 +55,9 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = self._zeros(p)
                 state["step"] += 1
-                lists = by_device.setdefault(p._device, ([], [], [], [], [], [], []))
-                for slot, value in zip(lists, (p, param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                                               state["max_exp_avg_sq"]._data if amsgrad else None, state["step"])):
+                lists = by_device.setdefault(p.device, ([], [], [], [], [], [], []))
+                for slot, value in zip(lists, (p, param, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
+                                               state["max_exp_avg_sq"].array if amsgrad else None, state["step"])):
                     slot.append(value)
             for device, (tensors, *operands) in by_device.items():
                 update = FusedAdam.kernels.get(device.type, FusedAdam.forward)
@@ -141,7 +140,7 @@ class Adamax(Optimizer):
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             weight_decay = group["weight_decay"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -149,7 +148,7 @@ class Adamax(Optimizer):
                 state["step"] += 1
                 if weight_decay:
                     grad = grad + weight_decay * param
-                exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
+                exp_avg, exp_inf = state["exp_avg"].array, state["exp_inf"].array
                 exp_avg += (grad - exp_avg) * (1 - beta1)
                 exp_inf *= beta2
                 xp.maximum(exp_inf, xp.abs(grad) + eps, out=exp_inf)
@@ -205,7 +204,7 @@ class NAdam(Optimizer):
             weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
             decoupled = group["decoupled_weight_decay"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     # PyTorch keeps mu_product as a 0-dim tensor of the default dtype: so do we
@@ -225,7 +224,7 @@ class NAdam(Optimizer):
                 state["mu_product"] = mu_product = state["mu_product"] * type(state["mu_product"])(mu)
                 mu_product = float(mu_product)
                 mu_product_next = mu_product * mu_next
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 exp_avg += (grad - exp_avg) * (1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad
@@ -263,7 +262,7 @@ class RAdam(Optimizer):
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
             rho_inf = 2 / (1 - beta2) - 1
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     state["exp_avg"] = self._zeros(p)
@@ -275,7 +274,7 @@ class RAdam(Optimizer):
                         param *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * param
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 exp_avg += (grad - exp_avg) * (1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad

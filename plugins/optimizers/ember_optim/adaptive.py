@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
-from ember.tensor import bump_version
+from ember.ops import bump_version
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
 
@@ -38,7 +38,7 @@ class RMSprop(Optimizer):
             lr, alpha, eps, weight_decay = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
             momentum, centered = group["momentum"], group["centered"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     state["square_avg"] = self._zeros(p)
@@ -49,18 +49,18 @@ class RMSprop(Optimizer):
                 state["step"] += 1
                 if weight_decay:
                     grad = grad + weight_decay * param
-                square_avg = state["square_avg"]._data
+                square_avg = state["square_avg"].array
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad
                 if centered:
-                    grad_avg = state["grad_avg"]._data
+                    grad_avg = state["grad_avg"].array
                     grad_avg += (grad - grad_avg) * (1 - alpha)
                     avg = xp.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = xp.sqrt(square_avg)
                 avg += eps
                 if momentum > 0:
-                    buf = state["momentum_buffer"]._data
+                    buf = state["momentum_buffer"].array
                     buf *= momentum
                     buf += grad / avg
                     param -= lr * buf
@@ -99,7 +99,7 @@ class Adagrad(Optimizer):
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
             weight_decay = group["weight_decay"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:  # a parameter added later with add_param_group
                     state["step"] = 0.0
                     state["sum"] = self._zeros(p, group["initial_accumulator_value"])
@@ -107,7 +107,7 @@ class Adagrad(Optimizer):
                 if weight_decay:
                     grad = grad + weight_decay * param
                 clr = lr / (1 + (state["step"] - 1) * lr_decay)
-                state_sum = state["sum"]._data
+                state_sum = state["sum"].array
                 state_sum += grad * grad
                 param -= clr * (grad / (xp.sqrt(state_sum) + eps))
                 bump_version(p)
@@ -136,7 +136,7 @@ class Adadelta(Optimizer):
             lr, rho, eps = group["lr"], group["rho"], group["eps"]
             weight_decay = group["weight_decay"]
             for p, param, grad, state in self._params_with_grad(group):
-                xp = p._device.xp
+                xp = p.device.xp
                 if not state:
                     state["step"] = 0.0
                     state["square_avg"] = self._zeros(p)
@@ -144,7 +144,7 @@ class Adadelta(Optimizer):
                 state["step"] += 1
                 if weight_decay:
                     grad = grad + weight_decay * param
-                square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+                square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
                 square_avg *= rho
                 square_avg += (1 - rho) * grad * grad
                 delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad

@@ -5,27 +5,28 @@ from __future__ import annotations
 
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
-from ember.tensor import Tensor, bump_version
+from ember.tensor import Tensor
+from ember.ops import bump_version
 
 __all__ = ["LBFGS"]
 
 
 def _array(value):
     """A state vector as a backend array (``load_state_dict`` hands vectors back as Tensors)."""
-    return value._data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _on_device(value, param):
     """A loaded state value on ``param``'s device: vectors as backend arrays, 0-d values as floats."""
     import numpy as np
     if isinstance(value, Tensor):
-        value = value.to(param.device)._data if value.dim() else value.item()
+        value = value.to(param.device).array if value.dim() else value.item()
     elif isinstance(value, np.ndarray) or hasattr(value, "__array__") and hasattr(value, "ndim"):
         host = value.get() if hasattr(value, "get") else np.asarray(value)
         if host.ndim == 0:
             return float(host)
         from ember.tensor import from_numpy
-        return from_numpy(np.array(host)).to(param.device)._data
+        return from_numpy(np.array(host)).to(param.device).array
     elif isinstance(value, np.generic):
         return float(value)
     return value
@@ -33,7 +34,7 @@ def _on_device(value, param):
 
 def _as_tensors(value, device):
     """A state value with backend arrays (alone or in a list) wrapped as Tensors sharing their memory."""
-    from ember.tensor import wrap
+    from ember.ops import wrap
     if isinstance(value, list):
         return [_as_tensors(v, device) for v in value]
     if not isinstance(value, (Tensor, int, float)) and hasattr(value, "ndim") and hasattr(value, "dtype"):
@@ -157,7 +158,7 @@ class LBFGS(Optimizer):
         """As the base, with the state's vectors as Tensors, as PyTorch's LBFGS keeps them (so that
         ``torch.load(..., weights_only=True)`` reads an ``ember.save``d LBFGS state)."""
         saved = super().state_dict()
-        device = self._params[0]._device
+        device = self._params[0].device
         saved["state"] = {index: {key: _as_tensors(value, device) for key, value in slots.items()}
                           for index, slots in saved["state"].items()}
         return saved
@@ -183,21 +184,21 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     def _gather_flat_grad(self):
-        xp = self._params[0]._device.xp
-        return xp.concatenate([xp.zeros(p._data.size, p._data.dtype) if p.grad is None
-                               else p.grad._data.reshape(-1) for p in self._params])
+        xp = self._params[0].device.xp
+        return xp.concatenate([xp.zeros(p.array.size, p.array.dtype) if p.grad is None
+                               else p.grad.array.reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size, update) -> None:
         offset = 0
         for p in self._params:
-            n = p._data.size
-            p._data += step_size * update[offset:offset + n].reshape(p._data.shape)
+            n = p.array.size
+            p.array += step_size * update[offset:offset + n].reshape(p.array.shape)
             bump_version(p)
             offset += n
 
     def _set_param(self, params_data) -> None:
         for p, data in zip(self._params, params_data):
-            p._data[...] = data
+            p.array[...] = data
             bump_version(p)
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -272,7 +273,7 @@ class LBFGS(Optimizer):
 
             ls_func_evals = 0
             if line_search_fn is not None:
-                x_init = [p._data.copy() for p in self._params]
+                x_init = [p.array.copy() for p in self._params]
 
                 def obj_func(x, t, d):
                     return self._directional_evaluate(closure, x, t, d)

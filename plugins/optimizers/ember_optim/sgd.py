@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
-from ember.tensor import bump_version, wrap
+from ember.ops import bump_version, wrap
 
 __all__ = ["SGD"]
 
@@ -40,20 +40,20 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                d_p = p.grad._data
+                d_p = p.grad.array
                 if maximize:
                     d_p = -d_p
                 if weight_decay:
-                    d_p = d_p + weight_decay * p._data
+                    d_p = d_p + weight_decay * p.array
                 if momentum:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = wrap(d_p.copy(), p._device)
+                        buf = state["momentum_buffer"] = wrap(d_p.copy(), p.device)
                     else:
-                        buf._data *= momentum
-                        buf._data += (1 - dampening) * d_p
-                    d_p = d_p + momentum * buf._data if nesterov else buf._data
-                p._data -= lr * d_p
+                        buf.array *= momentum
+                        buf.array += (1 - dampening) * d_p
+                    d_p = d_p + momentum * buf.array if nesterov else buf.array
+                p.array -= lr * d_p
                 bump_version(p)
         return loss

@@ -3,7 +3,8 @@
 
 The classes are the very ones bound on ``ember.nn`` (so ``isinstance`` checks agree); each submodule
 resolves its names on first access from ``ember.nn`` and, for the private bases PyTorch code subclasses
-(``_BatchNorm``, ``_InstanceNorm``, ``_ConvNd``, ``_Loss``...), from the layers plugin that defines them.
+(``_BatchNorm``, ``_InstanceNorm``, ``_ConvNd``, ``_Loss``...), from the module that defines a public
+layer of that family (``BatchNorm2d`` for ``batchnorm``), whichever plugin registered it.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from __future__ import annotations
 import sys
 import types
 
-# torch.nn.modules submodule -> the ember_nn module holding its private names
-_SUBMODULES = {"activation": "activation", "batchnorm": "normalization", "channelshuffle": "reshape",
-               "container": "container", "conv": "conv", "distance": "distance", "dropout": "dropout",
-               "flatten": "reshape", "fold": "fold", "instancenorm": "normalization", "linear": "linear",
-               "loss": "loss", "module": None, "normalization": "normalization", "padding": "padding",
-               "pixelshuffle": "reshape", "pooling": "pooling", "rnn": "rnn", "sparse": "sparse",
-               "transformer": "transformer", "upsampling": "reshape", "lazy": "lazy"}
+# torch.nn.modules submodule -> a public layer whose defining module (in whichever plugin registered
+# it) also holds the submodule's private names
+_SUBMODULES = {"activation": "ReLU", "batchnorm": "BatchNorm2d", "channelshuffle": "PixelShuffle",
+               "container": "Sequential", "conv": "Conv2d", "distance": "PairwiseDistance", "dropout": "Dropout",
+               "flatten": "Flatten", "fold": "Fold", "instancenorm": "InstanceNorm2d", "linear": "Linear",
+               "loss": "MSELoss", "module": None, "normalization": "LayerNorm", "padding": "ZeroPad2d",
+               "pixelshuffle": "PixelShuffle", "pooling": "MaxPool2d", "rnn": "RNN", "sparse": "Embedding",
+               "transformer": "Transformer", "upsampling": "Upsample", "lazy": "LazyLinear"}
 
 
-def _resolver(plugin_module):
+def _resolver(representative):
     def __getattr__(name):
         from ... import nn
         if name == "Module":
@@ -31,9 +33,9 @@ def _resolver(plugin_module):
             return _get_activation_fn
         if not name.startswith("__") and hasattr(nn, name):
             return getattr(nn, name)
-        if plugin_module is not None:
-            import importlib
-            holder = importlib.import_module(f"ember_nn.{plugin_module}")
+        layer = getattr(nn, representative, None) if representative is not None else None
+        if layer is not None:
+            holder = sys.modules[layer.__module__]
             if hasattr(holder, name):
                 return getattr(holder, name)
         raise AttributeError(f"module 'ember.nn.modules' has no attribute {name!r}")

@@ -1,17 +1,9 @@
 """``ember.nn.parallel``: data-parallel wrappers (``torch.nn.parallel``), imported on first use."""
 
-from importlib import import_module as _import_module
+from ...lazy import lazy_exports as _lazy_exports
 
-_EXPORTS = {"DistributedDataParallel": "distributed", "DataParallel": "data_parallel",
-            "data_parallel": "data_parallel", "scatter": "data_parallel", "gather": "data_parallel",
-            "replicate": "data_parallel", "parallel_apply": "data_parallel"}
+_EXPORTS = {"DistributedDataParallel": ".distributed", "DataParallel": ".data_parallel",
+            "data_parallel": ".data_parallel", "scatter": ".data_parallel", "gather": ".data_parallel",
+            "replicate": ".data_parallel", "parallel_apply": ".data_parallel"}
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ember.nn.parallel' has no attribute {name!r}")
-    value = getattr(_import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)

@@ -1,8 +1,5 @@
 """Elementwise arithmetic with PyTorch's type promotion: add/sub (with ``alpha``), mul, div (with
 ``rounding_mode``), floor_divide, remainder, fmod, pow, neg, reciprocal, square, lerp, addcmul, addcdiv.
-
-Also the two small factories (``binary_op``, ``unary_op``) the other elementwise families use, so each
-op is one line of forward, one of backward, and its samples, together.
 """
 
 from __future__ import annotations
@@ -12,107 +9,13 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import (ArgumentError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, apply_binary,
-                       apply_unary, check_tensor, float_input, promote, scalar_to)
+from ember.ops import DTypeError, ErrorInput, OpTable, Primitive, Sample, apply, check_tensor, float_input, scalar_to
 from ember.tensor import Tensor
 
+from .elementwise_factories import bad_option, binary, binary_op, primitive, unary_op, zero_grads
 from .samples import binary_samples, unary_samples
 
 ops = OpTable()
-
-
-OptionError = ArgumentError  # an op received an option value it does not accept
-
-
-def bad_option(op, name, value, expected) -> OptionError:
-    return OptionError(f"{op}(): argument '{name}' must be {expected}, got {value!r}")
-
-
-def _broadcast_error(op, a, b) -> ShapeError:
-    sa = tuple(a.shape) if isinstance(a, Tensor) else ()
-    sb = tuple(b.shape) if isinstance(b, Tensor) else ()
-    for i in range(1, max(len(sa), len(sb)) + 1):
-        x = sa[-i] if i <= len(sa) else 1
-        y = sb[-i] if i <= len(sb) else 1
-        if x != y and x != 1 and y != 1:
-            return ShapeError(f"{op}(): the size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                              f"non-singleton dimension {max(len(sa), len(sb)) - i} (shapes {sa} and {sb})")
-    return ShapeError(f"{op}(): shapes {sa} and {sb} cannot be broadcast together")
-
-
-def binary(prim, a, b, float_result=False):
-    """Promote, then run a two-operand primitive, turning a backend broadcast error into ember's.
-
-    Two tensors of one dtype (the common case) skip promotion: this is the per-op hot path.
-    """
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a._dtype is b._dtype
-            and (a._dtype.is_floating_point or not float_result)):
-        a, b = promote(prim.name, a, b, float_result)
-    try:
-        return apply_binary(prim, a, b)
-    except ValueError:
-        raise _broadcast_error(prim.name, a, b) from None
-
-
-_COMPARISONS = ("eq", "ne")
-
-
-def _not_operand(value):
-    return not isinstance(value, (Tensor, int, float, bool, np.number, np.bool_))
-
-
-def _camel(name):
-    return "".join(p.capitalize() for p in name.split("_"))
-
-
-def primitive(name, forward, backward, *, save_inputs=False, save_output=False, differentiable=True):
-    """A Primitive subclass from a forward and a backward function."""
-    return type(_camel(name), (Primitive,), {
-        "name": name, "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "save_inputs": save_inputs, "save_output": save_output, "differentiable": differentiable})
-
-
-def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace=True, float_result=False,
-              differentiable=True, doc="", samples=binary_samples, table=None, **options):
-    """Declare a two-operand elementwise op; ``backward(ctx, grad)`` returns (grad_a, grad_b)."""
-    prim = primitive(name, forward, backward, save_inputs=save_inputs, differentiable=differentiable)
-
-    def fn(input, other):
-        if operator in _COMPARISONS and _not_operand(other):
-            return NotImplemented  # t == None is False, as in Python and PyTorch
-        return binary(prim, input, other, float_result)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    fn.primitive = prim
-    (table if table is not None else ops).op(
-        fn, operator=operator, inplace=inplace, samples=samples, differentiable=differentiable, **options)
-    return fn
-
-
-def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", samples=unary_samples,
-             int_to_float=True, table=None, differentiable=True, **options):
-    """Declare a one-operand elementwise op; ``save`` names what backward reads: input, output or nothing."""
-    prim = primitive(name, forward, backward, save_inputs=save == "input", save_output=save == "output",
-                     differentiable=differentiable)
-    default_float = dtypes.get_default_dtype
-
-    def fn(input):
-        if not isinstance(input, Tensor):
-            check_tensor(name, "input", input)
-        if int_to_float and not input._dtype.is_floating_point:
-            input = input.to(default_float())
-        return apply_unary(prim, input)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    fn.primitive = prim
-    (table if table is not None else ops).op(fn, inplace=inplace, samples=samples, differentiable=differentiable,
-                                             **options)
-    return fn
-
-
-def zero_grads(ctx, g):
-    """The gradient of a piecewise-constant op: zero for every input."""
-    return tuple(g * 0 if need else None for need in ctx.needs_input_grad)
 
 
 # -- add and sub (with alpha) -----------------------------------------------------------------------
@@ -162,7 +65,7 @@ def rsub(input, other, *, alpha=1):
 add.primitive, sub.primitive = Add, Sub
 ops.op(add, operator="add", inplace=True, samples=_alpha_samples)
 ops.op(sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
-ops.op(rsub, where=("ember",), samples=_alpha_samples)
+ops.op(rsub, namespaces=("ember",), samples=_alpha_samples)
 
 
 # -- mul and div ------------------------------------------------------------------------------------
@@ -173,8 +76,12 @@ def _mul_backward(ctx, g):
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
-mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", aliases=("multiply",),
-                doc="a * b, broadcast (``torch.mul``).")
+def _mul_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4))), RuntimeError, r"mul\(\).*\(2, 3\).*\(4,\)")
+
+
+mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", table=ops, aliases=("multiply",),
+                errors=_mul_errors, doc="a * b, broadcast (``torch.mul``).")
 
 
 def _div_backward(ctx, g):
@@ -241,12 +148,19 @@ def _true_divide(input, other):
 
 
 div.primitive = Div
-ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples)
+
+
+def _div_errors(make):
+    yield ErrorInput(Sample((make(3), make(3)), {"rounding_mode": "round"}), RuntimeError,
+                     r"div\(\).*rounding_mode.*'round'")
+
+
+ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
 ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
     "floor_divide", _no_integer_zero("floor_divide", lambda xp, a, b: xp.floor_divide(a, b)), None,
-    save_inputs=False, operator="floordiv", differentiable=False,
+    save_inputs=False, operator="floordiv", differentiable=False, table=ops,
     samples=lambda make: binary_samples(make, away_from_zero=True),
     doc="The quotient rounded down, in the promoted dtype (``torch.floor_divide``, ``//``; no gradient).")
 
@@ -263,11 +177,11 @@ def _fmod_backward(ctx, g):
     return (g if need_a else None), (-g * div(a, b, rounding_mode="trunc") if need_b else None)
 
 
-binary_op("remainder", _no_integer_zero("remainder", lambda xp, a, b: xp.remainder(a, b)), _remainder_backward, operator="mod",
-          samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
+binary_op("remainder", _no_integer_zero("remainder", lambda xp, a, b: xp.remainder(a, b)), _remainder_backward,
+          operator="mod", table=ops, samples=lambda make: binary_samples(make, away_from_zero=True),
           doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``).")
-binary_op("fmod", _no_integer_zero("fmod", lambda xp, a, b: xp.fmod(a, b)), _fmod_backward,
-          samples=lambda make: binary_samples(make, away_from_zero=True), gradgradcheck=False,
+binary_op("fmod", _no_integer_zero("fmod", lambda xp, a, b: xp.fmod(a, b)), _fmod_backward, table=ops,
+          samples=lambda make: binary_samples(make, away_from_zero=True),
           doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``).")
 
 
@@ -296,6 +210,8 @@ def _pow_samples(make):
     yield from binary_samples(make, positive=True)
     yield Sample((make(2, 3), 2), name="square")
     yield Sample((make(3), 3), name="integer exponent, negative base")
+    yield Sample((make(2, 3), 5.0), name="integral float exponent")
+    yield Sample((make(2, 3, away_from_zero=True), -3), name="negative integer exponent")
     yield Sample((2.0, make(2, 3)), name="python base")
 
 
@@ -303,7 +219,48 @@ class NegativeIntegerPower(ArithmeticError, RuntimeError):
     """An integer tensor raised to a negative Python int (PyTorch raises RuntimeError)."""
 
 
+def _integral(value):
+    """``value`` as an int when it is a Python/numpy number with an integral value, else None."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _integer_power(xp, a, n):
+    """Floating ``a ** n`` for an integer ``n`` by repeated squaring.
+
+    numpy's ``power`` with a negative base is ~300x slower than a multiply (float32 and float64 alike),
+    so no integer exponent goes there. ``a * a`` and ``a * a * a`` are what PyTorch's CPU kernel computes
+    for 2 and 3; other exponents are multiplied in float64 and rounded once (float64 inputs stay float64),
+    close to the correctly rounded ``pow`` PyTorch calls for them."""
+    if n in (2, 3) and a.dtype.itemsize >= 4:
+        return a * a if n == 2 else a * a * a
+    wide = a if a.dtype == xp.float64 else a.astype(xp.float64)
+    result, base, k = None, wide, abs(n)
+    while k:
+        if k & 1:
+            result = base if result is None else result * base
+        k >>= 1
+        if k:
+            base = base * base
+    if result is None:  # n == 0: one everywhere, NaN included, as in PyTorch
+        result = xp.ones_like(wide)
+    elif result is wide:
+        result = wide.copy()
+    if n < 0:
+        result = 1 / result
+    return result if result.dtype == a.dtype else result.astype(a.dtype)
+
+
 def _pow_forward(xp, a, b):
+    if hasattr(a, "dtype") and not hasattr(b, "dtype") and a.dtype.kind in "fV":
+        n = _integral(b)
+        if n is not None and abs(n) <= 1 << 20:
+            return _integer_power(xp, a, n)
     if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":
         raise DTypeError("pow(): not implemented for bool tensors")
     if (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iu" and not hasattr(b, "dtype") and b < 0:
@@ -316,7 +273,7 @@ def _pow_forward(xp, a, b):
     return a ** b
 
 
-pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", samples=_pow_samples,
+pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples,
                 doc="input ** exponent, broadcast (``torch.pow``).")
 
 
@@ -346,10 +303,10 @@ neg.primitive = Neg
 ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
 
 reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
-                      save="output", samples=lambda make: unary_samples(make, away_from_zero=True),
+                      save="output", table=ops, samples=lambda make: unary_samples(make, away_from_zero=True),
                       doc="1 / input; integers give the default float (``torch.reciprocal``).")
 square = unary_op("square", lambda xp, x: (x.astype(xp.int64) if x.dtype == bool else x) ** 2,  # bool gives int64
-                  lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False,
+                  lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False, table=ops,
                   doc="input * input, keeping integer dtypes; bool gives int64 (``torch.square``).")
 
 

@@ -1,0 +1,88 @@
+"""Whole-tensor writes: fill (and ``Tensor.fill_``), ``zero_`` and ``Tensor.copy_``.
+
+Each is an out-of-place primitive committed with :func:`ember.ops.inplace`, so the written tensor's
+history becomes the write node and its version counter is bumped.
+"""
+
+from __future__ import annotations
+
+from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, scalar_to
+from ember.tensor import Tensor
+
+ops = OpTable()
+
+
+class Fill(Primitive):
+    @staticmethod
+    def forward(xp, x, value):
+        return xp.full_like(x, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_v = ctx.needs_input_grad
+        return (g * 0 if need_x else None), (g.sum() if need_v else None)
+
+
+@ops.op(namespaces=("ember",), inplace=True, samples=lambda make: [
+    Sample((make(2, 3), 1.5), name="number"), Sample((make(2, 3), make()), name="tensor value")])
+def fill(input, value):
+    """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_``
+    writes in place."""
+    check_tensor("fill", "input", input)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise ShapeError(f"fill(): only supports a 0-dimension value tensor, but got tensor with "
+                             f"{value._data.ndim} dimension(s)")
+        value = value.to(input._dtype) if value._dtype is not input._dtype else value
+    else:
+        value = scalar_to("fill", value, input._dtype)
+    return apply(Fill, input, value)
+
+
+def fill_(self, value):
+    """Fill ``self`` with ``value`` in place (``Tensor.fill_``)."""
+    check_tensor("fill_", "self", self)
+    return inplace(self, fill(self, value), "fill_")
+
+
+ops.op(fill_, namespaces=("Tensor",), torch="torch.Tensor.fill_", samples=lambda make: [
+    Sample((make(2, 3, requires_grad=False), 1.5)), Sample((make(2, 3, requires_grad=False), make(requires_grad=False)))])
+
+
+@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
+def zero_(input):
+    """Fill ``input`` with zeros in place (``Tensor.zero_``)."""
+    check_tensor("zero_", "input", input)
+    return inplace(input, fill(input, 0), "zero_")
+
+
+class Copy(Primitive):
+    @staticmethod
+    def forward(xp, x, src):
+        return xp.broadcast_to(src, x.shape).astype(x.dtype, copy=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, (g if ctx.needs_input_grad[1] else None)
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to
+    ``src``."""
+    check_tensor("copy_", "self", self)
+    check_tensor("copy_", "src", src)
+    if src._device is not self._device:
+        src = src.to(self._device)
+    try:
+        self._device.xp.broadcast_shapes(src._data.shape, self._data.shape)
+    except ValueError:
+        raise ShapeError(f"copy_(): src of shape {tuple(src.shape)} cannot be broadcast to self of shape "
+                         f"{tuple(self.shape)}") from None
+    out = apply(Copy, self, src)
+    if out._dtype is not self._dtype:
+        out = out.to(self._dtype)
+    return inplace(self, out, "copy_")
+
+
+ops.op(copy_, namespaces=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
+    Sample((make(2, 3, requires_grad=False), make(3, requires_grad=False)))])
