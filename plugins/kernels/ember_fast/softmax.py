@@ -8,6 +8,8 @@ longer than :data:`SHORT_ROW` stay on numpy, as do other dims, dtypes and layout
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["softmax_kernel", "log_softmax_kernel", "SHORT_ROW"]
@@ -64,8 +66,14 @@ def _kernel(reference, which):
         rows = _short_rows(xp, x, dim)
         if rows is None or np.isinf(rows).any():  # -inf rows: numpy's NaN/0 semantics, kept
             return reference(xp, x, dim)
+        try:
+            loop = (_loops or _compile())[which]
+        except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
+            warnings.warn(f"ember_fast: numba cannot be imported ({exc}); softmax runs on numpy", RuntimeWarning,
+                          stacklevel=2)
+            return reference(xp, x, dim)
         out = np.empty_like(rows)
-        (_loops or _compile())[which](rows, out)
+        loop(rows, out)
         return out.reshape(x.shape)
     kernel.__name__ = kernel.__qualname__ = f"short_row_{reference.__qualname__.split('.')[0].lower()}"
     kernel.__doc__ = f"{reference.__qualname__} with one compiled loop per row when rows are short."
