@@ -14,9 +14,11 @@ import ember_fast
 from ember_fast import gemm
 from ember_optim.adam import FusedAdam
 
+LOADED = any(info.name == "fast" and info.status == "loaded" for info in ember.plugins.report())
 needs_mkl = pytest.mark.skipif(gemm.library_path() is None, reason="the mkl wheel (ember[fast]) is not installed")
 needs_numba = pytest.mark.skipif(not __import__("importlib.util").util.find_spec("numba"),
                                  reason="numba (ember[fast]) is not installed")
+needs_plugin = pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
 
 
 def _random(rng, shape, dtype):
@@ -54,6 +56,7 @@ def test_mkl_matmul_leaves_other_dtypes_and_empty_operands_to_numpy():
 
 
 @needs_mkl
+@needs_plugin
 def test_conv_through_the_kernel_matches_the_numpy_path():
     """conv2d through ember (the MKL kernel, active here) and the reference forward called on numpy."""
     from ember_ops.conv import ConvNd
@@ -100,6 +103,9 @@ def test_fused_adam_kernel_agrees_with_the_numpy_reference(dtype, options, conti
 
 def test_the_plugin_registers_a_kernel_for_each_primitive_it_finds():
     for prim in ember_fast.registered_primitives():
+        if not LOADED:
+            assert "cpu" not in prim.kernels, prim.__name__
+            continue
         wanted = (gemm.library_path() is not None if prim.__name__ not in ("FusedAdam", "Softmax", "LogSoftmax")
                   else __import__("importlib.util").util.find_spec("numba") is not None)
         assert ("cpu" in prim.kernels) == wanted, prim.__name__
