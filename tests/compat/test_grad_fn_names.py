@@ -92,7 +92,6 @@ CASES = {
 }
 
 KNOWN = {  # case -> why ember's last node differs from PyTorch's
-    "gelu": "gelu is a composite (erf and products) in ember; GeluBackward0 needs a fused gelu primitive",
     "silu": "silu is x * sigmoid(x) in ember", "mish": "mish is a composite in ember",
     "hardswish": "hardswish is a composite in ember",
     "pow tensor": "one pow primitive serves PyTorch's Tensor-exponent overload (PowBackward1) too",
@@ -112,7 +111,6 @@ KNOWN = {  # case -> why ember's last node differs from PyTorch's
     "avg_pool2d": "avg_pool is a convolution with ones and a division in ember",
     "conv2d": "conv runs as columns and one GEMM (a composite, for speed); PyTorch records one convolution",
     "conv1d": "conv runs as columns and one GEMM (a composite, for speed); PyTorch records one convolution",
-    "layer_norm": "layer_norm is a composite in ember",
 }
 
 
