@@ -344,22 +344,25 @@ Op.__init__ = _accept_old_where(Op.__init__)
 
 
 def _declaration_site() -> str:
-    """``package/module.py:line`` of the module-level statement declaring the op being built (the first
-    frame outside this module at module level; else the nearest one outside it)."""
-    frame, nearest = sys._getframe(2), None
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module != __name__ and frame.f_code.co_filename != "<string>":
-            nearest = nearest or frame
+    """``package/module.py:line`` of the statement declaring the op being built: the module-level line
+    that called a declaration factory (``binary_op``) a few frames out, else the nearest caller outside
+    this module (an op declared in a function)."""
+    frame, nearest, steps = sys._getframe(2), None, 0
+    while frame is not None and steps <= _FACTORY_DEPTH:
+        if frame.f_globals.get("__name__", "") != __name__:
+            nearest, steps = nearest or frame, steps + 1
             if frame.f_code.co_name == "<module>":
                 break
         frame = frame.f_back
-    frame = frame or nearest
+    frame = frame if frame is not None and steps <= _FACTORY_DEPTH else nearest
     if frame is None:
         return ""
     module, filename = frame.f_globals.get("__name__", ""), os.path.basename(frame.f_code.co_filename)
     package = module.split(".")[:-1] if filename != "__init__.py" else module.split(".")
     return "/".join(package + [filename]) + f":{frame.f_lineno}"
+
+
+_FACTORY_DEPTH = 3  # a factory called through a family's own helper (_math -> unary_op) is two frames deep
 
 
 def _default_torch_name(name, namespaces):

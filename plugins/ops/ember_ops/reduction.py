@@ -545,6 +545,21 @@ class Var(Primitive):
         return _expand_back(g, shape, dims, keepdim) * (x - x.mean(dims, keepdim=True)) * scale
 
 
+class Std(Var):
+    """sqrt(var): one node, as PyTorch's std (fused: it stands for ``var(...).sqrt()``)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dims, correction, keepdim):
+        return xp.sqrt(Var.forward(xp, x, dims, correction, keepdim))
+
+    @staticmethod
+    def backward(ctx, g, dims, correction, keepdim):
+        std = ctx.output
+        return Var.backward(ctx, where(std == 0, 0.0, g / (2 * std)), dims, correction, keepdim)  # 0 at 0, as PyTorch
+
+
 def _correction(op, dim, unbiased, correction):
     if isinstance(dim, bool):  # the legacy var(input, unbiased) overload
         dim, unbiased = None, dim
@@ -557,12 +572,12 @@ def _correction(op, dim, unbiased, correction):
     return dim, 0 if unbiased is False else 1
 
 
-def _var(op, input, dim, unbiased, keepdim, correction):
+def _var(op, input, dim, unbiased, keepdim, correction, prim=Var):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
     float_input(op, input)
     dims = normalize_dims(op, dim, input._data.ndim)
-    return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
+    return apply(prim, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
 
 def _var_samples(make):
@@ -623,7 +638,11 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _var("var", input, dim, unbiased, keepdim, correction)
 
 
-@ops.op(samples=_var_samples, stability=_large_offset_stability)
+def _std_composite(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_composite(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+@ops.op(primitive=Std, reference=_std_composite, samples=_var_samples, stability=_large_offset_stability)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var) (``torch.std``).
 
@@ -639,7 +658,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         TypeError: ``input`` is not a Tensor.
 
     PyTorch: ``torch.std``."""
-    return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
+    return _var("std", input, dim, unbiased, keepdim, correction, Std)
 
 
 @ops.op(namespaces=("ember",), samples=_var_samples)
