@@ -10,6 +10,9 @@ not Primitives because primitives run above this layer.
 
 from __future__ import annotations
 
+import operator
+
+from ..numpy_errors import run_quiet
 from ..tensor import Tensor, wrap
 from .grad_mode import STATE
 from .graph import record_node
@@ -76,7 +79,7 @@ def _result(op, inputs: tuple, attrs: dict, data, device) -> Tensor:
 
 def add(a: Tensor, b: Tensor) -> Tensor:
     """Two gradients for one tensor, summed; the result keeps ``a``'s dtype."""
-    data = a._data + b._data
+    data = run_quiet(operator.add, a._data, b._data)  # inf + -inf gives NaN silently, as in PyTorch
     if data.dtype != a._data.dtype:
         data = data.astype(a._data.dtype)
     return _result(_GradientSum, (a, b), {}, data, a._device)
@@ -86,7 +89,8 @@ def sum_to(grad: Tensor, shape: tuple) -> Tensor:
     """``grad`` summed down to ``shape`` (ValueError when ``shape`` does not broadcast to it)."""
     if grad._data.shape == tuple(shape):
         return grad
-    return _result(_SumToSize, (grad,), {"shape": tuple(shape)}, sum_to_shape(grad._data, shape), grad._device)
+    data = run_quiet(sum_to_shape, grad._data, shape)  # a reduction warns from numpy's own frames
+    return _result(_SumToSize, (grad,), {"shape": tuple(shape)}, data, grad._device)
 
 
 def expand_to(grad: Tensor, shape: tuple) -> Tensor:
