@@ -75,15 +75,19 @@ def _default_dtype(device_type):
 
 
 def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast can run on ``device_type`` ('cpu' or 'cuda') (``torch.amp.is_autocast_available``)."""
     return device_type in _DEVICE_TYPES
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
-    """Whether autocast is on for ``device_type`` (PyTorch's default argument is "cuda")."""
+    """Whether autocast is on for ``device_type`` (PyTorch's default argument is "cuda")
+    (``torch.is_autocast_enabled``)."""
     return _thread.modes.get(device_type, [False])[0]
 
 
 def get_autocast_dtype(device_type: str):
+    """The dtype autocast computes in on ``device_type``: the one its ``autocast`` set, else the device's default
+    (bfloat16 on the CPU, float16 on CUDA) (``torch.get_autocast_dtype``). A KeyError for an unknown device type."""
     return _thread.modes[device_type][1] or _default_dtype(device_type)
 
 
@@ -364,13 +368,15 @@ def set_autocast_enabled(device_type, enabled=None) -> None:
 
 
 def is_autocast_cpu_enabled() -> bool:
-    """Deprecated spelling of ``is_autocast_enabled("cpu")``."""
+    """Deprecated spelling of ``is_autocast_enabled("cpu")`` (``torch.is_autocast_cpu_enabled``)."""
     return is_autocast_enabled("cpu")
 
 
 def get_autocast_cpu_dtype():
+    """Deprecated spelling of ``get_autocast_dtype("cpu")`` (``torch.get_autocast_cpu_dtype``)."""
     return get_autocast_dtype("cpu")
 
 
 def get_autocast_gpu_dtype():
+    """Deprecated spelling of ``get_autocast_dtype("cuda")`` (``torch.get_autocast_gpu_dtype``)."""
     return get_autocast_dtype("cuda")

@@ -56,8 +56,9 @@ def test_every_tensor_member_has_a_docstring_naming_its_pytorch_counterpart():
 
 
 def public_ember_functions():
-    """(name, function) for each public ``ember.*`` function, the ops bound there included."""
-    for name in sorted(dir(ember)):
+    """(name, function) for each public ``ember.*`` function, the ops bound there and the names ``ember``
+    imports on first use (``ember.autocast``...) included."""
+    for name in sorted(set(dir(ember)) | set(getattr(ember, "_LAZY_NAMES", ()))):
         if name.startswith("_"):
             continue
         value = getattr(ember, name)
