@@ -274,7 +274,7 @@ def sigmoid(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -389,7 +389,7 @@ def softsign(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -443,7 +443,7 @@ def tanhshrink(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.

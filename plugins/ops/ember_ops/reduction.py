@@ -83,7 +83,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
+          is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -105,9 +105,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
     Shape:
         - input: ``(*)``, floating point (or a floating ``dtype``); ``dim``: an int, a tuple of ints or None (all
-            dims).
+          dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is not floating point and no floating ``dtype`` is given.
@@ -171,7 +171,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int or None; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
+          is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
 
     Raises:
         TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
@@ -289,7 +289,7 @@ def amax(input, dim=(), keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -307,7 +307,7 @@ def amin(input, dim=(), keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -353,7 +353,7 @@ def argmax(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
+          is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -372,7 +372,7 @@ def argmin(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
+          is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -426,7 +426,7 @@ def max(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
@@ -445,7 +445,7 @@ def min(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
@@ -530,7 +530,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -549,7 +549,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -568,7 +568,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
+          is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -589,7 +589,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
+          is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -640,9 +640,9 @@ def logsumexp(input, dim, keepdim=False):
 
     Shape:
         - input: ``(*)``, any dtype (integers are computed in the default float); ``dim``: an int, a tuple of ints
-            or None (all dims).
+          or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; floating point.
+          is None; floating point.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -727,7 +727,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - x: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``x``.
+          is None; the dtype of ``x``.
 
     Raises:
         DTypeError: ``x`` is not floating point.
@@ -758,9 +758,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
     Shape:
         - input: ``(*)``, floating point; ``p`` a number ('fro' by default); ``dim``: an int, a tuple of ints or
-            None (all dims).
+          None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is not floating point.
@@ -801,7 +801,7 @@ def all(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; bool.
+          is None; bool.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -819,7 +819,7 @@ def any(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; bool.
+          is None; bool.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.

@@ -61,7 +61,7 @@ def reshape(input, *shape):
 
     Shape:
         - input: ``(*)``, any dtype; shape: sizes multiplying to ``input.numel()``, one of them -1 at most
-            (inferred).
+          (inferred).
         - output: ``shape``; a view where the strides allow, else a copy.
 
     Raises:
@@ -659,7 +659,7 @@ def getitem(input, index):
 
     Shape:
         - input: ``(*)``, any dtype; index: ints, slices, None, Ellipsis, lists and int, uint8 or bool tensors, as
-            in PyTorch.
+          in PyTorch.
         - output: basic indexing gives a view; advanced (tensor or list) indexing a copy, shaped as PyTorch's.
 
     Raises:
@@ -1236,7 +1236,7 @@ def split(tensor, split_size_or_sections, dim=0):
     Shape:
         - tensor: at least 1-D, any dtype.
         - output: a tuple of views along ``dim``: pieces of ``split_size`` (the last smaller), or of the given
-            sizes.
+          sizes.
 
     Raises:
         ShapeError: ``tensor`` is 0-d, or the sizes do not sum to the dim.
@@ -1276,7 +1276,7 @@ def chunk(input, chunks, dim=0):
     Shape:
         - input: at least 1-D, any dtype.
         - output: a tuple of at most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long but the
-            last.
+          last.
 
     Raises:
         ArgumentError: ``chunks`` is not positive.
