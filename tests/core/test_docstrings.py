@@ -130,3 +130,33 @@ def test_the_section_check_catches_a_bare_docstring():
     assert missing_sections("max(x, 0).", "torch.nn.ReLU", True) == ["Shape", "Raises", "PyTorch: line"]
     assert missing_sections("A.\n\n    Shape:\n        - x\n\n    Raises:\n        E: y\n\n    PyTorch: ``torch.nn.B``.",
                             "torch.nn.A", True) == ["PyTorch: ``torch.nn.A`` (it names ``torch.nn.B``)"]
+
+
+# -- the named counterparts exist -----------------------------------------------------------------------
+
+NAMED = re.compile(r"``(torch\.[\w.]*\w)")
+
+
+def resolves(module, dotted: str) -> bool:
+    """Whether ``torch.a.b.c`` names an attribute (or submodule) of the installed ``torch``."""
+    import importlib
+    obj = module
+    for depth, part in enumerate(dotted.split(".")[1:], 2):
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+            continue
+        try:
+            obj = importlib.import_module(".".join(dotted.split(".")[:depth]))
+        except ImportError:
+            return False
+    return True
+
+
+def test_every_pytorch_name_a_docstring_gives_exists_in_pytorch(torch):
+    docs = [(f"op {n}", e.obj.fn.__doc__) for n, e in registries["ops"].entries.items() if e.owner in BUILT_IN]
+    docs += [(f"layer {n}", cls.__doc__) for n, cls in built_in_layers()]
+    docs += [(f"Tensor.{n}", doc) for n, doc in documented_tensor_members()]
+    docs += [(f"ember.{n}", fn.__doc__) for n, fn in public_ember_functions()]
+    unknown = sorted({(where, name) for where, doc in docs for name in NAMED.findall(doc or "")
+                      if not resolves(torch, name)})
+    assert not unknown, f"docstrings name PyTorch APIs that torch {torch.__version__} lacks: {unknown}"
