@@ -173,7 +173,7 @@ class CrossEntropyLoss(_WeightedLoss):
         ArgumentError: ``label_smoothing`` is outside [0, 1], or ``ignore_index`` is used with probability targets.
         ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
         OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
-        DimensionError: ``input`` is 0-d.
+        IndexError: ``input`` is 0-d.
         DTypeError: ``input`` is not floating point, or an index target is not an integer dtype.
         DeviceError: the tensors are on different devices.
 
