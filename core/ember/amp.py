@@ -80,14 +80,15 @@ def is_autocast_available(device_type: str) -> bool:
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
-    """Whether autocast is on for ``device_type`` (PyTorch's default argument is "cuda")
-    (``torch.is_autocast_enabled``)."""
+    """Whether autocast is on for ``device_type`` in this thread (``torch.is_autocast_enabled``; PyTorch's
+    default argument is "cuda")."""
     return _thread.modes.get(device_type, [False])[0]
 
 
 def get_autocast_dtype(device_type: str):
-    """The dtype autocast computes in on ``device_type``: the one its ``autocast`` set, else the device's default
-    (bfloat16 on the CPU, float16 on CUDA) (``torch.get_autocast_dtype``). A KeyError for an unknown device type."""
+    """The lower-precision dtype autocast uses on ``device_type``: bfloat16 on "cpu", float16 elsewhere,
+    unless ``autocast(dtype=...)`` set another (``torch.get_autocast_dtype``). KeyError for a device type
+    autocast does not know."""
     return _thread.modes[device_type][1] or _default_dtype(device_type)
 
 

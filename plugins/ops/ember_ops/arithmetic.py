@@ -99,10 +99,9 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-add.primitive, sub.primitive = Add, Sub
-ops.op(add, operator="add", inplace=True, samples=_alpha_samples)
-ops.op(sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
-ops.op(rsub, namespaces=("ember",), samples=_alpha_samples)
+ops.op(add, primitive=Add, operator="add", inplace=True, samples=_alpha_samples)
+ops.op(sub, primitive=Sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
+ops.op(rsub, primitive=Sub, namespaces=("ember",), samples=_alpha_samples)
 
 
 # -- mul and div ------------------------------------------------------------------------------------
@@ -213,16 +212,13 @@ def _true_divide(input, other):
     return binary(Div, input, other, True)
 
 
-div.primitive = Div
-
-
 def _div_errors(make):
     yield ErrorInput(Sample((make(3), make(3)), {"rounding_mode": "round"}), RuntimeError,
                      r"div\(\).*rounding_mode.*'round'")
 
 
-ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
-ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
+ops.op(div, primitive=Div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
+ops.op(_true_divide, name="true_divide", primitive=Div, inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
     "floor_divide", _no_integer_zero("floor_divide", lambda xp, a, b: xp.floor_divide(a, b)), None,
@@ -284,6 +280,11 @@ def _pow_samples(make):
     yield Sample((2.0, make(2, 3)), name="python base")
 
 
+def _pow_errors(make):
+    for dtype in (dtypes.int64, dtypes.uint8):  # uint8: before promotion could wrap -2 into 254
+        yield ErrorInput(Sample((make(3, dtype=dtype), -2)), RuntimeError, r"integers to negative integer powers")
+
+
 class NegativeIntegerPower(ArithmeticError, RuntimeError):
     """An integer tensor raised to a negative Python int (PyTorch raises RuntimeError)."""
 
@@ -342,7 +343,15 @@ def _pow_forward(xp, a, b):
     return a ** b
 
 
-pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples,
+def _check_pow(input, exponent):
+    """A negative Python int exponent of an integer tensor is an error, as in PyTorch; it is checked
+    before promotion, which would wrap -2 into uint8 as 254."""
+    if isinstance(input, Tensor) and isinstance(exponent, (int, np.integer)) and not isinstance(exponent, bool) \
+            and exponent < 0 and input.dtype.category == 1:
+        raise NegativeIntegerPower("pow(): integers to negative integer powers are not allowed")
+
+
+pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples, errors=_pow_errors, check=_check_pow,
                 doc="input ** exponent, broadcast (``torch.pow``).\n\nRaises:\n"
                     "    DTypeError: both operands are bool tensors.\n"
                     "    NegativeIntegerPower: an integer tensor to a negative integer power (an ArithmeticError "
@@ -381,8 +390,7 @@ def neg(input):
     return apply(Neg, input)
 
 
-neg.primitive = Neg
-ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
+ops.op(neg, primitive=Neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
 
 reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
                       save="output", table=ops, samples=lambda make: unary_samples(make, away_from_zero=True),

@@ -54,8 +54,7 @@ def _logical(name, forward):
         f"Elementwise logical {name[8:]} of the operands' truth values; a bool tensor (``torch.{name}``).",
         ("input, other: tensors whose shapes broadcast together, any dtypes.", "output: the broadcast shape, bool."),
         ("TypeError: ``input`` or ``other`` is not a Tensor.", *BINARY_RAISES[1:]), f"torch.{name}")
-    fn.primitive = prim
-    ops.op(fn, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
+    ops.op(fn, primitive=prim, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
     return fn
 
 
@@ -102,8 +101,7 @@ def _bitwise(name, forward, operator):
         ("input, other: integer or bool tensors (or one a Python int or bool) whose shapes broadcast together.",
          "output: the broadcast shape, in the promoted dtype."),
         ("DTypeError: an operand is floating point (a tensor or a Python float).", *BINARY_RAISES), f"torch.{name}")
-    fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
+    ops.op(fn, primitive=prim, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
            errors=lambda make: _bitwise_errors(make, name))
     return fn
 
@@ -143,14 +141,11 @@ def bitwise_not(input):
     return apply(BitwiseNot, input)
 
 
-bitwise_not.primitive = BitwiseNot
-
-
 def _bitwise_not_errors(make):
     yield ErrorInput(Sample((make(2, dtype=dtypes.float32),)), TypeError, r"bitwise_not\(\).*float32")
 
 
-ops.op(bitwise_not, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
+ops.op(bitwise_not, primitive=BitwiseNot, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
        samples=lambda make: nondiff_samples(make, low=-8, high=8), errors=_bitwise_not_errors)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import ember
 from ember.device import DeviceError
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Sample,
-                       ShapeError, StabilityInput, check_tensor)
+                       ShapeError, StabilityInput, check_tensor, float_input)
 from ember.tensor import Tensor, wrap
 
 ops = OpTable()
@@ -143,6 +143,8 @@ def _ctc_loss_errors(make):
                      r"ctc_loss\(\).*blank label 1.*\[\[1, 2, 2\], \[3, 1\]\]")
     yield ErrorInput(Sample((lp, targets, [6, 5], [3, 2]), {"reduction": "avg"}), ValueError,
                      r"ctc_loss\(\).*'avg' is not a valid value for reduction")
+    yield ErrorInput(Sample((make(6, 2, 4, dtype="float16"), targets, [6, 5], [3, 2])), TypeError,
+                     r"ctc_loss\(\): not implemented for log_probs of dtype float16; expected float32 or float64")
 
 
 def _ctc_loss_stability(make):
@@ -190,8 +192,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction not in _REDUCTIONS:
         raise ArgumentError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
                             f"{_REDUCTIONS}")
-    if not log_probs.is_floating_point() or log_probs._dtype.itemsize < 4:  # no float16 kernel, as in PyTorch
-        raise DTypeError(f"ctc_loss(): expected float32 or float64 log_probs, got {log_probs.dtype}")
+    float_input("ctc_loss", log_probs, "log_probs", low_precision=False)  # no float16 kernel, as in PyTorch
     if targets._device != log_probs._device:
         raise DeviceError(f"ctc_loss(): targets is on {targets._device} but log_probs is on {log_probs._device}")
     unbatched = log_probs.dim() == 2

@@ -18,7 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ember.ops import DTypeError, LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, float_input
 
 ops = OpTable()
 
@@ -46,10 +46,7 @@ def _matrix(op, name, A, square=False, low_precision=False):
     if square and A._data.shape[-1] != A._data.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
-    if not A._dtype.is_floating_point:
-        raise DTypeError(f"linalg.{op}: Expected a floating point tensor as input, got {A._dtype}")
-    if A._dtype.itemsize < 4 and not low_precision:
-        raise DTypeError(f"linalg.{op}: Low precision dtypes not supported, got {A._dtype}")
+    float_input(f"linalg.{op}", A, "A", low_precision=low_precision)
 
 
 def _lapack(op, primitive, *args, **kwargs):
@@ -77,7 +74,7 @@ def _lower(xp, a):
 
 # -- cholesky ---------------------------------------------------------------------------------------
 
-class Cholesky(Primitive):
+class LinalgCholeskyEx(Primitive):
     save_output = True
 
     @staticmethod
@@ -103,7 +100,7 @@ def _eye_like(A):
     return ember.eye(n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (n, n))
 
 
-@ops.op(namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
+@ops.op(primitive=LinalgCholeskyEx, namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
 def cholesky(A, *, upper=False, out=None):
     """L with A = L L^T for symmetric positive-definite A, lower triangle read (``torch.linalg.cholesky``);
@@ -122,14 +119,14 @@ def cholesky(A, *, upper=False, out=None):
     PyTorch: ``torch.linalg.cholesky``."""
     _matrix("cholesky", "A", A, square=True)
     try:
-        L = apply(Cholesky, A)
+        L = apply(LinalgCholeskyEx, A)
     except np.linalg.LinAlgError:
         raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                            "positive-definite") from None
     return L.mT if upper else L
 
 
-@ops.op(namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
+@ops.op(primitive=LinalgCholeskyEx, namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def cholesky_legacy(input, upper=False):
     """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``.
@@ -150,7 +147,7 @@ def cholesky_legacy(input, upper=False):
 
 # -- triangular solve -------------------------------------------------------------------------------
 
-class SolveTriangular(Primitive):
+class LinalgSolveTriangular(Primitive):
     save_inputs = True
     save_output = True
 
@@ -195,7 +192,7 @@ def _triangular(make, *shape, upper=False):
     return (x + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [
+@ops.op(primitive=LinalgSolveTriangular, namespaces=("linalg",), samples=lambda make: [
     Sample((_triangular(make, 3, 3), make(3, 2)), {"upper": False}, name="lower"),
     Sample((_triangular(make, 3, 3, upper=True), make(3, 2)), {"upper": True}, name="upper"),
     Sample((_triangular(make, 2, 3, 3), make(2, 3, 1)), {"upper": False, "unitriangular": True}, name="unit, batch"),
@@ -224,12 +221,12 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if B._data.ndim < 2 or B._data.shape[-2] != A._data.shape[-1]:
         raise ShapeError(f"linalg.solve_triangular: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
-    return apply(SolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
+    return apply(LinalgSolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
 
 
 # -- determinants -----------------------------------------------------------------------------------
 
-class Slogdet(Primitive):
+class LinalgSlogdet(Primitive):
     """(sign, log|det|); the sign is piecewise constant, so only log|det| carries a gradient."""
 
     num_outputs = 2
@@ -254,7 +251,7 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(primitive=LinalgSlogdet, namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((-_well_conditioned(make, 2, 3, 3).detach().requires_grad_(),), name="batch")])
 def slogdet(A):
     """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable.
@@ -271,7 +268,7 @@ def slogdet(A):
 
     PyTorch: ``torch.slogdet``."""
     _matrix("slogdet", "A", A, square=True)
-    sign, logabs = _lapack("slogdet", Slogdet, A)
+    sign, logabs = _lapack("slogdet", LinalgSlogdet, A)
     return SlogdetResult(sign, logabs)
 
 
@@ -295,7 +292,7 @@ def logdet(input):
 
 # -- symmetric eigendecomposition -------------------------------------------------------------------
 
-class Eigh(Primitive):
+class LinalgEigh(Primitive):
     num_outputs = 2
     save_output = True
 
@@ -321,7 +318,7 @@ class Eigh(Primitive):
 
 # eigenvector signs are LAPACK's choice: the kit checks the forward against numpy's LAPACK call, and tests
 # compare invariants with torch
-@ops.op(namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
+@ops.op(primitive=LinalgEigh, namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``). Eigenvector
@@ -344,11 +341,11 @@ def eigh(A, UPLO="L", *, out=None):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     if UPLO == "U":
         A = A.mT
-    w, v = _lapack("eigh", Eigh, A)
+    w, v = _lapack("eigh", LinalgEigh, A)
     return EighResult(w, v)
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
+@ops.op(primitive=LinalgEigh, namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues of symmetric A, ascending (``torch.linalg.eigvalsh``).
 
@@ -370,6 +367,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
 # -- singular value decomposition -------------------------------------------------------------------
 
 class SVD(Primitive):
+    name = "_linalg_svd"  # ATen's; PyTorch shows LinalgSvdBackward0
     num_outputs = 3
     save_output = True
 
@@ -493,9 +491,9 @@ def svd_legacy(input, some=True, compute_uv=True):
     return OldSVDResult(U, S, Vh.mT)
 
 
-# -- QR ---------------------------------------------------------------------------------------------
+# -- QR ---------------------------------------------------------------------------------------------------
 
-class QR(Primitive):
+class LinalgQr(Primitive):
     num_outputs = 2
     save_output = True
 
@@ -517,7 +515,7 @@ class QR(Primitive):
         return solve_triangular(R, base.mT, upper=True).mT
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(primitive=LinalgQr, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((make(4, 2),), name="tall"),
                                                   Sample((make(2, 3, 2),), name="batch")])
 def qr(A, mode="reduced", *, out=None):
@@ -546,7 +544,7 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode {mode!r} but expected one of 'reduced' "
                            f"(default), 'r', or 'complete'")
-    Q, R = _lapack("qr", QR, A)
+    Q, R = _lapack("qr", LinalgQr, A)
     if mode == "r":
         import ember
         return QRResult(ember.empty(0, dtype=A.dtype, device=A.device), R)

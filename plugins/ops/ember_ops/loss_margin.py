@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DTypeError, OpTable, OutOfRangeError, Sample, check_tensor
+from ember.ops import DTypeError, OpTable, OutOfRangeError, Sample, check_tensor, float_input
 
 from .loss import _reduction
 
@@ -211,8 +211,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     check_tensor("multi_margin_loss", "target", target)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    if not input._dtype.is_floating_point:  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
-        raise DTypeError(f"multi_margin_loss(): expected input of a floating dtype, got {input._dtype}")
+    float_input("multi_margin_loss", input)  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
     x = input if input.dim() == 2 else input.unsqueeze(0)
     y = target.reshape(-1, 1)
     picked = x.gather(1, y)
@@ -252,8 +251,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         from ember.device import DeviceError
         raise DeviceError(f"multilabel_margin_loss(): expected input and target on one device, got {input._device} "
                           f"and {target._device}")
-    if not input._dtype.is_floating_point:  # no integer kernel in PyTorch
-        raise DTypeError(f"multilabel_margin_loss(): expected input of a floating dtype, got {input._dtype}")
+    float_input("multilabel_margin_loss", input)  # no integer kernel in PyTorch
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._host().reshape(x.shape[0], -1)
     c = x.shape[1]

@@ -9,7 +9,7 @@ import math
 
 from ember import dtypes
 from ember.device import DeviceError
-from ember.ops import ArgumentError, DTypeError, OpTable, OutOfRangeError, Sample, check_tensor
+from ember.ops import ArgumentError, ErrorInput, OpTable, OutOfRangeError, Sample, check_tensor, float_input
 from ember.tensor import Tensor, tensor, wrap
 
 from . import return_types
@@ -66,7 +66,12 @@ def _quantile_samples(make):
         yield Sample((make(3, 4), 0.4), {"dim": -1, "interpolation": mode}, name=mode)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_quantile_samples)
+def _quantile_errors(make):
+    yield ErrorInput(Sample((make(4, dtype="int64"), 0.5)), TypeError,
+                     r"quantile\(\): not implemented for input of dtype int64; expected a floating point tensor")
+
+
+@ops.op(namespaces=("ember", "Tensor"), samples=_quantile_samples, errors=_quantile_errors)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-th quantiles (q in [0, 1], a number or a 1-d tensor) of ``input`` along ``dim`` (all elements when
     None), between neighbours by ``interpolation`` (linear, lower, higher, midpoint, nearest). Several q put a
@@ -86,9 +91,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
         DeviceError: ``q`` is on another device than ``input``.
 
     PyTorch: ``torch.quantile``."""
-    check_tensor("quantile", "input", input)
-    if not input.is_floating_point():
-        raise DTypeError(f"quantile(): expected input of a floating dtype, got {input.dtype}")
+    float_input("quantile", input)
     if interpolation not in _INTERPOLATIONS:
         raise ArgumentError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor)
@@ -213,9 +216,7 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
         TypeError: ``input`` is not a Tensor.
 
     PyTorch: ``torch.histc``."""
-    check_tensor("histc", "input", input)
-    if not input.is_floating_point():
-        raise DTypeError(f"histc(): expected input of a floating dtype, got {input.dtype}")
+    float_input("histc", input)
     if bins <= 0:
         raise ArgumentError(f"histc(): bins must be > 0, got {bins}")
     xp = input._device.xp

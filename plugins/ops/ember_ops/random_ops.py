@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import DTypeError, OpTable, Sample, check_tensor, float_input, inplace, no_bool
+from ember.ops import OpTable, Sample, check_tensor, float_input, inplace, no_bool
 from ember.random import default_generator
 from ember.tensor import Tensor, wrap
 
@@ -51,9 +51,7 @@ def _fill(self, values, op):
 
 
 def _floating(op, self):
-    check_tensor(op, "self", self)
-    if not self._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): a continuous distribution needs a floating point tensor, got {self._dtype}")
+    float_input(op, self, "self")  # a continuous distribution needs a floating point tensor
 
 
 def _inplace_samples(**kwargs):

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DimensionError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import DimensionError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, float_input
 
 ops = OpTable()
 
@@ -38,9 +38,7 @@ def vector_norm(x, p, dim, keepdim):
 
 
 def _float(op, name, x):
-    check_tensor(op, name, x)
-    if not x._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected {name} of a floating dtype, got {x._dtype}")
+    float_input(op, x, name)
 
 
 @ops.op(namespaces=("functional",),

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import DTypeError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor, float_input
 
 from .pooling import apply_along, averaging_matrix
 
@@ -158,8 +158,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if input._dtype is dtypes.uint8 and mode in ("nearest", "nearest-exact"):  # copies: exact in float
         out = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
         return out.to(dtypes.uint8)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
+    float_input("interpolate", input)
     if mode in _LINEAR and _LINEAR[mode] != n:
         raise NotImplementedError(f"interpolate(): got {n + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D "
                                   f"input")
