@@ -1100,11 +1100,10 @@ def cat(tensors, dim=0):
         - output: the common shape with ``dim`` the sum of their sizes; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: a tensor is 0-d, or the sizes differ away from ``dim``.
-        OutOfRangeError: ``dim`` is out of range for ``input``.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for the tensors.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.cat``."""
@@ -1138,11 +1137,10 @@ def concatenate(tensors, axis=0):
         - output: the common shape with ``axis`` the sum of their sizes; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: a tensor is 0-d, or the sizes differ away from ``axis``.
         OutOfRangeError: ``axis`` is out of range.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.concatenate``."""
@@ -1180,11 +1178,10 @@ def stack(tensors, dim=0):
         - output: ``(*)`` with a new dim of size ``len(tensors)`` at ``dim``; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: the shapes differ.
-        OutOfRangeError: ``dim`` is out of range for ``input``.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for the tensors.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.stack``."""
@@ -1208,10 +1205,9 @@ def hstack(tensors):
         - output: as ``cat`` along that dim; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: the sizes differ away from the joined dim.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.hstack``."""
@@ -1230,10 +1226,9 @@ def vstack(tensors):
         - output: as ``cat`` along dim 0; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: the sizes differ away from dim 0.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.vstack``."""
