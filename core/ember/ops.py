@@ -291,7 +291,7 @@ class Op:
         if "Tensor" in self.namespaces and not self.method:
             self.method = self.name
         if self.inplace is True:
-            self.inplace = make_inplace(self.fn, self.name + "_")
+            self.inplace = make_inplace(self.fn, self.name + "_", "Tensor" in self.namespaces)
         if self.torch == "":
             self.torch = _default_torch_name(self.name, self.namespaces)
         if self.out is None:
@@ -445,12 +445,13 @@ def _keep_old_value(node, target: Tensor) -> None:
     old._version_counter = [0]
 
 
-def make_inplace(fn, name):
+def make_inplace(fn, name, tensor_method=True):
     def inplace_variant(self, *args, **kwargs):
         return inplace(self, fn(self, *args, **kwargs), name)
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
+    counterpart = f"torch.Tensor.{name}" if tensor_method else f"torch.{name}"  # celu_ is no Tensor method
     inplace_variant.__doc__ = (f"In-place version of :func:`{name[:-1]}`: writes the result into ``self`` "
-                               f"(``torch.Tensor.{name}``).")
+                               f"(``{counterpart}``).")
     return inplace_variant
 
 

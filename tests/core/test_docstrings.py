@@ -56,8 +56,9 @@ def test_every_tensor_member_has_a_docstring_naming_its_pytorch_counterpart():
 
 
 def public_ember_functions():
-    """(name, function) for each public ``ember.*`` function, the ops bound there included."""
-    for name in sorted(dir(ember)):
+    """(name, function) for each public ``ember.*`` function, the ops bound there and the names ``ember``
+    imports on first use (``ember.autocast``...) included."""
+    for name in sorted(set(dir(ember)) | set(getattr(ember, "_LAZY_NAMES", ()))):
         if name.startswith("_"):
             continue
         value = getattr(ember, name)
@@ -79,7 +80,9 @@ def test_every_public_ember_function_has_a_docstring_naming_its_pytorch_counterp
 
 # -- ops and layers ---------------------------------------------------------------------------------------
 
-BUILT_IN = {"ops", "nn"}  # the owners of ember's own ops and layers; a third-party plugin documents its own
+# The owners of ember's own ops and layers (the plugins that register relu and Linear); a third-party plugin
+# documents its own.
+BUILT_IN = {registries["ops"].entries["relu"].owner, registries["layers"].entries["Linear"].owner}
 SECTION = {name: re.compile(rf"\n[ ]*{name}:\n[ ]+\S") for name in ("Shape", "Raises")}
 PYTORCH_LINE = re.compile(r"\n[ ]*PyTorch: ``(torch\.[\w.]+)``")
 
@@ -129,3 +132,33 @@ def test_the_section_check_catches_a_bare_docstring():
     assert missing_sections("max(x, 0).", "torch.nn.ReLU", True) == ["Shape", "Raises", "PyTorch: line"]
     assert missing_sections("A.\n\n    Shape:\n        - x\n\n    Raises:\n        E: y\n\n    PyTorch: ``torch.nn.B``.",
                             "torch.nn.A", True) == ["PyTorch: ``torch.nn.A`` (it names ``torch.nn.B``)"]
+
+
+# -- the named counterparts exist -----------------------------------------------------------------------
+
+NAMED = re.compile(r"``(torch\.[\w.]*\w)")
+
+
+def resolves(module, dotted: str) -> bool:
+    """Whether ``torch.a.b.c`` names an attribute (or submodule) of the installed ``torch``."""
+    import importlib
+    obj = module
+    for depth, part in enumerate(dotted.split(".")[1:], 2):
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+            continue
+        try:
+            obj = importlib.import_module(".".join(dotted.split(".")[:depth]))
+        except ImportError:
+            return False
+    return True
+
+
+def test_every_pytorch_name_a_docstring_gives_exists_in_pytorch(torch):
+    docs = [(f"op {n}", e.obj.fn.__doc__) for n, e in registries["ops"].entries.items() if e.owner in BUILT_IN]
+    docs += [(f"layer {n}", cls.__doc__) for n, cls in built_in_layers()]
+    docs += [(f"Tensor.{n}", doc) for n, doc in documented_tensor_members()]
+    docs += [(f"ember.{n}", fn.__doc__) for n, fn in public_ember_functions()]
+    unknown = sorted({(where, name) for where, doc in docs for name in NAMED.findall(doc or "")
+                      if not resolves(torch, name)})
+    assert not unknown, f"docstrings name PyTorch APIs that torch {torch.__version__} lacks: {unknown}"

@@ -357,7 +357,7 @@ def sigmoid(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -472,7 +472,7 @@ def softsign(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -526,7 +526,7 @@ def tanhshrink(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.

@@ -549,7 +549,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         - weight: ``(C_out, C_in / groups, k0)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation
-            * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+          * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
@@ -592,7 +592,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         - weight: ``(C_out, C_in / groups, k0, k1)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
-            dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+          dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
@@ -618,7 +618,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         - weight: ``(C_out, C_in / groups, k0, k1, k2)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 *
-            padding - dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+          padding - dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
@@ -668,7 +668,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
         - weight: ``(C_in, C_out / groups, k0)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 * padding +
-            dilation * (k - 1) + output_padding + 1``.
+          dilation * (k - 1) + output_padding + 1``.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
@@ -700,7 +700,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         - weight: ``(C_in, C_out / groups, k0, k1)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 *
-            padding + dilation * (k - 1) + output_padding + 1``.
+          padding + dilation * (k - 1) + output_padding + 1``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
@@ -726,7 +726,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         - weight: ``(C_in, C_out / groups, k0, k1, k2)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2
-            * padding + dilation * (k - 1) + output_padding + 1``.
+          * padding + dilation * (k - 1) + output_padding + 1``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
@@ -805,7 +805,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
     Shape:
         - input: ``(N, C * prod(kernel_size), L)`` or unbatched ``(C * prod(kernel_size), L)``, L the number of
-            blocks that fit ``output_size``; floating point.
+          blocks that fit ``output_size``; floating point.
         - output: ``(N, C, *output_size)`` (no N when unbatched), the dtype of ``input``.
 
     Raises:

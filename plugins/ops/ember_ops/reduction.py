@@ -89,7 +89,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
+          is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -147,9 +147,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
     Shape:
         - input: ``(*)``, floating point (or a floating ``dtype``); ``dim``: an int, a tuple of ints or None (all
-            dims).
+          dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is not floating point and no floating ``dtype`` is given.
@@ -206,7 +206,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int or None; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
+          is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
 
     Raises:
         TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
@@ -342,7 +342,7 @@ def amax(input, dim=(), keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -360,7 +360,7 @@ def amin(input, dim=(), keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -419,7 +419,7 @@ def argmax(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
+          is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -438,7 +438,7 @@ def argmin(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
+          is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -492,7 +492,7 @@ def max(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
@@ -511,7 +511,7 @@ def min(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
@@ -626,7 +626,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -649,7 +649,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -668,7 +668,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
+          is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -689,7 +689,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
+          is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -746,9 +746,9 @@ def logsumexp(input, dim, keepdim=False):
 
     Shape:
         - input: ``(*)``, any dtype (integers are computed in the default float); ``dim``: an int, a tuple of ints
-            or None (all dims).
+          or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; floating point.
+          is None; floating point.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -850,7 +850,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - x: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``x``.
+          is None; the dtype of ``x``.
 
     Raises:
         DTypeError: ``x`` is not floating point.
@@ -881,9 +881,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
     Shape:
         - input: ``(*)``, floating point; ``p`` a number ('fro' by default); ``dim``: an int, a tuple of ints or
-            None (all dims).
+          None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is not floating point.
@@ -938,7 +938,7 @@ def all(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; bool.
+          is None; bool.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -956,7 +956,7 @@ def any(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; bool.
+          is None; bool.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
