@@ -26,6 +26,8 @@ keeps every plugin under ``plugins/`` and ``examples/`` on this API.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -221,8 +223,11 @@ class Op:
       inputs whose values and gradients must stay finite and match PyTorch (see :mod:`ember.edge_cases`).
     - ``skips``: ``{check: reason}`` for checks of the kit this op opts out of (``"gradgradcheck"``,
       ``"gradcheck"``, ``"oracle"``); the reason is shown as a skipped test, never dropped silently.
-    - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
-      for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
+    - ``primitive``: the :class:`Primitive` the function applies (once) for a *primitive* op; None for a
+      *composite*, a function of other ops. With a ``reference`` too, the op is *fused*: its own
+      primitive stands for that composite (faster or more stable), and the kit checks the two agree.
+    - ``reference``: for a fused op, the plain composite it must match; for an op with no PyTorch
+      counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
       the result (one array, or a tuple per output); the kit compares the forward with it. An op with
       ``torch=None`` must declare ``reference`` or ``expected``, or ``checked_elsewhere``.
@@ -233,6 +238,7 @@ class Op:
     - ``out``: whether ``ember.<name>`` / ``ember.linalg.<name>`` take PyTorch's ``out=`` keyword; by
       default True unless the name is in :data:`NO_OUT` (PyTorch offers it there without ``out=``).
       Handled once, by :func:`with_out`; ``fn`` never sees ``out``.
+    - ``declared_at``: ``package/module.py:line`` of the declaration, found when not given.
     """
 
     fn: Callable
@@ -249,6 +255,7 @@ class Op:
     errors: Callable | None = None
     stability: Callable | None = None
     skips: dict = field(default_factory=dict)
+    primitive: type | None = None
     reference: Callable | None = None
     expected: Callable | None = None
     checked_elsewhere: str = ""
@@ -256,9 +263,14 @@ class Op:
     atol: float | None = None
     rtol: float | None = None
     out: bool | None = None
+    declared_at: str = ""
 
     def __post_init__(self):
         self.name = self.name or self.fn.__name__
+        if self.primitive is not None and not (isinstance(self.primitive, type)
+                                               and issubclass(self.primitive, Primitive)):
+            raise TypeError(f"op {self.name!r}: primitive= must be a Primitive subclass, got {self.primitive!r}")
+        self.declared_at = self.declared_at or _declaration_site()
         bad = set(self.namespaces) - set(NAMESPACES)
         if bad:
             raise ValueError(f"op {self.name!r}: unknown namespaces {sorted(bad)} in namespaces=; expected {NAMESPACES}")
@@ -289,7 +301,11 @@ class Op:
 
     @property
     def kind(self) -> str:
-        return "primitive" if getattr(self.fn, "primitive", None) is not None else "composite"
+        """``"primitive"``, ``"fused"`` (a primitive standing for its ``reference`` composite) or
+        ``"composite"``."""
+        if self.primitive is None:
+            return "composite"
+        return "fused" if self.reference is not None else "primitive"
 
     @property
     def where(self) -> tuple:
@@ -311,6 +327,25 @@ def _accept_old_where(init):
 
 
 Op.__init__ = _accept_old_where(Op.__init__)
+
+
+def _declaration_site() -> str:
+    """``package/module.py:line`` of the module-level statement declaring the op being built (the first
+    frame outside this module at module level; else the nearest one outside it)."""
+    frame, nearest = sys._getframe(2), None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != __name__ and frame.f_code.co_filename != "<string>":
+            nearest = nearest or frame
+            if frame.f_code.co_name == "<module>":
+                break
+        frame = frame.f_back
+    frame = frame or nearest
+    if frame is None:
+        return ""
+    module, filename = frame.f_globals.get("__name__", ""), os.path.basename(frame.f_code.co_filename)
+    package = module.split(".")[:-1] if filename != "__init__.py" else module.split(".")
+    return "/".join(package + [filename]) + f":{frame.f_lineno}"
 
 
 def _default_torch_name(name, namespaces):

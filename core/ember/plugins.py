@@ -539,3 +539,13 @@ def _bind_kernels(primitive_base) -> None:
             raise _BindError(entry.owner, f"plugin {entry.owner!r} registered a {kernel.device_type} kernel for "
                                           f"unknown primitive {kernel.primitive!r}")
         target.kernels[kernel.device_type] = kernel.fn
+        _share_kernel(target, kernel.device_type, kernel.fn)
+
+
+def _share_kernel(prim, device_type, fn) -> None:
+    """An overload that keeps its base's forward (``Mm`` of ``Matmul``, ``SumDim`` of ``Sum``) runs the
+    base's kernel too, unless a kernel was registered for it."""
+    for sub in prim.__subclasses__():
+        if "forward" not in sub.__dict__ and device_type not in sub.kernels:
+            sub.kernels[device_type] = fn
+            _share_kernel(sub, device_type, fn)

@@ -24,7 +24,7 @@ def scaled_op(name):
     def fn(input):
         return apply(prim, input)
     fn.__name__ = name
-    return prim, Op(fn, where=("ember",), torch=None, expected=lambda x: 2 * x,
+    return prim, Op(fn, namespaces=("ember",), torch=None, expected=lambda x: 2 * x,
                     samples=lambda make: [Sample((make(3),))])
 
 

@@ -177,9 +177,10 @@ def record_node(op, inputs, attrs, outputs):
         else:
             edges.append(None)
             needs.append(False)
+    node_type = getattr(op, "node_type", Node)  # a primitive's own Node subclass, named as PyTorch names it
     if empty_input or not outputs[0]._data.size or len(outputs) > 1:
         op = _empty_aware(op, outputs, edges)
-    node = Node(op, attrs, edges, tuple(needs))
+    node = node_type(op, attrs, edges, tuple(needs))
     if op.save_inputs:
         node.save_inputs(inputs)
     if op.save_output:

@@ -296,13 +296,15 @@ def _flatten(values):
 
 
 def op_report() -> list[dict]:
-    """One row per registered op: where it is bound, primitive or composite, and how it is checked."""
+    """One row per registered op: where it is bound and declared, primitive, fused or composite (and the
+    primitive it applies), and how it is checked."""
     from ..plugins import registries
     rows = []
     for name, entry in sorted(registries["ops"].entries.items()):
         op = entry.obj
         samples = list(op.samples(SampleMaker("cpu", _dt.float64))) if op.samples else []
-        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "namespaces": list(op.namespaces),
+        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "declared_at": op.declared_at,
+                     "primitive": op.primitive.name if op.primitive else "", "namespaces": list(op.namespaces),
                      "samples": len(samples), "torch": op.torch or "", "dtypes": [d.name for d in op.dtypes],
                      "gradcheck": op.differentiable, "gradgradcheck": op.differentiable and op.gradgradcheck})
     return rows

@@ -17,7 +17,7 @@ from .elementwise_factories import bad_option, primitive
 from . import erf_kernel
 from .elementwise_math import erf
 from .samples import extreme_inputs, unary_samples
-from .selection import clamp, where
+from .selection import Clamp, clamp, where
 
 ops = OpTable()
 F = ("functional",)
@@ -50,7 +50,7 @@ class Relu(Primitive):
         return g * wrap((out > 0).astype(out.dtype), g._device)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
+@ops.op(primitive=Relu, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
 def relu(input, inplace=False):
     """max(input, 0) elementwise (``torch.relu``; ``inplace=True`` in the functional form writes back)."""
     check_tensor("relu", "input", input)
@@ -59,7 +59,11 @@ def relu(input, inplace=False):
     return _finish("relu", input, apply(Relu, input), inplace)
 
 
-@ops.op(namespaces=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
+class Hardtanh(Clamp):
+    """``Clamp`` under ATen's name for hardtanh (and relu6)."""
+
+
+@ops.op(primitive=Hardtanh, namespaces=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input clamped to [min_val, max_val] (``F.hardtanh``)."""
     no_bool("hardtanh", input)
@@ -69,10 +73,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         min_val, max_val = int(min_val), int(max_val)
         if input._dtype.name == "uint8" and min(min_val, max_val) < 0:
             raise ArgumentError("hardtanh(): cannot do hardtanh on an unsigned type with negative limits")
-    return _finish("hardtanh", input, clamp(input, min_val, max_val), inplace)
+    low, high = (scalar_to("hardtanh", v, input._dtype) for v in (min_val, max_val))
+    return _finish("hardtanh", input, apply(Hardtanh, input, low=low, high=high), inplace)
 
 
-@ops.op(namespaces=F, samples=lambda make: [Sample((make(2, 3, low=-3, high=8),)), *unary_samples(make, away_from_zero=True)])
+@ops.op(primitive=Hardtanh, namespaces=F,
+        samples=lambda make: [Sample((make(2, 3, low=-3, high=8),)), *unary_samples(make, away_from_zero=True)])
 def relu6(input, inplace=False):
     """min(max(input, 0), 6) (``F.relu6``)."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -83,7 +89,7 @@ LeakyRelu = primitive(
     lambda ctx, g, slope: where(ctx.inputs[0] > 0, g, g * slope), save_inputs=True)
 
 
-@ops.op(namespaces=F, samples=_samples(True, slope={"negative_slope": 0.2}))
+@ops.op(primitive=LeakyRelu, namespaces=F, samples=_samples(True, slope={"negative_slope": 0.2}))
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """input where positive, negative_slope * input elsewhere (``F.leaky_relu``)."""
     float_input("leaky_relu", input)
@@ -123,21 +129,21 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@ops.op(namespaces=F, samples=_samples(True, alpha={"alpha": 0.5}), stability=extreme_inputs)
+@ops.op(primitive=Elu, namespaces=F, samples=_samples(True, alpha={"alpha": 0.5}), stability=extreme_inputs)
 def elu(input, alpha=1.0, inplace=False):
     """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``)."""
     float_input("elu", input)
     return _finish("elu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1), inplace)
 
 
-@ops.op(namespaces=("ember", "functional"), inplace=True, samples=_samples(True))
+@ops.op(primitive=Elu, namespaces=("ember", "functional"), inplace=True, samples=_samples(True))
 def selu(input, inplace=False):
     """scale * elu(input, alpha) with the self-normalising constants (``torch.selu``)."""
     float_input("selu", input)
     return _finish("selu", input, apply(Elu, input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1), inplace)
 
 
-@ops.op(namespaces=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
+@ops.op(primitive=Elu, namespaces=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
 def celu(input, alpha=1.0, inplace=False):
     """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``)."""
     float_input("celu", input)
@@ -233,7 +239,7 @@ def _gelu_composite(input, approximate="none"):
     raise bad_option("gelu", "approximate", approximate, "'none' or 'tanh'")
 
 
-@ops.op(namespaces=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}),
+@ops.op(primitive=Gelu, namespaces=F, samples=_samples(approximate={"approximate": "tanh"}, none={"approximate": "none"}),
         errors=_gelu_errors, stability=extreme_inputs, reference=_gelu_composite)
 def gelu(input, approximate="none"):
     """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``).
@@ -253,7 +259,7 @@ def _sigmoid_forward(xp, x):
 Sigmoid = primitive("sigmoid", _sigmoid_forward, lambda ctx, g: g * ctx.output * (1 - ctx.output), save_output=True)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(), stability=extreme_inputs)
+@ops.op(primitive=Sigmoid, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(), stability=extreme_inputs)
 def sigmoid(input):
     """1 / (1 + exp(-input)), exact in both tails (``torch.sigmoid``)."""
     check_tensor("sigmoid", "input", input)
@@ -267,7 +273,7 @@ LogSigmoid = primitive("log_sigmoid", lambda xp, x: -xp.logaddexp(0, -x), lambda
                        save_inputs=True)
 
 
-@ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
+@ops.op(primitive=LogSigmoid, namespaces=F, samples=_samples(), stability=extreme_inputs)
 def logsigmoid(input):
     """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``)."""
     float_input("logsigmoid", input)
@@ -296,7 +302,7 @@ def _softplus_stability(make):
     yield StabilityInput(Sample((make.tensor([30.0, 1e4]),)), expected=[30.0, 1e4], rtol=0, atol=0)
 
 
-@ops.op(namespaces=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}),
+@ops.op(primitive=Softplus, namespaces=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}),
         stability=_softplus_stability)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``)."""
@@ -377,6 +383,7 @@ def _softmax_dim(op, input, dim):
 
 
 class LogSoftmax(Primitive):
+    name = "_log_softmax"  # ATen's
     save_output = True
 
     @staticmethod
@@ -397,6 +404,7 @@ class LogSoftmaxBackward(Primitive):
     """``g - exp(out) * g.sum(dim)``, log_softmax's gradient, in one step instead of four ops; its own
     backward keeps log_softmax twice differentiable."""
 
+    name = "_log_softmax_backward_data"  # ATen's
     save_inputs = True
 
     @staticmethod
@@ -414,6 +422,7 @@ class LogSoftmaxBackward(Primitive):
 
 
 class Softmax(Primitive):
+    name = "_softmax"  # ATen's
     save_output = True
 
     @staticmethod
@@ -475,7 +484,7 @@ def _log_softmax_stability(make):
     yield StabilityInput(Sample((make.tensor([1e4, 0.0]), 0)), expected=[0.0, -1e4], rtol=0, atol=0)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite,
+@ops.op(primitive=LogSoftmax, namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite,
         stability=_log_softmax_stability)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(input)) along ``dim``, without overflow for large logits (``torch.log_softmax``)."""
@@ -483,7 +492,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return apply(LogSoftmax, input, dim=dim)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite,
+@ops.op(primitive=Softmax, namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite,
         stability=lambda make: extreme_inputs(make, dim=-1))
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""

@@ -62,10 +62,9 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-add.primitive, sub.primitive = Add, Sub
-ops.op(add, operator="add", inplace=True, samples=_alpha_samples)
-ops.op(sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
-ops.op(rsub, namespaces=("ember",), samples=_alpha_samples)
+ops.op(add, primitive=Add, operator="add", inplace=True, samples=_alpha_samples)
+ops.op(sub, primitive=Sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
+ops.op(rsub, primitive=Sub, namespaces=("ember",), samples=_alpha_samples)
 
 
 # -- mul and div ------------------------------------------------------------------------------------
@@ -147,16 +146,13 @@ def _true_divide(input, other):
     return binary(Div, input, other, True)
 
 
-div.primitive = Div
-
-
 def _div_errors(make):
     yield ErrorInput(Sample((make(3), make(3)), {"rounding_mode": "round"}), RuntimeError,
                      r"div\(\).*rounding_mode.*'round'")
 
 
-ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
-ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
+ops.op(div, primitive=Div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
+ops.op(_true_divide, name="true_divide", primitive=Div, inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
     "floor_divide", _no_integer_zero("floor_divide", lambda xp, a, b: xp.floor_divide(a, b)), None,
@@ -299,8 +295,7 @@ def neg(input):
     return apply(Neg, input)
 
 
-neg.primitive = Neg
-ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
+ops.op(neg, primitive=Neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
 
 reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
                       save="output", table=ops, samples=lambda make: unary_samples(make, away_from_zero=True),

@@ -46,8 +46,7 @@ def _logical(name, forward):
             raise _broadcast_error(name, input, other) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise logical {name[8:]} of the operands' truth values; a bool tensor (``torch.{name}``)."
-    fn.primitive = prim
-    ops.op(fn, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
+    ops.op(fn, primitive=prim, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
     return fn
 
 
@@ -89,8 +88,7 @@ def _bitwise(name, forward, operator):
             raise _broadcast_error(name, a, b) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise bitwise ``{operator}`` of integer or bool tensors (``torch.{name}``)."
-    fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
+    ops.op(fn, primitive=prim, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
            errors=lambda make: _bitwise_errors(make, name))
     return fn
 
@@ -120,14 +118,11 @@ def bitwise_not(input):
     return apply(BitwiseNot, input)
 
 
-bitwise_not.primitive = BitwiseNot
-
-
 def _bitwise_not_errors(make):
     yield ErrorInput(Sample((make(2, dtype=dtypes.float32),)), TypeError, r"bitwise_not\(\).*float32")
 
 
-ops.op(bitwise_not, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
+ops.op(bitwise_not, primitive=BitwiseNot, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
        samples=lambda make: nondiff_samples(make, low=-8, high=8), errors=_bitwise_not_errors)
 
 

@@ -1,7 +1,7 @@
 """Convolutions with 1 to 3 spatial dims (grouped, strided, dilated, padded, transposed) and im2col
 ``unfold``/``fold``.
 
-Three primitives carry every convolution: :class:`ConvNd` (x, w -> y), :class:`ConvInputGrad` (its
+Three primitives carry every convolution: :class:`Convolution` (x, w -> y), :class:`ConvInputGrad` (its
 adjoint in x, which is also the transposed convolution) and :class:`ConvWeightGrad` (its adjoint in
 w). All three are bilinear, so each one's backward is written with the other two and derivatives of
 any order work. Each runs one channel-major im2col (:func:`columns`: one strided slice copy per kernel
@@ -9,18 +9,20 @@ offset, into a (C, *kernel, B, *out) matrix every group multiplies without anoth
 per group; the adjoint :func:`fold_columns` loops over kernel offsets only, never over batch, channels
 or pixels.
 
-conv1d/2d/3d themselves run as :class:`ConvColumns` and a matmul written with ops (pointwise and
-depthwise convs, which build no columns, excepted): the matmul saves the columns, so the weight
-gradient reuses them instead of building them again.
+conv1d/2d/3d, when recorded for backward, run as :class:`ConvColumns` and :class:`ColumnsConvolution`
+(pointwise and depthwise convs, which build no columns, excepted): the latter saves the columns, so the
+weight gradient reuses them instead of building them again.
 """
 from __future__ import annotations
 
 import itertools
 import math
 
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor)
 
+from .conv_composite import conv_composite
 from .linalg import product
 
 ops = OpTable()
@@ -211,7 +213,7 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
 
 # -- primitives -------------------------------------------------------------------------------------
 
-class ConvNd(Primitive):
+class Convolution(Primitive):
     """y = conv(x, w): cross-correlation over the trailing spatial dims, as PyTorch's convNd."""
 
     save_inputs = True
@@ -244,7 +246,7 @@ class ConvInputGrad(Primitive):
         g, w = ctx.inputs
         need_g, need_w = ctx.needs_input_grad
         attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        dg = apply(ConvNd, gx, w, **attrs) if need_g else None
+        dg = apply(Convolution, gx, w, **attrs) if need_g else None
         dw = apply(ConvWeightGrad, gx, g, kernel=tuple(w.shape[2:]), **attrs) if need_w else None
         return dg, dw
 
@@ -264,7 +266,7 @@ class ConvWeightGrad(Primitive):
         need_x, need_g = ctx.needs_input_grad
         attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         dx = apply(ConvInputGrad, g, gw, size=tuple(x.shape[2:]), **attrs) if need_x else None
-        dg = apply(ConvNd, x, gw, **attrs) if need_g else None
+        dg = apply(Convolution, x, gw, **attrs) if need_g else None
         return dx, dg
 
 
@@ -297,19 +299,35 @@ class ConvColumnsFold(Primitive):
         return apply(ConvColumns, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
+class ColumnsConvolution(Primitive):
+    """y (B, O, *out) = the convolution of channel-major columns (C, *kernel, B, *out) with w: one GEMM per
+    group. Its backward is two GEMMs written with ops (so every derivative order follows); the weight
+    gradient multiplies the columns saved here, built once in the forward."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, cols, w, groups):
+        return _columns_product(xp, cols, w, groups)
+
+    @staticmethod
+    def backward(ctx, g, groups):
+        cols, w = ctx.inputs
+        need_cols, need_w = ctx.needs_input_grad
+        o, k = w.shape[0], math.prod(w.shape[1:])  # k: C/groups * prod(kernel)
+        pixels = math.prod(cols.shape[w.dim() - 1:])  # B * prod(out)
+        lead = () if groups == 1 else (groups,)  # one group: plain 2-D GEMMs
+        rows = g.transpose(0, 1).reshape(lead + (o // groups, pixels))
+        wm = w.reshape(lead + (o // groups, k))
+        grad_cols = (wm.mT @ rows).reshape(cols.shape) if need_cols else None
+        grad_w = (rows @ cols.reshape(lead + (k, pixels)).mT).reshape(w.shape) if need_w else None
+        return grad_cols, grad_w
+
+
 def _conv_from_columns(x, weight, stride, padding, dilation, groups):
-    """conv(x, weight) as ConvColumns then one GEMM per group, written with ops: the GEMM's backward
-    reuses the columns it saved for the weight gradient, and every derivative order follows."""
-    n = weight.dim() - 2
-    o = weight.shape[0]
+    """conv(x, weight) as ConvColumns then ColumnsConvolution: the weight gradient reuses the columns."""
     cols = apply(ConvColumns, x, kernel=tuple(weight.shape[2:]), stride=stride, padding=padding, dilation=dilation)
-    b, out = cols.shape[1 + n], tuple(cols.shape[2 + n:])
-    k = math.prod(weight.shape[1:])  # C/groups * prod(kernel)
-    if groups == 1:
-        y = weight.reshape(o, k) @ cols.reshape(k, b * math.prod(out))
-    else:
-        y = weight.reshape(groups, o // groups, k) @ cols.reshape(groups, k, b * math.prod(out))
-    return y.reshape((o, b) + out).transpose(0, 1).contiguous()
+    return apply(ColumnsConvolution, cols, weight, groups=groups)
 
 
 def _no_integer(op, input):
@@ -319,7 +337,7 @@ def _no_integer(op, input):
         raise DTypeError(f"{op}(): not implemented for input of dtype {input._dtype.name}")
 
 
-class Im2Col(Primitive):
+class Im2col(Primitive):
     """(B, C, *spatial) -> (B, C * prod(kernel), L): every sliding block as a column (``F.unfold``)."""
 
     @staticmethod
@@ -333,10 +351,10 @@ class Im2Col(Primitive):
     @staticmethod
     def backward(ctx, g, kernel, stride, padding, dilation):
         size = tuple(ctx.input_shapes[0][2:])
-        return apply(Col2Im, g, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+        return apply(Col2im, g, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
-class Col2Im(Primitive):
+class Col2im(Primitive):
     """(B, C * prod(kernel), L) -> (B, C, *size), overlapping blocks summed (``F.fold``)."""
 
     @staticmethod
@@ -351,7 +369,7 @@ class Col2Im(Primitive):
 
     @staticmethod
     def backward(ctx, g, size, kernel, stride, padding, dilation):
-        return apply(Im2Col, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+        return apply(Im2col, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
 # -- argument checking ------------------------------------------------------------------------------
@@ -427,7 +445,7 @@ def _add_bias(y, bias, n):
 # -- convolution ----------------------------------------------------------------------------------
 
 def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
-    """Shared body of conv1d/2d/3d: check arguments, pad, run :class:`ConvNd`, add the bias."""
+    """Shared body of conv1d/2d/3d: check arguments, pad, run :class:`Convolution`, add the bias."""
     _check_ranks(op, n, input, weight)
     unbatched = input._data.ndim == n + 1
     x = input.unsqueeze(0) if unbatched else input
@@ -464,14 +482,17 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
     if _runs_by_columns(x, weight, stride, pads, groups):
         y = _conv_from_columns(x, weight, stride, pads, dilation, groups)
     else:
-        y = apply(ConvNd, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
+        y = apply(Convolution, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
     y = _add_bias(y, bias, n)
     return y.squeeze(0) if unbatched else y
 
 
 def _runs_by_columns(x, weight, stride, padding, groups):
-    """Whether a conv runs as columns and a GEMM; pointwise and depthwise ones have cheaper kernels in
-    ConvNd that build no columns at all."""
+    """Whether a conv runs as ConvColumns and ColumnsConvolution: when it is recorded for backward (without
+    a graph, Convolution computes the same in one primitive), unless it is pointwise or depthwise, which
+    have cheaper kernels in Convolution that build no columns at all."""
+    if not (is_grad_enabled() and (x.requires_grad or weight.requires_grad)):
+        return False
     pointwise = groups == 1 and all(k == 1 for k in weight.shape[2:]) and all(st == 1 for st in stride) and \
         not any(lo or hi for lo, hi in padding)
     depthwise = groups == x.shape[1] == weight.shape[0] and groups > 1
@@ -538,7 +559,7 @@ def _conv1d_errors(make):
                      r"conv1d\(\).*weight of size \[3, 2, 3\].*input\[1, 4, 6\].*2 channels.*4 channels")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
+@ops.op(reference=conv_composite(1), namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
     ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
@@ -561,14 +582,14 @@ def _conv2d_errors(make):
     yield ErrorInput(Sample((x, w, make(4))), RuntimeError, r"conv2d\(\).*bias of shape \[3\].*\[4\]")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
+@ops.op(reference=conv_composite(2), namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
     (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
     return convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv3d_samples)
+@ops.op(reference=conv_composite(3), namespaces=("ember", "functional"), samples=_conv3d_samples)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``)."""
     return convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
@@ -597,7 +618,7 @@ def _conv_transpose1d_errors(make):
                      r"conv_transpose1d\(\).*weight of size \[2, 3, 3\].*input\[1, 4, 5\]")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
+@ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution, the gradient of conv1d in its input; weight is
     (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
@@ -610,7 +631,7 @@ def _conv_transpose2d_errors(make):
                      r"conv_transpose2d\(\).*output padding.*output_padding=\(2, 2\), stride=\(2, 2\)")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
+@ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
     (``torch.nn.functional.conv_transpose2d``)."""
@@ -618,7 +639,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   groups, dilation)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
+@ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``)."""
     return transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
@@ -657,7 +678,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input._data.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     _check_fits("unfold", tuple(x.shape[2:]), kernel, padding, dilation)
-    y = apply(Im2Col, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    y = apply(Im2col, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     return y.squeeze(0) if unbatched else y
 
 
@@ -667,7 +688,7 @@ def _fold_samples(make):
                  name="dilation, padding, stride")
 
 
-@ops.op(namespaces=("functional",), samples=_fold_samples)
+@ops.op(primitive=Col2im, namespaces=("functional",), samples=_fold_samples)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
     (``torch.nn.functional.fold``)."""
@@ -689,5 +710,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                          f"padding={tuple(p for p, _ in padding)}, stride={stride}, expected size of input's "
                          f"dimension 2 to match the calculated number of sliding blocks "
                          f"{' * '.join(map(str, blocks))} = {math.prod(blocks)}, but got input.size(2)={x.shape[2]}")
-    y = apply(Col2Im, x, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    y = apply(Col2im, x, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     return y.squeeze(0) if unbatched else y

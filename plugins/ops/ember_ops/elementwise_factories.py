@@ -76,9 +76,8 @@ def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace
         return binary(prim, input, other, float_result)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    fn.primitive = prim
-    table.op(
-        fn, operator=operator, inplace=inplace, samples=samples, differentiable=differentiable, **options)
+    table.op(fn, primitive=prim, operator=operator, inplace=inplace, samples=samples,
+             differentiable=differentiable, **options)
     return fn
 
 
@@ -97,8 +96,7 @@ def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", sam
         return apply_unary(prim, input)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    fn.primitive = prim
-    table.op(fn, inplace=inplace, samples=samples, differentiable=differentiable, **options)
+    table.op(fn, primitive=prim, inplace=inplace, samples=samples, differentiable=differentiable, **options)
     return fn
 
 

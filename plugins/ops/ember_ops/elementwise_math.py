@@ -182,8 +182,7 @@ def round(input, *, decimals=0):
     return apply(Round, input, decimals=decimals)
 
 
-round.primitive = Round
-ops.op(round, inplace=True, samples=lambda make: [
+ops.op(round, primitive=Round, inplace=True, samples=lambda make: [
     *unary_samples(make, away_from_zero=True),
     Sample((make(2, 3, low=-20, high=20),), {"decimals": 1}, name="decimals=1"),
     Sample((make(2, 3, low=-200, high=200),), {"decimals": -1}, name="decimals=-1")])

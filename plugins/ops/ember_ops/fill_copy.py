@@ -23,7 +23,7 @@ class Fill(Primitive):
         return (g * 0 if need_x else None), (g.sum() if need_v else None)
 
 
-@ops.op(namespaces=("ember",), inplace=True, samples=lambda make: [
+@ops.op(primitive=Fill, namespaces=("ember",), inplace=True, samples=lambda make: [
     Sample((make(2, 3), 1.5), name="number"), Sample((make(2, 3), make()), name="tensor value")])
 def fill(input, value):
     """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_``
@@ -45,11 +45,11 @@ def fill_(self, value):
     return inplace(self, fill(self, value), "fill_")
 
 
-ops.op(fill_, namespaces=("Tensor",), torch="torch.Tensor.fill_", samples=lambda make: [
+ops.op(fill_, primitive=Fill, namespaces=("Tensor",), torch="torch.Tensor.fill_", samples=lambda make: [
     Sample((make(2, 3, requires_grad=False), 1.5)), Sample((make(2, 3, requires_grad=False), make(requires_grad=False)))])
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
+@ops.op(primitive=Fill, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
 def zero_(input):
     """Fill ``input`` with zeros in place (``Tensor.zero_``)."""
     check_tensor("zero_", "input", input)
@@ -84,5 +84,5 @@ def copy_(self, src, non_blocking=False):
     return inplace(self, out, "copy_")
 
 
-ops.op(copy_, namespaces=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
+ops.op(copy_, primitive=Copy, namespaces=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
     Sample((make(2, 3, requires_grad=False), make(3, requires_grad=False)))])

@@ -165,7 +165,7 @@ def _gather_errors(make):
     yield ErrorInput(Sample((x, 2, make.index([[0], [1]]))), IndexError, r"gather\(\): dimension out of range.*got 2")
 
 
-@ops.op(samples=_gather_samples, errors=_gather_errors)
+@ops.op(primitive=Gather, samples=_gather_samples, errors=_gather_errors)
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and so on); index may be smaller than input in the
     other dims (``torch.gather``)."""
@@ -195,7 +195,7 @@ def _scatter_errors(make):
                      r"reduce='multiply' is not implemented", backward=True)  # as in PyTorch: no derivative
 
 
-@ops.op(inplace=True, samples=_scatter_samples, errors=_scatter_errors)
+@ops.op(primitive=Scatter, inplace=True, samples=_scatter_samples, errors=_scatter_errors)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at the places ``index`` names along ``dim``;
     ``reduce='add'``/``'multiply'`` combines instead (``torch.scatter``). Repeated indices without reduce
@@ -234,7 +234,7 @@ def _scatter_add_errors(make):
                      r"scatter\(\): index 7 is out of bounds")
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=ScatterAdd, inplace=True, samples=lambda make: [
     Sample((make(3, 4), 1, make.index([[0, 3, 3], [1, 1, 2], [2, 0, 0]]), make(3, 3)), name="repeats"),
     Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [0, 0, 1, 1]]), make(2, 4)), name="dim 0"),
     Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")],
@@ -296,7 +296,7 @@ def _index_select_errors(make):
                      r"index_select\(\): index must be a 1-D \(or 0-d\) tensor, got shape")
 
 
-@ops.op(samples=lambda make: [
+@ops.op(primitive=IndexSelect, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2])), name="dim 0, repeats"),
     Sample((make(4, 3), 1, make.index([2, 0])), name="dim 1"),
     Sample((make(4, 3), -1, make.index(1)), name="0-d index"),
@@ -317,7 +317,7 @@ def _index_add_errors(make):
                      r"index_add\(\): source must have shape \(2, 3\).*got \(3, 3\)")
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=IndexAdd, inplace=True, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2]), make(3, 3)), name="repeats"),
     Sample((make(4, 3), 1, make.index([2, 0]), make(4, 2)), {"alpha": 0.5}, name="alpha")], errors=_index_add_errors)
 def index_add(input, dim, index, source, *, alpha=1):

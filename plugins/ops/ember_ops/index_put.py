@@ -81,7 +81,7 @@ def _put_samples(make):
     yield Sample((make(2, 3), (make.index([[True, False, True], [False, True, False]]),), make()), name="mask")
 
 
-@ops.op(inplace=True, samples=_put_samples)
+@ops.op(primitive=IndexPut, inplace=True, samples=_put_samples)
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put (or added) at ``input[indices]`` (``torch.index_put``)."""
     check_tensor("index_put", "input", input)

@@ -33,11 +33,12 @@ def _einsum(xp, spec, *arrays, optimize=False):
     return xp.einsum(spec, *arrays, optimize=optimize)
 
 
-class MatMul(Primitive):
+class Matmul(Primitive):
     """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back.
 
     A batch times one matrix, (..., m, k) @ (k, n), is one GEMM of (rows, k) @ (k, n), as PyTorch runs it:
-    numpy would run one small GEMM per batch index. Its gradient in the matrix is one GEMM too."""
+    numpy would run one small GEMM per batch index. Its gradient in the matrix is one GEMM too.
+    :class:`Mm` (two matrices) and :class:`Bmm` (two batches of one size) are its ATen-named cases."""
 
     save_inputs = True
 
@@ -67,6 +68,23 @@ def _one_gemm(a_shape, b_shape):
         all(d == 1 for d in b_shape[:-2])
 
 
+class Mm(Matmul):
+    """The product of two matrices."""
+
+
+class Bmm(Matmul):
+    """The product of two batches of matrices of one batch size."""
+
+
+def _product_primitive(a, b):
+    a_nd, b_nd = a._data.ndim, b._data.ndim
+    if a_nd == 2 and b_nd == 2:
+        return Mm
+    if a_nd == 3 and b_nd == 3 and a._data.shape[0] == b._data.shape[0]:
+        return Bmm
+    return Matmul
+
+
 def _shape_text(shape):
     return "x".join(str(s) for s in shape) or "scalar"
 
@@ -93,7 +111,7 @@ def _matmul_errors(make):
                      r"matmul\(\): batch dimensions of \(2, 3, 4\) and \(3, 4, 5\)")
 
 
-@ops.op(operator="matmul", samples=_matmul_samples, errors=_matmul_errors)
+@ops.op(primitive=Matmul, operator="matmul", samples=_matmul_samples, errors=_matmul_errors)
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim
     removed again (``torch.matmul``)."""
@@ -111,7 +129,7 @@ def matmul(input, other):
         raise ShapeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({_shape_text(input._data.shape)} "
                          f"and {_shape_text(other._data.shape)})")
     try:
-        out = apply(MatMul, a, b)
+        out = apply(_product_primitive(a, b), a, b)
     except ValueError:
         raise ShapeError(f"matmul(): batch dimensions of {tuple(input.shape)} and {tuple(other.shape)} cannot be "
                          f"broadcast") from None
@@ -119,7 +137,7 @@ def matmul(input, other):
     return out.squeeze(added) if added else out
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
+@ops.op(primitive=Mm, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
     """Product of two matrices, no broadcasting (``torch.mm``)."""
     no_bool("mm", input)
@@ -185,13 +203,26 @@ def _linear_samples(make):
     yield Sample((make(2, 4, 3), make(5, 3)), name="3-D input, no bias")
 
 
+
+class LinearAddmm(Linear):
+    """``Linear`` of a matrix with a bias: PyTorch records it as addmm."""
+
+    name, grad_fn = "linear.addmm", "AddmmBackward0"
+
+
+class LinearMm(Linear):
+    """``Linear`` of a matrix without a bias: PyTorch records it as mm."""
+
+    name, grad_fn = "linear.mm", "MmBackward0"
+
+
 def _linear_composite(input, weight, bias=None):
     """linear's definition, input @ weight.T + bias: what the fused primitives are checked against."""
     out = input @ weight.mT
     return out if bias is None else out + bias
 
 
-@ops.op(namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
+@ops.op(primitive=Linear, namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
     no_bool("linear", input)
@@ -211,7 +242,7 @@ def linear(input, weight, bias=None):
                          f"{tuple(bias.shape)}")
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
-    return apply(Linear, input, weight, bias)
+    return apply(Linear if input._data.ndim != 2 else LinearMm if bias is None else LinearAddmm, input, weight, bias)
 
 
 # -- products -----------------------------------------------------------------------------------------
@@ -232,7 +263,7 @@ def _bmm_errors(make):
                      r"bmm\(\): input must be a 3-D tensor, got shape \(2, 3\)")
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
+@ops.op(primitive=Bmm, samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
                               Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))], errors=_bmm_errors)
 def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
@@ -243,7 +274,7 @@ def bmm(input, mat2):
         raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")
     _same_dtype("bmm", input, mat2)
-    return apply(MatMul, input, mat2)
+    return apply(Bmm, input, mat2)
 
 
 def _mv_errors(make):
@@ -427,7 +458,7 @@ def _einsum_errors(make):
                      r"einsum\(\): subscript 'j' has size 4")
 
 
-@ops.op(namespaces=("ember",), samples=_einsum_samples, errors=_einsum_errors)
+@ops.op(primitive=Einsum, namespaces=("ember",), samples=_einsum_samples, errors=_einsum_errors)
 def einsum(equation, *operands):
     """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -540,7 +571,7 @@ def _diagonal_errors(make):
                      r"diagonal\(\): diagonal dimensions cannot be identical")
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
+@ops.op(primitive=Diagonal, samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
                               Sample((make(2, 3, 4),), {"dim1": 1, "dim2": 2}), Sample((make(2, 3, 4), 0, 2, 0)),
                               Sample((make(3, 3), 5))], errors=_diagonal_errors)
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -556,7 +587,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return maybe_view(apply(Diagonal, input, offset=int(offset), dim1=d1, dim2=d2), input)
 
 
-@ops.op(samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
+@ops.op(primitive=DiagonalScatter, samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
                               Sample((make(3, 4), 1))])
 def diag(input, diagonal=0):
     """A 1-D input becomes a matrix with it on diagonal ``diagonal``; a matrix gives that diagonal
@@ -570,7 +601,7 @@ def diag(input, diagonal=0):
     return apply(DiagonalScatter, input, shape=(m, m), offset=int(diagonal), dim1=0, dim2=1)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
+@ops.op(primitive=DiagonalScatter, samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
                               Sample((make(2, 3),), {"dim1": 0, "dim2": 2})])
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices (in dims ``dim1``, ``dim2`` of the result) with the last dim of ``input`` on diagonal
@@ -607,7 +638,7 @@ def _square(op, name, A):
         raise DTypeError(f"linalg.{op}: expected a float32 or float64 tensor, got {A._dtype}")
 
 
-class Inv(Primitive):
+class LinalgInvEx(Primitive):
     save_output = True
 
     @staticmethod
@@ -631,23 +662,23 @@ def _inv_errors(make):
     yield ErrorInput(Sample((make(2, 3),)), RuntimeError, r"linalg.inv: A must be batches of square matrices.*\(2, 3\)")
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(primitive=LinalgInvEx, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((_well_conditioned(make, 2, 2, 2),), name="batch")],
         errors=_inv_errors)
 def inv(A):
     """The inverse of each square matrix (``torch.linalg.inv``)."""
     _square("inv", "A", A)
-    return apply(Inv, A)
+    return apply(LinalgInvEx, A)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(primitive=LinalgInvEx, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def inverse(input):
     """``linalg.inv`` (``torch.inverse``)."""
     _square("inverse", "input", input)
-    return apply(Inv, input)
+    return apply(LinalgInvEx, input)
 
 
-class Det(Primitive):
+class LinalgDet(Primitive):
     save_inputs = True
     save_output = True
 
@@ -662,15 +693,15 @@ class Det(Primitive):
         return (g * ctx.output).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
-@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(primitive=LinalgDet, namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def det(A):
     """The determinant of each square matrix (``torch.linalg.det``)."""
     _square("det", "A", A)
-    return apply(Det, A)
+    return apply(LinalgDet, A)
 
 
-class Solve(Primitive):
+class LinalgSolveEx(Primitive):
     """X with A @ X = B (B a batch of matrices); gradients by solving with A transposed."""
 
     save_inputs = True
@@ -685,7 +716,7 @@ class Solve(Primitive):
     def backward(ctx, g):
         a, _ = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        gb = apply(Solve, a.mT, g)
+        gb = apply(LinalgSolveEx, a.mT, g)
         ga = -(gb @ ctx.output.mT) if need_a else None
         return ga, (gb if need_b else None)
 
@@ -716,7 +747,7 @@ def solve(A, B, *, left=True, out=None):
         raise ShapeError(f"linalg.solve: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
     try:
-        x = apply(Solve, A, b)
+        x = apply(LinalgSolveEx, A, b)
     except ValueError:
         raise ShapeError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} cannot be "
                          f"broadcast") from None

@@ -77,7 +77,7 @@ def _lower(xp, a):
 
 # -- cholesky ---------------------------------------------------------------------------------------
 
-class Cholesky(Primitive):
+class LinalgCholeskyEx(Primitive):
     save_output = True
 
     @staticmethod
@@ -103,21 +103,21 @@ def _eye_like(A):
     return ember.eye(n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (n, n))
 
 
-@ops.op(namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
+@ops.op(primitive=LinalgCholeskyEx, namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
 def cholesky(A, *, upper=False, out=None):
     """L with A = L L^T for symmetric positive-definite A, lower triangle read (``torch.linalg.cholesky``);
     ``upper=True`` gives L^T. A matrix that is not positive-definite raises, as in PyTorch."""
     _matrix("cholesky", "A", A, square=True)
     try:
-        L = apply(Cholesky, A)
+        L = apply(LinalgCholeskyEx, A)
     except np.linalg.LinAlgError:
         raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                            "positive-definite") from None
     return L.mT if upper else L
 
 
-@ops.op(namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
+@ops.op(primitive=LinalgCholeskyEx, namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def cholesky_legacy(input, upper=False):
     """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``."""
@@ -126,7 +126,7 @@ def cholesky_legacy(input, upper=False):
 
 # -- triangular solve -------------------------------------------------------------------------------
 
-class SolveTriangular(Primitive):
+class LinalgSolveTriangular(Primitive):
     save_inputs = True
     save_output = True
 
@@ -171,7 +171,7 @@ def _triangular(make, *shape, upper=False):
     return (x + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [
+@ops.op(primitive=LinalgSolveTriangular, namespaces=("linalg",), samples=lambda make: [
     Sample((_triangular(make, 3, 3), make(3, 2)), {"upper": False}, name="lower"),
     Sample((_triangular(make, 3, 3, upper=True), make(3, 2)), {"upper": True}, name="upper"),
     Sample((_triangular(make, 2, 3, 3), make(2, 3, 1)), {"upper": False, "unitriangular": True}, name="unit, batch"),
@@ -186,12 +186,12 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if B._data.ndim < 2 or B._data.shape[-2] != A._data.shape[-1]:
         raise ShapeError(f"linalg.solve_triangular: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
-    return apply(SolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
+    return apply(LinalgSolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
 
 
 # -- determinants -----------------------------------------------------------------------------------
 
-class Slogdet(Primitive):
+class LinalgSlogdet(Primitive):
     """(sign, log|det|); the sign is piecewise constant, so only log|det| carries a gradient."""
 
     num_outputs = 2
@@ -216,12 +216,12 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(primitive=LinalgSlogdet, namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((-_well_conditioned(make, 2, 3, 3).detach().requires_grad_(),), name="batch")])
 def slogdet(A):
     """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable."""
     _matrix("slogdet", "A", A, square=True)
-    sign, logabs = _lapack("slogdet", Slogdet, A)
+    sign, logabs = _lapack("slogdet", LinalgSlogdet, A)
     return SlogdetResult(sign, logabs)
 
 
@@ -234,7 +234,7 @@ def logdet(input):
 
 # -- symmetric eigendecomposition -------------------------------------------------------------------
 
-class Eigh(Primitive):
+class LinalgEigh(Primitive):
     num_outputs = 2
     save_output = True
 
@@ -260,7 +260,7 @@ class Eigh(Primitive):
 
 # eigenvector signs are LAPACK's choice: the kit checks the forward against numpy's LAPACK call, and tests
 # compare invariants with torch
-@ops.op(namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
+@ops.op(primitive=LinalgEigh, namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``).
@@ -270,11 +270,11 @@ def eigh(A, UPLO="L", *, out=None):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     if UPLO == "U":
         A = A.mT
-    w, v = _lapack("eigh", Eigh, A)
+    w, v = _lapack("eigh", LinalgEigh, A)
     return EighResult(w, v)
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
+@ops.op(primitive=LinalgEigh, namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues of symmetric A, ascending (``torch.linalg.eigvalsh``)."""
     return eigh(A, UPLO).eigenvalues
@@ -283,6 +283,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
 # -- singular value decomposition -------------------------------------------------------------------
 
 class SVD(Primitive):
+    name = "_linalg_svd"  # ATen's; PyTorch shows LinalgSvdBackward0
     num_outputs = 3
     save_output = True
 
@@ -368,9 +369,9 @@ def svd_legacy(input, some=True, compute_uv=True):
     return OldSVDResult(U, S, Vh.mT)
 
 
-# -- QR ---------------------------------------------------------------------------------------------
+# -- LinalgQr ---------------------------------------------------------------------------------------------
 
-class QR(Primitive):
+class LinalgQr(Primitive):
     num_outputs = 2
     save_output = True
 
@@ -392,11 +393,11 @@ class QR(Primitive):
         return solve_triangular(R, base.mT, upper=True).mT
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(primitive=LinalgQr, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((make(4, 2),), name="tall"),
                                                   Sample((make(2, 3, 2),), name="batch")])
 def qr(A, mode="reduced", *, out=None):
-    """Q (orthonormal columns) and R (upper triangular) with A = QR, for m >= n (``torch.linalg.qr``).
+    """Q (orthonormal columns) and R (upper triangular) with A = LinalgQr, for m >= n (``torch.linalg.qr``).
     ``mode`` "reduced" or "r" (R only, Q empty); "complete" is refused for tall inputs."""
     _matrix("qr", "A", A)
     m, n = A.shape[-2], A.shape[-1]
@@ -407,7 +408,7 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode {mode!r} but expected one of 'reduced' "
                            f"(default), 'r', or 'complete'")
-    Q, R = _lapack("qr", QR, A)
+    Q, R = _lapack("qr", LinalgQr, A)
     if mode == "r":
         import ember
         return QRResult(ember.empty(0, dtype=A.dtype, device=A.device), R)
@@ -418,7 +419,7 @@ def qr(A, mode="reduced", *, out=None):
 
 @ops.op(namespaces=("linalg",), samples=lambda make: [Sample((make(4, 2), make(4, 3)), name="tall")], atol=1e-4, rtol=1e-3)
 def lstsq(A, B, rcond=None, *, driver=None):
-    """The least-squares solution of A X = B for full-column-rank A (m >= n), through QR; as PyTorch's default
+    """The least-squares solution of A X = B for full-column-rank A (m >= n), through LinalgQr; as PyTorch's default
     CPU driver (gelsy), ``residuals`` and ``singular_values`` are empty and ``rank`` is n
     (``torch.linalg.lstsq``)."""
     _matrix("lstsq", "A", A)

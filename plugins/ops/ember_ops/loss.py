@@ -13,6 +13,10 @@ from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, Op
                        Sample, ShapeError, apply, check_tensor, float_input)
 from ember.tensor import wrap
 
+from .activation import softplus
+from .selection import minimum
+from .similarity import pairwise_distance
+
 ops = OpTable()
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -67,11 +71,11 @@ def _nll(op, logp, target, weight, ignore_index, reduction):
             bad = low if low < 0 else high
             raise OutOfRangeError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
     weights = None if weight is None else weight._data
-    out = apply(PickedNLL, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
+    out = apply(NllLoss, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
     return out.reshape(out_shape) if reduction == "none" else out
 
 
-class PickedNLL(Primitive):
+class NllLoss(Primitive):
     """-w[t] * logp[i, t] for each row i of (M, C) log-probabilities, then reduced: nll_loss in one step.
 
     The composition (index, multiply, sum, divide) gives the same result; one primitive avoids a
@@ -87,7 +91,7 @@ class PickedNLL(Primitive):
 
     @staticmethod
     def forward(xp, logp, target, keep, weight, reduction):
-        rows, w = PickedNLL._coefficients(xp, logp.shape, logp.dtype, target, keep, weight)
+        rows, w = NllLoss._coefficients(xp, logp.shape, logp.dtype, target, keep, weight)
         losses = -logp[rows, target] * w
         if reduction == "none":
             return losses
@@ -98,7 +102,7 @@ class PickedNLL(Primitive):
     def backward(ctx, g, target, keep, weight, reduction):
         xp = g._device.xp
         shape = ctx.input_shapes[0]
-        rows, w = PickedNLL._coefficients(xp, shape, g._data.dtype, target, keep, weight)
+        rows, w = NllLoss._coefficients(xp, shape, g._data.dtype, target, keep, weight)
         coef = xp.zeros(shape, dtype=g._data.dtype)
         coef[rows, target] = -w
         if reduction == "mean":
@@ -131,7 +135,7 @@ def _nll_samples(make):
 
 def _nll_loss_composite(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                        reduction="mean"):
-    """nll_loss's definition from indexing and arithmetic: what the PickedNLL primitive is checked against."""
+    """nll_loss's definition from indexing and arithmetic: what the NllLoss primitive is checked against."""
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     logp2, flat, out_shape = _classes_last("nll_loss", input, target)
     keep = flat != ignore_index
@@ -149,7 +153,8 @@ def _nll_loss_errors(make):
                      r"nll_loss\(\): target 7 is out of bounds for 5 classes")
 
 
-@ops.op(namespaces=("functional",), samples=_nll_samples, reference=_nll_loss_composite, errors=_nll_loss_errors)
+@ops.op(primitive=NllLoss, namespaces=("functional",), samples=_nll_samples, reference=_nll_loss_composite,
+        errors=_nll_loss_errors)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
     float_input("nll_loss", input)
@@ -307,13 +312,43 @@ def _regression_samples(make):
     yield Sample((make(), make()), name="zero-dim")
 
 
-@ops.op(namespaces=("functional",), samples=_regression_samples, errors=_mse_loss_errors)
+class MseLoss(Primitive):
+    """(input - target)**2, reduced ('none', 'mean' or 'sum') in one node, as PyTorch's mse_loss."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, t, reduction):
+        d = x - t
+        squares = d * d
+        if reduction == "none":
+            return squares
+        total = squares.sum()
+        return total if reduction == "sum" else total / squares.size  # empty: 0 / 0, NaN as in PyTorch
+
+    @staticmethod
+    def backward(ctx, g, reduction):
+        x, t = ctx.inputs
+        d = x - t
+        scale = 2.0 / d.numel() if reduction == "mean" and d.numel() else 2.0
+        gd = g * d * scale
+        need_x, need_t = ctx.needs_input_grad
+        return (gd if need_x else None), (-gd if need_t else None)
+
+
+def _mse_loss_composite(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """What :class:`MseLoss` stands for: the squared differences, reduced."""
+    d = input - _float_target(target, input)
+    return _reduce(d * d, _reduction("mse_loss", reduction, size_average, reduce))
+
+
+@ops.op(namespaces=("functional",), primitive=MseLoss, reference=_mse_loss_composite, samples=_regression_samples,
+        errors=_mse_loss_errors)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (``F.mse_loss``)."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     input, target = _pair("mse_loss", float_input("mse_loss", input), target)
-    d = input - _float_target(target, input)
-    return _reduce(d * d, reduction)
+    return apply(MseLoss, input, _float_target(target, input), reduction=reduction)
 
 
 @ops.op(namespaces=("functional",), samples=lambda make: [
@@ -376,51 +411,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 # -- binary classification ----------------------------------------------------------------------------
 
-class _ClampedLog(Primitive):
-    """``max(log(x), -100)``: PyTorch's binary_cross_entropy clamps its logs so that 0 and 1 stay finite."""
-
-    save_inputs = True
-
-    @staticmethod
-    def forward(xp, x):
-        with np.errstate(divide="ignore"):
-            return xp.maximum(xp.log(x), -100)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.inputs
-        return g * (x.log() > -100) / x
-
-
-class _Softplus(Primitive):
-    """``log(1 + exp(x))`` without overflow (NumPy's logaddexp), for logits of any size."""
-
-    save_inputs = True
-
-    @staticmethod
-    def forward(xp, x):
-        return xp.logaddexp(0, x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.inputs
-        return g * apply(_Sigmoid, x)
-
-
-class _Sigmoid(Primitive):
-    save_output = True
-
-    @staticmethod
-    def forward(xp, x):
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-    @staticmethod
-    def backward(ctx, g):
-        s = ctx.output
-        return g * s * (1 - s)
-
-
 def _size_mismatch_errors(name):
     """The error case of a binary loss, which needs target and input of one size (no broadcasting)."""
     def errors(make):
@@ -449,7 +439,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as in PyTorch
         raise ArgumentError("binary_cross_entropy(): all elements of input should be between 0 and 1")
     target = _float_target(target, input)
-    losses = -(target * apply(_ClampedLog, input) + (1 - target) * apply(_ClampedLog, 1 - input))
+    # PyTorch clamps the logs at -100, so that probabilities 0 and 1 give a finite loss
+    losses = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
     if weight is not None:
         check_tensor("binary_cross_entropy", "weight", weight)
         losses = losses * weight
@@ -475,7 +466,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     input, target = _pair("binary_cross_entropy_with_logits", float_input("binary_cross_entropy_with_logits", input),
                           target, same_shape=True)
     target = _float_target(target, input)
-    sp = apply(_Softplus, -input)
+    sp = softplus(-input)  # log(1 + exp(-x)) without overflow, for logits of any size
     if pos_weight is not None:
         check_tensor("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
         losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
@@ -538,21 +529,6 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce((-target * (input1 - input2) + margin).relu(), reduction)
 
 
-def _pairwise_distance(x1, x2, p, eps):
-    d = x1 - x2 + eps
-    if p == 2:
-        return (d * d).sum(-1).sqrt()
-    if p == 1:
-        return d.abs().sum(-1)
-    return (d.abs() ** p).sum(-1) ** (1.0 / p)
-
-
-def _minimum(a, b):
-    """Elementwise min written with ops every family has (its gradient picks the smaller side)."""
-    lt = (a < b).to(a.dtype)
-    return a * lt + b * (1 - lt)
-
-
 def _triplet_samples(make):
     yield Sample((make(4, 3), make(4, 3), make(4, 3)), name="mean")
     yield Sample((make(4, 3), make(4, 3), make(4, 3)), {"margin": 0.5, "p": 1, "reduction": "none"}, name="p=1")
@@ -579,10 +555,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                          f"and {tuple(negative.shape)}")
     if margin <= 0:
         raise ArgumentError(f"triplet_margin_loss(): margin must be greater than 0, got {margin}")
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = _minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce((d_pos - d_neg + margin).relu(), reduction)
 
 

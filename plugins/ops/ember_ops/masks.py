@@ -43,7 +43,7 @@ def _masked_fill_errors(make):
                      r"masked_fill\(\): mask of shape \(2,\) cannot be broadcast to input")
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=MaskedFill, inplace=True, samples=lambda make: [
     Sample((make(2, 3), make.index([[True, False, True], [False, False, True]]), 0.5), name="number"),
     Sample((make(2, 3), make.index([True, False, True]), make()), name="broadcast mask, tensor value"),
     Sample((make(3, 4, noncontiguous=True), make.index([[True], [False], [True]]), -1.0), name="non-contiguous")],

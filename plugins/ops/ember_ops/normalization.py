@@ -197,6 +197,7 @@ class LayerNorm(Primitive):
     """layer_norm as one primitive: a fused forward (mean, variance, scale and shift in place on one
     temporary) and a closed-form backward, where the composite takes 9 ops forward and ~20 backward."""
 
+    name = "native_layer_norm"  # ATen's name: grad_fn prints NativeLayerNormBackward0, as in PyTorch
     save_inputs = True
 
     @staticmethod
@@ -235,7 +236,7 @@ def _layer_norm_errors(make):
     yield ErrorInput(Sample((make(2, 4), (3,))), RuntimeError, r"layer_norm\(\).*normalized_shape=\[3\].*\[2, 4\]")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_ln_samples, errors=_layer_norm_errors,
+@ops.op(primitive=LayerNorm, namespaces=("ember", "functional"), samples=_ln_samples, errors=_layer_norm_errors,
         reference=_layer_norm_composite)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise

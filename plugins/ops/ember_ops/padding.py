@@ -17,7 +17,7 @@ from ember.tensor import tensor as _tensor
 ops = OpTable()
 
 
-class ConstantPad(Primitive):
+class ConstantPadNd(Primitive):
     """Pad (or, for negative pads, crop) each dim by ``pads`` = ((low, high), ...), filling with ``value``."""
 
     @staticmethod
@@ -32,7 +32,7 @@ class ConstantPad(Primitive):
 
     @staticmethod
     def backward(ctx, g, pads, value):
-        return apply(ConstantPad, g, pads=tuple((-lo, -hi) for lo, hi in pads), value=0)
+        return apply(ConstantPadNd, g, pads=tuple((-lo, -hi) for lo, hi in pads), value=0)
 
 
 def _source_index(mode, size, lo, hi):
@@ -62,7 +62,7 @@ def _pad_errors(make):
                      r"pad\(\).*padding size should be less than.*\(3, 0\).*\(1, 2, 3\)")
 
 
-@ops.op(namespaces=("functional",), samples=_pad_samples, errors=_pad_errors)
+@ops.op(primitive=ConstantPadNd, namespaces=("functional",), samples=_pad_samples, errors=_pad_errors)
 def pad(input, pad, mode="constant", value=None):
     """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``,
     default 0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``)."""
@@ -83,7 +83,7 @@ def pad(input, pad, mode="constant", value=None):
             value = 0
         elif not input._dtype.is_floating_point and input._dtype is not dtypes.bool:
             value = scalar_to("pad", value, input._dtype)  # PyTorch truncates a float fill into integers
-        return apply(ConstantPad, input, pads=pads, value=value)
+        return apply(ConstantPadNd, input, pads=pads, value=value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad(): mode {mode!r} is not supported; expected 'constant', 'reflect', "
                                   f"'replicate' or 'circular'")

@@ -18,7 +18,7 @@ from ember.tensor import tensor as _tensor, wrap
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor)
 
-from .conv import ConvNd, windows
+from .conv import Convolution, windows
 
 ops = OpTable()
 
@@ -79,8 +79,11 @@ def _argmax_windows(xp, flat, positions, size):
     return values, index.astype(xp.int64)
 
 
-class MaxPool(Primitive):
-    """Window maxima over the trailing spatial dims, and their flat input indices (second output)."""
+class MaxPool2dWithIndices(Primitive):
+    """Window maxima over the trailing spatial dims, and their flat input indices (second output); one
+    class per spatial rank, under ATen's names (the kernel serves all three)."""
+
+    name, grad_fn = "max_pool2d_with_indices", "MaxPool2DWithIndicesBackward0"
 
     num_outputs = 2
     save_output = True
@@ -191,6 +194,21 @@ class TileGather(Primitive):
         return apply(TileScatter, g, which, size=tuple(x.shape[2:]), kernel=kernel), None
 
 
+class MaxPool1dTiled(MaxPoolTiled):
+    name, grad_fn = "max_pool1d_tiled", "MaxPool1DWithIndicesBackward0"
+
+
+class MaxPool2dTiled(MaxPoolTiled):
+    name, grad_fn = "max_pool2d_tiled", "MaxPool2DWithIndicesBackward0"
+
+
+class MaxPool3dTiled(MaxPoolTiled):
+    name, grad_fn = "max_pool3d_tiled", "MaxPool3DWithIndicesBackward0"
+
+
+_MAX_POOL_TILED = {1: MaxPool1dTiled, 2: MaxPool2dTiled, 3: MaxPool3dTiled}
+
+
 def _tile_indices(xp, which, kernel, size):
     """Flat input indices (int64, as ``return_indices`` gives them) of the window offsets ``which``."""
     out = which.shape[2:]
@@ -202,8 +220,11 @@ def _tile_indices(xp, which, kernel, size):
     return index
 
 
-class AdaptiveMaxPool(Primitive):
-    """Maxima over PyTorch's adaptive windows [floor(i*S/O), ceil((i+1)*S/O)), gathered in one index."""
+class AdaptiveMaxPool2d(Primitive):
+    """Maxima over PyTorch's adaptive windows [floor(i*S/O), ceil((i+1)*S/O)), gathered in one index;
+    one class per spatial rank, under ATen's names."""
+
+    name, grad_fn = "adaptive_max_pool2d", "AdaptiveMaxPool2DBackward0"
 
     num_outputs = 2
     save_output = True
@@ -290,6 +311,26 @@ def _geometry(op, size, kernel, stride, padding, dilation, ceil_mode):
     return tuple(out), tuple(pads)
 
 
+class MaxPool1dWithIndices(MaxPool2dWithIndices):
+    name, grad_fn = "max_pool1d_with_indices", "MaxPool1DWithIndicesBackward0"
+
+
+class MaxPool3dWithIndices(MaxPool2dWithIndices):
+    name, grad_fn = "max_pool3d_with_indices", "MaxPool3DWithIndicesBackward0"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    name, grad_fn = "adaptive_max_pool1d", "AdaptiveMaxPool1DBackward0"
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    name, grad_fn = "adaptive_max_pool3d", "AdaptiveMaxPool3DBackward0"
+
+
+_MAX_POOL = {1: MaxPool1dWithIndices, 2: MaxPool2dWithIndices, 3: MaxPool3dWithIndices}
+_ADAPTIVE_MAX_POOL = {1: AdaptiveMaxPool1d, 2: AdaptiveMaxPool2d, 3: AdaptiveMaxPool3d}
+
+
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _batched(op, input, n)
     kernel = _tuple(op, "kernel_size", kernel_size, n)
@@ -300,11 +341,11 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     _, pads = _geometry(op, tuple(x.shape[2:]), kernel, stride, padding, dilation, ceil_mode)
     if kernel == stride and all(d == 1 for d in dilation) and not any(lo or hi for lo, hi in pads) and \
             math.prod(kernel) < 256:
-        out, which = apply(MaxPoolTiled, x, kernel=kernel)
+        out, which = apply(_MAX_POOL_TILED[n], x, kernel=kernel)
         indices = wrap(_tile_indices(x._device.xp, which._data, kernel, tuple(x.shape[2:])), x._device) \
             if return_indices else None
     else:
-        out, indices = apply(MaxPool, x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
+        out, indices = apply(_MAX_POOL[n], x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if unbatched:
         out, indices = out.squeeze(0), indices.squeeze(0)
     return (out, indices) if return_indices else out
@@ -326,7 +367,8 @@ def _max_pool2d_samples(make):
                  name="unbatched, non-contiguous, ceil_mode")
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
+@ops.op(primitive=MaxPool1dWithIndices, namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d",
+        samples=_max_pool1d_samples)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; indices are flat positions in L
     (``torch.nn.functional.max_pool1d``)."""
@@ -338,7 +380,7 @@ def _max_pool2d_errors(make):
                      r"max_pool2d\(\).*pad should be at most half.*pad=2, kernel_size=2")
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples,
+@ops.op(primitive=MaxPool2dWithIndices, namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples,
         errors=_max_pool2d_errors)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; indices are flat positions h * W + w
@@ -370,7 +412,7 @@ def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_inclu
     out, pads = _geometry(op, size, kernel, stride, padding, (1,) * n, ceil_mode)
     b, c = x.shape[:2]
     ones = _tensor(np.ones((1, 1) + kernel), dtype=x.dtype, device=x.device)
-    sums = apply(ConvNd, x.reshape((b * c, 1) + size), ones, stride=stride, padding=pads, dilation=(1,) * n,
+    sums = apply(Convolution, x.reshape((b * c, 1) + size), ones, stride=stride, padding=pads, dilation=(1,) * n,
                  groups=1).reshape((b, c) + out)
     if divisor_override:
         y = sums / divisor_override
@@ -484,20 +526,20 @@ def _adaptive_max_pool(op, n, input, output_size, return_indices):
     size = tuple(x.shape[2:])
     if any(s == 0 for s in size):
         raise ShapeError(f"{op}(): expected input with non-zero spatial size, got shape {tuple(input.shape)}")
-    out, indices = apply(AdaptiveMaxPool, x, output_size=_output_size(op, output_size, size))
+    out, indices = apply(_ADAPTIVE_MAX_POOL[n], x, output_size=_output_size(op, output_size, size))
     if unbatched:
         out, indices = out.squeeze(0), indices.squeeze(0)
     return (out, indices) if return_indices else out
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
+@ops.op(primitive=AdaptiveMaxPool1d, namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 2, True))])
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``)."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
-@ops.op(namespaces=("functional",),
+@ops.op(primitive=AdaptiveMaxPool2d, namespaces=("functional",),
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2, True)),
                               Sample((make(1, 1, 5, 3), (None, 2)), {"return_indices": True})])
 def adaptive_max_pool2d(input, output_size, return_indices=False):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ember.ops import OpTable, Sample
 
-from .pooling import _adaptive_avg_pool, _adaptive_max_pool, _avg_pool, _max_pool
+from .pooling import (AdaptiveMaxPool3d, MaxPool3dWithIndices, _adaptive_avg_pool, _adaptive_max_pool, _avg_pool,
+                      _max_pool)
 
 ops = OpTable()
 
@@ -17,7 +18,8 @@ def _max_samples(make):
     yield Sample((make(1, 3, 3, 3), 2), {"stride": 1, "return_indices": True}, name="unbatched, indices")
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool3d", samples=_max_samples)
+@ops.op(primitive=MaxPool3dWithIndices, namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool3d",
+        samples=_max_samples)
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, D, H, W) input; indices are flat positions in D*H*W
     (``torch.nn.functional.max_pool3d``)."""
@@ -46,8 +48,9 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
-@ops.op(namespaces=("functional",), samples=lambda make: [Sample((make(1, 1, 2, 3, 4), (1, 2, 2))),
-                                                      Sample((make(1, 3, 3, 4), 2, True), name="unbatched, indices")])
+@ops.op(primitive=AdaptiveMaxPool3d, namespaces=("functional",),
+        samples=lambda make: [Sample((make(1, 1, 2, 3, 4), (1, 2, 2))),
+                              Sample((make(1, 3, 3, 4), 2, True), name="unbatched, indices")])
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max over the windows that split D, H, W into ``output_size`` (``torch.nn.functional.adaptive_max_pool3d``)."""
     return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)

@@ -69,15 +69,12 @@ def _where_method(input, condition, other):
     return where(condition, input, other)
 
 
-where.primitive = Where
-
-
 def _where_errors(make):
     yield ErrorInput(Sample((make(2, dtype=dtypes.float32), make(2), make(2))), TypeError, r"where\(\).*bool.*float32")
 
 
-ops.op(where, namespaces=("ember",), samples=_where_samples, errors=_where_errors)
-ops.op(_where_method, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
+ops.op(where, primitive=Where, namespaces=("ember",), samples=_where_samples, errors=_where_errors)
+ops.op(_where_method, primitive=Where, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
        samples=lambda make: [Sample((make(2, 3), make(2, 3) > 0, make(3)))])
 
 
@@ -123,7 +120,8 @@ def _clamp_scalar_forward(xp, x, low, high):
     return _clamp_forward(xp, x, None if low is None else as_x(low), None if high is None else as_x(high))
 
 
-class ClampScalar(Primitive):
+class Clamp(Primitive):
+    grad_fn = "ClampBackward1"  # PyTorch's number-bounds overload
     save_inputs = True
     forward = staticmethod(_clamp_scalar_forward)
 
@@ -135,8 +133,10 @@ class ClampScalar(Primitive):
         return g * (x >= low) if low is not None else g * (x <= high)
 
 
-class ClampTensor(Primitive):
+class ClampTensor(Clamp):
     """clamp with tensor bounds (one may be a number or None); one node, so ``clamp_`` stays safe."""
+
+    name, grad_fn = "clamp.Tensor", "ClampBackward0"
 
     save_inputs = True
     forward = staticmethod(_clamp_forward)
@@ -175,7 +175,7 @@ def clamp(input, min=None, max=None):
         if dtype is not input._dtype:
             input = input.to(dtype)
         low, high = (None if b is None else scalar_to("clamp", b, dtype) for b in (min, max))
-        return apply(ClampScalar, input, low=low, high=high)
+        return apply(Clamp, input, low=low, high=high)
     tensors = [t for t in (input, min, max) if t is not None]
     dtype = dtypes.result_type(*tensors)
     if dtype is dtypes.bool and min is not None and max is not None:
@@ -208,16 +208,13 @@ def _clamp_samples(make):
     yield Sample((make(2, 3),), {"min": 1.0, "max": -1.0}, name="min > max")
 
 
-clamp.primitive = ClampScalar
-
-
 def _clamp_errors(make):
     yield ErrorInput(Sample((make(2),)), ValueError, r"clamp\(\).*'min' or 'max'")
 
 
-ops.op(clamp, inplace=True, aliases=("clip",), samples=_clamp_samples, errors=_clamp_errors)
-ops.op(clamp_min, inplace=True, samples=lambda make: [Sample((make(2, 3), -0.3)), Sample((make(2, 3), make(3)))])
-ops.op(clamp_max, inplace=True, samples=lambda make: [Sample((make(2, 3), 0.3)), Sample((make(2, 3), make(3)))])
+ops.op(clamp, primitive=Clamp, inplace=True, aliases=("clip",), samples=_clamp_samples, errors=_clamp_errors)
+ops.op(clamp_min, primitive=Clamp, inplace=True, samples=lambda make: [Sample((make(2, 3), -0.3)), Sample((make(2, 3), make(3)))])
+ops.op(clamp_max, primitive=Clamp, inplace=True, samples=lambda make: [Sample((make(2, 3), 0.3)), Sample((make(2, 3), make(3)))])
 
 
 # -- nan_to_num -------------------------------------------------------------------------------------
@@ -252,5 +249,4 @@ def _nan_samples(make):
     yield Sample((x,), {"nan": 1.5, "posinf": 9.0, "neginf": -9.0}, name="replacements")
 
 
-nan_to_num.primitive = NanToNum
-ops.op(nan_to_num, inplace=True, samples=_nan_samples)
+ops.op(nan_to_num, primitive=NanToNum, inplace=True, samples=_nan_samples)

@@ -17,7 +17,7 @@ from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, OutOf
                        ShapeError, apply, check_tensor, maybe_view, normalize_dims)
 from ember.autograd.grad_mode import STATE
 from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
-from ember.views import Permute  # the core's: Tensor.T and permute share one primitive
+from ember.views import Permute, Transpose  # the core's: Tensor.T/mT and permute/transpose share them
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
     storage_offset, storage_root, strides_of,
@@ -44,7 +44,7 @@ def _infer_shape(op, shape, numel):
     return shape
 
 
-class Reshape(Primitive):
+class View(Primitive):
     @staticmethod
     def forward(xp, x, shape, copy):
         return x.reshape(shape) if copy is None else xp.reshape(x, shape, copy=copy)
@@ -54,13 +54,30 @@ class Reshape(Primitive):
         return g.reshape(ctx.input_shapes[0])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), (6, 4))), Sample((make(2, 3), (-1,))),
+class Unsqueeze(View):
+    """A view with a dim of size one added: ``View`` under ATen's name for ``unsqueeze``."""
+
+
+class Squeeze(View):
+    """A view with every dim of size one dropped; :class:`SqueezeDim` and :class:`SqueezeDims` are
+    PyTorch's overloads that name the dims."""
+
+
+class SqueezeDim(Squeeze):
+    name, grad_fn = "squeeze.dim", "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    name, grad_fn = "squeeze.dims", "SqueezeBackward2"
+
+
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 3, 4), (6, 4))), Sample((make(2, 3), (-1,))),
                               Sample((make(3, 4, noncontiguous=True), (2, 6))), Sample((make(0, 3), (3, 0)))])
 def reshape(input, *shape):
     """The same elements in a new shape; a view when the memory layout allows (``torch.reshape``)."""
     check_tensor("reshape", "input", input)
     shape = _infer_shape("reshape", shape, input._data.size)
-    return maybe_view(apply(Reshape, input, shape=shape, copy=None), input)
+    return maybe_view(apply(View, input, shape=shape, copy=None), input)
 
 
 def view(input, *shape):
@@ -71,13 +88,13 @@ def view(input, *shape):
         return view_dtype(input, shape[0])
     shape = _infer_shape("view", shape, input._data.size)
     try:
-        return maybe_view(apply(Reshape, input, shape=shape, copy=False), input)
+        return maybe_view(apply(View, input, shape=shape, copy=False), input)
     except ValueError:
         raise ShapeError(f"view(): view size {list(shape)} is not compatible with input tensor's size and "
                          f"stride {tuple(input.shape)} (it is not contiguous); use .reshape(...) instead") from None
 
 
-ops.op(view, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
+ops.op(view, primitive=View, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
                  "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -108,7 +125,7 @@ def view_dtype(input, dtype):
     return out
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4),)), Sample((make(2, 3, 4), 0, 1)),
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4),)), Sample((make(2, 3, 4), 0, 1)),
                               Sample((make(),))])
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``)."""
@@ -155,16 +172,16 @@ def t_(input):
     return view_in_place("t_", input, t(input))
 
 
-@ops.op(inplace=unsqueeze_, samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
+@ops.op(primitive=View, inplace=unsqueeze_, samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
 def unsqueeze(input, dim):
     """Insert a dimension of size one at ``dim`` (``torch.unsqueeze``)."""
     check_tensor("unsqueeze", "input", input)
     shape = input._data.shape
     dim = normalize_dims("unsqueeze", dim, len(shape) + 1)[0]
-    return input.reshape(shape[:dim] + (1,) + shape[dim:])
+    return maybe_view(apply(Unsqueeze, input, shape=shape[:dim] + (1,) + shape[dim:], copy=None), input)
 
 
-@ops.op(inplace=squeeze_, samples=lambda make: [
+@ops.op(primitive=View, inplace=squeeze_, samples=lambda make: [
     Sample((make(2, 1, 3),)), Sample((make(2, 1, 3), 1)), Sample((make(2, 1, 3), 0)), Sample((make(1, 2, 1), (0, 2)))])
 def squeeze(input, dim=None):
     """Remove dimensions of size one (all, or those in ``dim`` that have size one) (``torch.squeeze``)."""
@@ -173,12 +190,18 @@ def squeeze(input, dim=None):
     dims = normalize_dims("squeeze", dim, len(shape))
     dims = range(len(shape)) if dims is None else dims
     drop = {d for d in dims if shape[d] == 1}
-    return input.reshape(tuple(s for i, s in enumerate(shape) if i not in drop))
+    prim = Squeeze if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return maybe_view(apply(prim, input, shape=tuple(s for i, s in enumerate(shape) if i not in drop), copy=None),
+                      input)
 
 
 # -- permutations ---------------------------------------------------------------------------------
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), (2, 0, 1))), Sample((make(2, 3), (1, 0))), Sample((make(), ()))])
+class T(Permute):
+    """A matrix transposed: ``Permute`` under ATen's name for ``Tensor.t``."""
+
+
+@ops.op(primitive=Permute, samples=lambda make: [Sample((make(2, 3, 4), (2, 0, 1))), Sample((make(2, 3), (1, 0))), Sample((make(), ()))])
 def permute(input, *dims):
     """Reorder dimensions (a view) (``torch.permute``)."""
     check_tensor("permute", "input", input)
@@ -193,7 +216,7 @@ def permute(input, *dims):
     return maybe_view(apply(Permute, input, dims=norm), input)
 
 
-@ops.op(aliases=("swapaxes", "swapdims"), inplace=transpose_,
+@ops.op(primitive=Transpose, aliases=("swapaxes", "swapdims"), inplace=transpose_,
         samples=lambda make: [Sample((make(2, 3, 4), 0, 2)), Sample((make(2, 3), 0, 1)), Sample((make(3), 0, -1))])
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view) (``torch.transpose``)."""
@@ -203,21 +226,21 @@ def transpose(input, dim0, dim1):
         normalize_dims("transpose", dim0, 0), normalize_dims("transpose", dim1, 0)
         return input.reshape(())
     d0, d1 = normalize_dims("transpose", dim0, ndim)[0], normalize_dims("transpose", dim1, ndim)[0]
-    order = list(range(ndim))
-    order[d0], order[d1] = order[d1], order[d0]
-    return maybe_view(apply(Permute, input, dims=tuple(order)), input)
+    return maybe_view(apply(Transpose, input, dim0=d0, dim1=d1), input)
 
 
-@ops.op(inplace=t_, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
+@ops.op(primitive=Permute, inplace=t_, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
 def t(input):
     """Transpose a matrix; vectors and scalars are returned as they are (``torch.t``)."""
     check_tensor("t", "input", input)
     if input._data.ndim > 2:
         raise DimensionError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
-    return input.transpose(0, 1) if input._data.ndim == 2 else input.reshape(input._data.shape)
+    if input._data.ndim == 2:
+        return maybe_view(apply(T, input, dims=(1, 0)), input)
+    return input.reshape(input._data.shape)
 
 
-@ops.op(aliases=("moveaxis",),
+@ops.op(primitive=Permute, aliases=("moveaxis",),
         samples=lambda make: [Sample((make(2, 3, 4), 1, 0)), Sample((make(2, 3, 4), (0, 1), (2, 0)))])
 def movedim(input, source, destination):
     """Move dims from ``source`` to ``destination`` positions, keeping the others' order (``torch.movedim``)."""
@@ -237,7 +260,7 @@ def movedim(input, source, destination):
 
 # -- broadcasting and its reduction -------------------------------------------------------------------
 
-class BroadcastTo(Primitive):
+class Expand(Primitive):
     @staticmethod
     def forward(xp, x, shape):
         return xp.broadcast_to(x, shape)
@@ -248,6 +271,8 @@ class BroadcastTo(Primitive):
 
 
 class SumToSize(Primitive):
+    grad_fn = "SumBackward1"  # ATen's sum_to_size is a sum over dims
+
     @staticmethod
     def forward(xp, x, shape):
         lead = x.ndim - len(shape)
@@ -260,7 +285,7 @@ class SumToSize(Primitive):
         return g.expand(ctx.input_shapes[0])
 
 
-@ops.op(namespaces=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
+@ops.op(primitive=Expand, namespaces=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
         samples=lambda make: [Sample((make(3, 1), (2, 3, 4))), Sample((make(3), (2, 3))), Sample((make(2, 3), (-1, 3)))])
 def expand(input, *sizes):
     """A read-only view with size-one dims repeated to ``sizes`` (-1 keeps a dim) (``Tensor.expand``)."""
@@ -280,7 +305,7 @@ def expand(input, *sizes):
                              f"sizes {list(shape)}")
     if target == shape:
         return input.reshape(shape)
-    return maybe_view(apply(BroadcastTo, input, shape=target), input)
+    return maybe_view(apply(Expand, input, shape=target), input)
 
 
 def expand_as(input, other):
@@ -290,7 +315,7 @@ def expand_as(input, other):
     return input.expand(other.shape)
 
 
-ops.op(expand_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
+ops.op(expand_as, primitive=Expand, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
 
 
 def sum_to_size(input, *size):
@@ -308,7 +333,7 @@ def sum_to_size(input, *size):
     return apply(SumToSize, input, shape=size)
 
 
-ops.op(sum_to_size, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
+ops.op(sum_to_size, primitive=SumToSize, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
 
 
 # -- copies -------------------------------------------------------------------------------------------
@@ -323,8 +348,10 @@ class Clone(Primitive):
         return g
 
 
-class CloneLayout(Primitive):
+class CloneLayout(Clone):
     """A copy in the same order of dims in memory as a dense input (a transposed tensor stays transposed)."""
+
+    grad_fn = "CloneBackward0"  # PyTorch's clone, with memory_format=torch.preserve_format
 
     @staticmethod
     def forward(xp, x):
@@ -335,7 +362,7 @@ class CloneLayout(Primitive):
         return g
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
+@ops.op(primitive=Clone, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
 def clone(input, *, memory_format=preserve_format):
     """A copy with its own memory, still on the graph (``torch.clone``). With ``preserve_format`` a dense
     input keeps its strides (``x.t().clone()`` is not contiguous, as in PyTorch); other inputs, and
@@ -382,7 +409,7 @@ def contiguous(input, memory_format=contiguous_format):
     return apply(ToChannelsLast, input)
 
 
-ops.op(contiguous, namespaces=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
+ops.op(contiguous, primitive=Clone, namespaces=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
 
 
 # -- indexing -------------------------------------------------------------------------------------
@@ -509,18 +536,53 @@ class IndexAddInto(Primitive):
         return apply(Index, g, index=index, basic=basic)
 
 
+class Select(Index):
+    """``x[i]`` for one integer: ``Index`` under ATen's name."""
+
+    name = "select.int"
+
+
+class Slice(Index):
+    """``x[a:b:c]`` for one slice: ``Index`` under ATen's name."""
+
+    name = "slice.Tensor"
+
+
+def _index_primitive(index):
+    """The node PyTorch shows for ``x[index]``: select or slice for an int or a slice, and for a tuple of
+    ints, slices and ``...`` the last entry that does something; ATen's index for advanced keys."""
+    if type(index) is int:
+        return Select
+    if type(index) is slice:
+        return Slice
+    if type(index) is not tuple:
+        return Index
+    prim = Index
+    for entry in index:
+        if type(entry) is int:
+            prim = Select
+        elif type(entry) is slice:
+            prim = Slice if entry != _ALL else prim
+        elif entry is not Ellipsis:
+            return Index
+    return prim
+
+
+_ALL = slice(None)
+
+
 def getitem(input, index):
     """``input[index]`` with basic, advanced and boolean indexing, differentiable (``Tensor.__getitem__``)."""
     check_tensor("index", "input", input)
     key, basic = _backend_index("index", index, input._device)
     try:
-        out = apply(Index, input, index=key, basic=basic)
+        out = apply(_index_primitive(index), input, index=key, basic=basic)
     except IndexError as exc:
         raise OutOfRangeError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
     return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
-ops.op(getitem, namespaces=(), operator="getitem", torch="torch.Tensor.__getitem__",
+ops.op(getitem, primitive=Index, namespaces=(), operator="getitem", torch="torch.Tensor.__getitem__",
        samples=lambda make: [
            Sample((make(4, 3), 1), name="int"), Sample((make(4, 3), (slice(1, 3), 0)), name="slice"),
            Sample((make(4, 3), (Ellipsis, None, slice(None, None, 2))), name="ellipsis, None, step"),
@@ -541,7 +603,7 @@ def _narrow_errors(make):
                      r"narrow\(\): start \(1\) \+ length \(3\) exceeds dimension size \(3\)")
 
 
-@ops.op(samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
+@ops.op(primitive=Index, samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
                               Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))],
         errors=_narrow_errors)
 def narrow(input, dim, start, length):
@@ -569,7 +631,7 @@ def _select_samples(make):
     yield Sample((make(3, 4, noncontiguous=True), 1, 0), name="non-contiguous")
 
 
-@ops.op(samples=_select_samples)
+@ops.op(primitive=Index, samples=_select_samples)
 def select(input, dim, index):
     """The slice at ``index`` of ``dim``, that dim removed (a view, 0-d included) (``torch.select``)."""
     check_tensor("select", "input", input)
@@ -678,7 +740,7 @@ def as_strided(input, size, stride, storage_offset=None):
     return as_view(out, input)
 
 
-ops.op(as_strided, samples=lambda make: [
+ops.op(as_strided, primitive=AsStrided, samples=lambda make: [
     Sample((make(3, 4), (2, 2), (1, 2)), name="overlapping"), Sample((make(3, 4), (3,), (5,), 1), name="offset"),
     Sample((make(4, 3, noncontiguous=True), (2, 3), (3, 1)), name="non-contiguous input")])
 
@@ -704,7 +766,7 @@ def unfold(input, dimension, size, step):
 
 
 # F.unfold (conv.py) holds the name "unfold"; this is Tensor.unfold, a different op.
-ops.op(unfold, namespaces=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
+ops.op(unfold, primitive=AsStrided, namespaces=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
        samples=lambda make: [
            Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
            Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
@@ -716,7 +778,7 @@ def view_as(input, other):
     return view(input, tuple(other._data.shape))
 
 
-ops.op(view_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
+ops.op(view_as, primitive=View, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
 
 
 def reshape_as(input, other):
@@ -725,10 +787,10 @@ def reshape_as(input, other):
     return reshape(input, tuple(other._data.shape))
 
 
-ops.op(reshape_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
+ops.op(reshape_as, primitive=View, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
 def ravel(input):
     """The elements as a 1-D tensor, a view when the layout allows (``torch.ravel``)."""
     check_tensor("ravel", "input", input)
@@ -797,7 +859,7 @@ def _cat_errors(make):
     yield ErrorInput(Sample((make(2),)), TypeError, r"cat\(\): argument 'tensors' must be a tuple or list")
 
 
-@ops.op(namespaces=("ember",), aliases=("concat",), samples=_cat_samples, errors=_cat_errors)
+@ops.op(primitive=Cat, namespaces=("ember",), aliases=("concat",), samples=_cat_samples, errors=_cat_errors)
 def cat(tensors, dim=0):
     """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
     tensors = _tensors("cat", tensors)
@@ -827,7 +889,7 @@ def concatenate(tensors, axis=0):
     return cat(tensors, axis)
 
 
-ops.op(concatenate, namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
+ops.op(concatenate, primitive=Cat, namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
 
 
 class Stack(Primitive):
@@ -846,7 +908,7 @@ def _stack_errors(make):
                      r"stack\(\): .*\(2, 3\) at entry 0 and \(3, 2\) at entry 1")
 
 
-@ops.op(namespaces=("ember",), samples=lambda make: [
+@ops.op(primitive=Stack, namespaces=("ember",), samples=lambda make: [
     Sample(([make(2, 3), make(2, 3), make(2, 3)],), name="dim 0"), Sample(([make(2, 3), make(2, 3)], 2), name="last"),
     Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))],
         errors=_stack_errors)
@@ -928,7 +990,7 @@ def _split_errors(make):
                      r"split\(\): split_sizes \[1, 1\] must sum to the size of dim 0 \(3\)")
 
 
-@ops.op(samples=_split_samples, errors=_split_errors)
+@ops.op(primitive=Split, samples=_split_samples, errors=_split_errors)
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` elements each (the last may be smaller), or of the given section sizes
     (``torch.split``)."""
@@ -955,7 +1017,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split_views("split", tensor, d, bounds, False)
 
 
-@ops.op(samples=lambda make: [Sample((make(5, 3), 2)), Sample((make(6, 2), 3)), Sample((make(2, 5), 3, 1)),
+@ops.op(primitive=Split, samples=lambda make: [Sample((make(5, 3), 2)), Sample((make(6, 2), 3)), Sample((make(2, 5), 3, 1)),
                               Sample((make(2, 3), 5, 1))])
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of ceil(size / chunks) elements (maybe fewer pieces) (``torch.chunk``)."""
@@ -1000,7 +1062,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(input[lead + (slice(a, b),)] for a, b in bounds)
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
+@ops.op(primitive=Split, samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
                               Sample((make(3, 4, noncontiguous=True), -1))])
 def unbind(input, dim=0):
     """The slices along ``dim``, that dim removed, as views (``torch.unbind``)."""
@@ -1014,7 +1076,7 @@ def unbind(input, dim=0):
     return _split_views("unbind", input, d, list(range(n)), True)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 6), 1, (2, 3))), Sample((make(2, 6), -1, (-1, 2))),
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 6), 1, (2, 3))), Sample((make(2, 6), -1, (-1, 2))),
                               Sample((make(4, 3), 0, [2, 1, 2]))])
 def unflatten(input, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one may be -1) (``torch.unflatten``)."""
@@ -1043,7 +1105,7 @@ def _flip_errors(make):
     yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"flip\(\): dimension out of range.*got 3")
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
+@ops.op(primitive=Flip, samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
                               Sample((make(3, 4, noncontiguous=True), (1,)))], errors=_flip_errors)
 def flip(input, *dims):
     """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``)."""
@@ -1066,7 +1128,7 @@ class Roll(Primitive):
         return g.roll(tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3), 1)), Sample((make(2, 3), 1, 1)), Sample((make(2, 3), (1, -1), (0, 1))),
+@ops.op(primitive=Roll, samples=lambda make: [Sample((make(2, 3), 1)), Sample((make(2, 3), 1, 1)), Sample((make(2, 3), (1, -1), (0, 1))),
                               Sample((make(5), -7, 0)), Sample((make(3, 4, noncontiguous=True), 2, 0))])
 def roll(input, shifts, dims=None):
     """Shift elements cyclically along ``dims`` (over the flattened tensor when None) (``torch.roll``)."""

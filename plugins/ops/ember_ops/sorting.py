@@ -57,7 +57,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return return_types.sort(values, indices)
 
 
-@ops.op(differentiable=False, samples=_sort_samples)
+@ops.op(primitive=SortIndices, differentiable=False, samples=_sort_samples)
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort ``input`` along ``dim`` (``torch.argsort``)."""
     return _sort_indices("argsort", input, dim, descending)[1]

@@ -13,6 +13,9 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.ops import OpTable, OutOfRangeError, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
 
+from .masks import MaskedFill
+from .shape import Flip
+
 ops = OpTable()
 
 
@@ -29,7 +32,7 @@ def _flip_samples(make):
     yield Sample((make(2, 3, 2),), name="3-D")
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
+@ops.op(primitive=Flip, namespaces=("ember", "Tensor"), samples=_flip_samples)
 def flipud(input):
     """Reverse dim 0 (``torch.flipud``)."""
     check_tensor("flipud", "input", input)
@@ -38,7 +41,7 @@ def flipud(input):
     return input.flip(0)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
+@ops.op(primitive=Flip, namespaces=("ember", "Tensor"), samples=_flip_samples)
 def fliplr(input):
     """Reverse dim 1 (``torch.fliplr``)."""
     check_tensor("fliplr", "input", input)
@@ -77,7 +80,7 @@ def _fill_samples(make):
     yield Sample((make(2, 4), 1, make.index([3]), -2.0), name="dim 1")
 
 
-@ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
+@ops.op(primitive=MaskedFill, namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
 def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
     check_tensor("index_fill", "input", input)

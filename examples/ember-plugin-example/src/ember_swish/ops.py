@@ -46,7 +46,8 @@ def swish_composite(input, beta=1.0):
     return input * ember.sigmoid(beta * input)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), samples=swish_samples, torch=None, reference=swish_composite)
+@ops.op(namespaces=("ember", "Tensor", "functional"), samples=swish_samples, torch=None,
+        primitive=Swish, reference=swish_composite)
 def swish(input, beta=1.0):
     """``input * sigmoid(beta * input)``; ``beta`` a tensor (it gets a gradient) or a number.
 
