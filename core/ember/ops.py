@@ -17,8 +17,9 @@ What an op (or optimizer, layer, device) plugin reads and makes of a tensor, all
   which a :class:`Primitive`'s forward receives as ``xp``. ``x.requires_grad``, ``x.is_leaf``.
 - :func:`wrap` (a backend array as a tensor, no copy), :func:`bump_version` (record an in-place
   change), :func:`as_view` / :func:`maybe_view` (mark a result as sharing its input's memory and
-  version counter), :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``),
-  :func:`inplace` (write an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
+  version counter), :func:`share_version` (the counter only, as ``detach()`` and ``view(dtype)``),
+  :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``), :func:`inplace` (write
+  an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
 
 Anything else with a leading underscore belongs to ember's core and may change without notice; a test
 keeps every plugin under ``plugins/`` and ``examples/`` on this API.
@@ -44,11 +45,11 @@ from .errors import (  # noqa: F401 - part of the plugin API
 from .edge_cases import ErrorInput, StabilityInput, check_skips
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .creation import as_tensor
-from .tensor import Tensor, as_view, bump_version, wrap
+from .tensor import Tensor, _version_cell, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
            "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
-           "wrap", "bump_version", "view_in_place", "write_out",
+           "wrap", "bump_version", "share_version", "view_in_place", "write_out",
            "ErrorInput", "StabilityInput"]
 
 
@@ -59,13 +60,18 @@ def check_tensor(op: str, name: str, value) -> Tensor:
     return value
 
 
-def float_input(op: str, input, name: str = "input") -> Tensor:
-    """``input`` if it is a floating point tensor: for ops that PyTorch implements for floating dtypes only
-    (an integer or bool tensor is a DTypeError, where PyTorch raises "... not implemented for 'Long'")."""
+def float_input(op: str, input, name: str = "input", *, low_precision: bool = True) -> Tensor:
+    """``input`` if it is a floating point tensor: the one dtype check of ops that PyTorch implements for
+    floating dtypes only. An integer or bool tensor is a DTypeError naming the op, the argument and the
+    dtype (where PyTorch raises "... not implemented for 'Long'"); with ``low_precision=False`` so is
+    float16/bfloat16, for ops with float32 and float64 kernels only (LAPACK, ctc_loss)."""
     check_tensor(op, name, input)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): not implemented for {name} of dtype {input._dtype.name}; expected a floating "
+    dtype = input._dtype
+    if not dtype.is_floating_point:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {dtype.name}; expected a floating "
                          f"point tensor")
+    if not low_precision and dtype.itemsize < 4:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {dtype.name}; expected float32 or float64")
     return input
 
 
@@ -142,6 +148,14 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
     if ndim == 0:
         return ()
     return tuple(sorted(out))
+
+
+def share_version(tensor: Tensor, source: Tensor) -> Tensor:
+    """Give ``tensor`` (a new result over ``source``'s memory) ``source``'s version counter, without making
+    it a view in autograd's sense, as PyTorch's ``detach()`` and ``view(dtype)`` results are: an in-place
+    change through either is seen by a backward that saved the other. Returns ``tensor``."""
+    tensor._version_counter = _version_cell(source)
+    return tensor
 
 
 def view_in_place(op: str, input: Tensor, view: Tensor) -> Tensor:
@@ -432,7 +446,8 @@ def make_inplace(fn, name):
     def inplace_variant(self, *args, **kwargs):
         return inplace(self, fn(self, *args, **kwargs), name)
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
-    inplace_variant.__doc__ = f"In-place version of :func:`{fn.__name__}`: writes the result into ``self``."
+    inplace_variant.__doc__ = (f"In-place version of :func:`{name[:-1]}`: writes the result into ``self`` "
+                               f"(``torch.Tensor.{name}``).")
     return inplace_variant
 
 

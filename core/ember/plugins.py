@@ -167,6 +167,13 @@ def _import_plugin(ep, info: PluginInfo, raising: bool):
 
 def _add_to_manager(plugin, info: PluginInfo, raising: bool) -> bool:
     try:
+        try:
+            hash(plugin)
+        except TypeError:  # pluggy's per-plugin hook callers keep plugins in sets
+            raise pluggy.PluginValidationError(
+                plugin, f"plugin {info.name!r} is a {type(plugin).__name__} instance that cannot be hashed; register "
+                        f"a module, a class, or an instance of a class that keeps object's __hash__ (a dataclass "
+                        f"needs eq=False or frozen=True)") from None
         manager.register(plugin, name=info.name)
         unknown = [name for name in _hookimpl_names(plugin) if name not in _SPEC_NAMES]
         if unknown:

@@ -13,8 +13,8 @@ import warnings
 
 import numpy as np
 
-from .autograd.grad_mode import STATE
-from .autograd.graph import Node, record_node
+from .autograd.grad_mode import ALL_ENABLED, STATE
+from .autograd.graph import Node, record_binary, record_node, record_unary
 from .device import DeviceError
 from .tensor import Tensor, wrap
 
@@ -151,8 +151,12 @@ def apply(prim, *inputs, **attrs):
             arrays.append(x)
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    out = run_quiet(forward, device.xp, *arrays, **attrs)  # reductions warn from numpy's own frames
-    record = needs_grad and STATE.enabled and prim.differentiable
+    token = _quiet_set(_QUIET)  # reductions warn from numpy's own frames: run with numpy's warnings off
+    try:
+        out = forward(device.xp, *arrays, **attrs)
+    finally:
+        _quiet_reset(token)
+    record = needs_grad and (ALL_ENABLED[0] or STATE.enabled) and prim.differentiable
     if prim.num_outputs == 1:
         result = wrap(out, device)
         if record:
@@ -174,8 +178,8 @@ def apply_unary(prim, x):
     except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
         out = run_quiet(forward, device.xp, x._data)
     result = wrap(out, device)
-    if x._requires_grad and STATE.enabled and prim.differentiable:
-        record_node(prim, (x,), {}, (result,))
+    if x._requires_grad and (ALL_ENABLED[0] or STATE.enabled) and prim.differentiable:
+        record_unary(prim, x, result)
     return result
 
 
@@ -201,8 +205,8 @@ def apply_binary(prim, a, b):
     except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
         out = run_quiet(forward, device.xp, x, y)
     result = wrap(out, device)
-    if needs_grad and STATE.enabled and prim.differentiable:
-        record_node(prim, (a, b), {}, (result,))
+    if needs_grad and (ALL_ENABLED[0] or STATE.enabled) and prim.differentiable:
+        record_binary(prim, a, b, result)
     return result
 
 

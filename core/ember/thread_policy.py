@@ -79,9 +79,11 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` threads for intra-op parallelism: the BLAS pools that run matmul and convolution
     (``torch.set_num_threads``). Turns the adaptive default off for this process.
 
-    Raises RuntimeError for anything but a positive integer."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
+    Raises RuntimeError, as PyTorch does, for anything but a positive int."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {n}")
     _State.pinned = n
     _State.next_check = float("inf")
     _apply(n)

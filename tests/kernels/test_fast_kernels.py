@@ -14,9 +14,11 @@ import ember_fast
 from ember_fast import gemm
 from ember_optim.adam import FusedAdam
 
+LOADED = any(info.name == "fast" and info.status == "loaded" for info in ember.plugins.report())
 needs_mkl = pytest.mark.skipif(gemm.library_path() is None, reason="the mkl wheel (ember[fast]) is not installed")
 needs_numba = pytest.mark.skipif(not __import__("importlib.util").util.find_spec("numba"),
                                  reason="numba (ember[fast]) is not installed")
+needs_plugin = pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
 
 
 def _random(rng, shape, dtype):
@@ -54,6 +56,7 @@ def test_mkl_matmul_leaves_other_dtypes_and_empty_operands_to_numpy():
 
 
 @needs_mkl
+@needs_plugin
 def test_conv_through_the_kernel_matches_the_numpy_path():
     """conv2d through ember (the MKL kernel, active here) and the reference forward called on numpy."""
     from ember_ops.conv import Convolution
@@ -100,7 +103,10 @@ def test_fused_adam_kernel_agrees_with_the_numpy_reference(dtype, options, conti
 
 def test_the_plugin_registers_a_kernel_for_each_primitive_it_finds():
     for prim in ember_fast.registered_primitives():
-        wanted = (gemm.library_path() is not None if prim.__name__ != "FusedAdam"
+        if not LOADED:
+            assert "cpu" not in prim.kernels, prim.__name__
+            continue
+        wanted = (gemm.library_path() is not None if prim.__name__ not in ("FusedAdam", "Softmax", "LogSoftmax")
                   else __import__("importlib.util").util.find_spec("numba") is not None)
         assert ("cpu" in prim.kernels) == wanted, prim.__name__
 
@@ -111,3 +117,24 @@ def test_disabling_the_plugin_leaves_the_numpy_path():
     env = dict(os.environ, EMBER_DISABLE_PLUGINS="fast")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "[]"]
+
+
+@needs_numba
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["logits", "3-D", "long rows", "other dim", "with -inf", "non-contiguous"])
+def test_short_row_softmax_kernels_agree_with_the_numpy_reference(name, dtype, case):
+    from ember_ops import activation
+    from ember_fast.softmax import log_softmax_kernel, softmax_kernel
+    reference = getattr(activation, name).forward
+    kernel = (softmax_kernel if name == "Softmax" else log_softmax_kernel)(reference)
+    rng = np.random.default_rng(3)
+    x, dim = {"logits": (_random(rng, (64, 10), dtype), -1), "3-D": (_random(rng, (2, 5, 7), dtype), 2),
+              "long rows": (_random(rng, (4, 100), dtype), -1), "other dim": (_random(rng, (6, 10), dtype), 0),
+              "with -inf": (np.array([[-np.inf, 0.0, 1.0], [-np.inf] * 3], dtype), -1),
+              "non-contiguous": (_random(rng, (10, 6), dtype).T, -1)}[case]
+    with np.errstate(invalid="ignore"):
+        want = reference(np, x, dim)
+        got = kernel(np, x, dim)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=2e-6 if dtype == np.float32 else 1e-13, atol=1e-7)

@@ -12,6 +12,8 @@ the numpy reference.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["fused_adam"]
@@ -65,11 +67,16 @@ def fused_adam(xp, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
                weight_decay, amsgrad, decoupled):
     """``_fused_adam_``'s CPU kernel: the numpy reference's update, one compiled loop per parameter."""
     from ember_optim.adam import FusedAdam
-    plain, general = _loops or _compile()
+    try:
+        plain, general = _loops or _compile()
+    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
+        warnings.warn(f"ember_fast: numba cannot be imported ({exc}); Adam runs on numpy", RuntimeWarning,
+                      stacklevel=2)
+        plain = general = None
     for param, grad, exp_avg, exp_avg_sq, max_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs,
                                                               max_exp_avg_sqs, steps):
         grad = np.ascontiguousarray(grad)
-        if xp is not np or not _takes(param, grad, exp_avg, exp_avg_sq, *((max_sq,) if amsgrad else ())):
+        if plain is None or xp is not np or not _takes(param, grad, exp_avg, exp_avg_sq, *((max_sq,) if amsgrad else ())):
             FusedAdam.forward(xp, [param], [grad], [exp_avg], [exp_avg_sq], [max_sq], [step], lr=lr, beta1=beta1,
                               beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=decoupled)
             continue

@@ -52,7 +52,17 @@ class Relu(Primitive):
 
 @ops.op(primitive=Relu, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
 def relu(input, inplace=False):
-    """max(input, 0) elementwise (``torch.relu``; ``inplace=True`` in the functional form writes back)."""
+    """max(input, 0) elementwise (``torch.relu``; ``inplace=True`` in the functional form writes back).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+
+    PyTorch: ``torch.relu``."""
     check_tensor("relu", "input", input)
     if input._dtype.category == 0:
         raise DTypeError("relu(): Boolean inputs not supported for relu")
@@ -65,7 +75,18 @@ class Hardtanh(Clamp):
 
 @ops.op(primitive=Hardtanh, namespaces=F, samples=_samples(True, bounds={"min_val": -0.5, "max_val": 2.0}))
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """input clamped to [min_val, max_val] (``F.hardtanh``)."""
+    """input clamped to [min_val, max_val] (``F.hardtanh``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+        ArgumentError: ``min_val`` > ``max_val``, or negative limits for an unsigned input.
+
+    PyTorch: ``torch.nn.functional.hardtanh``."""
     no_bool("hardtanh", input)
     if min_val > max_val:
         raise ArgumentError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
@@ -80,7 +101,17 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 @ops.op(primitive=Hardtanh, namespaces=F,
         samples=lambda make: [Sample((make(2, 3, low=-3, high=8),)), *unary_samples(make, away_from_zero=True)])
 def relu6(input, inplace=False):
-    """min(max(input, 0), 6) (``F.relu6``)."""
+    """min(max(input, 0), 6) (``F.relu6``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+
+    PyTorch: ``torch.nn.functional.relu6``."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
@@ -91,7 +122,17 @@ LeakyRelu = primitive(
 
 @ops.op(primitive=LeakyRelu, namespaces=F, samples=_samples(True, slope={"negative_slope": 0.2}))
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """input where positive, negative_slope * input elsewhere (``F.leaky_relu``)."""
+    """input where positive, negative_slope * input elsewhere (``F.leaky_relu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.leaky_relu``."""
     float_input("leaky_relu", input)
     return _finish("leaky_relu", input, apply(LeakyRelu, input, slope=negative_slope), inplace)
 
@@ -103,7 +144,18 @@ def _threshold_samples(make):
 
 @ops.op(namespaces=("ember", "functional"), inplace=True, samples=_threshold_samples)
 def threshold(input, threshold, value, inplace=False):
-    """input where input > threshold, else value (``F.threshold``)."""
+    """input where input > threshold, else value (``F.threshold``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+        RuntimeError: ``threshold`` or ``value`` does not fit an integer input's dtype.
+
+    PyTorch: ``torch.threshold``."""
     no_bool("threshold", input)
     if input._dtype.category == 1:  # PyTorch's kernel compares and fills in the input's integer dtype
         threshold, value = scalar_to("threshold", threshold, input._dtype), scalar_to("threshold", value, input._dtype)
@@ -131,21 +183,52 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 @ops.op(primitive=Elu, namespaces=F, samples=_samples(True, alpha={"alpha": 0.5}), stability=extreme_inputs)
 def elu(input, alpha=1.0, inplace=False):
-    """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``)."""
+    """input where positive, alpha * (exp(input) - 1) elsewhere (``F.elu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.elu``."""
     float_input("elu", input)
     return _finish("elu", input, apply(Elu, input, alpha=alpha, scale=1, input_scale=1), inplace)
 
 
 @ops.op(primitive=Elu, namespaces=("ember", "functional"), inplace=True, samples=_samples(True))
 def selu(input, inplace=False):
-    """scale * elu(input, alpha) with the self-normalising constants (``torch.selu``)."""
+    """scale * elu(input, alpha) with the self-normalising constants (``torch.selu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.selu``."""
     float_input("selu", input)
     return _finish("selu", input, apply(Elu, input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1), inplace)
 
 
 @ops.op(primitive=Elu, namespaces=("ember", "functional"), inplace=True, samples=_samples(True, alpha={"alpha": 2.0}))
 def celu(input, alpha=1.0, inplace=False):
-    """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``)."""
+    """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)) (``torch.celu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+        ArgumentError: ``alpha`` is zero (it divides the input).
+
+    PyTorch: ``torch.celu``."""
     float_input("celu", input)
     if alpha == 0:
         raise ArgumentError("celu(): argument 'alpha' must not be zero (it divides the input), got 0")
@@ -244,8 +327,16 @@ def _gelu_composite(input, approximate="none"):
 def gelu(input, approximate="none"):
     """input * Phi(input), Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (``F.gelu``).
 
-    Shape: any; float dtypes only (DTypeError otherwise); ``approximate`` not 'none'/'tanh' is an ArgumentError.
-    """
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+        ArgumentError: ``approximate`` is not 'none' or 'tanh'.
+
+    PyTorch: ``torch.nn.functional.gelu``."""
     float_input("gelu", input)
     if approximate not in ("none", "tanh"):
         raise bad_option("gelu", "approximate", approximate, "'none' or 'tanh'")
@@ -261,7 +352,17 @@ Sigmoid = primitive("sigmoid", _sigmoid_forward, lambda ctx, g: g * ctx.output *
 
 @ops.op(primitive=Sigmoid, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(), stability=extreme_inputs)
 def sigmoid(input):
-    """1 / (1 + exp(-input)), exact in both tails (``torch.sigmoid``)."""
+    """1 / (1 + exp(-input)), exact in both tails (``torch.sigmoid``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.sigmoid``."""
     check_tensor("sigmoid", "input", input)
     if not input._dtype.is_floating_point:
         from ember import dtypes
@@ -275,7 +376,17 @@ LogSigmoid = primitive("log_sigmoid", lambda xp, x: -xp.logaddexp(0, -x), lambda
 
 @ops.op(primitive=LogSigmoid, namespaces=F, samples=_samples(), stability=extreme_inputs)
 def logsigmoid(input):
-    """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``)."""
+    """log(sigmoid(input)), finite for large negative inputs (``F.logsigmoid``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.logsigmoid``."""
     float_input("logsigmoid", input)
     return apply(LogSigmoid, input)
 
@@ -305,28 +416,69 @@ def _softplus_stability(make):
 @ops.op(primitive=Softplus, namespaces=F, samples=_samples(beta={"beta": 2.0}, threshold={"beta": 1.5, "threshold": 1.0}),
         stability=_softplus_stability)
 def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``)."""
+    """log(1 + exp(beta * input)) / beta, linear above ``threshold`` (``F.softplus``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.softplus``."""
     float_input("softplus", input)
     return apply(Softplus, input, beta=beta, threshold=threshold)
 
 
 @ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def silu(input, inplace=False):
-    """input * sigmoid(input) (``F.silu``)."""
+    """input * sigmoid(input) (``F.silu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.silu``."""
     float_input("silu", input)
     return _finish("silu", input, input * sigmoid(input), inplace)
 
 
 @ops.op(namespaces=F, samples=_samples(), stability=extreme_inputs)
 def mish(input, inplace=False):
-    """input * tanh(softplus(input)) (``F.mish``)."""
+    """input * tanh(softplus(input)) (``F.mish``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.mish``."""
     float_input("mish", input)
     return _finish("mish", input, input * softplus(input).tanh(), inplace)
 
 
 @ops.op(namespaces=F, samples=_samples())
 def softsign(input):
-    """input / (1 + |input|) (``F.softsign``)."""
+    """input / (1 + |input|) (``F.softsign``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+
+    PyTorch: ``torch.nn.functional.softsign``."""
     no_bool("softsign", input)
     return input / (1 + input.abs())
 
@@ -334,7 +486,17 @@ def softsign(input):
 @ops.op(namespaces=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
                                        Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
 def hardsigmoid(input, inplace=False):
-    """relu6(input + 3) / 6 (``F.hardsigmoid``)."""
+    """relu6(input + 3) / 6 (``F.hardsigmoid``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.hardsigmoid``."""
     float_input("hardsigmoid", input)
     return _finish("hardsigmoid", input, clamp(input + 3, 0.0, 6.0) / 6, inplace)
 
@@ -342,14 +504,35 @@ def hardsigmoid(input, inplace=False):
 @ops.op(namespaces=F, samples=lambda make: [*unary_samples(make, away_from_zero=True),
                                        Sample((make(2, 3, low=-5, high=5, away_from_zero=True),))])
 def hardswish(input, inplace=False):
-    """input * relu6(input + 3) / 6 (``F.hardswish``)."""
+    """input * relu6(input + 3) / 6 (``F.hardswish``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+
+    PyTorch: ``torch.nn.functional.hardswish``."""
     float_input("hardswish", input)
     return _finish("hardswish", input, input * clamp(input + 3, 0.0, 6.0) / 6, inplace)
 
 
 @ops.op(namespaces=F, samples=_samples())
 def tanhshrink(input):
-    """input - tanh(input) (``F.tanhshrink``)."""
+    """input - tanh(input) (``F.tanhshrink``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is a bool tensor.
+
+    PyTorch: ``torch.nn.functional.tanhshrink``."""
     no_bool("tanhshrink", input)
     return input - input.tanh()
 
@@ -361,7 +544,19 @@ def _glu_errors(make):
 @ops.op(namespaces=F, samples=lambda make: [Sample((make(2, 4),)), Sample((make(4, 3), 0)), Sample((make(2, 3, 6), -1))],
         errors=_glu_errors)
 def glu(input, dim=-1):
-    """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``)."""
+    """a * sigmoid(b), with a and b the two halves of input along ``dim`` (``F.glu``).
+
+    Shape:
+        - input: ``(*1, N, *2)``, N = ``input.shape[dim]`` even; floating point.
+        - output: ``(*1, N / 2, *2)``, the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``input.shape[dim]`` is odd, or ``input`` is 0-d.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.glu``."""
     float_input("glu", input)
     if not input.ndim:
         raise ArgumentError("glu(): does not support scalars because halving size must be even")
@@ -458,8 +653,7 @@ def _prepare(op, input, dim, dtype):
     check_tensor(op, "input", input)
     if dtype is not None:
         input = input.to(dtype)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     return input, _softmax_dim(op, input, dim)
 
 
@@ -487,21 +681,58 @@ def _log_softmax_stability(make):
 @ops.op(primitive=LogSoftmax, namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_log_softmax_composite,
         stability=_log_softmax_stability)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """log(softmax(input)) along ``dim``, without overflow for large logits (``torch.log_softmax``)."""
+    """log(softmax(input)) along ``dim``, without overflow for large logits (``torch.log_softmax``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.log_softmax``."""
     input, dim = _prepare("log_softmax", input, dim, dtype)
     return apply(LogSoftmax, input, dim=dim)
 
 
+def _softmax_errors(make):
+    yield ErrorInput(Sample((make(3, dtype="int64"), 0)), TypeError, r"softmax\(\): not implemented for input of dtype int64")
+
+
 @ops.op(primitive=Softmax, namespaces=("ember", "Tensor", "functional"), samples=_softmax_samples, reference=_softmax_composite,
-        stability=lambda make: extreme_inputs(make, dim=-1))
+        errors=_softmax_errors, stability=lambda make: extreme_inputs(make, dim=-1))
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``)."""
+    """exp(input) normalised to sum to one along ``dim`` (``torch.softmax``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.softmax``."""
     input, dim = _prepare("softmax", input, dim, dtype)
     return apply(Softmax, input, dim=dim)
 
 
 @ops.op(namespaces=F, samples=_softmax_samples)
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    """softmax(-input) along ``dim`` (``F.softmin``)."""
+    """softmax(-input) along ``dim`` (``F.softmin``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.nn.functional.softmin``."""
     input, dim = _prepare("softmin", input, dim, dtype)
     return apply(Softmax, -input, dim=dim)

@@ -562,7 +562,27 @@ def _conv1d_errors(make):
 @ops.op(reference=conv_composite(1), namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
-    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
+    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``, floating point.
+        - weight: ``(C_out, C_in / groups, k0)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation
+            * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[1] * groups``, ``bias`` is not ``(C_out,)``, or the
+            dilated kernel is larger than the padded input.
+        ArgumentError: ``stride`` or ``dilation`` is not positive, ``padding`` is negative or an unknown string (or
+            'same' with a stride), a size is not an int or an n-tuple, or ``groups`` is not positive or does not
+            divide ``C_out``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv1d``."""
     return convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -584,14 +604,54 @@ def _conv2d_errors(make):
 
 @ops.op(reference=conv_composite(2), namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
-    (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
+    """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input (``torch.nn.functional.conv2d``).
+    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``, floating point.
+        - weight: ``(C_out, C_in / groups, k0, k1)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
+            dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[1] * groups``, ``bias`` is not ``(C_out,)``, or the
+            dilated kernel is larger than the padded input.
+        ArgumentError: ``stride`` or ``dilation`` is not positive, ``padding`` is negative or an unknown string (or
+            'same' with a stride), a size is not an int or an n-tuple, or ``groups`` is not positive or does not
+            divide ``C_out``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv2d``."""
     return convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
 @ops.op(reference=conv_composite(3), namespaces=("ember", "functional"), samples=_conv3d_samples)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``)."""
+    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``).
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``, floating point.
+        - weight: ``(C_out, C_in / groups, k0, k1, k2)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 *
+            padding - dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[1] * groups``, ``bias`` is not ``(C_out,)``, or the
+            dilated kernel is larger than the padded input.
+        ArgumentError: ``stride`` or ``dilation`` is not positive, ``padding`` is negative or an unknown string (or
+            'same' with a stride), a size is not an int or an n-tuple, or ``groups`` is not positive or does not
+            divide ``C_out``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv3d``."""
     return convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -620,8 +680,27 @@ def _conv_transpose1d_errors(make):
 
 @ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """1-D transposed convolution, the gradient of conv1d in its input; weight is
-    (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
+    """1-D transposed convolution, the gradient of conv1d in its input; weight is (in_channels,
+    out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``).
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``, floating point.
+        - weight: ``(C_in, C_out / groups, k0)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 * padding +
+            dilation * (k - 1) + output_padding + 1``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[0]``, ``bias`` does not fit, or an output size is
+            not positive.
+        ArgumentError: ``padding`` is not an int or a tuple of ints, ``output_padding`` is not smaller than
+            ``stride`` or ``dilation``, or ``groups`` is not positive or does not divide ``C_in``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv_transpose1d``."""
     return transposed_convolution("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
                                   groups, dilation)
 
@@ -634,14 +713,52 @@ def _conv_transpose2d_errors(make):
 @ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
-    (``torch.nn.functional.conv_transpose2d``)."""
+    (``torch.nn.functional.conv_transpose2d``).
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``, floating point.
+        - weight: ``(C_in, C_out / groups, k0, k1)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 *
+            padding + dilation * (k - 1) + output_padding + 1``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[0]``, ``bias`` does not fit, or an output size is
+            not positive.
+        ArgumentError: ``padding`` is not an int or a tuple of ints, ``output_padding`` is not smaller than
+            ``stride`` or ``dilation``, or ``groups`` is not positive or does not divide ``C_in``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv_transpose2d``."""
     return transposed_convolution("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
                                   groups, dilation)
 
 
 @ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``)."""
+    """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``).
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``, floating point.
+        - weight: ``(C_in, C_out / groups, k0, k1, k2)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2
+            * padding + dilation * (k - 1) + output_padding + 1``.
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[0]``, ``bias`` does not fit, or an output size is
+            not positive.
+        ArgumentError: ``padding`` is not an int or a tuple of ints, ``output_padding`` is not smaller than
+            ``stride`` or ``dilation``, or ``groups`` is not positive or does not divide ``C_in``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv_transpose3d``."""
     return transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
                                   groups, dilation)
 
@@ -668,8 +785,21 @@ def _unfold_samples(make):
 
 @ops.op(namespaces=("functional",), samples=_unfold_samples)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L)
-    (``torch.nn.functional.unfold``; not ``Tensor.unfold``, which is a different op)."""
+    """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L) (``torch.nn.functional.unfold``;
+    not ``Tensor.unfold``, which is a different op).
+
+    Shape:
+        - input: ``(N, C, H, W)`` or unbatched ``(C, H, W)``, floating point.
+        - output: ``(N, C * prod(kernel_size), L)`` (no N when unbatched), L the number of blocks.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: the dilated kernel is larger than the padded input.
+        ArgumentError: a size argument is not an int or a pair, or is not positive (``padding`` negative).
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.unfold``."""
     _no_integer("unfold", input)
     kernel, dilation, padding, stride = _block_args("unfold", kernel_size, dilation, padding, stride)
     if input._data.ndim not in (3, 4):
@@ -691,7 +821,21 @@ def _fold_samples(make):
 @ops.op(primitive=Col2im, namespaces=("functional",), samples=_fold_samples)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
-    (``torch.nn.functional.fold``)."""
+    (``torch.nn.functional.fold``).
+
+    Shape:
+        - input: ``(N, C * prod(kernel_size), L)`` or unbatched ``(C * prod(kernel_size), L)``, L the number of
+            blocks that fit ``output_size``; floating point.
+        - output: ``(N, C, *output_size)`` (no N when unbatched), the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: dim -2 is not divisible by ``prod(kernel_size)``, or L is not the number of blocks.
+        ArgumentError: a size argument is not an int or a pair, or is not positive (``padding`` negative).
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.fold``."""
     _no_integer("fold", input)
     kernel, dilation, padding, stride = _block_args("fold", kernel_size, dilation, padding, stride)
     size = _tuple("fold", "output_size", output_size, 2)

@@ -107,9 +107,26 @@ def _embedding_errors(make):
         errors=_embedding_errors)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; the ``padding_idx`` row gets
-    no gradient; ``max_norm`` renormalises looked-up rows of ``weight`` in place
-    (``torch.nn.functional.embedding``; ``scale_grad_by_freq`` and ``sparse`` are not supported)."""
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; the ``padding_idx`` row gets no
+    gradient; ``max_norm`` renormalises looked-up rows of ``weight`` in place (``torch.nn.functional.embedding``;
+    ``scale_grad_by_freq`` and ``sparse`` are not supported).
+
+    Shape:
+        - input: ``(*)`` indices in [0, num_embeddings), int64 or int32.
+        - weight: ``(num_embeddings, embedding_dim)``, floating point.
+        - output: ``(*, embedding_dim)``, the dtype of ``weight``.
+
+    Raises:
+        DimensionError: ``weight`` is not 2-D.
+        OutOfRangeError: an index is out of range.
+        PaddingIndexError: ``padding_idx`` is outside [-num_embeddings, num_embeddings) (a ValueError and an
+            AssertionError).
+        NotImplementedError: ``scale_grad_by_freq`` or ``sparse`` is set.
+        DTypeError: ``input`` is not an integer dtype.
+        TypeError: ``input`` or ``weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.embedding``."""
     check_tensor("embedding", "weight", weight)
     if weight._data.ndim != 2:
         raise DimensionError(f"embedding(): weight must be 2-D (num_embeddings, embedding_dim), got shape "
@@ -133,7 +150,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                               Sample((make.index(2), 3))])
 def one_hot(tensor, num_classes=-1):
     """Int64 tensor with a trailing dim of ``num_classes`` (max + 1 when -1), one at each index
-    (``torch.nn.functional.one_hot``)."""
+    (``torch.nn.functional.one_hot``).
+
+    Shape:
+        - tensor: ``(*)`` class indices, int64.
+        - output: ``(*, num_classes)``, int64; ``num_classes=-1`` takes ``tensor.max() + 1``.
+
+    Raises:
+        OutOfRangeError: an index is negative or not below ``num_classes``.
+        RuntimeError: ``num_classes=-1`` with an empty tensor.
+        DTypeError: ``tensor`` is not an integer dtype.
+        TypeError: ``tensor`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.one_hot``."""
     _check_indices("one_hot", tensor, None)
     data = tensor._data
     xp = tensor._device.xp

@@ -13,7 +13,7 @@ import numpy as np
 
 from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
-                       apply, check_tensor)
+                       apply, check_tensor, float_input)
 from ember.tensor import Tensor, bump_version, wrap
 
 ops = OpTable()
@@ -60,9 +60,7 @@ def _as_dtype_of(t, input):
 
 
 def _check_float(op, input):
-    check_tensor(op, "input", input)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
 
 
 def _bn_samples(make):
@@ -77,9 +75,24 @@ def _bn_samples(make):
 
 @ops.op(namespaces=("functional",), samples=_bn_samples)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Normalize each channel (dim 1) over batch and spatial dims; in training, batch statistics are used
-    and ``running_mean``/``running_var`` (unbiased) updated in place with ``momentum``
-    (``torch.nn.functional.batch_norm``)."""
+    """Normalize each channel (dim 1) over batch and spatial dims; in training, batch statistics are used and
+    ``running_mean``/``running_var`` (unbiased) updated in place with ``momentum``
+    (``torch.nn.functional.batch_norm``).
+
+    Shape:
+        - input: ``(N, C, *)``, floating point.
+        - weight, bias, running_mean, running_var: ``(C,)`` or None.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
+        ShapeError: a parameter or running statistic does not have C elements.
+        ArgumentError: training with one value per channel, or not training without running statistics.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or a parameter is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.batch_norm``."""
     _check_float("batch_norm", input)
     if input.dim() < 2:
         raise DimensionError(f"batch_norm(): expected input with at least 2 dims (N, C, ...), got shape "
@@ -197,7 +210,7 @@ class LayerNorm(Primitive):
     """layer_norm as one primitive: a fused forward (mean, variance, scale and shift in place on one
     temporary) and a closed-form backward, where the composite takes 9 ops forward and ~20 backward."""
 
-    name = "native_layer_norm"  # ATen's name: grad_fn prints NativeLayerNormBackward0, as in PyTorch
+    name = "native_layer_norm"  # ATen's; its node prints NativeLayerNormBackward0, as PyTorch's
     save_inputs = True
 
     @staticmethod
@@ -242,9 +255,19 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims, then scale and shift elementwise
     (``torch.nn.functional.layer_norm``).
 
-    Shapes: input (*, *normalized_shape); weight and bias normalized_shape; output as input. Errors: a
-    non-float input (DTypeError), an input whose trailing dims are not normalized_shape (DimensionError).
-    """
+    Shape:
+        - input: ``(*, *normalized_shape)``, floating point.
+        - weight, bias: ``normalized_shape`` or None.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input``'s trailing dims are not ``normalized_shape``.
+        ShapeError: ``weight`` or ``bias`` is not ``normalized_shape``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.layer_norm``."""
     _check_float("layer_norm", input)
     shape, dims = _normalized_dims("layer_norm", input, normalized_shape)
     if _fits(weight, input, shape) and _fits(bias, input, shape):
@@ -267,7 +290,22 @@ def _group_norm_errors(make):
 @ops.op(namespaces=("ember", "functional"), samples=_gn_samples, errors=_group_norm_errors)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize over each group of ``C / num_groups`` channels and all spatial dims, per sample; then a
-    per-channel affine (``torch.nn.functional.group_norm``)."""
+    per-channel affine (``torch.nn.functional.group_norm``).
+
+    Shape:
+        - input: ``(N, C, *)``, C divisible by ``num_groups``; floating point.
+        - weight, bias: ``(C,)`` or None.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
+        ArgumentError: C is not divisible by ``num_groups``.
+        ShapeError: ``weight`` or ``bias`` does not have C elements.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or a parameter is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.group_norm``."""
     _check_float("group_norm", input)
     if input.dim() < 2:
         raise DimensionError(f"group_norm(): expected input with at least 2 dims (N, C, ...), got shape "
@@ -293,8 +331,24 @@ def _in_samples(make):
 @ops.op(namespaces=("functional",), samples=_in_samples)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
-    """Normalize each (sample, channel) over its spatial dims; running stats, when given, are updated with
-    the batch mean of the instance statistics (``torch.nn.functional.instance_norm``)."""
+    """Normalize each (sample, channel) over its spatial dims; running stats, when given, are updated with the
+    batch mean of the instance statistics (``torch.nn.functional.instance_norm``).
+
+    Shape:
+        - input: ``(N, C, *)`` with at least one spatial dim, floating point.
+        - weight, bias, running_mean, running_var: ``(C,)`` or None.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` has fewer than 3 dims.
+        ShapeError: a parameter or running statistic does not have C elements.
+        ArgumentError: using input statistics with one spatial element, or ``use_input_stats=False`` without
+            running statistics.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or a parameter is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.instance_norm``."""
     _check_float("instance_norm", input)
     if input.dim() < 3:
         raise DimensionError(f"instance_norm(): expected input with at least 3 dims (N, C, L...), got shape "
@@ -329,8 +383,22 @@ def _rms_samples(make):
 
 @ops.op(namespaces=("ember", "functional"), samples=_rms_samples)
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times ``weight``; ``eps``
-    defaults to the dtype's machine epsilon (``torch.nn.functional.rms_norm``)."""
+    """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times ``weight``; ``eps`` defaults to
+    the dtype's machine epsilon (``torch.nn.functional.rms_norm``).
+
+    Shape:
+        - input: ``(*, *normalized_shape)``, floating point.
+        - weight: ``normalized_shape`` or None.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input``'s trailing dims are not ``normalized_shape``.
+        ShapeError: ``weight`` is not ``normalized_shape``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.rms_norm``."""
     _check_float("rms_norm", input)
     shape, dims = _normalized_dims("rms_norm", input, normalized_shape)
     if eps is None:

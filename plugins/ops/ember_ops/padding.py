@@ -64,8 +64,26 @@ def _pad_errors(make):
 
 @ops.op(primitive=ConstantPadNd, namespaces=("functional",), samples=_pad_samples, errors=_pad_errors)
 def pad(input, pad, mode="constant", value=None):
-    """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``,
-    default 0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``)."""
+    """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``, default
+    0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``).
+
+    Shape:
+        - input: ``(*)``; 'reflect', 'replicate' and 'circular' pad the last 1 to 3 dims of a batched or unbatched
+            input (``(N, C, *)`` or ``(C, *)``); any dtype ('constant' mode).
+        - pad: ``(left, right, top, bottom, ...)`` from the last dim backwards; negative values crop.
+        - output: each padded dim grows by its two pads, the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``pad`` has an odd length or more than two entries per dim, ``value`` is given to a
+            non-constant mode, a reflect pad is not less than its dim, or a circular pad wraps more than once.
+        DimensionError: a non-constant mode gets an input of the wrong number of dims.
+        ShapeError: negative padding leaves a dim empty or negative.
+        NotImplementedError: ``mode`` is unknown.
+        DTypeError: a non-constant mode gets a bool tensor.
+        RuntimeError: ``value`` does not fit an integer input's dtype.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.pad``."""
     check_tensor("pad", "input", input)
     pad = tuple(int(p) for p in pad)
     nd = input._data.ndim

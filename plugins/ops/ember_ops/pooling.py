@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ember.tensor import tensor as _tensor, wrap
-from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
-                       apply, check_tensor)
+from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor, float_input)
 
 from .conv import Convolution, windows
 
@@ -278,8 +278,7 @@ def _batched(op, input, n):
     if input._data.ndim not in (n + 1, n + 2):
         raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                              f"shape {tuple(input.shape)}")
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     if 0 in input._data.shape[-n:]:  # an empty spatial dim is an error in PyTorch (an empty batch is not)
         raise ShapeError(f"{op}(): Expected input's non-batch dimensions to have positive length, but input has "
                          f"a shape of {tuple(input.shape)}")
@@ -347,7 +346,8 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     else:
         out, indices = apply(_MAX_POOL[n], x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if unbatched:
-        out, indices = out.squeeze(0), indices.squeeze(0)
+        out = out.squeeze(0)
+        indices = None if indices is None else indices.squeeze(0)
     return (out, indices) if return_indices else out
 
 
@@ -365,13 +365,32 @@ def _max_pool2d_samples(make):
                  name="dilation, ceil_mode, indices")
     yield Sample((make(2, 5, 5, noncontiguous=True), 2), {"stride": 2, "ceil_mode": True},
                  name="unbatched, non-contiguous, ceil_mode")
+    # windows that tile the input take a fast path of their own: batched and unbatched, with indices
+    yield Sample((make(2, 4, 6), 2), name="unbatched, tiled")
+    yield Sample((make(2, 2, 4, 6), (2, 3)), {"return_indices": True}, name="tiled, indices")
 
 
 @ops.op(primitive=MaxPool1dWithIndices, namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d",
         samples=_max_pool1d_samples)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; indices are flat positions in L
-    (``torch.nn.functional.max_pool1d``)."""
+    (``torch.nn.functional.max_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point.
+        - output: ``(N, C, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation *
+            (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``; with
+            ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.max_pool1d``."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -384,7 +403,23 @@ def _max_pool2d_errors(make):
         errors=_max_pool2d_errors)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; indices are flat positions h * W + w
-    (``torch.nn.functional.max_pool2d``)."""
+    (``torch.nn.functional.max_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point.
+        - output: ``(N, C, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
+            dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``;
+            with ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.max_pool2d``."""
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -443,7 +478,22 @@ def _avg_pool2d_samples(make):
 
 @ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.avg_pool1d", samples=_avg_pool1d_samples)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Mean over sliding windows of (N, C, L) input (``torch.nn.functional.avg_pool1d``)."""
+    """Mean over sliding windows of (N, C, L) input (``torch.nn.functional.avg_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point.
+        - output: ``(N, C, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - kernel_size)
+            / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.avg_pool1d``."""
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
@@ -454,7 +504,22 @@ def _avg_pool2d_errors(make):
 @ops.op(namespaces=("functional",), samples=_avg_pool2d_samples, errors=_avg_pool2d_errors)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``)."""
+    """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point.
+        - output: ``(N, C, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
+            kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.avg_pool2d``."""
     return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
@@ -509,7 +574,22 @@ def _adaptive_avg_pool(op, n, input, output_size):
 @ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_avg_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 5)), Sample((make(1, 2, 4), 6))])
 def adaptive_avg_pool1d(input, output_size):
-    """Mean over ``output_size`` windows covering L, sized as PyTorch's (``torch.nn.functional.adaptive_avg_pool1d``)."""
+    """Mean over ``output_size`` windows covering L, sized as PyTorch's
+    (``torch.nn.functional.adaptive_avg_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_avg_pool1d``."""
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
@@ -517,7 +597,21 @@ def adaptive_avg_pool1d(input, output_size):
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2)),
                               Sample((make(1, 1, 5, 6), (None, 4)))])
 def adaptive_avg_pool2d(input, output_size):
-    """Mean over an ``output_size`` grid of windows (``torch.nn.functional.adaptive_avg_pool2d``)."""
+    """Mean over an ``output_size`` grid of windows (``torch.nn.functional.adaptive_avg_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_avg_pool2d``."""
     return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
@@ -535,7 +629,21 @@ def _adaptive_max_pool(op, n, input, output_size, return_indices):
 @ops.op(primitive=AdaptiveMaxPool1d, namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 2, True))])
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``)."""
+    """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``; with ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_max_pool1d``."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
@@ -544,5 +652,19 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
                               Sample((make(1, 1, 5, 3), (None, 2)), {"return_indices": True})])
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Maximum over an ``output_size`` grid of adaptive windows; indices are flat h * W + w
-    (``torch.nn.functional.adaptive_max_pool2d``)."""
+    (``torch.nn.functional.adaptive_max_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``; with ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_max_pool2d``."""
     return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)

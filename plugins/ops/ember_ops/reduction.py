@@ -15,7 +15,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.ops import (DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, StabilityInput, apply,
-                       check_tensor, normalize_dims)
+                       check_tensor, float_input, normalize_dims)
 from ember.tensor import Tensor
 
 from . import return_types
@@ -84,7 +84,18 @@ def _sum_errors(make):
 
 @ops.op(primitive=Sum, samples=_reduction_samples, errors=_sum_errors)
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum of elements over ``dim`` (all when None); bool and integer inputs sum as int64 (``torch.sum``)."""
+    """Sum of elements over ``dim`` (all when None); bool and integer inputs sum as int64 (``torch.sum``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.sum``."""
     check_tensor("sum", "input", input)
     dims = normalize_dims("sum", dim, input._data.ndim)
     if dtype is not None:
@@ -132,7 +143,20 @@ def _mean_composite(input, dim=None, keepdim=False, *, dtype=None):
 
 @ops.op(samples=_reduction_samples, primitive=Mean, reference=_mean_composite)
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Mean over ``dim`` (all when None); floating inputs only, as in PyTorch (``torch.mean``)."""
+    """Mean over ``dim`` (all when None); floating inputs only, as in PyTorch (``torch.mean``).
+
+    Shape:
+        - input: ``(*)``, floating point (or a floating ``dtype``); ``dim``: an int, a tuple of ints or None (all
+            dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point and no floating ``dtype`` is given.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.mean``."""
     input = _mean_input(input, dtype)
     dims = normalize_dims("mean", dim, input._data.ndim)
     return apply(Mean if dims is None else MeanDim, input, dims=dims, keepdim=bool(keepdim))
@@ -176,8 +200,19 @@ def _prod_samples(make):
                      "treats the product of the other elements as a constant there, so they come out 0 "
                      "(first derivatives are exact everywhere)"})
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64.
-    The gradient is exact where the input holds zeros."""
+    """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64. The gradient is
+    exact where the input holds zeros.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int or None; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.prod``."""
     check_tensor("prod", "input", input)
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -302,13 +337,37 @@ def _amax_errors(make):
 
 @ops.op(primitive=Amax, samples=_amax_samples, errors=_amax_errors)
 def amax(input, dim=(), keepdim=False):
-    """The largest value over ``dim`` (all when empty); ties share the gradient (``torch.amax``)."""
+    """The largest value over ``dim`` (all when empty); ties share the gradient (``torch.amax``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.amax``."""
     return _extreme("amax", Amax, input, dim, keepdim)
 
 
 @ops.op(primitive=Amin, samples=_amax_samples)
 def amin(input, dim=(), keepdim=False):
-    """The smallest value over ``dim`` (all when empty); ties share the gradient (``torch.amin``)."""
+    """The smallest value over ``dim`` (all when empty); ties share the gradient (``torch.amin``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.amin``."""
     return _extreme("amin", Amin, input, dim, keepdim)
 
 
@@ -355,13 +414,39 @@ def _arg_samples(make):
 
 @ops.op(primitive=Argmax, differentiable=False, samples=_arg_samples)
 def argmax(input, dim=None, keepdim=False):
-    """Index of the largest value, flat or along ``dim``; the first one at ties (``torch.argmax``)."""
+    """Index of the largest value, flat or along ``dim``; the first one at ties (``torch.argmax``).
+
+    Shape:
+        - input: ``(*)``, any dtype but bool; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.argmax``."""
     return _arg_extreme("argmax", Argmax, input, dim, keepdim)
 
 
 @ops.op(primitive=Argmin, differentiable=False, samples=_arg_samples)
 def argmin(input, dim=None, keepdim=False):
-    """Index of the smallest value, flat or along ``dim``; the first one at ties (``torch.argmin``)."""
+    """Index of the smallest value, flat or along ``dim``; the first one at ties (``torch.argmin``).
+
+    Shape:
+        - input: ``(*)``, any dtype but bool; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.argmin``."""
     return _arg_extreme("argmin", Argmin, input, dim, keepdim)
 
 
@@ -401,15 +486,39 @@ def _max_errors(make):
 
 @ops.op(samples=_max_samples, errors=_max_errors)
 def max(input, dim=None, keepdim=False):
-    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)``
-    when ``dim`` is a tensor (``torch.max``)."""
+    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)`` when
+    ``dim`` is a tensor (``torch.max``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.max``."""
     return _max_min("max", input, dim, keepdim, True, maximum)
 
 
 @ops.op(samples=_max_samples)
 def min(input, dim=None, keepdim=False):
-    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)``
-    when ``dim`` is a tensor (``torch.min``)."""
+    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)`` when
+    ``dim`` is a tensor (``torch.min``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.min``."""
     return _max_min("min", input, dim, keepdim, False, minimum)
 
 
@@ -451,8 +560,7 @@ def _correction(op, dim, unbiased, correction):
 def _var(op, input, dim, unbiased, keepdim, correction):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     dims = normalize_dims(op, dim, input._data.ndim)
     return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
@@ -483,6 +591,7 @@ def _var_composite(input, dim=None, unbiased=None, keepdim=False, *, correction=
 
 def _var_errors(make):
     yield ErrorInput(Sample((make(3), 0, True), {"correction": 0}), TypeError, r"var\(\).*'unbiased' or 'correction'")
+    yield ErrorInput(Sample((make(3, dtype="int64"),)), TypeError, r"var\(\): not implemented for input of dtype int64")
 
 
 def _large_offset_stability(make):
@@ -496,20 +605,59 @@ def _large_offset_stability(make):
 @ops.op(primitive=Var, reference=_var_composite, samples=_var_samples, errors=_var_errors,
         stability=_large_offset_stability)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with ``correction`` (Bessel's, 1, by default); the legacy ``unbiased`` flag
-    is accepted (``torch.var``)."""
+    """Variance over ``dim`` with ``correction`` (Bessel's, 1, by default); the legacy ``unbiased`` flag is
+    accepted (``torch.var``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.var``."""
     return _var("var", input, dim, unbiased, keepdim, correction)
 
 
 @ops.op(samples=_var_samples, stability=_large_offset_stability)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation over ``dim``: sqrt(var) (``torch.std``)."""
+    """Standard deviation over ``dim``: sqrt(var) (``torch.std``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.std``."""
     return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
 
 
 @ops.op(namespaces=("ember",), samples=_var_samples)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(var, mean) over ``dim`` (``torch.var_mean``)."""
+    """(var, mean) over ``dim`` (``torch.var_mean``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.var_mean``."""
     v = _var("var_mean", input, dim, unbiased, keepdim, correction)
     dim = None if isinstance(dim, bool) else dim
     return v, mean(input, dim, keepdim)
@@ -517,7 +665,20 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @ops.op(namespaces=("ember",), samples=_var_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(std, mean) over ``dim`` (``torch.std_mean``)."""
+    """(std, mean) over ``dim`` (``torch.std_mean``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.std_mean``."""
     v = _var("std_mean", input, dim, unbiased, keepdim, correction)
     dim = None if isinstance(dim, bool) else dim
     return v.sqrt(), mean(input, dim, keepdim)
@@ -562,7 +723,19 @@ def _logsumexp_stability(make):
                               Sample((make(3, 4, noncontiguous=True), -1)), Sample((make(), 0)),
                               Sample((make(0, 3), 0), name="empty reduction")])
 def logsumexp(input, dim, keepdim=False):
-    """log(sum(exp(input))) over ``dim``, without overflow (shifted by the max) (``torch.logsumexp``)."""
+    """log(sum(exp(input))) over ``dim``, without overflow (shifted by the max) (``torch.logsumexp``).
+
+    Shape:
+        - input: ``(*)``, any dtype (integers are computed in the default float); ``dim``: an int, a tuple of ints
+            or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; floating point.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.logsumexp``."""
     check_tensor("logsumexp", "input", input)
     if not input._dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
@@ -610,12 +783,12 @@ class LinalgVectorNorm(Primitive):
 
 def _vector_norm(op, x, ord, dim, keepdim, dtype):
     check_tensor(op, "input", x)
-    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
-        raise bad_option(op, "ord", ord, "a number (inf and -inf included)")
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):  # a TypeError, as in PyTorch
+        raise TypeError(f"{op}(): argument 'ord' must be a number (inf and -inf included), got "
+                        f"{type(ord).__name__} {ord!r}")
     if dtype is not None:
         x = x.to(dtype)
-    if not x._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point tensor as input, got {x._dtype}")
+    float_input(op, x)
     dims = normalize_dims(op, dim, x._data.ndim)
     if ord < 0 or ord == math.inf:
         _check_nonempty(op, x, dims)
@@ -647,13 +820,26 @@ def _norm_composite(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def _vector_norm_errors(make):
-    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), ValueError, r"vector_norm\(\).*'ord'.*'fro'")
+    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), TypeError, r"vector_norm\(\).*'ord'.*'fro'")
 
 
 @ops.op(primitive=LinalgVectorNorm, reference=_vector_norm_composite, namespaces=("linalg",), samples=_norm_samples,
         errors=_vector_norm_errors)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``)."""
+    """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``).
+
+    Shape:
+        - x: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``x``.
+
+    Raises:
+        DTypeError: ``x`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``x``.
+        OutOfRangeError: a reduced dim is empty (for an ``ord`` that needs an element).
+        TypeError: ``x`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.vector_norm``."""
     return _vector_norm("vector_norm", x, ord, dim, keepdim, dtype)
 
 
@@ -671,8 +857,22 @@ def _norm_errors(make):
 
 @ops.op(primitive=LinalgVectorNorm, reference=_norm_composite, samples=_torch_norm_samples, errors=_norm_errors)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """A vector norm over ``dim`` (all when None): ``p`` is 'fro' (= 2) or a number (``torch.norm``);
-    the nuclear norm ('nuc') is ``ember.linalg.matrix_norm``'s business and is refused here."""
+    """A vector norm over ``dim`` (all when None): ``p`` is 'fro' (= 2) or a number (``torch.norm``); the nuclear
+    norm ('nuc') is ``ember.linalg.matrix_norm``'s business and is refused here.
+
+    Shape:
+        - input: ``(*)``, floating point; ``p`` a number ('fro' by default); ``dim``: an int, a tuple of ints or
+            None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.norm``."""
     if p == "fro" or p is None:
         p = 2
     elif isinstance(p, str):
@@ -714,14 +914,36 @@ def _truth_samples(make):
 
 @ops.op(primitive=All, differentiable=False, samples=_truth_samples)
 def all(input, dim=None, keepdim=False):
-    """True where every element over ``dim`` is nonzero (``torch.all``)."""
+    """True where every element over ``dim`` is nonzero (``torch.all``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; bool.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.all``."""
     check_tensor("all", "input", input)
     return apply(All, input, dims=normalize_dims("all", dim, input._data.ndim), keepdim=bool(keepdim))
 
 
 @ops.op(primitive=Any, differentiable=False, samples=_truth_samples)
 def any(input, dim=None, keepdim=False):
-    """True where some element over ``dim`` is nonzero (``torch.any``)."""
+    """True where some element over ``dim`` is nonzero (``torch.any``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; bool.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.any``."""
     check_tensor("any", "input", input)
     return apply(Any, input, dims=normalize_dims("any", dim, input._data.ndim), keepdim=bool(keepdim))
 
@@ -769,15 +991,35 @@ def _scan(op, prim, input, dim, dtype):
 
 @ops.op(primitive=Cumsum, inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name) for s in _dim_samples(make)])
 def cumsum(input, dim, *, dtype=None):
-    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64."""
+    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: the shape of ``input``; integer and bool inputs give int64 (or ``dtype``).
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cumsum``."""
     return _scan("cumsum", Cumsum, input, dim, dtype)
 
 
 @ops.op(primitive=Cumprod, inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name)
                                             for s in _dim_samples(make, away_from_zero=True)])
 def cumprod(input, dim, *, dtype=None):
-    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is
-    undefined where the input holds zeros."""
+    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is undefined
+    where the input holds zeros.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: the shape of ``input``; integer and bool inputs give int64 (or ``dtype``).
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cumprod``."""
     return _scan("cumprod", Cumprod, input, dim, dtype)
 
 
@@ -810,11 +1052,31 @@ def _cum_extreme_samples(make):
 
 @ops.op(samples=_cum_extreme_samples)
 def cummax(input, dim):
-    """(running max, its index) along ``dim`` (``torch.cummax``)."""
+    """(running max, its index) along ``dim`` (``torch.cummax``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``(values, indices)``, each the shape of ``input``; the indices int64.
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cummax``."""
     return _cum_extreme("cummax", input, dim, True, return_types.cummax)
 
 
 @ops.op(samples=_cum_extreme_samples)
 def cummin(input, dim):
-    """(running min, its index) along ``dim`` (``torch.cummin``)."""
+    """(running min, its index) along ``dim`` (``torch.cummin``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``(values, indices)``, each the shape of ``input``; the indices int64.
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cummin``."""
     return _cum_extreme("cummin", input, dim, False, return_types.cummin)

@@ -35,7 +35,20 @@ class Where(Primitive):
 
 def where(condition, input=None, other=None):
     """input where condition is True, else other, broadcast (``torch.where``); ``where(condition)`` is
-    ``condition.nonzero(as_tuple=True)``."""
+    ``condition.nonzero(as_tuple=True)``.
+
+    Shape:
+        - condition, input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DTypeError: ``condition`` is not bool.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``condition`` is not a Tensor, or neither ``input`` nor ``other`` is a Tensor.
+        RuntimeError: a number does not fit the result's integer dtype.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.where``."""
     check_tensor("where", "condition", condition)
     if input is None and other is None:
         from ember.tensor import tensor
@@ -65,7 +78,19 @@ def _where_samples(make):
 
 
 def _where_method(input, condition, other):
-    """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
+    """``Tensor.where(condition, other)``: ``where(condition, self, other)``.
+
+    Shape:
+        - input, other: tensors (or ``other`` a number); condition: bool; shapes that broadcast together.
+        - output: the broadcast shape, the promoted dtype of ``input`` and ``other``.
+
+    Raises:
+        DTypeError: ``condition`` is not bool.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.Tensor.where``."""
     return where(condition, input, other)
 
 
@@ -160,8 +185,22 @@ class ClampTensor(Clamp):
 
 
 def clamp(input, min=None, max=None):
-    """input limited to [min, max] (``torch.clamp``); bounds are numbers or tensors, one may be None.
-    Where min > max every element becomes max, as in PyTorch."""
+    """input limited to [min, max] (``torch.clamp``); bounds are numbers or tensors, one may be None. Where min >
+    max every element becomes max, as in PyTorch.
+
+    Shape:
+        - input, min, max: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        ArgumentError: both ``min`` and ``max`` are None.
+        DTypeError: a bool input with bounds PyTorch refuses for it, or a bound is neither a number nor a Tensor.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.clamp``."""
     check_tensor("clamp", "input", input)
     if min is None and max is None:
         raise ArgumentError("clamp(): at least one of 'min' or 'max' must not be None")
@@ -191,12 +230,34 @@ def clamp(input, min=None, max=None):
 
 
 def clamp_min(input, min):
-    """input limited from below (``torch.clamp_min``)."""
+    """input limited from below (``torch.clamp_min``).
+
+    Shape:
+        - input: ``(*)``, any dtype; min: a number or a tensor whose shape broadcasts with ``input``.
+        - output: the broadcast shape, the promoted dtype.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.clamp_min``."""
     return clamp(input, min=min)
 
 
 def clamp_max(input, max):
-    """input limited from above (``torch.clamp_max``)."""
+    """input limited from above (``torch.clamp_max``).
+
+    Shape:
+        - input: ``(*)``, any dtype; max: a number or a tensor whose shape broadcasts with ``input``.
+        - output: the broadcast shape, the promoted dtype.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.clamp_max``."""
     return clamp(input, max=max)
 
 
@@ -232,8 +293,17 @@ class NanToNum(Primitive):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's
-    largest and smallest finite values) (``torch.nan_to_num``)."""
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's largest and
+    smallest finite values) (``torch.nan_to_num``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nan_to_num``."""
     check_tensor("nan_to_num", "input", input)
     if not input._dtype.is_floating_point:
         return input.clone()

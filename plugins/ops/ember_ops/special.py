@@ -117,7 +117,18 @@ class Polygamma(Primitive):
 
 @ops.op(primitive=Polygamma, namespaces=("ember",), samples=_polygamma_samples)
 def polygamma(n, input):
-    """The n-th derivative of digamma (``torch.polygamma``); n = 0 is digamma. Accurate for input > -10."""
+    """The n-th derivative of digamma (``torch.polygamma``); n = 0 is digamma. Accurate for input > -10.
+
+    Shape:
+        - n: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``n``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        RuntimeError: ``n`` is negative.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.polygamma``."""
     check_tensor("polygamma", "input", input)
     if not isinstance(n, int) or n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n, got n={n}")
