@@ -109,8 +109,10 @@ KNOWN = {  # case -> why ember's last node differs from PyTorch's
     "binary_cross_entropy": "losses are composites in ember",
     "binary_cross_entropy_with_logits": "losses are composites in ember",
     "avg_pool2d": "avg_pool is a convolution with ones and a division in ember",
-    "conv2d": "conv runs as columns and one GEMM (a composite, for speed); PyTorch records one convolution",
-    "conv1d": "conv runs as columns and one GEMM (a composite, for speed); PyTorch records one convolution",
+    "conv2d": "in training conv records ColumnsConvolution, after ConvColumns (its columns are kept for the weight "
+              "gradient); primitive names are unique, and Convolution is the one-primitive conv",
+    "conv1d": "in training conv records ColumnsConvolution, after ConvColumns (its columns are kept for the weight "
+              "gradient); primitive names are unique, and Convolution is the one-primitive conv",
 }
 
 

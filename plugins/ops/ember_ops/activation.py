@@ -252,7 +252,7 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 def _gelu_forward(xp, x, approximate):
     """x * Phi(x), in place on one temporary: five array passes instead of the composite's eight ops."""
     if approximate == "tanh":
-        y = x * x
+        y = xp.multiply(x, x, out=xp.empty_like(x))  # out=: a 0-d input keeps an array (x * x is a scalar)
         y *= _GELU_CUBIC
         y += 1
         y *= x
@@ -267,20 +267,36 @@ def _gelu_forward(xp, x, approximate):
 
 
 def _gelu_slope(xp, x, approximate):
-    """d gelu / dx on arrays: Phi(x) + x phi(x), or the tanh form's derivative."""
+    """d gelu / dx on arrays: Phi(x) + x phi(x), or the tanh form's derivative; in place on three
+    temporaries (each fresh large array costs page faults, more than the arithmetic on it)."""
     if approximate == "tanh":
-        x2 = x * x
-        t = xp.tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_CUBIC * x2))
-        # 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
-        inner = (1 - t * t) * (_SQRT_2_OVER_PI * 0.5) * x * (1 + 3 * _GELU_CUBIC * x2)
+        # 0.5 (1 + t) + 0.5 c x (1 + 3 a x^2) (1 - t^2), t = tanh(c x (1 + a x^2))
+        chain = xp.multiply(x, x, out=xp.empty_like(x))  # out=: 0-d inputs keep arrays, for the in-place steps
+        t = xp.multiply(chain, _GELU_CUBIC, out=xp.empty_like(x))
+        t += 1
+        t *= x
+        t *= _SQRT_2_OVER_PI
+        xp.tanh(t, out=t)
+        chain *= 3 * _GELU_CUBIC
+        chain += 1
+        chain *= x
+        chain *= 0.5 * _SQRT_2_OVER_PI
+        sech2 = xp.multiply(t, t, out=xp.empty_like(x))
+        xp.subtract(1, sech2, out=sech2)
+        sech2 *= chain
         t += 1
         t *= 0.5
-        t += inner
+        t += sech2
         return t
+    density = xp.multiply(x, x, out=xp.empty_like(x))
+    density *= -0.5
+    xp.exp(density, out=density)
+    density *= x
+    density *= _INV_SQRT_2PI
     slope = erf_kernel.erf(xp, x * _SQRT1_2)
     slope += 1
     slope *= 0.5
-    slope += x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI
+    slope += density
     return slope
 
 

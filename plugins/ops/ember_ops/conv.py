@@ -9,15 +9,16 @@ offset, into a (C, *kernel, B, *out) matrix every group multiplies without anoth
 per group; the adjoint :func:`fold_columns` loops over kernel offsets only, never over batch, channels
 or pixels.
 
-conv1d/2d/3d themselves run as :class:`ConvColumns` and a matmul written with ops (pointwise and
-depthwise convs, which build no columns, excepted): the matmul saves the columns, so the weight
-gradient reuses them instead of building them again.
+conv1d/2d/3d, when recorded for backward, run as :class:`ConvColumns` and :class:`ColumnsConvolution`
+(pointwise and depthwise convs, which build no columns, excepted): the latter saves the columns, so the
+weight gradient reuses them instead of building them again.
 """
 from __future__ import annotations
 
 import itertools
 import math
 
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor)
 
@@ -298,19 +299,35 @@ class ConvColumnsFold(Primitive):
         return apply(ConvColumns, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
+class ColumnsConvolution(Primitive):
+    """y (B, O, *out) = the convolution of channel-major columns (C, *kernel, B, *out) with w: one GEMM per
+    group. Its backward is two GEMMs written with ops (so every derivative order follows); the weight
+    gradient multiplies the columns saved here, built once in the forward."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, cols, w, groups):
+        return _columns_product(xp, cols, w, groups)
+
+    @staticmethod
+    def backward(ctx, g, groups):
+        cols, w = ctx.inputs
+        need_cols, need_w = ctx.needs_input_grad
+        o, k = w.shape[0], math.prod(w.shape[1:])  # k: C/groups * prod(kernel)
+        pixels = math.prod(cols.shape[w.dim() - 1:])  # B * prod(out)
+        lead = () if groups == 1 else (groups,)  # one group: plain 2-D GEMMs
+        rows = g.transpose(0, 1).reshape(lead + (o // groups, pixels))
+        wm = w.reshape(lead + (o // groups, k))
+        grad_cols = (wm.mT @ rows).reshape(cols.shape) if need_cols else None
+        grad_w = (rows @ cols.reshape(lead + (k, pixels)).mT).reshape(w.shape) if need_w else None
+        return grad_cols, grad_w
+
+
 def _conv_from_columns(x, weight, stride, padding, dilation, groups):
-    """conv(x, weight) as ConvColumns then one GEMM per group, written with ops: the GEMM's backward
-    reuses the columns it saved for the weight gradient, and every derivative order follows."""
-    n = weight.dim() - 2
-    o = weight.shape[0]
+    """conv(x, weight) as ConvColumns then ColumnsConvolution: the weight gradient reuses the columns."""
     cols = apply(ConvColumns, x, kernel=tuple(weight.shape[2:]), stride=stride, padding=padding, dilation=dilation)
-    b, out = cols.shape[1 + n], tuple(cols.shape[2 + n:])
-    k = math.prod(weight.shape[1:])  # C/groups * prod(kernel)
-    if groups == 1:
-        y = weight.reshape(o, k) @ cols.reshape(k, b * math.prod(out))
-    else:
-        y = weight.reshape(groups, o // groups, k) @ cols.reshape(groups, k, b * math.prod(out))
-    return y.reshape((o, b) + out).transpose(0, 1).contiguous()
+    return apply(ColumnsConvolution, cols, weight, groups=groups)
 
 
 def _no_integer(op, input):
@@ -471,8 +488,11 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
 
 
 def _runs_by_columns(x, weight, stride, padding, groups):
-    """Whether a conv runs as columns and a GEMM; pointwise and depthwise ones have cheaper kernels in
-    Convolution that build no columns at all."""
+    """Whether a conv runs as ConvColumns and ColumnsConvolution: when it is recorded for backward (without
+    a graph, Convolution computes the same in one primitive), unless it is pointwise or depthwise, which
+    have cheaper kernels in Convolution that build no columns at all."""
+    if not (is_grad_enabled() and (x.requires_grad or weight.requires_grad)):
+        return False
     pointwise = groups == 1 and all(k == 1 for k in weight.shape[2:]) and all(st == 1 for st in stride) and \
         not any(lo or hi for lo, hi in padding)
     depthwise = groups == x.shape[1] == weight.shape[0] and groups > 1
