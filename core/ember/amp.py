@@ -79,11 +79,15 @@ def is_autocast_available(device_type: str) -> bool:
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
-    """Whether autocast is on for ``device_type`` (PyTorch's default argument is "cuda")."""
+    """Whether autocast is on for ``device_type`` in this thread (``torch.is_autocast_enabled``; PyTorch's
+    default argument is "cuda")."""
     return _thread.modes.get(device_type, [False])[0]
 
 
 def get_autocast_dtype(device_type: str):
+    """The lower-precision dtype autocast uses on ``device_type``: bfloat16 on "cpu", float16 elsewhere,
+    unless ``autocast(dtype=...)`` set another (``torch.get_autocast_dtype``). KeyError for a device type
+    autocast does not know."""
     return _thread.modes[device_type][1] or _default_dtype(device_type)
 
 
@@ -364,13 +368,15 @@ def set_autocast_enabled(device_type, enabled=None) -> None:
 
 
 def is_autocast_cpu_enabled() -> bool:
-    """Deprecated spelling of ``is_autocast_enabled("cpu")``."""
+    """Deprecated spelling of ``is_autocast_enabled("cpu")`` (``torch.is_autocast_cpu_enabled``)."""
     return is_autocast_enabled("cpu")
 
 
 def get_autocast_cpu_dtype():
+    """Deprecated spelling of ``get_autocast_dtype("cpu")`` (``torch.get_autocast_cpu_dtype``)."""
     return get_autocast_dtype("cpu")
 
 
 def get_autocast_gpu_dtype():
+    """Deprecated spelling of ``get_autocast_dtype("cuda")`` (``torch.get_autocast_gpu_dtype``)."""
     return get_autocast_dtype("cuda")

@@ -11,6 +11,7 @@ from .tensor import Tensor, _parse_to, wrap
 class Cast(Primitive):
     """``x.to(dtype)``: the gradient is cast back to the input's dtype."""
 
+    name = "_to_copy"  # ATen's: PyTorch shows ToCopyBackward0
     save_inputs = True
 
     @staticmethod

@@ -17,8 +17,9 @@ What an op (or optimizer, layer, device) plugin reads and makes of a tensor, all
   which a :class:`Primitive`'s forward receives as ``xp``. ``x.requires_grad``, ``x.is_leaf``.
 - :func:`wrap` (a backend array as a tensor, no copy), :func:`bump_version` (record an in-place
   change), :func:`as_view` / :func:`maybe_view` (mark a result as sharing its input's memory and
-  version counter), :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``),
-  :func:`inplace` (write an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
+  version counter), :func:`share_version` (the counter only, as ``detach()`` and ``view(dtype)``),
+  :func:`view_in_place` (make a tensor one of its own views, as ``unsqueeze_``), :func:`inplace` (write
+  an out-of-place result into a tensor, as ``add_``), :func:`write_out`.
 
 Anything else with a leading underscore belongs to ember's core and may change without notice; a test
 keeps every plugin under ``plugins/`` and ``examples/`` on this API.
@@ -26,6 +27,8 @@ keeps every plugin under ``plugins/`` and ``examples/`` on this API.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -42,11 +45,11 @@ from .errors import (  # noqa: F401 - part of the plugin API
 from .edge_cases import ErrorInput, StabilityInput, check_skips
 from .primitive import Primitive, apply, apply_binary, apply_unary, record_node
 from .creation import as_tensor
-from .tensor import Tensor, as_view, bump_version, wrap
+from .tensor import Tensor, _version_cell, as_view, bump_version, wrap
 
 __all__ = ["Op", "Sample", "OpTable", "Primitive", "apply", "apply_unary", "apply_binary", "record_node", "inplace", "as_view", "promote",
            "ShapeError", "DimensionError", "DTypeError", "ArgumentError", "OutOfRangeError", "LinAlgError", "float_input", "no_bool", "check_tensor", "normalize_dims", "maybe_view", "wrap_int", "scalar_to",
-           "wrap", "bump_version", "view_in_place", "write_out",
+           "wrap", "bump_version", "share_version", "view_in_place", "write_out",
            "ErrorInput", "StabilityInput"]
 
 
@@ -57,13 +60,18 @@ def check_tensor(op: str, name: str, value) -> Tensor:
     return value
 
 
-def float_input(op: str, input, name: str = "input") -> Tensor:
-    """``input`` if it is a floating point tensor: for ops that PyTorch implements for floating dtypes only
-    (an integer or bool tensor is a DTypeError, where PyTorch raises "... not implemented for 'Long'")."""
+def float_input(op: str, input, name: str = "input", *, low_precision: bool = True) -> Tensor:
+    """``input`` if it is a floating point tensor: the one dtype check of ops that PyTorch implements for
+    floating dtypes only. An integer or bool tensor is a DTypeError naming the op, the argument and the
+    dtype (where PyTorch raises "... not implemented for 'Long'"); with ``low_precision=False`` so is
+    float16/bfloat16, for ops with float32 and float64 kernels only (LAPACK, ctc_loss)."""
     check_tensor(op, name, input)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): not implemented for {name} of dtype {input._dtype.name}; expected a floating "
+    dtype = input._dtype
+    if not dtype.is_floating_point:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {dtype.name}; expected a floating "
                          f"point tensor")
+    if not low_precision and dtype.itemsize < 4:
+        raise DTypeError(f"{op}(): not implemented for {name} of dtype {dtype.name}; expected float32 or float64")
     return input
 
 
@@ -140,6 +148,14 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
     if ndim == 0:
         return ()
     return tuple(sorted(out))
+
+
+def share_version(tensor: Tensor, source: Tensor) -> Tensor:
+    """Give ``tensor`` (a new result over ``source``'s memory) ``source``'s version counter, without making
+    it a view in autograd's sense, as PyTorch's ``detach()`` and ``view(dtype)`` results are: an in-place
+    change through either is seen by a backward that saved the other. Returns ``tensor``."""
+    tensor._version_counter = _version_cell(source)
+    return tensor
 
 
 def view_in_place(op: str, input: Tensor, view: Tensor) -> Tensor:
@@ -221,8 +237,11 @@ class Op:
       inputs whose values and gradients must stay finite and match PyTorch (see :mod:`ember.edge_cases`).
     - ``skips``: ``{check: reason}`` for checks of the kit this op opts out of (``"gradgradcheck"``,
       ``"gradcheck"``, ``"oracle"``); the reason is shown as a skipped test, never dropped silently.
-    - ``reference``: for a composite with its own forward/backward, the plain composite it must match;
-      for an op with no PyTorch counterpart (``torch=None``), a composite of other ember ops it equals.
+    - ``primitive``: the :class:`Primitive` the function applies (once) for a *primitive* op; None for a
+      *composite*, a function of other ops. With a ``reference`` too, the op is *fused*: its own
+      primitive stands for that composite (faster or more stable), and the kit checks the two agree.
+    - ``reference``: for a fused op, the plain composite it must match; for an op with no PyTorch
+      counterpart (``torch=None``), a composite of other ember ops it equals.
     - ``expected``: ``expected(*args, **kwargs)`` on the sample's arguments as numpy arrays, returning
       the result (one array, or a tuple per output); the kit compares the forward with it. An op with
       ``torch=None`` must declare ``reference`` or ``expected``, or ``checked_elsewhere``.
@@ -233,6 +252,7 @@ class Op:
     - ``out``: whether ``ember.<name>`` / ``ember.linalg.<name>`` take PyTorch's ``out=`` keyword; by
       default True unless the name is in :data:`NO_OUT` (PyTorch offers it there without ``out=``).
       Handled once, by :func:`with_out`; ``fn`` never sees ``out``.
+    - ``declared_at``: ``package/module.py:line`` of the declaration, found when not given.
     """
 
     fn: Callable
@@ -249,6 +269,7 @@ class Op:
     errors: Callable | None = None
     stability: Callable | None = None
     skips: dict = field(default_factory=dict)
+    primitive: type | None = None
     reference: Callable | None = None
     expected: Callable | None = None
     checked_elsewhere: str = ""
@@ -256,9 +277,14 @@ class Op:
     atol: float | None = None
     rtol: float | None = None
     out: bool | None = None
+    declared_at: str = ""
 
     def __post_init__(self):
         self.name = self.name or self.fn.__name__
+        if self.primitive is not None and not (isinstance(self.primitive, type)
+                                               and issubclass(self.primitive, Primitive)):
+            raise TypeError(f"op {self.name!r}: primitive= must be a Primitive subclass, got {self.primitive!r}")
+        self.declared_at = self.declared_at or _declaration_site()
         bad = set(self.namespaces) - set(NAMESPACES)
         if bad:
             raise ValueError(f"op {self.name!r}: unknown namespaces {sorted(bad)} in namespaces=; expected {NAMESPACES}")
@@ -289,7 +315,11 @@ class Op:
 
     @property
     def kind(self) -> str:
-        return "primitive" if getattr(self.fn, "primitive", None) is not None else "composite"
+        """``"primitive"``, ``"fused"`` (a primitive standing for its ``reference`` composite) or
+        ``"composite"``."""
+        if self.primitive is None:
+            return "composite"
+        return "fused" if self.reference is not None else "primitive"
 
     @property
     def where(self) -> tuple:
@@ -311,6 +341,25 @@ def _accept_old_where(init):
 
 
 Op.__init__ = _accept_old_where(Op.__init__)
+
+
+def _declaration_site() -> str:
+    """``package/module.py:line`` of the module-level statement declaring the op being built (the first
+    frame outside this module at module level; else the nearest one outside it)."""
+    frame, nearest = sys._getframe(2), None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != __name__ and frame.f_code.co_filename != "<string>":
+            nearest = nearest or frame
+            if frame.f_code.co_name == "<module>":
+                break
+        frame = frame.f_back
+    frame = frame or nearest
+    if frame is None:
+        return ""
+    module, filename = frame.f_globals.get("__name__", ""), os.path.basename(frame.f_code.co_filename)
+    package = module.split(".")[:-1] if filename != "__init__.py" else module.split(".")
+    return "/".join(package + [filename]) + f":{frame.f_lineno}"
 
 
 def _default_torch_name(name, namespaces):
@@ -397,7 +446,8 @@ def make_inplace(fn, name):
     def inplace_variant(self, *args, **kwargs):
         return inplace(self, fn(self, *args, **kwargs), name)
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
-    inplace_variant.__doc__ = f"In-place version of :func:`{fn.__name__}`: writes the result into ``self``."
+    inplace_variant.__doc__ = (f"In-place version of :func:`{name[:-1]}`: writes the result into ``self`` "
+                               f"(``torch.Tensor.{name}``).")
     return inplace_variant
 
 

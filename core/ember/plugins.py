@@ -167,6 +167,13 @@ def _import_plugin(ep, info: PluginInfo, raising: bool):
 
 def _add_to_manager(plugin, info: PluginInfo, raising: bool) -> bool:
     try:
+        try:
+            hash(plugin)
+        except TypeError:  # pluggy's per-plugin hook callers keep plugins in sets
+            raise pluggy.PluginValidationError(
+                plugin, f"plugin {info.name!r} is a {type(plugin).__name__} instance that cannot be hashed; register "
+                        f"a module, a class, or an instance of a class that keeps object's __hash__ (a dataclass "
+                        f"needs eq=False or frozen=True)") from None
         manager.register(plugin, name=info.name)
         unknown = [name for name in _hookimpl_names(plugin) if name not in _SPEC_NAMES]
         if unknown:
@@ -539,3 +546,13 @@ def _bind_kernels(primitive_base) -> None:
             raise _BindError(entry.owner, f"plugin {entry.owner!r} registered a {kernel.device_type} kernel for "
                                           f"unknown primitive {kernel.primitive!r}")
         target.kernels[kernel.device_type] = kernel.fn
+        _share_kernel(target, kernel.device_type, kernel.fn)
+
+
+def _share_kernel(prim, device_type, fn) -> None:
+    """An overload that keeps its base's forward (``Mm`` of ``Matmul``, ``SumDim`` of ``Sum``) runs the
+    base's kernel too, unless a kernel was registered for it."""
+    for sub in prim.__subclasses__():
+        if "forward" not in sub.__dict__ and device_type not in sub.kernels:
+            sub.kernels[device_type] = fn
+            _share_kernel(sub, device_type, fn)

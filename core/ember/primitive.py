@@ -13,8 +13,8 @@ import warnings
 
 import numpy as np
 
-from .autograd.grad_mode import STATE
-from .autograd.graph import record_node
+from .autograd.grad_mode import ALL_ENABLED, STATE
+from .autograd.graph import Node, record_binary, record_node, record_unary
 from .device import DeviceError
 from .tensor import Tensor, wrap
 
@@ -65,9 +65,15 @@ class Primitive:
       None) per positional input. ``ctx.inputs``, ``ctx.output(s)``, ``ctx.needs_input_grad``.
     - ``save_inputs`` / ``save_output``: what backward reads, so nothing else is kept alive.
     - ``kernels``: device type -> a faster forward, filled by device plugins.
+    - ``name``: ATen's name for the operator (``mm``, ``amax``; an overload as ``sum.dim_IntList``), by
+      default the class name in snake case; device plugins key kernels by it.
+    - ``grad_fn``: the name of the node type ``tensor.grad_fn`` shows, PyTorch's (``MmBackward0``); by
+      default derived from ``name``, given where PyTorch numbers an overload (``SumBackward1``).
     """
 
     name = ""
+    grad_fn = ""
+    node_type: type = Node
     num_outputs = 1
     differentiable = True
     save_inputs = False
@@ -80,6 +86,11 @@ class Primitive:
             cls.kernels = {}
         if not cls.__dict__.get("name"):
             cls.name = _snake(cls.__name__)
+        if not cls.__dict__.get("grad_fn"):
+            cls.grad_fn = backward_name(cls.name)
+        # one node type per primitive, made once here: recording a node costs nothing more for it
+        cls.node_type = type(cls.grad_fn, (Node,), {"__slots__": (), "__module__": cls.__module__,
+                                                    "__repr__": _node_repr})
 
     @staticmethod
     def forward(xp, *inputs, **attrs):
@@ -91,12 +102,30 @@ class Primitive:
 
 
 def _snake(name: str) -> str:
+    """``LogSoftmax`` -> ``log_softmax``, ``Im2col`` or ``Im2Col`` -> ``im2col`` (no break after a digit)."""
     out = []
     for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
+        if ch.isupper() and i and name[i - 1].islower():
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
+
+
+def backward_name(name: str) -> str:
+    """PyTorch's node name for ATen's operator ``name``: ``mm`` -> ``MmBackward0``, ``_log_softmax`` ->
+    ``LogSoftmaxBackward0``, ``log1p`` -> ``Log1PBackward0``, ``max_pool2d_with_indices`` ->
+    ``MaxPool2DWithIndicesBackward0`` (a capital after each underscore and digit; the overload dropped)."""
+    base = name.split(".")[0].strip("_")
+    out = []
+    for i, ch in enumerate(base):
+        if ch == "_":
+            continue
+        out.append(ch.upper() if i == 0 or base[i - 1] == "_" or base[i - 1].isdigit() else ch)
+    return "".join(out) + "Backward0"
+
+
+def _node_repr(node) -> str:
+    return f"<{type(node).__name__}>"
 
 
 def apply(prim, *inputs, **attrs):
@@ -122,8 +151,12 @@ def apply(prim, *inputs, **attrs):
             arrays.append(x)
     kernels = prim.kernels
     forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-    out = run_quiet(forward, device.xp, *arrays, **attrs)  # reductions warn from numpy's own frames
-    record = needs_grad and STATE.enabled and prim.differentiable
+    token = _quiet_set(_QUIET)  # reductions warn from numpy's own frames: run with numpy's warnings off
+    try:
+        out = forward(device.xp, *arrays, **attrs)
+    finally:
+        _quiet_reset(token)
+    record = needs_grad and (ALL_ENABLED[0] or STATE.enabled) and prim.differentiable
     if prim.num_outputs == 1:
         result = wrap(out, device)
         if record:
@@ -145,8 +178,8 @@ def apply_unary(prim, x):
     except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
         out = run_quiet(forward, device.xp, x._data)
     result = wrap(out, device)
-    if x._requires_grad and STATE.enabled and prim.differentiable:
-        record_node(prim, (x,), {}, (result,))
+    if x._requires_grad and (ALL_ENABLED[0] or STATE.enabled) and prim.differentiable:
+        record_unary(prim, x, result)
     return result
 
 
@@ -172,8 +205,8 @@ def apply_binary(prim, a, b):
     except RuntimeWarning:  # warnings made errors ahead of ember's filter: run again with numpy's off
         out = run_quiet(forward, device.xp, x, y)
     result = wrap(out, device)
-    if needs_grad and STATE.enabled and prim.differentiable:
-        record_node(prim, (a, b), {}, (result,))
+    if needs_grad and (ALL_ENABLED[0] or STATE.enabled) and prim.differentiable:
+        record_binary(prim, a, b, result)
     return result
 
 

@@ -1,6 +1,7 @@
 """`ember train` / `evaluate` / `predict` as a user drives them: results, reproducibility, resume, errors."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from ember.train.images import write_png
 
 def _ember(*args, cwd=None):
     """Run the installed `ember` command (or `python -m ember.cli` when it is not on PATH)."""
-    exe = shutil.which("ember")
+    exe = shutil.which("ember", path=os.path.dirname(sys.executable))  # this environment's script
     command = [exe] if exe else [sys.executable, "-m", "ember.cli"]
     return subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=300)
 

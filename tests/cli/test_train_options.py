@@ -26,7 +26,7 @@ def _run(capsys, *args):
 
 
 def _ember(*args, env=None):
-    exe = shutil.which("ember")
+    exe = shutil.which("ember", path=os.path.dirname(sys.executable))  # this environment's script
     command = [exe] if exe else [sys.executable, "-m", "ember.cli"]
     return subprocess.run(command + list(args), capture_output=True, text=True, timeout=300,
                           env=None if env is None else {**os.environ, **env})

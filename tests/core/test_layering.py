@@ -22,7 +22,8 @@ CORE = ROOT / "core"
 # Bottom-up. A module may import modules of its own layer or of lower ones. Modules not named here are
 # the namespaces (ember itself, ember.nn, ember.optim, ember.linalg, the lazy extras): the top layer.
 LAYERS = [
-    ("base", {"ember.dtypes", "ember.device", "ember.errors", "ember.storage", "ember.hooks", "ember.printing", "ember.thread_policy"}),
+    ("base", {"ember.dtypes", "ember.device", "ember.errors", "ember.storage", "ember.hooks", "ember.printing",
+              "ember.lazy", "ember.thread_policy"}),
     ("tensor", {"ember.tensor"}),
     ("autograd", {"ember.autograd", "ember.autograd.grad_mode", "ember.autograd.graph",
                   "ember.autograd.gradient_math", "ember.autograd.engine", "ember.autograd.function"}),

@@ -59,12 +59,12 @@ def test_mkl_matmul_leaves_other_dtypes_and_empty_operands_to_numpy():
 @needs_plugin
 def test_conv_through_the_kernel_matches_the_numpy_path():
     """conv2d through ember (the MKL kernel, active here) and the reference forward called on numpy."""
-    from ember_ops.conv import ConvNd
+    from ember_ops.conv import Convolution
     rng = np.random.default_rng(1)
     x, w = _random(rng, (4, 3, 12, 12), np.float32), _random(rng, (8, 3, 5, 5), np.float32)
-    assert "cpu" in ConvNd.kernels
+    assert "cpu" in Convolution.kernels
     got = ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w), padding=2).numpy()
-    want = ConvNd.forward(np, x, w, stride=(1, 1), padding=((2, 2), (2, 2)), dilation=(1, 1), groups=1)
+    want = Convolution.forward(np, x, w, stride=(1, 1), padding=((2, 2), (2, 2)), dilation=(1, 1), groups=1)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
@@ -112,8 +112,8 @@ def test_the_plugin_registers_a_kernel_for_each_primitive_it_finds():
 
 
 def test_disabling_the_plugin_leaves_the_numpy_path():
-    code = ("import ember; from ember_ops.linalg import MatMul; from ember_optim.adam import FusedAdam; "
-            "print(sorted(MatMul.kernels), sorted(FusedAdam.kernels))")
+    code = ("import ember; from ember_ops.linalg import Matmul; from ember_optim.adam import FusedAdam; "
+            "print(sorted(Matmul.kernels), sorted(FusedAdam.kernels))")
     env = dict(os.environ, EMBER_DISABLE_PLUGINS="fast")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "[]"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import ember
 
@@ -69,7 +68,7 @@ def _as_input(lib, array):
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_torch_state_dict_loads_into_ember_and_back(model):
+def test_torch_state_dict_loads_into_ember_and_back(torch, model):
     build, make_input = MODELS[model]
     torch.manual_seed(0)
     theirs = build(torch.nn).double()
@@ -95,7 +94,7 @@ def test_torch_state_dict_loads_into_ember_and_back(model):
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_model_outputs_and_gradients_match_torch_in_training_mode(model):
+def test_model_outputs_and_gradients_match_torch_in_training_mode(torch, model):
     build, make_input = MODELS[model]
     theirs = build(torch.nn).double()
     for m in theirs.modules():  # dropout off so that training mode is deterministic in both
@@ -206,7 +205,7 @@ def test_transformer_encoder_fits_a_copy_task():
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-def test_transformer_decoder_stack_matches_torch(norm_first):
+def test_transformer_decoder_stack_matches_torch(torch, norm_first):
     def build(nn):
         layer = nn.TransformerDecoderLayer(8, 2, 12, dropout=0.0, batch_first=True, norm_first=norm_first)
         return nn.TransformerDecoder(layer, 2, nn.LayerNorm(8)).double()

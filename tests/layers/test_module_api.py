@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import ember
 from ember import nn
@@ -20,7 +19,7 @@ def _net(lib):
     return net
 
 
-def test_state_dict_keys_order_and_named_members_match_torch():
+def test_state_dict_keys_order_and_named_members_match_torch(torch):
     ours, theirs = _net(ember), _net(torch)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
@@ -165,7 +164,7 @@ def test_sequential_indexing_slicing_append_insert_delete():
         seq[7]
 
 
-def test_module_list_dict_parameter_list_dict():
+def test_module_list_dict_parameter_list_dict(torch):
     layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(2)])
     layers.append(nn.ReLU())
     layers += [nn.Tanh()]
@@ -212,7 +211,7 @@ def test_normal_initialisers_use_torchs_std(fn, kwargs, std):
     assert abs(w.detach().numpy().std() - std) < 0.03 * std
 
 
-def test_fan_and_gain_match_torch():
+def test_fan_and_gain_match_torch(torch):
     for shape in [(5, 3), (8, 4, 3, 3), (2, 6, 5)]:
         assert nn.init._calculate_fan_in_and_fan_out(ember.empty(*shape)) == \
             torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
@@ -220,7 +219,7 @@ def test_fan_and_gain_match_torch():
         assert nn.init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
 
 
-def test_trunc_normal_orthogonal_eye_dirac_constant():
+def test_trunc_normal_orthogonal_eye_dirac_constant(torch):
     w = nn.init.trunc_normal_(ember.empty(4000), mean=0.5, std=1.0, a=0.0, b=1.0).numpy()
     assert w.min() >= 0.0 and w.max() <= 1.0 and abs(w.mean() - 0.5) < 0.03
     q = nn.init.orthogonal_(ember.empty(6, 4), gain=2.0).detach().numpy()
@@ -251,7 +250,7 @@ def _with_grads(lib, values):
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
-def test_clip_grad_norm_matches_torch(norm_type):
+def test_clip_grad_norm_matches_torch(torch, norm_type):
     values = [np.random.default_rng(0).standard_normal((3, 4)), np.random.default_rng(1).standard_normal(5)]
     ours, theirs = _with_grads(ember, values), _with_grads(torch, values)
     total = nn.utils.clip_grad_norm_(ours, 1.5, norm_type)
@@ -267,7 +266,7 @@ def test_clip_grad_norm_nonfinite_error():
         nn.utils.clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
 
 
-def test_clip_grad_value_matches_torch():
+def test_clip_grad_value_matches_torch(torch):
     values = [np.linspace(-3, 3, 7)]
     ours, theirs = _with_grads(ember, values), _with_grads(torch, values)
     nn.utils.clip_grad_value_(ours, 1.2)

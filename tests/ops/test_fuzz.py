@@ -400,8 +400,9 @@ def _compare_backward(op, got, expected, e_args, e_kwargs, t_args, t_kwargs):
             e_grads = ember.autograd.grad([o.sum() for o in e_outs], e_ins, allow_unused=True)
     except Exception as exc:  # noqa: BLE001
         return "backward crashes", f"{type(exc).__name__}: {str(exc)[:160]}"
-    if any(issubclass(w.category, RuntimeWarning) for w in caught):
-        return "numpy warning leaked", "in backward"
+    leaked = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if leaked:
+        return "numpy warning leaked", f"in backward ({leaked[0].filename}:{leaked[0].lineno}: {leaked[0].message})"
     for g, t in zip(e_grads, t_grads):
         if t is None:
             continue

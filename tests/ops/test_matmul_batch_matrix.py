@@ -11,6 +11,8 @@ CASES = [
     ((2, 3, 5, 4), (4, 6), False),
     ((5, 6, 4), (4, 3), True),  # a non-contiguous batch: (6, 5, 4), a transposed view
     ((2, 5, 4), (4,), False),  # batch @ vector
+    ((2, 3, 5, 4), (1, 4, 6), False),  # a matrix with a batch dim of one, broadcast
+    ((2, 3, 5, 4), (1, 1, 4, 6), False),
 ]
 
 

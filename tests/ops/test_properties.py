@@ -2,7 +2,6 @@
 and dims agree with PyTorch (values and gradients)."""
 
 import numpy as np
-import torch
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -16,12 +15,14 @@ VALUES = st.floats(-3, 3, width=64).filter(lambda v: v == 0 or abs(v) > 1e-6)
 
 def _pair(fn, values, grad=True):
     """ember and torch leaves (float64) for each numpy array in ``values``."""
+    import torch
     ours = [ember.tensor(v, dtype=ember.float64, requires_grad=grad) for v in values]
     theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=grad) for v in values]
     return fn(ember, *ours), fn(torch, *theirs), ours, theirs
 
 
 def _assert_matches(out, t_out, ours, theirs, rtol=1e-9, atol=1e-12):
+    import torch
     np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=rtol, atol=atol)
     if not t_out.requires_grad or not t_out.numel():
         return
@@ -57,7 +58,7 @@ BINARY = {
 
 @SETTINGS
 @given(broadcast_pair(), st.sampled_from(sorted(BINARY)))
-def test_binary_ops_broadcast_like_torch(pair, name):
+def test_binary_ops_broadcast_like_torch(torch, pair, name):
     out, t_out, ours, theirs = _pair(BINARY[name], pair)
     assert tuple(out.shape) == tuple(t_out.shape)
     _assert_matches(out, t_out, ours, theirs)
@@ -65,7 +66,7 @@ def test_binary_ops_broadcast_like_torch(pair, name):
 
 @SETTINGS
 @given(broadcast_pair(low=0.5, high=3.0), st.sampled_from(["div", "pow", "remainder", "floor"]))
-def test_dividing_ops_broadcast_like_torch(pair, name):
+def test_dividing_ops_broadcast_like_torch(torch, pair, name):
     fn = {"div": lambda m, a, b: a / b, "pow": lambda m, a, b: a ** b,
           "remainder": lambda m, a, b: m.remainder(a * 3, b),
           "floor": lambda m, a, b: m.div(a * 3, b, rounding_mode="floor")}[name]
@@ -75,7 +76,7 @@ def test_dividing_ops_broadcast_like_torch(pair, name):
 
 @SETTINGS
 @given(broadcast_pair(), st.sampled_from(["eq", "lt", "ge", "logical_xor"]))
-def test_comparisons_broadcast_like_torch(pair, name):
+def test_comparisons_broadcast_like_torch(torch, pair, name):
     a, b = (np.round(v) for v in pair)
     out, t_out, _, _ = _pair(lambda m, x, y: getattr(m, name)(x, y), (a, b), grad=False)
     assert out.dtype is ember.bool
@@ -87,7 +88,7 @@ UNARY = ["exp", "sin", "tanh", "sigmoid", "erf", "abs", "neg", "atan", "expm1", 
 
 @SETTINGS
 @given(hnp.arrays(np.float64, SHAPES, elements=VALUES), st.sampled_from(UNARY))
-def test_unary_ops_match_torch(x, name):
+def test_unary_ops_match_torch(torch, x, name):
     out, t_out, ours, theirs = _pair(lambda m, v: getattr(m, name)(v), (x,))
     _assert_matches(out, t_out, ours, theirs)
 
@@ -113,7 +114,7 @@ MULTI_DIM = {
 
 @SETTINGS
 @given(array_and_dims(min_side=1), st.sampled_from(sorted(MULTI_DIM)))
-def test_multi_dim_reductions_match_torch(case, name):
+def test_multi_dim_reductions_match_torch(torch, case, name):
     x, dims, keepdim = case
     out, t_out, ours, theirs = _pair(lambda m, v: MULTI_DIM[name](m, v, dims, keepdim), (x,))
     assert tuple(out.shape) == tuple(t_out.shape)
@@ -136,7 +137,7 @@ ONE_DIM = {
 
 @SETTINGS
 @given(array_and_dims(min_side=1), st.sampled_from(sorted(ONE_DIM)))
-def test_single_dim_reductions_match_torch(case, name):
+def test_single_dim_reductions_match_torch(torch, case, name):
     x, dims, keepdim = case
     out, t_out, ours, theirs = _pair(lambda m, v: ONE_DIM[name](m, v, dims[0], keepdim), (x,))
     assert tuple(out.shape) == tuple(t_out.shape)

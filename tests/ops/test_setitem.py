@@ -4,13 +4,13 @@ the in-place rules (leaf that requires grad, saved tensors) apply."""
 
 import numpy as np
 import pytest
-import torch
 
 import ember
 from ember.testing import gradcheck, gradgradcheck
 
 
 def pair(shape, seed=0, requires_grad=True):
+    import torch
     data = np.random.default_rng(seed).standard_normal(shape)
     return (ember.tensor(data, requires_grad=requires_grad),
             torch.tensor(data, requires_grad=requires_grad))
@@ -28,7 +28,7 @@ INDICES = [
 
 
 @pytest.mark.parametrize("name, index, vshape", INDICES, ids=[i[0] for i in INDICES])
-def test_setitem_gradients_match_torch(name, index, vshape):
+def test_setitem_gradients_match_torch(torch, name, index, vshape):
     xe, xt = pair((4, 3))
     ve, vt = pair(vshape, seed=1)
     ye, yt = xe * 2, xt * 2
@@ -43,7 +43,7 @@ def test_setitem_gradients_match_torch(name, index, vshape):
     np.testing.assert_allclose(ve.grad.numpy(), vt.grad.numpy())
 
 
-def test_setitem_double_backward_by_finite_differences():
+def test_setitem_double_backward_by_finite_differences(torch):
     x, _ = pair((4, 3))
     v, _ = pair((2, 3), seed=1)
 
@@ -56,7 +56,7 @@ def test_setitem_double_backward_by_finite_differences():
     gradgradcheck(fn, [x, v])
 
 
-def test_setitem_into_tensor_without_grad_records_value_history():
+def test_setitem_into_tensor_without_grad_records_value_history(torch):
     out = ember.zeros(3, 2)
     v, _ = pair((2,))
     out[1] = v * 3
@@ -65,7 +65,7 @@ def test_setitem_into_tensor_without_grad_records_value_history():
     np.testing.assert_allclose(v.grad.numpy(), [3.0, 3.0])
 
 
-def test_setitem_on_leaf_that_requires_grad_raises():
+def test_setitem_on_leaf_that_requires_grad_raises(torch):
     x, _ = pair((3,))
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         x[0] = 1.0
@@ -74,7 +74,7 @@ def test_setitem_on_leaf_that_requires_grad_raises():
     assert x[0].item() == 1.0 and x.grad_fn is None
 
 
-def test_setitem_bumps_version_and_invalidates_saved_tensors():
+def test_setitem_bumps_version_and_invalidates_saved_tensors(torch):
     x, _ = pair((3,))
     y = x * 1
     z = y * y  # mul saves y
@@ -106,7 +106,7 @@ def test_setitem_casts_value_to_target_dtype():
     assert v.grad.dtype is ember.float32
 
 
-def test_copy_fill_zero_in_place():
+def test_copy_fill_zero_in_place(torch):
     src, _ = pair((3,))
     y = ember.zeros(2, 3, dtype=ember.float64)
     y.copy_(src * 2)

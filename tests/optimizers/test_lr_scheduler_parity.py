@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import ember
 
@@ -63,7 +62,7 @@ def _trace(lib, case, steps=30):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_lr_sequence_matches_torch(case):
+def test_lr_sequence_matches_torch(torch, case):
     np.testing.assert_allclose(_trace(ember, case), _trace(torch, case), rtol=1e-12, atol=1e-15)
 
 
@@ -89,7 +88,7 @@ def test_state_dict_resumes_the_sequence(case):
     np.testing.assert_allclose(rest, straight[10:], rtol=1e-12)
 
 
-def test_step_with_epoch_uses_closed_form_like_torch():
+def test_step_with_epoch_uses_closed_form_like_torch(torch):
     ours = ember.optim.lr_scheduler.CosineAnnealingLR(_two_groups(ember), T_max=10)
     theirs = torch.optim.lr_scheduler.CosineAnnealingLR(_two_groups(torch), T_max=10)
     import warnings
@@ -102,7 +101,7 @@ def test_step_with_epoch_uses_closed_form_like_torch():
 
 
 @pytest.mark.parametrize("mode,threshold_mode", [("min", "rel"), ("max", "abs")])
-def test_reduce_lr_on_plateau_matches_torch(mode, threshold_mode):
+def test_reduce_lr_on_plateau_matches_torch(torch, mode, threshold_mode):
     metrics = [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.5, 0.6, 0.6, 0.6, 0.6, 0.4, 0.45, 0.5, 0.5, 0.5, 0.5, 0.5]
     traces = []
     for lib in (ember, torch):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import ember
 from problems import initial, loss_and_grads
@@ -21,6 +20,7 @@ class Run:
     """One framework's parameters and optimizer on the shared problem."""
 
     def __init__(self, lib, name, options, dtype, w=None, b=None):
+        import torch
         self.lib = lib
         w0, b0 = initial(dtype) if w is None else (w, b)
         if lib is torch:
@@ -55,7 +55,7 @@ class Run:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
-def test_trajectory_matches_torch(name, index, dtype):
+def test_trajectory_matches_torch(torch, name, index, dtype):
     options = getattr(ember.optim, name).sample_options[index]
     ours, theirs = Run(ember, name, options, dtype), Run(torch, name, options, dtype)
     for step in range(20):
@@ -68,7 +68,7 @@ def test_trajectory_matches_torch(name, index, dtype):
 
 
 @pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
-def test_resume_from_state_dict_gives_same_trajectory(name, index):
+def test_resume_from_state_dict_gives_same_trajectory(torch, name, index):
     options = getattr(ember.optim, name).sample_options[index]
     straight = Run(ember, name, options, np.float64)
     for _ in range(20):
@@ -86,7 +86,7 @@ def test_resume_from_state_dict_gives_same_trajectory(name, index):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
-def test_torch_optimizer_state_loads_into_ember():
+def test_torch_optimizer_state_loads_into_ember(torch):
     """An Adam state_dict saved by PyTorch (tensors converted to numpy) continues PyTorch's trajectory."""
     options = {"lr": 0.05, "amsgrad": True}
     theirs = Run(torch, "Adam", options, np.float64)

@@ -24,7 +24,7 @@ def scaled_op(name):
     def fn(input):
         return apply(prim, input)
     fn.__name__ = name
-    return prim, Op(fn, where=("ember",), torch=None, expected=lambda x: 2 * x,
+    return prim, Op(fn, namespaces=("ember",), torch=None, expected=lambda x: 2 * x,
                     samples=lambda make: [Sample((make(3),))])
 
 
@@ -223,3 +223,19 @@ def test_every_hookspec_documents_each_parameter_and_when_it_is_called(spec):
     for name in inspect.signature(spec).parameters:
         assert re.search(rf"^\s+{name}:", documented, re.M), f"{spec.__name__}: parameter {name!r} undocumented"
     assert "Called" in doc, f"{spec.__name__}: does not say when it is called"
+
+
+def test_an_unhashable_plugin_object_is_refused_naming_it():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Plugin:  # eq=True: instances are unhashable
+        factor: int = 2
+
+        @ember.hookimpl
+        def ember_register_layers(self, registry):
+            pass
+
+    with pytest.raises(ember.plugins.PluginError, match="'unhashable_plugin' is a Plugin instance that cannot be hashed"):
+        ember.plugins.register(Plugin(), name="unhashable_plugin")
+    assert ember.relu(ember.tensor([-1.0])).item() == 0.0

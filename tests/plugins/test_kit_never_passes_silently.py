@@ -11,7 +11,7 @@ import pytest
 
 import ember
 from ember.ops import Op, Primitive, Sample, apply, check_tensor
-from ember.testing import check_op, check_optimizer, check_plugin
+from ember.testing import check_layer, check_op, check_optimizer, check_plugin
 from ember.testing.gradcheck import GradcheckError, gradgradcheck
 from ember.testing.oracle import OracleSkippedWarning
 
@@ -168,3 +168,146 @@ class _NoBumpSGD(ember.optim.Optimizer):
 def test_an_optimizer_that_does_not_bump_versions_is_caught():
     with pytest.raises(AssertionError, match="without bumping its version counter"):
         check_optimizer(_NoBumpSGD, devices=["cpu"], oracle=False)
+
+
+# -- layers: a missing gradient or a missing functional op fails, never skips ---------------------------
+
+class _DetachedScale(ember.nn.Module):
+    """y = x * w, with w detached by mistake: the parameter never gets a gradient."""
+
+    def __init__(self, size=3):
+        super().__init__()
+        self.weight = ember.nn.Parameter(ember.ones(size))
+
+    def forward(self, x):
+        return x * self.weight.detach()
+
+    @staticmethod
+    def samples(make):
+        return [ember.nn.LayerSample((3,), inputs=(make(2, 3),))]
+
+
+class _UsesAMissingOp(ember.nn.Module):
+    """Calls a functional op that no plugin registers."""
+
+    def forward(self, x):
+        return ember.nn.functional.not_registered_by_anyone(x)
+
+    @staticmethod
+    def samples(make):
+        return [ember.nn.LayerSample(inputs=(make(2, 3),))]
+
+
+def test_a_layer_whose_parameter_gets_no_gradient_fails_check_plugin(register_plugin):
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_layers(self, registry):
+            registry.register(_DetachedScale)
+    register_plugin(Plugin(), name="detached-scale")
+    with pytest.raises(AssertionError, match=r"(?s)layer '_DetachedScale'.*backward gave parameter 'weight' no "
+                                             r"gradient"):
+        check_plugin("detached-scale", devices=["cpu"])
+
+
+class _OptionalBias(ember.nn.Module):
+    """x * 2, plus a bias only when built with bias=True: without it the bias is unused."""
+
+    def __init__(self, bias=True):
+        super().__init__()
+        self.add_bias = bias
+        self.bias = ember.nn.Parameter(ember.zeros(3))
+
+    def forward(self, x):
+        return x * 2 + self.bias if self.add_bias else x * 2
+
+
+def test_a_parameter_unused_by_a_sample_fails_unless_the_sample_declares_it():
+    class Undeclared(_OptionalBias):
+        @staticmethod
+        def samples(make):
+            return [ember.nn.LayerSample(kwargs={"bias": False}, inputs=(make(2, 3),))]
+
+    class Declared(_OptionalBias):
+        @staticmethod
+        def samples(make):
+            return [ember.nn.LayerSample(kwargs={"bias": False}, inputs=(make(2, 3),), no_grad_for=("bias",)),
+                    ember.nn.LayerSample(inputs=(make(2, 3),))]
+    with pytest.raises(AssertionError, match="backward gave parameter 'bias' no gradient"):
+        check_layer(Undeclared, devices=["cpu"], oracle=False)
+    assert check_layer(Declared, devices=["cpu"], oracle=False) == 4  # two samples, float32 and float64
+
+
+def test_a_layer_calling_a_missing_functional_op_fails_instead_of_skipping():
+    with pytest.raises(AssertionError, match=r"AttributeError: .*not_registered_by_anyone"):
+        check_layer(_UsesAMissingOp, devices=["cpu"], oracle=False)
+
+
+def test_a_layer_failure_lists_every_failing_case():
+    with pytest.raises(AssertionError) as failure:
+        check_layer(_DetachedScale, devices=["cpu"], oracle=False)
+    message = str(failure.value)
+    assert "layer _DetachedScale: 2 of 2 cases failed" in message
+    assert "on cpu, ember.float32" in message and "on cpu, ember.float64" in message
+
+
+# -- ops: a path broken in one dtype fails that dtype's case, and every failing sample is listed -------
+
+def _wrong_in_float32(input):
+    """2 * input, computed wrongly (off by 1e-2) in float32 only."""
+    check_tensor("wrong_in_float32", "input", input)
+    out = input * 2
+    return out + 1e-2 if input.dtype is ember.float32 else out
+
+
+def _two_samples(make):
+    return [Sample((make(3),), name="vector"), Sample((make(2, 2),), name="matrix")]
+
+
+def _float32_broken_op():
+    return Op(_wrong_in_float32, torch=None, expected=lambda x: 2 * x, samples=_two_samples)
+
+
+def test_an_op_broken_only_in_float32_fails_check_plugin(register_plugin):
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_ops(self, registry):
+            registry.register(_float32_broken_op())
+    register_plugin(Plugin(), name="float32-broken")
+    with pytest.raises(AssertionError) as failure:
+        check_plugin("float32-broken", devices=["cpu"])
+    assert "op '_wrong_in_float32' on cpu, ember.float32, sample Sample(vector)" in str(failure.value)
+    assert "ember.float64" not in str(failure.value)
+
+
+def test_the_float32_case_fails_and_the_float64_case_passes(register_plugin):
+    from ember.testing.cases import KitCase
+
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_ops(self, registry):
+            registry.register(_float32_broken_op())
+    register_plugin(Plugin(), name="float32-broken")
+    assert KitCase("ops", "_wrong_in_float32", "cpu", "float64").check() == 2
+    with pytest.raises(AssertionError, match="forward differs from the op's expected= function"):
+        KitCase("ops", "_wrong_in_float32", "cpu", "float32").check()
+
+
+def test_an_op_failure_lists_every_failing_sample_not_only_the_first():
+    with pytest.raises(AssertionError) as failure:
+        check_op(_float32_broken_op(), devices=["cpu"], dtypes=[ember.float32])
+    message = str(failure.value)
+    assert message.startswith("op '_wrong_in_float32': 2 of 2 cases failed")
+    assert "sample Sample(vector)" in message and "sample Sample(matrix)" in message
+
+
+# -- optimizers: every failing option set is listed ------------------------------------------------------
+
+class _NoBumpSGDTwoOptions(_NoBumpSGD):
+    sample_options = ({"lr": 0.1}, {"lr": 0.05})
+
+
+def test_an_optimizer_failure_lists_every_failing_option_set():
+    with pytest.raises(AssertionError) as failure:
+        check_optimizer(_NoBumpSGDTwoOptions, devices=["cpu"], dtypes=[ember.float64], oracle=False)
+    message = str(failure.value)
+    assert "{'lr': 0.1}: step() changed parameter" in message and "{'lr': 0.05}: step() changed" in message

@@ -293,3 +293,57 @@ def test_without_the_reference_device_only_the_cpu_is_used(pytester):
     result = pytester.runpytest("--ember-no-reference-device", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert ember.testing.devices.is_available("ref")  # the outer session's device is left alone
+
+
+HALVED_CONFTEST = """
+    import ember
+    from ember.ops import Op, Sample, check_tensor
+
+    def halved(input):
+        '''input / 2, wrong by 1e-2 in float32 only.'''
+        check_tensor("halved", "input", input)
+        out = input / 2
+        return out + 1e-2 if input.dtype is ember.float32 else out
+
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_ops(self, registry):
+            registry.register(Op(halved, torch=None, expected=lambda x: x / 2,
+                                 samples=lambda make: [Sample((make(3),), name="vector"),
+                                                       Sample((make(2, 2),), name="matrix")]))
+
+    def pytest_configure(config):
+        ember.plugins.register(Plugin(), name="halved-plugin")
+
+    def pytest_unconfigure(config):
+        ember.plugins.unregister("halved-plugin")
+"""
+
+
+def test_the_kit_marker_makes_one_item_per_op_device_and_dtype(pytester):
+    pytester.makeconftest(HALVED_CONFTEST)
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.ember_kit("ops", plugin="halved-plugin")
+        def test_op(ember_case):
+            ember_case.check()
+    """)
+    result = pytester.runpytest("-v", "--ember-device=cpu", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)  # the broken float32 path does not hide the float64 one
+    result.stdout.fnmatch_lines(["*test_op?halved-cpu-float32? FAILED*", "*test_op?halved-cpu-float64? PASSED*"])
+    result.stdout.fnmatch_lines(["*op 'halved': 2 of 2 cases failed*", "*sample Sample(vector)*",
+                                 "*sample Sample(matrix)*"])
+
+
+def test_the_kit_marker_needs_a_kind(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.ember_kit("gadgets")
+        def test_thing(ember_case):
+            pass
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret != pytest.ExitCode.OK
+    assert "kind must be one of ('ops', 'layers', 'optimizers')" in str(result.stdout) + str(result.stderr)

@@ -102,3 +102,21 @@ def test_the_public_names_are_what_the_private_ones_were():
     x.array[0, 0] = 5.0
     ember.ops.bump_version(x)
     assert x._version == before + 1 and x[0, 0].item() == 5.0
+
+
+def test_share_version_links_version_counters_without_making_a_view():
+    x = ember.ones(4)
+    alias = ember.ops.share_version(ember.ops.wrap(x.array.view("int32"), x.device), x)
+    assert not alias._is_view() and alias.dtype is ember.int32
+    alias.add_(1)
+    assert x._version == alias._version == 1
+
+
+def test_view_in_place_gives_the_tensor_the_views_shape_and_bumps_its_version():
+    x = ember.arange(6.0)
+    before = x._version
+    assert ember.ops.view_in_place("reshape_", x, x.reshape(2, 3)) is x
+    assert x.shape == (2, 3) and x._version == before + 1
+    leaf = ember.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf Variable that requires grad"):
+        ember.ops.view_in_place("unsqueeze_", leaf, leaf.unsqueeze(0))

@@ -10,10 +10,11 @@ arrays, recorded only under ``create_graph``.
 
 from __future__ import annotations
 
+import operator
 import threading
 
 from ..tensor import Tensor, wrap
-from .grad_mode import STATE
+from .grad_mode import STATE, set_enabled
 from .gradient_math import add, sum_to
 from .graph import AccumulateGrad, Node, SavedTensorError  # noqa: F401 - ember.autograd.engine's names
 from ..hooks import RemovableHandle  # noqa: F401 - ember.autograd.engine's names
@@ -60,8 +61,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _filled(value, shape, dtype, device) -> Tensor:
-    xp = device.xp
-    return wrap((xp.zeros if value == 0 else xp.ones)(shape, dtype=dtype.numpy), device)
+    data = device.xp.empty(shape, dtype=dtype.numpy)
+    data.fill(value)
+    return wrap(data, device)
 
 
 def _as_tuple(x):
@@ -104,20 +106,25 @@ def _roots(tensors, grads, caller):
 
 def _collect(roots):
     """Every node reachable from the roots, newest first: a valid reverse topological order."""
-    seen = set()
+    seen = set()  # nodes compare by identity
     stack = [t._node for t in roots if t._node is not None]
     nodes = []
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
+        seen.add(node)
         nodes.append(node)
         for edge in node.next:
-            if edge is not None and not isinstance(edge[0], Tensor) and id(edge[0]) not in seen:
-                stack.append(edge[0])
-    nodes.sort(key=lambda n: n.seq, reverse=True)
+            if edge is not None:
+                target = edge[0]
+                if not isinstance(target, Tensor) and target not in seen:
+                    stack.append(target)
+    nodes.sort(key=_sequence_number, reverse=True)
     return nodes
+
+
+_sequence_number = operator.attrgetter("seq")
 
 
 def _needed(nodes, targets_nodes, targets_leaves):
@@ -143,33 +150,13 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate, allo
     nodes = _collect(roots)
     flow = _GradientFlow(nodes, inputs, accumulate, create_graph)
     saved_mode = STATE.enabled
-    STATE.enabled = create_graph  # backward formulas are recorded only when building a graph
+    set_enabled(create_graph)  # backward formulas are recorded only when building a graph
     try:
         flow.seed(roots, root_grads)
-        for node in nodes:
-            grads = flow.take(node)
-            if grads is not None:
-                flow.deliver_inputs(node, _run_node(node, grads, flow))
-                if not retain_graph:
-                    node.release()
-            flow.node_done(node)
+        flow.walk(nodes, retain_graph)
         return flow.finish(inputs, allow_unused)
     finally:
-        STATE.enabled = saved_mode
-
-
-def _run_node(node, grads, flow):
-    """The gradients for ``node``'s inputs, from the gradients of its outputs (hooks run first)."""
-    if len(grads) > 1:
-        grads = _fill_missing(node, grads)
-    if node.hooks or node.retained:
-        grads = _run_node_hooks(node, grads)
-    flow.capture(node, grads)
-    input_grads = node.run(grads)
-    if len(input_grads) != len(node.next):
-        raise RuntimeError(f"backward of '{node.name}' returned {len(input_grads)} gradients, "
-                           f"expected {len(node.next)} (one per input)")
-    return input_grads
+        set_enabled(saved_mode)
 
 
 class _GradientFlow:
@@ -217,36 +204,59 @@ class _GradientFlow:
             buf = self.node_grads[id(target)] = [None] * target.num_outputs
         buf[nr] = g if buf[nr] is None else add(buf[nr], g)
 
-    def take(self, node):
-        """The complete gradients of ``node``'s outputs, or None when it need not run."""
-        grads = self.node_grads.pop(id(node), None)
-        if grads is None or (self.needed is not None and id(node) not in self.needed):
-            return None
-        return grads
+    def walk(self, nodes, retain_graph):
+        """The loop: each node, newest first, runs once the gradients of all its outputs have arrived
+        (or is passed over when none did, or when it leads to no requested input)."""
+        node_grads, needed, countdown = self.node_grads, self.needed, self.countdown
+        for node in nodes:
+            grads = node_grads.pop(id(node), None)
+            if grads is not None and (needed is None or id(node) in needed):
+                self.deliver_inputs(node, self.run_node(node, grads))
+                if not retain_graph:
+                    node.release()
+            if countdown:
+                self.node_done(node)
+
+    def run_node(self, node, grads):
+        """The gradients for ``node``'s inputs, from the gradients of its outputs (hooks run first)."""
+        if len(grads) > 1:
+            grads = _fill_missing(node, grads)
+        if node.hooks or node.retained:
+            grads = _run_node_hooks(node, grads)
+        if self.captures is not None:
+            self.capture(node, grads)
+        input_grads = node.run(grads)
+        if len(input_grads) != len(node.next):
+            raise RuntimeError(f"backward of '{node.name}' returned {len(input_grads)} gradients, "
+                               f"expected {len(node.next)} (one per input)")
+        return input_grads
 
     def capture(self, node, grads):
-        if self.captures is not None:
-            for nr, g in enumerate(grads):
-                key = ("node", id(node), nr)
-                if key in self.captures:
-                    self.captures[key] = g
+        for nr, g in enumerate(grads):
+            key = ("node", id(node), nr)
+            if key in self.captures:
+                self.captures[key] = g
 
     def deliver_inputs(self, node, input_grads):
+        """Each input's gradient, reduced to its shape and dtype, added to what its node (or leaf) has."""
+        needed, node_grads = self.needed, self.node_grads
         for edge, g in zip(node.next, input_grads):
             if edge is None or g is None:
                 continue
             target, nr, shape, dtype = edge
-            if self.needed is not None and not (id(target) in self.needed or ("leaf", id(target)) in self.captures):
+            if needed is not None and not (id(target) in needed or ("leaf", id(target)) in self.captures):
                 continue
             if g._data.shape != shape or g._dtype is not dtype:
                 g = _conform(g, shape, dtype, node)
-            self.add_to(target, nr, g)
+            buf = node_grads.get(id(target))
+            if buf is None and nr == 0 and target.__class__ is Node and target._out_meta is None:
+                node_grads[id(target)] = [g]  # the first gradient for a one-output node: the common case
+            else:
+                self.add_to(target, nr, g)
 
     def node_done(self, node):
         """``node`` has delivered its gradients: accumulate the leaves it completed and run their hooks."""
         counts = self.countdown
-        if not counts:
-            return
         for edge in node.next:
             if edge is None or id(edge[0]) not in counts:
                 continue

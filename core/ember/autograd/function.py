@@ -11,7 +11,7 @@ import functools
 
 from ..tensor import Tensor, _version_cell, wrap
 from .graph import Node, _sequence
-from .grad_mode import STATE
+from .grad_mode import STATE, set_enabled
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -19,12 +19,11 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 class FunctionCtx(Node):
     """The ``ctx`` of a custom Function: a node that also accepts arbitrary attributes."""
 
-    __slots__ = ("__dict__", "_non_differentiable", "materialize_grads", "_num_outputs")
+    # needs_input_grad is known before forward runs (the edges come after it): stored, not derived
+    __slots__ = ("_non_differentiable", "materialize_grads", "_num_outputs", "needs_input_grad")
 
     def __init__(self):
-        self._saved = self._out_data = self._out_meta = None
-        self.hooks = self.retained = None
-        self.released = False
+        self._saved = None
         self._non_differentiable = ()
         self.materialize_grads = True
         self.needs_input_grad = ()
@@ -82,14 +81,14 @@ class Function:
         ctx.op = cls
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         saved = STATE.enabled
-        STATE.enabled = False
+        set_enabled(False)
         try:
             if cls.setup_context is not None:
                 output = cls.forward(*args, **kwargs)
             else:
                 output = cls.forward(ctx, *args, **kwargs)
         finally:
-            STATE.enabled = saved
+            set_enabled(saved)
         if cls.setup_context is not None:
             cls.setup_context(ctx, args, output)
         single = not isinstance(output, tuple)
@@ -125,9 +124,9 @@ def once_differentiable(backward):
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
         saved = STATE.enabled
-        STATE.enabled = False
+        set_enabled(False)
         try:
             return backward(ctx, *grads)
         finally:
-            STATE.enabled = saved
+            set_enabled(saved)
     return wrapper

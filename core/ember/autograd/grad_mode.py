@@ -3,6 +3,11 @@
 The state is one object read on every op. As in PyTorch it is thread-local: each thread starts with
 grad enabled and inference mode off, and a ``no_grad`` block in one thread never changes what another
 thread records. Each mode works as a context manager and as a decorator, as in PyTorch.
+
+Reading a thread-local attribute costs several times a plain read, and ops ask on every call; so
+``ALL_ENABLED[0]`` says whether grad mode is on in every thread (the usual case while training), and
+only when it is not does an op read its own thread's ``STATE.enabled``. Every change of grad mode goes
+through :func:`set_enabled`, which keeps the two in step.
 """
 
 from __future__ import annotations
@@ -24,6 +29,20 @@ class _GradState(threading.local):
 
 STATE = _GradState()
 
+ALL_ENABLED = [True]  # [no thread has grad mode off]: ``ALL_ENABLED[0] or STATE.enabled`` is this thread's mode
+_threads_off = 0
+_switch_lock = threading.Lock()
+
+
+def set_enabled(enabled: bool) -> None:
+    """Turn this thread's grad mode on or off (what ``no_grad`` and friends call)."""
+    global _threads_off
+    with _switch_lock:
+        if STATE.enabled != enabled:
+            STATE.enabled = enabled
+            _threads_off += -1 if enabled else 1
+            ALL_ENABLED[0] = _threads_off == 0
+
 
 def is_grad_enabled() -> bool:
     """True when ops record the graph (``torch.is_grad_enabled``)."""
@@ -43,13 +62,14 @@ class _Mode:
 
     def __enter__(self):
         self._saved = (STATE.enabled, STATE.inference)
-        STATE.enabled = self._enabled
+        set_enabled(self._enabled)
         if self._inference is not None:
             STATE.inference = self._inference
         return self
 
     def __exit__(self, *exc):
-        STATE.enabled, STATE.inference = self._saved
+        set_enabled(self._saved[0])
+        STATE.inference = self._saved[1]
         return False
 
     def __call__(self, fn):
@@ -58,13 +78,14 @@ class _Mode:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             saved = (STATE.enabled, STATE.inference)
-            STATE.enabled = enabled
+            set_enabled(enabled)
             if inference is not None:
                 STATE.inference = inference
             try:
                 return fn(*args, **kwargs)
             finally:
-                STATE.enabled, STATE.inference = saved
+                set_enabled(saved[0])
+                STATE.inference = saved[1]
         return wrapper
 
 
@@ -86,13 +107,13 @@ class set_grad_enabled(_Mode):
     def __init__(self, mode: bool):
         self._saved = (STATE.enabled, STATE.inference)
         self._enabled = bool(mode)
-        STATE.enabled = self._enabled
+        set_enabled(self._enabled)
 
     def __enter__(self):
         return self
 
     def __call__(self, fn):
-        STATE.enabled = self._saved[0]  # as a decorator it applies per call, not from now on
+        set_enabled(self._saved[0])  # as a decorator it applies per call, not from now on
         return super().__call__(fn)
 
 

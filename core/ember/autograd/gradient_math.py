@@ -10,6 +10,8 @@ not Primitives because primitives run above this layer.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor, wrap
 from .grad_mode import STATE
 from .graph import record_node
@@ -27,7 +29,8 @@ def sum_to_shape(data, shape: tuple):
         raise ValueError(f"cannot sum an array of shape {tuple(data.shape)} to the larger shape {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and data.shape[lead + i] != 1)
     if axes:
-        data = data.sum(axis=axes, keepdims=True)
+        with np.errstate(all="ignore"):  # inf + -inf is NaN silently, as in PyTorch (numpy's reduce warns)
+            data = data.sum(axis=axes, keepdims=True)
     if data.shape[lead:] != tuple(shape):
         raise ValueError(f"shape {tuple(shape)} does not broadcast to {tuple(data.shape)}")
     return data.reshape(shape) if lead else data

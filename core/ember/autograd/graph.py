@@ -13,7 +13,7 @@ import itertools
 
 from ..tensor import Tensor, _version_cell, wrap
 
-__all__ = ["AccumulateGrad", "Node", "SavedTensorError", "record_node"]
+__all__ = ["AccumulateGrad", "Node", "SavedTensorError", "record_node", "record_unary", "record_binary"]
 
 # One counter for every thread: a node must be newer than its inputs' nodes even when they were made in
 # another thread. ``next`` on a count is a single C call, atomic under the GIL.
@@ -49,19 +49,25 @@ class Node:
     """One recorded op. ``next`` holds, per positional input, ``(target, output_nr, shape, dtype)`` or
     None: target is the input's node, or the input itself when it is a leaf that requires grad."""
 
-    __slots__ = ("op", "attrs", "next", "seq", "_saved", "_saved_versions", "_out_data", "_out_cells",
-                 "_out_versions", "_out_device", "_out_meta", "needs_input_grad", "hooks", "retained",
-                 "released", "__weakref__")
+    # Recording a node is on every differentiable op's path: it sets the slots below and nothing else.
+    # What few nodes need (saved outputs, hooks, several outputs) lives in the instance dict, made on
+    # first write, and defaults to the class attributes.
+    __slots__ = ("op", "attrs", "next", "seq", "_saved", "_saved_versions", "__dict__", "__weakref__")
 
-    def __init__(self, op, attrs, next_edges, needs_input_grad):
+    _out_data = _out_meta = hooks = retained = None
+    released = False
+
+    def __init__(self, op, attrs, next_edges):
         self.op = op
         self.attrs = attrs
         self.next = next_edges
-        self.needs_input_grad = needs_input_grad
         self.seq = _next_seq()
-        self._saved = self._out_data = self._out_meta = None
-        self.hooks = self.retained = None
-        self.released = False
+        self._saved = None
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """Per positional input, whether it requires grad (``ctx.needs_input_grad``)."""
+        return tuple(edge is not None for edge in self.next)
 
     @property
     def name(self) -> str:
@@ -88,13 +94,16 @@ class Node:
 
     # -- what backward reads -------------------------------------------------------------------
     def save_inputs(self, inputs):
+        """Keep ``inputs`` for backward, with their versions now. A tensor without a version counter yet
+        is at version 0: the counter is made by the first in-place change (or view) and starts there."""
         self._saved = inputs
-        self._saved_versions = tuple(_version_cell(x)[0] if isinstance(x, Tensor) else None for x in inputs)
+        self._saved_versions = [(0 if x._version_counter is None else x._version_counter[0])
+                                if isinstance(x, Tensor) else None for x in inputs]
 
     def save_outputs(self, outputs):
-        self._out_data = tuple(t._data for t in outputs)
-        self._out_cells = tuple(_version_cell(t) for t in outputs)
-        self._out_versions = tuple(cell[0] for cell in self._out_cells)
+        self._out_data = [t._data for t in outputs]
+        self._out_cells = cells = [_version_cell(t) for t in outputs]
+        self._out_versions = [cell[0] for cell in cells]
         self._out_device = outputs[0]._device
 
     @property
@@ -103,7 +112,7 @@ class Node:
         if self._saved is None:
             self._raise_missing("inputs")
         for x, version in zip(self._saved, self._saved_versions):
-            if version is not None and x._version_counter[0] != version:
+            if version is not None and x._version_counter is not None and x._version_counter[0] != version:
                 raise SavedTensorError(
                     f"one of the tensors needed for gradient computation has been modified by an in-place "
                     f"operation: a tensor of shape {tuple(x.shape)} and dtype {x.dtype}, saved by "
@@ -162,30 +171,30 @@ class Node:
         return result if isinstance(result, tuple) else (result,)
 
 
+_new = object.__new__
+_NO_ATTRS: dict = {}  # shared by the nodes of ops without keyword attributes; never written to
+
+
 def record_node(op, inputs, attrs, outputs):
     """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
-    edges = []
-    needs = []
-    empty_input = False
-    for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            data = x._data
-            edges.append((x._node or x, x._output_nr, data.shape, x._dtype))
-            needs.append(True)
-            if not data.size:
-                empty_input = True
-        else:
-            edges.append(None)
-            needs.append(False)
-    if empty_input or not outputs[0]._data.size or len(outputs) > 1:
+    edges = [(x._node or x, x._output_nr, x._data.shape, x._dtype)
+             if isinstance(x, Tensor) and x._requires_grad else None for x in inputs]
+    node_type = getattr(op, "node_type", Node)  # a primitive's own Node subclass, named as PyTorch names it
+    single = len(outputs) == 1
+    if not (single and outputs[0]._data.size) or any(e is not None and 0 in e[2] for e in edges):
         op = _empty_aware(op, outputs, edges)
-    node = Node(op, attrs, edges, tuple(needs))
+    node = node_type(op, attrs or _NO_ATTRS, tuple(edges))
     if op.save_inputs:
         node.save_inputs(inputs)
     if op.save_output:
         node.save_outputs(outputs)
-    if len(outputs) > 1:
-        node._out_meta = tuple((t._data.shape, t._dtype, t._device) for t in outputs)
+    if single:
+        out = outputs[0]
+        if out._dtype.is_floating_point:
+            out._requires_grad = True
+            out._node = node
+        return node
+    node._out_meta = tuple((t._data.shape, t._dtype, t._device) for t in outputs)
     for nr, t in enumerate(outputs):
         if t._dtype.is_floating_point:
             t._requires_grad = True
@@ -193,6 +202,58 @@ def record_node(op, inputs, attrs, outputs):
             if nr:
                 t._output_nr = nr
     return node
+
+
+def record_unary(op, x, out) -> None:
+    """``record_node(op, (x,), {}, (out,))`` for an input that requires grad: the hot path, unrolled."""
+    data = x._data
+    node = _new(op.node_type)
+    node.op = op
+    node.attrs = _NO_ATTRS
+    node.next = edges = ((x._node or x, x._output_nr, data.shape, x._dtype),)
+    node.seq = _next_seq()
+    node._saved = None
+    if not (data.size and out._data.size):
+        node.op = op = _empty_aware(op, (out,), edges)
+    if op.save_inputs:
+        node.save_inputs((x,))
+    if op.save_output:
+        node.save_outputs((out,))
+    if out._dtype.is_floating_point:
+        out._requires_grad = True
+        out._node = node
+
+
+def record_binary(op, a, b, out) -> None:
+    """``record_node(op, (a, b), {}, (out,))`` (one of them a tensor that requires grad), unrolled."""
+    empty = not out._data.size
+    if isinstance(a, Tensor) and a._requires_grad:
+        data = a._data
+        edge_a = (a._node or a, a._output_nr, data.shape, a._dtype)
+        empty = empty or not data.size
+    else:
+        edge_a = None
+    if isinstance(b, Tensor) and b._requires_grad:
+        data = b._data
+        edge_b = (b._node or b, b._output_nr, data.shape, b._dtype)
+        empty = empty or not data.size
+    else:
+        edge_b = None
+    node = _new(op.node_type)
+    node.op = op
+    node.attrs = _NO_ATTRS
+    node.next = edges = (edge_a, edge_b)
+    node.seq = _next_seq()
+    node._saved = None
+    if empty:
+        node.op = op = _empty_aware(op, (out,), edges)
+    if op.save_inputs:
+        node.save_inputs((a, b))
+    if op.save_output:
+        node.save_outputs((out,))
+    if out._dtype.is_floating_point:
+        out._requires_grad = True
+        out._node = node
 
 
 class _ZeroGradient:

@@ -69,9 +69,11 @@ def _print_ops(as_json: bool) -> int:
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
-    table = [("op", "plugin", "kind", "samples", "oracle", "checks")]
+    table = [("op", "plugin", "kind", "declared at", "samples", "oracle", "checks")]
     for r in rows:
         checks = ", ".join(c for c, on in (("gradcheck", r["gradcheck"]), ("gradgradcheck", r["gradgradcheck"])) if on)
-        table.append((r["op"], r["plugin"], r["kind"], str(r["samples"]), r["torch"] or "-", checks or "forward only"))
+        kind = f"{r['kind']} ({r['primitive']})" if r["primitive"] else r["kind"]
+        table.append((r["op"], r["plugin"], kind, r["declared_at"], str(r["samples"]), r["torch"] or "-",
+                      checks or "forward only"))
     print(_table(table))
     return 0

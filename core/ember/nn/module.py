@@ -36,13 +36,16 @@ class LayerSample:
     """How the conformance kit builds and calls a layer: ``Layer(*args, **kwargs)(*inputs)``.
 
     A layer class declares ``samples(make)`` (a staticmethod) returning these; ``make(*shape)`` builds
-    inputs on the device and in the dtype under test.
+    inputs on the device and in the dtype under test. ``ember.testing.check_layer`` runs them.
     """
 
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     inputs: tuple = ()
     name: str = ""
+    #: what backward leaves without a gradient on this sample, as PyTorch does (a parameter the sample's
+    #: path never uses): parameter names, or "input i"; anything else that requires grad must get one
+    no_grad_for: tuple = ()
 
 
 class Module:

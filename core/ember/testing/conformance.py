@@ -18,6 +18,7 @@ from .. import dtypes as _dt
 from ..autograd import engine
 from ..tensor import Tensor
 from . import op_cases, op_rules
+from .cases import Failures
 from .comparison import assert_close
 from .devices import available_devices, resolve_devices
 from .gradcheck import gradcheck, gradgradcheck
@@ -132,36 +133,40 @@ def check_op(name_or_op, device=None, dtypes=None, oracle: bool = True, finite_d
     if oracle and op.torch and torch_fn is None:
         not_compared(f"op {op.name!r} against {op.torch}")
     device_names = resolve_devices(device if devices is None and device is not None else devices)
-    checked = 0
+    failures = Failures(f"op {op.name!r}")
     for dev in device_names:
         other = _other_device(dev)
         for dtype in dtypes or op.dtypes:
-            make = SampleMaker(dev, dtype)
-            for sample in op.samples(make):
-                label = f"op {op.name!r} on {dev}, {dtype}, sample {sample!r}"
-                try:
+            dtype = _dt.as_dtype(dtype)
+            samples = []
+            with failures.case(f"op {op.name!r} on {dev}, {dtype}, making its samples", counted=False):
+                samples = list(op.samples(SampleMaker(dev, dtype)))
+            for sample in samples:
+                with failures.case(f"op {op.name!r} on {dev}, {dtype}, sample {sample!r}"):
                     _check_sample(op, sample, dtype, torch_fn, finite_differences, second_order)
                     if rules:
                         _check_rules(op, sample, other)
-                except AssertionError as exc:
-                    raise AssertionError(f"{label}: {exc}") from None
-                except Exception as exc:  # raised by the op, its backward, or a reference: keep the label
-                    raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
-                checked += 1
-            checked += _check_declared_cases(op, dev, dtype, torch_fn)
-    if not checked:
+            _check_declared_cases(op, dev, dtype, torch_fn, failures)
+    failures.raise_if_any()
+    if not failures.cases:
         raise AssertionError(f"op {op.name!r}: its samples yielded nothing to check")
-    return checked
+    return failures.cases
 
 
-def _check_declared_cases(op, dev, dtype, torch_fn):
-    """The op's ``errors=`` and ``stability=`` cases on one device and dtype (see :mod:`.op_cases`)."""
-    try:
-        return op_cases.check_declared_cases(op, SampleMaker(dev, dtype), torch_fn)
-    except AssertionError as exc:
-        raise AssertionError(f"op {op.name!r} on {dev}, {dtype}, {exc}") from None
-    except Exception as exc:  # raised while building a case or in a stability case's backward
-        raise AssertionError(f"op {op.name!r} on {dev}, {dtype}, declared cases: {type(exc).__name__}: {exc}") from exc
+def _check_declared_cases(op, dev, dtype, torch_fn, failures):
+    """The op's ``errors=`` and ``stability=`` cases on one device and dtype (see :mod:`.op_cases`), each
+    a case of its own in ``failures``."""
+    make = SampleMaker(dev, dtype)
+    label = f"op {op.name!r} on {dev}, {dtype}"
+    cases = []
+    with failures.case(f"{label}, building its declared cases", counted=False):
+        cases = [(case, op_cases.check_error, (op, case)) for case in (op.errors(make) if op.errors else ())]
+        cases += [(case, op_cases.check_stability, (op, case, torch_fn))
+                  for case in (op.stability(make) if op.stability else ())
+                  if case.dtypes is None or make.dtype in case.dtypes]
+    for case, check, args in cases:
+        with failures.case(f"{label}, {case!r}"):
+            check(*args)
 
 
 def _other_device(name):
@@ -296,13 +301,15 @@ def _flatten(values):
 
 
 def op_report() -> list[dict]:
-    """One row per registered op: where it is bound, primitive or composite, and how it is checked."""
+    """One row per registered op: where it is bound and declared, primitive, fused or composite (and the
+    primitive it applies), and how it is checked."""
     from ..plugins import registries
     rows = []
     for name, entry in sorted(registries["ops"].entries.items()):
         op = entry.obj
         samples = list(op.samples(SampleMaker("cpu", _dt.float64))) if op.samples else []
-        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "namespaces": list(op.namespaces),
+        rows.append({"op": name, "plugin": entry.owner, "kind": op.kind, "declared_at": op.declared_at,
+                     "primitive": op.primitive.name if op.primitive else "", "namespaces": list(op.namespaces),
                      "samples": len(samples), "torch": op.torch or "", "dtypes": [d.name for d in op.dtypes],
                      "gradcheck": op.differentiable, "gradgradcheck": op.differentiable and op.gradgradcheck})
     return rows

@@ -24,7 +24,7 @@ def check_declared_cases(op, make, torch_fn=None) -> int:
     naming the case; returns the number of cases run."""
     ran = 0
     for case in op.errors(make) if op.errors is not None else ():
-        _labelled(case, check_error, op, case)
+        _labelled(case, check_error, op, case, torch_fn)
         ran += 1
     for case in op.stability(make) if op.stability is not None else ():
         if case.dtypes is None or make.dtype in case.dtypes:
@@ -40,9 +40,11 @@ def _labelled(case, check, *args):
         raise AssertionError(f"{case!r}: {exc}") from None
 
 
-def check_error(op, case) -> None:
+def check_error(op, case, torch_fn=None) -> None:
     """``op`` refuses ``case.sample`` with ``case.error`` (or emits it, for a Warning class) and a message
-    matching ``case.match``."""
+    matching ``case.match``. Where PyTorch's counterpart ``torch_fn`` refuses the same call too, ember's
+    exception must be an instance of PyTorch's class, so that code catching PyTorch's error catches ember's
+    (ember may be stricter: a call PyTorch accepts is not compared)."""
     args, kwargs = case.sample.args, case.sample.kwargs
     expected = case.error.__name__
     if issubclass(case.error, Warning):
@@ -61,12 +63,27 @@ def check_error(op, case) -> None:
         if not re.search(case.match, str(exc)):
             raise AssertionError(f"raised {type(exc).__name__} as declared, but its message {str(exc)!r} does not "
                                  f"match {case.match!r}") from None
+        if torch_fn is not None and not case.backward:
+            _same_class_as_torch(exc, torch_fn, args, kwargs)
         return
     except Exception as exc:
         raise AssertionError(f"raised {type(exc).__name__}: {exc}; expected {expected} matching "
                              f"{case.match!r}") from None
     raise AssertionError(f"the op {'and its backward ' if case.backward else ''}accepted it; expected {expected} "
                          f"matching {case.match!r}")
+
+
+def _same_class_as_torch(exc, torch_fn, args, kwargs) -> None:
+    from .conformance import to_torch
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch_fn(*to_torch(args), **to_torch(kwargs))
+        except Exception as torch_exc:
+            if not isinstance(exc, type(torch_exc)):
+                raise AssertionError(f"raised {type(exc).__name__}, which is not a {type(torch_exc).__name__} as "
+                                     f"PyTorch raises here ({torch_exc}): code catching PyTorch's error would miss "
+                                     f"ember's") from None
 
 
 def check_stability(op, case, torch_fn=None) -> None:

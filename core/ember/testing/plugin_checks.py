@@ -60,6 +60,7 @@ def check_plugin(plugin_name: str, devices=None) -> dict:
         else:
             counts[kind] = counts.get(kind, 0) + 1
     if failures:
+        nested = [f.replace("\n", "\n    ") for f in failures]  # a check's own list, indented under it
         raise AssertionError(f"plugin {plugin_name!r}: {len(failures)} of {len(items)} checks failed:\n  - "
-                             + "\n  - ".join(failures))
+                             + "\n  - ".join(nested))
     return counts

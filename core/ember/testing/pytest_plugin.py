@@ -11,6 +11,17 @@
   installed third-party plugins registered; by default it checks only ember's built-in plugins
   (see :func:`ember.testing.suite_names`).
 - The ``register_plugin`` fixture registers plugin objects for one test and removes them afterwards.
+- The conformance kit as test items: a test that takes the ``ember_case`` fixture and is marked
+  ``@pytest.mark.ember_kit("ops")`` runs once per (op, device, dtype), with ids such as
+  ``test_op[add-cpu-float32]``; ``"layers"`` gives one item per (layer, device, dtype) and
+  ``"optimizers"`` one per (optimizer, device, dtype). The names are ember's suite's (see
+  :func:`ember.testing.suite_names`) unless the marker says ``names=[...]`` or ``plugin="swish"``
+  (everything of that kind one plugin registered). ``ember_case.check()`` runs the kit on its case
+  and reports every failing sample of it::
+
+      @pytest.mark.ember_kit("ops", plugin="swish")
+      def test_op(ember_case):
+          ember_case.check()
 - ``assert_close``, ``gradcheck``, ``gradgradcheck`` and the ``check_*`` functions are re-exported
   here; import them from :mod:`ember.testing`.
 """
@@ -22,6 +33,7 @@ import pytest
 from . import devices as _devices
 from . import reference_device
 from . import suite as _suite
+from .cases import KINDS, kit_cases
 from .comparison import assert_close  # noqa: F401 - re-exported for plugin authors
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from .conformance import check_op  # noqa: F401
@@ -48,6 +60,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "ember_device(*names): run only on these ember devices; skipped, with "
                                        "the reason, where none is available")
+    config.addinivalue_line("markers", "ember_kit(kind, names=None, plugin=None): the test takes ember_case and "
+                                       "runs once per (name, device, dtype) of kind 'ops', 'layers' or "
+                                       "'optimizers'")
     state = {"previous_selection": _devices._selected, "enabled_reference": False,
              "previous_all_plugins": _suite.include_third_party}
     config.stash[_STATE] = state
@@ -120,7 +135,41 @@ def _skip_reason(name) -> str | None:
     return None
 
 
+CASE_FIXTURE = "ember_case"
+
+
+def _kit_names(kind, names, plugin) -> list[str]:
+    if names is not None:
+        return [names] if isinstance(names, str) else list(names)
+    if plugin is not None:
+        from .plugin_checks import plugin_items
+        return [name for k, name in plugin_items(plugin) if k == kind]
+    return _suite.suite_names(kind)
+
+
+def _parametrize_kit_cases(metafunc):
+    """One item per kit case of the ``ember_kit`` marker, each id ``name-device-dtype``."""
+    marker = metafunc.definition.get_closest_marker("ember_kit")
+    where = metafunc.definition.nodeid
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{where}: a test taking {CASE_FIXTURE!r} needs @pytest.mark.ember_kit(kind), "
+                                f"kind one of {KINDS}")
+    kind = marker.args[0]
+    if kind not in KINDS:
+        raise pytest.UsageError(f"{where}: @pytest.mark.ember_kit({kind!r}): kind must be one of {KINDS}")
+    names = marker.args[1] if len(marker.args) > 1 else marker.kwargs.get("names")
+    cases = kit_cases(kind, _kit_names(kind, names, marker.kwargs.get("plugin")))
+    params = [pytest.param(case, id=case.id) for case in cases]
+    if not params:
+        params = [pytest.param(None, id="nothing", marks=pytest.mark.skip(
+            reason=f"no {kind} to check on the selected devices "
+                   f"({', '.join(_devices.available_devices()) or 'none'})"))]
+    metafunc.parametrize(CASE_FIXTURE, params, indirect=True)
+
+
 def pytest_generate_tests(metafunc):
+    if CASE_FIXTURE in metafunc.fixturenames and not _parametrized_elsewhere(metafunc, CASE_FIXTURE):
+        _parametrize_kit_cases(metafunc)
     if FIXTURE not in metafunc.fixturenames or _parametrized_elsewhere(metafunc, FIXTURE):
         return
     if not _uses_our_device_fixture(metafunc):
@@ -154,6 +203,13 @@ def ember_device_name(request):
         return None
     from ..device import resolve
     return str(resolve(request.param))
+
+
+@pytest.fixture
+def ember_case(request):
+    """One case of the conformance kit (:class:`ember.testing.cases.KitCase`: kind, name, device, dtype);
+    ``ember_case.check()`` runs it. A test taking it is parametrized by its ``ember_kit`` marker."""
+    return request.param
 
 
 @pytest.fixture

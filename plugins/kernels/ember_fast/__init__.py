@@ -32,8 +32,8 @@ from .gemm import library_path
 # The built-in primitives whose forwards are matrix products: (module, class name). Looked up, not
 # imported by name, so a renamed or moved primitive is skipped instead of breaking the plugin.
 GEMM_PRIMITIVES = (
-    ("ember_ops.linalg", "MatMul"), ("ember_ops.linalg", "Linear"), ("ember_ops.linalg", "LinearWeightGrad"),
-    ("ember_ops.conv", "ConvNd"), ("ember_ops.conv", "ConvInputGrad"), ("ember_ops.conv", "ConvWeightGrad"),
+    ("ember_ops.linalg", "Matmul"), ("ember_ops.linalg", "Linear"), ("ember_ops.linalg", "LinearWeightGrad"),
+    ("ember_ops.conv", "Convolution"), ("ember_ops.conv", "ConvInputGrad"), ("ember_ops.conv", "ConvWeightGrad"),
 )
 FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
 SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))

@@ -25,7 +25,7 @@ def _compile():
     """The two loops, compiled on first use (and cached on disk by numba): the common case (no weight
     decay, no amsgrad) without a branch, so that LLVM vectorises it, and the general one."""
     global _loops
-    from .compiled import import_numba
+    from .jit import import_numba
     numba = import_numba()
 
     @numba.njit(cache=True, nogil=True)

@@ -20,7 +20,7 @@ _loops = None
 
 def _compile():
     global _loops
-    from .compiled import import_numba
+    from .jit import import_numba
     numba = import_numba()
 
     @numba.njit(cache=True, nogil=True)

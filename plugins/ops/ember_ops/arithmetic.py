@@ -38,7 +38,20 @@ def _check_alpha(op, input, alpha):
 
 
 def add(input, other, *, alpha=1):
-    """input + alpha * other, broadcast (``torch.add``)."""
+    """input + alpha * other, broadcast (``torch.add``).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DTypeError: ``alpha`` is a float while the inputs are integral.
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.add``."""
     if alpha != 1:
         _check_alpha("add", input, alpha)
         other = other * alpha
@@ -46,7 +59,20 @@ def add(input, other, *, alpha=1):
 
 
 def sub(input, other, *, alpha=1):
-    """input - alpha * other, broadcast (``torch.sub``); bool tensors cannot be subtracted."""
+    """input - alpha * other, broadcast (``torch.sub``); bool tensors cannot be subtracted.
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype but bool.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DTypeError: both operands are bool tensors, or ``alpha`` is a float while the inputs are integral.
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.sub``."""
     if alpha != 1:
         _check_alpha("sub", input, alpha)
         other = other * alpha
@@ -58,14 +84,24 @@ def sub(input, other, *, alpha=1):
 
 
 def rsub(input, other, *, alpha=1):
-    """other - alpha * input (``torch.rsub``)."""
+    """other - alpha * input (``torch.rsub``).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype but bool.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DeviceError: tensor arguments are on different devices.
+        ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+
+    PyTorch: ``torch.rsub``."""
     return sub(other, input, alpha=alpha)
 
 
-add.primitive, sub.primitive = Add, Sub
-ops.op(add, operator="add", inplace=True, samples=_alpha_samples)
-ops.op(sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
-ops.op(rsub, namespaces=("ember",), samples=_alpha_samples)
+ops.op(add, primitive=Add, operator="add", inplace=True, samples=_alpha_samples)
+ops.op(sub, primitive=Sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
+ops.op(rsub, primitive=Sub, namespaces=("ember",), samples=_alpha_samples)
 
 
 # -- mul and div ------------------------------------------------------------------------------------
@@ -110,6 +146,10 @@ def _no_integer_zero(name, forward):
     return checked
 
 
+INTEGER_DIVISION_RAISES = ("\n\nRaises:\n    DTypeError: an operand is a bool tensor.\n    IntegerDivisionByZero: "
+                           "integer operands and a zero divisor (a ZeroDivisionError and a RuntimeError).")
+
+
 def _trunc_divide(xp, a, b):
     if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "f":
         return xp.trunc(a / b)
@@ -124,8 +164,22 @@ _ROUNDING = {"trunc": DivTrunc, "floor": DivFloor}
 
 
 def div(input, other, *, rounding_mode=None):
-    """input / other (``torch.div``): true division (integers give the default float) or, with
-    ``rounding_mode`` 'trunc' / 'floor', the rounded quotient in the promoted dtype (zero gradient)."""
+    """input / other (``torch.div``): true division (integers give the default float) or, with ``rounding_mode``
+    'trunc' / 'floor', the rounded quotient in the promoted dtype (zero gradient).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        ArgumentError: ``rounding_mode`` is not None, 'trunc' or 'floor'.
+        IntegerDivisionByZero: rounding integer operands with a zero divisor (a ZeroDivisionError and a
+            RuntimeError).
+        ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.div``."""
     if rounding_mode is None:
         return binary(Div, input, other, True)
     prim = _ROUNDING.get(rounding_mode)
@@ -143,11 +197,19 @@ def _div_samples(make):
 
 
 def _true_divide(input, other):
-    """input / other as true division (``torch.true_divide``)."""
+    """input / other as true division (``torch.true_divide``).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: neither operand is a Tensor, or one is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.true_divide``."""
     return binary(Div, input, other, True)
-
-
-div.primitive = Div
 
 
 def _div_errors(make):
@@ -155,14 +217,15 @@ def _div_errors(make):
                      r"div\(\).*rounding_mode.*'round'")
 
 
-ops.op(div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
-ops.op(_true_divide, name="true_divide", inplace=True, samples=binary_samples)
+ops.op(div, primitive=Div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
+ops.op(_true_divide, name="true_divide", primitive=Div, inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(
     "floor_divide", _no_integer_zero("floor_divide", lambda xp, a, b: xp.floor_divide(a, b)), None,
     save_inputs=False, operator="floordiv", differentiable=False, table=ops,
     samples=lambda make: binary_samples(make, away_from_zero=True),
-    doc="The quotient rounded down, in the promoted dtype (``torch.floor_divide``, ``//``; no gradient).")
+    doc="The quotient rounded down, in the promoted dtype (``torch.floor_divide``, ``//``; no gradient)."
+        + INTEGER_DIVISION_RAISES)
 
 
 def _remainder_backward(ctx, g):
@@ -179,10 +242,12 @@ def _fmod_backward(ctx, g):
 
 binary_op("remainder", _no_integer_zero("remainder", lambda xp, a, b: xp.remainder(a, b)), _remainder_backward,
           operator="mod", table=ops, samples=lambda make: binary_samples(make, away_from_zero=True),
-          doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``).")
+          doc="a - b * floor(a / b): the remainder with the divisor's sign (``torch.remainder``, ``%``)."
+          + INTEGER_DIVISION_RAISES)
 binary_op("fmod", _no_integer_zero("fmod", lambda xp, a, b: xp.fmod(a, b)), _fmod_backward, table=ops,
           samples=lambda make: binary_samples(make, away_from_zero=True),
-          doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``).")
+          doc="a - b * trunc(a / b): the remainder with the dividend's sign (``torch.fmod``)."
+          + INTEGER_DIVISION_RAISES)
 
 
 # -- pow --------------------------------------------------------------------------------------------
@@ -213,6 +278,11 @@ def _pow_samples(make):
     yield Sample((make(2, 3), 5.0), name="integral float exponent")
     yield Sample((make(2, 3, away_from_zero=True), -3), name="negative integer exponent")
     yield Sample((2.0, make(2, 3)), name="python base")
+
+
+def _pow_errors(make):
+    for dtype in (dtypes.int64, dtypes.uint8):  # uint8: before promotion could wrap -2 into 254
+        yield ErrorInput(Sample((make(3, dtype=dtype), -2)), RuntimeError, r"integers to negative integer powers")
 
 
 class NegativeIntegerPower(ArithmeticError, RuntimeError):
@@ -273,8 +343,19 @@ def _pow_forward(xp, a, b):
     return a ** b
 
 
-pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples,
-                doc="input ** exponent, broadcast (``torch.pow``).")
+def _check_pow(input, exponent):
+    """A negative Python int exponent of an integer tensor is an error, as in PyTorch; it is checked
+    before promotion, which would wrap -2 into uint8 as 254."""
+    if isinstance(input, Tensor) and isinstance(exponent, (int, np.integer)) and not isinstance(exponent, bool) \
+            and exponent < 0 and input.dtype.category == 1:
+        raise NegativeIntegerPower("pow(): integers to negative integer powers are not allowed")
+
+
+pow = binary_op("pow", _pow_forward, _pow_backward, operator="pow", table=ops, samples=_pow_samples, errors=_pow_errors, check=_check_pow,
+                doc="input ** exponent, broadcast (``torch.pow``).\n\nRaises:\n"
+                    "    DTypeError: both operands are bool tensors.\n"
+                    "    NegativeIntegerPower: an integer tensor to a negative integer power (an ArithmeticError "
+                    "and a RuntimeError).")
 
 
 # -- one operand ------------------------------------------------------------------------------------
@@ -291,7 +372,17 @@ class Neg(Primitive):
 
 
 def neg(input):
-    """-input (``torch.neg``)."""
+    """-input (``torch.neg``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor (use ``logical_not`` or ``~``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.neg``."""
     check_tensor("neg", "input", input)
     if input._dtype is dtypes.bool:
         raise DTypeError("neg(): negation, the `-` operator, on a bool tensor is not supported; use "
@@ -299,15 +390,16 @@ def neg(input):
     return apply(Neg, input)
 
 
-neg.primitive = Neg
-ops.op(neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
+ops.op(neg, primitive=Neg, operator="neg", inplace=True, aliases=("negative",), samples=unary_samples)
 
 reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx.output * ctx.output,
                       save="output", table=ops, samples=lambda make: unary_samples(make, away_from_zero=True),
                       doc="1 / input; integers give the default float (``torch.reciprocal``).")
 square = unary_op("square", lambda xp, x: (x.astype(xp.int64) if x.dtype == bool else x) ** 2,  # bool gives int64
                   lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False, table=ops,
-                  doc="input * input, keeping integer dtypes; bool gives int64 (``torch.square``).")
+                  doc="input * input, keeping integer dtypes; bool gives int64 (``torch.square``).\n\nShape:\n"
+                      "    - input: ``(*)``, any number of dimensions, any dtype.\n"
+                      "    - output: ``(*)``, the shape and dtype of ``input`` (int64 for bool).")
 
 
 # -- ternary compositions ---------------------------------------------------------------------------
@@ -322,7 +414,19 @@ def _weight_check(op, weight):
     Sample((make(2, 3), make(3), make(2, 1, low=0, high=1)), name="tensor weight, broadcast"),
     Sample((make(), make(), 0.75), name="zero-dim")])
 def lerp(input, end, weight):
-    """input + weight * (end - input) (``torch.lerp``)."""
+    """input + weight * (end - input) (``torch.lerp``).
+
+    Shape:
+        - input, end, weight: shapes that broadcast together; floating point.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` or ``end`` is not a Tensor, or ``weight`` is neither a Tensor nor a number.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.lerp``."""
     float_input("lerp", input)
     check_tensor("lerp", "end", end)
     _weight_check("lerp", weight)
@@ -333,7 +437,19 @@ def lerp(input, end, weight):
     Sample((make(2, 3), make(2, 3), make(3))), Sample((make(2, 3), make(3), make(2, 1)), {"value": 0.5}),
     Sample((make(), make(), make()), {"value": -2})])
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """input + value * tensor1 * tensor2, broadcast (``torch.addcmul``)."""
+    """input + value * tensor1 * tensor2, broadcast (``torch.addcmul``).
+
+    Shape:
+        - input, tensor1, tensor2: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        RuntimeError: a scalar argument does not fit the integer dtype it is computed in.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input``, ``tensor1`` or ``tensor2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.addcmul``."""
     check_tensor("addcmul", "input", input)
     prod = tensor1 * tensor2
     if prod._dtype.category == 1 and input._dtype.category == 1:  # integer: PyTorch truncates value to the dtype
@@ -345,7 +461,19 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     Sample((make(2, 3), make(2, 3), make(3, away_from_zero=True))),
     Sample((make(2, 3), make(3), make(2, 1, away_from_zero=True)), {"value": 0.5})])
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """input + value * tensor1 / tensor2, broadcast (``torch.addcdiv``); integer division is an error."""
+    """input + value * tensor1 / tensor2, broadcast (``torch.addcdiv``); integer division is an error.
+
+    Shape:
+        - input, tensor1, tensor2: shapes that broadcast together; floating point.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DTypeError: ``tensor1`` and ``tensor2`` are both integral (integer division).
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input``, ``tensor1`` or ``tensor2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.addcdiv``."""
     check_tensor("addcdiv", "input", input)
     if not (tensor1._dtype.is_floating_point or tensor2._dtype.is_floating_point):
         raise DTypeError(f"addcdiv(): integer division with addcdiv is no longer supported; got tensor1 "

@@ -52,9 +52,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value over (..., L, E) x (..., S, E) x (..., S, Ev).
 
     ``attn_mask`` is bool (True = take part) or float (added to the scores), broadcast to (..., L, S);
-    ``is_causal`` masks keys after each query; ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops
-    attention weights (``torch.nn.functional.scaled_dot_product_attention``).
-    """
+    ``is_causal`` masks keys after each query; ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops attention
+    weights (``torch.nn.functional.scaled_dot_product_attention``).
+
+    Shape:
+        - query: ``(*, L, E)``; key: ``(*, S, E)``; value: ``(*, S, Ev)``, floating point, batch dims that
+            broadcast (with ``enable_gqa``, query heads a multiple of key/value heads at dim -3).
+        - attn_mask: bool (True takes part) or floating (added to the scores), broadcastable to ``(*, L, S)``.
+        - output: ``(*, L, Ev)``, the dtype of ``query``.
+
+    Raises:
+        DimensionError: ``query``, ``key`` or ``value`` is not floating point or has fewer than 2 dims.
+        ShapeError: ``key``'s last dim is not ``query``'s, ``key`` and ``value`` differ in S, or (with
+            ``enable_gqa``) the heads do not divide.
+        ArgumentError: ``attn_mask`` is given with ``is_causal=True``.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.scaled_dot_product_attention``."""
     op = "scaled_dot_product_attention"
     for name, t in (("query", query), ("key", key), ("value", value)):
         check_tensor(op, name, t)

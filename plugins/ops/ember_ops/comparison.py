@@ -9,6 +9,7 @@ from ember import dtypes
 from ember.ops import DTypeError, ErrorInput, OpTable, Sample, apply, check_tensor, promote
 from ember.tensor import Tensor
 
+from .docstrings import BINARY_RAISES, compose
 from .elementwise_factories import _broadcast_error, binary_op, primitive, unary_op
 from .samples import binary_samples, nondiff_samples
 
@@ -19,9 +20,13 @@ _INTEGRAL = (dtypes.int64, dtypes.int32, dtypes.bool)
 
 
 def _comparison(name, forward, operator, aliases=()):
+    # == and != with an operand that is no number return NotImplemented (``t == None`` is False), as in PyTorch
+    no_operand = "\n\nRaises:\n    TypeError: neither operand is a Tensor." if operator in ("eq", "ne") else ""
     return binary_op(name, forward, None, save_inputs=False, operator=operator, inplace=True, table=ops,
                      differentiable=False, aliases=aliases, dtypes=_DTYPES,
-                     doc=f"Elementwise ``{operator}`` comparison, broadcast; a bool tensor (``torch.{name}``).")
+                     doc=f"Elementwise ``{operator}`` comparison, broadcast; a bool tensor (``torch.{name}``).\n\n"
+                         "Shape:\n    - input, other: tensors (or one a Python number) whose shapes broadcast "
+                         "together, any dtypes.\n    - output: the broadcast shape, bool." + no_operand)
 
 
 eq = _comparison("eq", lambda xp, a, b: a == b, "eq")
@@ -45,9 +50,11 @@ def _logical(name, forward):
         except ValueError:
             raise _broadcast_error(name, input, other) from None
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise logical {name[8:]} of the operands' truth values; a bool tensor (``torch.{name}``)."
-    fn.primitive = prim
-    ops.op(fn, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
+    fn.__doc__ = compose(
+        f"Elementwise logical {name[8:]} of the operands' truth values; a bool tensor (``torch.{name}``).",
+        ("input, other: tensors whose shapes broadcast together, any dtypes.", "output: the broadcast shape, bool."),
+        ("TypeError: ``input`` or ``other`` is not a Tensor.", *BINARY_RAISES[1:]), f"torch.{name}")
+    ops.op(fn, primitive=prim, inplace=True, differentiable=False, dtypes=_DTYPES, samples=_logical_samples)
     return fn
 
 
@@ -63,7 +70,8 @@ logical_or = _logical("logical_or", lambda xp, a, b: xp.logical_or(a, b))
 logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
 logical_not = unary_op("logical_not", lambda xp, x: xp.logical_not(x), None, save="", int_to_float=False,
                        differentiable=False, table=ops, dtypes=_DTYPES, samples=nondiff_samples,
-                       doc="True where input is zero; a bool tensor (``torch.logical_not``).")
+                       doc="True where input is zero; a bool tensor (``torch.logical_not``).\n\nShape:\n"
+                           "    - input: ``(*)``, any number of dimensions, any dtype.\n    - output: ``(*)``, bool.")
 
 
 # -- bitwise: integer and bool tensors ------------------------------------------------------------------
@@ -88,9 +96,12 @@ def _bitwise(name, forward, operator):
         except ValueError:
             raise _broadcast_error(name, a, b) from None
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise bitwise ``{operator}`` of integer or bool tensors (``torch.{name}``)."
-    fn.primitive = prim
-    ops.op(fn, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
+    fn.__doc__ = compose(
+        f"Elementwise bitwise ``{operator}`` of integer or bool tensors (``torch.{name}``).",
+        ("input, other: integer or bool tensors (or one a Python int or bool) whose shapes broadcast together.",
+         "output: the broadcast shape, in the promoted dtype."),
+        ("DTypeError: an operand is floating point (a tensor or a Python float).", *BINARY_RAISES), f"torch.{name}")
+    ops.op(fn, primitive=prim, operator=operator, inplace=True, differentiable=False, dtypes=_INTEGRAL, samples=_bitwise_samples,
            errors=lambda make: _bitwise_errors(make, name))
     return fn
 
@@ -114,26 +125,34 @@ BitwiseNot = primitive("bitwise_not", lambda xp, x: xp.invert(x), None, differen
 
 
 def bitwise_not(input):
-    """Elementwise bitwise not; logical not for bool tensors (``torch.bitwise_not``, ``~``)."""
+    """Elementwise bitwise not; logical not for bool tensors (``torch.bitwise_not``, ``~``).
+
+    Shape:
+        - input: ``(*)``, an integer or bool dtype.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.bitwise_not``."""
     check_tensor("bitwise_not", "input", input)
     _integral_only("bitwise_not", input)
     return apply(BitwiseNot, input)
-
-
-bitwise_not.primitive = BitwiseNot
 
 
 def _bitwise_not_errors(make):
     yield ErrorInput(Sample((make(2, dtype=dtypes.float32),)), TypeError, r"bitwise_not\(\).*float32")
 
 
-ops.op(bitwise_not, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
+ops.op(bitwise_not, primitive=BitwiseNot, operator="invert", inplace=True, differentiable=False, dtypes=_INTEGRAL,
        samples=lambda make: nondiff_samples(make, low=-8, high=8), errors=_bitwise_not_errors)
 
 
 # -- float classification -------------------------------------------------------------------------------
 
 def _classify(name, forward, doc):
+    doc += "\n\nShape:\n    - input: ``(*)``, any number of dimensions, any dtype.\n    - output: ``(*)``, bool."
     return unary_op(name, forward, None, save="", int_to_float=False, differentiable=False, inplace=None,
                     table=ops, dtypes=_DTYPES, samples=_special_values, doc=doc)
 

@@ -1,13 +1,18 @@
 """Convolutions with 1 to 3 spatial dims (grouped, strided, dilated, padded, transposed) and im2col
 ``unfold``/``fold``.
 
-Three primitives carry every convolution: :class:`ConvNd` (x, w -> y), :class:`ConvInputGrad` (its
+Three primitives carry every convolution: :class:`Convolution` (x, w -> y), :class:`ConvInputGrad` (its
 adjoint in x, which is also the transposed convolution) and :class:`ConvWeightGrad` (its adjoint in
 w). All three are bilinear, so each one's backward is written with the other two and derivatives of
-any order work. Each runs one im2col (a strided window view copied once into a matrix) and one matmul
-batched over groups; col2im loops over kernel offsets only, never over batch, channels or pixels.
-"""
+any order work. Each runs one channel-major im2col (:func:`columns`: one strided slice copy per kernel
+offset, into a (C, *kernel, B, *out) matrix every group multiplies without another copy) and one GEMM
+per group; the adjoint :func:`fold_columns` loops over kernel offsets only, never over batch, channels
+or pixels.
 
+conv1d/2d/3d themselves run as :class:`ConvColumns` and a matmul written with ops (pointwise and
+depthwise convs, which build no columns, excepted): the matmul saves the columns, so the weight
+gradient reuses them instead of building them again.
+"""
 from __future__ import annotations
 
 import itertools
@@ -16,6 +21,7 @@ import math
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor)
 
+from .conv_composite import conv_composite
 from .linalg import product
 
 ops = OpTable()
@@ -206,7 +212,7 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
 
 # -- primitives -------------------------------------------------------------------------------------
 
-class ConvNd(Primitive):
+class Convolution(Primitive):
     """y = conv(x, w): cross-correlation over the trailing spatial dims, as PyTorch's convNd."""
 
     save_inputs = True
@@ -239,7 +245,7 @@ class ConvInputGrad(Primitive):
         g, w = ctx.inputs
         need_g, need_w = ctx.needs_input_grad
         attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        dg = apply(ConvNd, gx, w, **attrs) if need_g else None
+        dg = apply(Convolution, gx, w, **attrs) if need_g else None
         dw = apply(ConvWeightGrad, gx, g, kernel=tuple(w.shape[2:]), **attrs) if need_w else None
         return dg, dw
 
@@ -259,7 +265,7 @@ class ConvWeightGrad(Primitive):
         need_x, need_g = ctx.needs_input_grad
         attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         dx = apply(ConvInputGrad, g, gw, size=tuple(x.shape[2:]), **attrs) if need_x else None
-        dg = apply(ConvNd, x, gw, **attrs) if need_g else None
+        dg = apply(Convolution, x, gw, **attrs) if need_g else None
         return dx, dg
 
 
@@ -314,7 +320,7 @@ def _no_integer(op, input):
         raise DTypeError(f"{op}(): not implemented for input of dtype {input._dtype.name}")
 
 
-class Im2Col(Primitive):
+class Im2col(Primitive):
     """(B, C, *spatial) -> (B, C * prod(kernel), L): every sliding block as a column (``F.unfold``)."""
 
     @staticmethod
@@ -328,10 +334,10 @@ class Im2Col(Primitive):
     @staticmethod
     def backward(ctx, g, kernel, stride, padding, dilation):
         size = tuple(ctx.input_shapes[0][2:])
-        return apply(Col2Im, g, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+        return apply(Col2im, g, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
-class Col2Im(Primitive):
+class Col2im(Primitive):
     """(B, C * prod(kernel), L) -> (B, C, *size), overlapping blocks summed (``F.fold``)."""
 
     @staticmethod
@@ -346,7 +352,7 @@ class Col2Im(Primitive):
 
     @staticmethod
     def backward(ctx, g, size, kernel, stride, padding, dilation):
-        return apply(Im2Col, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+        return apply(Im2col, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
 # -- argument checking ------------------------------------------------------------------------------
@@ -422,7 +428,7 @@ def _add_bias(y, bias, n):
 # -- convolution ----------------------------------------------------------------------------------
 
 def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
-    """Shared body of conv1d/2d/3d: check arguments, pad, run :class:`ConvNd`, add the bias."""
+    """Shared body of conv1d/2d/3d: check arguments, pad, run :class:`Convolution`, add the bias."""
     _check_ranks(op, n, input, weight)
     unbatched = input._data.ndim == n + 1
     x = input.unsqueeze(0) if unbatched else input
@@ -459,14 +465,14 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
     if _runs_by_columns(x, weight, stride, pads, groups):
         y = _conv_from_columns(x, weight, stride, pads, dilation, groups)
     else:
-        y = apply(ConvNd, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
+        y = apply(Convolution, x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
     y = _add_bias(y, bias, n)
     return y.squeeze(0) if unbatched else y
 
 
 def _runs_by_columns(x, weight, stride, padding, groups):
     """Whether a conv runs as columns and a GEMM; pointwise and depthwise ones have cheaper kernels in
-    ConvNd that build no columns at all."""
+    Convolution that build no columns at all."""
     pointwise = groups == 1 and all(k == 1 for k in weight.shape[2:]) and all(st == 1 for st in stride) and \
         not any(lo or hi for lo, hi in padding)
     depthwise = groups == x.shape[1] == weight.shape[0] and groups > 1
@@ -533,10 +539,30 @@ def _conv1d_errors(make):
                      r"conv1d\(\).*weight of size \[3, 2, 3\].*input\[1, 4, 6\].*2 channels.*4 channels")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
+@ops.op(reference=conv_composite(1), namespaces=("ember", "functional"), samples=_conv1d_samples, errors=_conv1d_errors)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input (``torch.nn.functional.conv1d``).
-    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
+    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``, floating point.
+        - weight: ``(C_out, C_in / groups, k0)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation
+            * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[1] * groups``, ``bias`` is not ``(C_out,)``, or the
+            dilated kernel is larger than the padded input.
+        ArgumentError: ``stride`` or ``dilation`` is not positive, ``padding`` is negative or an unknown string (or
+            'same' with a stride), a size is not an int or an n-tuple, or ``groups`` is not positive or does not
+            divide ``C_out``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv1d``."""
     return convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -556,16 +582,56 @@ def _conv2d_errors(make):
     yield ErrorInput(Sample((x, w, make(4))), RuntimeError, r"conv2d\(\).*bias of shape \[3\].*\[4\]")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
+@ops.op(reference=conv_composite(2), namespaces=("ember", "functional"), samples=_conv2d_samples, errors=_conv2d_errors)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input
-    (``torch.nn.functional.conv2d``). ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``."""
+    """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input (``torch.nn.functional.conv2d``).
+    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``, floating point.
+        - weight: ``(C_out, C_in / groups, k0, k1)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
+            dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[1] * groups``, ``bias`` is not ``(C_out,)``, or the
+            dilated kernel is larger than the padded input.
+        ArgumentError: ``stride`` or ``dilation`` is not positive, ``padding`` is negative or an unknown string (or
+            'same' with a stride), a size is not an int or an n-tuple, or ``groups`` is not positive or does not
+            divide ``C_out``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv2d``."""
     return convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv3d_samples)
+@ops.op(reference=conv_composite(3), namespaces=("ember", "functional"), samples=_conv3d_samples)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``)."""
+    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.conv3d``).
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``, floating point.
+        - weight: ``(C_out, C_in / groups, k0, k1, k2)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 *
+            padding - dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[1] * groups``, ``bias`` is not ``(C_out,)``, or the
+            dilated kernel is larger than the padded input.
+        ArgumentError: ``stride`` or ``dilation`` is not positive, ``padding`` is negative or an unknown string (or
+            'same' with a stride), a size is not an int or an n-tuple, or ``groups`` is not positive or does not
+            divide ``C_out``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv3d``."""
     return convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -592,10 +658,29 @@ def _conv_transpose1d_errors(make):
                      r"conv_transpose1d\(\).*weight of size \[2, 3, 3\].*input\[1, 4, 5\]")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
+@ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose1d_samples, errors=_conv_transpose1d_errors)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """1-D transposed convolution, the gradient of conv1d in its input; weight is
-    (in_channels, out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``)."""
+    """1-D transposed convolution, the gradient of conv1d in its input; weight is (in_channels,
+    out_channels/groups, k) (``torch.nn.functional.conv_transpose1d``).
+
+    Shape:
+        - input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``, floating point.
+        - weight: ``(C_in, C_out / groups, k0)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 * padding +
+            dilation * (k - 1) + output_padding + 1``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[0]``, ``bias`` does not fit, or an output size is
+            not positive.
+        ArgumentError: ``padding`` is not an int or a tuple of ints, ``output_padding`` is not smaller than
+            ``stride`` or ``dilation``, or ``groups`` is not positive or does not divide ``C_in``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv_transpose1d``."""
     return transposed_convolution("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
                                   groups, dilation)
 
@@ -605,17 +690,55 @@ def _conv_transpose2d_errors(make):
                      r"conv_transpose2d\(\).*output padding.*output_padding=\(2, 2\), stride=\(2, 2\)")
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
+@ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose2d_samples, errors=_conv_transpose2d_errors)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"); weight is (in_channels, out_channels/groups, kh, kw)
-    (``torch.nn.functional.conv_transpose2d``)."""
+    (``torch.nn.functional.conv_transpose2d``).
+
+    Shape:
+        - input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``, floating point.
+        - weight: ``(C_in, C_out / groups, k0, k1)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 *
+            padding + dilation * (k - 1) + output_padding + 1``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[0]``, ``bias`` does not fit, or an output size is
+            not positive.
+        ArgumentError: ``padding`` is not an int or a tuple of ints, ``output_padding`` is not smaller than
+            ``stride`` or ``dilation``, or ``groups`` is not positive or does not divide ``C_in``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv_transpose2d``."""
     return transposed_convolution("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
                                   groups, dilation)
 
 
-@ops.op(namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
+@ops.op(primitive=ConvInputGrad, namespaces=("ember", "functional"), samples=_conv_transpose3d_samples)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``)."""
+    """3-D transposed convolution (``torch.nn.functional.conv_transpose3d``).
+
+    Shape:
+        - input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``, floating point.
+        - weight: ``(C_in, C_out / groups, k0, k1, k2)``, the dtype of ``input``.
+        - bias: ``(C_out,)`` or None.
+        - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2
+            * padding + dilation * (k - 1) + output_padding + 1``.
+
+    Raises:
+        DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
+        ShapeError: ``input``'s channels are not ``weight.shape[0]``, ``bias`` does not fit, or an output size is
+            not positive.
+        ArgumentError: ``padding`` is not an int or a tuple of ints, ``output_padding`` is not smaller than
+            ``stride`` or ``dilation``, or ``groups`` is not positive or does not divide ``C_in``.
+        DTypeError: ``input`` and ``weight`` (and ``bias``) are not one floating dtype.
+        TypeError: ``input``, ``weight`` or ``bias`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.conv_transpose3d``."""
     return transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
                                   groups, dilation)
 
@@ -642,8 +765,21 @@ def _unfold_samples(make):
 
 @ops.op(namespaces=("functional",), samples=_unfold_samples)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L)
-    (``torch.nn.functional.unfold``; not ``Tensor.unfold``, which is a different op)."""
+    """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C * kh * kw, L) (``torch.nn.functional.unfold``;
+    not ``Tensor.unfold``, which is a different op).
+
+    Shape:
+        - input: ``(N, C, H, W)`` or unbatched ``(C, H, W)``, floating point.
+        - output: ``(N, C * prod(kernel_size), L)`` (no N when unbatched), L the number of blocks.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: the dilated kernel is larger than the padded input.
+        ArgumentError: a size argument is not an int or a pair, or is not positive (``padding`` negative).
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.unfold``."""
     _no_integer("unfold", input)
     kernel, dilation, padding, stride = _block_args("unfold", kernel_size, dilation, padding, stride)
     if input._data.ndim not in (3, 4):
@@ -652,7 +788,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input._data.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     _check_fits("unfold", tuple(x.shape[2:]), kernel, padding, dilation)
-    y = apply(Im2Col, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    y = apply(Im2col, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     return y.squeeze(0) if unbatched else y
 
 
@@ -662,10 +798,24 @@ def _fold_samples(make):
                  name="dilation, padding, stride")
 
 
-@ops.op(namespaces=("functional",), samples=_fold_samples)
+@ops.op(primitive=Col2im, namespaces=("functional",), samples=_fold_samples)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding local blocks back into an image (col2im): (N, C * kh * kw, L) -> (N, C, H, W)
-    (``torch.nn.functional.fold``)."""
+    (``torch.nn.functional.fold``).
+
+    Shape:
+        - input: ``(N, C * prod(kernel_size), L)`` or unbatched ``(C * prod(kernel_size), L)``, L the number of
+            blocks that fit ``output_size``; floating point.
+        - output: ``(N, C, *output_size)`` (no N when unbatched), the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: dim -2 is not divisible by ``prod(kernel_size)``, or L is not the number of blocks.
+        ArgumentError: a size argument is not an int or a pair, or is not positive (``padding`` negative).
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.fold``."""
     _no_integer("fold", input)
     kernel, dilation, padding, stride = _block_args("fold", kernel_size, dilation, padding, stride)
     size = _tuple("fold", "output_size", output_size, 2)
@@ -684,5 +834,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                          f"padding={tuple(p for p, _ in padding)}, stride={stride}, expected size of input's "
                          f"dimension 2 to match the calculated number of sliding blocks "
                          f"{' * '.join(map(str, blocks))} = {math.prod(blocks)}, but got input.size(2)={x.shape[2]}")
-    y = apply(Col2Im, x, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    y = apply(Col2im, x, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     return y.squeeze(0) if unbatched else y

@@ -14,7 +14,7 @@ import numpy as np
 import ember
 from ember.device import DeviceError
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Sample,
-                       ShapeError, StabilityInput, check_tensor)
+                       ShapeError, StabilityInput, check_tensor, float_input)
 from ember.tensor import Tensor, wrap
 
 ops = OpTable()
@@ -143,6 +143,8 @@ def _ctc_loss_errors(make):
                      r"ctc_loss\(\).*blank label 1.*\[\[1, 2, 2\], \[3, 1\]\]")
     yield ErrorInput(Sample((lp, targets, [6, 5], [3, 2]), {"reduction": "avg"}), ValueError,
                      r"ctc_loss\(\).*'avg' is not a valid value for reduction")
+    yield ErrorInput(Sample((make(6, 2, 4, dtype="float16"), targets, [6, 5], [3, 2])), TypeError,
+                     r"ctc_loss\(\): not implemented for log_probs of dtype float16; expected float32 or float64")
 
 
 def _ctc_loss_stability(make):
@@ -158,23 +160,39 @@ def _ctc_loss_stability(make):
 @ops.op(namespaces=("functional",), torch="torch.nn.functional.ctc_loss", samples=lambda make: _ctc_samples(make),
         errors=_ctc_loss_errors, stability=_ctc_loss_stability)
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
-    """Connectionist temporal classification loss (``F.ctc_loss``): ``-log`` of the total probability of
-    all alignments of ``targets`` to ``log_probs`` (T, N, C) or unbatched (T, C).
+    """Connectionist temporal classification loss (``F.ctc_loss``): ``-log`` of the total probability of all
+    alignments of ``targets`` to ``log_probs`` (T, N, C) or unbatched (T, C).
 
-    Computed on ``log_softmax(log_probs, 2)``, which is ``log_probs`` itself for log-probabilities (the
-    documented input). That makes the gradient PyTorch's: PyTorch returns ``exp(log_probs) - posterior``,
-    the gradient of exactly this composition, rather than the plain derivative ``-posterior``. For inputs
-    that are not normalised the value therefore differs from PyTorch's, which uses them raw.
-    Infeasible targets (too long for their input) give ``inf``, or 0 with ``zero_infinity=True``; ember's
-    gradient there is 0 (PyTorch's is nan without ``zero_infinity``).
-    """
+    Computed on ``log_softmax(log_probs, 2)``, which is ``log_probs`` itself for log-probabilities (the documented
+    input). That makes the gradient PyTorch's: PyTorch returns ``exp(log_probs) - posterior``, the gradient of
+    exactly this composition, rather than the plain derivative ``-posterior``. For inputs that are not normalised
+    the value therefore differs from PyTorch's, which uses them raw. Infeasible targets (too long for their input)
+    give ``inf``, or 0 with ``zero_infinity=True``; ember's gradient there is 0 (PyTorch's is nan without
+    ``zero_infinity``).
+
+    Shape:
+        - log_probs: ``(T, N, C)`` or unbatched ``(T, C)``, float32 or float64 log-probabilities.
+        - targets: ``(N, S)`` padded or ``(sum(target_lengths),)`` concatenated class indices, never ``blank``.
+        - input_lengths, target_lengths: ``(N,)`` tensors or lists of ints.
+        - output: ``()`` for reduction 'mean' or 'sum', ``(N,)`` for 'none'; the dtype of ``log_probs``.
+
+    Raises:
+        DimensionError: ``log_probs`` is not 2-D or 3-D, or ``targets`` is not 1-D or 2-D.
+        ShapeError: ``log_probs`` is empty, ``blank`` is outside [0, C), the lengths do not match the batch, are
+            negative or exceed T or the targets.
+        OutOfRangeError: a target index is outside [0, C).
+        ArgumentError: ``reduction`` is unknown, or a target is the ``blank`` label.
+        DTypeError: ``log_probs`` is not float32/float64, or the lengths are not integral.
+        TypeError: ``log_probs`` or ``targets`` is not a Tensor, or lengths are neither tensors nor lists of ints.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.ctc_loss``."""
     check_tensor("ctc_loss", "log_probs", log_probs)
     check_tensor("ctc_loss", "targets", targets)
     if reduction not in _REDUCTIONS:
         raise ArgumentError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
                             f"{_REDUCTIONS}")
-    if not log_probs.is_floating_point() or log_probs._dtype.itemsize < 4:  # no float16 kernel, as in PyTorch
-        raise DTypeError(f"ctc_loss(): expected float32 or float64 log_probs, got {log_probs.dtype}")
+    float_input("ctc_loss", log_probs, "log_probs", low_precision=False)  # no float16 kernel, as in PyTorch
     if targets._device != log_probs._device:
         raise DeviceError(f"ctc_loss(): targets is on {targets._device} but log_probs is on {log_probs._device}")
     unbatched = log_probs.dim() == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ember.device import DeviceError
-from ember.ops import ArgumentError, DTypeError, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import ArgumentError, ErrorInput, OpTable, Sample, ShapeError, check_tensor, float_input
 
 from .selection import where
 
@@ -27,18 +27,35 @@ def _cdist_samples(make):
     yield Sample((make(3, 2), make(2, 2)), {"p": float("inf")}, name="p=inf")
 
 
-@ops.op(namespaces=("ember",), samples=_cdist_samples)
+def _cdist_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(4, 3, dtype="int64"))), TypeError,
+                     r"cdist\(\): not implemented for x2 of dtype int64")
+
+
+@ops.op(namespaces=("ember",), samples=_cdist_samples, errors=_cdist_errors)
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M),
-    giving (..., P, R); batch dims broadcast (``torch.cdist``). ember always takes the differences
-    directly, the exact path PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"`` takes."""
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2`` (..., R, M), giving (...,
+    P, R); batch dims broadcast (``torch.cdist``). ember always takes the differences directly, the exact path
+    PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"`` takes.
+
+    Shape:
+        - x1: ``(*, P, M)``; x2: ``(*, R, M)``, floating point, batch dims that broadcast.
+        - output: ``(*, P, R)``, the p-norm distance of every pair of rows.
+
+    Raises:
+        ShapeError: the last dims differ, or the batch dims do not broadcast.
+        ArgumentError: ``p`` is negative.
+        DTypeError: an input is not floating point.
+        TypeError: ``x1`` or ``x2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cdist``."""
     check_tensor("cdist", "x1", x1)
     check_tensor("cdist", "x2", x2)
     if x1._device is not x2._device:
         raise DeviceError(f"cdist(): expected both inputs on one device, got {x1._device} and {x2._device}")
     for name, x in (("x1", x1), ("x2", x2)):
-        if not x._dtype.is_floating_point:
-            raise DTypeError(f"cdist(): only supports floating-point dtypes, {name} got {x._dtype}")
+        float_input("cdist", x, name)
     if x1.dim() < 2 or x2.dim() < 2 or x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist(): expected x1 (..., P, M) and x2 (..., R, M) with the same M, got "
                          f"{tuple(x1.shape)} and {tuple(x2.shape)}")

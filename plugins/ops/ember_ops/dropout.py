@@ -52,8 +52,19 @@ def _dropout_errors(make):
 
 @ops.op(namespaces=("functional",), samples=_dropout_samples, errors=_dropout_errors)
 def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability ``p`` and scale the others by 1 / (1 - p); identity when not
-    training (``torch.nn.functional.dropout``)."""
+    """Zero each element with probability ``p`` and scale the others by 1 / (1 - p); identity when not training
+    (``torch.nn.functional.dropout``).
+
+    Shape:
+        - input: ``(*)``, any shape.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``p`` is outside [0, 1].
+        DTypeError: ``input`` is not floating point while ``training`` and 0 < p < 1.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.dropout``."""
     check_tensor("dropout", "input", input)
     _check_p("dropout", p)
     return _masked("dropout", input, p, training, inplace, input._data.shape)
@@ -80,14 +91,38 @@ def _feature_samples(n):
 
 @ops.op(namespaces=("functional",), samples=_feature_samples(1))
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (``torch.nn.functional.dropout1d``)."""
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (``torch.nn.functional.dropout1d``).
+
+    Shape:
+        - input: ``(N, C, L)`` or unbatched ``(C, L)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``p`` is outside [0, 1].
+        ShapeError: ``input`` is not 2-D or 3-D.
+        DTypeError: ``input`` is not floating point while ``training`` and 0 < p < 1.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.dropout1d``."""
     return _feature_dropout("dropout1d", 1, input, p, training, inplace)
 
 
 @ops.op(namespaces=("functional",), samples=_feature_samples(2))
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is taken as (N, C, L), as
-    PyTorch does (``torch.nn.functional.dropout2d``)."""
+    PyTorch does (``torch.nn.functional.dropout2d``).
+
+    Shape:
+        - input: ``(N, C, H, W)`` or unbatched ``(C, H, W)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``p`` is outside [0, 1].
+        ShapeError: ``input`` is not 3-D or 4-D.
+        DTypeError: ``input`` is not floating point while ``training`` and 0 < p < 1.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.dropout2d``."""
     check_tensor("dropout2d", "input", input)
     if input._data.ndim == 2:  # PyTorch warns and drops single elements
         import warnings
@@ -103,5 +138,17 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 @ops.op(namespaces=("functional",), samples=_feature_samples(3))
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.dropout3d``)."""
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input (``torch.nn.functional.dropout3d``).
+
+    Shape:
+        - input: ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``p`` is outside [0, 1].
+        ShapeError: ``input`` is not 4-D or 5-D.
+        DTypeError: ``input`` is not floating point while ``training`` and 0 < p < 1.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.dropout3d``."""
     return _feature_dropout("dropout3d", 3, input, p, training, inplace)

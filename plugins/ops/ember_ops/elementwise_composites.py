@@ -16,7 +16,18 @@ ops = OpTable()
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(3, 4))),
                                                           Sample((make(2, 3), make(3)), name="broadcast")])
 def hypot(input, other):
-    """sqrt(input**2 + other**2) elementwise (``torch.hypot``)."""
+    """sqrt(input**2 + other**2) elementwise (``torch.hypot``).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.hypot``."""
     check_tensor("hypot", "input", input)
     check_tensor("hypot", "other", other)
     return (input * input + other * other).sqrt()
@@ -25,7 +36,17 @@ def hypot(input, other):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4).sigmoid(),)),
                                                           Sample((make(5).sigmoid(),), {"eps": 0.3}, name="eps")])
 def logit(input, eps=None):
-    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given (``torch.logit``)."""
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given (``torch.logit``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.logit``."""
     check_tensor("logit", "input", input)
     p = input if eps is None else input.clamp(eps, 1 - eps)
     return (p / (1 - p)).log()
@@ -63,8 +84,21 @@ def _diff_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_diff_samples)
 def diff(input, n=1, dim=-1, prepend=None, append=None):
-    """The ``n``-th forward difference along ``dim``, after concatenating ``prepend`` and ``append``
-    there (``torch.diff``)."""
+    """The ``n``-th forward difference along ``dim``, after concatenating ``prepend`` and ``append`` there
+    (``torch.diff``).
+
+    Shape:
+        - input: ``(*1, N, *2)`` with N = ``input.shape[dim]``, at least 1-D; any dtype.
+        - prepend, append: ``input``'s shape but along ``dim``, joined to ``input`` first.
+        - output: ``(*1, N - n, *2)`` (N counting prepend/append), the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``input`` is 0-d, or ``n`` is negative.
+        IndexError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.diff``."""
     check_tensor("diff", "input", input)
     if input.dim() == 0:
         raise ArgumentError("diff(): expected at least a 1-dimensional tensor")

@@ -12,6 +12,7 @@ from ember import dtypes
 from ember.ops import ArgumentError, Primitive, ShapeError, apply_binary, apply_unary, check_tensor, promote
 from ember.tensor import Tensor
 
+from .docstrings import binary_doc, unary_doc
 from .samples import binary_samples, unary_samples
 
 OptionError = ArgumentError  # an op received an option value it does not accept
@@ -66,19 +67,22 @@ def primitive(name, forward, backward, *, save_inputs=False, save_output=False, 
 
 
 def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace=True, float_result=False,
-              differentiable=True, doc="", samples=binary_samples, table, **options):
-    """Declare a two-operand elementwise op; ``backward(ctx, grad)`` returns (grad_a, grad_b)."""
+              differentiable=True, doc="", samples=binary_samples, check=None, table, **options):
+    """Declare a two-operand elementwise op; ``backward(ctx, grad)`` returns (grad_a, grad_b).
+
+    ``check(input, other)``, when given, sees the operands before promotion (which wraps Python ints
+    into an integer tensor's range) and raises for values the op refuses."""
     prim = primitive(name, forward, backward, save_inputs=save_inputs, differentiable=differentiable)
 
     def fn(input, other):
         if operator in _COMPARISONS and _not_operand(other):
             return NotImplemented  # t == None is False, as in Python and PyTorch
+        if check is not None:
+            check(input, other)
         return binary(prim, input, other, float_result)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    fn.primitive = prim
-    table.op(
-        fn, operator=operator, inplace=inplace, samples=samples, differentiable=differentiable, **options)
+    fn.__doc__ = binary_doc(doc, name, float_result)
+    table.op(fn, primitive=prim, operator=operator, inplace=inplace, samples=samples, differentiable=differentiable, **options)
     return fn
 
 
@@ -96,9 +100,8 @@ def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", sam
             input = input.to(default_float())
         return apply_unary(prim, input)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    fn.primitive = prim
-    table.op(fn, inplace=inplace, samples=samples, differentiable=differentiable, **options)
+    fn.__doc__ = unary_doc(doc, name, int_to_float)
+    table.op(fn, primitive=prim, inplace=inplace, samples=samples, differentiable=differentiable, **options)
     return fn
 
 

@@ -119,7 +119,8 @@ def _abs(xp, x):
 
 
 abs = _math("abs", _abs, lambda ctx, g: g * _x(ctx).sign(), int_to_float=False,
-            operator="abs", away_from_zero=True, aliases=("absolute",), doc="|input| (``torch.abs``).")
+            operator="abs", away_from_zero=True, aliases=("absolute",),
+            doc="|input| (``torch.abs``).\n\nRaises:\n    DTypeError: ``input`` is a bool tensor.")
 def _sign(xp, x):
     if x.dtype.kind == "b":
         return x.copy()
@@ -143,6 +144,7 @@ def _integral_kept(fn, name):
 
 
 def _rounding(name, fn, doc, **options):
+    doc += "\n\nRaises:\n    DTypeError: ``input`` is a bool tensor (integer tensors come back unchanged)."
     return _math(name, _integral_kept(fn, name), lambda ctx, g: g * 0, save="", int_to_float=False,
                  away_from_zero=True, doc=doc, **options)
 
@@ -158,7 +160,8 @@ def _frac(xp, x):
 
 
 frac = _math("frac", _frac, lambda ctx, g: g, save="", int_to_float=False,
-             away_from_zero=True, doc="input - trunc(input) (``torch.frac``).")
+             away_from_zero=True,
+             doc="input - trunc(input) (``torch.frac``).\n\nRaises:\n    DTypeError: ``input`` is not floating point.")
 
 def _round_forward(xp, x, decimals):
     if x.dtype.kind != "f":
@@ -173,7 +176,17 @@ Round = primitive("round", _round_forward, lambda ctx, g, decimals: g * 0)
 
 
 def round(input, *, decimals=0):
-    """input rounded to ``decimals`` places, halves to even (``torch.round``); zero gradient."""
+    """input rounded to ``decimals`` places, halves to even (``torch.round``); zero gradient.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype but bool.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor, or ``decimals`` is nonzero for an integer input.
+        TypeError: ``decimals`` is not an int, or ``input`` is not a Tensor.
+
+    PyTorch: ``torch.round``."""
     no_bool("round", input)
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
@@ -182,8 +195,7 @@ def round(input, *, decimals=0):
     return apply(Round, input, decimals=decimals)
 
 
-round.primitive = Round
-ops.op(round, inplace=True, samples=lambda make: [
+ops.op(round, primitive=Round, inplace=True, samples=lambda make: [
     *unary_samples(make, away_from_zero=True),
     Sample((make(2, 3, low=-20, high=20),), {"decimals": 1}, name="decimals=1"),
     Sample((make(2, 3, low=-200, high=200),), {"decimals": -1}, name="decimals=-1")])

@@ -13,10 +13,12 @@ from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, Op
                        Sample, ShapeError, apply, check_tensor)
 from ember.tensor import bump_version, wrap
 
+from .shape import cat
+
 ops = OpTable()
 
 
-class EmbeddingGather(Primitive):
+class Embedding(Primitive):
     """Rows ``weight[indices]``; with ``mask_padding`` the rows picked by ``padding_idx`` read as zero."""
 
     save_inputs = True
@@ -31,10 +33,10 @@ class EmbeddingGather(Primitive):
     @staticmethod
     def backward(ctx, g, padding_idx, mask_padding):
         rows = ctx.input_shapes[0][0]
-        return apply(EmbeddingScatter, g, ctx.inputs[1], rows=rows, padding_idx=padding_idx), None
+        return apply(EmbeddingDenseBackward, g, ctx.inputs[1], rows=rows, padding_idx=padding_idx), None
 
 
-class EmbeddingScatter(Primitive):
+class EmbeddingDenseBackward(Primitive):
     """``g`` rows summed into a zero table at ``indices``; the ``padding_idx`` row gets nothing."""
 
     save_inputs = True
@@ -50,7 +52,7 @@ class EmbeddingScatter(Primitive):
 
     @staticmethod
     def backward(ctx, gg, rows, padding_idx):
-        return apply(EmbeddingGather, gg, ctx.inputs[1], padding_idx=padding_idx, mask_padding=True), None
+        return apply(Embedding, gg, ctx.inputs[1], padding_idx=padding_idx, mask_padding=True), None
 
 
 def _check_indices(op, input, limit):
@@ -86,17 +88,45 @@ class PaddingIndexError(ValueError, AssertionError):
     AssertionError as well as a ValueError."""
 
 
+def _embedding_composite(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                         sparse=False):
+    """The rows ``weight[input]`` (the ``padding_idx`` row detached): what :class:`Embedding` stands for."""
+    if padding_idx is not None:
+        p = int(padding_idx) % weight.shape[0]
+        weight = cat([weight[:p], weight[p:p + 1].detach(), weight[p + 1:]])
+    rows = weight.index_select(0, input.reshape(-1))
+    return rows.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
 def _embedding_errors(make):
     yield ErrorInput(Sample((make.index([1, 7]), make(4, 2))), IndexError,
                      r"embedding\(\).*index out of range.*\[0, 4\).*7")
 
 
-@ops.op(namespaces=("functional",), samples=_embedding_samples, errors=_embedding_errors)
+@ops.op(primitive=Embedding, reference=_embedding_composite, namespaces=("functional",), samples=_embedding_samples,
+        errors=_embedding_errors)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; the ``padding_idx`` row gets
-    no gradient; ``max_norm`` renormalises looked-up rows of ``weight`` in place
-    (``torch.nn.functional.embedding``; ``scale_grad_by_freq`` and ``sparse`` are not supported)."""
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; the ``padding_idx`` row gets no
+    gradient; ``max_norm`` renormalises looked-up rows of ``weight`` in place (``torch.nn.functional.embedding``;
+    ``scale_grad_by_freq`` and ``sparse`` are not supported).
+
+    Shape:
+        - input: ``(*)`` indices in [0, num_embeddings), int64 or int32.
+        - weight: ``(num_embeddings, embedding_dim)``, floating point.
+        - output: ``(*, embedding_dim)``, the dtype of ``weight``.
+
+    Raises:
+        DimensionError: ``weight`` is not 2-D.
+        OutOfRangeError: an index is out of range.
+        PaddingIndexError: ``padding_idx`` is outside [-num_embeddings, num_embeddings) (a ValueError and an
+            AssertionError).
+        NotImplementedError: ``scale_grad_by_freq`` or ``sparse`` is set.
+        DTypeError: ``input`` is not an integer dtype.
+        TypeError: ``input`` or ``weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.embedding``."""
     check_tensor("embedding", "weight", weight)
     if weight._data.ndim != 2:
         raise DimensionError(f"embedding(): weight must be 2-D (num_embeddings, embedding_dim), got shape "
@@ -112,7 +142,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx = int(padding_idx) % rows
     if max_norm is not None:
         _renorm(weight, input, float(max_norm), float(norm_type))
-    return apply(EmbeddingGather, weight, input, padding_idx=padding_idx, mask_padding=False)
+    return apply(Embedding, weight, input, padding_idx=padding_idx, mask_padding=False)
 
 
 @ops.op(namespaces=("functional",), differentiable=False,
@@ -120,7 +150,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                               Sample((make.index(2), 3))])
 def one_hot(tensor, num_classes=-1):
     """Int64 tensor with a trailing dim of ``num_classes`` (max + 1 when -1), one at each index
-    (``torch.nn.functional.one_hot``)."""
+    (``torch.nn.functional.one_hot``).
+
+    Shape:
+        - tensor: ``(*)`` class indices, int64.
+        - output: ``(*, num_classes)``, int64; ``num_classes=-1`` takes ``tensor.max() + 1``.
+
+    Raises:
+        OutOfRangeError: an index is negative or not below ``num_classes``.
+        RuntimeError: ``num_classes=-1`` with an empty tensor.
+        DTypeError: ``tensor`` is not an integer dtype.
+        TypeError: ``tensor`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.one_hot``."""
     _check_indices("one_hot", tensor, None)
     data = tensor._data
     xp = tensor._device.xp

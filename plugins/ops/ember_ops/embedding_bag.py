@@ -49,8 +49,28 @@ def _samples(make):
 @ops.op(namespaces=("functional",), samples=_samples)
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
-    """(bags, D): each bag's rows of ``weight`` combined by ``mode`` ("sum", "mean", "max"); empty bags give
-    zeros. ``per_sample_weights`` scale rows (mode "sum" only)."""
+    """(bags, D): each bag's rows of ``weight`` combined by ``mode`` ("sum", "mean", "max"); empty bags give zeros.
+    ``per_sample_weights`` scale rows (mode "sum" only).
+
+    Shape:
+        - input: ``(B, L)`` bags of equal length, or ``(S,)`` concatenated bags with ``offsets``; int64 indices.
+        - weight: ``(num_embeddings, embedding_dim)``, floating point.
+        - offsets: ``(B,)`` starts of the bags in 1-D ``input`` (``(B + 1,)`` with ``include_last_offset``).
+        - per_sample_weights: the shape of ``input`` ('sum' mode only).
+        - output: ``(B, embedding_dim)``, the dtype of ``weight``.
+
+    Raises:
+        ValueError: ``mode`` is not 'sum', 'mean' or 'max', ``input`` is not 1-D or 2-D, 1-D ``input`` comes
+            without 1-D ``offsets``, or ``offsets[0]`` is not 0.
+        DimensionError: ``weight`` is not 2-D.
+        ArgumentError: ``per_sample_weights`` is not ``input``'s shape.
+        NotImplementedError: ``per_sample_weights`` with a mode other than 'sum', or ``max_norm``.
+        OutOfRangeError: an index is outside [0, num_embeddings).
+        DTypeError: ``weight`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: a tensor is not on ``weight``'s device.
+
+    PyTorch: ``torch.nn.functional.embedding_bag``."""
     check_tensor("embedding_bag", "input", input)
     float_input("embedding_bag", weight, "weight")
     if mode not in ("sum", "mean", "max"):

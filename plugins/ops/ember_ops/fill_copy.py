@@ -23,11 +23,23 @@ class Fill(Primitive):
         return (g * 0 if need_x else None), (g.sum() if need_v else None)
 
 
-@ops.op(namespaces=("ember",), inplace=True, samples=lambda make: [
+@ops.op(primitive=Fill, namespaces=("ember",), inplace=True, samples=lambda make: [
     Sample((make(2, 3), 1.5), name="number"), Sample((make(2, 3), make()), name="tensor value")])
 def fill(input, value):
-    """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_``
-    writes in place."""
+    """A tensor of ``input``'s shape and dtype filled with ``value`` (``torch.fill``); ``Tensor.fill_`` writes in
+    place.
+
+    Shape:
+        - input, value: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        ShapeError: ``value`` is a tensor with dims.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.fill``."""
     check_tensor("fill", "input", input)
     if isinstance(value, Tensor):
         if value._data.ndim:
@@ -40,18 +52,40 @@ def fill(input, value):
 
 
 def fill_(self, value):
-    """Fill ``self`` with ``value`` in place (``Tensor.fill_``)."""
+    """Fill ``self`` with ``value`` in place (``Tensor.fill_``).
+
+    Shape:
+        - self: ``(*)``, any dtype; value: a number or a 0-d tensor.
+        - output: ``self``, filled.
+
+    Raises:
+        ShapeError: ``value`` is a tensor with dims.
+        RuntimeError: ``value`` does not fit ``self``'s dtype, or ``self`` is a leaf that requires grad.
+        TypeError: ``self`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.Tensor.fill_``."""
     check_tensor("fill_", "self", self)
     return inplace(self, fill(self, value), "fill_")
 
 
-ops.op(fill_, namespaces=("Tensor",), torch="torch.Tensor.fill_", samples=lambda make: [
+ops.op(fill_, primitive=Fill, namespaces=("Tensor",), torch="torch.Tensor.fill_", samples=lambda make: [
     Sample((make(2, 3, requires_grad=False), 1.5)), Sample((make(2, 3, requires_grad=False), make(requires_grad=False)))])
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
+@ops.op(primitive=Fill, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3, requires_grad=False),))])
 def zero_(input):
-    """Fill ``input`` with zeros in place (``Tensor.zero_``)."""
+    """Fill ``input`` with zeros in place (``Tensor.zero_``).
+
+    Shape:
+        - input: ``(*)``, any dtype.
+        - output: ``input``, filled with zeros in place.
+
+    Raises:
+        RuntimeError: ``input`` is a leaf that requires grad.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.zero_``."""
     check_tensor("zero_", "input", input)
     return inplace(input, fill(input, 0), "zero_")
 
@@ -67,8 +101,18 @@ class Copy(Primitive):
 
 
 def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to
-    ``src``."""
+    """Copy ``src`` (broadcast, cast, from any device) into ``self`` (``Tensor.copy_``); gradients flow to ``src``.
+
+    Shape:
+        - self: ``(*)``; src: a tensor broadcastable to ``self``, any dtype (cast) and device (transferred).
+        - output: ``self``, overwritten.
+
+    Raises:
+        ShapeError: ``src`` does not broadcast to ``self``.
+        RuntimeError: ``self`` is a leaf that requires grad.
+        TypeError: ``self`` or ``src`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.copy_``."""
     check_tensor("copy_", "self", self)
     check_tensor("copy_", "src", src)
     if src._device is not self._device:
@@ -84,5 +128,5 @@ def copy_(self, src, non_blocking=False):
     return inplace(self, out, "copy_")
 
 
-ops.op(copy_, namespaces=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
+ops.op(copy_, primitive=Copy, namespaces=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
     Sample((make(2, 3, requires_grad=False), make(3, requires_grad=False)))])

@@ -8,8 +8,8 @@ gradients, and backward needs them but not the data they index.
 from __future__ import annotations
 
 from ember.device import DeviceError
-from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, ShapeError,
-                       apply, check_tensor, normalize_dims, scalar_to)
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
+                       Sample, ShapeError, apply, check_tensor, normalize_dims, scalar_to)
 from ember.tensor import Tensor, wrap, zeros
 
 from .shape import IndexAddInto
@@ -165,10 +165,25 @@ def _gather_errors(make):
     yield ErrorInput(Sample((x, 2, make.index([[0], [1]]))), IndexError, r"gather\(\): dimension out of range.*got 2")
 
 
-@ops.op(samples=_gather_samples, errors=_gather_errors)
+@ops.op(primitive=Gather, samples=_gather_samples, errors=_gather_errors)
 def gather(input, dim, index, *, sparse_grad=False):
-    """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and so on); index may be smaller than input in the
-    other dims (``torch.gather``)."""
+    """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and so on); index may be smaller than input in the other
+    dims (``torch.gather``).
+
+    Shape:
+        - input: ``(*)``; index: integer, with ``input``'s number of dims, no larger than ``input`` away from
+            ``dim``.
+        - output: the shape of ``index``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` has another number of dims than ``input``, or exceeds ``input`` (or ``src``) in a dim
+            other than ``dim``.
+        OutOfRangeError: an index is out of range along ``dim``, or ``dim`` is out of range.
+        DTypeError: ``index`` is not an integer tensor.
+        TypeError: ``input`` or ``index`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.gather``."""
     check_tensor("gather", "input", input)
     idx = _index_tensor("gather", index, input)
     d = _dim("gather", dim, input._data.ndim)
@@ -195,11 +210,27 @@ def _scatter_errors(make):
                      r"reduce='multiply' is not implemented", backward=True)  # as in PyTorch: no derivative
 
 
-@ops.op(inplace=True, samples=_scatter_samples, errors=_scatter_errors)
+@ops.op(primitive=Scatter, inplace=True, samples=_scatter_samples, errors=_scatter_errors)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at the places ``index`` names along ``dim``;
-    ``reduce='add'``/``'multiply'`` combines instead (``torch.scatter``). Repeated indices without reduce
-    leave an unspecified winner, as in PyTorch."""
+    ``reduce='add'``/``'multiply'`` combines instead (``torch.scatter``). Repeated indices without reduce leave an
+    unspecified winner, as in PyTorch.
+
+    Shape:
+        - input: ``(*)``; index: integer, with ``input``'s number of dims; src: at least ``index``'s shape, or a
+            number ``value``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` has another number of dims than ``input``, or exceeds ``input`` (or ``src``) in a dim
+            other than ``dim``.
+        OutOfRangeError: an index is out of range along ``dim``, or ``dim`` is out of range.
+        DTypeError: ``index`` is not an integer tensor.
+        ArgumentError: ``reduce`` is not 'add' or 'multiply'.
+        TypeError: neither ``src`` nor ``value`` is given, or an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.scatter``."""
     check_tensor("scatter", "input", input)
     if src is None:
         src = value
@@ -234,14 +265,28 @@ def _scatter_add_errors(make):
                      r"scatter\(\): index 7 is out of bounds")
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=ScatterAdd, inplace=True, samples=lambda make: [
     Sample((make(3, 4), 1, make.index([[0, 3, 3], [1, 1, 2], [2, 0, 0]]), make(3, 3)), name="repeats"),
     Sample((make(3, 4), 0, make.index([[0, 1, 2, 0], [0, 0, 1, 1]]), make(2, 4)), name="dim 0"),
     Sample((make(3, 4), 1, make.index([[1], [0]]), make(3, 3, requires_grad=False)), name="src larger than index")],
         errors=_scatter_add_errors)
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at the places ``index`` names; repeats accumulate
-    (``torch.scatter_add``)."""
+    (``torch.scatter_add``).
+
+    Shape:
+        - input: ``(*)``; index: integer, with ``input``'s number of dims; src: at least ``index``'s shape.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` has another number of dims than ``input``, or exceeds ``input`` (or ``src``) in a dim
+            other than ``dim``.
+        OutOfRangeError: an index is out of range along ``dim``, or ``dim`` is out of range.
+        DTypeError: ``index`` is not an integer tensor.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.scatter_add``."""
     return scatter(input, dim, index, src, reduce="add")
 
 
@@ -283,7 +328,7 @@ class IndexAdd(Primitive):
 def _index_vector(op, index, input, d):
     idx = _index_tensor(op, index, input)
     if idx.ndim > 1:
-        raise ShapeError(f"{op}(): index must be a 1-D (or 0-d) tensor, got shape {tuple(idx.shape)}")
+        raise DimensionError(f"{op}(): index must be a 1-D (or 0-d) tensor, got shape {tuple(idx.shape)}")
     idx = idx.reshape(-1)
     _check_bounds(op, idx, input._data.shape[d] if input._data.ndim else 1, d)
     return idx
@@ -296,14 +341,27 @@ def _index_select_errors(make):
                      r"index_select\(\): index must be a 1-D \(or 0-d\) tensor, got shape")
 
 
-@ops.op(samples=lambda make: [
+@ops.op(primitive=IndexSelect, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2])), name="dim 0, repeats"),
     Sample((make(4, 3), 1, make.index([2, 0])), name="dim 1"),
     Sample((make(4, 3), -1, make.index(1)), name="0-d index"),
     Sample((make(3, 4, noncontiguous=True), 0, make.index([1, 0])), name="non-contiguous"),
     Sample((make(4, 3), 0, make.index([])), name="empty index")], errors=_index_select_errors)
 def index_select(input, dim, index):
-    """The slices ``index`` names along ``dim`` (a copy) (``torch.index_select``)."""
+    """The slices ``index`` names along ``dim`` (a copy) (``torch.index_select``).
+
+    Shape:
+        - input: ``(*1, S, *2)``; index: 1-D (or 0-d) int64 of length K.
+        - output: ``(*1, K, *2)``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` is more than 1-D.
+        OutOfRangeError: an index is outside [0, S), or ``dim`` is out of range.
+        DTypeError: ``index`` is not an integer tensor.
+        TypeError: ``input`` or ``index`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_select``."""
     check_tensor("index_select", "input", input)
     d = _dim("index_select", dim, input._data.ndim)
     idx = _index_vector("index_select", index, input, d)
@@ -317,12 +375,26 @@ def _index_add_errors(make):
                      r"index_add\(\): source must have shape \(2, 3\).*got \(3, 3\)")
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=IndexAdd, inplace=True, samples=lambda make: [
     Sample((make(4, 3), 0, make.index([0, 2, 2]), make(3, 3)), name="repeats"),
     Sample((make(4, 3), 1, make.index([2, 0]), make(4, 2)), {"alpha": 0.5}, name="alpha")], errors=_index_add_errors)
 def index_add(input, dim, index, source, *, alpha=1):
     """A copy of ``input`` with ``alpha * source`` slices added at the places ``index`` names along ``dim``
-    (``torch.index_add``)."""
+    (``torch.index_add``).
+
+    Shape:
+        - input: ``(*1, S, *2)``; index: 1-D (or 0-d) int64 of length K; source: ``(*1, K, *2)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` is more than 1-D, or ``source`` is not ``input``'s shape with K at ``dim``.
+        OutOfRangeError: an index is outside [0, S), or ``dim`` is out of range.
+        DTypeError: ``index`` is not an integer tensor.
+        RuntimeError: ``alpha`` does not fit an integer dtype.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_add``."""
     check_tensor("index_add", "input", input)
     check_tensor("index_add", "source", source)
     d = _dim("index_add", dim, input._data.ndim)
@@ -343,8 +415,21 @@ def index_add(input, dim, index, source, *, alpha=1):
     Sample((make(3, 4), make.index([[0], [2]]), 0), name="broadcast indices"),
     Sample((make(3, 4), make.index([5, 0, 11])), name="flattened")])
 def take_along_dim(input, indices, dim=None):
-    """Values at ``indices`` along ``dim`` (input and indices broadcast in the other dims); over the
-    flattened input when ``dim`` is None (``torch.take_along_dim``)."""
+    """Values at ``indices`` along ``dim`` (input and indices broadcast in the other dims); over the flattened
+    input when ``dim`` is None (``torch.take_along_dim``).
+
+    Shape:
+        - input: ``(*)``; indices: int64 with ``input``'s number of dims (or any shape when ``dim`` is None),
+            broadcastable to it outside ``dim``.
+        - output: the broadcast shape with ``indices``' size at ``dim``.
+
+    Raises:
+        ShapeError: the numbers of dims differ, or the shapes do not broadcast outside ``dim``.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` or ``indices`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.take_along_dim``."""
     check_tensor("take_along_dim", "input", input)
     check_tensor("take_along_dim", "indices", indices)
     if dim is None:

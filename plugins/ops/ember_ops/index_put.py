@@ -81,9 +81,24 @@ def _put_samples(make):
     yield Sample((make(2, 3), (make.index([[True, False, True], [False, True, False]]),), make()), name="mask")
 
 
-@ops.op(inplace=True, samples=_put_samples)
+@ops.op(primitive=IndexPut, inplace=True, samples=_put_samples)
 def index_put(input, indices, values, accumulate=False):
-    """A copy of ``input`` with ``values`` put (or added) at ``input[indices]`` (``torch.index_put``)."""
+    """A copy of ``input`` with ``values`` put (or added) at ``input[indices]`` (``torch.index_put``).
+
+    Shape:
+        - input: ``(*)``; indices: a tuple of index tensors (int64 or bool), as ``input[indices]``; values:
+            broadcastable to the indexed part.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: an index is out of range (or of an invalid kind).
+        ShapeError: ``values`` does not broadcast to the indexed part.
+        DTypeError: ``values`` and ``input`` differ in dtype.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        TypeError: ``indices`` is not a tuple, or ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_put``."""
     check_tensor("index_put", "input", input)
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
@@ -95,8 +110,24 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def setitem(self, index, value):
-    """``self[index] = value``, recorded on the tape when grad is on (``Tensor.__setitem__``): ``self``'s
-    history becomes an index-put node whose inputs are its old value and ``value``."""
+    """``self[index] = value``, recorded on the tape when grad is on (``Tensor.__setitem__``): ``self``'s history
+    becomes an index-put node whose inputs are its old value and ``value``.
+
+    Shape:
+        - self: ``(*)``; index: as ``__getitem__`` takes; value: a number or a tensor broadcastable to
+            ``self[index]``.
+        - output: None; ``self`` is written in place.
+
+    Raises:
+        OutOfRangeError: an index is out of range (or of an invalid kind).
+        ShapeError: ``value`` does not broadcast to the indexed part.
+        RuntimeError: a number does not fit ``self``'s dtype, or ``self`` is a leaf that requires grad or a view
+            that cannot be written.
+        OverflowError: a Python int fits no integer dtype.
+        TypeError: ``self`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.Tensor.__setitem__``."""
     check_tensor("setitem", "self", self)
     key, basic = _backend_index("setitem", index, self._device)
     value = _value_for("setitem", self, value)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
-                       apply, check_tensor, maybe_view, no_bool, normalize_dims, scalar_to)
+                       apply, check_tensor, float_input, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -33,18 +33,19 @@ def _einsum(xp, spec, *arrays, optimize=False):
     return xp.einsum(spec, *arrays, optimize=optimize)
 
 
-class MatMul(Primitive):
+class Matmul(Primitive):
     """The product of two (batched) matrices; batch dims broadcast, the engine reduces them back.
 
     A batch times one matrix, (..., m, k) @ (k, n), is one GEMM of (rows, k) @ (k, n), as PyTorch runs it:
-    numpy would run one small GEMM per batch index. Its gradient in the matrix is one GEMM too."""
+    numpy would run one small GEMM per batch index. Its gradient in the matrix is one GEMM too.
+    :class:`Mm` (two matrices) and :class:`Bmm` (two batches of one size) are its ATen-named cases."""
 
     save_inputs = True
 
     @staticmethod
     def forward(xp, a, b):
-        if a.ndim > 2 and b.ndim == 2:
-            return product(xp, _rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
+        if _one_gemm(a.shape, b.shape):
+            return product(xp, _rows(a), b.reshape(b.shape[-2:])).reshape(a.shape[:-1] + b.shape[-1:])
         with blas_threads.for_batched_product(xp, a, b):
             return product(xp, a, b)
 
@@ -55,9 +56,33 @@ class MatMul(Primitive):
         grad_a = g @ b.mT if need_a else None
         if not need_b:
             return grad_a, None
-        if a.dim() > 2 and b.dim() == 2:  # rows(a).T @ rows(g), not a batch of products summed afterwards
-            return grad_a, apply(LinearWeightGrad, a, g)
+        if _one_gemm(a.shape, b.shape):  # rows(a).T @ rows(g), not a batch of products summed afterwards
+            grad_b = apply(LinearWeightGrad, a, g)
+            return grad_a, grad_b if b.dim() == 2 else grad_b.reshape(b.shape)
         return grad_a, a.mT @ g
+
+
+class Mm(Matmul):
+    """The product of two matrices."""
+
+
+class Bmm(Matmul):
+    """The product of two batches of matrices of one batch size."""
+
+
+def _product_primitive(a, b):
+    a_nd, b_nd = a._data.ndim, b._data.ndim
+    if a_nd == 2 and b_nd == 2:
+        return Mm
+    if a_nd == 3 and b_nd == 3 and a._data.shape[0] == b._data.shape[0]:
+        return Bmm
+    return Matmul
+
+
+def _one_gemm(a_shape, b_shape):
+    """Whether ``a @ b`` is a batch times one matrix: ``b`` 2-D, or with batch dims all 1 that ``a``'s cover."""
+    return len(a_shape) > 2 and len(b_shape) >= 2 and len(a_shape) >= len(b_shape) and \
+        all(d == 1 for d in b_shape[:-2])
 
 
 def _shape_text(shape):
@@ -86,10 +111,25 @@ def _matmul_errors(make):
                      r"matmul\(\): batch dimensions of \(2, 3, 4\) and \(3, 4, 5\)")
 
 
-@ops.op(operator="matmul", samples=_matmul_samples, errors=_matmul_errors)
+@ops.op(primitive=Matmul, operator="matmul", samples=_matmul_samples, errors=_matmul_errors)
 def matmul(input, other):
-    """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim
-    removed again (``torch.matmul``)."""
+    """Matrix product with NumPy/PyTorch broadcasting: 1-D operands are promoted and the added dim removed again
+    (``torch.matmul``).
+
+    Shape:
+        - input: ``(n,)``, ``(n, m)`` or ``(*1, n, m)``; other: ``(m,)``, ``(m, p)`` or ``(*2, m, p)``; one dtype,
+            not bool.
+        - output: ``(*, n, p)`` with ``*`` the broadcast of the batch dims; 1-D operands lose their matrix dim
+            (vector . vector is ``()``).
+
+    Raises:
+        DimensionError: an operand is 0-d.
+        ShapeError: the contracted dims differ, or the batch dims do not broadcast.
+        DTypeError: a tensor is bool, or the two dtypes differ.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.matmul``."""
     no_bool("matmul", input)
     check_tensor("matmul", "other", other)
     a_nd, b_nd = input._data.ndim, other._data.ndim
@@ -104,7 +144,7 @@ def matmul(input, other):
         raise ShapeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({_shape_text(input._data.shape)} "
                          f"and {_shape_text(other._data.shape)})")
     try:
-        out = apply(MatMul, a, b)
+        out = apply(_product_primitive(a, b), a, b)
     except ValueError:
         raise ShapeError(f"matmul(): batch dimensions of {tuple(input.shape)} and {tuple(other.shape)} cannot be "
                          f"broadcast") from None
@@ -112,9 +152,22 @@ def matmul(input, other):
     return out.squeeze(added) if added else out
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
+@ops.op(primitive=Mm, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make(4, 5)))])
 def mm(input, mat2):
-    """Product of two matrices, no broadcasting (``torch.mm``)."""
+    """Product of two matrices, no broadcasting (``torch.mm``).
+
+    Shape:
+        - input: ``(n, m)``; mat2: ``(m, p)``; one dtype, not bool.
+        - output: ``(n, p)``.
+
+    Raises:
+        DimensionError: an operand is not 2-D.
+        ShapeError: the contracted dims differ.
+        DTypeError: a tensor is bool, or the two dtypes differ.
+        TypeError: ``input`` or ``mat2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.mm``."""
     no_bool("mm", input)
     check_tensor("mm", "mat2", mat2)
     if input.dim() != 2 or mat2.dim() != 2:
@@ -178,15 +231,42 @@ def _linear_samples(make):
     yield Sample((make(2, 4, 3), make(5, 3)), name="3-D input, no bias")
 
 
+
+class LinearAddmm(Linear):
+    """``Linear`` of a matrix with a bias: PyTorch records it as addmm."""
+
+    name, grad_fn = "linear.addmm", "AddmmBackward0"
+
+
+class LinearMm(Linear):
+    """``Linear`` of a matrix without a bias: PyTorch records it as mm."""
+
+    name, grad_fn = "linear.mm", "MmBackward0"
+
+
 def _linear_composite(input, weight, bias=None):
     """linear's definition, input @ weight.T + bias: what the fused primitives are checked against."""
     out = input @ weight.mT
     return out if bias is None else out + bias
 
 
-@ops.op(namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
+@ops.op(primitive=Linear, namespaces=("functional",), samples=_linear_samples, reference=_linear_composite)
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
+    """``input @ weight.T + bias`` (``torch.nn.functional.linear``).
+
+    Shape:
+        - input: ``(*, in_features)``; weight: ``(out_features, in_features)``; bias: ``(out_features,)`` or None;
+            one dtype, not bool.
+        - output: ``(*, out_features)``.
+
+    Raises:
+        DimensionError: ``weight`` is not 2-D.
+        ShapeError: ``input``'s last dim is not ``in_features``, or ``bias`` is not ``(out_features,)``.
+        DTypeError: ``input`` is bool, or ``input``, ``weight`` and ``bias`` differ in dtype.
+        TypeError: ``input`` or ``weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.linear``."""
     no_bool("linear", input)
     check_tensor("linear", "weight", weight)
     if weight._data.ndim != 2:
@@ -204,7 +284,7 @@ def linear(input, weight, bias=None):
                          f"{tuple(bias.shape)}")
     if input._data.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
-    return apply(Linear, input, weight, bias)
+    return apply(Linear if input._data.ndim != 2 else LinearMm if bias is None else LinearAddmm, input, weight, bias)
 
 
 # -- products -----------------------------------------------------------------------------------------
@@ -225,10 +305,23 @@ def _bmm_errors(make):
                      r"bmm\(\): input must be a 3-D tensor, got shape \(2, 3\)")
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
+@ops.op(primitive=Bmm, samples=lambda make: [Sample((make(2, 3, 4), make(2, 4, 5))), Sample((make(0, 3, 4), make(0, 4, 2))),
                               Sample((make(2, 4, 3, noncontiguous=True), make(2, 3, 2)))], errors=_bmm_errors)
 def bmm(input, mat2):
-    """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``)."""
+    """Batched matrix product of (b, n, m) and (b, m, p), no broadcasting (``torch.bmm``).
+
+    Shape:
+        - input: ``(b, n, m)``; mat2: ``(b, m, p)``; one dtype, not bool.
+        - output: ``(b, n, p)``.
+
+    Raises:
+        DimensionError: an operand is not 3-D.
+        ShapeError: the batch sizes or the contracted dims differ.
+        DTypeError: a tensor is bool, or the two dtypes differ.
+        TypeError: ``input`` or ``mat2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.bmm``."""
     _need_dims("bmm", "input", input, 3)
     _need_dims("bmm", "mat2", mat2, 3)
     no_bool("bmm", input)
@@ -236,7 +329,7 @@ def bmm(input, mat2):
         raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")
     _same_dtype("bmm", input, mat2)
-    return apply(MatMul, input, mat2)
+    return apply(Bmm, input, mat2)
 
 
 def _mv_errors(make):
@@ -247,7 +340,20 @@ def _mv_errors(make):
 @ops.op(samples=lambda make: [Sample((make(3, 4), make(4))), Sample((make(4, 3, noncontiguous=True), make(3)))],
         errors=_mv_errors)
 def mv(input, vec):
-    """Matrix-vector product (``torch.mv``)."""
+    """Matrix-vector product (``torch.mv``).
+
+    Shape:
+        - input: ``(n, m)``; vec: ``(m,)``; one dtype, not bool.
+        - output: ``(n,)``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or ``vec`` is not 1-D.
+        ShapeError: the sizes differ.
+        DTypeError: a tensor is bool, or the two dtypes differ.
+        TypeError: ``input`` or ``vec`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.mv``."""
     _need_dims("mv", "input", input, 2)
     _need_dims("mv", "vec", vec, 1)
     if input._data.shape[1] != vec._data.shape[0]:
@@ -261,7 +367,20 @@ def _dot_errors(make):
 
 @ops.op(samples=lambda make: [Sample((make(4), make(4))), Sample((make(0), make(0)))], errors=_dot_errors)
 def dot(input, tensor):
-    """Inner product of two 1-D tensors (``torch.dot``)."""
+    """Inner product of two 1-D tensors (``torch.dot``).
+
+    Shape:
+        - input, tensor: ``(n,)``, one dtype, not bool.
+        - output: ``()``.
+
+    Raises:
+        DimensionError: an operand is not 1-D.
+        ShapeError: the lengths differ.
+        DTypeError: a tensor is bool, or the two dtypes differ.
+        TypeError: ``input`` or ``tensor`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.dot``."""
     _need_dims("dot", "input", input, 1)
     _need_dims("dot", "tensor", tensor, 1)
     if input._data.shape != tensor._data.shape:
@@ -272,7 +391,18 @@ def dot(input, tensor):
 
 @ops.op(aliases=("ger",), samples=lambda make: [Sample((make(3), make(4))), Sample((make(0), make(2)))])
 def outer(input, vec2):
-    """Outer product of two vectors (``torch.outer``)."""
+    """Outer product of two vectors (``torch.outer``).
+
+    Shape:
+        - input: ``(n,)``; vec2: ``(m,)``.
+        - output: ``(n, m)``, the promoted dtype.
+
+    Raises:
+        DimensionError: an operand is not 1-D.
+        TypeError: ``input`` or ``vec2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.outer``."""
     _need_dims("outer", "input", input, 1)
     _need_dims("outer", "vec2", vec2, 1)
     return input.unsqueeze(1) * vec2
@@ -318,7 +448,21 @@ def _addmm_errors(make):
     Sample((make(3, 5), make(3, 4), make(4, 5))), Sample((make(5), make(3, 4), make(4, 5)), {"beta": 0.5, "alpha": 2.0}),
     Sample((make(3, 5), make(3, 4), make(4, 5)), {"beta": 0}, name="beta 0")], errors=_addmm_errors)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
+    """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``).
+
+    Shape:
+        - input: broadcastable to ``(n, p)``; mat1: ``(n, m)``; mat2: ``(m, p)``; not bool.
+        - output: ``(n, p)``, the promoted dtype.
+
+    Raises:
+        DimensionError: ``mat1`` or ``mat2`` is not 2-D.
+        ShapeError: the contracted dims differ, or ``input`` does not broadcast to ``(n, p)``.
+        DTypeError: ``input`` is a bool tensor.
+        RuntimeError: ``beta`` or ``alpha`` does not fit an integer dtype.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.addmm``."""
     check_tensor("addmm", "input", input)
     return _add_product("addmm", input, mm(mat1, mat2), beta, alpha)
 
@@ -327,7 +471,21 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     Sample((make(2, 3, 5), make(2, 3, 4), make(2, 4, 5))),
     Sample((make(3, 1), make(2, 3, 4), make(2, 4, 5)), {"beta": 0.5, "alpha": -1.0}, name="broadcast input")])
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """``beta * input + alpha * bmm(batch1, batch2)`` (``torch.baddbmm``)."""
+    """``beta * input + alpha * bmm(batch1, batch2)`` (``torch.baddbmm``).
+
+    Shape:
+        - input: broadcastable to ``(b, n, p)``; batch1: ``(b, n, m)``; batch2: ``(b, m, p)``; not bool.
+        - output: ``(b, n, p)``, the promoted dtype.
+
+    Raises:
+        DimensionError: ``batch1`` or ``batch2`` is not 3-D.
+        ShapeError: the batch or contracted dims differ, or ``input`` does not broadcast to ``(b, n, p)``.
+        DTypeError: ``input`` is a bool tensor.
+        RuntimeError: ``beta`` or ``alpha`` does not fit an integer dtype.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.baddbmm``."""
     no_bool("baddbmm", input)
     return _add_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
@@ -420,9 +578,22 @@ def _einsum_errors(make):
                      r"einsum\(\): subscript 'j' has size 4")
 
 
-@ops.op(namespaces=("ember",), samples=_einsum_samples, errors=_einsum_errors)
+@ops.op(primitive=Einsum, namespaces=("ember",), samples=_einsum_samples, errors=_einsum_errors)
 def einsum(equation, *operands):
-    """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``)."""
+    """Einstein summation over the operands' subscripts, with ``...`` and implicit output (``torch.einsum``).
+
+    Shape:
+        - operands: tensors whose dims the subscripts of ``equation`` name (``...`` for broadcast dims), one dtype.
+        - output: the dims after ``->`` (by default the subscripts used once, sorted).
+
+    Raises:
+        ArgumentError: no operand, or the equation names another number of operands.
+        ShapeError: an operand's subscripts do not fit its dims, or one subscript gets sizes that do not broadcast.
+        DTypeError: the operands differ in dtype.
+        TypeError: ``equation`` is not a str, or an operand is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.einsum``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not isinstance(equation, str):
@@ -458,7 +629,22 @@ def einsum(equation, *operands):
     Sample((make(2, 3, 4), make(4, 2, 3), ([1, 0], [2, 1])), name="dim lists"), Sample((make(2), make(3), 0))])
 def tensordot(a, b, dims=2):
     """Sum products over ``dims`` (the last ``dims`` of a with the first of b, or explicit lists)
-    (``torch.tensordot``): permute, reshape, one matrix product."""
+    (``torch.tensordot``): permute, reshape, one matrix product.
+
+    Shape:
+        - a, b: tensors; ``dims`` an int n (the last n dims of ``a`` with the first n of ``b``) or two lists of
+            dims of equal length and matching sizes; not bool.
+        - output: the uncontracted dims of ``a`` then those of ``b``.
+
+    Raises:
+        ShapeError: the dim lists differ in length, or contracted dims differ in size.
+        ArgumentError: ``dims`` is negative.
+        DimensionError: ``dims`` exceeds an operand's dims.
+        DTypeError: ``a`` is a bool tensor.
+        TypeError: ``a`` or ``b`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.tensordot``."""
     check_tensor("tensordot", "a", a)
     check_tensor("tensordot", "b", b)
     if isinstance(dims, Tensor):
@@ -533,12 +719,24 @@ def _diagonal_errors(make):
                      r"diagonal\(\): diagonal dimensions cannot be identical")
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
+@ops.op(primitive=Diagonal, samples=lambda make: [Sample((make(3, 4),)), Sample((make(3, 4), 1)), Sample((make(3, 4), -2)),
                               Sample((make(2, 3, 4),), {"dim1": 1, "dim2": 2}), Sample((make(2, 3, 4), 0, 2, 0)),
                               Sample((make(3, 3), 5))], errors=_diagonal_errors)
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal ``offset`` of the (dim1, dim2) planes, appended as the last dim (a view)
-    (``torch.diagonal``)."""
+    """The diagonal ``offset`` of the (dim1, dim2) planes, appended as the last dim (a view) (``torch.diagonal``).
+
+    Shape:
+        - input: at least 2-D, any dtype.
+        - output: ``input`` without ``dim1`` and ``dim2``, plus a last dim holding the ``offset`` diagonal (a
+            view).
+
+    Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
+        ShapeError: ``dim1`` equals ``dim2``.
+        OutOfRangeError: ``dim1`` or ``dim2`` is out of range.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.diagonal``."""
     check_tensor("diagonal", "input", input)
     nd = input._data.ndim
     if nd < 2:
@@ -549,11 +747,22 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return maybe_view(apply(Diagonal, input, offset=int(offset), dim1=d1, dim2=d2), input)
 
 
-@ops.op(samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
+@ops.op(primitive=DiagonalScatter, samples=lambda make: [Sample((make(3),)), Sample((make(3), 1)), Sample((make(3), -2)), Sample((make(3, 4),)),
                               Sample((make(3, 4), 1))])
 def diag(input, diagonal=0):
     """A 1-D input becomes a matrix with it on diagonal ``diagonal``; a matrix gives that diagonal
-    (``torch.diag``)."""
+    (``torch.diag``).
+
+    Shape:
+        - input: ``(n,)`` or ``(n, m)``, any dtype.
+        - output: from 1-D, the ``(n + |diagonal|, n + |diagonal|)`` matrix with ``input`` on that diagonal; from
+            2-D, the 1-D ``diagonal``-th diagonal.
+
+    Raises:
+        DimensionError: ``input`` is not 1-D or 2-D.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.diag``."""
     check_tensor("diag", "input", input)
     if input._data.ndim == 2:
         return input.diagonal(diagonal).clone()
@@ -563,11 +772,23 @@ def diag(input, diagonal=0):
     return apply(DiagonalScatter, input, shape=(m, m), offset=int(diagonal), dim1=0, dim2=1)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
+@ops.op(primitive=DiagonalScatter, samples=lambda make: [Sample((make(2, 3),)), Sample((make(2, 3), 1)),
                               Sample((make(2, 3),), {"dim1": 0, "dim2": 2})])
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    """Matrices (in dims ``dim1``, ``dim2`` of the result) with the last dim of ``input`` on diagonal
-    ``offset`` (``torch.diag_embed``)."""
+    """Matrices (in dims ``dim1``, ``dim2`` of the result) with the last dim of ``input`` on diagonal ``offset``
+    (``torch.diag_embed``).
+
+    Shape:
+        - input: ``(*, n)``, any dtype.
+        - output: ``input.dim() + 1`` dims with ``n + |offset|``-sized ``dim1`` and ``dim2`` holding ``input``'s
+            last dim on the ``offset`` diagonal.
+
+    Raises:
+        ShapeError: ``dim1`` equals ``dim2``.
+        OutOfRangeError: ``dim1`` or ``dim2`` is out of range.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.diag_embed``."""
     check_tensor("diag_embed", "input", input)
     nd = input._data.ndim + 1
     d1, d2 = normalize_dims("diag_embed", dim1, nd)[0], normalize_dims("diag_embed", dim2, nd)[0]
@@ -582,7 +803,18 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 @ops.op(samples=lambda make: [Sample((make(3, 3),)), Sample((make(2, 4),))])
 def trace(input):
-    """Sum of the main diagonal of a matrix (``torch.trace``)."""
+    """Sum of the main diagonal of a matrix (``torch.trace``).
+
+    Shape:
+        - input: ``(n, m)``; not bool.
+        - output: ``()``, the sum of the main diagonal.
+
+    Raises:
+        ShapeError: ``input`` is not 2-D.
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.trace``."""
     no_bool("trace", input)
     if input._data.ndim != 2:
         raise ShapeError(f"trace(): expected a matrix, got shape {tuple(input.shape)}")
@@ -596,11 +828,10 @@ def _square(op, name, A):
     if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{tuple(A.shape)} matrices")
-    if not A._dtype.is_floating_point or A._dtype.itemsize < 4:  # no float16 kernels, as in PyTorch
-        raise DTypeError(f"linalg.{op}: expected a float32 or float64 tensor, got {A._dtype}")
+    float_input(f"linalg.{op}", A, name, low_precision=False)  # no float16 kernels, as in PyTorch
 
 
-class Inv(Primitive):
+class LinalgInvEx(Primitive):
     save_output = True
 
     @staticmethod
@@ -622,25 +853,53 @@ def _well_conditioned(make, *shape):
 
 def _inv_errors(make):
     yield ErrorInput(Sample((make(2, 3),)), RuntimeError, r"linalg.inv: A must be batches of square matrices.*\(2, 3\)")
+    yield ErrorInput(Sample((make(2, 2, dtype="float16"),)), TypeError,
+                     r"linalg.inv\(\): not implemented for A of dtype float16; expected float32 or float64")
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(primitive=LinalgInvEx, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((_well_conditioned(make, 2, 2, 2),), name="batch")],
         errors=_inv_errors)
 def inv(A):
-    """The inverse of each square matrix (``torch.linalg.inv``)."""
+    """The inverse of each square matrix (``torch.linalg.inv``).
+
+    Shape:
+        - A: ``(*, n, n)``, float32 or float64.
+        - output: ``(*, n, n)``, the dtype of ``A``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``A`` is not float32 or float64.
+        numpy.linalg.LinAlgError: a matrix is singular (numpy's error, a ValueError, where PyTorch raises
+            ``torch.linalg.LinAlgError``).
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.inv``."""
     _square("inv", "A", A)
-    return apply(Inv, A)
+    return apply(LinalgInvEx, A)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(primitive=LinalgInvEx, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def inverse(input):
-    """``linalg.inv`` (``torch.inverse``)."""
+    """``linalg.inv`` (``torch.inverse``).
+
+    Shape:
+        - input: ``(*, n, n)``, float32 or float64.
+        - output: ``(*, n, n)``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``input`` is not float32 or float64.
+        numpy.linalg.LinAlgError: a matrix is singular (numpy's error, a ValueError, where PyTorch raises
+            ``torch.linalg.LinAlgError``).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.inverse``."""
     _square("inverse", "input", input)
-    return apply(Inv, input)
+    return apply(LinalgInvEx, input)
 
 
-class Det(Primitive):
+class LinalgDet(Primitive):
     save_inputs = True
     save_output = True
 
@@ -655,15 +914,26 @@ class Det(Primitive):
         return (g * ctx.output).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
-@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(primitive=LinalgDet, namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((_well_conditioned(make, 2, 2, 2),), name="batch")])
 def det(A):
-    """The determinant of each square matrix (``torch.linalg.det``)."""
+    """The determinant of each square matrix (``torch.linalg.det``).
+
+    Shape:
+        - A: ``(*, n, n)``, float32 or float64.
+        - output: ``(*)``, the dtype of ``A``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``A`` is not float32 or float64.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.det``."""
     _square("det", "A", A)
-    return apply(Det, A)
+    return apply(LinalgDet, A)
 
 
-class Solve(Primitive):
+class LinalgSolveEx(Primitive):
     """X with A @ X = B (B a batch of matrices); gradients by solving with A transposed."""
 
     save_inputs = True
@@ -678,7 +948,7 @@ class Solve(Primitive):
     def backward(ctx, g):
         a, _ = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        gb = apply(Solve, a.mT, g)
+        gb = apply(LinalgSolveEx, a.mT, g)
         ga = -(gb @ ctx.output.mT) if need_a else None
         return ga, (gb if need_b else None)
 
@@ -696,7 +966,22 @@ def _solve_errors(make):
     Sample((_well_conditioned(make, 3, 3), make(2, 3)), {"left": False}, name="right")], errors=_solve_errors)
 def solve(A, B, *, left=True, out=None):
     """The solution X of ``A @ X = B`` (``X @ A = B`` with ``left=False``), batched and broadcast
-    (``torch.linalg.solve``)."""
+    (``torch.linalg.solve``).
+
+    Shape:
+        - A: ``(*, n, n)``, float32 or float64.
+        - B: ``(*, n, k)`` or ``(*, n)``, the dtype of ``A``, batch dims that broadcast.
+        - output: the shape of ``B`` (with the broadcast batch dims).
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        ShapeError: ``B`` does not fit ``A``, or the batch dims do not broadcast; also, with a misleading message,
+            when a matrix is singular (PyTorch raises ``torch.linalg.LinAlgError``).
+        DTypeError: ``A`` is not float32 or float64, or ``B``'s dtype differs.
+        TypeError: ``A`` or ``B`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.linalg.solve``."""
     _square("solve", "A", A)
     check_tensor("linalg.solve", "B", B)
     if not left:
@@ -709,7 +994,7 @@ def solve(A, B, *, left=True, out=None):
         raise ShapeError(f"linalg.solve: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
     try:
-        x = apply(Solve, A, b)
+        x = apply(LinalgSolveEx, A, b)
     except ValueError:
         raise ShapeError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} cannot be "
                          f"broadcast") from None

@@ -18,7 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ember.ops import DTypeError, LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import LinAlgError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, float_input
 
 ops = OpTable()
 
@@ -46,10 +46,7 @@ def _matrix(op, name, A, square=False, low_precision=False):
     if square and A._data.shape[-1] != A._data.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
-    if not A._dtype.is_floating_point:
-        raise DTypeError(f"linalg.{op}: Expected a floating point tensor as input, got {A._dtype}")
-    if A._dtype.itemsize < 4 and not low_precision:
-        raise DTypeError(f"linalg.{op}: Low precision dtypes not supported, got {A._dtype}")
+    float_input(f"linalg.{op}", A, "A", low_precision=low_precision)
 
 
 def _lapack(op, primitive, *args, **kwargs):
@@ -77,7 +74,7 @@ def _lower(xp, a):
 
 # -- cholesky ---------------------------------------------------------------------------------------
 
-class Cholesky(Primitive):
+class LinalgCholeskyEx(Primitive):
     save_output = True
 
     @staticmethod
@@ -103,30 +100,54 @@ def _eye_like(A):
     return ember.eye(n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (n, n))
 
 
-@ops.op(namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
+@ops.op(primitive=LinalgCholeskyEx, namespaces=("linalg",), name="linalg_cholesky", torch="torch.linalg.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 4, 4),), name="batch")])
 def cholesky(A, *, upper=False, out=None):
     """L with A = L L^T for symmetric positive-definite A, lower triangle read (``torch.linalg.cholesky``);
-    ``upper=True`` gives L^T. A matrix that is not positive-definite raises, as in PyTorch."""
+    ``upper=True`` gives L^T. A matrix that is not positive-definite raises, as in PyTorch.
+
+    Shape:
+        - A: ``(*, n, n)`` symmetric positive-definite, float32 or float64.
+        - output: ``(*, n, n)`` lower (``upper=True``: upper) triangular, the dtype of ``A``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``A`` is not float32 or float64.
+        LinAlgError: a matrix is not positive-definite.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.cholesky``."""
     _matrix("cholesky", "A", A, square=True)
     try:
-        L = apply(Cholesky, A)
+        L = apply(LinalgCholeskyEx, A)
     except np.linalg.LinAlgError:
         raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                            "positive-definite") from None
     return L.mT if upper else L
 
 
-@ops.op(namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
+@ops.op(primitive=LinalgCholeskyEx, namespaces=("ember", "Tensor"), name="cholesky", torch="torch.cholesky",
         samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def cholesky_legacy(input, upper=False):
-    """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``."""
+    """The old ``torch.cholesky(input, upper=False)``: ``linalg.cholesky``.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``input`` is not float32 or float64.
+        LinAlgError: a matrix is not positive-definite.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.cholesky``."""
     return cholesky(input, upper=upper)
 
 
 # -- triangular solve -------------------------------------------------------------------------------
 
-class SolveTriangular(Primitive):
+class LinalgSolveTriangular(Primitive):
     save_inputs = True
     save_output = True
 
@@ -171,14 +192,28 @@ def _triangular(make, *shape, upper=False):
     return (x + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [
+@ops.op(primitive=LinalgSolveTriangular, namespaces=("linalg",), samples=lambda make: [
     Sample((_triangular(make, 3, 3), make(3, 2)), {"upper": False}, name="lower"),
     Sample((_triangular(make, 3, 3, upper=True), make(3, 2)), {"upper": True}, name="upper"),
     Sample((_triangular(make, 2, 3, 3), make(2, 3, 1)), {"upper": False, "unitriangular": True}, name="unit, batch"),
     Sample((_triangular(make, 3, 3, upper=True), make(2, 3)), {"upper": True, "left": False}, name="right")])
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
-    """X with A X = B (X A = B with ``left=False``) for triangular A, reading only its ``upper`` or lower
-    triangle (``torch.linalg.solve_triangular``)."""
+    """X with A X = B (X A = B with ``left=False``) for triangular A, reading only its ``upper`` or lower triangle
+    (``torch.linalg.solve_triangular``).
+
+    Shape:
+        - A: ``(*, n, n)`` triangular, float32 or float64.
+        - B: ``(*, n, k)`` (``(*, k, n)`` with ``left=False``), batch dims that broadcast.
+        - output: the shape of ``B``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        ShapeError: ``B`` does not fit ``A``.
+        DTypeError: ``A`` is not float32 or float64.
+        TypeError: ``A`` or ``B`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.linalg.solve_triangular``."""
     _matrix("solve_triangular", "A", A, square=True)
     check_tensor("linalg.solve_triangular", "B", B)
     if not left:
@@ -186,12 +221,12 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if B._data.ndim < 2 or B._data.shape[-2] != A._data.shape[-1]:
         raise ShapeError(f"linalg.solve_triangular: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
-    return apply(SolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
+    return apply(LinalgSolveTriangular, A, B, upper=upper, unitriangular=unitriangular)
 
 
 # -- determinants -----------------------------------------------------------------------------------
 
-class Slogdet(Primitive):
+class LinalgSlogdet(Primitive):
     """(sign, log|det|); the sign is piecewise constant, so only log|det| carries a gradient."""
 
     num_outputs = 2
@@ -216,25 +251,48 @@ def _well_conditioned(make, *shape):
     return (make(*shape, requires_grad=False) + ember.eye(shape[-1], dtype=make.dtype, device=make.device) * 3).requires_grad_()
 
 
-@ops.op(namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
+@ops.op(primitive=LinalgSlogdet, namespaces=("ember", "Tensor", "linalg"), samples=lambda make: [
     Sample((_well_conditioned(make, 3, 3),)), Sample((-_well_conditioned(make, 2, 3, 3).detach().requires_grad_(),), name="batch")])
 def slogdet(A):
-    """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable."""
+    """(sign, log|det|) of each square matrix (``torch.linalg.slogdet``); the log is differentiable.
+
+    Shape:
+        - A: ``(*, n, n)``, float32 or float64.
+        - output: ``(sign, logabsdet)``, each ``(*)``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``A`` is not float32 or float64.
+        LinAlgError: the LAPACK routine fails.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.slogdet``."""
     _matrix("slogdet", "A", A, square=True)
-    sign, logabs = _lapack("slogdet", Slogdet, A)
+    sign, logabs = _lapack("slogdet", LinalgSlogdet, A)
     return SlogdetResult(sign, logabs)
 
 
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
 def logdet(input):
-    """log det of each square matrix: NaN for a negative determinant, -inf for zero (``torch.logdet``)."""
+    """log det of each square matrix: NaN for a negative determinant, -inf for zero (``torch.logdet``).
+
+    Shape:
+        - input: ``(*, n, n)``, float32 or float64.
+        - output: ``(*)``; NaN for a negative determinant, -inf for zero.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``input`` is not float32 or float64.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.logdet``."""
     sign, logabs = slogdet(input)
     return logabs + sign.detach().log()
 
 
 # -- symmetric eigendecomposition -------------------------------------------------------------------
 
-class Eigh(Primitive):
+class LinalgEigh(Primitive):
     num_outputs = 2
     save_output = True
 
@@ -260,29 +318,56 @@ class Eigh(Primitive):
 
 # eigenvector signs are LAPACK's choice: the kit checks the forward against numpy's LAPACK call, and tests
 # compare invariants with torch
-@ops.op(namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
+@ops.op(primitive=LinalgEigh, namespaces=("linalg",), torch=None, expected=lambda A, UPLO="L": tuple(np.linalg.eigh(A, UPLO=UPLO)),
         samples=lambda make: [Sample((_spd(make, 3, 3),)), Sample((_spd(make, 2, 3, 3),), {"UPLO": "L"})])
 def eigh(A, UPLO="L", *, out=None):
-    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``).
-    Eigenvector signs follow LAPACK, as PyTorch's do."""
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A (``torch.linalg.eigh``). Eigenvector
+    signs follow LAPACK, as PyTorch's do.
+
+    Shape:
+        - A: ``(*, n, n)`` symmetric, float32 or float64.
+        - output: ``(eigenvalues, eigenvectors)``: ``(*, n)`` ascending and ``(*, n, n)`` (columns).
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``A`` is not float32 or float64.
+        RuntimeError: ``UPLO`` is not 'L' or 'U'.
+        LinAlgError: the iteration does not converge (non-finite input).
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.eigh``."""
     _matrix("eigh", "A", A, square=True)
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     if UPLO == "U":
         A = A.mT
-    w, v = _lapack("eigh", Eigh, A)
+    w, v = _lapack("eigh", LinalgEigh, A)
     return EighResult(w, v)
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
+@ops.op(primitive=LinalgEigh, namespaces=("linalg",), samples=lambda make: [Sample((_spd(make, 3, 3),))])
 def eigvalsh(A, UPLO="L", *, out=None):
-    """The eigenvalues of symmetric A, ascending (``torch.linalg.eigvalsh``)."""
+    """The eigenvalues of symmetric A, ascending (``torch.linalg.eigvalsh``).
+
+    Shape:
+        - A: ``(*, n, n)`` symmetric, float32 or float64.
+        - output: ``(*, n)``, ascending.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
+        DTypeError: ``A`` is not float32 or float64.
+        RuntimeError: ``UPLO`` is not 'L' or 'U'.
+        LinAlgError: the iteration does not converge (non-finite input).
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.eigvalsh``."""
     return eigh(A, UPLO).eigenvalues
 
 
 # -- singular value decomposition -------------------------------------------------------------------
 
 class SVD(Primitive):
+    name = "_linalg_svd"  # ATen's; PyTorch shows LinalgSvdBackward0
     num_outputs = 3
     save_output = True
 
@@ -335,7 +420,20 @@ def _svdvals_samples(make):
         expected=lambda A, full_matrices=True, **_: tuple(np.linalg.svd(A, full_matrices=False)))
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """U, S, Vh with A = U diag(S) Vh, S descending (``torch.linalg.svd``). ember computes the reduced
-    factorisation; ``full_matrices=True`` is accepted for square inputs and refused otherwise."""
+    factorisation; ``full_matrices=True`` is accepted for square inputs and refused otherwise.
+
+    Shape:
+        - A: ``(*, m, n)``, float32 or float64.
+        - output: ``(U, S, Vh)``: ``(*, m, k)``, ``(*, k)`` descending and ``(*, k, n)``, k = min(m, n).
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims.
+        DTypeError: ``A`` is not float32 or float64.
+        NotImplementedError: ``full_matrices=True`` for a non-square input (ember computes the reduced SVD).
+        LinAlgError: the algorithm does not converge (non-finite input).
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.svd``."""
     _matrix("svd", "A", A)
     m, n = A.shape[-2], A.shape[-1]
     if full_matrices and m != n:
@@ -350,7 +448,19 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 @ops.op(namespaces=("linalg",), samples=_svdvals_samples)
 def svdvals(A, *, driver=None, out=None):
-    """The singular values, descending (``torch.linalg.svdvals``)."""
+    """The singular values, descending (``torch.linalg.svdvals``).
+
+    Shape:
+        - A: ``(*, m, n)``, float32 or float64.
+        - output: ``(*, min(m, n))``, descending.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims.
+        DTypeError: ``A`` is not float32 or float64.
+        LinAlgError: the algorithm does not converge (non-finite input).
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.svdvals``."""
     return svd(A, full_matrices=False).S
 
 
@@ -361,16 +471,29 @@ def _legacy_svd_expected(x, some=True, compute_uv=True):
 
 @ops.op(namespaces=("ember", "Tensor"), name="svd", torch=None, samples=_svdvals_samples, expected=_legacy_svd_expected)
 def svd_legacy(input, some=True, compute_uv=True):
-    """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``."""
+    """The old ``torch.svd``: (U, S, V) with V (not V^T), reduced when ``some``.
+
+    Shape:
+        - input: ``(*, m, n)``, float32 or float64.
+        - output: ``(U, S, V)``: ``(*, m, k)``, ``(*, k)`` descending and ``(*, n, k)``, k = min(m, n).
+
+    Raises:
+        ShapeError: ``input`` has fewer than 2 dims.
+        DTypeError: ``input`` is not float32 or float64.
+        NotImplementedError: ``some=False`` for a non-square input (ember computes the reduced SVD).
+        LinAlgError: the algorithm does not converge (non-finite input).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.svd``."""
     if not some and input.shape[-1] != input.shape[-2]:
         raise NotImplementedError("svd: ember computes the reduced SVD only (some=True)")
     U, S, Vh = svd(input, full_matrices=False)
     return OldSVDResult(U, S, Vh.mT)
 
 
-# -- QR ---------------------------------------------------------------------------------------------
+# -- QR ---------------------------------------------------------------------------------------------------
 
-class QR(Primitive):
+class LinalgQr(Primitive):
     num_outputs = 2
     save_output = True
 
@@ -392,12 +515,26 @@ class QR(Primitive):
         return solve_triangular(R, base.mT, upper=True).mT
 
 
-@ops.op(namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
+@ops.op(primitive=LinalgQr, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
                                                   Sample((make(4, 2),), name="tall"),
                                                   Sample((make(2, 3, 2),), name="batch")])
 def qr(A, mode="reduced", *, out=None):
-    """Q (orthonormal columns) and R (upper triangular) with A = QR, for m >= n (``torch.linalg.qr``).
-    ``mode`` "reduced" or "r" (R only, Q empty); "complete" is refused for tall inputs."""
+    """Q (orthonormal columns) and R (upper triangular) with A = QR, for m >= n (``torch.linalg.qr``). ``mode``
+    "reduced" or "r" (R only, Q empty); "complete" is refused for tall inputs.
+
+    Shape:
+        - A: ``(*, m, n)`` with m >= n, float32 or float64.
+        - output: ``(Q, R)``: ``(*, m, n)`` and ``(*, n, n)`` ('reduced'); 'r' returns an empty Q.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims.
+        DTypeError: ``A`` is not float32 or float64.
+        NotImplementedError: m < n, or ``mode='complete'`` for a non-square input.
+        RuntimeError: ``mode`` is not 'reduced', 'r' or 'complete'.
+        LinAlgError: the LAPACK routine fails.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.qr``."""
     _matrix("qr", "A", A)
     m, n = A.shape[-2], A.shape[-1]
     if m < n:
@@ -407,7 +544,7 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode {mode!r} but expected one of 'reduced' "
                            f"(default), 'r', or 'complete'")
-    Q, R = _lapack("qr", QR, A)
+    Q, R = _lapack("qr", LinalgQr, A)
     if mode == "r":
         import ember
         return QRResult(ember.empty(0, dtype=A.dtype, device=A.device), R)
@@ -418,9 +555,21 @@ def qr(A, mode="reduced", *, out=None):
 
 @ops.op(namespaces=("linalg",), samples=lambda make: [Sample((make(4, 2), make(4, 3)), name="tall")], atol=1e-4, rtol=1e-3)
 def lstsq(A, B, rcond=None, *, driver=None):
-    """The least-squares solution of A X = B for full-column-rank A (m >= n), through QR; as PyTorch's default
-    CPU driver (gelsy), ``residuals`` and ``singular_values`` are empty and ``rank`` is n
-    (``torch.linalg.lstsq``)."""
+    """The least-squares solution of A X = B for full-column-rank A (m >= n), through QR; as PyTorch's default CPU
+    driver (gelsy), ``residuals`` and ``singular_values`` are empty and ``rank`` is n (``torch.linalg.lstsq``).
+
+    Shape:
+        - A: ``(*, m, n)`` with m >= n; B: ``(*, m, k)``; float32 or float64.
+        - output: ``(solution, residuals, rank, singular_values)``, the solution ``(*, n, k)``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims.
+        DTypeError: ``A`` is not float32 or float64.
+        NotImplementedError: m < n (ember solves over-determined systems).
+        TypeError: ``A`` or ``B`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.linalg.lstsq``."""
     _matrix("lstsq", "A", A)
     check_tensor("linalg.lstsq", "B", B)
     import ember
@@ -439,8 +588,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
 @ops.op(namespaces=("linalg",), samples=lambda make: [Sample((make(3, 2),)), Sample((_well_conditioned(make, 3, 3),))],
         atol=1e-4, rtol=1e-3)
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """The Moore-Penrose pseudo-inverse through the SVD; singular values at or below
-    max(atol, rtol * largest) count as zero (``torch.linalg.pinv``)."""
+    """The Moore-Penrose pseudo-inverse through the SVD; singular values at or below max(atol, rtol * largest)
+    count as zero (``torch.linalg.pinv``).
+
+    Shape:
+        - A: ``(*, m, n)``, float32 or float64.
+        - output: ``(*, n, m)``.
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims.
+        DTypeError: ``A`` is not float32 or float64.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.pinv``."""
     _matrix("pinv", "A", A)
     import ember
     if 0 in A.shape[-2:]:  # no singular values to cut: the (n, m) pseudo-inverse is empty
@@ -470,8 +630,20 @@ def _largest(values):
     Sample((make(3, 2),), {"ord": "nuc"}), Sample((make(3, 2),), {"ord": 2}), Sample((make(3, 3),), {"ord": -1})],
     atol=1e-4, rtol=1e-3)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
-    """A matrix norm over the two dims ``dim`` (``torch.linalg.matrix_norm``): "fro", "nuc", 1/-1 (max/min
-    column sum of |A|), inf/-inf (max/min row sum), 2/-2 (largest/smallest singular value)."""
+    """A matrix norm over the two dims ``dim`` (``torch.linalg.matrix_norm``): "fro", "nuc", 1/-1 (max/min column
+    sum of |A|), inf/-inf (max/min row sum), 2/-2 (largest/smallest singular value).
+
+    Shape:
+        - A: ``(*, m, n)`` (the matrices at ``dim``), float32 or float64.
+        - output: ``(*)`` (``keepdim`` keeps two size-1 dims).
+
+    Raises:
+        ShapeError: ``A`` has fewer than 2 dims.
+        DTypeError: ``A`` is not float32 or float64.
+        RuntimeError: ``ord`` is not a supported order.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.matrix_norm``."""
     _matrix("matrix_norm", "A", A, low_precision=ord not in ("nuc", 2, -2))
     if dtype is not None:
         A = A.to(dtype)

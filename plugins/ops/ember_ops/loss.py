@@ -13,6 +13,10 @@ from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, Op
                        Sample, ShapeError, apply, check_tensor, float_input)
 from ember.tensor import wrap
 
+from .activation import softplus
+from .selection import minimum
+from .similarity import pairwise_distance
+
 ops = OpTable()
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -41,7 +45,7 @@ def _classes_last(op, input, target):
     expected = (n,) + input._data.shape[2:]
     if target._data.shape != expected:
         if target._data.ndim and target._data.shape[0] != n:
-            raise ShapeError(f"{op}(): expected input batch_size ({n}) to match target batch_size "
+            raise ArgumentError(f"{op}(): expected input batch_size ({n}) to match target batch_size "
                              f"({target._data.shape[0]})")
         raise ShapeError(f"{op}(): expected target of shape {expected} for input of shape {tuple(input.shape)}, got "
                          f"{tuple(target.shape)}")
@@ -67,11 +71,11 @@ def _nll(op, logp, target, weight, ignore_index, reduction):
             bad = low if low < 0 else high
             raise OutOfRangeError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
     weights = None if weight is None else weight._data
-    out = apply(PickedNLL, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
+    out = apply(NllLoss, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
     return out.reshape(out_shape) if reduction == "none" else out
 
 
-class PickedNLL(Primitive):
+class NllLoss(Primitive):
     """-w[t] * logp[i, t] for each row i of (M, C) log-probabilities, then reduced: nll_loss in one step.
 
     The composition (index, multiply, sum, divide) gives the same result; one primitive avoids a
@@ -87,7 +91,7 @@ class PickedNLL(Primitive):
 
     @staticmethod
     def forward(xp, logp, target, keep, weight, reduction):
-        rows, w = PickedNLL._coefficients(xp, logp.shape, logp.dtype, target, keep, weight)
+        rows, w = NllLoss._coefficients(xp, logp.shape, logp.dtype, target, keep, weight)
         losses = -logp[rows, target] * w
         if reduction == "none":
             return losses
@@ -98,7 +102,7 @@ class PickedNLL(Primitive):
     def backward(ctx, g, target, keep, weight, reduction):
         xp = g._device.xp
         shape = ctx.input_shapes[0]
-        rows, w = PickedNLL._coefficients(xp, shape, g._data.dtype, target, keep, weight)
+        rows, w = NllLoss._coefficients(xp, shape, g._data.dtype, target, keep, weight)
         coef = xp.zeros(shape, dtype=g._data.dtype)
         coef[rows, target] = -w
         if reduction == "mean":
@@ -131,7 +135,7 @@ def _nll_samples(make):
 
 def _nll_loss_composite(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                        reduction="mean"):
-    """nll_loss's definition from indexing and arithmetic: what the PickedNLL primitive is checked against."""
+    """nll_loss's definition from indexing and arithmetic: what the NllLoss primitive is checked against."""
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     logp2, flat, out_shape = _classes_last("nll_loss", input, target)
     keep = flat != ignore_index
@@ -149,9 +153,27 @@ def _nll_loss_errors(make):
                      r"nll_loss\(\): target 7 is out of bounds for 5 classes")
 
 
-@ops.op(namespaces=("functional",), samples=_nll_samples, reference=_nll_loss_composite, errors=_nll_loss_errors)
+@ops.op(primitive=NllLoss, namespaces=("functional",), samples=_nll_samples, reference=_nll_loss_composite,
+        errors=_nll_loss_errors)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``)."""
+    """Negative log-likelihood of class ``target`` given log-probabilities ``input`` (``F.nll_loss``).
+
+    Shape:
+        - input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``, log-probabilities, floating point.
+        - target: class indices ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` of an integer dtype.
+        - weight: ``(C,)`` or None.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of ``target``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
+        OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
+        DimensionError: ``input`` is 0-d.
+        DTypeError: ``input`` is not floating point, or ``target`` is not an integer dtype.
+        TypeError: ``input``, ``target`` or ``weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.nll_loss``."""
     float_input("nll_loss", input)
     check_tensor("nll_loss", "target", target)
     if input.dim() == 0:
@@ -190,21 +212,41 @@ def _ce_samples(make):
 def _cross_entropy_errors(make):
     yield ErrorInput(Sample((make(4, 5), make.index([0, 1, 2]))), RuntimeError,
                      r"cross_entropy\(\): expected input batch_size \(4\) to match target batch_size \(3\)")
+    yield ErrorInput(Sample((make(4, 5, dtype="int64"), make.index([0, 1, 2, 3]))), TypeError,
+                     r"cross_entropy\(\): not implemented for input of dtype int64")
 
 
 @ops.op(namespaces=("functional",), samples=_ce_samples, errors=_cross_entropy_errors)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``
-    (``F.cross_entropy``): log_softmax over the class dim, then the negative log-likelihood."""
+    (``F.cross_entropy``): log_softmax over the class dim, then the negative log-likelihood.
+
+    Shape:
+        - input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``, floating point.
+        - target: class indices ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` of an integer dtype, or class
+            probabilities of ``input``'s shape and dtype.
+        - weight: ``(C,)`` or None.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of the class-index target.
+
+    Raises:
+        ArgumentError: ``reduction`` is unknown, ``label_smoothing`` is outside [0, 1], or ``ignore_index`` is used
+            with probability targets.
+        ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
+        OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
+        IndexError: ``input`` is 0-d.
+        DTypeError: ``input`` is not floating point, or an index target is not an integer dtype.
+        TypeError: ``input``, ``target`` or ``weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.cross_entropy``."""
     check_tensor("cross_entropy", "input", input)
     check_tensor("cross_entropy", "target", target)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     if label_smoothing > 1.0:
         raise ArgumentError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch accepts a negative value and smooths nothing
-    if not input.is_floating_point():
-        raise DTypeError(f"cross_entropy(): expected floating point logits, got {input.dtype}")
+    float_input("cross_entropy", input)
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     weight = _check_weight("cross_entropy", weight, n_classes, input.dtype)
@@ -307,13 +349,58 @@ def _regression_samples(make):
     yield Sample((make(), make()), name="zero-dim")
 
 
-@ops.op(namespaces=("functional",), samples=_regression_samples, errors=_mse_loss_errors)
+class MseLoss(Primitive):
+    """(input - target)**2, reduced ('none', 'mean' or 'sum') in one node, as PyTorch's mse_loss."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, t, reduction):
+        d = x - t
+        squares = d * d
+        if reduction == "none":
+            return squares
+        total = squares.sum()
+        return total if reduction == "sum" else total / squares.size  # empty: 0 / 0, NaN as in PyTorch
+
+    @staticmethod
+    def backward(ctx, g, reduction):
+        x, t = ctx.inputs
+        d = x - t
+        scale = 2.0 / d.numel() if reduction == "mean" and d.numel() else 2.0
+        gd = g * d * scale
+        need_x, need_t = ctx.needs_input_grad
+        return (gd if need_x else None), (-gd if need_t else None)
+
+
+def _mse_loss_composite(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """What :class:`MseLoss` stands for: the squared differences, reduced."""
+    d = input - _float_target(target, input)
+    return _reduce(d * d, _reduction("mse_loss", reduction, size_average, reduce))
+
+
+@ops.op(namespaces=("functional",), primitive=MseLoss, reference=_mse_loss_composite, samples=_regression_samples,
+        errors=_mse_loss_errors)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error (``F.mse_loss``)."""
+    """Mean squared error (``F.mse_loss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.mse_loss``."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     input, target = _pair("mse_loss", float_input("mse_loss", input), target)
-    d = input - _float_target(target, input)
-    return _reduce(d * d, reduction)
+    return apply(MseLoss, input, _float_target(target, input), reduction=reduction)
 
 
 @ops.op(namespaces=("functional",), samples=lambda make: [
@@ -321,7 +408,22 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     Sample((make(5, away_from_zero=True), make(5, requires_grad=False) * 0), {"reduction": "none"}, name="none")],
         errors=_unbroadcastable_errors("l1_loss"))
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error (``F.l1_loss``)."""
+    """Mean absolute error (``F.l1_loss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.l1_loss``."""
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
     input, target = _pair("l1_loss", input, target)
     return _reduce((input - _float_target(target, input)).abs(), reduction)
@@ -342,7 +444,23 @@ def _smooth_samples(make):
 
 @ops.op(namespaces=("functional",), samples=_smooth_samples, errors=_unbroadcastable_errors("smooth_l1_loss"))
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``F.smooth_l1_loss``); beta 0 is L1."""
+    """``0.5 d**2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (``F.smooth_l1_loss``); beta 0 is L1.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ArgumentError: ``beta`` is negative.
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.smooth_l1_loss``."""
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
     input, target = _pair("smooth_l1_loss", float_input("smooth_l1_loss", input), target)
     if beta < 0:
@@ -361,7 +479,23 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     Sample((make(6, low=-3, high=3), make(6)), {"reduction": "none", "delta": 2.0}, name="none")],
         errors=_unbroadcastable_errors("huber_loss"))
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """``0.5 d**2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``F.huber_loss``)."""
+    """``0.5 d**2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``F.huber_loss``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions, floating point.
+        - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
+            PyTorch).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ArgumentError: ``delta`` is not positive.
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.huber_loss``."""
     reduction = _reduction("huber_loss", reduction)
     input, target = _pair("huber_loss", float_input("huber_loss", input), target)
     if delta <= 0:
@@ -375,51 +509,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 # -- binary classification ----------------------------------------------------------------------------
-
-class _ClampedLog(Primitive):
-    """``max(log(x), -100)``: PyTorch's binary_cross_entropy clamps its logs so that 0 and 1 stay finite."""
-
-    save_inputs = True
-
-    @staticmethod
-    def forward(xp, x):
-        with np.errstate(divide="ignore"):
-            return xp.maximum(xp.log(x), -100)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.inputs
-        return g * (x.log() > -100) / x
-
-
-class _Softplus(Primitive):
-    """``log(1 + exp(x))`` without overflow (NumPy's logaddexp), for logits of any size."""
-
-    save_inputs = True
-
-    @staticmethod
-    def forward(xp, x):
-        return xp.logaddexp(0, x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.inputs
-        return g * apply(_Sigmoid, x)
-
-
-class _Sigmoid(Primitive):
-    save_output = True
-
-    @staticmethod
-    def forward(xp, x):
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-    @staticmethod
-    def backward(ctx, g):
-        s = ctx.output
-        return g * s * (1 - s)
-
 
 def _size_mismatch_errors(name):
     """The error case of a binary loss, which needs target and input of one size (no broadcasting)."""
@@ -440,16 +529,31 @@ def _bce_samples(make):
 @ops.op(namespaces=("functional",), samples=_bce_samples, errors=_size_mismatch_errors("binary_cross_entropy"))
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-w (t log p + (1 - t) log(1 - p))`` on probabilities ``input``, logs clamped at -100
-    (``F.binary_cross_entropy``)."""
+    (``F.binary_cross_entropy``).
+
+    Shape:
+        - input: ``(*)`` probabilities in [0, 1], floating point.
+        - target: ``(*)``, the shape of ``input``.
+        - weight: broadcastable to ``input``, or None.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ArgumentError: ``target``'s shape is not ``input``'s, or an input value lies outside [0, 1].
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input``, ``target`` or ``weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.binary_cross_entropy``."""
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy", input, target, same_shape=True)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"binary_cross_entropy(): not implemented for input of dtype {input._dtype}")
+    float_input("binary_cross_entropy", input)
     x = input._data
     if not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as in PyTorch
         raise ArgumentError("binary_cross_entropy(): all elements of input should be between 0 and 1")
     target = _float_target(target, input)
-    losses = -(target * apply(_ClampedLog, input) + (1 - target) * apply(_ClampedLog, 1 - input))
+    # PyTorch clamps the logs at -100, so that probabilities 0 and 1 give a finite loss
+    losses = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
     if weight is not None:
         check_tensor("binary_cross_entropy", "weight", weight)
         losses = losses * weight
@@ -470,12 +574,27 @@ def _bce_logits_samples(make):
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow
-    (``F.binary_cross_entropy_with_logits``): ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``."""
+    (``F.binary_cross_entropy_with_logits``): ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``.
+
+    Shape:
+        - input: ``(*)`` logits, floating point.
+        - target: ``(*)``, the shape of ``input``.
+        - weight, pos_weight: broadcastable to ``input`` (``pos_weight`` along the last dim), or None.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ArgumentError: ``target``'s shape is not ``input``'s.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input``, ``target``, ``weight`` or ``pos_weight`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.binary_cross_entropy_with_logits``."""
     reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy_with_logits", float_input("binary_cross_entropy_with_logits", input),
                           target, same_shape=True)
     target = _float_target(target, input)
-    sp = apply(_Softplus, -input)
+    sp = softplus(-input)  # log(1 + exp(-x)) without overflow, for logits of any size
     if pos_weight is not None:
         check_tensor("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
         losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
@@ -500,7 +619,21 @@ def _kl_samples(make):
 @ops.op(namespaces=("functional",), samples=_kl_samples, errors=_unbroadcastable_errors("kl_div"))
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Pointwise KL divergence ``target (log target - input)`` with ``input`` log-probabilities (``F.kl_div``);
-    ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean)."""
+    ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean).
+
+    Shape:
+        - input: ``(*)`` log-probabilities, floating point.
+        - target: ``(*)``, the shape of ``input`` (probabilities; log-probabilities with ``log_target``).
+        - output: ``()`` for reduction 'mean', 'batchmean' or 'sum'; ``(*)`` for 'none'.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean', 'batchmean' or 'sum'.
+        ShapeError: ``input`` and ``target`` shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.kl_div``."""
     if reduction == "batchmean":
         if size_average is not None or reduce is not None:
             reduction = _reduction("kl_div", "mean", size_average, reduce)
@@ -523,7 +656,21 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype))),
     Sample((make(5), make(5), make.index([1, -1, 1, 1, -1]).to(make.dtype)), {"margin": 0.5, "reduction": "none"})])
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-    """``max(0, -target (input1 - input2) + margin)`` (``F.margin_ranking_loss``)."""
+    """``max(0, -target (input1 - input2) + margin)`` (``F.margin_ranking_loss``).
+
+    Shape:
+        - input1, input2, target: one shape (``target`` of 1 or -1); any dtype but bool, integers give the default
+            float.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of the inputs.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: the three tensors differ in number of dimensions or in shape.
+        DTypeError: ``input1`` is a bool tensor.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.margin_ranking_loss``."""
     reduction = _reduction("margin_ranking_loss", reduction, size_average, reduce)
     for name, t in (("input1", input1), ("input2", input2), ("target", target)):
         check_tensor("margin_ranking_loss", name, t)
@@ -536,21 +683,6 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
         raise ShapeError(f"margin_ranking_loss(): shapes of input1 {tuple(input1.shape)}, input2 "
                          f"{tuple(input2.shape)} and target {tuple(target.shape)} do not match") from None
     return _reduce((-target * (input1 - input2) + margin).relu(), reduction)
-
-
-def _pairwise_distance(x1, x2, p, eps):
-    d = x1 - x2 + eps
-    if p == 2:
-        return (d * d).sum(-1).sqrt()
-    if p == 1:
-        return d.abs().sum(-1)
-    return (d.abs() ** p).sum(-1) ** (1.0 / p)
-
-
-def _minimum(a, b):
-    """Elementwise min written with ops every family has (its gradient picks the smaller side)."""
-    lt = (a < b).to(a.dtype)
-    return a * lt + b * (1 - lt)
 
 
 def _triplet_samples(make):
@@ -568,7 +700,22 @@ def _triplet_margin_loss_errors(make):
 @ops.op(namespaces=("functional",), samples=_triplet_samples, errors=_triplet_margin_loss_errors)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
-    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance (``F.triplet_margin_loss``)."""
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance (``F.triplet_margin_loss``).
+
+    Shape:
+        - anchor, positive, negative: ``(N, D)`` or ``(D,)``, one number of dims and shapes that broadcast; any
+            dtype but bool.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)`` (``()`` for 1-D inputs).
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ArgumentError: ``margin`` is not greater than 0.
+        ShapeError: the three tensors differ in number of dimensions, or their shapes do not broadcast.
+        DTypeError: ``anchor`` is a bool tensor.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.triplet_margin_loss``."""
     reduction = _reduction("triplet_margin_loss", reduction, size_average, reduce)
     for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
         check_tensor("triplet_margin_loss", name, t)
@@ -579,10 +726,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                          f"and {tuple(negative.shape)}")
     if margin <= 0:
         raise ArgumentError(f"triplet_margin_loss(): margin must be greater than 0, got {margin}")
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = _minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce((d_pos - d_neg + margin).relu(), reduction)
 
 
@@ -598,7 +745,20 @@ def _cosine_embedding_loss_errors(make):
         errors=_cosine_embedding_loss_errors)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1
-    (``F.cosine_embedding_loss``)."""
+    (``F.cosine_embedding_loss``).
+
+    Shape:
+        - input1, input2: ``(N, D)`` or ``(D,)``, one shape.
+        - target: ``(N,)`` or ``()``, values 1 or -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)`` or ``()``; floating point.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: ``input1`` and ``input2`` are not one 1-D or 2-D shape, or ``target`` is not their batch shape.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.cosine_embedding_loss``."""
     reduction = _reduction("cosine_embedding_loss", reduction, size_average, reduce)
     for name, t in (("input1", input1), ("input2", input2), ("target", target)):
         check_tensor("cosine_embedding_loss", name, t)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DTypeError, OpTable, OutOfRangeError, Sample, check_tensor
+from ember.ops import DTypeError, OpTable, OutOfRangeError, Sample, check_tensor, float_input
 
 from .loss import _reduction
 
@@ -30,7 +30,21 @@ def _signs(make, *shape):
 @ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), _signs(make, 3, 4))), Sample((make(5), _signs(make, 5)), {"reduction": "none"})])
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """mean(log(1 + exp(-y x))) for labels y in {-1, 1} (``torch.nn.functional.soft_margin_loss``)."""
+    """mean(log(1 + exp(-y x))) for labels y in {-1, 1} (``torch.nn.functional.soft_margin_loss``).
+
+    Shape:
+        - input: ``(*)``; target: ``(*)``, values 1 or -1, a shape that broadcasts with ``input``. Any dtypes, but
+            not both integral.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the broadcast shape; floating point.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``input`` and ``target`` are both integral.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.soft_margin_loss``."""
     check_tensor("soft_margin_loss", "input", input)
     check_tensor("soft_margin_loss", "target", target)
     from ember.nn import functional as F
@@ -40,7 +54,21 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 @ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), _signs(make, 3, 4))), Sample((make(5), _signs(make, 5)), {"margin": 0.5, "reduction": "sum"})])
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-    """x where y = 1, max(0, margin - x) where y = -1 (``torch.nn.functional.hinge_embedding_loss``)."""
+    """x where y = 1, max(0, margin - x) where y = -1 (``torch.nn.functional.hinge_embedding_loss``).
+
+    Shape:
+        - input: ``(*)``, floating point.
+        - target: ``(*)``, values 1 or -1, the shape of ``input``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.hinge_embedding_loss``."""
     check_tensor("hinge_embedding_loss", "input", input)
     check_tensor("hinge_embedding_loss", "target", target)
     from ember import where
@@ -58,7 +86,21 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
            {"log_input": False, "full": True}, name="rates, full")])
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
-    """Negative log-likelihood of ``target`` under Poisson(rate) (``torch.nn.functional.poisson_nll_loss``)."""
+    """Negative log-likelihood of ``target`` under Poisson(rate) (``torch.nn.functional.poisson_nll_loss``).
+
+    Shape:
+        - input: ``(*)``, the log-rate (the rate with ``log_input=False``); any dtype, integers give the default
+            float.
+        - target: ``(*)``, a shape that broadcasts with ``input``.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the broadcast shape.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.poisson_nll_loss``."""
     check_tensor("poisson_nll_loss", "input", input)
     check_tensor("poisson_nll_loss", "target", target)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
@@ -74,7 +116,23 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
            name="one variance per row, full")])
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) with ``full``)
-    (``torch.nn.functional.gaussian_nll_loss``)."""
+    (``torch.nn.functional.gaussian_nll_loss``).
+
+    Shape:
+        - input: ``(N, *)`` or ``(*)``, the predicted means, floating point.
+        - target: the shape of ``input``.
+        - var: the shape of ``input``, or it with one dim of size 1 (one variance shared).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of ``input``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ValueError: ``var`` has a negative entry.
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``var`` is not floating point.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.gaussian_nll_loss``."""
     for name, t in (("input", input), ("target", target), ("var", var)):
         check_tensor("gaussian_nll_loss", name, t)
     if bool((var < 0).any()):
@@ -102,7 +160,22 @@ def _binary(make, *shape):
     Sample((make(3, 4), _binary(make, 3, 4))), Sample((make(2, 3), _binary(make, 2, 3)), {"reduction": "none"})])
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, the mean over classes of the binary cross entropy with logits
-    (``torch.nn.functional.multilabel_soft_margin_loss``)."""
+    (``torch.nn.functional.multilabel_soft_margin_loss``).
+
+    Shape:
+        - input: ``(N, C)`` or ``(C,)`` logits, floating point.
+        - target: the shape of ``input``, values 0 or 1.
+        - weight: ``(C,)`` or None.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.multilabel_soft_margin_loss``."""
     check_tensor("multilabel_soft_margin_loss", "input", input)
     from ember.nn import functional as F
     loss = -(target * F.logsigmoid(input) + (1 - target) * F.logsigmoid(-input))
@@ -117,13 +190,28 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
                                                        name="p=2")])
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, sum over classes i != y of max(0, margin - x[y] + x[i])^p / C
-    (``torch.nn.functional.multi_margin_loss``)."""
+    (``torch.nn.functional.multi_margin_loss``).
+
+    Shape:
+        - input: ``(N, C)`` or ``(C,)``, floating point.
+        - target: ``(N,)`` or ``()`` class indices in [0, C).
+        - weight: ``(C,)`` or None.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ValueError: ``p`` is not 1 or 2.
+        ShapeError: ``target`` does not fit ``input``'s batch.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.multi_margin_loss``."""
     check_tensor("multi_margin_loss", "input", input)
     check_tensor("multi_margin_loss", "target", target)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    if not input._dtype.is_floating_point:  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
-        raise DTypeError(f"multi_margin_loss(): expected input of a floating dtype, got {input._dtype}")
+    float_input("multi_margin_loss", input)  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
     x = input if input.dim() == 2 else input.unsqueeze(0)
     y = target.reshape(-1, 1)
     picked = x.gather(1, y)
@@ -141,16 +229,29 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 @ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(2, 4), make.index([[3, 0, -1, 1], [1, 2, 3, -1]])))])
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Per sample, sum over target classes j (up to the first -1) and non-target classes i of
-    max(0, 1 - (x[j] - x[i])) / C (``torch.nn.functional.multilabel_margin_loss``)."""
+    """Per sample, sum over target classes j (up to the first -1) and non-target classes i of max(0, 1 - (x[j] -
+    x[i])) / C (``torch.nn.functional.multilabel_margin_loss``).
+
+    Shape:
+        - input: ``(N, C)`` or ``(C,)``, floating point.
+        - target: the shape of ``input``, int64 class indices padded with -1.
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        OutOfRangeError: a target value is outside [-1, C).
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` or ``target`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.multilabel_margin_loss``."""
     check_tensor("multilabel_margin_loss", "input", input)
     check_tensor("multilabel_margin_loss", "target", target)
     if input._device != target._device:
         from ember.device import DeviceError
         raise DeviceError(f"multilabel_margin_loss(): expected input and target on one device, got {input._device} "
                           f"and {target._device}")
-    if not input._dtype.is_floating_point:  # no integer kernel in PyTorch
-        raise DTypeError(f"multilabel_margin_loss(): expected input of a floating dtype, got {input._dtype}")
+    float_input("multilabel_margin_loss", input)  # no integer kernel in PyTorch
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._host().reshape(x.shape[0], -1)
     c = x.shape[1]
@@ -184,7 +285,21 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
     """max(d(a, p) - d(a, n) + margin, 0) with ``distance_function`` (pairwise distance by default)
-    (``torch.nn.functional.triplet_margin_with_distance_loss``)."""
+    (``torch.nn.functional.triplet_margin_with_distance_loss``).
+
+    Shape:
+        - anchor, positive, negative: ``(N, D)`` or ``(D,)``, shapes ``distance_function`` takes (the pairwise
+            distance by default).
+        - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
+
+    Raises:
+        ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: the default distance gets shapes that do not broadcast.
+        DTypeError: ``anchor`` is a bool tensor.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.triplet_margin_with_distance_loss``."""
     for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
         check_tensor("triplet_margin_with_distance_loss", name, t)
     from ember.nn import functional as F

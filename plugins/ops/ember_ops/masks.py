@@ -43,13 +43,26 @@ def _masked_fill_errors(make):
                      r"masked_fill\(\): mask of shape \(2,\) cannot be broadcast to input")
 
 
-@ops.op(inplace=True, samples=lambda make: [
+@ops.op(primitive=MaskedFill, inplace=True, samples=lambda make: [
     Sample((make(2, 3), make.index([[True, False, True], [False, False, True]]), 0.5), name="number"),
     Sample((make(2, 3), make.index([True, False, True]), make()), name="broadcast mask, tensor value"),
     Sample((make(3, 4, noncontiguous=True), make.index([[True], [False], [True]]), -1.0), name="non-contiguous")],
         errors=_masked_fill_errors)
 def masked_fill(input, mask, value):
-    """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``)."""
+    """``input`` with ``value`` where ``mask`` (broadcast to input) is True (``torch.masked_fill``).
+
+    Shape:
+        - input: ``(*)``; mask: bool, broadcastable to ``input``; value: a number or a 0-d tensor.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``mask`` does not broadcast to ``input``, or ``value`` is a tensor with dims.
+        DTypeError: ``mask`` is not bool.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        TypeError: ``input`` or ``mask`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.masked_fill``."""
     check_tensor("masked_fill", "input", input)
     m = _mask("masked_fill", mask, input)
     try:
@@ -77,7 +90,19 @@ def masked_fill(input, mask, value):
     Sample((make(2, 3), make.index([True, False, True])), name="broadcast mask"),
     Sample((make(3), make.index([[True, False, True], [False, True, True]])), name="broadcast input")])
 def masked_select(input, mask):
-    """The elements where ``mask`` is True, as a 1-D tensor; input and mask broadcast (``torch.masked_select``)."""
+    """The elements where ``mask`` is True, as a 1-D tensor; input and mask broadcast (``torch.masked_select``).
+
+    Shape:
+        - input: ``(*)``; mask: bool, a shape that broadcasts with ``input``.
+        - output: ``(K,)``, K the number of True entries of the broadcast mask.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        DTypeError: ``mask`` is not bool.
+        TypeError: ``input`` or ``mask`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.masked_select``."""
     check_tensor("masked_select", "input", input)
     _mask("masked_select", mask, input)
     try:
@@ -98,7 +123,16 @@ def masked_select(input, mask):
     Sample((make(2, 3, requires_grad=False),), name="float")])
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim with ``as_tuple``
-    (``torch.nonzero``)."""
+    (``torch.nonzero``).
+
+    Shape:
+        - input: ``(*)`` with n dims, any dtype.
+        - output: ``(K, n)`` int64 indices of the K nonzero elements; with ``as_tuple``, n tensors ``(K,)``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nonzero``."""
     check_tensor("nonzero", "input", input)
     xp, dev = input._device.xp, input._device
     data = input._data
@@ -111,5 +145,14 @@ def nonzero(input, *, as_tuple=False):
 
 @ops.op(differentiable=False, samples=lambda make: [Sample((make.index([[0, 1, 0], [2, 0, 3]]),))])
 def argwhere(input):
-    """``nonzero(input)``: indices of non-zero elements as an (n, ndim) tensor (``torch.argwhere``)."""
+    """``nonzero(input)``: indices of non-zero elements as an (n, ndim) tensor (``torch.argwhere``).
+
+    Shape:
+        - input: ``(*)`` with n dims, any dtype.
+        - output: ``(K, n)`` int64 indices of the K nonzero elements.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.argwhere``."""
     return nonzero(input)

@@ -21,8 +21,18 @@ def _isin_samples(make):
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_isin_samples)
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    """A bool tensor shaped like ``elements``: True where the element equals one of ``test_elements``
-    (False with ``invert=True``). Either argument may be a Python number (``torch.isin``)."""
+    """A bool tensor shaped like ``elements``: True where the element equals one of ``test_elements`` (False with
+    ``invert=True``). Either argument may be a Python number (``torch.isin``).
+
+    Shape:
+        - elements: a tensor (or a number); test_elements: a tensor or a number.
+        - output: bool, the shape of ``elements``.
+
+    Raises:
+        TypeError: both are numbers, or one is neither a tensor nor a number.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.isin``."""
     for name, value in (("elements", elements), ("test_elements", test_elements)):
         if not isinstance(value, (Tensor, numbers.Number)):
             raise TypeError(f"isin(): expected {name} to be a tensor or a number, got {type(value).__name__}")

@@ -9,7 +9,7 @@ import math
 
 from ember import dtypes
 from ember.device import DeviceError
-from ember.ops import ArgumentError, DTypeError, OpTable, OutOfRangeError, Sample, check_tensor
+from ember.ops import ArgumentError, ErrorInput, OpTable, OutOfRangeError, Sample, check_tensor, float_input
 from ember.tensor import Tensor, tensor, wrap
 
 from . import return_types
@@ -27,8 +27,18 @@ def _kthvalue_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_kthvalue_samples)
 def kthvalue(input, k, dim=-1, keepdim=False):
-    """(values, indices) of the ``k``-th smallest element along ``dim``, k counted from 1
-    (``torch.kthvalue``)."""
+    """(values, indices) of the ``k``-th smallest element along ``dim``, k counted from 1 (``torch.kthvalue``).
+
+    Shape:
+        - input: ``(*)``, any dtype but bool; ``dim``: one int (the last by default).
+        - output: ``(values, indices)``, ``input``'s shape without ``dim`` (size 1 with ``keepdim``); the indices
+            int64.
+
+    Raises:
+        OutOfRangeError: ``k`` is outside [1, ``input.shape[dim]``], or ``dim`` is out of range.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.kthvalue``."""
     check_tensor("kthvalue", "input", input)
     d = _one_dim("kthvalue", input, dim)
     size = input.shape[d] if input._data.ndim else 1
@@ -56,14 +66,32 @@ def _quantile_samples(make):
         yield Sample((make(3, 4), 0.4), {"dim": -1, "interpolation": mode}, name=mode)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_quantile_samples)
+def _quantile_errors(make):
+    yield ErrorInput(Sample((make(4, dtype="int64"), 0.5)), TypeError,
+                     r"quantile\(\): not implemented for input of dtype int64; expected a floating point tensor")
+
+
+@ops.op(namespaces=("ember", "Tensor"), samples=_quantile_samples, errors=_quantile_errors)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    """The ``q``-th quantiles (q in [0, 1], a number or a 1-d tensor) of ``input`` along ``dim`` (all
-    elements when None), between neighbours by ``interpolation`` (linear, lower, higher, midpoint,
-    nearest). Several q put a leading dim of their count (``torch.quantile``); a NaN makes its result NaN."""
-    check_tensor("quantile", "input", input)
-    if not input.is_floating_point():
-        raise DTypeError(f"quantile(): expected input of a floating dtype, got {input.dtype}")
+    """The ``q``-th quantiles (q in [0, 1], a number or a 1-d tensor) of ``input`` along ``dim`` (all elements when
+    None), between neighbours by ``interpolation`` (linear, lower, higher, midpoint, nearest). Several q put a
+    leading dim of their count (``torch.quantile``); a NaN makes its result NaN.
+
+    Shape:
+        - input: ``(*)``, non-empty, floating point; q: a number, or a 0-d or 1-d tensor of values in [0, 1].
+        - output: ``input``'s shape without ``dim`` (all dims when None; size 1 with ``keepdim``), with a leading
+            ``q.shape[0]`` dim for a 1-d q.
+
+    Raises:
+        ArgumentError: ``q`` is outside [0, 1] or more than 1-d, ``input`` is empty, or ``interpolation`` is
+            unknown.
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: ``q`` is on another device than ``input``.
+
+    PyTorch: ``torch.quantile``."""
+    float_input("quantile", input)
     if interpolation not in _INTERPOLATIONS:
         raise ArgumentError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor)
@@ -121,9 +149,22 @@ def _searchsorted_samples(make):
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_searchsorted_samples)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
-    """Where each value of ``input`` would be inserted in ``sorted_sequence`` (sorted along its last dim)
-    to keep it sorted: the first such index, or the last with ``right=True``/``side="right"``. A 1-d
-    sequence serves every value; otherwise leading dims must match ``input``'s (``torch.searchsorted``)."""
+    """Where each value of ``input`` would be inserted in ``sorted_sequence`` (sorted along its last dim) to keep
+    it sorted: the first such index, or the last with ``right=True``/``side="right"``. A 1-d sequence serves every
+    value; otherwise leading dims must match ``input``'s (``torch.searchsorted``).
+
+    Shape:
+        - sorted_sequence: ``(*, N)`` sorted along the last dim; input: ``(*, M)`` (the same leading dims), or any
+            shape (or a number) for a 1-D sequence.
+        - output: the shape of ``input``, int64 (int32 with ``out_int32``).
+
+    Raises:
+        ArgumentError: ``sorted_sequence`` is 0-d, the leading dims differ, a number is searched in a sequence of
+            more than 1 dim, or ``side`` disagrees with ``right``.
+        TypeError: ``sorted_sequence`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.searchsorted``."""
     check_tensor("searchsorted", "sorted_sequence", sorted_sequence)
     if side is not None:
         if side not in ("left", "right") or (right and side == "left"):
@@ -162,11 +203,20 @@ def _histc_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_histc_samples)
 def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
-    """Counts of ``input``'s elements in ``bins`` equal-width bins over [min, max] (the data's own range
-    when both are 0); elements outside are ignored, ``max`` falls in the last bin (``torch.histc``)."""
-    check_tensor("histc", "input", input)
-    if not input.is_floating_point():
-        raise DTypeError(f"histc(): expected input of a floating dtype, got {input.dtype}")
+    """Counts of ``input``'s elements in ``bins`` equal-width bins over [min, max] (the data's own range when both
+    are 0); elements outside are ignored, ``max`` falls in the last bin (``torch.histc``).
+
+    Shape:
+        - input: ``(*)``, floating point.
+        - output: ``(bins,)``, the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``bins`` is not positive, or [min, max] is not finite or has max < min.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.histc``."""
+    float_input("histc", input)
     if bins <= 0:
         raise ArgumentError(f"histc(): bins must be > 0, got {bins}")
     xp = input._device.xp

@@ -17,7 +17,7 @@ from ember.tensor import tensor as _tensor
 ops = OpTable()
 
 
-class ConstantPad(Primitive):
+class ConstantPadNd(Primitive):
     """Pad (or, for negative pads, crop) each dim by ``pads`` = ((low, high), ...), filling with ``value``."""
 
     @staticmethod
@@ -32,7 +32,7 @@ class ConstantPad(Primitive):
 
     @staticmethod
     def backward(ctx, g, pads, value):
-        return apply(ConstantPad, g, pads=tuple((-lo, -hi) for lo, hi in pads), value=0)
+        return apply(ConstantPadNd, g, pads=tuple((-lo, -hi) for lo, hi in pads), value=0)
 
 
 def _source_index(mode, size, lo, hi):
@@ -62,10 +62,28 @@ def _pad_errors(make):
                      r"pad\(\).*padding size should be less than.*\(3, 0\).*\(1, 2, 3\)")
 
 
-@ops.op(namespaces=("functional",), samples=_pad_samples, errors=_pad_errors)
+@ops.op(primitive=ConstantPadNd, namespaces=("functional",), samples=_pad_samples, errors=_pad_errors)
 def pad(input, pad, mode="constant", value=None):
-    """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``,
-    default 0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``)."""
+    """Pad ``input``: ``pad`` = (last_left, last_right, second_last_left, ...); modes constant (``value``, default
+    0; negative pads crop), reflect, replicate, circular (``torch.nn.functional.pad``).
+
+    Shape:
+        - input: ``(*)``; 'reflect', 'replicate' and 'circular' pad the last 1 to 3 dims of a batched or unbatched
+            input (``(N, C, *)`` or ``(C, *)``); any dtype ('constant' mode).
+        - pad: ``(left, right, top, bottom, ...)`` from the last dim backwards; negative values crop.
+        - output: each padded dim grows by its two pads, the dtype of ``input``.
+
+    Raises:
+        ArgumentError: ``pad`` has an odd length or more than two entries per dim, ``value`` is given to a
+            non-constant mode, a reflect pad is not less than its dim, or a circular pad wraps more than once.
+        DimensionError: a non-constant mode gets an input of the wrong number of dims.
+        ShapeError: negative padding leaves a dim empty or negative.
+        NotImplementedError: ``mode`` is unknown.
+        DTypeError: a non-constant mode gets a bool tensor.
+        RuntimeError: ``value`` does not fit an integer input's dtype.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.pad``."""
     check_tensor("pad", "input", input)
     pad = tuple(int(p) for p in pad)
     nd = input._data.ndim
@@ -83,7 +101,7 @@ def pad(input, pad, mode="constant", value=None):
             value = 0
         elif not input._dtype.is_floating_point and input._dtype is not dtypes.bool:
             value = scalar_to("pad", value, input._dtype)  # PyTorch truncates a float fill into integers
-        return apply(ConstantPad, input, pads=pads, value=value)
+        return apply(ConstantPadNd, input, pads=pads, value=value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad(): mode {mode!r} is not supported; expected 'constant', 'reflect', "
                                   f"'replicate' or 'circular'")

@@ -15,10 +15,10 @@ import math
 import numpy as np
 
 from ember.tensor import tensor as _tensor, wrap
-from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
-                       apply, check_tensor)
+from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+                       apply, check_tensor, float_input)
 
-from .conv import ConvNd, windows
+from .conv import Convolution, windows
 
 ops = OpTable()
 
@@ -79,8 +79,11 @@ def _argmax_windows(xp, flat, positions, size):
     return values, index.astype(xp.int64)
 
 
-class MaxPool(Primitive):
-    """Window maxima over the trailing spatial dims, and their flat input indices (second output)."""
+class MaxPool2dWithIndices(Primitive):
+    """Window maxima over the trailing spatial dims, and their flat input indices (second output); one
+    class per spatial rank, under ATen's names (the kernel serves all three)."""
+
+    name, grad_fn = "max_pool2d_with_indices", "MaxPool2DWithIndicesBackward0"
 
     num_outputs = 2
     save_output = True
@@ -138,10 +141,13 @@ class MaxPoolTiled(Primitive):
         best = taps[0].copy()
         for tap in taps[1:]:
             xp.maximum(best, tap, out=best)  # a NaN anywhere in the window propagates, as in PyTorch
+        # the first offset holding the maximum: a running "found" mask, summed (boolean indexing is ~5x slower)
+        found = taps[0] == best
         which = xp.zeros(best.shape, dtype=xp.uint8)
-        for i in range(len(taps) - 1, 0, -1):  # the lowest offset holding the maximum is written last
-            which[taps[i] == best] = i
-        which[taps[0] == best] = 0
+        for i, tap in enumerate(taps[1:], 1):
+            hit = xp.greater(tap == best, found)  # equal to the maximum, and no earlier offset was
+            found |= hit
+            which += hit.view(xp.uint8) * xp.uint8(i)
         if xp.isnan(best).any():
             for i, tap in enumerate(taps):  # PyTorch's scan takes every NaN it meets: the last one wins
                 which[xp.isnan(tap)] = i
@@ -188,6 +194,21 @@ class TileGather(Primitive):
         return apply(TileScatter, g, which, size=tuple(x.shape[2:]), kernel=kernel), None
 
 
+class MaxPool1dTiled(MaxPoolTiled):
+    name, grad_fn = "max_pool1d_tiled", "MaxPool1DWithIndicesBackward0"
+
+
+class MaxPool2dTiled(MaxPoolTiled):
+    name, grad_fn = "max_pool2d_tiled", "MaxPool2DWithIndicesBackward0"
+
+
+class MaxPool3dTiled(MaxPoolTiled):
+    name, grad_fn = "max_pool3d_tiled", "MaxPool3DWithIndicesBackward0"
+
+
+_MAX_POOL_TILED = {1: MaxPool1dTiled, 2: MaxPool2dTiled, 3: MaxPool3dTiled}
+
+
 def _tile_indices(xp, which, kernel, size):
     """Flat input indices (int64, as ``return_indices`` gives them) of the window offsets ``which``."""
     out = which.shape[2:]
@@ -199,8 +220,11 @@ def _tile_indices(xp, which, kernel, size):
     return index
 
 
-class AdaptiveMaxPool(Primitive):
-    """Maxima over PyTorch's adaptive windows [floor(i*S/O), ceil((i+1)*S/O)), gathered in one index."""
+class AdaptiveMaxPool2d(Primitive):
+    """Maxima over PyTorch's adaptive windows [floor(i*S/O), ceil((i+1)*S/O)), gathered in one index;
+    one class per spatial rank, under ATen's names."""
+
+    name, grad_fn = "adaptive_max_pool2d", "AdaptiveMaxPool2DBackward0"
 
     num_outputs = 2
     save_output = True
@@ -254,8 +278,7 @@ def _batched(op, input, n):
     if input._data.ndim not in (n + 1, n + 2):
         raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                              f"shape {tuple(input.shape)}")
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     if 0 in input._data.shape[-n:]:  # an empty spatial dim is an error in PyTorch (an empty batch is not)
         raise ShapeError(f"{op}(): Expected input's non-batch dimensions to have positive length, but input has "
                          f"a shape of {tuple(input.shape)}")
@@ -287,6 +310,26 @@ def _geometry(op, size, kernel, stride, padding, dilation, ceil_mode):
     return tuple(out), tuple(pads)
 
 
+class MaxPool1dWithIndices(MaxPool2dWithIndices):
+    name, grad_fn = "max_pool1d_with_indices", "MaxPool1DWithIndicesBackward0"
+
+
+class MaxPool3dWithIndices(MaxPool2dWithIndices):
+    name, grad_fn = "max_pool3d_with_indices", "MaxPool3DWithIndicesBackward0"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    name, grad_fn = "adaptive_max_pool1d", "AdaptiveMaxPool1DBackward0"
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    name, grad_fn = "adaptive_max_pool3d", "AdaptiveMaxPool3DBackward0"
+
+
+_MAX_POOL = {1: MaxPool1dWithIndices, 2: MaxPool2dWithIndices, 3: MaxPool3dWithIndices}
+_ADAPTIVE_MAX_POOL = {1: AdaptiveMaxPool1d, 2: AdaptiveMaxPool2d, 3: AdaptiveMaxPool3d}
+
+
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _batched(op, input, n)
     kernel = _tuple(op, "kernel_size", kernel_size, n)
@@ -297,13 +340,14 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     _, pads = _geometry(op, tuple(x.shape[2:]), kernel, stride, padding, dilation, ceil_mode)
     if kernel == stride and all(d == 1 for d in dilation) and not any(lo or hi for lo, hi in pads) and \
             math.prod(kernel) < 256:
-        out, which = apply(MaxPoolTiled, x, kernel=kernel)
+        out, which = apply(_MAX_POOL_TILED[n], x, kernel=kernel)
         indices = wrap(_tile_indices(x._device.xp, which._data, kernel, tuple(x.shape[2:])), x._device) \
             if return_indices else None
     else:
-        out, indices = apply(MaxPool, x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
+        out, indices = apply(_MAX_POOL[n], x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if unbatched:
-        out, indices = out.squeeze(0), indices.squeeze(0)
+        out = out.squeeze(0)
+        indices = None if indices is None else indices.squeeze(0)
     return (out, indices) if return_indices else out
 
 
@@ -321,12 +365,32 @@ def _max_pool2d_samples(make):
                  name="dilation, ceil_mode, indices")
     yield Sample((make(2, 5, 5, noncontiguous=True), 2), {"stride": 2, "ceil_mode": True},
                  name="unbatched, non-contiguous, ceil_mode")
+    # windows that tile the input take a fast path of their own: batched and unbatched, with indices
+    yield Sample((make(2, 4, 6), 2), name="unbatched, tiled")
+    yield Sample((make(2, 2, 4, 6), (2, 3)), {"return_indices": True}, name="tiled, indices")
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d", samples=_max_pool1d_samples)
+@ops.op(primitive=MaxPool1dWithIndices, namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool1d",
+        samples=_max_pool1d_samples)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; indices are flat positions in L
-    (``torch.nn.functional.max_pool1d``)."""
+    (``torch.nn.functional.max_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point.
+        - output: ``(N, C, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation *
+            (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``; with
+            ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.max_pool1d``."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -335,11 +399,27 @@ def _max_pool2d_errors(make):
                      r"max_pool2d\(\).*pad should be at most half.*pad=2, kernel_size=2")
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples,
+@ops.op(primitive=MaxPool2dWithIndices, namespaces=("ember", "functional"), torch="torch.nn.functional.max_pool2d", samples=_max_pool2d_samples,
         errors=_max_pool2d_errors)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; indices are flat positions h * W + w
-    (``torch.nn.functional.max_pool2d``)."""
+    (``torch.nn.functional.max_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point.
+        - output: ``(N, C, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
+            dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``;
+            with ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.max_pool2d``."""
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -367,7 +447,7 @@ def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_inclu
     out, pads = _geometry(op, size, kernel, stride, padding, (1,) * n, ceil_mode)
     b, c = x.shape[:2]
     ones = _tensor(np.ones((1, 1) + kernel), dtype=x.dtype, device=x.device)
-    sums = apply(ConvNd, x.reshape((b * c, 1) + size), ones, stride=stride, padding=pads, dilation=(1,) * n,
+    sums = apply(Convolution, x.reshape((b * c, 1) + size), ones, stride=stride, padding=pads, dilation=(1,) * n,
                  groups=1).reshape((b, c) + out)
     if divisor_override:
         y = sums / divisor_override
@@ -398,7 +478,22 @@ def _avg_pool2d_samples(make):
 
 @ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.avg_pool1d", samples=_avg_pool1d_samples)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Mean over sliding windows of (N, C, L) input (``torch.nn.functional.avg_pool1d``)."""
+    """Mean over sliding windows of (N, C, L) input (``torch.nn.functional.avg_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point.
+        - output: ``(N, C, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - kernel_size)
+            / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.avg_pool1d``."""
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
@@ -409,7 +504,22 @@ def _avg_pool2d_errors(make):
 @ops.op(namespaces=("functional",), samples=_avg_pool2d_samples, errors=_avg_pool2d_errors)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``)."""
+    """Mean over sliding windows of (N, C, H, W) input (``torch.nn.functional.avg_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point.
+        - output: ``(N, C, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
+            kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a non-batch dim is empty, or the windows do not fit (an output size below 1).
+        ArgumentError: a size argument is not an int or an n-tuple, ``kernel_size``, ``stride`` or ``dilation`` is
+            not positive, or ``padding`` exceeds half the kernel.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.avg_pool2d``."""
     return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
@@ -464,7 +574,22 @@ def _adaptive_avg_pool(op, n, input, output_size):
 @ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_avg_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 5)), Sample((make(1, 2, 4), 6))])
 def adaptive_avg_pool1d(input, output_size):
-    """Mean over ``output_size`` windows covering L, sized as PyTorch's (``torch.nn.functional.adaptive_avg_pool1d``)."""
+    """Mean over ``output_size`` windows covering L, sized as PyTorch's
+    (``torch.nn.functional.adaptive_avg_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_avg_pool1d``."""
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
@@ -472,7 +597,21 @@ def adaptive_avg_pool1d(input, output_size):
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2)),
                               Sample((make(1, 1, 5, 6), (None, 4)))])
 def adaptive_avg_pool2d(input, output_size):
-    """Mean over an ``output_size`` grid of windows (``torch.nn.functional.adaptive_avg_pool2d``)."""
+    """Mean over an ``output_size`` grid of windows (``torch.nn.functional.adaptive_avg_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_avg_pool2d``."""
     return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
@@ -481,23 +620,51 @@ def _adaptive_max_pool(op, n, input, output_size, return_indices):
     size = tuple(x.shape[2:])
     if any(s == 0 for s in size):
         raise ShapeError(f"{op}(): expected input with non-zero spatial size, got shape {tuple(input.shape)}")
-    out, indices = apply(AdaptiveMaxPool, x, output_size=_output_size(op, output_size, size))
+    out, indices = apply(_ADAPTIVE_MAX_POOL[n], x, output_size=_output_size(op, output_size, size))
     if unbatched:
         out, indices = out.squeeze(0), indices.squeeze(0)
     return (out, indices) if return_indices else out
 
 
-@ops.op(namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
+@ops.op(primitive=AdaptiveMaxPool1d, namespaces=("ember", "functional"), torch="torch.nn.functional.adaptive_max_pool1d",
         samples=lambda make: [Sample((make(2, 3, 7), 3)), Sample((make(2, 5), 2, True))])
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``)."""
+    """Maximum over adaptive windows of L (``torch.nn.functional.adaptive_max_pool1d``).
+
+    Shape:
+        - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``; with ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 2-D or 3-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_max_pool1d``."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
-@ops.op(namespaces=("functional",),
+@ops.op(primitive=AdaptiveMaxPool2d, namespaces=("functional",),
         samples=lambda make: [Sample((make(1, 2, 5, 7), (2, 3))), Sample((make(2, 4, 4), 2, True)),
                               Sample((make(1, 1, 5, 3), (None, 2)), {"return_indices": True})])
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Maximum over an ``output_size`` grid of adaptive windows; indices are flat h * W + w
-    (``torch.nn.functional.adaptive_max_pool2d``)."""
+    (``torch.nn.functional.adaptive_max_pool2d``).
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point, non-empty spatial dims.
+        - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
+            of ``input``; with ``return_indices``, also int64 indices of that shape.
+
+    Raises:
+        DimensionError: ``input`` is not 3-D or 4-D.
+        ShapeError: a spatial dim of ``input`` is empty.
+        ArgumentError: ``output_size`` is not positive or does not have one entry per spatial dim.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.adaptive_max_pool2d``."""
     return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)

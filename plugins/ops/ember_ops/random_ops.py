@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import DTypeError, OpTable, Sample, check_tensor, float_input, inplace, no_bool
+from ember.ops import OpTable, Sample, check_tensor, float_input, inplace, no_bool
 from ember.random import default_generator
 from ember.tensor import Tensor, wrap
 
@@ -51,9 +51,7 @@ def _fill(self, values, op):
 
 
 def _floating(op, self):
-    check_tensor(op, "self", self)
-    if not self._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): a continuous distribution needs a floating point tensor, got {self._dtype}")
+    float_input(op, self, "self")  # a continuous distribution needs a floating point tensor
 
 
 def _inplace_samples(**kwargs):
@@ -63,7 +61,18 @@ def _inplace_samples(**kwargs):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.normal_", differentiable=False,
         samples=_inplace_samples(mean=1.5, std=0.0))
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``)."""
+    """Fill with draws from N(mean, std^2) in place (``Tensor.normal_``).
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``std`` is negative.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.normal_``."""
     _floating("normal_", self)
     if std < 0:
         raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
@@ -74,7 +83,18 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.uniform_", differentiable=False,
         samples=_inplace_samples(**{"from": -0.5, "to": -0.5}))
 def uniform_(self, *args, generator=None, **kwargs):
-    """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``)."""
+    """Fill with draws uniform on [from, to) in place (``Tensor.uniform_(from=0, to=1)``).
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``from`` > ``to``.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.uniform_``."""
     names = ("from", "to")
     bounds = dict(zip(names, args))
     bounds.update(kwargs)
@@ -97,8 +117,18 @@ def _random_range(dtype):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.random_", differentiable=False,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 4, 5))])
 def random_(self, *args, generator=None, **kwargs):
-    """Fill with integers uniform on [from, to) in place: ``random_(to)``, ``random_(from, to)``, or with
-    no bounds [0, 2^mantissa] for floats and the dtype's non-negative range for integers (``Tensor.random_``)."""
+    """Fill with integers uniform on [from, to) in place: ``random_(to)``, ``random_(from, to)``, or with no bounds
+    [0, 2^mantissa] for floats and the dtype's non-negative range for integers (``Tensor.random_``).
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``from`` >= ``to``.
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.random_``."""
     check_tensor("random_", "self", self)
     if len(args) == 1:
         low, high = 0, args[0]
@@ -117,7 +147,16 @@ def random_(self, *args, generator=None, **kwargs):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1.0)), Sample((make(2, 3, requires_grad=False), 0.0))])
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0."""
+    """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0.
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.bernoulli_``."""
     check_tensor("bernoulli_", "self", self)
     prob = p._data if isinstance(p, Tensor) else p
     return _fill(self, _uniform(self, generator) < prob, "bernoulli_")
@@ -126,7 +165,18 @@ def bernoulli_(self, p=0.5, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.exponential_", differentiable=False,
         samples=_inplace_samples(lambd=float("inf")))
 def exponential_(self, lambd=1.0, *, generator=None):
-    """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``)."""
+    """Fill with draws of density lambd * exp(-lambd x) in place (``Tensor.exponential_``).
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``lambd`` is not positive.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.exponential_``."""
     _floating("exponential_", self)
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
@@ -136,7 +186,18 @@ def exponential_(self, lambd=1.0, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.geometric_", differentiable=False,
         samples=_inplace_samples(p=1 - 1e-12))  # p -> 1: every draw is 1, which PyTorch can check
 def geometric_(self, p, *, generator=None):
-    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place."""
+    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...) in place.
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``p`` is outside (0, 1).
+        DTypeError: ``self`` is a bool tensor.
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.geometric_``."""
     no_bool("geometric_", self)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
@@ -147,7 +208,18 @@ def geometric_(self, p, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.log_normal_", differentiable=False,
         samples=_inplace_samples(mean=0.5, std=1e-12))  # std -> 0: every draw is e^mean, which PyTorch can check
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``)."""
+    """Fill with exp of N(mean, std^2) draws in place (``Tensor.log_normal_``).
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``std`` is not positive.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.log_normal_``."""
     _floating("log_normal_", self)
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
@@ -158,7 +230,18 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 @ops.op(namespaces=("Tensor",), torch="torch.Tensor.cauchy_", differentiable=False,
         samples=_inplace_samples(median=0.5, sigma=1e-12))  # sigma -> 0: every draw is the median
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place."""
+    """Fill with draws from the Cauchy distribution (location ``median``, scale ``sigma``) in place.
+
+    Shape:
+        - self: ``(*)``.
+        - output: ``self``, filled in place with the draws.
+
+    Raises:
+        RuntimeError: ``sigma`` is not positive.
+        DTypeError: ``self`` is not floating point (a continuous distribution).
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.cauchy_``."""
     _floating("cauchy_", self)
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
@@ -173,8 +256,20 @@ def _normal_samples(make):
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_normal_samples)
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
-    """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers
-    with ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both."""
+    """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers with
+    ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both.
+
+    Shape:
+        - mean, std: tensors (or numbers) whose shapes broadcast; with two numbers, ``size`` is required.
+        - output: the broadcast shape (or ``size``), floating point.
+
+    Raises:
+        RuntimeError: an element of ``std`` is negative.
+        DTypeError: a tensor argument is not floating point.
+        TypeError: two numbers without ``size``, or ``out=`` is given.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.normal``."""
     if out is not None:
         raise TypeError("normal(): out= is not supported by ember")
     tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
@@ -197,7 +292,18 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False,
         samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))])
 def bernoulli(input, p=None, *, generator=None, out=None):
-    """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``)."""
+    """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        RuntimeError: a probability is outside [0, 1].
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor, or ``out=`` is given.
+
+    PyTorch: ``torch.bernoulli``."""
     check_tensor("bernoulli", "input", input)
     if p is None:  # probabilities in input: PyTorch has floating kernels only
         float_input("bernoulli", input)
@@ -214,7 +320,18 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 @ops.op(namespaces=("ember",), differentiable=False,
         samples=lambda make: [Sample((make(2, 3, low=0.0, high=0.0, requires_grad=False),))])
 def poisson(input, generator=None):
-    """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``)."""
+    """Counts drawn from Poisson(rate) for each rate in ``input``, in ``input``'s dtype (``torch.poisson``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        RuntimeError: a rate is negative.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.poisson``."""
     float_input("poisson", input)
     rates = input._host()
     if (rates < 0).any():
@@ -230,8 +347,19 @@ def _multinomial_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_multinomial_samples)
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    """Indices drawn with probability proportional to the (non-negative) weights in each row of ``input``
-    (1-D or 2-D), ``num_samples`` per row, with or without replacement; int64 (``torch.multinomial``)."""
+    """Indices drawn with probability proportional to the (non-negative) weights in each row of ``input`` (1-D or
+    2-D), ``num_samples`` per row, with or without replacement; int64 (``torch.multinomial``).
+
+    Shape:
+        - input: ``(k,)`` or ``(n, k)`` non-negative weights, floating point.
+        - output: ``(num_samples,)`` or ``(n, num_samples)``, int64 category indices.
+
+    Raises:
+        RuntimeError: ``input`` is not 1-D or 2-D or not floating point, ``num_samples`` is not positive or exceeds
+            k without replacement, or the weights are negative, non-finite or sum to 0.
+        TypeError: ``input`` is not a Tensor, or ``out=`` is given.
+
+    PyTorch: ``torch.multinomial``."""
     check_tensor("multinomial", "input", input)
     if out is not None:
         raise TypeError("multinomial(): out= is not supported by ember")

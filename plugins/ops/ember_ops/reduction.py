@@ -15,7 +15,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.ops import (DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, StabilityInput, apply,
-                       check_tensor, normalize_dims)
+                       check_tensor, float_input, normalize_dims)
 from ember.tensor import Tensor
 
 from . import return_types
@@ -63,6 +63,8 @@ def _count(shape, dims):
 # -- sum, mean, prod --------------------------------------------------------------------------------
 
 class Sum(Primitive):
+    """The sum of all elements (``dims`` None); :class:`SumDim` is the overload over given dims."""
+
     @staticmethod
     def forward(xp, x, dims, keepdim, dtype):
         return xp.sum(x, axis=dims, keepdims=keepdim, dtype=dtype)
@@ -72,35 +74,92 @@ class Sum(Primitive):
         return _expand_back(g, ctx.input_shapes[0], dims, keepdim)
 
 
+class SumDim(Sum):
+    name, grad_fn = "sum.dim_IntList", "SumBackward1"
+
+
 def _sum_errors(make):
     yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"sum\(\).*range.*got 3")
 
 
-@ops.op(samples=_reduction_samples, errors=_sum_errors)
+@ops.op(primitive=Sum, samples=_reduction_samples, errors=_sum_errors)
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum of elements over ``dim`` (all when None); bool and integer inputs sum as int64 (``torch.sum``)."""
+    """Sum of elements over ``dim`` (all when None); bool and integer inputs sum as int64 (``torch.sum``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.sum``."""
     check_tensor("sum", "input", input)
     dims = normalize_dims("sum", dim, input._data.ndim)
     if dtype is not None:
         input = input.to(dtype)
     elif not input._dtype.is_floating_point:
         input = input.to(dtypes.int64)
-    return apply(Sum, input, dims=dims, keepdim=bool(keepdim), dtype=None)
+    return apply(Sum if dims is None else SumDim, input, dims=dims, keepdim=bool(keepdim), dtype=None)
 
 
-@ops.op(samples=_reduction_samples)
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Mean over ``dim`` (all when None); floating inputs only, as in PyTorch (``torch.mean``)."""
+class Mean(Primitive):
+    """The mean of all elements; :class:`MeanDim` is the overload over given dims (fused: it stands for
+    ``sum / count``, in one backend call)."""
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim):
+        return xp.sum(x, axis=dims, keepdims=keepdim) / _count(x.shape, dims)  # 0 / 0: NaN, as PyTorch's
+
+    @staticmethod
+    def backward(ctx, g, dims, keepdim):
+        shape = ctx.input_shapes[0]
+        return _expand_back(g, shape, dims, keepdim) / _count(shape, dims)
+
+
+class MeanDim(Mean):
+    name, grad_fn = "mean.dim", "MeanBackward1"
+
+
+def _mean_input(input, dtype):
     check_tensor("mean", "input", input)
     if dtype is not None:
         input = input.to(dtype)
     if not input._dtype.is_floating_point:
         raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                          f"complex dtype. Got: {input._dtype}")
+    return input
+
+
+def _mean_composite(input, dim=None, keepdim=False, *, dtype=None):
+    input = _mean_input(input, dtype)
     dims = normalize_dims("mean", dim, input._data.ndim)
     count = _count(input._data.shape, dims)
-    total = apply(Sum, input, dims=dims, keepdim=bool(keepdim), dtype=None)
+    total = input.sum(dims, keepdim=keepdim) if dims is not None else input.sum()
     return total / count if count else total * float("nan")
+
+
+@ops.op(samples=_reduction_samples, primitive=Mean, reference=_mean_composite)
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over ``dim`` (all when None); floating inputs only, as in PyTorch (``torch.mean``).
+
+    Shape:
+        - input: ``(*)``, floating point (or a floating ``dtype``); ``dim``: an int, a tuple of ints or None (all
+            dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point and no floating ``dtype`` is given.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.mean``."""
+    input = _mean_input(input, dtype)
+    dims = normalize_dims("mean", dim, input._data.ndim)
+    return apply(Mean if dims is None else MeanDim, input, dims=dims, keepdim=bool(keepdim))
 
 
 class Prod(Primitive):
@@ -136,13 +195,24 @@ def _prod_samples(make):
     yield Sample((x.requires_grad_(True), 1), name="one zero, two zeros")
 
 
-@ops.op(samples=_prod_samples, skips={
+@ops.op(primitive=Prod, samples=_prod_samples, skips={
     "gradgradcheck": "second derivatives are exact except where a slice holds two or more zeros: the backward "
                      "treats the product of the other elements as a constant there, so they come out 0 "
                      "(first derivatives are exact everywhere)"})
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64.
-    The gradient is exact where the input holds zeros."""
+    """Product of all elements, or along one ``dim`` (``torch.prod``); integers multiply as int64. The gradient is
+    exact where the input holds zeros.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int or None; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.prod``."""
     check_tensor("prod", "input", input)
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -209,18 +279,18 @@ def _check_nonempty(op, input, dims):
                                   f"shape {tuple(shape)}")
 
 
-class Extreme(Primitive):
-    """amax/amin; ties share the gradient equally, as in PyTorch."""
+class Amax(Primitive):
+    """The largest value over ``dims``; ties share the gradient equally, as in PyTorch."""
 
     save_inputs = True
     save_output = True
 
     @staticmethod
-    def forward(xp, x, dims, keepdim, largest):
-        return (xp.max if largest else xp.min)(x, axis=dims, keepdims=keepdim)
+    def forward(xp, x, dims, keepdim):
+        return xp.max(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
-    def backward(ctx, g, dims, keepdim, largest):
+    def backward(ctx, g, dims, keepdim):
         x = ctx.inputs[0]
         shape = ctx.input_shapes[0]
         mask = x == _expand_back(ctx.output, shape, dims, keepdim)
@@ -228,11 +298,29 @@ class Extreme(Primitive):
         return _expand_back(g, shape, dims, keepdim) * mask / count
 
 
-def _extreme(op, input, dim, keepdim, largest):
+class Amin(Amax):
+    """The smallest value over ``dims``; ties share the gradient equally."""
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim):
+        return xp.min(x, axis=dims, keepdims=keepdim)
+
+
+class Max(Amax):
+    """``max(input)``: the largest of all elements (PyTorch's overload without ``dim``)."""
+    grad_fn = "MaxBackward1"
+
+
+class Min(Amin):
+    """``min(input)``: the smallest of all elements."""
+    grad_fn = "MinBackward1"
+
+
+def _extreme(op, prim, input, dim, keepdim):
     check_tensor(op, "input", input)
     dims = normalize_dims(op, None if dim == () else dim, input._data.ndim)
     _check_nonempty(op, input, dims)
-    return apply(Extreme, input, dims=dims, keepdim=bool(keepdim), largest=largest)
+    return apply(prim, input, dims=dims, keepdim=bool(keepdim))
 
 
 def _amax_samples(make):
@@ -247,30 +335,67 @@ def _amax_errors(make):
     yield ErrorInput(Sample((make(0, 3), 0)), IndexError, r"amax\(\).*dim 0")
 
 
-@ops.op(samples=_amax_samples, errors=_amax_errors)
+@ops.op(primitive=Amax, samples=_amax_samples, errors=_amax_errors)
 def amax(input, dim=(), keepdim=False):
-    """The largest value over ``dim`` (all when empty); ties share the gradient (``torch.amax``)."""
-    return _extreme("amax", input, dim, keepdim, True)
+    """The largest value over ``dim`` (all when empty); ties share the gradient (``torch.amax``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.amax``."""
+    return _extreme("amax", Amax, input, dim, keepdim)
 
 
-@ops.op(samples=_amax_samples)
+@ops.op(primitive=Amin, samples=_amax_samples)
 def amin(input, dim=(), keepdim=False):
-    """The smallest value over ``dim`` (all when empty); ties share the gradient (``torch.amin``)."""
-    return _extreme("amin", input, dim, keepdim, False)
+    """The smallest value over ``dim`` (all when empty); ties share the gradient (``torch.amin``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.amin``."""
+    return _extreme("amin", Amin, input, dim, keepdim)
 
 
-class ArgExtreme(Primitive):
+class Argmax(Primitive):
+    """The index of the largest value, flat (``dim`` None) or along ``dim``, as int64."""
+
     differentiable = False
 
     @staticmethod
-    def forward(xp, x, dim, keepdim, largest):
-        if dim is None:
-            out = (xp.argmax if largest else xp.argmin)(x.reshape(-1))
-            return out.reshape((1,) * x.ndim if keepdim else ()).astype(xp.int64)
-        return (xp.argmax if largest else xp.argmin)(x, axis=dim, keepdims=keepdim).astype(xp.int64, copy=False)
+    def forward(xp, x, dim, keepdim):
+        return _arg_reduce(xp.argmax, xp, x, dim, keepdim)
 
 
-def _arg_extreme(op, input, dim, keepdim, largest):
+class Argmin(Argmax):
+    """The index of the smallest value, flat or along ``dim``, as int64."""
+
+    @staticmethod
+    def forward(xp, x, dim, keepdim):
+        return _arg_reduce(xp.argmin, xp, x, dim, keepdim)
+
+
+def _arg_reduce(arg, xp, x, dim, keepdim):
+    if dim is None:
+        return arg(x.reshape(-1)).reshape((1,) * x.ndim if keepdim else ()).astype(xp.int64)
+    return arg(x, axis=dim, keepdims=keepdim).astype(xp.int64, copy=False)
+
+
+def _arg_extreme(op, prim, input, dim, keepdim):
     check_tensor(op, "input", input)
     if input._dtype.category == 0:
         raise DTypeError(f"{op}(): does not support bool input")
@@ -279,7 +404,7 @@ def _arg_extreme(op, input, dim, keepdim, largest):
         if not input._data.ndim:
             dim = None
     _check_nonempty(op, input, None if dim is None else (dim,))
-    return apply(ArgExtreme, input, dim=dim, keepdim=bool(keepdim), largest=largest)
+    return apply(prim, input, dim=dim, keepdim=bool(keepdim))
 
 
 def _arg_samples(make):
@@ -287,16 +412,42 @@ def _arg_samples(make):
     yield from (Sample(s.args, name=s.name) for s in _dim_samples(make, empty=False, requires_grad=False))
 
 
-@ops.op(differentiable=False, samples=_arg_samples)
+@ops.op(primitive=Argmax, differentiable=False, samples=_arg_samples)
 def argmax(input, dim=None, keepdim=False):
-    """Index of the largest value, flat or along ``dim``; the first one at ties (``torch.argmax``)."""
-    return _arg_extreme("argmax", input, dim, keepdim, True)
+    """Index of the largest value, flat or along ``dim``; the first one at ties (``torch.argmax``).
+
+    Shape:
+        - input: ``(*)``, any dtype but bool; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.argmax``."""
+    return _arg_extreme("argmax", Argmax, input, dim, keepdim)
 
 
-@ops.op(differentiable=False, samples=_arg_samples)
+@ops.op(primitive=Argmin, differentiable=False, samples=_arg_samples)
 def argmin(input, dim=None, keepdim=False):
-    """Index of the smallest value, flat or along ``dim``; the first one at ties (``torch.argmin``)."""
-    return _arg_extreme("argmin", input, dim, keepdim, False)
+    """Index of the smallest value, flat or along ``dim``; the first one at ties (``torch.argmin``).
+
+    Shape:
+        - input: ``(*)``, any dtype but bool; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.argmin``."""
+    return _arg_extreme("argmin", Argmin, input, dim, keepdim)
 
 
 def _select_along(input, dim, keepdim, indices, result_type):
@@ -316,10 +467,10 @@ def _max_min(op, input, dim, keepdim, largest, binary):
     if dim is None:
         if keepdim:
             raise TypeError(f"{op}(): 'keepdim' needs a 'dim', got dim=None and keepdim=True")
-        return _extreme(op, input, (), False, largest)
+        return _extreme(op, Max if largest else Min, input, (), False)
     dim = _one_dim(op, input, dim)
     _check_nonempty(op, input, (dim,) if input._data.ndim else ())
-    indices = apply(ArgExtreme, input, dim=dim if input._data.ndim else None, keepdim=True, largest=largest)
+    indices = apply(Argmax if largest else Argmin, input, dim=dim if input._data.ndim else None, keepdim=True)
     return _select_along(input, dim, keepdim, indices, return_types.max if largest else return_types.min)
 
 
@@ -335,15 +486,39 @@ def _max_errors(make):
 
 @ops.op(samples=_max_samples, errors=_max_errors)
 def max(input, dim=None, keepdim=False):
-    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)``
-    when ``dim`` is a tensor (``torch.max``)."""
+    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)`` when
+    ``dim`` is a tensor (``torch.max``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.max``."""
     return _max_min("max", input, dim, keepdim, True, maximum)
 
 
 @ops.op(samples=_max_samples)
 def min(input, dim=None, keepdim=False):
-    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)``
-    when ``dim`` is a tensor (``torch.min``)."""
+    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)`` when
+    ``dim`` is a tensor (``torch.min``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+
+    PyTorch: ``torch.min``."""
     return _max_min("min", input, dim, keepdim, False, minimum)
 
 
@@ -385,8 +560,7 @@ def _correction(op, dim, unbiased, correction):
 def _var(op, input, dim, unbiased, keepdim, correction):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point input, got {input._dtype}")
+    float_input(op, input)
     dims = normalize_dims(op, dim, input._data.ndim)
     return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
@@ -401,8 +575,23 @@ def _var_samples(make):
     yield Sample((make(0, 3), 1), name="empty")
 
 
+def _sum_over(x, dims, keepdim):
+    if dims is None:
+        return x.sum(tuple(range(x.dim())), keepdim=True) if keepdim else x.sum()
+    return x.sum(dims, keepdim=keepdim)
+
+
+def _var_composite(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """mean((x - mean(x))**2) with ``correction``: what :class:`Var` stands for."""
+    dim, correction = _correction("var", dim, unbiased, correction)
+    dims = normalize_dims("var", dim, input._data.ndim)
+    centred = input - _sum_over(input, dims, True) / _count(input._data.shape, dims)
+    return _sum_over(centred * centred, dims, keepdim) / builtins.max(_count(input._data.shape, dims) - correction, 0)
+
+
 def _var_errors(make):
     yield ErrorInput(Sample((make(3), 0, True), {"correction": 0}), TypeError, r"var\(\).*'unbiased' or 'correction'")
+    yield ErrorInput(Sample((make(3, dtype="int64"),)), TypeError, r"var\(\): not implemented for input of dtype int64")
 
 
 def _large_offset_stability(make):
@@ -413,22 +602,62 @@ def _large_offset_stability(make):
                              dtypes=(dtypes.float64,))
 
 
-@ops.op(samples=_var_samples, errors=_var_errors, stability=_large_offset_stability)
+@ops.op(primitive=Var, reference=_var_composite, samples=_var_samples, errors=_var_errors,
+        stability=_large_offset_stability)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with ``correction`` (Bessel's, 1, by default); the legacy ``unbiased`` flag
-    is accepted (``torch.var``)."""
+    """Variance over ``dim`` with ``correction`` (Bessel's, 1, by default); the legacy ``unbiased`` flag is
+    accepted (``torch.var``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.var``."""
     return _var("var", input, dim, unbiased, keepdim, correction)
 
 
 @ops.op(samples=_var_samples, stability=_large_offset_stability)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation over ``dim``: sqrt(var) (``torch.std``)."""
+    """Standard deviation over ``dim``: sqrt(var) (``torch.std``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.std``."""
     return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
 
 
 @ops.op(namespaces=("ember",), samples=_var_samples)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(var, mean) over ``dim`` (``torch.var_mean``)."""
+    """(var, mean) over ``dim`` (``torch.var_mean``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.var_mean``."""
     v = _var("var_mean", input, dim, unbiased, keepdim, correction)
     dim = None if isinstance(dim, bool) else dim
     return v, mean(input, dim, keepdim)
@@ -436,7 +665,20 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @ops.op(namespaces=("ember",), samples=_var_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(std, mean) over ``dim`` (``torch.std_mean``)."""
+    """(std, mean) over ``dim`` (``torch.std_mean``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
+
+    Raises:
+        TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.std_mean``."""
     v = _var("std_mean", input, dim, unbiased, keepdim, correction)
     dim = None if isinstance(dim, bool) else dim
     return v.sqrt(), mean(input, dim, keepdim)
@@ -444,7 +686,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 # -- logsumexp and norms ----------------------------------------------------------------------------
 
-class LogSumExp(Primitive):
+class Logsumexp(Primitive):
     save_inputs = True
     save_output = True
 
@@ -464,6 +706,11 @@ class LogSumExp(Primitive):
         return _expand_back(g, shape, dims, keepdim) * (x - _expand_back(ctx.output, shape, dims, keepdim)).exp()
 
 
+def _logsumexp_composite(input, dim, keepdim=False):
+    """log(sum(exp(input))): what :class:`Logsumexp` stands for (without its shift by the max)."""
+    return input.exp().sum(dim, keepdim=keepdim).log()
+
+
 def _logsumexp_stability(make):
     yield from extreme_inputs(make, dim=-1)
     yield StabilityInput(Sample((make.tensor([-math.inf, -math.inf]), 0)), expected=-math.inf, finite=False)
@@ -471,19 +718,32 @@ def _logsumexp_stability(make):
                          dtypes=(dtypes.float64,))
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4), (0, 2), True)),
+@ops.op(primitive=Logsumexp, reference=_logsumexp_composite, stability=_logsumexp_stability,
+        samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4), (0, 2), True)),
                               Sample((make(3, 4, noncontiguous=True), -1)), Sample((make(), 0)),
-                              Sample((make(0, 3), 0), name="empty reduction")], stability=_logsumexp_stability)
+                              Sample((make(0, 3), 0), name="empty reduction")])
 def logsumexp(input, dim, keepdim=False):
-    """log(sum(exp(input))) over ``dim``, without overflow (shifted by the max) (``torch.logsumexp``)."""
+    """log(sum(exp(input))) over ``dim``, without overflow (shifted by the max) (``torch.logsumexp``).
+
+    Shape:
+        - input: ``(*)``, any dtype (integers are computed in the default float); ``dim``: an int, a tuple of ints
+            or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; floating point.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.logsumexp``."""
     check_tensor("logsumexp", "input", input)
     if not input._dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
     dims = normalize_dims("logsumexp", dim, input._data.ndim)
-    return apply(LogSumExp, input, dims=dims, keepdim=bool(keepdim))
+    return apply(Logsumexp, input, dims=dims, keepdim=bool(keepdim))
 
 
-class VectorNorm(Primitive):
+class LinalgVectorNorm(Primitive):
     save_inputs = True
     save_output = True
 
@@ -523,16 +783,16 @@ class VectorNorm(Primitive):
 
 def _vector_norm(op, x, ord, dim, keepdim, dtype):
     check_tensor(op, "input", x)
-    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
-        raise bad_option(op, "ord", ord, "a number (inf and -inf included)")
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):  # a TypeError, as in PyTorch
+        raise TypeError(f"{op}(): argument 'ord' must be a number (inf and -inf included), got "
+                        f"{type(ord).__name__} {ord!r}")
     if dtype is not None:
         x = x.to(dtype)
-    if not x._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected a floating point tensor as input, got {x._dtype}")
+    float_input(op, x)
     dims = normalize_dims(op, dim, x._data.ndim)
     if ord < 0 or ord == math.inf:
         _check_nonempty(op, x, dims)
-    return apply(VectorNorm, x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
+    return apply(LinalgVectorNorm, x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
 
 
 def _norm_samples(make):
@@ -543,13 +803,43 @@ def _norm_samples(make):
     yield Sample((make(3, 4),), {"ord": 0}, name="ord=0")
 
 
+def _vector_norm_composite(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """sum(|x|**ord)**(1/ord), max or min of |x| for +-inf, the count of nonzeros for 0: what
+    :class:`LinalgVectorNorm` stands for."""
+    x = x.to(dtype) if dtype is not None else x
+    dims = normalize_dims("vector_norm", dim, x._data.ndim)
+    if ord in (math.inf, -math.inf):
+        return (x.abs().amax if ord > 0 else x.abs().amin)(() if dims is None else dims, keepdim)
+    if ord == 0:
+        return _sum_over((x != 0).to(x.dtype), dims, keepdim)
+    return _sum_over(x.abs() ** ord, dims, keepdim) ** (1.0 / ord)
+
+
+def _norm_composite(input, p="fro", dim=None, keepdim=False, dtype=None):
+    return _vector_norm_composite(input, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
+
+
 def _vector_norm_errors(make):
-    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), ValueError, r"vector_norm\(\).*'ord'.*'fro'")
+    yield ErrorInput(Sample((make(3),), {"ord": "fro"}), TypeError, r"vector_norm\(\).*'ord'.*'fro'")
 
 
-@ops.op(namespaces=("linalg",), samples=_norm_samples, errors=_vector_norm_errors)
+@ops.op(primitive=LinalgVectorNorm, reference=_vector_norm_composite, namespaces=("linalg",), samples=_norm_samples,
+        errors=_vector_norm_errors)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``)."""
+    """The ``ord``-norm of ``x`` seen as a vector (flattened, or over ``dim``) (``torch.linalg.vector_norm``).
+
+    Shape:
+        - x: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``x``.
+
+    Raises:
+        DTypeError: ``x`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``x``.
+        OutOfRangeError: a reduced dim is empty (for an ``ord`` that needs an element).
+        TypeError: ``x`` is not a Tensor.
+
+    PyTorch: ``torch.linalg.vector_norm``."""
     return _vector_norm("vector_norm", x, ord, dim, keepdim, dtype)
 
 
@@ -565,10 +855,24 @@ def _norm_errors(make):
     yield ErrorInput(Sample((make(3),), {"p": "nuclear"}), ValueError, r"norm\(\).*'p'.*'nuclear'")
 
 
-@ops.op(samples=_torch_norm_samples, errors=_norm_errors)
+@ops.op(primitive=LinalgVectorNorm, reference=_norm_composite, samples=_torch_norm_samples, errors=_norm_errors)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """A vector norm over ``dim`` (all when None): ``p`` is 'fro' (= 2) or a number (``torch.norm``);
-    the nuclear norm ('nuc') is ``ember.linalg.matrix_norm``'s business and is refused here."""
+    """A vector norm over ``dim`` (all when None): ``p`` is 'fro' (= 2) or a number (``torch.norm``); the nuclear
+    norm ('nuc') is ``ember.linalg.matrix_norm``'s business and is refused here.
+
+    Shape:
+        - input: ``(*)``, floating point; ``p`` a number ('fro' by default); ``dim``: an int, a tuple of ints or
+            None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: a reduced dim is empty.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.norm``."""
     if p == "fro" or p is None:
         p = 2
     elif isinstance(p, str):
@@ -578,13 +882,27 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 # -- all and any ------------------------------------------------------------------------------------
 
-class Truth(Primitive):
+class All(Primitive):
+    """True where every element over ``dims`` is nonzero; uint8 stays uint8, as in PyTorch."""
+
     differentiable = False
 
     @staticmethod
-    def forward(xp, x, dims, keepdim, every):
-        out = (xp.all if every else xp.any)(x, axis=dims, keepdims=keepdim)
-        return out.astype(xp.uint8) if x.dtype == xp.uint8 else out  # PyTorch keeps uint8 for uint8 input
+    def forward(xp, x, dims, keepdim):
+        return _truth(xp.all, xp, x, dims, keepdim)
+
+
+class Any(All):
+    """True where some element over ``dims`` is nonzero."""
+
+    @staticmethod
+    def forward(xp, x, dims, keepdim):
+        return _truth(xp.any, xp, x, dims, keepdim)
+
+
+def _truth(reduce, xp, x, dims, keepdim):
+    out = reduce(x, axis=dims, keepdims=keepdim)
+    return out.astype(xp.uint8) if x.dtype == xp.uint8 else out  # PyTorch keeps uint8 for uint8 input
 
 
 def _truth_samples(make):
@@ -594,18 +912,40 @@ def _truth_samples(make):
     yield Sample((make(0, 3, requires_grad=False), 1), name="empty")
 
 
-@ops.op(differentiable=False, samples=_truth_samples)
+@ops.op(primitive=All, differentiable=False, samples=_truth_samples)
 def all(input, dim=None, keepdim=False):
-    """True where every element over ``dim`` is nonzero (``torch.all``)."""
+    """True where every element over ``dim`` is nonzero (``torch.all``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; bool.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.all``."""
     check_tensor("all", "input", input)
-    return apply(Truth, input, dims=normalize_dims("all", dim, input._data.ndim), keepdim=bool(keepdim), every=True)
+    return apply(All, input, dims=normalize_dims("all", dim, input._data.ndim), keepdim=bool(keepdim))
 
 
-@ops.op(differentiable=False, samples=_truth_samples)
+@ops.op(primitive=Any, differentiable=False, samples=_truth_samples)
 def any(input, dim=None, keepdim=False):
-    """True where some element over ``dim`` is nonzero (``torch.any``)."""
+    """True where some element over ``dim`` is nonzero (``torch.any``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; bool.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.any``."""
     check_tensor("any", "input", input)
-    return apply(Truth, input, dims=normalize_dims("any", dim, input._data.ndim), keepdim=bool(keepdim), every=False)
+    return apply(Any, input, dims=normalize_dims("any", dim, input._data.ndim), keepdim=bool(keepdim))
 
 
 # -- scans ------------------------------------------------------------------------------------------
@@ -649,17 +989,37 @@ def _scan(op, prim, input, dim, dtype):
     return apply(prim, input, dim=dim if input._data.ndim else None)
 
 
-@ops.op(inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name) for s in _dim_samples(make)])
+@ops.op(primitive=Cumsum, inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name) for s in _dim_samples(make)])
 def cumsum(input, dim, *, dtype=None):
-    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64."""
+    """Running sums along ``dim`` (``torch.cumsum``); integers accumulate as int64.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: the shape of ``input``; integer and bool inputs give int64 (or ``dtype``).
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cumsum``."""
     return _scan("cumsum", Cumsum, input, dim, dtype)
 
 
-@ops.op(inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name)
+@ops.op(primitive=Cumprod, inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name)
                                             for s in _dim_samples(make, away_from_zero=True)])
 def cumprod(input, dim, *, dtype=None):
-    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is
-    undefined where the input holds zeros."""
+    """Running products along ``dim`` (``torch.cumprod``). The gradient divides by the input, so it is undefined
+    where the input holds zeros.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: the shape of ``input``; integer and bool inputs give int64 (or ``dtype``).
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cumprod``."""
     return _scan("cumprod", Cumprod, input, dim, dtype)
 
 
@@ -692,11 +1052,31 @@ def _cum_extreme_samples(make):
 
 @ops.op(samples=_cum_extreme_samples)
 def cummax(input, dim):
-    """(running max, its index) along ``dim`` (``torch.cummax``)."""
+    """(running max, its index) along ``dim`` (``torch.cummax``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``(values, indices)``, each the shape of ``input``; the indices int64.
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cummax``."""
     return _cum_extreme("cummax", input, dim, True, return_types.cummax)
 
 
 @ops.op(samples=_cum_extreme_samples)
 def cummin(input, dim):
-    """(running min, its index) along ``dim`` (``torch.cummin``)."""
+    """(running min, its index) along ``dim`` (``torch.cummin``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int.
+        - output: ``(values, indices)``, each the shape of ``input``; the indices int64.
+
+    Raises:
+        TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.cummin``."""
     return _cum_extreme("cummin", input, dim, False, return_types.cummin)

@@ -35,7 +35,20 @@ class Where(Primitive):
 
 def where(condition, input=None, other=None):
     """input where condition is True, else other, broadcast (``torch.where``); ``where(condition)`` is
-    ``condition.nonzero(as_tuple=True)``."""
+    ``condition.nonzero(as_tuple=True)``.
+
+    Shape:
+        - condition, input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype of the inputs.
+
+    Raises:
+        DTypeError: ``condition`` is not bool.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``condition`` is not a Tensor, or neither ``input`` nor ``other`` is a Tensor.
+        RuntimeError: a number does not fit the result's integer dtype.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.where``."""
     check_tensor("where", "condition", condition)
     if input is None and other is None:
         from ember.tensor import tensor
@@ -65,19 +78,28 @@ def _where_samples(make):
 
 
 def _where_method(input, condition, other):
-    """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
+    """``Tensor.where(condition, other)``: ``where(condition, self, other)``.
+
+    Shape:
+        - input, other: tensors (or ``other`` a number); condition: bool; shapes that broadcast together.
+        - output: the broadcast shape, the promoted dtype of ``input`` and ``other``.
+
+    Raises:
+        DTypeError: ``condition`` is not bool.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.Tensor.where``."""
     return where(condition, input, other)
-
-
-where.primitive = Where
 
 
 def _where_errors(make):
     yield ErrorInput(Sample((make(2, dtype=dtypes.float32), make(2), make(2))), TypeError, r"where\(\).*bool.*float32")
 
 
-ops.op(where, namespaces=("ember",), samples=_where_samples, errors=_where_errors)
-ops.op(_where_method, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
+ops.op(where, primitive=Where, namespaces=("ember",), samples=_where_samples, errors=_where_errors)
+ops.op(_where_method, primitive=Where, name="where_method", namespaces=("Tensor",), method="where", torch="torch.Tensor.where",
        samples=lambda make: [Sample((make(2, 3), make(2, 3) > 0, make(3)))])
 
 
@@ -123,7 +145,8 @@ def _clamp_scalar_forward(xp, x, low, high):
     return _clamp_forward(xp, x, None if low is None else as_x(low), None if high is None else as_x(high))
 
 
-class ClampScalar(Primitive):
+class Clamp(Primitive):
+    grad_fn = "ClampBackward1"  # PyTorch's number-bounds overload
     save_inputs = True
     forward = staticmethod(_clamp_scalar_forward)
 
@@ -135,8 +158,10 @@ class ClampScalar(Primitive):
         return g * (x >= low) if low is not None else g * (x <= high)
 
 
-class ClampTensor(Primitive):
+class ClampTensor(Clamp):
     """clamp with tensor bounds (one may be a number or None); one node, so ``clamp_`` stays safe."""
+
+    name, grad_fn = "clamp.Tensor", "ClampBackward0"
 
     save_inputs = True
     forward = staticmethod(_clamp_forward)
@@ -160,8 +185,22 @@ class ClampTensor(Primitive):
 
 
 def clamp(input, min=None, max=None):
-    """input limited to [min, max] (``torch.clamp``); bounds are numbers or tensors, one may be None.
-    Where min > max every element becomes max, as in PyTorch."""
+    """input limited to [min, max] (``torch.clamp``); bounds are numbers or tensors, one may be None. Where min >
+    max every element becomes max, as in PyTorch.
+
+    Shape:
+        - input, min, max: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; the promoted dtype; integer and bool inputs give the default float dtype.
+
+    Raises:
+        ArgumentError: both ``min`` and ``max`` are None.
+        DTypeError: a bool input with bounds PyTorch refuses for it, or a bound is neither a number nor a Tensor.
+        RuntimeError: a number does not fit the integer dtype of ``input``.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.clamp``."""
     check_tensor("clamp", "input", input)
     if min is None and max is None:
         raise ArgumentError("clamp(): at least one of 'min' or 'max' must not be None")
@@ -175,7 +214,7 @@ def clamp(input, min=None, max=None):
         if dtype is not input._dtype:
             input = input.to(dtype)
         low, high = (None if b is None else scalar_to("clamp", b, dtype) for b in (min, max))
-        return apply(ClampScalar, input, low=low, high=high)
+        return apply(Clamp, input, low=low, high=high)
     tensors = [t for t in (input, min, max) if t is not None]
     dtype = dtypes.result_type(*tensors)
     if dtype is dtypes.bool and min is not None and max is not None:
@@ -191,12 +230,34 @@ def clamp(input, min=None, max=None):
 
 
 def clamp_min(input, min):
-    """input limited from below (``torch.clamp_min``)."""
+    """input limited from below (``torch.clamp_min``).
+
+    Shape:
+        - input: ``(*)``, any dtype; min: a number or a tensor whose shape broadcasts with ``input``.
+        - output: the broadcast shape, the promoted dtype.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.clamp_min``."""
     return clamp(input, min=min)
 
 
 def clamp_max(input, max):
-    """input limited from above (``torch.clamp_max``)."""
+    """input limited from above (``torch.clamp_max``).
+
+    Shape:
+        - input: ``(*)``, any dtype; max: a number or a tensor whose shape broadcasts with ``input``.
+        - output: the broadcast shape, the promoted dtype.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.clamp_max``."""
     return clamp(input, max=max)
 
 
@@ -208,16 +269,13 @@ def _clamp_samples(make):
     yield Sample((make(2, 3),), {"min": 1.0, "max": -1.0}, name="min > max")
 
 
-clamp.primitive = ClampScalar
-
-
 def _clamp_errors(make):
     yield ErrorInput(Sample((make(2),)), ValueError, r"clamp\(\).*'min' or 'max'")
 
 
-ops.op(clamp, inplace=True, aliases=("clip",), samples=_clamp_samples, errors=_clamp_errors)
-ops.op(clamp_min, inplace=True, samples=lambda make: [Sample((make(2, 3), -0.3)), Sample((make(2, 3), make(3)))])
-ops.op(clamp_max, inplace=True, samples=lambda make: [Sample((make(2, 3), 0.3)), Sample((make(2, 3), make(3)))])
+ops.op(clamp, primitive=Clamp, inplace=True, aliases=("clip",), samples=_clamp_samples, errors=_clamp_errors)
+ops.op(clamp_min, primitive=Clamp, inplace=True, samples=lambda make: [Sample((make(2, 3), -0.3)), Sample((make(2, 3), make(3)))])
+ops.op(clamp_max, primitive=Clamp, inplace=True, samples=lambda make: [Sample((make(2, 3), 0.3)), Sample((make(2, 3), make(3)))])
 
 
 # -- nan_to_num -------------------------------------------------------------------------------------
@@ -235,8 +293,17 @@ class NanToNum(Primitive):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's
-    largest and smallest finite values) (``torch.nan_to_num``)."""
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: 0 and the dtype's largest and
+    smallest finite values) (``torch.nan_to_num``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nan_to_num``."""
     check_tensor("nan_to_num", "input", input)
     if not input._dtype.is_floating_point:
         return input.clone()
@@ -252,5 +319,4 @@ def _nan_samples(make):
     yield Sample((x,), {"nan": 1.5, "posinf": 9.0, "neginf": -9.0}, name="replacements")
 
 
-nan_to_num.primitive = NanToNum
-ops.op(nan_to_num, inplace=True, samples=_nan_samples)
+ops.op(nan_to_num, primitive=NanToNum, inplace=True, samples=_nan_samples)

@@ -17,7 +17,7 @@ from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, OutOf
                        ShapeError, apply, check_tensor, maybe_view, normalize_dims)
 from ember.autograd.grad_mode import STATE
 from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
-from ember.views import Permute  # the core's: Tensor.T and permute share one primitive
+from ember.views import Permute, Transpose  # the core's: Tensor.T/mT and permute/transpose share them
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
     storage_offset, storage_root, strides_of,
@@ -44,7 +44,7 @@ def _infer_shape(op, shape, numel):
     return shape
 
 
-class Reshape(Primitive):
+class View(Primitive):
     @staticmethod
     def forward(xp, x, shape, copy):
         return x.reshape(shape) if copy is None else xp.reshape(x, shape, copy=copy)
@@ -54,30 +54,71 @@ class Reshape(Primitive):
         return g.reshape(ctx.input_shapes[0])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), (6, 4))), Sample((make(2, 3), (-1,))),
+class Unsqueeze(View):
+    """A view with a dim of size one added: ``View`` under ATen's name for ``unsqueeze``."""
+
+
+class Squeeze(View):
+    """A view with every dim of size one dropped; :class:`SqueezeDim` and :class:`SqueezeDims` are
+    PyTorch's overloads that name the dims."""
+
+
+class SqueezeDim(Squeeze):
+    name, grad_fn = "squeeze.dim", "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    name, grad_fn = "squeeze.dims", "SqueezeBackward2"
+
+
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 3, 4), (6, 4))), Sample((make(2, 3), (-1,))),
                               Sample((make(3, 4, noncontiguous=True), (2, 6))), Sample((make(0, 3), (3, 0)))])
 def reshape(input, *shape):
-    """The same elements in a new shape; a view when the memory layout allows (``torch.reshape``)."""
+    """The same elements in a new shape; a view when the memory layout allows (``torch.reshape``).
+
+    Shape:
+        - input: ``(*)``, any dtype; shape: sizes multiplying to ``input.numel()``, one of them -1 at most
+            (inferred).
+        - output: ``shape``; a view where the strides allow, else a copy.
+
+    Raises:
+        ShapeError: more than one size is -1, or the sizes do not multiply to ``input.numel()``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.reshape``."""
     check_tensor("reshape", "input", input)
     shape = _infer_shape("reshape", shape, input._data.size)
-    return maybe_view(apply(Reshape, input, shape=shape, copy=None), input)
+    return maybe_view(apply(View, input, shape=shape, copy=None), input)
 
 
 def view(input, *shape):
     """Like reshape, but always a view: an error when the layout would need a copy (``Tensor.view``).
-    ``view(dtype)`` reinterprets the bytes instead (:func:`view_dtype`)."""
+    ``view(dtype)`` reinterprets the bytes instead (:func:`view_dtype`).
+
+    Shape:
+        - input: ``(*)``, any dtype; shape: sizes multiplying to ``input.numel()`` (one may be -1), or a dtype.
+        - output: a view of ``shape`` (or of the dtype, the last dim rescaled by the item sizes).
+
+    Raises:
+        ShapeError: more than one size is -1, or the sizes do not multiply to ``input.numel()``.
+        ShapeError: the strides of ``input`` do not allow the view (use ``reshape``).
+        RuntimeError: viewing as a dtype of another size a 0-d tensor, a last dim that is not contiguous, or one
+            whose size does not divide.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.view``."""
     check_tensor("view", "input", input)
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         return view_dtype(input, shape[0])
     shape = _infer_shape("view", shape, input._data.size)
     try:
-        return maybe_view(apply(Reshape, input, shape=shape, copy=False), input)
+        return maybe_view(apply(View, input, shape=shape, copy=False), input)
     except ValueError:
         raise ShapeError(f"view(): view size {list(shape)} is not compatible with input tensor's size and "
                          f"stride {tuple(input.shape)} (it is not contiguous); use .reshape(...) instead") from None
 
 
-ops.op(view, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
+ops.op(view, primitive=View, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), 6, 4)), Sample((make(6), 2, -1))])
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
                  "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -108,10 +149,21 @@ def view_dtype(input, dtype):
     return out
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4),)), Sample((make(2, 3, 4), 0, 1)),
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 3, 4), 1)), Sample((make(2, 3, 4),)), Sample((make(2, 3, 4), 0, 1)),
                               Sample((make(),))])
 def flatten(input, start_dim=0, end_dim=-1):
-    """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``)."""
+    """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``).
+
+    Shape:
+        - input: ``(*1, S_start, ..., S_end, *2)``, any dtype.
+        - output: ``(*1, S_start * ... * S_end, *2)`` (0-d gives ``(1,)``), a view where possible.
+
+    Raises:
+        ArgumentError: ``start_dim`` comes after ``end_dim``.
+        OutOfRangeError: ``start_dim`` or ``end_dim`` is out of range.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.flatten``."""
     check_tensor("flatten", "input", input)
     shape = input._data.shape
     if not shape:
@@ -155,32 +207,69 @@ def t_(input):
     return view_in_place("t_", input, t(input))
 
 
-@ops.op(inplace=unsqueeze_, samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
+@ops.op(primitive=View, inplace=unsqueeze_, samples=lambda make: [Sample((make(2, 3), 0)), Sample((make(2, 3), -1)), Sample((make(), 0))])
 def unsqueeze(input, dim):
-    """Insert a dimension of size one at ``dim`` (``torch.unsqueeze``)."""
+    """Insert a dimension of size one at ``dim`` (``torch.unsqueeze``).
+
+    Shape:
+        - input: ``(*)``, any dtype; dim: in [-input.dim() - 1, input.dim()].
+        - output: ``input``'s shape with a size-1 dim inserted at ``dim``, a view.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.unsqueeze``."""
     check_tensor("unsqueeze", "input", input)
     shape = input._data.shape
     dim = normalize_dims("unsqueeze", dim, len(shape) + 1)[0]
-    return input.reshape(shape[:dim] + (1,) + shape[dim:])
+    return maybe_view(apply(Unsqueeze, input, shape=shape[:dim] + (1,) + shape[dim:], copy=None), input)
 
 
-@ops.op(inplace=squeeze_, samples=lambda make: [
+@ops.op(primitive=View, inplace=squeeze_, samples=lambda make: [
     Sample((make(2, 1, 3),)), Sample((make(2, 1, 3), 1)), Sample((make(2, 1, 3), 0)), Sample((make(1, 2, 1), (0, 2)))])
 def squeeze(input, dim=None):
-    """Remove dimensions of size one (all, or those in ``dim`` that have size one) (``torch.squeeze``)."""
+    """Remove dimensions of size one (all, or those in ``dim`` that have size one) (``torch.squeeze``).
+
+    Shape:
+        - input: ``(*)``, any dtype; dim: None, an int or a tuple of ints.
+        - output: ``input``'s shape without its size-1 dims (only those in ``dim``, when given), a view.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.squeeze``."""
     check_tensor("squeeze", "input", input)
     shape = input._data.shape
     dims = normalize_dims("squeeze", dim, len(shape))
     dims = range(len(shape)) if dims is None else dims
     drop = {d for d in dims if shape[d] == 1}
-    return input.reshape(tuple(s for i, s in enumerate(shape) if i not in drop))
+    prim = Squeeze if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return maybe_view(apply(prim, input, shape=tuple(s for i, s in enumerate(shape) if i not in drop), copy=None),
+                      input)
 
 
 # -- permutations ---------------------------------------------------------------------------------
 
-@ops.op(samples=lambda make: [Sample((make(2, 3, 4), (2, 0, 1))), Sample((make(2, 3), (1, 0))), Sample((make(), ()))])
+class T(Permute):
+    """A matrix transposed: ``Permute`` under ATen's name for ``Tensor.t``."""
+
+
+@ops.op(primitive=Permute, samples=lambda make: [Sample((make(2, 3, 4), (2, 0, 1))), Sample((make(2, 3), (1, 0))), Sample((make(), ()))])
 def permute(input, *dims):
-    """Reorder dimensions (a view) (``torch.permute``)."""
+    """Reorder dimensions (a view) (``torch.permute``).
+
+    Shape:
+        - input: ``(S_0, ..., S_n-1)``, any dtype; dims: a permutation of its dims.
+        - output: ``(S_dims[0], ..., S_dims[n-1])``, a view.
+
+    Raises:
+        ShapeError: ``dims`` has another length than ``input.dim()``, or repeats a dim.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.permute``."""
     check_tensor("permute", "input", input)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
@@ -193,34 +282,65 @@ def permute(input, *dims):
     return maybe_view(apply(Permute, input, dims=norm), input)
 
 
-@ops.op(aliases=("swapaxes", "swapdims"), inplace=transpose_,
+@ops.op(primitive=Transpose, aliases=("swapaxes", "swapdims"), inplace=transpose_,
         samples=lambda make: [Sample((make(2, 3, 4), 0, 2)), Sample((make(2, 3), 0, 1)), Sample((make(3), 0, -1))])
 def transpose(input, dim0, dim1):
-    """Swap two dimensions (a view) (``torch.transpose``)."""
+    """Swap two dimensions (a view) (``torch.transpose``).
+
+    Shape:
+        - input: ``(*)``, any dtype.
+        - output: ``input``'s shape with ``dim0`` and ``dim1`` swapped, a view.
+
+    Raises:
+        OutOfRangeError: ``dim0`` or ``dim1`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.transpose``."""
     check_tensor("transpose", "input", input)
     ndim = input._data.ndim
     if ndim == 0:
         normalize_dims("transpose", dim0, 0), normalize_dims("transpose", dim1, 0)
         return input.reshape(())
     d0, d1 = normalize_dims("transpose", dim0, ndim)[0], normalize_dims("transpose", dim1, ndim)[0]
-    order = list(range(ndim))
-    order[d0], order[d1] = order[d1], order[d0]
-    return maybe_view(apply(Permute, input, dims=tuple(order)), input)
+    return maybe_view(apply(Transpose, input, dim0=d0, dim1=d1), input)
 
 
-@ops.op(inplace=t_, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
+@ops.op(primitive=Permute, inplace=t_, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3),))])
 def t(input):
-    """Transpose a matrix; vectors and scalars are returned as they are (``torch.t``)."""
+    """Transpose a matrix; vectors and scalars are returned as they are (``torch.t``).
+
+    Shape:
+        - input: 0-d, 1-D or 2-D, any dtype.
+        - output: 2-D input transposed (``(m, n)`` from ``(n, m)``); others as they are; a view.
+
+    Raises:
+        DimensionError: ``input`` has more than 2 dims.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.t``."""
     check_tensor("t", "input", input)
     if input._data.ndim > 2:
         raise DimensionError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
-    return input.transpose(0, 1) if input._data.ndim == 2 else input.reshape(input._data.shape)
+    if input._data.ndim == 2:
+        return maybe_view(apply(T, input, dims=(1, 0)), input)
+    return input.reshape(input._data.shape)
 
 
-@ops.op(aliases=("moveaxis",),
+@ops.op(primitive=Permute, aliases=("moveaxis",),
         samples=lambda make: [Sample((make(2, 3, 4), 1, 0)), Sample((make(2, 3, 4), (0, 1), (2, 0)))])
 def movedim(input, source, destination):
-    """Move dims from ``source`` to ``destination`` positions, keeping the others' order (``torch.movedim``)."""
+    """Move dims from ``source`` to ``destination`` positions, keeping the others' order (``torch.movedim``).
+
+    Shape:
+        - input: ``(*)``, any dtype; source, destination: ints or equally long tuples of dims.
+        - output: ``input``'s dims with ``source`` moved to ``destination``, the rest in order; a view.
+
+    Raises:
+        ShapeError: ``source`` and ``destination`` differ in length.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.movedim``."""
     check_tensor("movedim", "input", input)
     ndim = input._data.ndim
     src = (source,) if isinstance(source, int) else tuple(source)
@@ -237,7 +357,7 @@ def movedim(input, source, destination):
 
 # -- broadcasting and its reduction -------------------------------------------------------------------
 
-class BroadcastTo(Primitive):
+class Expand(Primitive):
     @staticmethod
     def forward(xp, x, shape):
         return xp.broadcast_to(x, shape)
@@ -248,6 +368,8 @@ class BroadcastTo(Primitive):
 
 
 class SumToSize(Primitive):
+    grad_fn = "SumBackward1"  # ATen's sum_to_size is a sum over dims
+
     @staticmethod
     def forward(xp, x, shape):
         lead = x.ndim - len(shape)
@@ -260,10 +382,20 @@ class SumToSize(Primitive):
         return g.expand(ctx.input_shapes[0])
 
 
-@ops.op(namespaces=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
+@ops.op(primitive=Expand, namespaces=("ember", "Tensor"), torch="torch.Tensor.expand", aliases=("broadcast_to",),
         samples=lambda make: [Sample((make(3, 1), (2, 3, 4))), Sample((make(3), (2, 3))), Sample((make(2, 3), (-1, 3)))])
 def expand(input, *sizes):
-    """A read-only view with size-one dims repeated to ``sizes`` (-1 keeps a dim) (``Tensor.expand``)."""
+    """A read-only view with size-one dims repeated to ``sizes`` (-1 keeps a dim) (``Tensor.expand``).
+
+    Shape:
+        - input: ``(*)``, any dtype; sizes: at least ``input.dim()`` entries, -1 keeping a dim.
+        - output: ``sizes``, a view that repeats size-1 dims (stride 0).
+
+    Raises:
+        ShapeError: fewer sizes than dims, or a size differs from a non-1 dim.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.expand``."""
     check_tensor("expand", "input", input)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
@@ -280,21 +412,41 @@ def expand(input, *sizes):
                              f"sizes {list(shape)}")
     if target == shape:
         return input.reshape(shape)
-    return maybe_view(apply(BroadcastTo, input, shape=target), input)
+    return maybe_view(apply(Expand, input, shape=target), input)
 
 
 def expand_as(input, other):
-    """``input.expand(other.shape)``."""
+    """``input.expand(other.shape)``.
+
+    Shape:
+        - input: ``(*)``, any dtype, a shape that expands to ``other``'s; other: a tensor (only its shape is read).
+        - output: a view of ``other.shape``.
+
+    Raises:
+        ShapeError: ``input`` does not expand to ``other.shape``.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.expand_as``."""
     check_tensor("expand_as", "input", input)
     check_tensor("expand_as", "other", other)
     return input.expand(other.shape)
 
 
-ops.op(expand_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
+ops.op(expand_as, primitive=Expand, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(3, 1), make(2, 3, 4)))])
 
 
 def sum_to_size(input, *size):
-    """Sum broadcast dimensions away so the result has ``size`` (``Tensor.sum_to_size``)."""
+    """Sum broadcast dimensions away so the result has ``size`` (``Tensor.sum_to_size``).
+
+    Shape:
+        - input: ``(*)``; size: a shape that expands to ``input``'s.
+        - output: ``size``, ``input`` summed over the expanded dims.
+
+    Raises:
+        ShapeError: ``size`` does not expand to ``input``'s shape.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.sum_to_size``."""
     check_tensor("sum_to_size", "input", input)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -308,7 +460,7 @@ def sum_to_size(input, *size):
     return apply(SumToSize, input, shape=size)
 
 
-ops.op(sum_to_size, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
+ops.op(sum_to_size, primitive=SumToSize, namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3, 4), (3, 1))), Sample((make(2, 3), 3))])
 
 
 # -- copies -------------------------------------------------------------------------------------------
@@ -323,8 +475,10 @@ class Clone(Primitive):
         return g
 
 
-class CloneLayout(Primitive):
+class CloneLayout(Clone):
     """A copy in the same order of dims in memory as a dense input (a transposed tensor stays transposed)."""
+
+    grad_fn = "CloneBackward0"  # PyTorch's clone, with memory_format=torch.preserve_format
 
     @staticmethod
     def forward(xp, x):
@@ -335,11 +489,20 @@ class CloneLayout(Primitive):
         return g
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
+@ops.op(primitive=Clone, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
 def clone(input, *, memory_format=preserve_format):
-    """A copy with its own memory, still on the graph (``torch.clone``). With ``preserve_format`` a dense
-    input keeps its strides (``x.t().clone()`` is not contiguous, as in PyTorch); other inputs, and
-    ``contiguous_format``, give a row-major copy; ``channels_last`` a channels-last one."""
+    """A copy with its own memory, still on the graph (``torch.clone``). With ``preserve_format`` a dense input
+    keeps its strides (``x.t().clone()`` is not contiguous, as in PyTorch); other inputs, and
+    ``contiguous_format``, give a row-major copy; ``channels_last`` a channels-last one.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.clone``."""
     check_tensor("clone", "input", input)
     data = input._data
     if memory_format is preserve_format or memory_format is None:
@@ -366,8 +529,17 @@ class ToChannelsLast(Primitive):
 
 def contiguous(input, memory_format=contiguous_format):
     """``input`` if its memory is already laid out as ``memory_format`` (row-major by default;
-    ``ember.channels_last`` for 4-d, ``channels_last_3d`` for 5-d), else a copy that is
-    (``Tensor.contiguous``)."""
+    ``ember.channels_last`` for 4-d, ``channels_last_3d`` for 5-d), else a copy that is (``Tensor.contiguous``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        RuntimeError: ``memory_format`` needs another number of dims (channels_last: 4, channels_last_3d: 5).
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.contiguous``."""
     check_tensor("contiguous", "input", input)
     if memory_format is contiguous_format or memory_format is preserve_format:
         if input._data.flags.c_contiguous:
@@ -382,7 +554,7 @@ def contiguous(input, memory_format=contiguous_format):
     return apply(ToChannelsLast, input)
 
 
-ops.op(contiguous, namespaces=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
+ops.op(contiguous, primitive=Clone, namespaces=("Tensor",), samples=lambda make: [Sample((make(3, 4, noncontiguous=True),))])
 
 
 # -- indexing -------------------------------------------------------------------------------------
@@ -509,18 +681,66 @@ class IndexAddInto(Primitive):
         return apply(Index, g, index=index, basic=basic)
 
 
+class Select(Index):
+    """``x[i]`` for one integer: ``Index`` under ATen's name."""
+
+    name = "select.int"
+
+
+class Slice(Index):
+    """``x[a:b:c]`` for one slice: ``Index`` under ATen's name."""
+
+    name = "slice.Tensor"
+
+
+def _index_primitive(index):
+    """The node PyTorch shows for ``x[index]``: select or slice for an int or a slice, and for a tuple of
+    ints, slices and ``...`` the last entry that does something; ATen's index for advanced keys."""
+    if type(index) is int:
+        return Select
+    if type(index) is slice:
+        return Slice
+    if type(index) is not tuple:
+        return Index
+    prim = Index
+    for entry in index:
+        if type(entry) is int:
+            prim = Select
+        elif type(entry) is slice:
+            prim = Slice if entry != _ALL else prim
+        elif entry is not Ellipsis:
+            return Index
+    return prim
+
+
+_ALL = slice(None)
+
+
 def getitem(input, index):
-    """``input[index]`` with basic, advanced and boolean indexing, differentiable (``Tensor.__getitem__``)."""
+    """``input[index]`` with basic, advanced and boolean indexing, differentiable (``Tensor.__getitem__``).
+
+    Shape:
+        - input: ``(*)``, any dtype; index: ints, slices, None, Ellipsis, lists and int, uint8 or bool tensors, as
+            in PyTorch.
+        - output: basic indexing gives a view; advanced (tensor or list) indexing a copy, shaped as PyTorch's.
+
+    Raises:
+        OutOfRangeError: an index is out of range, or an index is of another type (an IndexError).
+        ArgumentError: a slice step is not positive.
+        DeviceError: an index tensor is on another device.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.__getitem__``."""
     check_tensor("index", "input", input)
     key, basic = _backend_index("index", index, input._device)
     try:
-        out = apply(Index, input, index=key, basic=basic)
+        out = apply(_index_primitive(index), input, index=key, basic=basic)
     except IndexError as exc:
         raise OutOfRangeError(f"index: {exc} (tensor of shape {tuple(input.shape)})") from None
     return as_view(out, input) if basic else out  # basic indexing always gives a view
 
 
-ops.op(getitem, namespaces=(), operator="getitem", torch="torch.Tensor.__getitem__",
+ops.op(getitem, primitive=Index, namespaces=(), operator="getitem", torch="torch.Tensor.__getitem__",
        samples=lambda make: [
            Sample((make(4, 3), 1), name="int"), Sample((make(4, 3), (slice(1, 3), 0)), name="slice"),
            Sample((make(4, 3), (Ellipsis, None, slice(None, None, 2))), name="ellipsis, None, step"),
@@ -541,11 +761,22 @@ def _narrow_errors(make):
                      r"narrow\(\): start \(1\) \+ length \(3\) exceeds dimension size \(3\)")
 
 
-@ops.op(samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
+@ops.op(primitive=Index, samples=lambda make: [Sample((make(4, 3), 0, 1, 2)), Sample((make(4, 3), -1, 0, 3)),
                               Sample((make(4, 3), 1, -2, 1)), Sample((make(3, 4, noncontiguous=True), 1, 1, 2))],
         errors=_narrow_errors)
 def narrow(input, dim, start, length):
-    """``length`` elements of ``dim`` from ``start`` (negative counts from the end), a view (``torch.narrow``)."""
+    """``length`` elements of ``dim`` from ``start`` (negative counts from the end), a view (``torch.narrow``).
+
+    Shape:
+        - input: at least 1-D, any dtype.
+        - output: ``input`` with ``dim`` cut to ``[start, start + length)``, a view.
+
+    Raises:
+        ShapeError: ``input`` is 0-d, or ``start + length`` exceeds the dim.
+        OutOfRangeError: ``start`` or ``dim`` is out of range.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.narrow``."""
     check_tensor("narrow", "input", input)
     if input._data.ndim == 0:
         raise ShapeError("narrow(): cannot be applied to a 0-dim tensor")
@@ -569,9 +800,20 @@ def _select_samples(make):
     yield Sample((make(3, 4, noncontiguous=True), 1, 0), name="non-contiguous")
 
 
-@ops.op(samples=_select_samples)
+@ops.op(primitive=Index, samples=_select_samples)
 def select(input, dim, index):
-    """The slice at ``index`` of ``dim``, that dim removed (a view, 0-d included) (``torch.select``)."""
+    """The slice at ``index`` of ``dim``, that dim removed (a view, 0-d included) (``torch.select``).
+
+    Shape:
+        - input: at least 1-D, any dtype.
+        - output: ``input`` without ``dim``, at ``index`` along it; a view.
+
+    Raises:
+        IndexError: ``input`` is 0-d, or ``index`` is out of range.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.select``."""
     check_tensor("select", "input", input)
     shape = input._data.shape
     if not shape:
@@ -651,9 +893,20 @@ def _extent(*geometries):
 
 
 def as_strided(input, size, stride, storage_offset=None):
-    """A view of ``input``'s storage with the given sizes, strides and storage offset (in elements;
-    the offset defaults to the input's) (``torch.as_strided``). Writing through a view whose elements
-    overlap is undefined, as in PyTorch."""
+    """A view of ``input``'s storage with the given sizes, strides and storage offset (in elements; the offset
+    defaults to the input's) (``torch.as_strided``). Writing through a view whose elements overlap is undefined, as
+    in PyTorch.
+
+    Shape:
+        - input: ``(*)``, any dtype; size, stride: equally long; storage_offset: elements from the storage's start.
+        - output: a view of ``size`` reading the storage with ``stride``.
+
+    Raises:
+        RuntimeError: ``size`` and ``stride`` differ in length, a stride or size is negative, the offset is
+            invalid, or the view reaches past the storage.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.as_strided``."""
     check_tensor("as_strided", "input", input)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
@@ -678,14 +931,25 @@ def as_strided(input, size, stride, storage_offset=None):
     return as_view(out, input)
 
 
-ops.op(as_strided, samples=lambda make: [
+ops.op(as_strided, primitive=AsStrided, samples=lambda make: [
     Sample((make(3, 4), (2, 2), (1, 2)), name="overlapping"), Sample((make(3, 4), (3,), (5,), 1), name="offset"),
     Sample((make(4, 3, noncontiguous=True), (2, 3), (3, 1)), name="non-contiguous input")])
 
 
 def unfold(input, dimension, size, step):
     """All windows of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim (a view)
-    (``Tensor.unfold``)."""
+    (``Tensor.unfold``).
+
+    Shape:
+        - input: ``(*1, S, *2)`` with S the size of ``dimension``, any dtype.
+        - output: ``(*1, (S - size) // step + 1, *2, size)``, a view of the windows.
+
+    Raises:
+        RuntimeError: ``size`` is negative or larger than S, or ``step`` is not positive.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.unfold``."""
     check_tensor("unfold", "input", input)
     shape, strides = tuple(input._data.shape) or (1,), input.stride() or (1,)
     d = (normalize_dims("unfold", dimension, input._data.ndim) or (0,))[0]  # a 0-d tensor has one dim here
@@ -704,33 +968,63 @@ def unfold(input, dimension, size, step):
 
 
 # F.unfold (conv.py) holds the name "unfold"; this is Tensor.unfold, a different op.
-ops.op(unfold, namespaces=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
+ops.op(unfold, primitive=AsStrided, namespaces=("Tensor",), name="unfold_windows", method="unfold", torch="torch.Tensor.unfold",
        samples=lambda make: [
            Sample((make(6), 0, 3, 2), name="1-D"), Sample((make(3, 5), 1, 2, 1), name="overlapping windows"),
            Sample((make(4, 3, noncontiguous=True), 0, 2, 2), name="non-contiguous")])
 
 
 def view_as(input, other):
-    """``input.view(other.shape)`` (``Tensor.view_as``)."""
+    """``input.view(other.shape)`` (``Tensor.view_as``).
+
+    Shape:
+        - input: ``(*)``; other: a tensor of the same number of elements.
+        - output: a view of ``other.shape``.
+
+    Raises:
+        ShapeError: more than one size is -1, or the element counts differ.
+        ShapeError: the strides of ``input`` do not allow the view.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.view_as``."""
     check_tensor("view_as", "other", other)
     return view(input, tuple(other._data.shape))
 
 
-ops.op(view_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
+ops.op(view_as, primitive=View, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
 
 
 def reshape_as(input, other):
-    """``input.reshape(other.shape)`` (``Tensor.reshape_as``)."""
+    """``input.reshape(other.shape)`` (``Tensor.reshape_as``).
+
+    Shape:
+        - input: ``(*)``; other: a tensor of the same number of elements.
+        - output: ``other.shape``, a view where possible.
+
+    Raises:
+        ShapeError: the element counts differ.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.reshape_as``."""
     check_tensor("reshape_as", "other", other)
     return reshape(input, tuple(other._data.shape))
 
 
-ops.op(reshape_as, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
+ops.op(reshape_as, primitive=View, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 3),)), Sample((make(3, 4, noncontiguous=True),))])
 def ravel(input):
-    """The elements as a 1-D tensor, a view when the layout allows (``torch.ravel``)."""
+    """The elements as a 1-D tensor, a view when the layout allows (``torch.ravel``).
+
+    Shape:
+        - input: ``(*)``, any dtype.
+        - output: ``(input.numel(),)``, a view where possible.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.ravel``."""
     check_tensor("ravel", "input", input)
     return reshape(input, -1)
 
@@ -797,9 +1091,23 @@ def _cat_errors(make):
     yield ErrorInput(Sample((make(2),)), TypeError, r"cat\(\): argument 'tensors' must be a tuple or list")
 
 
-@ops.op(namespaces=("ember",), aliases=("concat",), samples=_cat_samples, errors=_cat_errors)
+@ops.op(primitive=Cat, namespaces=("ember",), aliases=("concat",), samples=_cat_samples, errors=_cat_errors)
 def cat(tensors, dim=0):
-    """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``)."""
+    """Join tensors along an existing ``dim``; 1-D empty tensors are skipped, as in PyTorch (``torch.cat``).
+
+    Shape:
+        - tensors: a non-empty sequence of tensors of one number of dims, sizes equal except at ``dim``.
+        - output: the common shape with ``dim`` the sum of their sizes; the promoted dtype.
+
+    Raises:
+        TypeError: ``tensors`` is not a list or tuple of Tensors.
+        ArgumentError: ``tensors`` is empty.
+        ShapeError: a tensor is 0-d, or the sizes differ away from ``dim``.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: an element of ``tensors`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cat``."""
     tensors = _tensors("cat", tensors)
     skip = tuple(len(tensors) > 1 and t._data.shape == (0,) for t in tensors)
     if all(skip):
@@ -823,11 +1131,25 @@ def cat(tensors, dim=0):
 
 
 def concatenate(tensors, axis=0):
-    """``cat`` with NumPy's argument name (``torch.concatenate``)."""
+    """``cat`` with NumPy's argument name (``torch.concatenate``).
+
+    Shape:
+        - tensors: a non-empty sequence of tensors of one number of dims, sizes equal except at ``axis``.
+        - output: the common shape with ``axis`` the sum of their sizes; the promoted dtype.
+
+    Raises:
+        TypeError: ``tensors`` is not a list or tuple of Tensors.
+        ArgumentError: ``tensors`` is empty.
+        ShapeError: a tensor is 0-d, or the sizes differ away from ``axis``.
+        OutOfRangeError: ``axis`` is out of range.
+        TypeError: an element of ``tensors`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.concatenate``."""
     return cat(tensors, axis)
 
 
-ops.op(concatenate, namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
+ops.op(concatenate, primitive=Cat, namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(1, 3)],), {"axis": 0})])
 
 
 class Stack(Primitive):
@@ -846,12 +1168,26 @@ def _stack_errors(make):
                      r"stack\(\): .*\(2, 3\) at entry 0 and \(3, 2\) at entry 1")
 
 
-@ops.op(namespaces=("ember",), samples=lambda make: [
+@ops.op(primitive=Stack, namespaces=("ember",), samples=lambda make: [
     Sample(([make(2, 3), make(2, 3), make(2, 3)],), name="dim 0"), Sample(([make(2, 3), make(2, 3)], 2), name="last"),
     Sample(([make(), make()],), name="zero-dim"), Sample(([make(3, 2, noncontiguous=True), make(3, 2)], -1))],
         errors=_stack_errors)
 def stack(tensors, dim=0):
-    """Join same-shaped tensors along a new ``dim`` (``torch.stack``)."""
+    """Join same-shaped tensors along a new ``dim`` (``torch.stack``).
+
+    Shape:
+        - tensors: a non-empty sequence of tensors of one shape ``(*)``.
+        - output: ``(*)`` with a new dim of size ``len(tensors)`` at ``dim``; the promoted dtype.
+
+    Raises:
+        TypeError: ``tensors`` is not a list or tuple of Tensors.
+        ArgumentError: ``tensors`` is empty.
+        ShapeError: the shapes differ.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: an element of ``tensors`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.stack``."""
     tensors = _tensors("stack", tensors)
     ref = tensors[0]._data.shape
     for i, t in enumerate(tensors):
@@ -865,7 +1201,20 @@ def stack(tensors, dim=0):
 @ops.op(namespaces=("ember",), samples=lambda make: [Sample(([make(2, 3), make(2, 1)],)), Sample(([make(3), make(2)],)),
                                                 Sample(([make(), make(2)],))])
 def hstack(tensors):
-    """Concatenate column-wise: along dim 1, or dim 0 for 1-D tensors (``torch.hstack``)."""
+    """Concatenate column-wise: along dim 1, or dim 0 for 1-D tensors (``torch.hstack``).
+
+    Shape:
+        - tensors: a non-empty sequence; 1-D tensors join along dim 0, others along dim 1.
+        - output: as ``cat`` along that dim; the promoted dtype.
+
+    Raises:
+        TypeError: ``tensors`` is not a list or tuple of Tensors.
+        ArgumentError: ``tensors`` is empty.
+        ShapeError: the sizes differ away from the joined dim.
+        TypeError: an element of ``tensors`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.hstack``."""
     tensors = [t.reshape(1) if t.dim() == 0 else t for t in _tensors("hstack", tensors)]
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
@@ -874,7 +1223,20 @@ def hstack(tensors):
         samples=lambda make: [Sample(([make(2, 3), make(1, 3)],)), Sample(([make(3), make(3)],)),
                               Sample(([make(3), make(2, 3)],))])
 def vstack(tensors):
-    """Concatenate row-wise, 1-D (and 0-d) tensors becoming rows (``torch.vstack``)."""
+    """Concatenate row-wise, 1-D (and 0-d) tensors becoming rows (``torch.vstack``).
+
+    Shape:
+        - tensors: a non-empty sequence; each made at least 2-D (1-D ``(n,)`` as ``(1, n)``).
+        - output: as ``cat`` along dim 0; the promoted dtype.
+
+    Raises:
+        TypeError: ``tensors`` is not a list or tuple of Tensors.
+        ArgumentError: ``tensors`` is empty.
+        ShapeError: the sizes differ away from dim 0.
+        TypeError: an element of ``tensors`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.vstack``."""
     tensors = [t.reshape(1, -1) if t.dim() < 2 else t for t in _tensors("vstack", tensors)]
     return cat(tensors, 0)
 
@@ -928,10 +1290,23 @@ def _split_errors(make):
                      r"split\(\): split_sizes \[1, 1\] must sum to the size of dim 0 \(3\)")
 
 
-@ops.op(samples=_split_samples, errors=_split_errors)
+@ops.op(primitive=Split, samples=_split_samples, errors=_split_errors)
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` elements each (the last may be smaller), or of the given section sizes
-    (``torch.split``)."""
+    (``torch.split``).
+
+    Shape:
+        - tensor: at least 1-D, any dtype.
+        - output: a tuple of views along ``dim``: pieces of ``split_size`` (the last smaller), or of the given
+            sizes.
+
+    Raises:
+        ShapeError: ``tensor`` is 0-d, or the sizes do not sum to the dim.
+        ArgumentError: ``split_size`` is not positive.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``tensor`` is not a Tensor.
+
+    PyTorch: ``torch.split``."""
     check_tensor("split", "tensor", tensor)
     if tensor._data.ndim == 0:
         raise ShapeError("split(): expected a tensor with at least one dimension, got a 0-dim tensor")
@@ -955,10 +1330,23 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split_views("split", tensor, d, bounds, False)
 
 
-@ops.op(samples=lambda make: [Sample((make(5, 3), 2)), Sample((make(6, 2), 3)), Sample((make(2, 5), 3, 1)),
+@ops.op(primitive=Split, samples=lambda make: [Sample((make(5, 3), 2)), Sample((make(6, 2), 3)), Sample((make(2, 5), 3, 1)),
                               Sample((make(2, 3), 5, 1))])
 def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` views of ceil(size / chunks) elements (maybe fewer pieces) (``torch.chunk``)."""
+    """Split into ``chunks`` views of ceil(size / chunks) elements (maybe fewer pieces) (``torch.chunk``).
+
+    Shape:
+        - input: at least 1-D, any dtype.
+        - output: a tuple of at most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long but the
+            last.
+
+    Raises:
+        ArgumentError: ``chunks`` is not positive.
+        ShapeError: ``input`` is 0-d.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.chunk``."""
     check_tensor("chunk", "input", input)
     if chunks <= 0:
         raise ArgumentError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
@@ -975,8 +1363,19 @@ def chunk(input, chunks, dim=0):
                               Sample((make(3, 7), [2, 5], 1), name="indices"),
                               Sample((make(10), (2, 15, 1)), name="indices past the end and backwards")])
 def tensor_split(input, indices_or_sections, dim=0):
-    """Views of ``input`` split along ``dim`` into that many nearly equal parts (the first ``size % n``
-    one larger), or at the given indices, clamped like slices (``torch.tensor_split``)."""
+    """Views of ``input`` split along ``dim`` into that many nearly equal parts (the first ``size % n`` one
+    larger), or at the given indices, clamped like slices (``torch.tensor_split``).
+
+    Shape:
+        - input: at least 1-D, any dtype.
+        - output: a tuple of views along ``dim``: n nearly equal sections, or cut at the given indices.
+
+    Raises:
+        RuntimeError: ``input`` is 0-d, or the number of sections is not positive.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.tensor_split``."""
     check_tensor("tensor_split", "input", input)
     if input._data.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
@@ -1000,10 +1399,21 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(input[lead + (slice(a, b),)] for a, b in bounds)
 
 
-@ops.op(samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
+@ops.op(primitive=Split, samples=lambda make: [Sample((make(3, 2),)), Sample((make(2, 3), 1)), Sample((make(4),)),
                               Sample((make(3, 4, noncontiguous=True), -1))])
 def unbind(input, dim=0):
-    """The slices along ``dim``, that dim removed, as views (``torch.unbind``)."""
+    """The slices along ``dim``, that dim removed, as views (``torch.unbind``).
+
+    Shape:
+        - input: ``(*1, S, *2)``, any dtype.
+        - output: a tuple of S views ``(*1, *2)``.
+
+    Raises:
+        DimensionError: ``input`` is 0-d.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.unbind``."""
     check_tensor("unbind", "input", input)
     if input._data.ndim == 0:
         raise DimensionError("unbind(): dimension specified as 0 but tensor has no dimensions")
@@ -1014,10 +1424,22 @@ def unbind(input, dim=0):
     return _split_views("unbind", input, d, list(range(n)), True)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 6), 1, (2, 3))), Sample((make(2, 6), -1, (-1, 2))),
+@ops.op(primitive=View, samples=lambda make: [Sample((make(2, 6), 1, (2, 3))), Sample((make(2, 6), -1, (-1, 2))),
                               Sample((make(4, 3), 0, [2, 1, 2]))])
 def unflatten(input, dim, sizes):
-    """Split dim ``dim`` into ``sizes`` (one may be -1) (``torch.unflatten``)."""
+    """Split dim ``dim`` into ``sizes`` (one may be -1) (``torch.unflatten``).
+
+    Shape:
+        - input: ``(*1, S, *2)``, any dtype; sizes: multiplying to S (one may be -1).
+        - output: ``(*1, *sizes, *2)``, a view.
+
+    Raises:
+        DimensionError: ``input`` is 0-d.
+        ShapeError: more than one size is -1, or the sizes do not multiply to the size of ``dim``.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.unflatten``."""
     check_tensor("unflatten", "input", input)
     shape = input._data.shape
     if not shape:  # PyTorch wraps the dim check's IndexError in a RuntimeError here
@@ -1040,13 +1462,23 @@ class Flip(Primitive):
 
 
 def _flip_errors(make):
-    yield ErrorInput(Sample((make(2, 3), 3)), IndexError, r"flip\(\): dimension out of range.*got 3")
+    yield ErrorInput(Sample((make(2, 3), (3,))), IndexError, r"flip\(\): dimension out of range.*got 3")
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
+@ops.op(primitive=Flip, samples=lambda make: [Sample((make(2, 3), (0,))), Sample((make(2, 3, 2), (0, 2))), Sample((make(4), [-1])),
                               Sample((make(3, 4, noncontiguous=True), (1,)))], errors=_flip_errors)
 def flip(input, *dims):
-    """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``)."""
+    """Reverse the order of elements along ``dims`` (a copy) (``torch.flip``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+
+    PyTorch: ``torch.flip``."""
     check_tensor("flip", "input", input)
     if len(dims) == 1:
         dims = dims[0]
@@ -1066,10 +1498,21 @@ class Roll(Primitive):
         return g.roll(tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims)
 
 
-@ops.op(samples=lambda make: [Sample((make(2, 3), 1)), Sample((make(2, 3), 1, 1)), Sample((make(2, 3), (1, -1), (0, 1))),
+@ops.op(primitive=Roll, samples=lambda make: [Sample((make(2, 3), 1)), Sample((make(2, 3), 1, 1)), Sample((make(2, 3), (1, -1), (0, 1))),
                               Sample((make(5), -7, 0)), Sample((make(3, 4, noncontiguous=True), 2, 0))])
 def roll(input, shifts, dims=None):
-    """Shift elements cyclically along ``dims`` (over the flattened tensor when None) (``torch.roll``)."""
+    """Shift elements cyclically along ``dims`` (over the flattened tensor when None) (``torch.roll``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``shifts`` and ``dims`` differ in length, or several shifts come without ``dims``.
+        OutOfRangeError: a dim is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.roll``."""
     check_tensor("roll", "input", input)
     if dims is None:
         if not isinstance(shifts, int):
@@ -1089,7 +1532,17 @@ def roll(input, shifts, dims=None):
 
 def repeat(input, *sizes):
     """Tile the tensor ``sizes`` times along each dim (leading new dims allowed) (``Tensor.repeat``):
-    an expand of interleaved size-one dims, then one reshape (a single copy)."""
+    an expand of interleaved size-one dims, then one reshape (a single copy).
+
+    Shape:
+        - input: ``(*)``, any dtype; sizes: at least ``input.dim()`` non-negative counts.
+        - output: each dim times its count (leading counts add dims).
+
+    Raises:
+        ShapeError: fewer counts than dims, or a negative count.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.repeat``."""
     check_tensor("repeat", "input", input)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
@@ -1117,7 +1570,17 @@ ops.op(repeat, namespaces=("Tensor",), samples=lambda make: [
 
 @ops.op(samples=lambda make: [Sample((make(2, 3), (2, 1))), Sample((make(2, 3), (2,))), Sample((make(3), (2, 2)))])
 def tile(input, dims):
-    """Repeat along each dim; fewer ``dims`` than the tensor has are padded with ones (``torch.tile``)."""
+    """Repeat along each dim; fewer ``dims`` than the tensor has are padded with ones (``torch.tile``).
+
+    Shape:
+        - input: ``(*)``, any dtype; dims: counts (left-padded with 1s to ``input.dim()``).
+        - output: each dim times its count.
+
+    Raises:
+        ShapeError: a negative count.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.tile``."""
     check_tensor("tile", "input", input)
     dims = tuple(dims)
     pad = input._data.ndim - len(dims)
@@ -1135,7 +1598,20 @@ def _repeat_interleave_samples(make):
 @ops.op(samples=_repeat_interleave_samples)
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element ``repeats`` times along ``dim`` (over the flattened tensor when None);
-    ``repeat_interleave(counts)`` is ``arange(len(counts))`` repeated by counts (``torch.repeat_interleave``)."""
+    ``repeat_interleave(counts)`` is ``arange(len(counts))`` repeated by counts (``torch.repeat_interleave``).
+
+    Shape:
+        - input: ``(*)``, any dtype; repeats: an int or a 1-D integer tensor (one count per element along ``dim``).
+        - output: ``input`` flattened (``dim`` None) or ``dim`` lengthened to the sum of the counts.
+
+    Raises:
+        ShapeError: a repeats tensor's length is not the size of ``dim``.
+        ArgumentError: a count is negative, or ``repeats`` is not a 1-D integer tensor.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: ``repeats`` is on another device than ``input``.
+
+    PyTorch: ``torch.repeat_interleave``."""
     check_tensor("repeat_interleave", "input", input)
     if repeats is None:
         counts = input

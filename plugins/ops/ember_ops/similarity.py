@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DimensionError, DTypeError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor
+from ember.ops import DimensionError, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, float_input
 
 ops = OpTable()
 
@@ -38,16 +38,25 @@ def vector_norm(x, p, dim, keepdim):
 
 
 def _float(op, name, x):
-    check_tensor(op, name, x)
-    if not x._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): expected {name} of a floating dtype, got {x._dtype}")
+    float_input(op, x, name)
 
 
 @ops.op(namespaces=("functional",),
         samples=lambda make: [Sample((make(3, 4),)), Sample((make(2, 3, 2),), {"p": 1.0, "dim": -1}),
                               Sample((make(4, 3, away_from_zero=True),), {"p": 3.0, "dim": 0, "eps": 1e-3})])
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """input / max(||input||_p, eps) along ``dim`` (``torch.nn.functional.normalize``)."""
+    """input / max(||input||_p, eps) along ``dim`` (``torch.nn.functional.normalize``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; floating point.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` (or ``out``) is not a Tensor, or ``out=`` is given.
+
+    PyTorch: ``torch.nn.functional.normalize``."""
     _float("normalize", "input", input)
     if out is not None:
         raise TypeError("normalize(): out= is not supported by ember")
@@ -69,7 +78,20 @@ def _broadcast(op, x1, x2):
                               Sample((make(4, 2), make(4, 1)), {"dim": 0, "eps": 1e-6})])
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``, after broadcasting
-    (``torch.nn.functional.cosine_similarity``)."""
+    (``torch.nn.functional.cosine_similarity``).
+
+    Shape:
+        - x1, x2: ``(*1, D, *2)`` with D at ``dim``, shapes that broadcast, floating point.
+        - output: the broadcast shape without ``dim``, the inputs' dtype.
+
+    Raises:
+        ShapeError: ``x1`` and ``x2`` do not broadcast.
+        OutOfRangeError: ``dim`` is out of range.
+        DTypeError: an input is not floating point.
+        TypeError: ``x1`` or ``x2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cosine_similarity``."""
     _float("cosine_similarity", "x1", x1)
     _float("cosine_similarity", "x2", x2)
     x1, x2 = _broadcast("cosine_similarity", x1, x2)
@@ -82,8 +104,20 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         samples=lambda make: [Sample((make(3, 4), make(3, 4))), Sample((make(2, 3), make(3)), {"keepdim": True}),
                               Sample((make(3, 2), make(3, 2)), {"p": 1.0, "eps": 1e-3})])
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p along the last dim (``torch.nn.functional.pairwise_distance``); integer inputs
-    subtract in their dtype and the float ``eps`` promotes to the default float, as in PyTorch."""
+    """||x1 - x2 + eps||_p along the last dim (``torch.nn.functional.pairwise_distance``); integer inputs subtract
+    in their dtype and the float ``eps`` promotes to the default float, as in PyTorch.
+
+    Shape:
+        - x1, x2: ``(N, D)`` or ``(D,)``, shapes that broadcast; any dtype but bool.
+        - output: ``(N,)`` or ``()``; with ``keepdim``, ``(N, 1)`` or ``(1,)``. Floating point.
+
+    Raises:
+        ShapeError: ``x1`` and ``x2`` do not broadcast.
+        DTypeError: the inputs are bool tensors.
+        TypeError: ``x1`` or ``x2`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.pairwise_distance``."""
     check_tensor("pairwise_distance", "x1", x1)
     check_tensor("pairwise_distance", "x2", x2)
     x1, x2 = _broadcast("pairwise_distance", x1, x2)
@@ -99,7 +133,21 @@ def _bilinear_samples(make):
 
 @ops.op(namespaces=("ember", "functional"), samples=_bilinear_samples)
 def bilinear(input1, input2, weight, bias=None):
-    """y[..., o] = input1[..., i] W[o, i, j] input2[..., j] + b[o] (``torch.nn.functional.bilinear``)."""
+    """y[..., o] = input1[..., i] W[o, i, j] input2[..., j] + b[o] (``torch.nn.functional.bilinear``).
+
+    Shape:
+        - input1: ``(*, in1)``; input2: ``(*, in2)``, the same leading dims, floating point.
+        - weight: ``(out, in1, in2)``; bias: ``(out,)`` or None.
+        - output: ``(*, out)``, the inputs' dtype.
+
+    Raises:
+        DimensionError: ``weight`` is not 3-D, or an input is 0-d.
+        ShapeError: the inputs' last dims do not match ``weight``, or their leading dims differ.
+        DTypeError: an input is not floating point.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.bilinear``."""
     for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
         _float("bilinear", name, t)
     if weight.dim() != 3:

@@ -51,15 +51,35 @@ def _sort_samples(make):
 
 @ops.op(samples=_sort_samples)
 def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along ``dim``; always stable here (``torch.sort``)."""
+    """(values, indices) sorted along ``dim``; always stable here (``torch.sort``).
+
+    Shape:
+        - input: ``(*)``, any dtype.
+        - output: ``(values, indices)``, each the shape of ``input``; the indices int64.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.sort``."""
     dim, indices = _sort_indices("sort", input, dim, descending)
     values = take_along(input, indices, dim) if input._data.ndim else input * 1
     return return_types.sort(values, indices)
 
 
-@ops.op(differentiable=False, samples=_sort_samples)
+@ops.op(primitive=SortIndices, differentiable=False, samples=_sort_samples)
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The indices that sort ``input`` along ``dim`` (``torch.argsort``)."""
+    """The indices that sort ``input`` along ``dim`` (``torch.argsort``).
+
+    Shape:
+        - input: ``(*)``, any dtype.
+        - output: the shape of ``input``, int64.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.argsort``."""
     return _sort_indices("argsort", input, dim, descending)[1]
 
 
@@ -77,7 +97,19 @@ def _topk_errors(make):
 
 @ops.op(samples=_topk_samples, errors=_topk_errors)
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order (``torch.topk``)."""
+    """(values, indices) of the ``k`` largest (or smallest) along ``dim``, in order (``torch.topk``).
+
+    Shape:
+        - input: ``(*1, N, *2)`` with N = ``input.shape[dim]``; any dtype but bool.
+        - output: ``(values, indices)``, each ``(*1, k, *2)``; the indices int64.
+
+    Raises:
+        ArgumentError: ``k`` is outside [0, N].
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.topk``."""
     no_bool("topk", input)
     d = _one_dim("topk", input, dim)
     size = input.shape[d] if input._data.ndim else 1
@@ -101,7 +133,20 @@ def _median_samples(make):
 
 @ops.op(samples=_median_samples)
 def median(input, dim=None, keepdim=False):
-    """The lower median of all elements, or (values, indices) along ``dim`` (``torch.median``)."""
+    """The lower median of all elements, or (values, indices) along ``dim`` (``torch.median``).
+
+    Shape:
+        - input: ``(*)``, any dtype but bool; ``dim``: one int.
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+
+    Raises:
+        DTypeError: ``input`` is a bool tensor.
+        OutOfRangeError: ``dim`` is given and that dim is empty.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.median``."""
     no_bool("median", input)
     if dim is None:
         flat = input.reshape(-1)
@@ -154,7 +199,19 @@ def _mode_samples(make):
 
 @ops.op(samples=_mode_samples)
 def mode(input, dim=-1, keepdim=False):
-    """(values, indices) of the most frequent value along ``dim`` (``torch.mode``)."""
+    """(values, indices) of the most frequent value along ``dim`` (``torch.mode``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: one int (the last by default).
+        - output: ``(values, indices)``, ``input``'s shape without ``dim`` (size 1 with ``keepdim``); the indices
+            int64.
+
+    Raises:
+        OutOfRangeError: a reduced dim is empty.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.mode``."""
     check_tensor("mode", "input", input)
     d = _one_dim("mode", input, dim)
     if not input._data.ndim:
@@ -182,8 +239,19 @@ def _unique_samples(make):
 
 @ops.op(differentiable=False, samples=_unique_samples)
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """The distinct elements (or slices along ``dim``), sorted; optionally the inverse indices and the
-    counts (``torch.unique``). Always sorted here; no gradient."""
+    """The distinct elements (or slices along ``dim``), sorted; optionally the inverse indices and the counts
+    (``torch.unique``). Always sorted here; no gradient.
+
+    Shape:
+        - input: ``(*)``, any dtype.
+        - output: 1-D sorted unique values (with ``dim``, the unique slices along it); ``return_inverse`` adds
+            int64 indices of ``input``'s shape (or length along ``dim``), ``return_counts`` int64 counts.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.unique``."""
     check_tensor("unique", "input", input)
     xp = input._device.xp
     data = input._data

@@ -34,9 +34,21 @@ def _affine_samples(make):
 
 @ops.op(namespaces=("functional",), samples=_affine_samples)
 def affine_grid(theta, size, align_corners=None):
-    """The (N, H, W, 2) grid of (x, y) sampling points that the (N, 2, 3) affine matrices ``theta`` map
-    the output pixels of ``size`` = (N, C, H, W) to, in [-1, 1] coordinates (``torch.nn.functional.affine_grid``;
-    ``align_corners=None`` is False, as in PyTorch). Only the 2-d (4-element ``size``) form is supported."""
+    """The (N, H, W, 2) grid of (x, y) sampling points that the (N, 2, 3) affine matrices ``theta`` map the output
+    pixels of ``size`` = (N, C, H, W) to, in [-1, 1] coordinates (``torch.nn.functional.affine_grid``;
+    ``align_corners=None`` is False, as in PyTorch). Only the 2-d (4-element ``size``) form is supported.
+
+    Shape:
+        - theta: ``(N, 2, 3)`` affine matrices, floating point.
+        - size: ``(N, C, H, W)``.
+        - output: ``(N, H, W, 2)`` sampling grid in [-1, 1], the dtype of ``theta``.
+
+    Raises:
+        NotImplementedError: ``size`` is not 4-D (ember samples 2-D images only).
+        ArgumentError: ``theta`` is not floating point or not ``(N, 2, 3)``.
+        TypeError: ``theta`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.affine_grid``."""
     check_tensor("affine_grid", "theta", theta)
     if not theta._dtype.is_floating_point:
         # PyTorch raises ValueError for a non-float theta (and for a wrong shape)
@@ -79,9 +91,24 @@ def _grid_sample_samples(make):
 
 @ops.op(namespaces=("functional",), samples=_grid_sample_samples)
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """Sample ``input`` (N, C, H, W) at the (x, y) points of ``grid`` (N, Ho, Wo, 2), in [-1, 1]
-    coordinates, giving (N, C, Ho, Wo) (``torch.nn.functional.grid_sample``; ``align_corners=None`` is False).
-    Modes ``bilinear`` and ``nearest`` (ties to even, as PyTorch); padding ``zeros`` and ``border``."""
+    """Sample ``input`` (N, C, H, W) at the (x, y) points of ``grid`` (N, Ho, Wo, 2), in [-1, 1] coordinates,
+    giving (N, C, Ho, Wo) (``torch.nn.functional.grid_sample``; ``align_corners=None`` is False). Modes
+    ``bilinear`` and ``nearest`` (ties to even, as PyTorch); padding ``zeros`` and ``border``.
+
+    Shape:
+        - input: ``(N, C, H_in, W_in)``, floating point.
+        - grid: ``(N, H_out, W_out, 2)`` sampling locations in [-1, 1], the dtype of ``input``.
+        - output: ``(N, C, H_out, W_out)``, the dtype of ``input``.
+
+    Raises:
+        NotImplementedError: ``mode`` is not 'bilinear' or 'nearest', or ``padding_mode`` is not 'zeros' or
+            'border'.
+        ShapeError: ``input`` is not 4-D, ``grid`` is not ``(N, H_out, W_out, 2)``, or the batch sizes differ.
+        DTypeError: ``input`` and ``grid`` are not one floating dtype.
+        TypeError: ``input`` or ``grid`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.nn.functional.grid_sample``."""
     check_tensor("grid_sample", "input", input)
     check_tensor("grid_sample", "grid", grid)
     if mode not in ("bilinear", "nearest"):

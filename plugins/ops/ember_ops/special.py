@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
-from ember.ops import OpTable, Sample, apply_unary, check_tensor
+from ember.ops import OpTable, Primitive, Sample, apply, check_tensor
 
-from .elementwise_factories import primitive, unary_op
+from .elementwise_factories import unary_op
 from .samples import unary_samples
 
 ops = OpTable()
@@ -101,20 +101,34 @@ def _polygamma_samples(make):
     yield Sample((1, make(4, low=25.0, high=40.0)), name="large x")
 
 
-_POLYGAMMA = {}
+class Polygamma(Primitive):
+    """The n-th derivative of digamma, n >= 1 an attribute, as ATen's polygamma."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, n):
+        return _polygamma_kernel(xp, x, n)
+
+    @staticmethod
+    def backward(ctx, g, n):
+        return g * polygamma(n + 1, ctx.inputs[0])
 
 
-def _polygamma_primitive(n):
-    prim = _POLYGAMMA.get(n)
-    if prim is None:
-        prim = _POLYGAMMA[n] = primitive(f"polygamma_{n}", lambda xp, x: _polygamma_kernel(xp, x, n),
-                                         lambda ctx, g: g * polygamma(n + 1, ctx.inputs[0]), save_inputs=True)
-    return prim
-
-
-@ops.op(namespaces=("ember",), samples=_polygamma_samples)
+@ops.op(primitive=Polygamma, namespaces=("ember",), samples=_polygamma_samples)
 def polygamma(n, input):
-    """The n-th derivative of digamma (``torch.polygamma``); n = 0 is digamma. Accurate for input > -10."""
+    """The n-th derivative of digamma (``torch.polygamma``); n = 0 is digamma. Accurate for input > -10.
+
+    Shape:
+        - n: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``n``; floating inputs keep their dtype, integer and bool ones give the
+            default float dtype.
+
+    Raises:
+        RuntimeError: ``n`` is negative.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.polygamma``."""
     check_tensor("polygamma", "input", input)
     if not isinstance(n, int) or n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n, got n={n}")
@@ -123,7 +137,7 @@ def polygamma(n, input):
         input = input.to(dtypes.get_default_dtype())
     if n == 0:
         return digamma(input)
-    return apply_unary(_polygamma_primitive(n), input)
+    return apply(Polygamma, input, n=n)
 
 
 def _erfinv_kernel(xp, y):

@@ -32,8 +32,20 @@ def _close_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor; infinities are close only
-    to themselves and NaN to NaN only with ``equal_nan`` (``torch.isclose``)."""
+    """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor; infinities are close only to
+    themselves and NaN to NaN only with ``equal_nan`` (``torch.isclose``).
+
+    Shape:
+        - input, other: shapes that broadcast together; any dtype.
+        - output: the broadcast shape; bool.
+
+    Raises:
+        RuntimeError: ``input`` and ``other`` differ in dtype, or ``rtol``/``atol`` is negative.
+        ValueError: the shapes do not broadcast.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.isclose``."""
     check_tensor("isclose", "input", input)
     check_tensor("isclose", "other", other)
     _same_device("isclose", input, other)
@@ -53,7 +65,19 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    """Whether every element of ``input`` is close to ``other`` (``torch.allclose``); a Python bool."""
+    """Whether every element of ``input`` is close to ``other`` (``torch.allclose``); a Python bool.
+
+    Shape:
+        - input, other: one dtype, shapes that broadcast.
+        - output: a Python bool.
+
+    Raises:
+        RuntimeError: ``input`` and ``other`` differ in dtype, or ``rtol``/``atol`` is negative.
+        ValueError: the shapes do not broadcast.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.allclose``."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
@@ -66,7 +90,17 @@ def _equal_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_equal_samples)
 def equal(input, other) -> bool:
-    """True when both have the same shape and the same values (``torch.equal``); a Python bool."""
+    """True when both have the same shape and the same values (``torch.equal``); a Python bool.
+
+    Shape:
+        - input, other: any shapes and dtypes.
+        - output: a Python bool, True for one shape and equal values.
+
+    Raises:
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.equal``."""
     check_tensor("equal", "input", input)
     check_tensor("equal", "other", other)
     _same_device("equal", input, other)
@@ -80,10 +114,20 @@ def _sizes(args):
 
 
 def resize_(self, *sizes, memory_format=None):
-    """Give ``self`` the shape ``sizes`` in place: the leading elements in memory order are kept (PyTorch
-    lays the new contiguous shape over the storage: a transposed tensor is read in its storage's order), new
-    ones are zero (PyTorch leaves them uninitialised); the same shape leaves ``self`` as it is. As PyTorch,
-    refused for a tensor that requires grad."""
+    """Give ``self`` the shape ``sizes`` in place: the leading elements in memory order are kept (PyTorch lays the
+    new contiguous shape over the storage: a transposed tensor is read in its storage's order), new ones are zero
+    (PyTorch leaves them uninitialised); the same shape leaves ``self`` as it is. As PyTorch, refused for a tensor
+    that requires grad.
+
+    Shape:
+        - sizes: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``sizes``; the dtype of ``input``.
+
+    Raises:
+        RuntimeError: ``self`` requires grad.
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.resize_``."""
     check_tensor("resize_", "self", self)
     shape = _sizes(sizes)
     if self._requires_grad:
@@ -119,7 +163,17 @@ def _resize_expected(x, *sizes):
 @ops.op(namespaces=("Tensor",), torch=None,  # deprecated in PyTorch (warns); the same as resize_ on a copy
         expected=_resize_expected, differentiable=False, samples=lambda make: [Sample((make(2, 3, requires_grad=False), 3, 2))])
 def resize(self, *sizes):
-    """A copy of ``self`` resized to ``sizes`` (``Tensor.resize``, deprecated in PyTorch)."""
+    """A copy of ``self`` resized to ``sizes`` (``Tensor.resize``, deprecated in PyTorch).
+
+    Shape:
+        - self: ``(*)``; sizes: the new shape.
+        - output: a tensor of ``sizes`` holding ``self``'s leading elements in memory order (new elements
+            uninitialised).
+
+    Raises:
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.resize_``."""
     check_tensor("resize", "self", self)
     return resize_(self.detach().clone(), *sizes)
 
@@ -133,7 +187,19 @@ def _meshgrid_samples(make):
 @ops.op(namespaces=("ember",), samples=_meshgrid_samples)
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D (or 0-D) tensors (``torch.meshgrid``); ``indexing`` "ij" (the default, with
-    PyTorch's future-default warning not repeated) or "xy" (first two dims swapped, as numpy)."""
+    PyTorch's future-default warning not repeated) or "xy" (first two dims swapped, as numpy).
+
+    Shape:
+        - tensors: 0-d or 1-D tensors of lengths n1, ..., nk.
+        - output: k tensors of shape ``(n1, ..., nk)`` ('ij'), or with the first two swapped ('xy').
+
+    Raises:
+        ValueError: ``indexing`` is not 'ij' or 'xy'.
+        RuntimeError: a tensor is more than 1-D.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.meshgrid``."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     indexing = indexing or "ij"
@@ -166,7 +232,18 @@ def _broadcast_samples(make):
 
 @ops.op(namespaces=("ember",), samples=_broadcast_samples)
 def broadcast_tensors(*tensors):
-    """The tensors expanded to their common broadcast shape (``torch.broadcast_tensors``)."""
+    """The tensors expanded to their common broadcast shape (``torch.broadcast_tensors``).
+
+    Shape:
+        - tensors: tensors whose shapes broadcast together.
+        - output: a tuple of views, each the broadcast shape.
+
+    Raises:
+        RuntimeError: the shapes do not broadcast.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.broadcast_tensors``."""
     import numpy as np
     for i, t in enumerate(tensors):
         check_tensor("broadcast_tensors", f"tensors[{i}]", t)

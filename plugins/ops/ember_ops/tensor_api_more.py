@@ -13,6 +13,9 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.ops import OpTable, OutOfRangeError, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
 
+from .masks import MaskedFill
+from .shape import Flip
+
 ops = OpTable()
 
 
@@ -29,18 +32,38 @@ def _flip_samples(make):
     yield Sample((make(2, 3, 2),), name="3-D")
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
+@ops.op(primitive=Flip, namespaces=("ember", "Tensor"), samples=_flip_samples)
 def flipud(input):
-    """Reverse dim 0 (``torch.flipud``)."""
+    """Reverse dim 0 (``torch.flipud``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        RuntimeError: ``input`` is 0-d.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.flipud``."""
     check_tensor("flipud", "input", input)
     if input.dim() < 1:
         raise RuntimeError("flipud: Input must be >= 1-d.")
     return input.flip(0)
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_flip_samples)
+@ops.op(primitive=Flip, namespaces=("ember", "Tensor"), samples=_flip_samples)
 def fliplr(input):
-    """Reverse dim 1 (``torch.fliplr``)."""
+    """Reverse dim 1 (``torch.fliplr``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        RuntimeError: ``input`` has fewer than 2 dims.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.fliplr``."""
     check_tensor("fliplr", "input", input)
     if input.dim() < 2:
         raise RuntimeError("fliplr: Input must be >= 2-d.")
@@ -50,7 +73,18 @@ def fliplr(input):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(3, 4), make.index([0, 5, 11, -1]))),
                                                          Sample((make(5), make.index([[1, 2], [0, 4]])), name="2-D index")])
 def take(input, index):
-    """Elements of the flattened ``input`` at ``index`` (shape of ``index``) (``torch.take``)."""
+    """Elements of the flattened ``input`` at ``index`` (shape of ``index``) (``torch.take``).
+
+    Shape:
+        - input: ``(*)``; index: int64 of any shape, positions in the flattened ``input``.
+        - output: the shape of ``index``, the dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: an index is outside [-numel, numel).
+        TypeError: ``input`` or ``index`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.take``."""
     check_tensor("take", "input", input)
     check_tensor("take", "index", index)
     return input.reshape(-1)[index]
@@ -63,7 +97,19 @@ def _index_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_index_samples)
 def index_copy(input, dim, index, source):
-    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (``torch.index_copy``)."""
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (``torch.index_copy``).
+
+    Shape:
+        - input: ``(*1, S, *2)``; index: 1-D int64 of length K; source: ``(*1, K, *2)``.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        ShapeError: ``index`` or ``source`` does not fit ``input``.
+        OutOfRangeError: an index is outside [0, S), or ``dim`` is out of range.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_copy``."""
     check_tensor("index_copy", "input", input)
     check_tensor("index_copy", "source", source)
     _same_device("index_copy", input, index)
@@ -77,9 +123,20 @@ def _fill_samples(make):
     yield Sample((make(2, 4), 1, make.index([3]), -2.0), name="dim 1")
 
 
-@ops.op(namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
+@ops.op(primitive=MaskedFill, namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
 def index_fill(input, dim, index, value):
-    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``).
+
+    Shape:
+        - input: ``(*1, S, *2)``; index: 1-D int64; value: a number or a 0-d tensor.
+        - output: the shape and dtype of ``input``.
+
+    Raises:
+        OutOfRangeError: an index is outside [0, S), or ``dim`` is out of range.
+        TypeError: ``input`` or ``index`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.index_fill``."""
     check_tensor("index_fill", "input", input)
     _same_device("index_fill", input, index)
     dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
@@ -97,7 +154,18 @@ def index_fill(input, dim, index, value):
 
 @ops.op(namespaces=("ember",), samples=lambda make: [Sample((make(2), make(3))), Sample((make(2), make(2), make(2)), name="three")])
 def cartesian_prod(*tensors):
-    """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``)."""
+    """Every combination of elements of the 1-D ``tensors``, one per row (``torch.cartesian_prod``).
+
+    Shape:
+        - tensors: 1-D tensors of lengths n1, ..., nk.
+        - output: ``(n1 * ... * nk, k)`` (``(n1,)`` for one tensor).
+
+    Raises:
+        RuntimeError: a tensor is more than 1-D.
+        TypeError: an argument is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cartesian_prod``."""
     from ember import stack
     from .tensor_api import meshgrid
     if len(tensors) == 1:
@@ -108,7 +176,17 @@ def cartesian_prod(*tensors):
 
 @ops.op(namespaces=("ember",), samples=lambda make: [Sample((make(3, 1), (3, 4))), Sample((make(2), (3, 2)))])
 def expand_copy(input, size, *, implicit=False):
-    """``input.expand(size)`` as a new tensor (``torch.expand_copy``)."""
+    """``input.expand(size)`` as a new tensor (``torch.expand_copy``).
+
+    Shape:
+        - input: ``(*)``, any dtype; size: at least ``input.dim()`` entries, -1 keeping a dim.
+        - output: ``size``, a new tensor (not a view).
+
+    Raises:
+        ShapeError: fewer sizes than dims, or a size differs from a non-1 dim.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.expand_copy``."""
     check_tensor("expand_copy", "input", input)
     return input.expand(size).clone()
 
@@ -128,7 +206,18 @@ def _nan_zeroed(input):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_nan_samples)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum treating NaN as zero (``torch.nansum``)."""
+    """Sum treating NaN as zero (``torch.nansum``).
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; as ``sum``, NaN counted as zero.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nansum``."""
     check_tensor("nansum", "input", input)
     x = _nan_zeroed(input)
     return x.sum(dim, keepdim=keepdim, dtype=dtype) if dim is not None else x.sum(dtype=dtype)
@@ -136,7 +225,19 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=_nan_samples)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    """Mean over the non-NaN elements (``torch.nanmean``)."""
+    """Mean over the non-NaN elements (``torch.nanmean``).
+
+    Shape:
+        - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; the dtype of ``input``, NaN skipped.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nanmean``."""
     float_input("nanmean", input)  # PyTorch refuses integer and bool input (they cannot hold NaN)
     count = (~input.isnan()).to(input.dtype)
     if dim is None:
@@ -147,7 +248,18 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=lambda make: [
     Sample((make.index([[0, 1, 0], [2, 0, 3]]),)), Sample((make.index([[0, 1, 0], [2, 0, 3]]), 1), name="dim 1")])
 def count_nonzero(input, dim=None):
-    """How many elements are not zero, over ``dim`` or all (``torch.count_nonzero``); int64."""
+    """How many elements are not zero, over ``dim`` or all (``torch.count_nonzero``); int64.
+
+    Shape:
+        - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
+        - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
+            is None; int64.
+
+    Raises:
+        OutOfRangeError: ``dim`` is out of range for ``input``.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.count_nonzero``."""
     check_tensor("count_nonzero", "input", input)
     from ember import int64
     nonzero = (input != 0).to(int64)
@@ -158,7 +270,19 @@ def count_nonzero(input, dim=None):
     Sample((make(3, 4, away_from_zero=True), make(3, 4))), Sample((make(2, 3), make(3), 1.0), name="p=1, broadcast"),
     Sample((make(4), make(4), float("inf")), name="p=inf")])
 def dist(input, other, p=2):
-    """The ``p``-norm of ``input - other`` (``torch.dist``)."""
+    """The ``p``-norm of ``input - other`` (``torch.dist``).
+
+    Shape:
+        - input, other: shapes that broadcast, floating point.
+        - output: ``()``, the p-norm of ``input - other``.
+
+    Raises:
+        DTypeError: ``input`` is not floating point.
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.dist``."""
     check_tensor("dist", "input", input)
     check_tensor("dist", "other", other)
     from ember import linalg
@@ -168,7 +292,19 @@ def dist(input, other, p=2):
 @ops.op(namespaces=("linalg",), name="linalg_cross", torch="torch.linalg.cross",
         samples=lambda make: [Sample((make(2, 3), make(2, 3))), Sample((make(3, 2), make(3, 2)), {"dim": 0})])
 def linalg_cross(input, other, *, dim=-1):
-    """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``)."""
+    """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``).
+
+    Shape:
+        - input, other: shapes that broadcast, of size 3 at ``dim`` (the last by default); not bool.
+        - output: the broadcast shape.
+
+    Raises:
+        RuntimeError: ``dim`` does not have size 3 in both.
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.linalg.cross``."""
     check_tensor("linalg.cross", "input", input)
     check_tensor("linalg.cross", "other", other)
     if input.shape[dim] != 3 or other.shape[dim] != 3:
@@ -183,7 +319,19 @@ def linalg_cross(input, other, *, dim=-1):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3), make(2, 3)), {"dim": 1}),
                                                          Sample((make(3, 2), make(3, 2)), name="default dim")])
 def cross(input, other, dim=None):
-    """``torch.cross``: the first dim of length 3 when ``dim`` is None."""
+    """``torch.cross``: the first dim of length 3 when ``dim`` is None.
+
+    Shape:
+        - input, other: shapes that broadcast, with a dim of size 3 (``dim``, else the first such dim); not bool.
+        - output: the broadcast shape.
+
+    Raises:
+        RuntimeError: no dim of size 3 (or ``dim``'s is not 3).
+        DTypeError: ``input`` is a bool tensor.
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.cross``."""
     check_tensor("cross", "input", input)
     check_tensor("cross", "other", other)
     if dim is None:
@@ -196,7 +344,18 @@ def cross(input, other, dim=None):
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [
     Sample((make(2, 3), make(2, 3, away_from_zero=True))), Sample((make(2, 3), -1.5), name="number")])
 def copysign(input, other):
-    """|input| with the sign of ``other`` (``torch.copysign``); float result."""
+    """|input| with the sign of ``other`` (``torch.copysign``); float result.
+
+    Shape:
+        - input, other: shapes that broadcast (``other`` may be a number); any dtype.
+        - output: the broadcast shape, floating point.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        TypeError: ``input`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.copysign``."""
     check_tensor("copysign", "input", input)
     from ember import where
     from ember.tensor import Tensor, wrap
@@ -221,7 +380,19 @@ def copysign(input, other):
 @ops.op(namespaces=("ember", "Tensor"), inplace=True, differentiable=False, dtypes=(_dt.int64,),
         samples=lambda make: [Sample((make.index([12, 18, -4, 0]), make.index([8, 27, 6, 5])))])
 def gcd(input, other):
-    """Elementwise greatest common divisor of integer tensors (``torch.gcd``)."""
+    """Elementwise greatest common divisor of integer tensors (``torch.gcd``).
+
+    Shape:
+        - input, other: integer tensors whose shapes broadcast.
+        - output: the broadcast shape, the promoted dtype.
+
+    Raises:
+        RuntimeError: an operand is not an integer tensor.
+        ValueError: the shapes do not broadcast (numpy's error; other ops raise ShapeError).
+        TypeError: ``input`` or ``other`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.gcd``."""
     check_tensor("gcd", "input", input)
     check_tensor("gcd", "other", other)
     _same_device("gcd", input, other)
@@ -235,7 +406,17 @@ def gcd(input, other):
     Sample((make.index([1, 1, 3, 0, 3]),)), Sample((make.index([1, 2]),), {"minlength": 5}, name="minlength")])
 def bincount(input, weights=None, minlength=0):
     """Occurrences of each value 0..max of a 1-D non-negative integer tensor, optionally weighted
-    (``torch.bincount``)."""
+    (``torch.bincount``).
+
+    Shape:
+        - input: ``(n,)`` non-negative integers; weights: ``(n,)`` or None.
+        - output: ``(max(input.max() + 1, minlength),)``, int64 counts (the dtype of ``weights`` when given).
+
+    Raises:
+        RuntimeError: ``input`` is not 1-D, non-negative and integral.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.bincount``."""
     check_tensor("bincount", "input", input)
     if input.dim() != 1 or input.dtype.is_floating_point:
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {tuple(input.shape)} "
@@ -256,7 +437,19 @@ def bincount(input, weights=None, minlength=0):
     Sample((make(4, requires_grad=False), make.index([-1.0, 0.0, 1.0]).double().to(make.dtype)), {"right": True},
            name="right")])
 def bucketize(input, boundaries, *, out_int32=False, right=False):
-    """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``)."""
+    """The index of the bucket of ``boundaries`` (1-D, increasing) each element falls in (``torch.bucketize``).
+
+    Shape:
+        - input: ``(*)`` (or a number); boundaries: 1-D, sorted.
+        - output: the shape of ``input``, int64 (int32 with ``out_int32``).
+
+    Raises:
+        ShapeError: ``boundaries`` is not 1-D.
+        DTypeError: ``input`` or ``boundaries`` is bool.
+        TypeError: ``input`` or ``boundaries`` is not a Tensor.
+        DeviceError: the tensors are on different devices.
+
+    PyTorch: ``torch.bucketize``."""
     no_bool("bucketize", input)
     no_bool("bucketize", boundaries, "boundaries")
     if boundaries.dim() != 1:
@@ -277,7 +470,18 @@ def _matrix_exp_samples(make):
 
 @ops.op(namespaces=("ember", "Tensor", "linalg"), samples=_matrix_exp_samples, atol=1e-5, rtol=1e-4)
 def matrix_exp(A):
-    """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``)."""
+    """exp(A) for square matrices, by scaling and squaring a Taylor series (``torch.matrix_exp``).
+
+    Shape:
+        - A: ``(*, n, n)``, floating point.
+        - output: the shape and dtype of ``A``.
+
+    Raises:
+        ShapeError: ``A`` is not a (batch of) square matrices.
+        DTypeError: ``A`` is not floating point.
+        TypeError: ``A`` is not a Tensor.
+
+    PyTorch: ``torch.matrix_exp``."""
     check_tensor("matrix_exp", "A", A)
     if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
         raise ShapeError(f"matrix_exp: expected a square matrix or batch, got shape {tuple(A.shape)}")
@@ -297,20 +501,47 @@ def matrix_exp(A):
 
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
 def conj(input):
-    """The complex conjugate; ember's tensors are real, so ``input`` itself, as PyTorch returns for real ones."""
+    """The complex conjugate; ember's tensors are real, so ``input`` itself, as PyTorch returns for real ones.
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.conj``."""
     check_tensor("conj", "input", input)
     return input
 
 
 @ops.op(namespaces=("ember", "Tensor"), samples=lambda make: [Sample((make(2, 3),))])
 def resolve_conj(input):
-    """``input`` (a real tensor has no conjugate bit to resolve)."""
+    """``input`` (a real tensor has no conjugate bit to resolve).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.resolve_conj``."""
     check_tensor("resolve_conj", "input", input)
     return input
 
 
 @ops.op(namespaces=("Tensor",), samples=lambda make: [Sample((make(2, 3),))])
 def to_dense(self, dtype=None, *, masked_grad=None):
-    """``self`` (ember's tensors are dense, as PyTorch returns for strided ones)."""
+    """``self`` (ember's tensors are dense, as PyTorch returns for strided ones).
+
+    Shape:
+        - dtype: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``dtype``; the dtype of ``input``.
+
+    Raises:
+        TypeError: ``self`` is not a Tensor.
+
+    PyTorch: ``torch.Tensor.to_dense``."""
     check_tensor("to_dense", "self", self)
     return self if dtype is None else self.to(dtype)

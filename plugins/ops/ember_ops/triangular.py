@@ -47,13 +47,33 @@ def _tril_errors(make):
     yield ErrorInput(Sample((make(3),)), RuntimeError, r"tril\(\): input tensor must have at least 2 dimensions")
 
 
-@ops.op(inplace=True, samples=_triangle_samples, errors=_tril_errors)
+@ops.op(primitive=Tril, inplace=True, samples=_triangle_samples, errors=_tril_errors)
 def tril(input, diagonal=0):
-    """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``)."""
+    """The lower triangle (on and below ``diagonal``) of the last two dims, the rest zero (``torch.tril``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.tril``."""
     return _triangle("tril", Tril, input, diagonal)
 
 
-@ops.op(inplace=True, samples=_triangle_samples)
+@ops.op(primitive=Triu, inplace=True, samples=_triangle_samples)
 def triu(input, diagonal=0):
-    """The upper triangle (on and above ``diagonal``) of the last two dims, the rest zero (``torch.triu``)."""
+    """The upper triangle (on and above ``diagonal``) of the last two dims, the rest zero (``torch.triu``).
+
+    Shape:
+        - input: ``(*)``, any number of dimensions; any dtype.
+        - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
+
+    Raises:
+        DimensionError: ``input`` has fewer than 2 dims.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.triu``."""
     return _triangle("triu", Triu, input, diagonal)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import DTypeError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
+from ember.ops import DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor, float_input
 
 from .pooling import apply_along, averaging_matrix
 
@@ -126,10 +126,26 @@ def _interpolate_errors(make):
 @ops.op(namespaces=("functional",), samples=_interpolate_samples, errors=_interpolate_errors)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor`` with PyTorch's
-    index rules (``torch.nn.functional.interpolate``; modes nearest, nearest-exact, linear, bilinear,
-    bicubic, trilinear, area; ``antialias=True`` for bilinear and bicubic on 4-D input, as PyTorch's
-    and PIL's filters; PyTorch's lanczos mode is not supported)."""
+    """Resize the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor`` with PyTorch's index
+    rules (``torch.nn.functional.interpolate``; modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear,
+    area; ``antialias=True`` for bilinear and bicubic on 4-D input, as PyTorch's and PIL's filters; PyTorch's
+    lanczos mode is not supported).
+
+    Shape:
+        - input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``, floating point ('linear',
+            'bilinear'/'bicubic' and 'trilinear' need 3-D, 4-D and 5-D input).
+        - output: ``(N, C, *size)``, or each spatial dim times ``scale_factor`` (floored); the dtype of ``input``.
+
+    Raises:
+        ValueError: not exactly one of ``size`` and ``scale_factor`` is given, either has the wrong length or gives
+            an output size below 1, or ``align_corners``/``antialias`` is set for a mode that does not take it.
+        NotImplementedError: ``input`` is not 3-D to 5-D, ``mode`` is unknown, or it needs another number of dims.
+        DimensionError: ``size`` has another number of spatial dims than ``input``.
+        ShapeError: a spatial dim of ``input`` is empty.
+        DTypeError: ``input`` is not floating point.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.nn.functional.interpolate``."""
     check_tensor("interpolate", "input", input)
     n = input.dim() - 2
     if n < 1:  # PyTorch's order: a size or scale_factor sequence of the wrong length first, then the rank
@@ -142,8 +158,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if input._dtype is dtypes.uint8 and mode in ("nearest", "nearest-exact"):  # copies: exact in float
         out = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
         return out.to(dtypes.uint8)
-    if not input._dtype.is_floating_point:
-        raise DTypeError(f"interpolate(): expected a floating point input, got {input._dtype}")
+    float_input("interpolate", input)
     if mode in _LINEAR and _LINEAR[mode] != n:
         raise NotImplementedError(f"interpolate(): got {n + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D "
                                   f"input")
@@ -200,7 +215,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 @ops.op(namespaces=("ember", "functional"),
         samples=lambda make: [Sample((make(1, 8, 2, 3), 2)), Sample((make(9, 2, 2), 3))])
 def pixel_shuffle(input, upscale_factor):
-    """(*, C * r^2, H, W) -> (*, C, H * r, W * r) (``torch.nn.functional.pixel_shuffle``)."""
+    """(*, C * r^2, H, W) -> (*, C, H * r, W * r) (``torch.nn.functional.pixel_shuffle``).
+
+    Shape:
+        - input: ``(*, C * r**2, H, W)`` with r = ``upscale_factor``, any dtype.
+        - output: ``(*, C, H * r, W * r)``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 3 dims or its channels are not divisible by r**2.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.pixel_shuffle``."""
     check_tensor("pixel_shuffle", "input", input)
     r = int(upscale_factor)
     if input.dim() < 3 or input.shape[-3] % (r * r):
@@ -218,7 +243,17 @@ def pixel_shuffle(input, upscale_factor):
         samples=lambda make: [Sample((make(1, 2, 4, 6), 2)), Sample((make(1, 3, 3), 3))])
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W), the inverse of pixel_shuffle
-    (``torch.nn.functional.pixel_unshuffle``)."""
+    (``torch.nn.functional.pixel_unshuffle``).
+
+    Shape:
+        - input: ``(*, C, H * r, W * r)`` with r = ``downscale_factor``, any dtype.
+        - output: ``(*, C * r**2, H, W)``, the dtype of ``input``.
+
+    Raises:
+        ShapeError: ``input`` has fewer than 3 dims, or H or W is not divisible by r.
+        TypeError: ``input`` is not a Tensor.
+
+    PyTorch: ``torch.pixel_unshuffle``."""
     check_tensor("pixel_unshuffle", "input", input)
     r = int(downscale_factor)
     if input.dim() < 3 or input.shape[-1] % r or input.shape[-2] % r:

@@ -41,26 +41,62 @@ def _cosine(*coefs):
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
-    """0.5 - 0.5 cos(2 pi k / (N - 1)) (``torch.hann_window``)."""
+    """0.5 - 0.5 cos(2 pi k / (N - 1)) (``torch.hann_window``).
+
+    Shape:
+        - window_length: a non-negative int.
+        - output: ``(window_length,)``, ``dtype`` (the default float dtype unless given).
+
+    Raises:
+        RuntimeError: ``window_length`` is negative.
+
+    PyTorch: ``torch.hann_window``."""
     return _window(window_length, periodic, _cosine(0.5, 0.5), dtype, device, requires_grad)
 
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
                    requires_grad=False):
-    """alpha - beta cos(2 pi k / (N - 1)) (``torch.hamming_window``)."""
+    """alpha - beta cos(2 pi k / (N - 1)) (``torch.hamming_window``).
+
+    Shape:
+        - window_length: a non-negative int.
+        - output: ``(window_length,)``, ``dtype`` (the default float dtype unless given).
+
+    Raises:
+        RuntimeError: ``window_length`` is negative.
+
+    PyTorch: ``torch.hamming_window``."""
     return _window(window_length, periodic, _cosine(alpha, beta), dtype, device, requires_grad)
 
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
-    """0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1)) (``torch.blackman_window``)."""
+    """0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1)) (``torch.blackman_window``).
+
+    Shape:
+        - window_length: a non-negative int.
+        - output: ``(window_length,)``, ``dtype`` (the default float dtype unless given).
+
+    Raises:
+        RuntimeError: ``window_length`` is negative.
+
+    PyTorch: ``torch.blackman_window``."""
     return _window(window_length, periodic, _cosine(0.42, 0.5, 0.08), dtype, device, requires_grad)
 
 
 @ops.op(namespaces=("ember",), differentiable=False, samples=_samples())
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
-    """The triangular window 1 - |2k / (N - 1) - 1| (``torch.bartlett_window``)."""
+    """The triangular window 1 - |2k / (N - 1) - 1| (``torch.bartlett_window``).
+
+    Shape:
+        - window_length: a non-negative int.
+        - output: ``(window_length,)``, ``dtype`` (the default float dtype unless given).
+
+    Raises:
+        RuntimeError: ``window_length`` is negative.
+
+    PyTorch: ``torch.bartlett_window``."""
     return _window(window_length, periodic, lambda k, length: 1 - np.abs(2 * k / (length - 1) - 1), dtype, device,
                    requires_grad)
 
@@ -69,7 +105,16 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
     Sample((5, True, 8.0), {"dtype": make.dtype}), Sample((6, False, 12.0), {"dtype": make.dtype})])
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
                   requires_grad=False):
-    """I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta) (``torch.kaiser_window``)."""
+    """I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta) (``torch.kaiser_window``).
+
+    Shape:
+        - window_length: a non-negative int.
+        - output: ``(window_length,)``, ``dtype`` (the default float dtype unless given).
+
+    Raises:
+        RuntimeError: ``window_length`` is negative.
+
+    PyTorch: ``torch.kaiser_window``."""
     return _window(window_length, periodic,
                    lambda k, length: np.i0(beta * np.sqrt(np.clip(1 - (2 * k / (length - 1) - 1) ** 2, 0, None)))
                    / np.i0(beta), dtype, device, requires_grad)

@@ -6,7 +6,7 @@ second derivatives work too.
 """
 
 import ember
-from ember.ops import OpTable, Primitive, Sample, apply, check_tensor
+from ember.ops import ErrorInput, OpTable, Primitive, Sample, apply, float_input
 
 ops = OpTable()
 
@@ -40,23 +40,30 @@ def swish_samples(make):
     yield Sample((make(3),), {"beta": make(())}, name="beta by keyword")
 
 
+def swish_errors(make):
+    """Calls swish must refuse: the kit checks each raises this exception class with a message matching the
+    pattern, on every device and dtype, as it checks the samples."""
+    yield ErrorInput(Sample((make(3), "1.5")), TypeError,
+                     r"swish\(\): argument 'beta' must be Tensor or a number, not str")
+    yield ErrorInput(Sample((make(3, dtype=ember.int64), 1.0)), TypeError, r"swish\(\):.*input of dtype int64")
+
+
 def swish_composite(input, beta=1.0):
     """Swish written with ember's own ops: what the primitive must equal, values and gradients (PyTorch
     has no swish with a beta, so the conformance kit checks the op against this instead)."""
     return input * ember.sigmoid(beta * input)
 
 
-@ops.op(namespaces=("ember", "Tensor", "functional"), samples=swish_samples, torch=None, reference=swish_composite)
+@ops.op(primitive=Swish, namespaces=("ember", "Tensor", "functional"), samples=swish_samples, errors=swish_errors,
+        torch=None, reference=swish_composite)
 def swish(input, beta=1.0):
     """``input * sigmoid(beta * input)``; ``beta`` a tensor (it gets a gradient) or a number.
 
     PyTorch has no swish with a beta; with ``beta=1`` it is ``torch.nn.functional.silu``.
     """
-    check_tensor("swish", "input", input)
+    float_input("swish", input)
     if not isinstance(beta, (ember.Tensor, int, float)) or isinstance(beta, bool):
         raise TypeError(f"swish(): argument 'beta' must be Tensor or a number, not {type(beta).__name__}")
-    if not input.is_floating_point():
-        raise ember.ops.DTypeError(f"swish(): expected a floating point input, got {input.dtype}")
     if isinstance(beta, ember.Tensor) and beta.dtype is not input.dtype:
         beta = beta.to(input.dtype)
     return apply(Swish, input, beta)
