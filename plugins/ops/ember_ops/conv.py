@@ -304,6 +304,7 @@ class ColumnsConvolution(Primitive):
     group. Its backward is two GEMMs written with ops (so every derivative order follows); the weight
     gradient multiplies the columns saved here, built once in the forward."""
 
+    grad_fn = "ConvolutionBackward0"  # the convolution's output node, named as PyTorch's
     save_inputs = True
 
     @staticmethod
