@@ -130,8 +130,8 @@ def test_every_op_states_shapes_errors_and_its_pytorch_counterpart():
 
 def test_the_section_check_catches_a_bare_docstring():
     assert missing_sections("max(x, 0).", "torch.nn.ReLU", True) == ["Shape", "Raises", "PyTorch: line"]
-    assert missing_sections("A.\n\n    Shape:\n        - x\n\n    Raises:\n        E: y\n\n    PyTorch: ``torch.nn.B``.",
-                            "torch.nn.A", True) == ["PyTorch: ``torch.nn.A`` (it names ``torch.nn.B``)"]
+    other_class = "A.\n\n    Shape:\n        - x\n\n    Raises:\n        E: y\n\n    PyTorch: ``torch.nn.B``."
+    assert missing_sections(other_class, "torch.nn.A", True) == ["PyTorch: ``torch.nn.A`` (it names ``torch.nn.B``)"]
 
 
 # -- the named counterparts exist -----------------------------------------------------------------------
