@@ -18,6 +18,8 @@ The format (PyTorch's docs use the same sections)::
 import inspect
 import re
 
+import pytest
+
 import ember
 from ember.plugins import registries
 from ember.tensor import Tensor
@@ -195,6 +197,7 @@ KNOWN_UNDOCUMENTED = {
 }
 
 
+@pytest.mark.filterwarnings("ignore")  # the misuses warn too (broadcast targets...): only errors matter here
 def test_every_error_an_op_raises_for_common_misuse_is_in_its_raises_section():
     from ember.testing.samples import SampleMaker
     found = {}
@@ -213,3 +216,38 @@ def test_every_error_an_op_raises_for_common_misuse_is_in_its_raises_section():
         f"undocumented: {sorted(set(found) - set(KNOWN_UNDOCUMENTED))}; "
         f"no longer raised (drop from KNOWN_UNDOCUMENTED): {sorted(set(KNOWN_UNDOCUMENTED) - set(found))}; "
         f"messages: {found}")
+
+
+def _layer_misuses(inputs):
+    """(label, inputs) for common mistakes with a layer's first input: int64 or float64 data, one dim too many,
+    one channel too many."""
+    x, rest = inputs[0], list(inputs[1:])
+    for dtype in (ember.int64, ember.float64):
+        yield f"{dtype} input", [x.to(dtype)] + rest
+    yield "one dim too many", [x.unsqueeze(0)] + rest
+    if x.dim() >= 2 and x.shape[1]:
+        yield "one channel too many", [ember.cat([x, x[:, :1]], 1)] + rest
+
+
+SAYS_ITS_MODULES_RAISE = {"Sequential"}  # "Raises: any error of its modules": it has none of its own
+
+
+@pytest.mark.filterwarnings("ignore")  # the misuses warn too (2-D input to Dropout2d...): only errors matter here
+def test_every_error_a_layer_raises_for_common_misuse_is_in_its_raises_section():
+    from ember.testing.samples import SampleMaker
+    found = {}
+    for name, cls in built_in_layers():
+        if name in SAYS_ITS_MODULES_RAISE or not hasattr(cls, "samples") or "Raises:" not in (cls.__doc__ or ""):
+            continue
+        documented = _documented_classes(cls.__doc__)
+        for sample in list(cls.samples(SampleMaker(dtype=ember.float32)))[:2]:
+            inputs = [i.detach() if isinstance(i, Tensor) else i for i in sample.inputs]
+            if not inputs or not isinstance(inputs[0], Tensor):
+                continue
+            for label, args in _layer_misuses(inputs):
+                try:
+                    cls(*sample.args, **sample.kwargs)(*args)
+                except Exception as exc:  # noqa: BLE001 - any exception: its class must be documented
+                    if not documented & {c.__name__ for c in type(exc).__mro__}:
+                        found[(name, label)] = f"{type(exc).__name__}: {str(exc)[:100]}"
+    assert not found, f"layers raising errors their docstring does not name: {found}"
