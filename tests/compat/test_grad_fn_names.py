@@ -82,7 +82,8 @@ CASES = {
     "binary_cross_entropy": lambda T, F, a: F.binary_cross_entropy(a["prob"], a["target01"]),
     "binary_cross_entropy_with_logits": lambda T, F, a: F.binary_cross_entropy_with_logits(a["x"], a["target01"]),
     "kl_div": lambda T, F, a: F.kl_div(a["x"], a["prob"], reduction="batchmean"),
-    "conv2d": lambda T, F, a: F.conv2d(a["img"], a["w"]), "conv1d": lambda T, F, a: F.conv1d(a["seq"], a["w1"]),
+    "conv2d": lambda T, F, a: F.conv2d(a["img"], a["w"]),
+    "conv2d_bias": lambda T, F, a: F.conv2d(a["img"], a["w"], a["w"].sum((1, 2, 3))), "conv1d": lambda T, F, a: F.conv1d(a["seq"], a["w1"]),
     "max_pool2d": lambda T, F, a: F.max_pool2d(a["img"], 2), "avg_pool2d": lambda T, F, a: F.avg_pool2d(a["img"], 2),
     "adaptive_max_pool2d": lambda T, F, a: F.adaptive_max_pool2d(a["img"], 2),
     "layer_norm": lambda T, F, a: F.layer_norm(a["x"], (4,)),
@@ -109,10 +110,7 @@ KNOWN = {  # case -> why ember's last node differs from PyTorch's
     "binary_cross_entropy": "losses are composites in ember",
     "binary_cross_entropy_with_logits": "losses are composites in ember",
     "avg_pool2d": "avg_pool is a convolution with ones and a division in ember",
-    "conv2d": "in training conv records ColumnsConvolution, after ConvColumns (its columns are kept for the weight "
-              "gradient); primitive names are unique, and Convolution is the one-primitive conv",
-    "conv1d": "in training conv records ColumnsConvolution, after ConvColumns (its columns are kept for the weight "
-              "gradient); primitive names are unique, and Convolution is the one-primitive conv",
+    "conv2d_bias": "the bias is added after the convolution, as its own node (AddBackward0)",
 }
 
 
