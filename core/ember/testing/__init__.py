@@ -34,7 +34,8 @@ __all__ = ["assert_close", "default_tolerances", "gradcheck", "gradgradcheck", "
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
     """PyTorch's deprecated ``torch.testing.assert_allclose``: :func:`assert_close` with NaNs equal by
     default and no dtype check (numbers and sequences are turned into tensors like ``expected``)."""
-    from ..tensor import Tensor, tensor
+    from ..creation import tensor
+    from ..tensor import Tensor
     if not isinstance(actual, Tensor):
         actual = tensor(actual)
     if not isinstance(expected, Tensor):

@@ -236,6 +236,7 @@ class LinearAddmm(Linear):
     """``Linear`` of a matrix with a bias: PyTorch records it as addmm."""
 
     name, grad_fn = "linear.addmm", "AddmmBackward0"
+    next_functions_order = (2, 0, 1)  # addmm(bias, input, weight.T): PyTorch's node lists the bias first
 
 
 class LinearMm(Linear):

@@ -460,6 +460,45 @@ def _select_along(input, dim, keepdim, indices, result_type):
     return result_type(values, indices)
 
 
+class MaxDim(Primitive):
+    """``max(input, dim)``: the largest values along ``dim`` and their (first) indices, one node as
+    PyTorch's (MaxBackward0); the gradient goes to the chosen element only."""
+
+    name, grad_fn = "max.dim", "MaxBackward0"
+    num_outputs = 2
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dim, keepdim):
+        return _chosen_along(xp.argmax, xp, x, dim, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, g_indices, dim, keepdim):
+        indices = ctx.outputs[1]
+        if not keepdim:
+            g, indices = g.unsqueeze(dim), indices.unsqueeze(dim)
+        return g.new_zeros(ctx.input_shapes[0]).scatter(dim, indices, g)
+
+
+class MinDim(MaxDim):
+    """``min(input, dim)``: the smallest values along ``dim`` and their indices (MinBackward0)."""
+
+    name, grad_fn = "min.dim", "MinBackward0"
+
+    @staticmethod
+    def forward(xp, x, dim, keepdim):
+        return _chosen_along(xp.argmin, xp, x, dim, keepdim)
+
+
+def _chosen_along(arg, xp, x, dim, keepdim):
+    """(values, int64 indices) of the elements ``arg`` (argmax, argmin) picks along ``dim``."""
+    indices = xp.expand_dims(arg(x, axis=dim), dim)
+    values = xp.take_along_axis(x, indices, axis=dim)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return values, indices.astype(xp.int64)
+
+
 def _max_min(op, input, dim, keepdim, largest, binary):
     check_tensor(op, "input", input)
     if isinstance(dim, Tensor):
@@ -470,8 +509,11 @@ def _max_min(op, input, dim, keepdim, largest, binary):
         return _extreme(op, Max if largest else Min, input, (), False)
     dim = _one_dim(op, input, dim)
     _check_nonempty(op, input, (dim,) if input._data.ndim else ())
-    indices = apply(Argmax if largest else Argmin, input, dim=dim if input._data.ndim else None, keepdim=True)
-    return _select_along(input, dim, keepdim, indices, return_types.max if largest else return_types.min)
+    result_type = return_types.max if largest else return_types.min
+    if not input._data.ndim:
+        indices = apply(Argmax if largest else Argmin, input, dim=None, keepdim=True)
+        return _select_along(input, dim, keepdim, indices, result_type)
+    return result_type(*apply(MaxDim if largest else MinDim, input, dim=dim, keepdim=bool(keepdim)))
 
 
 def _max_samples(make):
@@ -484,7 +526,7 @@ def _max_errors(make):
     yield ErrorInput(Sample((make(2, 3), -3)), IndexError, r"max\(\).*got -3")
 
 
-@ops.op(samples=_max_samples, errors=_max_errors)
+@ops.op(primitive=Max, samples=_max_samples, errors=_max_errors)
 def max(input, dim=None, keepdim=False):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)`` when
     ``dim`` is a tensor (``torch.max``).
@@ -503,7 +545,7 @@ def max(input, dim=None, keepdim=False):
     return _max_min("max", input, dim, keepdim, True, maximum)
 
 
-@ops.op(samples=_max_samples)
+@ops.op(primitive=Min, samples=_max_samples)
 def min(input, dim=None, keepdim=False):
     """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)`` when
     ``dim`` is a tensor (``torch.min``).
