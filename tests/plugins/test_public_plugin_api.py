@@ -72,20 +72,7 @@ def test_the_scan_finds_a_private_read(tmp_path):
     assert sorted(found) == ["bad_plugin.py:1: from ember.tensor import _version_cell", "bad_plugin.py:4: ._data"]
 
 
-# The built-in ops move to the public API in one sweep once the other branches editing them have
-# landed; until then their test is expected to fail (strict: it fails loudly once they are clean).
-NOT_YET_SWEPT = {"plugins/ops/ember_ops"}
-
-
-def package_params():
-    for package in plugin_packages():
-        name = str(package.relative_to(ROOT))
-        marks = pytest.mark.xfail(strict=True, reason="ops not yet swept to the public API") \
-            if name in NOT_YET_SWEPT else ()
-        yield pytest.param(package, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("package", package_params())
+@pytest.mark.parametrize("package", plugin_packages(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_plugin_reads_a_private_tensor_attribute(package):
     private = private_tensor_attributes()
     found = [use for path in source_files(package) for use in private_uses(path, private)]

@@ -11,7 +11,7 @@ import math
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Primitive, Sample, StabilityInput, apply,
                        check_tensor, float_input, inplace as write_back, no_bool, normalize_dims, scalar_to)
-from ember.tensor import wrap
+from ember.ops import wrap
 
 from .elementwise_factories import bad_option, primitive
 from . import erf_kernel
@@ -46,8 +46,8 @@ class Relu(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        out = ctx.output._data  # the mask is a constant: relu's second derivative is zero
-        return g * wrap((out > 0).astype(out.dtype), g._device)
+        out = ctx.output.array  # the mask is a constant: relu's second derivative is zero
+        return g * wrap((out > 0).astype(out.dtype), g.device)
 
 
 @ops.op(primitive=Relu, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
@@ -64,7 +64,7 @@ def relu(input, inplace=False):
 
     PyTorch: ``torch.relu``."""
     check_tensor("relu", "input", input)
-    if input._dtype.category == 0:
+    if input.dtype.category == 0:
         raise DTypeError("relu(): Boolean inputs not supported for relu")
     return _finish("relu", input, apply(Relu, input), inplace)
 
@@ -90,11 +90,11 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     no_bool("hardtanh", input)
     if min_val > max_val:
         raise ArgumentError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    if not input._dtype.is_floating_point:  # integer tensors keep their dtype: the bounds are truncated
+    if not input.dtype.is_floating_point:  # integer tensors keep their dtype: the bounds are truncated
         min_val, max_val = int(min_val), int(max_val)
-        if input._dtype.name == "uint8" and min(min_val, max_val) < 0:
+        if input.dtype.name == "uint8" and min(min_val, max_val) < 0:
             raise ArgumentError("hardtanh(): cannot do hardtanh on an unsigned type with negative limits")
-    low, high = (scalar_to("hardtanh", v, input._dtype) for v in (min_val, max_val))
+    low, high = (scalar_to("hardtanh", v, input.dtype) for v in (min_val, max_val))
     return _finish("hardtanh", input, apply(Hardtanh, input, low=low, high=high), inplace)
 
 
@@ -157,8 +157,8 @@ def threshold(input, threshold, value, inplace=False):
 
     PyTorch: ``torch.threshold``."""
     no_bool("threshold", input)
-    if input._dtype.category == 1:  # PyTorch's kernel compares and fills in the input's integer dtype
-        threshold, value = scalar_to("threshold", threshold, input._dtype), scalar_to("threshold", value, input._dtype)
+    if input.dtype.category == 1:  # PyTorch's kernel compares and fills in the input's integer dtype
+        threshold, value = scalar_to("threshold", threshold, input.dtype), scalar_to("threshold", value, input.dtype)
     return _finish("threshold", input, where(input <= threshold, value, input), inplace)  # NaN stays NaN
 
 
@@ -323,9 +323,9 @@ class Gelu(Primitive):
         x = ctx.inputs[0]
         if is_grad_enabled():  # create_graph: the slope must itself be differentiable
             return g * _gelu_slope_ops(x, approximate)
-        slope = _gelu_slope(x._device.xp, x._data, approximate)
-        slope *= g._data
-        return wrap(slope, g._device)
+        slope = _gelu_slope(x.device.xp, x.array, approximate)
+        slope *= g.array
+        return wrap(slope, g.device)
 
 
 def _gelu_composite(input, approximate="none"):
@@ -380,7 +380,7 @@ def sigmoid(input):
 
     PyTorch: ``torch.sigmoid``."""
     check_tensor("sigmoid", "input", input)
-    if not input._dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         from ember import dtypes
         input = input.to(dtypes.get_default_dtype())
     return apply(Sigmoid, input)
@@ -588,8 +588,8 @@ def glu(input, dim=-1):
 
 def _softmax_dim(op, input, dim):
     if dim is None:  # PyTorch's legacy implicit choice, kept for compatibility
-        dim = 0 if input._data.ndim in (0, 1, 3) else 1
-    dims = normalize_dims(op, dim, input._data.ndim)  # checked on 0-d inputs too: only -1 and 0 fit
+        dim = 0 if input.array.ndim in (0, 1, 3) else 1
+    dims = normalize_dims(op, dim, input.array.ndim)  # checked on 0-d inputs too: only -1 and 0 fit
     return dims[0] if dims else None
 
 

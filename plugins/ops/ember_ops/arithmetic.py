@@ -30,11 +30,11 @@ def _alpha_samples(make):
 
 
 def _check_alpha(op, input, alpha):
-    if isinstance(input, Tensor) and not input._dtype.is_floating_point:
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point:
         if isinstance(alpha, float):
             raise DTypeError(f"{op}(): for integral input tensors, argument alpha must not be a floating point "
                              f"number (got {alpha!r})")
-        scalar_to(op, alpha, input._dtype)
+        scalar_to(op, alpha, input.dtype)
 
 
 def add(input, other, *, alpha=1):
@@ -76,8 +76,8 @@ def sub(input, other, *, alpha=1):
     if alpha != 1:
         _check_alpha("sub", input, alpha)
         other = other * alpha
-    if isinstance(input, Tensor) and input._dtype is dtypes.bool and isinstance(other, Tensor) and \
-            other._dtype is dtypes.bool:
+    if isinstance(input, Tensor) and input.dtype is dtypes.bool and isinstance(other, Tensor) and \
+            other.dtype is dtypes.bool:
         raise DTypeError("sub(): subtraction, the `-` operator, with two bool tensors is not supported; use "
                          "the `^` or logical_xor() operator instead")
     return binary(Sub, input, other)
@@ -384,7 +384,7 @@ def neg(input):
 
     PyTorch: ``torch.neg``."""
     check_tensor("neg", "input", input)
-    if input._dtype is dtypes.bool:
+    if input.dtype is dtypes.bool:
         raise DTypeError("neg(): negation, the `-` operator, on a bool tensor is not supported; use "
                          "logical_not() or `~` instead")
     return apply(Neg, input)
@@ -453,8 +453,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     PyTorch: ``torch.addcmul``."""
     check_tensor("addcmul", "input", input)
     prod = tensor1 * tensor2
-    if prod._dtype.category == 1 and input._dtype.category == 1:  # integer: PyTorch truncates value to the dtype
-        value = scalar_to("addcmul", value, prod._dtype)
+    if prod.dtype.category == 1 and input.dtype.category == 1:  # integer: PyTorch truncates value to the dtype
+        value = scalar_to("addcmul", value, prod.dtype)
     return input + (prod * value if value != 1 else prod)
 
 
@@ -476,8 +476,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
     PyTorch: ``torch.addcdiv``."""
     check_tensor("addcdiv", "input", input)
-    if not (tensor1._dtype.is_floating_point or tensor2._dtype.is_floating_point):
+    if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
         raise DTypeError(f"addcdiv(): integer division with addcdiv is no longer supported; got tensor1 "
-                         f"{tensor1._dtype} and tensor2 {tensor2._dtype}")
+                         f"{tensor1.dtype} and tensor2 {tensor2.dtype}")
     quot = tensor1 / tensor2
     return input + (quot * value if value != 1 else quot)

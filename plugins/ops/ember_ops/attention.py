@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ember.ops import ArgumentError, DimensionError, ErrorInput, OpTable, Sample, ShapeError, check_tensor
-from ember.tensor import wrap
+from ember.ops import wrap
 
 from .activation import softmax
 from .dropout import dropout
@@ -73,9 +73,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     op = "scaled_dot_product_attention"
     for name, t in (("query", query), ("key", key), ("value", value)):
         check_tensor(op, name, t)
-        if t.dim() < 2 or not t._dtype.is_floating_point:
+        if t.dim() < 2 or not t.dtype.is_floating_point:
             raise DimensionError(f"{op}(): {name} must be a floating tensor with at least 2 dims (..., seq, features), "
-                                 f"got {t._dtype} of shape {tuple(t.shape)}")
+                                 f"got {t.dtype} of shape {tuple(t.shape)}")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise ShapeError(f"{op}(): expected query (..., L, E), key (..., S, E) and value (..., S, Ev), got "
                          f"{tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}")
@@ -90,15 +90,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     length, source = query.shape[-2], key.shape[-2]
     if scale is None:  # E = 0: scores are empty sums (0) whatever the scale; PyTorch's 1/sqrt(0) is inf
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf
-    xp = query._device.xp
+    xp = query.device.xp
     scores = (query * scale) @ key.mT
     if is_causal:
-        scores = scores + _additive_mask(xp.tril(xp.ones((length, source), dtype=bool)), query._data.dtype, xp,
-                                         query._device)
+        scores = scores + _additive_mask(xp.tril(xp.ones((length, source), dtype=bool)), query.array.dtype, xp,
+                                         query.device)
     if attn_mask is not None:
         check_tensor(op, "attn_mask", attn_mask)
-        if attn_mask._dtype.name == "bool":
-            scores = scores + _additive_mask(attn_mask._data, query._data.dtype, xp, query._device)
+        if attn_mask.dtype.name == "bool":
+            scores = scores + _additive_mask(attn_mask.array, query.array.dtype, xp, query.device)
         else:
             scores = scores + attn_mask
     weights = softmax(scores, -1)

@@ -78,9 +78,9 @@ logical_not = unary_op("logical_not", lambda xp, x: xp.logical_not(x), None, sav
 
 def _integral_only(op, *values):
     for value in values:
-        if isinstance(value, Tensor) and value._dtype.is_floating_point:
+        if isinstance(value, Tensor) and value.dtype.is_floating_point:
             raise DTypeError(f"{op}(): only integer and bool tensors are supported, got a tensor of dtype "
-                             f"{value._dtype}")
+                             f"{value.dtype}")
         if isinstance(value, float):
             raise DTypeError(f"{op}(): only integer and bool operands are supported, got the float {value!r}")
 
@@ -161,7 +161,7 @@ def _special_values(make):
     yield from nondiff_samples(make)
     x = make(6, requires_grad=False)
     if x.is_floating_point():
-        x._data[:3] = (float("nan"), float("inf"), float("-inf"))
+        x.array[:3] = (float("nan"), float("inf"), float("-inf"))
     yield Sample((x,), name="nan and infinities")
 
 

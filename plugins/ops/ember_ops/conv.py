@@ -334,8 +334,8 @@ def _conv_from_columns(x, weight, stride, padding, dilation, groups):
 def _no_integer(op, input):
     """PyTorch's im2col/col2im have floating and bool kernels, none for integers."""
     check_tensor(op, "input", input)
-    if input._dtype.category == 1:
-        raise DTypeError(f"{op}(): not implemented for input of dtype {input._dtype.name}")
+    if input.dtype.category == 1:
+        raise DTypeError(f"{op}(): not implemented for input of dtype {input.dtype.name}")
 
 
 class Im2col(Primitive):
@@ -409,16 +409,16 @@ def _check_fits(op, size, kernel, padding, dilation):
 def _check_ranks(op, n, input, weight, weight_name="weight"):
     check_tensor(op, "input", input)
     check_tensor(op, weight_name, weight)
-    if weight._data.ndim != n + 2:
+    if weight.array.ndim != n + 2:
         raise DimensionError(f"{op}(): expected {weight_name} to be {n + 2}-D (out_channels, in_channels/groups, "
                              f"{', '.join('k' + str(i) for i in range(n))}), but got {weight_name} of size "
                              f"{_dims(weight.shape)}")
-    if input._data.ndim not in (n + 1, n + 2):
+    if input.array.ndim not in (n + 1, n + 2):
         raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                              f"size: {_dims(input.shape)}")
-    if not input._dtype.is_floating_point or input._dtype is not weight._dtype:
-        raise DTypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input._dtype} "
-                         f"and {weight._dtype}")
+    if not input.dtype.is_floating_point or input.dtype is not weight.dtype:
+        raise DTypeError(f"{op}(): input and {weight_name} must have the same floating dtype, got {input.dtype} "
+                         f"and {weight.dtype}")
 
 
 def _check_groups(op, groups, channels, what):
@@ -435,8 +435,8 @@ def _check_bias(op, bias, channels, dtype):
     if tuple(bias.shape) != (channels,):
         raise ShapeError(f"{op}(): expected bias of shape [{channels}] (one per output channel), got bias of size "
                          f"{_dims(bias.shape)}")
-    if bias._dtype is not dtype:
-        raise DTypeError(f"{op}(): bias dtype {bias._dtype} does not match input dtype {dtype}")
+    if bias.dtype is not dtype:
+        raise DTypeError(f"{op}(): bias dtype {bias.dtype} does not match input dtype {dtype}")
 
 
 def _add_bias(y, bias, n):
@@ -448,7 +448,7 @@ def _add_bias(y, bias, n):
 def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
     """Shared body of conv1d/2d/3d: check arguments, pad, run :class:`Convolution`, add the bias."""
     _check_ranks(op, n, input, weight)
-    unbatched = input._data.ndim == n + 1
+    unbatched = input.array.ndim == n + 1
     x = input.unsqueeze(0) if unbatched else input
     stride = _tuple(op, "stride", stride, n)
     dilation = _tuple(op, "dilation", dilation, n)
@@ -475,7 +475,7 @@ def convolution(op, n, input, weight, bias, stride, padding, dilation, groups):
         raise ShapeError(f"{op}(): given groups={groups}, weight of size {_dims(weight.shape)}, expected "
                          f"input{_dims(x.shape)} to have {weight.shape[1] * groups} channels "
                          f"(in_channels = weight.shape[1] * groups), but got {channels} channels instead")
-    _check_bias(op, bias, weight.shape[0], input._dtype)
+    _check_bias(op, bias, weight.shape[0], input.dtype)
     if 0 in x.shape[2:] and x.shape[0] and x.shape[1]:
         raise ShapeError(f"{op}(): Only zero batch or zero channel inputs are supported, but got input shape: "
                          f"{list(x.shape)}")
@@ -503,7 +503,7 @@ def _runs_by_columns(x, weight, stride, padding, groups):
 def transposed_convolution(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
     """Shared body of conv_transposeNd: the adjoint of a conv, run as :class:`ConvInputGrad`."""
     _check_ranks(op, n, input, weight)
-    unbatched = input._data.ndim == n + 1
+    unbatched = input.array.ndim == n + 1
     x = input.unsqueeze(0) if unbatched else input
     stride = _tuple(op, "stride", stride, n)
     dilation = _tuple(op, "dilation", dilation, n)
@@ -526,7 +526,7 @@ def transposed_convolution(op, n, input, weight, bias, stride, padding, output_p
     if any(s <= 0 for s in size):
         raise ShapeError(f"{op}(): output size {size} is not positive (input {_dims(x.shape)}, kernel {kernel}, "
                          f"stride {stride}, padding {padding})")
-    _check_bias(op, bias, weight.shape[1] * groups, input._dtype)
+    _check_bias(op, bias, weight.shape[1] * groups, input.dtype)
     pads = tuple((p, p) for p in padding)
     y = apply(ConvInputGrad, x, weight, size=size, stride=stride, padding=pads, dilation=dilation, groups=groups)
     y = _add_bias(y, bias, n)
@@ -803,10 +803,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     PyTorch: ``torch.nn.functional.unfold``."""
     _no_integer("unfold", input)
     kernel, dilation, padding, stride = _block_args("unfold", kernel_size, dilation, padding, stride)
-    if input._data.ndim not in (3, 4):
+    if input.array.ndim not in (3, 4):
         raise DimensionError(f"unfold(): expected 3D (unbatched) or 4D (batched) input, but got input of size "
                              f"{_dims(input.shape)}")
-    unbatched = input._data.ndim == 3
+    unbatched = input.array.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     _check_fits("unfold", tuple(x.shape[2:]), kernel, padding, dilation)
     y = apply(Im2col, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
@@ -840,10 +840,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     _no_integer("fold", input)
     kernel, dilation, padding, stride = _block_args("fold", kernel_size, dilation, padding, stride)
     size = _tuple("fold", "output_size", output_size, 2)
-    if input._data.ndim not in (2, 3):
+    if input.array.ndim not in (2, 3):
         raise DimensionError(f"fold(): expected 2D (unbatched) or 3D (batched) input, but got input of size "
                              f"{_dims(input.shape)}")
-    unbatched = input._data.ndim == 2
+    unbatched = input.array.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     kp = math.prod(kernel)
     blocks = block_counts(size, kernel, stride, padding, dilation)

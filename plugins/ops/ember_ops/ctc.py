@@ -15,7 +15,8 @@ import ember
 from ember.device import DeviceError
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Sample,
                        ShapeError, StabilityInput, check_tensor, float_input)
-from ember.tensor import Tensor, wrap
+from ember.tensor import Tensor
+from ember.ops import wrap
 
 ops = OpTable()
 
@@ -30,9 +31,9 @@ def _lengths(name, lengths, batch):
     """``lengths`` (an integer tensor of any shape, or a list/tuple of ints) as a host int64 array of
     ``batch`` values."""
     if isinstance(lengths, Tensor):
-        if lengths._dtype.is_floating_point or lengths._dtype is ember.bool or lengths._dtype.is_complex:
-            raise DTypeError(f"ctc_loss(): {name} must be integral, got a tensor of dtype {lengths._dtype}")
-        values = np.asarray(lengths._host(), dtype=np.int64).reshape(-1)
+        if lengths.dtype.is_floating_point or lengths.dtype is ember.bool or lengths.dtype.is_complex:
+            raise DTypeError(f"ctc_loss(): {name} must be integral, got a tensor of dtype {lengths.dtype}")
+        values = np.asarray(lengths, dtype=np.int64).reshape(-1)
     elif isinstance(lengths, (tuple, list)):
         if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in lengths):
             raise DTypeError(f"ctc_loss(): {name} must be a tensor or a list/tuple of ints, got {list(lengths)!r}")
@@ -51,7 +52,7 @@ def _lengths(name, lengths, batch):
 def _padded_targets(targets, target_lengths, batch):
     """The targets as a host (N, S) int64 array (row n holds its ``target_lengths[n]`` labels first), from
     PyTorch's padded (N, S) or concatenated 1-D layout."""
-    labels = np.asarray(targets._host()).astype(np.int64)
+    labels = np.asarray(targets).astype(np.int64)
     width = int(target_lengths.max()) if target_lengths.size else 0
     if targets.dim() == 2:
         if labels.shape[0] != batch:
@@ -193,8 +194,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise ArgumentError(f"ctc_loss(): {reduction!r} is not a valid value for reduction; expected one of "
                             f"{_REDUCTIONS}")
     float_input("ctc_loss", log_probs, "log_probs", low_precision=False)  # no float16 kernel, as in PyTorch
-    if targets._device != log_probs._device:
-        raise DeviceError(f"ctc_loss(): targets is on {targets._device} but log_probs is on {log_probs._device}")
+    if targets.device != log_probs.device:
+        raise DeviceError(f"ctc_loss(): targets is on {targets.device} but log_probs is on {log_probs.device}")
     unbatched = log_probs.dim() == 2
     if log_probs.dim() not in (2, 3):
         raise DimensionError(f"ctc_loss(): log_probs must be 3-D (input length, batch size, classes) or 2-D "
@@ -223,7 +224,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise ArgumentError(f"ctc_loss(): targets must not contain the blank label {blank}, got targets "
                             f"{[row[:length].tolist() for row, length in zip(labels, target_lengths)]}")
 
-    device = log_probs._device
+    device = log_probs.device
     xp = device.xp
     extended = np.full((batch, 2 * labels.shape[1] + 1), blank, dtype=np.int64)
     extended[:, 1::2] = np.where(used, labels, blank)
@@ -242,12 +243,12 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     keep = feasible & (input_lengths > 0)  # no input and no target: probability 1
     if not keep.all():
         losses = ember.where(wrap(xp.asarray(keep), device), losses,
-                             wrap(xp.asarray(fill.astype(losses._data.dtype)), device))
+                             wrap(xp.asarray(fill.astype(losses.array.dtype)), device))
     if reduction == "none":
         return losses[0] if unbatched else losses
     if reduction == "sum":
         return losses.sum()
-    divisor = wrap(xp.asarray(np.maximum(target_lengths, 1).astype(losses._data.dtype)), device)
+    divisor = wrap(xp.asarray(np.maximum(target_lengths, 1).astype(losses.array.dtype)), device)
     return (losses / divisor).mean()
 
 

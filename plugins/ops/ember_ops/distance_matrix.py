@@ -52,8 +52,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     PyTorch: ``torch.cdist``."""
     check_tensor("cdist", "x1", x1)
     check_tensor("cdist", "x2", x2)
-    if x1._device is not x2._device:
-        raise DeviceError(f"cdist(): expected both inputs on one device, got {x1._device} and {x2._device}")
+    if x1.device is not x2.device:
+        raise DeviceError(f"cdist(): expected both inputs on one device, got {x1.device} and {x2.device}")
     for name, x in (("x1", x1), ("x2", x2)):
         float_input("cdist", x, name)
     if x1.dim() < 2 or x2.dim() < 2 or x1.shape[-1] != x2.shape[-1]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ember.ops import (ArgumentError, DTypeError, ErrorInput, OpTable, Sample, ShapeError, check_tensor,
                        inplace as write_back)
 from ember.random import default_generator
-from ember.tensor import wrap
+from ember.ops import wrap
 
 ops = OpTable()
 
@@ -24,19 +24,19 @@ def _masked(op, input, p, training, inplace, mask_shape):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        if input._dtype.is_floating_point:
+        if input.dtype.is_floating_point:
             out = input * 0.0
         else:  # PyTorch keeps an integer or bool dtype when every element is dropped
             from ember import zeros_like
             out = zeros_like(input)
-    elif not input._dtype.is_floating_point:
-        raise DTypeError(f"{op}(): result type float can't be cast to the input's dtype {input._dtype} "
+    elif not input.dtype.is_floating_point:
+        raise DTypeError(f"{op}(): result type float can't be cast to the input's dtype {input.dtype} "
                          f"(dropout with 0 < p < 1 needs a floating input)")
     else:
-        data = input._data
+        data = input.array
         stream = default_generator(input.device).stream
         keep = stream.random(mask_shape, data.dtype) >= p
-        out = input * wrap(keep.astype(data.dtype) * (1.0 / (1.0 - p)), input._device)
+        out = input * wrap(keep.astype(data.dtype) * (1.0 / (1.0 - p)), input.device)
     return write_back(input, out, op + "_") if inplace else out
 
 
@@ -67,18 +67,18 @@ def dropout(input, p=0.5, training=True, inplace=False):
     PyTorch: ``torch.nn.functional.dropout``."""
     check_tensor("dropout", "input", input)
     _check_p("dropout", p)
-    return _masked("dropout", input, p, training, inplace, input._data.shape)
+    return _masked("dropout", input, p, training, inplace, input.array.shape)
 
 
 def _feature_dropout(op, n, input, p, training, inplace):
     check_tensor(op, "input", input)
     _check_p(op, p)
-    nd = input._data.ndim
+    nd = input.array.ndim
     if nd not in (n + 1, n + 2):
         raise ShapeError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                          f"shape {tuple(input.shape)}")
     lead = 1 if nd == n + 1 else 2
-    mask_shape = tuple(input._data.shape[:lead]) + (1,) * (nd - lead)
+    mask_shape = tuple(input.array.shape[:lead]) + (1,) * (nd - lead)
     return _masked(op, input, p, training, inplace, mask_shape)
 
 
@@ -124,14 +124,14 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
     PyTorch: ``torch.nn.functional.dropout2d``."""
     check_tensor("dropout2d", "input", input)
-    if input._data.ndim == 2:  # PyTorch warns and drops single elements
+    if input.array.ndim == 2:  # PyTorch warns and drops single elements
         import warnings
         warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an error "
                       "in a future release. To retain the behavior and silence this warning, please use dropout "
                       "instead.", UserWarning, stacklevel=2)
         _check_p("dropout2d", p)
-        return _masked("dropout2d", input, p, training, inplace, input._data.shape)
-    if input._data.ndim == 3:
+        return _masked("dropout2d", input, p, training, inplace, input.array.shape)
+    if input.array.ndim == 3:
         return _feature_dropout("dropout2d", 1, input, p, training, inplace)
     return _feature_dropout("dropout2d", 2, input, p, training, inplace)
 

@@ -37,10 +37,11 @@ def _broadcast_error(op, a, b) -> ShapeError:
 def binary(prim, a, b, float_result=False):
     """Promote, then run a two-operand primitive, turning a backend broadcast error into ember's.
 
-    Two tensors of one dtype (the common case) skip promotion: this is the per-op hot path.
+    Two tensors of one dtype (the common case) skip promotion: this is the per-op hot path, so the check
+    reads the arrays' element types (one backend dtype is one ember dtype) instead of calling properties.
     """
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a._dtype is b._dtype
-            and (a._dtype.is_floating_point or not float_result)):
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype is b.array.dtype
+            and (not float_result or a.dtype.is_floating_point)):
         a, b = promote(prim.name, a, b, float_result)
     try:
         return apply_binary(prim, a, b)
@@ -98,7 +99,7 @@ def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", sam
     def fn(input):
         if not isinstance(input, Tensor):
             check_tensor(name, "input", input)
-        if int_to_float and not input._dtype.is_floating_point:
+        if int_to_float and input.array.dtype.kind in "biu":  # bool and integer arrays (hot path: no property)
             input = input.to(default_float())
         return apply_unary(prim, input)
     fn.__name__ = fn.__qualname__ = name

@@ -190,8 +190,8 @@ def round(input, *, decimals=0):
     no_bool("round", input)
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
-    if decimals and not input._dtype.is_floating_point:
-        raise DTypeError(f"round(): decimals={decimals} not implemented for dtype {input._dtype.name}")
+    if decimals and not input.dtype.is_floating_point:
+        raise DTypeError(f"round(): decimals={decimals} not implemented for dtype {input.dtype.name}")
     return apply(Round, input, decimals=decimals)
 
 

@@ -11,7 +11,7 @@ from ember import dtypes
 from ember.autograd.grad_mode import no_grad
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
                        Sample, ShapeError, apply, check_tensor)
-from ember.tensor import bump_version, wrap
+from ember.ops import bump_version, wrap
 
 from .shape import cat
 
@@ -57,9 +57,9 @@ class EmbeddingDenseBackward(Primitive):
 
 def _check_indices(op, input, limit):
     check_tensor(op, "input", input)
-    if input._dtype.is_floating_point or input._dtype is dtypes.bool:
-        raise DTypeError(f"{op}(): expected input of an integer dtype (Long or Int), got {input._dtype}")
-    data = input._data
+    if input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise DTypeError(f"{op}(): expected input of an integer dtype (Long or Int), got {input.dtype}")
+    data = input.array
     if data.size and (int(data.min()) < 0 or (limit is not None and int(data.max()) >= limit)):
         raise OutOfRangeError(f"{op}(): index out of range in self: indices must be in [0, {limit}), got values from "
                          f"{int(data.min())} to {int(data.max())}")
@@ -68,9 +68,9 @@ def _check_indices(op, input, limit):
 def _renorm(weight, indices, max_norm, norm_type):
     """Scale the referenced rows of ``weight`` in place so their ``norm_type``-norm is at most ``max_norm``."""
     with no_grad():
-        xp = weight._device.xp
-        w = weight._data
-        rows = xp.unique(indices._data.ravel())
+        xp = weight.device.xp
+        w = weight.array
+        rows = xp.unique(indices.array.ravel())
         norms = (xp.abs(w[rows]) ** norm_type).sum(-1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         w[rows] *= scale[:, None]
@@ -128,7 +128,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
     PyTorch: ``torch.nn.functional.embedding``."""
     check_tensor("embedding", "weight", weight)
-    if weight._data.ndim != 2:
+    if weight.array.ndim != 2:
         raise DimensionError(f"embedding(): weight must be 2-D (num_embeddings, embedding_dim), got shape "
                              f"{tuple(weight.shape)}")
     rows = weight.shape[0]
@@ -164,8 +164,8 @@ def one_hot(tensor, num_classes=-1):
 
     PyTorch: ``torch.nn.functional.one_hot``."""
     _check_indices("one_hot", tensor, None)
-    data = tensor._data
-    xp = tensor._device.xp
+    data = tensor.array
+    xp = tensor.device.xp
     if num_classes == -1:
         if data.size == 0:
             raise RuntimeError("one_hot(): can not infer total number of classes from an empty tensor")
@@ -174,4 +174,4 @@ def one_hot(tensor, num_classes=-1):
         raise OutOfRangeError(f"one_hot(): class values must be smaller than num_classes ({num_classes}), got "
                               f"{int(data.max())}")
     out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return wrap(out, tensor._device)
+    return wrap(out, tensor.device)

@@ -15,7 +15,7 @@ ops = OpTable()
 
 def _bags(input, offsets, include_last_offset):
     """(flat indices as numpy, bag id of each index, number of bags)."""
-    idx = input._host().astype(np.int64)
+    idx = np.asarray(input).astype(np.int64)
     if idx.ndim == 2:
         b, n = idx.shape
         return idx.reshape(-1), np.repeat(np.arange(b), n), b
@@ -23,7 +23,7 @@ def _bags(input, offsets, include_last_offset):
         raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     if offsets is None:
         raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
-    starts = offsets._host().astype(np.int64).reshape(-1)
+    starts = np.asarray(offsets).astype(np.int64).reshape(-1)
     if starts.size and starts[0] != 0:
         raise ValueError(f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
                          f"start from position 0. However, got {starts[0]}")

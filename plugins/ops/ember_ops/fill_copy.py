@@ -42,12 +42,12 @@ def fill(input, value):
     PyTorch: ``torch.fill``."""
     check_tensor("fill", "input", input)
     if isinstance(value, Tensor):
-        if value._data.ndim:
+        if value.array.ndim:
             raise ShapeError(f"fill(): only supports a 0-dimension value tensor, but got tensor with "
-                             f"{value._data.ndim} dimension(s)")
-        value = value.to(input._dtype) if value._dtype is not input._dtype else value
+                             f"{value.array.ndim} dimension(s)")
+        value = value.to(input.dtype) if value.dtype is not input.dtype else value
     else:
-        value = scalar_to("fill", value, input._dtype)
+        value = scalar_to("fill", value, input.dtype)
     return apply(Fill, input, value)
 
 
@@ -115,16 +115,16 @@ def copy_(self, src, non_blocking=False):
     PyTorch: ``torch.Tensor.copy_``."""
     check_tensor("copy_", "self", self)
     check_tensor("copy_", "src", src)
-    if src._device is not self._device:
-        src = src.to(self._device)
+    if src.device is not self.device:
+        src = src.to(self.device)
     try:
-        self._device.xp.broadcast_shapes(src._data.shape, self._data.shape)
+        self.device.xp.broadcast_shapes(src.array.shape, self.array.shape)
     except ValueError:
         raise ShapeError(f"copy_(): src of shape {tuple(src.shape)} cannot be broadcast to self of shape "
                          f"{tuple(self.shape)}") from None
     out = apply(Copy, self, src)
-    if out._dtype is not self._dtype:
-        out = out.to(self._dtype)
+    if out.dtype is not self.dtype:
+        out = out.to(self.dtype)
     return inplace(self, out, "copy_")
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ember.device import DeviceError
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
                        Sample, ShapeError, apply, check_tensor, normalize_dims, scalar_to)
-from ember.tensor import Tensor, wrap, zeros
+from ember.tensor import Tensor, zeros
+from ember.ops import wrap
 
 from .shape import IndexAddInto
 
@@ -26,11 +27,11 @@ def _dim(op, dim, ndim):
 
 def _index_tensor(op, index, input, name="index"):
     check_tensor(op, name, index)
-    if index._dtype.is_floating_point or index._dtype.name == "bool":
-        raise DTypeError(f"{op}(): expected {name} to be an integer (int64) tensor, got dtype {index._dtype}")
-    if index._device is not input._device:
-        raise DeviceError(f"{op}(): {name} is on {index._device} but input is on {input._device}")
-    return index._data
+    if index.dtype.is_floating_point or index.dtype.name == "bool":
+        raise DTypeError(f"{op}(): expected {name} to be an integer (int64) tensor, got dtype {index.dtype}")
+    if index.device is not input.device:
+        raise DeviceError(f"{op}(): {name} is on {index.device} but input is on {input.device}")
+    return index.array
 
 
 def _check_bounds(op, index, size, dim, name="index"):
@@ -55,13 +56,13 @@ def _leading(shape):
 
 def _pad_to(g, shape):
     """``g`` (the leading block of a tensor of ``shape``) zero-padded to ``shape``, differentiably."""
-    if tuple(g._data.shape) == tuple(shape):
+    if tuple(g.array.shape) == tuple(shape):
         return g
-    return apply(IndexAddInto, g, shape=tuple(shape), index=_leading(g._data.shape), basic=True)
+    return apply(IndexAddInto, g, shape=tuple(shape), index=_leading(g.array.shape), basic=True)
 
 
 def _check_gather_shapes(op, input, index, dim, other=None, other_name="src"):
-    ishape, xshape = index.shape, input._data.shape
+    ishape, xshape = index.shape, input.array.shape
     if len(ishape) != len(xshape) and index.size:
         raise ShapeError(f"{op}(): index tensor must have the same number of dimensions as input tensor: got "
                          f"index of shape {tuple(ishape)} and input of shape {tuple(xshape)}")
@@ -186,9 +187,9 @@ def gather(input, dim, index, *, sparse_grad=False):
     PyTorch: ``torch.gather``."""
     check_tensor("gather", "input", input)
     idx = _index_tensor("gather", index, input)
-    d = _dim("gather", dim, input._data.ndim)
+    d = _dim("gather", dim, input.array.ndim)
     _check_gather_shapes("gather", input, idx, d)
-    _check_bounds("gather", idx, input._data.shape[d] if input._data.ndim else 1, d)
+    _check_bounds("gather", idx, input.array.shape[d] if input.array.ndim else 1, d)
     return apply(Gather, input, dim=d, index=idx)
 
 
@@ -237,14 +238,14 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if src is None:
         raise TypeError("scatter(): expected a 'src' tensor or a 'value'")
     idx = _index_tensor("scatter", index, input)
-    d = _dim("scatter", dim, input._data.ndim)
+    d = _dim("scatter", dim, input.array.ndim)
     if isinstance(src, Tensor):
-        if src._device is not input._device:
-            raise DeviceError(f"scatter(): src is on {src._device} but input is on {input._device}")
-        if src._dtype is not input._dtype:
-            src = src.to(input._dtype)
+        if src.device is not input.device:
+            raise DeviceError(f"scatter(): src is on {src.device} but input is on {input.device}")
+        if src.dtype is not input.dtype:
+            src = src.to(input.dtype)
     _check_gather_shapes("scatter", input, idx, d, src if isinstance(src, Tensor) else None)
-    _check_bounds("scatter", idx, input._data.shape[d] if input._data.ndim else 1, d)
+    _check_bounds("scatter", idx, input.array.shape[d] if input.array.ndim else 1, d)
     if reduce is None:
         return apply(Scatter, input, src, dim=d, index=idx)
     if reduce == "add":
@@ -257,7 +258,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def _full_src(input, idx, value):
-    return wrap(input._device.xp.full(idx.shape, value, dtype=input._data.dtype), input._device)
+    return wrap(input.device.xp.full(idx.shape, value, dtype=input.array.dtype), input.device)
 
 
 def _scatter_add_errors(make):
@@ -330,7 +331,7 @@ def _index_vector(op, index, input, d):
     if idx.ndim > 1:
         raise DimensionError(f"{op}(): index must be a 1-D (or 0-d) tensor, got shape {tuple(idx.shape)}")
     idx = idx.reshape(-1)
-    _check_bounds(op, idx, input._data.shape[d] if input._data.ndim else 1, d)
+    _check_bounds(op, idx, input.array.shape[d] if input.array.ndim else 1, d)
     return idx
 
 
@@ -363,9 +364,9 @@ def index_select(input, dim, index):
 
     PyTorch: ``torch.index_select``."""
     check_tensor("index_select", "input", input)
-    d = _dim("index_select", dim, input._data.ndim)
+    d = _dim("index_select", dim, input.array.ndim)
     idx = _index_vector("index_select", index, input, d)
-    if not input._data.ndim:  # a 0-d input acts as one element: the result is 0-d too (PyTorch)
+    if not input.array.ndim:  # a 0-d input acts as one element: the result is 0-d too (PyTorch)
         return apply(IndexSelect, input.reshape(1), dim=0, index=idx).reshape(())
     return apply(IndexSelect, input, dim=d, index=idx)
 
@@ -397,16 +398,16 @@ def index_add(input, dim, index, source, *, alpha=1):
     PyTorch: ``torch.index_add``."""
     check_tensor("index_add", "input", input)
     check_tensor("index_add", "source", source)
-    d = _dim("index_add", dim, input._data.ndim)
+    d = _dim("index_add", dim, input.array.ndim)
     idx = _index_vector("index_add", index, input, d)
-    expected = tuple(len(idx) if i == d else s for i, s in enumerate(input._data.shape))
-    if tuple(source._data.shape) != expected and input._data.ndim:
+    expected = tuple(len(idx) if i == d else s for i, s in enumerate(input.array.shape))
+    if tuple(source.array.shape) != expected and input.array.ndim:
         raise ShapeError(f"index_add(): source must have shape {expected} (input {tuple(input.shape)} with dim {d} "
                          f"sized like index), got {tuple(source.shape)}")
-    if source._dtype is not input._dtype:
-        source = source.to(input._dtype)
-    if input._dtype.category == 1:  # integer tensors: PyTorch truncates alpha to the dtype
-        alpha = scalar_to("index_add", alpha, input._dtype)
+    if source.dtype is not input.dtype:
+        source = source.to(input.dtype)
+    if input.dtype.category == 1:  # integer tensors: PyTorch truncates alpha to the dtype
+        alpha = scalar_to("index_add", alpha, input.dtype)
     return apply(IndexAdd, input, source, dim=d, index=idx, alpha=alpha)
 
 
@@ -434,19 +435,19 @@ def take_along_dim(input, indices, dim=None):
     check_tensor("take_along_dim", "indices", indices)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
-    d = _dim("take_along_dim", dim, input._data.ndim)
-    if input._data.ndim != indices._data.ndim:
+    d = _dim("take_along_dim", dim, input.array.ndim)
+    if input.array.ndim != indices.array.ndim:
         raise ShapeError(f"take_along_dim(): input and indices should have the same number of dimensions, got "
                          f"{tuple(input.shape)} and {tuple(indices.shape)}")
-    xs, js = list(input._data.shape), list(indices._data.shape)
+    xs, js = list(input.array.shape), list(indices.array.shape)
     xs[d] = js[d] = 1
     try:
-        common = input._device.xp.broadcast_shapes(tuple(xs), tuple(js))
+        common = input.device.xp.broadcast_shapes(tuple(xs), tuple(js))
     except ValueError:
         raise ShapeError(f"take_along_dim(): input of shape {tuple(input.shape)} and indices of shape "
                          f"{tuple(indices.shape)} cannot be broadcast outside dim {d}") from None
-    x_shape = tuple(input._data.shape[d] if i == d else s for i, s in enumerate(common))
-    j_shape = tuple(indices._data.shape[d] if i == d else s for i, s in enumerate(common))
-    x = input.expand(x_shape) if x_shape != input._data.shape else input
-    j = indices.expand(j_shape) if j_shape != indices._data.shape else indices
+    x_shape = tuple(input.array.shape[d] if i == d else s for i, s in enumerate(common))
+    j_shape = tuple(indices.array.shape[d] if i == d else s for i, s in enumerate(common))
+    x = input.expand(x_shape) if x_shape != input.array.shape else input
+    j = indices.expand(j_shape) if j_shape != indices.array.shape else indices
     return gather(x, d, j)

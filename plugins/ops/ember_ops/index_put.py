@@ -10,7 +10,8 @@ from __future__ import annotations
 from ember.autograd.grad_mode import STATE
 from ember.ops import (DTypeError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample, ShapeError, apply,
                        check_tensor, inplace, read_only_message, scalar_to)
-from ember.tensor import Tensor, bump_version, wrap
+from ember.tensor import Tensor
+from ember.ops import bump_version, wrap
 
 from .shape import Index, _backend_index
 
@@ -41,21 +42,21 @@ class IndexPut(Primitive):
         if need_v:
             gv = apply(Index, g, index=index, basic=basic)
             vshape = ctx.input_shapes[1]
-            if len(vshape) > gv._data.ndim:  # NumPy let size-one leading dims of value drop
-                gv = gv.reshape((1,) * (len(vshape) - gv._data.ndim) + tuple(gv._data.shape))
+            if len(vshape) > gv.array.ndim:  # NumPy let size-one leading dims of value drop
+                gv = gv.reshape((1,) * (len(vshape) - gv.array.ndim) + tuple(gv.array.shape))
         return gx, gv
 
 
 def _value_for(op, target, value):
     if isinstance(value, Tensor):
-        if value._device is not target._device:
-            value = value.to(target._device)
-        if value._dtype is not target._dtype:
-            value = value.to(target._dtype)
+        if value.device is not target.device:
+            value = value.to(target.device)
+        if value.dtype is not target.dtype:
+            value = value.to(target.dtype)
         return value
     if isinstance(value, (int, float, bool)):
-        return scalar_to(op, value, target._dtype)
-    return wrap(target._device.xp.asarray(value, dtype=target._data.dtype), target._device)
+        return scalar_to(op, value, target.dtype)
+    return wrap(target.device.xp.asarray(value, dtype=target.array.dtype), target.device)
 
 
 def _put(op, x, key, basic, value, accumulate):
@@ -65,7 +66,7 @@ def _put(op, x, key, basic, value, accumulate):
         raise OutOfRangeError(f"{op}: {exc} (tensor of shape {tuple(x.shape)})") from None
     except ValueError as exc:
         try:  # PyTorch checks the indices before the value's shape: an out-of-range index is the error
-            x._data[key]
+            x.array[key]
         except IndexError as bad:
             raise OutOfRangeError(f"{op}: {bad} (tensor of shape {tuple(x.shape)})") from None
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
@@ -102,10 +103,10 @@ def index_put(input, indices, values, accumulate=False):
     check_tensor("index_put", "input", input)
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
-    key, basic = _backend_index("index_put", tuple(indices), input._device)
-    if isinstance(values, Tensor) and values._dtype is not input._dtype:
+    key, basic = _backend_index("index_put", tuple(indices), input.device)
+    if isinstance(values, Tensor) and values.dtype is not input.dtype:
         raise DTypeError(f"index_put(): requires the source and destination dtypes to match, got "
-                         f"{input._dtype.name} for the destination and {values._dtype.name} for the source")
+                         f"{input.dtype.name} for the destination and {values.dtype.name} for the source")
     return _put("index_put", input, key, basic, _value_for("index_put", input, values), bool(accumulate))
 
 
@@ -129,18 +130,18 @@ def setitem(self, index, value):
 
     PyTorch: ``torch.Tensor.__setitem__``."""
     check_tensor("setitem", "self", self)
-    key, basic = _backend_index("setitem", index, self._device)
+    key, basic = _backend_index("setitem", index, self.device)
     value = _value_for("setitem", self, value)
-    v_grad = isinstance(value, Tensor) and value._requires_grad
-    if STATE.enabled and (self._requires_grad or v_grad):
+    v_grad = isinstance(value, Tensor) and value.requires_grad
+    if STATE.enabled and (self.requires_grad or v_grad):
         inplace(self, _put("setitem", self, key, basic, value, False), "setitem")
         return
     try:
-        self._data[key] = value._data if isinstance(value, Tensor) else value
+        self.array[key] = value.array if isinstance(value, Tensor) else value
     except IndexError as exc:
         raise OutOfRangeError(f"setitem: {exc} (tensor of shape {tuple(self.shape)})") from None
     except ValueError as exc:
-        if not getattr(self._data.flags, "writeable", True):
+        if not getattr(self.array.flags, "writeable", True):
             raise RuntimeError(read_only_message("setitem", self)) from None
         vshape = tuple(value.shape) if isinstance(value, Tensor) else ()
         raise ShapeError(f"setitem: value of shape {vshape} cannot be written into the indexed part of a tensor of "

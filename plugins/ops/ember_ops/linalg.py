@@ -71,10 +71,10 @@ class Bmm(Matmul):
 
 
 def _product_primitive(a, b):
-    a_nd, b_nd = a._data.ndim, b._data.ndim
+    a_nd, b_nd = a.array.ndim, b.array.ndim
     if a_nd == 2 and b_nd == 2:
         return Mm
-    if a_nd == 3 and b_nd == 3 and a._data.shape[0] == b._data.shape[0]:
+    if a_nd == 3 and b_nd == 3 and a.array.shape[0] == b.array.shape[0]:
         return Bmm
     return Matmul
 
@@ -132,17 +132,17 @@ def matmul(input, other):
     PyTorch: ``torch.matmul``."""
     no_bool("matmul", input)
     check_tensor("matmul", "other", other)
-    a_nd, b_nd = input._data.ndim, other._data.ndim
+    a_nd, b_nd = input.array.ndim, other.array.ndim
     if a_nd == 0 or b_nd == 0:
         raise DimensionError(f"matmul(): both arguments need at least 1 dimension, got {a_nd}D and {b_nd}D tensors")
-    if input._dtype is not other._dtype:
-        raise DTypeError(f"matmul(): expected both arguments to have the same dtype, got {input._dtype} and "
-                         f"{other._dtype}")
+    if input.dtype is not other.dtype:
+        raise DTypeError(f"matmul(): expected both arguments to have the same dtype, got {input.dtype} and "
+                         f"{other.dtype}")
     a = input.unsqueeze(0) if a_nd == 1 else input
     b = other.unsqueeze(-1) if b_nd == 1 else other
-    if a._data.shape[-1] != b._data.shape[-2]:
-        raise ShapeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({_shape_text(input._data.shape)} "
-                         f"and {_shape_text(other._data.shape)})")
+    if a.array.shape[-1] != b.array.shape[-2]:
+        raise ShapeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({_shape_text(input.array.shape)} "
+                         f"and {_shape_text(other.array.shape)})")
     try:
         out = apply(_product_primitive(a, b), a, b)
     except ValueError:
@@ -270,35 +270,35 @@ def linear(input, weight, bias=None):
     PyTorch: ``torch.nn.functional.linear``."""
     no_bool("linear", input)
     check_tensor("linear", "weight", weight)
-    if weight._data.ndim != 2:
+    if weight.array.ndim != 2:
         raise DimensionError(f"linear(): weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
-    if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[1]:
-        raise ShapeError(f"linear(): input's last dimension must equal in_features={weight._data.shape[1]}; got "
+    if input.array.ndim == 0 or input.array.shape[-1] != weight.array.shape[1]:
+        raise ShapeError(f"linear(): input's last dimension must equal in_features={weight.array.shape[1]}; got "
                          f"input of shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)} "
-                         f"(mat1 and mat2 shapes cannot be multiplied ({_shape_text(input._data.shape)} and "
-                         f"{_shape_text(weight._data.shape[::-1])}))")
-    if input._dtype is not weight._dtype or (bias is not None and bias._dtype is not weight._dtype):
-        raise DTypeError(f"linear(): input, weight and bias must have the same dtype, got {input._dtype}, "
-                         f"{weight._dtype}" + (f" and {bias._dtype}" if bias is not None else ""))
-    if bias is not None and tuple(bias.shape) not in ((weight._data.shape[0],), (1,), ()):
-        raise ShapeError(f"linear(): bias must have out_features={weight._data.shape[0]} elements, got shape "
+                         f"(mat1 and mat2 shapes cannot be multiplied ({_shape_text(input.array.shape)} and "
+                         f"{_shape_text(weight.array.shape[::-1])}))")
+    if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+        raise DTypeError(f"linear(): input, weight and bias must have the same dtype, got {input.dtype}, "
+                         f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else ""))
+    if bias is not None and tuple(bias.shape) not in ((weight.array.shape[0],), (1,), ()):
+        raise ShapeError(f"linear(): bias must have out_features={weight.array.shape[0]} elements, got shape "
                          f"{tuple(bias.shape)}")
-    if input._data.ndim == 1:
+    if input.array.ndim == 1:
         return apply(Linear, input.unsqueeze(0), weight, bias).squeeze(0)
-    return apply(Linear if input._data.ndim != 2 else LinearMm if bias is None else LinearAddmm, input, weight, bias)
+    return apply(Linear if input.array.ndim != 2 else LinearMm if bias is None else LinearAddmm, input, weight, bias)
 
 
 # -- products -----------------------------------------------------------------------------------------
 
 def _need_dims(op, name, t, ndim):
     check_tensor(op, name, t)
-    if t._data.ndim != ndim:
+    if t.array.ndim != ndim:
         raise DimensionError(f"{op}(): {name} must be a {ndim}-D tensor, got shape {tuple(t.shape)}")
 
 
 def _same_dtype(op, a, b):
-    if a._dtype is not b._dtype:
-        raise DTypeError(f"{op}(): expected both arguments to have the same dtype, got {a._dtype} and {b._dtype}")
+    if a.dtype is not b.dtype:
+        raise DTypeError(f"{op}(): expected both arguments to have the same dtype, got {a.dtype} and {b.dtype}")
 
 
 def _bmm_errors(make):
@@ -326,7 +326,7 @@ def bmm(input, mat2):
     _need_dims("bmm", "input", input, 3)
     _need_dims("bmm", "mat2", mat2, 3)
     no_bool("bmm", input)
-    if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
+    if input.array.shape[0] != mat2.array.shape[0] or input.array.shape[2] != mat2.array.shape[1]:
         raise ShapeError(f"bmm(): batch1 and batch2 shapes cannot be multiplied: got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)} (expected (b, n, m) and (b, m, p))")
     _same_dtype("bmm", input, mat2)
@@ -357,7 +357,7 @@ def mv(input, vec):
     PyTorch: ``torch.mv``."""
     _need_dims("mv", "input", input, 2)
     _need_dims("mv", "vec", vec, 1)
-    if input._data.shape[1] != vec._data.shape[0]:
+    if input.array.shape[1] != vec.array.shape[0]:
         raise ShapeError(f"mv(): size mismatch, got input {tuple(input.shape)} and vec {tuple(vec.shape)}")
     return matmul(input, vec)
 
@@ -384,9 +384,9 @@ def dot(input, tensor):
     PyTorch: ``torch.dot``."""
     _need_dims("dot", "input", input, 1)
     _need_dims("dot", "tensor", tensor, 1)
-    if input._data.shape != tensor._data.shape:
-        raise ShapeError(f"dot(): inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
-                         f"[{tensor._data.shape[0]}] to have the same number of elements")
+    if input.array.shape != tensor.array.shape:
+        raise ShapeError(f"dot(): inconsistent tensor size, expected tensor [{input.array.shape[0]}] and src "
+                         f"[{tensor.array.shape[0]}] to have the same number of elements")
     return matmul(input, tensor)
 
 
@@ -432,8 +432,8 @@ def _add_product(op, input, product, beta, alpha):
     if not ok:
         raise ShapeError(f"{op}(): input of shape {tuple(input.shape)} cannot be broadcast to the product's "
                          f"shape {shape}")
-    if product._dtype.category == 1:  # integer products: PyTorch truncates alpha and beta to the dtype
-        alpha, beta = scalar_to(op, alpha, product._dtype), scalar_to(op, beta, product._dtype)
+    if product.dtype.category == 1:  # integer products: PyTorch truncates alpha and beta to the dtype
+        alpha, beta = scalar_to(op, alpha, product.dtype), scalar_to(op, beta, product.dtype)
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
         return scaled + apply(ZerosLike, input)
@@ -536,16 +536,16 @@ def _parse_einsum(equation, operands):
     n_ell = 0
     for s, t in zip(subs, operands):
         if "..." in s:
-            n_ell = max(n_ell, t._data.ndim - (len(s) - 3))
+            n_ell = max(n_ell, t.array.ndim - (len(s) - 3))
     ell = "".join(free[:n_ell])
     out_subs = []
     for k, (s, t) in enumerate(zip(subs, operands)):
         if "..." in s:
-            n = t._data.ndim - (len(s) - 3)
+            n = t.array.ndim - (len(s) - 3)
             if n < 0:
-                raise ShapeError(f"einsum(): operand {k} has {t._data.ndim} dims, fewer than its subscripts {s!r} need")
+                raise ShapeError(f"einsum(): operand {k} has {t.array.ndim} dims, fewer than its subscripts {s!r} need")
             s = s.replace("...", ell[n_ell - n:] if n else "")
-        if len(s) != t._data.ndim or not all(c in _LETTERS for c in s):
+        if len(s) != t.array.ndim or not all(c in _LETTERS for c in s):
             raise ShapeError(f"einsum(): subscripts {s!r} for operand {k} do not match its shape {tuple(t.shape)}")
         out_subs.append(s)
     if arrow:
@@ -614,14 +614,14 @@ def einsum(equation, *operands):
         subs[i] = s
     sizes = {}
     for k, (s, t) in enumerate(zip(subs, operands)):
-        for c, n in zip(s, t._data.shape):
+        for c, n in zip(s, t.array.shape):
             if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:
                 raise ShapeError(f"einsum(): subscript {c!r} has size {n} for operand {k} (shape {tuple(t.shape)}) "
                                  f"which does not broadcast with size {sizes[c]} seen before")
-    dtype = operands[0]._dtype
-    if any(t._dtype is not dtype for t in operands):
+    dtype = operands[0].dtype
+    if any(t.dtype is not dtype for t in operands):
         raise DTypeError(f"einsum(): expected all operands to have the same dtype, got "
-                         f"{[str(t._dtype) for t in operands]}")
+                         f"{[str(t.dtype) for t in operands]}")
     return apply(Einsum, *operands, subs=tuple(subs), out=out)
 
 
@@ -739,7 +739,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
     PyTorch: ``torch.diagonal``."""
     check_tensor("diagonal", "input", input)
-    nd = input._data.ndim
+    nd = input.array.ndim
     if nd < 2:
         raise DimensionError(f"diagonal(): input must have at least 2 dimensions, got shape {tuple(input.shape)}")
     d1, d2 = normalize_dims("diagonal", dim1, nd)[0], normalize_dims("diagonal", dim2, nd)[0]
@@ -765,11 +765,11 @@ def diag(input, diagonal=0):
 
     PyTorch: ``torch.diag``."""
     check_tensor("diag", "input", input)
-    if input._data.ndim == 2:
+    if input.array.ndim == 2:
         return input.diagonal(diagonal).clone()
-    if input._data.ndim != 1:
+    if input.array.ndim != 1:
         raise DimensionError(f"diag(): input must be 1-D or 2-D, got shape {tuple(input.shape)}")
-    m = input._data.shape[0] + abs(int(diagonal))
+    m = input.array.shape[0] + abs(int(diagonal))
     return apply(DiagonalScatter, input, shape=(m, m), offset=int(diagonal), dim1=0, dim2=1)
 
 
@@ -791,12 +791,12 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
     PyTorch: ``torch.diag_embed``."""
     check_tensor("diag_embed", "input", input)
-    nd = input._data.ndim + 1
+    nd = input.array.ndim + 1
     d1, d2 = normalize_dims("diag_embed", dim1, nd)[0], normalize_dims("diag_embed", dim2, nd)[0]
     if d1 == d2:
         raise ShapeError(f"diag_embed(): diagonal dimensions cannot be identical {dim1}, {dim2}")
-    m = input._data.shape[-1] + abs(int(offset))
-    batch = list(input._data.shape[:-1])
+    m = input.array.shape[-1] + abs(int(offset))
+    batch = list(input.array.shape[:-1])
     for d in sorted((d1, d2)):
         batch.insert(d, m)
     return apply(DiagonalScatter, input, shape=tuple(batch), offset=int(offset), dim1=d1, dim2=d2)
@@ -817,7 +817,7 @@ def trace(input):
 
     PyTorch: ``torch.trace``."""
     no_bool("trace", input)
-    if input._data.ndim != 2:
+    if input.array.ndim != 2:
         raise ShapeError(f"trace(): expected a matrix, got shape {tuple(input.shape)}")
     return input.diagonal().sum()
 
@@ -826,7 +826,7 @@ def trace(input):
 
 def _square(op, name, A):
     check_tensor(op, name, A)
-    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
+    if A.array.ndim < 2 or A.array.shape[-1] != A.array.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
                          f"{tuple(A.shape)} matrices")
     float_input(f"linalg.{op}", A, name, low_precision=False)  # no float16 kernels, as in PyTorch
@@ -988,10 +988,10 @@ def solve(A, B, *, left=True, out=None):
     if not left:
         return solve(A.mT, B.mT).mT
     _same_dtype("linalg.solve", A, B)
-    n = A._data.shape[-1]
-    vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+    n = A.array.shape[-1]
+    vector = B.array.ndim == 1 or (B.array.ndim == A.array.ndim - 1 and B.array.shape == A.array.shape[:-1])
     b = B.unsqueeze(-1) if vector else B
-    if b._data.shape[-2] != n:
+    if b.array.shape[-2] != n:
         raise ShapeError(f"linalg.solve: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
     try:

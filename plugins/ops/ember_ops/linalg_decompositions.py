@@ -41,11 +41,11 @@ def _matrix(op, name, A, square=False, low_precision=False):
     """Refuses what PyTorch's LAPACK ops refuse: fewer than 2 dims, non-square input where ``square``,
     integer and bool dtypes, and float16 (no LAPACK kernel) unless ``low_precision``."""
     check_tensor(f"linalg.{op}", name, A)
-    if A._data.ndim < 2:
+    if A.array.ndim < 2:
         raise ShapeError(f"linalg.{op}: {name} must have at least 2 dimensions, got shape {tuple(A.shape)}")
-    if square and A._data.shape[-1] != A._data.shape[-2]:
+    if square and A.array.shape[-1] != A.array.shape[-2]:
         raise ShapeError(f"linalg.{op}: {name} must be batches of square matrices, but they are "
-                         f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
+                         f"{A.array.shape[-2]} by {A.array.shape[-1]} matrices")
     float_input(f"linalg.{op}", A, "A", low_precision=low_precision)
 
 
@@ -218,7 +218,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     check_tensor("linalg.solve_triangular", "B", B)
     if not left:
         return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
-    if B._data.ndim < 2 or B._data.shape[-2] != A._data.shape[-1]:
+    if B.array.ndim < 2 or B.array.shape[-2] != A.array.shape[-1]:
         raise ShapeError(f"linalg.solve_triangular: incompatible shapes of A and B for the equation AX = B "
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
     return apply(LinalgSolveTriangular, A, B, upper=upper, unitriangular=unitriangular)

@@ -11,7 +11,7 @@ import ember
 from ember.device import DeviceError
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
                        Sample, ShapeError, apply, check_tensor, float_input)
-from ember.tensor import wrap
+from ember.ops import wrap
 
 from .activation import softplus
 from .selection import minimum
@@ -34,35 +34,35 @@ def _reduction(op, reduction, size_average=None, reduce=None):
 
 def _classes_last(op, input, target):
     """(M, C) scores and (M,) targets from PyTorch's (N, C, d1, ...) / (N, d1, ...) layouts (or (C,) / ())."""
-    if input._data.ndim == 0:
+    if input.array.ndim == 0:
         raise DimensionError(f"{op}(): input must have at least 1 dimension (classes), got a 0-d tensor")
-    if input._data.ndim == 1:
-        if target._data.ndim != 0:
+    if input.array.ndim == 1:
+        if target.array.ndim != 0:
             raise ShapeError(f"{op}(): for 1-D input of shape {tuple(input.shape)} the target must be 0-d, got "
                              f"shape {tuple(target.shape)}")
         return input.unsqueeze(0), target.reshape(1), ()
-    n, c = input._data.shape[:2]
-    expected = (n,) + input._data.shape[2:]
-    if target._data.shape != expected:
-        if target._data.ndim and target._data.shape[0] != n:
+    n, c = input.array.shape[:2]
+    expected = (n,) + input.array.shape[2:]
+    if target.array.shape != expected:
+        if target.array.ndim and target.array.shape[0] != n:
             raise ArgumentError(f"{op}(): expected input batch_size ({n}) to match target batch_size "
-                             f"({target._data.shape[0]})")
+                             f"({target.array.shape[0]})")
         raise ShapeError(f"{op}(): expected target of shape {expected} for input of shape {tuple(input.shape)}, got "
                          f"{tuple(target.shape)}")
-    if input._data.ndim > 2:
+    if input.array.ndim > 2:
         return input.movedim(1, -1).reshape(-1, c), target.reshape(-1), expected
     return input, target, expected
 
 
 def _nll(op, logp, target, weight, ignore_index, reduction):
     """Negative log-likelihood of integer class targets, on (M, C) log-probabilities."""
-    if target._dtype.is_floating_point or target._dtype is ember.bool:
-        raise DTypeError(f"{op}(): expected target of an integer dtype (class indices), got {target._dtype}")
-    if target._device is not logp._device:
-        raise DeviceError(f"{op}(): target is on {target._device} but input is on {logp._device}")
+    if target.dtype.is_floating_point or target.dtype is ember.bool:
+        raise DTypeError(f"{op}(): expected target of an integer dtype (class indices), got {target.dtype}")
+    if target.device is not logp.device:
+        raise DeviceError(f"{op}(): target is on {target.device} but input is on {logp.device}")
     logp2, flat_target, out_shape = _classes_last(op, logp, target)
-    n_classes = logp2._data.shape[1]
-    t = flat_target._data  # targets are constants: plain array work, no ops on the tape
+    n_classes = logp2.array.shape[1]
+    t = flat_target.array  # targets are constants: plain array work, no ops on the tape
     keep = t != ignore_index
     safe = t * keep
     if t.size:
@@ -70,7 +70,7 @@ def _nll(op, logp, target, weight, ignore_index, reduction):
         if low < 0 or high >= n_classes:
             bad = low if low < 0 else high
             raise OutOfRangeError(f"{op}(): target {bad} is out of bounds for {n_classes} classes")
-    weights = None if weight is None else weight._data
+    weights = None if weight is None else weight.array
     out = apply(NllLoss, logp2, target=safe, keep=keep, weight=weights, reduction=reduction)
     return out.reshape(out_shape) if reduction == "none" else out
 
@@ -100,14 +100,14 @@ class NllLoss(Primitive):
 
     @staticmethod
     def backward(ctx, g, target, keep, weight, reduction):
-        xp = g._device.xp
+        xp = g.device.xp
         shape = ctx.input_shapes[0]
-        rows, w = NllLoss._coefficients(xp, shape, g._data.dtype, target, keep, weight)
-        coef = xp.zeros(shape, dtype=g._data.dtype)
+        rows, w = NllLoss._coefficients(xp, shape, g.array.dtype, target, keep, weight)
+        coef = xp.zeros(shape, dtype=g.array.dtype)
         coef[rows, target] = -w
         if reduction == "mean":
             coef /= w.sum()
-        coef = wrap(coef, g._device)
+        coef = wrap(coef, g.device)
         return (g.unsqueeze(1) if reduction == "none" else g) * coef
 
 
@@ -548,7 +548,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy", input, target, same_shape=True)
     float_input("binary_cross_entropy", input)
-    x = input._data
+    x = input.array
     if not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as in PyTorch
         raise ArgumentError("binary_cross_entropy(): all elements of input should be between 0 and 1")
     target = _float_target(target, input)

@@ -72,7 +72,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     check_tensor("hinge_embedding_loss", "input", input)
     check_tensor("hinge_embedding_loss", "target", target)
     from ember import where
-    if not input._dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         margin = int(margin)  # PyTorch computes in the integer input's dtype, truncating the margin
     zeros = input * 0
     pos = where(target == 1, input, zeros)
@@ -137,8 +137,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         check_tensor("gaussian_nll_loss", name, t)
     if bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
-    if not var._dtype.is_floating_point:  # PyTorch clamps var in place by the float eps, which fails
-        raise DTypeError(f"gaussian_nll_loss(): var of dtype {var._dtype} cannot hold var clamped by eps={eps}; "
+    if not var.dtype.is_floating_point:  # PyTorch clamps var in place by the float eps, which fails
+        raise DTypeError(f"gaussian_nll_loss(): var of dtype {var.dtype} cannot hold var clamped by eps={eps}; "
                          f"expected a floating dtype")
     if var.dim() == input.dim() - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
         var = var.unsqueeze(-1)
@@ -247,13 +247,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     PyTorch: ``torch.nn.functional.multilabel_margin_loss``."""
     check_tensor("multilabel_margin_loss", "input", input)
     check_tensor("multilabel_margin_loss", "target", target)
-    if input._device != target._device:
+    if input.device != target.device:
         from ember.device import DeviceError
-        raise DeviceError(f"multilabel_margin_loss(): expected input and target on one device, got {input._device} "
-                          f"and {target._device}")
+        raise DeviceError(f"multilabel_margin_loss(): expected input and target on one device, got {input.device} "
+                          f"and {target.device}")
     float_input("multilabel_margin_loss", input)  # no integer kernel in PyTorch
     x = input if input.dim() == 2 else input.unsqueeze(0)
-    t = target._host().reshape(x.shape[0], -1)
+    t = np.asarray(target).reshape(x.shape[0], -1)
     c = x.shape[1]
     if t.size and (t.min() < -1 or t.max() >= c):  # PyTorch checks every entry, also past the first -1
         raise OutOfRangeError(f"multilabel_margin_loss(): target values must be in [-1, {c}), got values in "

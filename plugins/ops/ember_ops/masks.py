@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ember.device import DeviceError
 from ember.ops import DTypeError, ErrorInput, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, scalar_to
-from ember.tensor import Tensor, wrap
+from ember.tensor import Tensor
+from ember.ops import wrap
 
 ops = OpTable()
 
@@ -29,11 +30,11 @@ class MaskedFill(Primitive):
 
 def _mask(op, mask, input):
     check_tensor(op, "mask", mask)
-    if mask._dtype.name != "bool":
-        raise DTypeError(f"{op}(): only boolean masks are supported, but got mask with dtype {mask._dtype}")
-    if mask._device is not input._device:
-        raise DeviceError(f"{op}(): mask is on {mask._device} but input is on {input._device}")
-    return mask._data
+    if mask.dtype.name != "bool":
+        raise DTypeError(f"{op}(): only boolean masks are supported, but got mask with dtype {mask.dtype}")
+    if mask.device is not input.device:
+        raise DeviceError(f"{op}(): mask is on {mask.device} but input is on {input.device}")
+    return mask.array
 
 
 def _masked_fill_errors(make):
@@ -66,22 +67,22 @@ def masked_fill(input, mask, value):
     check_tensor("masked_fill", "input", input)
     m = _mask("masked_fill", mask, input)
     try:
-        shape = input._device.xp.broadcast_shapes(m.shape, input._data.shape)
+        shape = input.device.xp.broadcast_shapes(m.shape, input.array.shape)
     except ValueError:
         shape = None
-    if shape is not None and shape != input._data.shape:  # out of place, input broadcasts to the mask too
+    if shape is not None and shape != input.array.shape:  # out of place, input broadcasts to the mask too
         input = input.expand(shape)
     if shape is None:
         raise ShapeError(f"masked_fill(): mask of shape {tuple(mask.shape)} cannot be broadcast to input of shape "
                          f"{tuple(input.shape)}")
     if isinstance(value, Tensor):
-        if value._data.ndim:
+        if value.array.ndim:
             raise ShapeError(f"masked_fill(): only supports a 0-dimensional value tensor, but got tensor with "
-                             f"{value._data.ndim} dimension(s)")
-        if value._dtype is not input._dtype:
-            value = value.to(input._dtype)
+                             f"{value.array.ndim} dimension(s)")
+        if value.dtype is not input.dtype:
+            value = value.to(input.dtype)
     else:
-        value = scalar_to("masked_fill", value, input._dtype)
+        value = scalar_to("masked_fill", value, input.dtype)
     return apply(MaskedFill, input, value, mask=m)
 
 
@@ -106,12 +107,12 @@ def masked_select(input, mask):
     check_tensor("masked_select", "input", input)
     _mask("masked_select", mask, input)
     try:
-        shape = input._device.xp.broadcast_shapes(mask._data.shape, input._data.shape)
+        shape = input.device.xp.broadcast_shapes(mask.array.shape, input.array.shape)
     except ValueError:
         raise ShapeError(f"masked_select(): mask of shape {tuple(mask.shape)} and input of shape "
                          f"{tuple(input.shape)} cannot be broadcast together") from None
-    x = input.expand(shape) if input._data.shape != shape else input
-    m = mask.expand(shape) if mask._data.shape != shape else mask
+    x = input.expand(shape) if input.array.shape != shape else input
+    m = mask.expand(shape) if mask.array.shape != shape else mask
     return x[m] if shape else x.reshape(1)[m.reshape(1)]
 
 
@@ -134,8 +135,8 @@ def nonzero(input, *, as_tuple=False):
 
     PyTorch: ``torch.nonzero``."""
     check_tensor("nonzero", "input", input)
-    xp, dev = input._device.xp, input._device
-    data = input._data
+    xp, dev = input.device.xp, input.device
+    data = input.array
     if as_tuple:
         if data.ndim == 0:
             return (wrap(xp.nonzero(data.reshape(1))[0].astype(xp.int64), dev),)

@@ -7,7 +7,8 @@ import numbers
 
 from ember.device import DeviceError
 from ember.ops import OpTable, Sample
-from ember.tensor import Tensor, wrap
+from ember.tensor import Tensor
+from ember.ops import wrap
 
 ops = OpTable()
 
@@ -38,10 +39,10 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
             raise TypeError(f"isin(): expected {name} to be a tensor or a number, got {type(value).__name__}")
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin(): expected elements or test_elements to be a tensor, got two numbers")
-    device = elements._device if isinstance(elements, Tensor) else test_elements._device
-    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor) and test_elements._device is not device:
-        raise DeviceError(f"isin(): expected both tensors on one device, got {device} and {test_elements._device}")
+    device = elements.device if isinstance(elements, Tensor) else test_elements.device
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor) and test_elements.device is not device:
+        raise DeviceError(f"isin(): expected both tensors on one device, got {device} and {test_elements.device}")
     xp = device.xp
-    values = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
-    tests = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    values = elements.array if isinstance(elements, Tensor) else xp.asarray(elements)
+    tests = test_elements.array if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     return wrap(xp.isin(values, tests, assume_unique=assume_unique, invert=invert), device)

@@ -14,7 +14,8 @@ import numpy as np
 from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor, float_input)
-from ember.tensor import Tensor, bump_version, wrap
+from ember.tensor import Tensor
+from ember.ops import bump_version, wrap
 
 ops = OpTable()
 
@@ -40,9 +41,9 @@ def _update_running(op, running, value, momentum):
     if running is None:
         return
     check_tensor(op, "running stats", running)
-    data = running._data
+    data = running.array
     data *= 1 - momentum
-    data += momentum * value._data.reshape(data.shape).astype(data.dtype, copy=False)
+    data += momentum * value.array.reshape(data.shape).astype(data.dtype, copy=False)
     bump_version(running)
 
 
@@ -56,7 +57,7 @@ def _check_channels(op, name, t, channels):
 
 def _as_dtype_of(t, input):
     """Statistics and affine parameters in the input's dtype: a float16 input gives a float16 result."""
-    return t if t is None or t._dtype is input._dtype else t.to(input._dtype)
+    return t if t is None or t.dtype is input.dtype else t.to(input.dtype)
 
 
 def _check_float(op, input):
@@ -228,9 +229,9 @@ class LayerNorm(Primitive):
         x, weight, bias = ctx.inputs
         if is_grad_enabled():  # create_graph: the gradients must themselves be differentiable
             return _layer_norm_grads_ops(g, x, weight, n, eps, ctx.needs_input_grad)
-        grads = _layer_norm_grads(x._device.xp, g._data, x._data, None if weight is None else weight._data, n, eps,
+        grads = _layer_norm_grads(x.device.xp, g.array, x.array, None if weight is None else weight.array, n, eps,
                                   ctx.needs_input_grad)
-        return tuple(None if a is None else wrap(a, g._device) for a in grads)
+        return tuple(None if a is None else wrap(a, g.device) for a in grads)
 
 
 def _layer_norm_composite(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -242,7 +243,7 @@ def _layer_norm_composite(input, normalized_shape, weight=None, bias=None, eps=1
 
 
 def _fits(param, input, shape):
-    return param is None or (isinstance(param, Tensor) and param._dtype is input._dtype and tuple(param.shape) == shape)
+    return param is None or (isinstance(param, Tensor) and param.dtype is input.dtype and tuple(param.shape) == shape)
 
 
 def _layer_norm_errors(make):

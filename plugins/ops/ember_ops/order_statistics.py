@@ -10,7 +10,8 @@ import math
 from ember import dtypes
 from ember.device import DeviceError
 from ember.ops import ArgumentError, ErrorInput, OpTable, OutOfRangeError, Sample, check_tensor, float_input
-from ember.tensor import Tensor, tensor, wrap
+from ember.tensor import Tensor, tensor
+from ember.ops import wrap
 
 from . import return_types
 from .reduction import _one_dim, take_along
@@ -41,10 +42,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     PyTorch: ``torch.kthvalue``."""
     check_tensor("kthvalue", "input", input)
     d = _one_dim("kthvalue", input, dim)
-    size = input.shape[d] if input._data.ndim else 1
+    size = input.shape[d] if input.array.ndim else 1
     if not isinstance(k, int) or not 1 <= k <= size:
         raise OutOfRangeError(f"kthvalue(): selected number k ({k!r}) out of range for dimension {d} of size {size}")
-    if not input._data.ndim:
+    if not input.array.ndim:
         return return_types.kthvalue(input * 1, tensor(0, dtype=dtypes.int64, device=input.device))
     _, order = _sort_indices("kthvalue", input, d, False)
     indices = order[(slice(None),) * d + (slice(k - 1, k),)]
@@ -95,8 +96,8 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     if interpolation not in _INTERPOLATIONS:
         raise ArgumentError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor)
-    if not scalar_q and q._device is not input._device:
-        raise DeviceError(f"quantile(): q is on {q._device} but input is on {input._device}")
+    if not scalar_q and q.device is not input.device:
+        raise DeviceError(f"quantile(): q is on {q.device} but input is on {input.device}")
     qs = [float(q)] if scalar_q else q.reshape(-1).tolist()
     if not scalar_q and q.dim() > 1:
         raise ArgumentError(f"quantile(): expected q to be a number or a 0-d or 1-d tensor, got shape {tuple(q.shape)}")
@@ -173,12 +174,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right = side == "right"
     if sorter is not None:
         sorted_sequence = take_along(sorted_sequence, sorter, sorted_sequence.dim() - 1)
-    if isinstance(input, Tensor) and input._device is not sorted_sequence._device:
-        raise DeviceError(f"searchsorted(): input is on {input._device} but sorted_sequence is on "
-                          f"{sorted_sequence._device}")
-    xp = sorted_sequence._device.xp
-    boundaries = sorted_sequence._data
-    values = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if isinstance(input, Tensor) and input.device is not sorted_sequence.device:
+        raise DeviceError(f"searchsorted(): input is on {input.device} but sorted_sequence is on "
+                          f"{sorted_sequence.device}")
+    xp = sorted_sequence.device.xp
+    boundaries = sorted_sequence.array
+    values = input.array if isinstance(input, Tensor) else xp.asarray(input)
     how = "right" if right else "left"
     if boundaries.ndim == 0:
         raise ArgumentError("searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension")
@@ -193,7 +194,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                 f"{tuple(values.shape)} must agree in all but the last dim")
         rows, lead = boundaries.reshape(-1, boundaries.shape[-1]), values.reshape(-1, values.shape[-1])
         found = xp.stack([xp.searchsorted(r, v, side=how) for r, v in zip(rows, lead)]).reshape(values.shape)
-    return wrap(xp.asarray(found).astype(xp.int32 if out_int32 else xp.int64), sorted_sequence._device)
+    return wrap(xp.asarray(found).astype(xp.int32 if out_int32 else xp.int64), sorted_sequence.device)
 
 
 def _histc_samples(make):
@@ -219,8 +220,8 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     float_input("histc", input)
     if bins <= 0:
         raise ArgumentError(f"histc(): bins must be > 0, got {bins}")
-    xp = input._device.xp
-    data = input._data.reshape(-1)
+    xp = input.device.xp
+    data = input.array.reshape(-1)
     low, high = float(min), float(max)
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())
@@ -233,4 +234,4 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     kept = data[(data >= low) & (data <= high)]
     position = ((kept - low) * bins / (high - low)).astype(xp.int64)
     counts = xp.bincount(xp.minimum(position, bins - 1), minlength=bins)
-    return wrap(counts.astype(data.dtype), input._device)
+    return wrap(counts.astype(data.dtype), input.device)

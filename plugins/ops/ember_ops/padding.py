@@ -86,7 +86,7 @@ def pad(input, pad, mode="constant", value=None):
     PyTorch: ``torch.nn.functional.pad``."""
     check_tensor("pad", "input", input)
     pad = tuple(int(p) for p in pad)
-    nd = input._data.ndim
+    nd = input.array.ndim
     if len(pad) % 2 or len(pad) // 2 > nd:
         raise ArgumentError(f"pad(): padding length must be even and at most twice the number of dims ({nd}), got "
                             f"pad={pad} for input of shape {tuple(input.shape)}")
@@ -99,8 +99,8 @@ def pad(input, pad, mode="constant", value=None):
                              f"{tuple(input.shape)} and pad={pad}")
         if value is None:
             value = 0
-        elif not input._dtype.is_floating_point and input._dtype is not dtypes.bool:
-            value = scalar_to("pad", value, input._dtype)  # PyTorch truncates a float fill into integers
+        elif not input.dtype.is_floating_point and input.dtype is not dtypes.bool:
+            value = scalar_to("pad", value, input.dtype)  # PyTorch truncates a float fill into integers
         return apply(ConstantPadNd, input, pads=pads, value=value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad(): mode {mode!r} is not supported; expected 'constant', 'reflect', "

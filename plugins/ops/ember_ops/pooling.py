@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from ember.tensor import tensor as _tensor, wrap
+from ember.tensor import tensor as _tensor
+from ember.ops import wrap
 from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor, float_input)
 
@@ -275,14 +276,14 @@ def _tuple(op, name, value, n):
 
 def _batched(op, input, n):
     check_tensor(op, "input", input)
-    if input._data.ndim not in (n + 1, n + 2):
+    if input.array.ndim not in (n + 1, n + 2):
         raise DimensionError(f"{op}(): expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input of "
                              f"shape {tuple(input.shape)}")
     float_input(op, input)
-    if 0 in input._data.shape[-n:]:  # an empty spatial dim is an error in PyTorch (an empty batch is not)
+    if 0 in input.array.shape[-n:]:  # an empty spatial dim is an error in PyTorch (an empty batch is not)
         raise ShapeError(f"{op}(): Expected input's non-batch dimensions to have positive length, but input has "
                          f"a shape of {tuple(input.shape)}")
-    if input._data.ndim == n + 1:
+    if input.array.ndim == n + 1:
         return input.unsqueeze(0), True
     return input, False
 
@@ -341,7 +342,7 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     if kernel == stride and all(d == 1 for d in dilation) and not any(lo or hi for lo, hi in pads) and \
             math.prod(kernel) < 256:
         out, which = apply(_MAX_POOL_TILED[n], x, kernel=kernel)
-        indices = wrap(_tile_indices(x._device.xp, which._data, kernel, tuple(x.shape[2:])), x._device) \
+        indices = wrap(_tile_indices(x.device.xp, which.array, kernel, tuple(x.shape[2:])), x.device) \
             if return_indices else None
     else:
         out, indices = apply(_MAX_POOL[n], x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)

@@ -22,7 +22,8 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.ops import OpTable, Sample, check_tensor, float_input, inplace, no_bool
 from ember.random import default_generator
-from ember.tensor import Tensor, wrap
+from ember.tensor import Tensor
+from ember.ops import wrap
 
 ops = OpTable()
 
@@ -30,7 +31,7 @@ ops = OpTable()
 def _stream(generator, tensor_or_device):
     if generator is not None:
         return generator.stream
-    dev = tensor_or_device._device if isinstance(tensor_or_device, Tensor) else tensor_or_device
+    dev = tensor_or_device.device if isinstance(tensor_or_device, Tensor) else tensor_or_device
     return default_generator(dev).stream
 
 
@@ -41,13 +42,13 @@ def _host_rng(stream) -> np.random.Generator:
 
 
 def _uniform(self, generator):
-    return _stream(generator, self).random(self._data.shape, np.float64)
+    return _stream(generator, self).random(self.array.shape, np.float64)
 
 
 def _fill(self, values, op):
     """Write sampled ``values`` (a backend array) into ``self`` in place."""
     check_tensor(op, "self", self)
-    return inplace(self, wrap(self._device.xp.asarray(values).astype(self._data.dtype), self._device), op)
+    return inplace(self, wrap(self.device.xp.asarray(values).astype(self.array.dtype), self.device), op)
 
 
 def _floating(op, self):
@@ -76,7 +77,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _floating("normal_", self)
     if std < 0:
         raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
-    z = _stream(generator, self).normal(self._data.shape, np.float64)
+    z = _stream(generator, self).normal(self.array.shape, np.float64)
     return _fill(self, z * std + mean, "normal_")
 
 
@@ -137,10 +138,10 @@ def random_(self, *args, generator=None, **kwargs):
     else:
         low, high = kwargs.get("from", 0), kwargs.get("to")
     if high is None:
-        low, high = _random_range(self._dtype)
+        low, high = _random_range(self.dtype)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    draws = _stream(generator, self).integers(low, high, self._data.shape, np.int64)
+    draws = _stream(generator, self).integers(low, high, self.array.shape, np.int64)
     return _fill(self, draws, "random_")
 
 
@@ -158,7 +159,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
     PyTorch: ``torch.Tensor.bernoulli_``."""
     check_tensor("bernoulli_", "self", self)
-    prob = p._data if isinstance(p, Tensor) else p
+    prob = p.array if isinstance(p, Tensor) else p
     return _fill(self, _uniform(self, generator) < prob, "bernoulli_")
 
 
@@ -223,7 +224,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     _floating("log_normal_", self)
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    z = _stream(generator, self).normal(self._data.shape, np.float64)
+    z = _stream(generator, self).normal(self.array.shape, np.float64)
     return _fill(self, np.exp(z * std + mean), "log_normal_")
 
 
@@ -285,7 +286,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
         raise RuntimeError("normal expects all elements of std >= 0.0")
     ref = tensors[0]
     shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
-    eps = wrap(_stream(generator, ref).normal(shape, ref._data.dtype), ref._device)
+    eps = wrap(_stream(generator, ref).normal(shape, ref.array.dtype), ref.device)
     return mean + std * eps
 
 
@@ -309,12 +310,12 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         float_input("bernoulli", input)
     if out is not None:
         raise TypeError("bernoulli(): out= is not supported by ember")
-    prob = input._data if p is None else p
-    xp = input._device.xp
+    prob = input.array if p is None else p
+    xp = input.device.xp
     if p is None and (bool(xp.any(prob < 0)) or bool(xp.any(prob > 1))):
         raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
-    draws = _stream(generator, input).random(input._data.shape, np.float64) < prob
-    return wrap(draws.astype(input._data.dtype), input._device)
+    draws = _stream(generator, input).random(input.array.shape, np.float64) < prob
+    return wrap(draws.astype(input.array.dtype), input.device)
 
 
 @ops.op(namespaces=("ember",), differentiable=False,
@@ -333,11 +334,11 @@ def poisson(input, generator=None):
 
     PyTorch: ``torch.poisson``."""
     float_input("poisson", input)
-    rates = input._host()
+    rates = np.asarray(input)
     if (rates < 0).any():
         raise RuntimeError("poisson: expected all rates to be non-negative")
     counts = np.asarray(_host_rng(_stream(generator, input)).poisson(rates.astype(np.float64)))  # 0-d: an int
-    return wrap(input._device.xp.asarray(counts.astype(rates.dtype)), input._device)
+    return wrap(input.device.xp.asarray(counts.astype(rates.dtype)), input.device)
 
 
 def _multinomial_samples(make):
@@ -365,9 +366,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise TypeError("multinomial(): out= is not supported by ember")
     if input.dim() not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.dim()}-dim input")
-    if not input._dtype.is_floating_point:
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input._dtype}")
-    weights = np.atleast_2d(input._host().astype(np.float64))
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype}")
+    weights = np.atleast_2d(np.asarray(input).astype(np.float64))
     n = weights.shape[1]
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample num_samples={num_samples} <= 0 samples")
@@ -390,4 +391,4 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     result = np.stack(rows).astype(np.int64)
     if input.dim() == 1:
         result = result[0]
-    return wrap(input._device.xp.asarray(result), input._device)
+    return wrap(input.device.xp.asarray(result), input.device)

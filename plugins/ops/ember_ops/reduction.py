@@ -97,10 +97,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
     PyTorch: ``torch.sum``."""
     check_tensor("sum", "input", input)
-    dims = normalize_dims("sum", dim, input._data.ndim)
+    dims = normalize_dims("sum", dim, input.array.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    elif not input._dtype.is_floating_point:
+    elif not input.dtype.is_floating_point:
         input = input.to(dtypes.int64)
     return apply(Sum if dims is None else SumDim, input, dims=dims, keepdim=bool(keepdim), dtype=None)
 
@@ -127,16 +127,16 @@ def _mean_input(input, dtype):
     check_tensor("mean", "input", input)
     if dtype is not None:
         input = input.to(dtype)
-    if not input._dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                         f"complex dtype. Got: {input._dtype}")
+                         f"complex dtype. Got: {input.dtype}")
     return input
 
 
 def _mean_composite(input, dim=None, keepdim=False, *, dtype=None):
     input = _mean_input(input, dtype)
-    dims = normalize_dims("mean", dim, input._data.ndim)
-    count = _count(input._data.shape, dims)
+    dims = normalize_dims("mean", dim, input.array.ndim)
+    count = _count(input.array.shape, dims)
     total = input.sum(dims, keepdim=keepdim) if dims is not None else input.sum()
     return total / count if count else total * float("nan")
 
@@ -158,7 +158,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
     PyTorch: ``torch.mean``."""
     input = _mean_input(input, dtype)
-    dims = normalize_dims("mean", dim, input._data.ndim)
+    dims = normalize_dims("mean", dim, input.array.ndim)
     return apply(Mean if dims is None else MeanDim, input, dims=dims, keepdim=bool(keepdim))
 
 
@@ -190,8 +190,8 @@ def _prod_samples(make):
     yield Sample((make(2, 3, away_from_zero=True),), name="all")
     yield from _dim_samples(make, away_from_zero=True)
     x = make(3, 4, away_from_zero=True).detach()
-    x._data[0, 1] = 0
-    x._data[1, :2] = 0
+    x.array[0, 1] = 0
+    x.array[1, :2] = 0
     yield Sample((x.requires_grad_(True), 1), name="one zero, two zeros")
 
 
@@ -216,10 +216,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("prod", "input", input)
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
-    dims = normalize_dims("prod", dim, input._data.ndim)
+    dims = normalize_dims("prod", dim, input.array.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    elif not input._dtype.is_floating_point:
+    elif not input.dtype.is_floating_point:
         input = input.to(dtypes.int64)
     return apply(Prod, input, dims=dims, keepdim=bool(keepdim) and dim is not None)
 
@@ -260,19 +260,19 @@ class ScatterAddAlong(Primitive):
 
 def take_along(x, indices, dim):
     """Elements of ``x`` at the integer tensor ``indices`` along ``dim``, differentiable in ``x``."""
-    return apply(TakeAlong, x, indices=indices._data, dim=dim)
+    return apply(TakeAlong, x, indices=indices.array, dim=dim)
 
 
 def _one_dim(op, input, dim):
     """``dim`` as a non-negative int for an op that takes exactly one (0-dim inputs count as 1-d)."""
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
-    dims = normalize_dims(op, dim, input._data.ndim)  # checked on 0-d inputs too: only -1 and 0 fit
+    dims = normalize_dims(op, dim, input.array.ndim)  # checked on 0-d inputs too: only -1 and 0 fit
     return dims[0] if dims else 0
 
 
 def _check_nonempty(op, input, dims):
-    shape = input._data.shape
+    shape = input.array.shape
     for d in range(len(shape)) if dims is None else dims:
         if shape[d] == 0:
             raise OutOfRangeError(f"{op}(): expected reduction dim {d} to have non-zero size, but the input has "
@@ -318,7 +318,7 @@ class Min(Amin):
 
 def _extreme(op, prim, input, dim, keepdim):
     check_tensor(op, "input", input)
-    dims = normalize_dims(op, None if dim == () else dim, input._data.ndim)
+    dims = normalize_dims(op, None if dim == () else dim, input.array.ndim)
     _check_nonempty(op, input, dims)
     return apply(prim, input, dims=dims, keepdim=bool(keepdim))
 
@@ -397,11 +397,11 @@ def _arg_reduce(arg, xp, x, dim, keepdim):
 
 def _arg_extreme(op, prim, input, dim, keepdim):
     check_tensor(op, "input", input)
-    if input._dtype.category == 0:
+    if input.dtype.category == 0:
         raise DTypeError(f"{op}(): does not support bool input")
     if dim is not None:
         dim = _one_dim(op, input, dim)
-        if not input._data.ndim:
+        if not input.array.ndim:
             dim = None
     _check_nonempty(op, input, None if dim is None else (dim,))
     return apply(prim, input, dim=dim, keepdim=bool(keepdim))
@@ -452,7 +452,7 @@ def argmin(input, dim=None, keepdim=False):
 
 def _select_along(input, dim, keepdim, indices, result_type):
     """(values, indices) for ``indices`` chosen along ``dim`` (kept, shape of input but size 1 there)."""
-    if not input._data.ndim:
+    if not input.array.ndim:
         return result_type(input * 1, indices.reshape(()))
     values = take_along(input, indices, dim)
     if not keepdim:
@@ -508,9 +508,9 @@ def _max_min(op, input, dim, keepdim, largest, binary):
             raise TypeError(f"{op}(): 'keepdim' needs a 'dim', got dim=None and keepdim=True")
         return _extreme(op, Max if largest else Min, input, (), False)
     dim = _one_dim(op, input, dim)
-    _check_nonempty(op, input, (dim,) if input._data.ndim else ())
+    _check_nonempty(op, input, (dim,) if input.array.ndim else ())
     result_type = return_types.max if largest else return_types.min
-    if not input._data.ndim:
+    if not input.array.ndim:
         indices = apply(Argmax if largest else Argmin, input, dim=None, keepdim=True)
         return _select_along(input, dim, keepdim, indices, result_type)
     return result_type(*apply(MaxDim if largest else MinDim, input, dim=dim, keepdim=bool(keepdim)))
@@ -618,7 +618,7 @@ def _var(op, input, dim, unbiased, keepdim, correction, prim=Var):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
     float_input(op, input)
-    dims = normalize_dims(op, dim, input._data.ndim)
+    dims = normalize_dims(op, dim, input.array.ndim)
     return apply(prim, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
 
@@ -641,9 +641,9 @@ def _sum_over(x, dims, keepdim):
 def _var_composite(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """mean((x - mean(x))**2) with ``correction``: what :class:`Var` stands for."""
     dim, correction = _correction("var", dim, unbiased, correction)
-    dims = normalize_dims("var", dim, input._data.ndim)
-    centred = input - _sum_over(input, dims, True) / _count(input._data.shape, dims)
-    return _sum_over(centred * centred, dims, keepdim) / builtins.max(_count(input._data.shape, dims) - correction, 0)
+    dims = normalize_dims("var", dim, input.array.ndim)
+    centred = input - _sum_over(input, dims, True) / _count(input.array.shape, dims)
+    return _sum_over(centred * centred, dims, keepdim) / builtins.max(_count(input.array.shape, dims) - correction, 0)
 
 
 def _var_errors(make):
@@ -798,9 +798,9 @@ def logsumexp(input, dim, keepdim=False):
 
     PyTorch: ``torch.logsumexp``."""
     check_tensor("logsumexp", "input", input)
-    if not input._dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
-    dims = normalize_dims("logsumexp", dim, input._data.ndim)
+    dims = normalize_dims("logsumexp", dim, input.array.ndim)
     return apply(Logsumexp, input, dims=dims, keepdim=bool(keepdim))
 
 
@@ -850,7 +850,7 @@ def _vector_norm(op, x, ord, dim, keepdim, dtype):
     if dtype is not None:
         x = x.to(dtype)
     float_input(op, x)
-    dims = normalize_dims(op, dim, x._data.ndim)
+    dims = normalize_dims(op, dim, x.array.ndim)
     if ord < 0 or ord == math.inf:
         _check_nonempty(op, x, dims)
     return apply(LinalgVectorNorm, x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
@@ -868,7 +868,7 @@ def _vector_norm_composite(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """sum(|x|**ord)**(1/ord), max or min of |x| for +-inf, the count of nonzeros for 0: what
     :class:`LinalgVectorNorm` stands for."""
     x = x.to(dtype) if dtype is not None else x
-    dims = normalize_dims("vector_norm", dim, x._data.ndim)
+    dims = normalize_dims("vector_norm", dim, x.array.ndim)
     if ord in (math.inf, -math.inf):
         return (x.abs().amax if ord > 0 else x.abs().amin)(() if dims is None else dims, keepdim)
     if ord == 0:
@@ -988,7 +988,7 @@ def all(input, dim=None, keepdim=False):
 
     PyTorch: ``torch.all``."""
     check_tensor("all", "input", input)
-    return apply(All, input, dims=normalize_dims("all", dim, input._data.ndim), keepdim=bool(keepdim))
+    return apply(All, input, dims=normalize_dims("all", dim, input.array.ndim), keepdim=bool(keepdim))
 
 
 @ops.op(primitive=Any, differentiable=False, samples=_truth_samples)
@@ -1006,7 +1006,7 @@ def any(input, dim=None, keepdim=False):
 
     PyTorch: ``torch.any``."""
     check_tensor("any", "input", input)
-    return apply(Any, input, dims=normalize_dims("any", dim, input._data.ndim), keepdim=bool(keepdim))
+    return apply(Any, input, dims=normalize_dims("any", dim, input.array.ndim), keepdim=bool(keepdim))
 
 
 # -- scans ------------------------------------------------------------------------------------------
@@ -1045,9 +1045,9 @@ def _scan(op, prim, input, dim, dtype):
     dim = _one_dim(op, input, dim)
     if dtype is not None:
         input = input.to(dtype)
-    elif not input._dtype.is_floating_point:
+    elif not input.dtype.is_floating_point:
         input = input.to(dtypes.int64)
-    return apply(prim, input, dim=dim if input._data.ndim else None)
+    return apply(prim, input, dim=dim if input.array.ndim else None)
 
 
 @ops.op(primitive=Cumsum, inplace=True, samples=lambda make: [Sample(s.args[:2], name=s.name) for s in _dim_samples(make)])
@@ -1101,7 +1101,7 @@ class CumExtremeIndex(Primitive):
 def _cum_extreme(op, input, dim, largest, result_type):
     check_tensor(op, "input", input)
     dim = _one_dim(op, input, dim)
-    if not input._data.ndim:
+    if not input.array.ndim:
         return result_type(input.clone(), input.detach().to(dtypes.int64) * 0)
     indices = apply(CumExtremeIndex, input, dim=dim, largest=largest)
     return result_type(take_along(input, indices, dim), indices)

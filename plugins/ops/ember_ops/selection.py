@@ -52,15 +52,15 @@ def where(condition, input=None, other=None):
     check_tensor("where", "condition", condition)
     if input is None and other is None:
         from ember.tensor import tensor
-        xp = condition._device.xp
-        return tuple(tensor(i, dtype=dtypes.int64, device=condition.device) for i in xp.nonzero(condition._data))
-    if condition._dtype is not dtypes.bool:
-        raise DTypeError(f"where(): expected condition to be a bool tensor, got a tensor of dtype {condition._dtype}")
+        xp = condition.device.xp
+        return tuple(tensor(i, dtype=dtypes.int64, device=condition.device) for i in xp.nonzero(condition.array))
+    if condition.dtype is not dtypes.bool:
+        raise DTypeError(f"where(): expected condition to be a bool tensor, got a tensor of dtype {condition.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         from ember.tensor import tensor
         input = tensor(input, device=condition.device)
     a, b = promote("where", input, other)
-    dtype = a._dtype if isinstance(a, Tensor) else b._dtype
+    dtype = a.dtype if isinstance(a, Tensor) else b.dtype
     # a Python number is converted to the result's dtype with PyTorch's range check (uint8: 300 raises)
     a, b = (v if isinstance(v, Tensor) else scalar_to("where", raw, dtype) for v, raw in ((a, input), (b, other)))
     try:
@@ -211,7 +211,7 @@ def clamp(input, min=None, max=None):
         dtype = dtypes.result_type(input, *(b for b in (min, max) if b is not None))
         if dtype is dtypes.bool:  # PyTorch has no bool kernel for number bounds ("clamp_min_scalar_cpu")
             raise DTypeError("clamp(): not implemented for a bool input with bool bounds")
-        if dtype is not input._dtype:
+        if dtype is not input.dtype:
             input = input.to(dtype)
         low, high = (None if b is None else scalar_to("clamp", b, dtype) for b in (min, max))
         return apply(Clamp, input, low=low, high=high)
@@ -220,8 +220,8 @@ def clamp(input, min=None, max=None):
     if dtype is dtypes.bool and min is not None and max is not None:
         # one bool tensor bound is a maximum/minimum in PyTorch; both need "clamp_cpu", which has no bool kernel
         raise DTypeError("clamp(): not implemented for bool input and bounds with both min and max")
-    low, high = (t.to(dtype) if isinstance(t, Tensor) and t._dtype is not dtype else t for t in (min, max))
-    if input._dtype is not dtype:
+    low, high = (t.to(dtype) if isinstance(t, Tensor) and t.dtype is not dtype else t for t in (min, max))
+    if input.dtype is not dtype:
         input = input.to(dtype)
     try:
         return apply(ClampTensor, input, low, high)
@@ -305,7 +305,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
     PyTorch: ``torch.nan_to_num``."""
     check_tensor("nan_to_num", "input", input)
-    if not input._dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         return input.clone()
     return apply(NanToNum, input, nan=nan, posinf=posinf, neginf=neginf)
 
@@ -314,7 +314,7 @@ def _nan_samples(make):
     yield from unary_samples(make)
     x = make(6)
     x.requires_grad_(False)
-    x._data[:3] = (float("nan"), float("inf"), float("-inf"))
+    x.array[:3] = (float("nan"), float("inf"), float("-inf"))
     yield Sample((x.requires_grad_(True),), name="nan and infinities")
     yield Sample((x,), {"nan": 1.5, "posinf": 9.0, "neginf": -9.0}, name="replacements")
 

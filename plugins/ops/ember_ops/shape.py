@@ -16,7 +16,8 @@ from ember.device import DeviceError
 from ember.ops import (ArgumentError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive, Sample,
                        ShapeError, apply, check_tensor, maybe_view, normalize_dims)
 from ember.autograd.grad_mode import STATE
-from ember.tensor import Tensor, _version_cell, as_view, bump_version, wrap
+from ember.tensor import Tensor
+from ember.ops import as_view, bump_version, share_version, view_in_place, wrap
 from ember.views import Permute, Transpose  # the core's: Tensor.T/mT and permute/transpose share them
 from ember.storage import (
     address, channels_last, channels_last_3d, contiguous_format, is_dense, preserve_format, row_major_alias,
@@ -87,7 +88,7 @@ def reshape(input, *shape):
 
     PyTorch: ``torch.reshape``."""
     check_tensor("reshape", "input", input)
-    shape = _infer_shape("reshape", shape, input._data.size)
+    shape = _infer_shape("reshape", shape, input.array.size)
     return maybe_view(apply(View, input, shape=shape, copy=None), input)
 
 
@@ -110,7 +111,7 @@ def view(input, *shape):
     check_tensor("view", "input", input)
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         return view_dtype(input, shape[0])
-    shape = _infer_shape("view", shape, input._data.size)
+    shape = _infer_shape("view", shape, input.array.size)
     try:
         return maybe_view(apply(View, input, shape=shape, copy=False), input)
     except ValueError:
@@ -128,8 +129,8 @@ def view_dtype(input, dtype):
     """The same bytes read as ``dtype`` (``Tensor.view(dtype)``): a bit reinterpretation sharing memory and
     version counter, outside autograd. With a different element size the last dim (stride 1) shrinks or
     grows by the size ratio, with PyTorch's conditions and errors."""
-    old, new = input._dtype, dtype
-    data = input._data
+    old, new = input.dtype, dtype
+    data = input.array
     if new.itemsize != old.itemsize:
         what = (f"to view {_SCALAR_NAMES.get(old.name, old.name)} as {_SCALAR_NAMES.get(new.name, new.name)} "
                 f"(different element sizes)")
@@ -145,7 +146,7 @@ def view_dtype(input, dtype):
             for name, value in checks:
                 if value % ratio:
                     raise RuntimeError(f"self.{name} must be divisible by {ratio} {what}, but got {value}")
-    out = wrap(data.view(new.numpy), input._device, _version_cell(input))
+    out = share_version(wrap(data.view(new.numpy), input.device), input)
     return out
 
 
@@ -165,7 +166,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
     PyTorch: ``torch.flatten``."""
     check_tensor("flatten", "input", input)
-    shape = input._data.shape
+    shape = input.array.shape
     if not shape:
         normalize_dims("flatten", start_dim, 0), normalize_dims("flatten", end_dim, 0)
         return input.reshape(1)
@@ -173,18 +174,6 @@ def flatten(input, start_dim=0, end_dim=-1):
     if start > end:
         raise ArgumentError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
     return input.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
-
-
-def view_in_place(op, input, view):
-    """Make ``input`` the view ``view`` of itself (same memory; new shape and strides), as PyTorch's in-place
-    view ops (``unsqueeze_``, ``t_``...) do: its history becomes the view's, and its version is bumped."""
-    if input._requires_grad and input._node is None and STATE.enabled:
-        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
-    input._data = view._data
-    if view._node is not None:
-        input._node, input._output_nr = view._node, view._output_nr
-    bump_version(input)
-    return input
 
 
 def unsqueeze_(input, dim):
@@ -221,7 +210,7 @@ def unsqueeze(input, dim):
 
     PyTorch: ``torch.unsqueeze``."""
     check_tensor("unsqueeze", "input", input)
-    shape = input._data.shape
+    shape = input.array.shape
     dim = normalize_dims("unsqueeze", dim, len(shape) + 1)[0]
     return maybe_view(apply(Unsqueeze, input, shape=shape[:dim] + (1,) + shape[dim:], copy=None), input)
 
@@ -241,7 +230,7 @@ def squeeze(input, dim=None):
 
     PyTorch: ``torch.squeeze``."""
     check_tensor("squeeze", "input", input)
-    shape = input._data.shape
+    shape = input.array.shape
     dims = normalize_dims("squeeze", dim, len(shape))
     dims = range(len(shape)) if dims is None else dims
     drop = {d for d in dims if shape[d] == 1}
@@ -273,7 +262,7 @@ def permute(input, *dims):
     check_tensor("permute", "input", input)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    ndim = input._data.ndim
+    ndim = input.array.ndim
     if len(dims) != ndim:
         raise ShapeError(f"permute(): number of dims don't match: input has {ndim} dims, got {len(dims)} ({dims})")
     norm = tuple(normalize_dims("permute", d, ndim)[0] for d in dims) if ndim else ()
@@ -297,7 +286,7 @@ def transpose(input, dim0, dim1):
 
     PyTorch: ``torch.transpose``."""
     check_tensor("transpose", "input", input)
-    ndim = input._data.ndim
+    ndim = input.array.ndim
     if ndim == 0:
         normalize_dims("transpose", dim0, 0), normalize_dims("transpose", dim1, 0)
         return input.reshape(())
@@ -319,11 +308,11 @@ def t(input):
 
     PyTorch: ``torch.t``."""
     check_tensor("t", "input", input)
-    if input._data.ndim > 2:
-        raise DimensionError(f"t(): expects a tensor with <= 2 dimensions, but input has {input._data.ndim}")
-    if input._data.ndim == 2:
+    if input.array.ndim > 2:
+        raise DimensionError(f"t(): expects a tensor with <= 2 dimensions, but input has {input.array.ndim}")
+    if input.array.ndim == 2:
         return maybe_view(apply(T, input, dims=(1, 0)), input)
-    return input.reshape(input._data.shape)
+    return input.reshape(input.array.shape)
 
 
 @ops.op(primitive=Permute, aliases=("moveaxis",),
@@ -342,7 +331,7 @@ def movedim(input, source, destination):
 
     PyTorch: ``torch.movedim``."""
     check_tensor("movedim", "input", input)
-    ndim = input._data.ndim
+    ndim = input.array.ndim
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
@@ -399,7 +388,7 @@ def expand(input, *sizes):
     check_tensor("expand", "input", input)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    shape = input._data.shape
+    shape = input.array.shape
     if len(sizes) < len(shape):
         raise ShapeError(f"expand(): the number of sizes provided ({len(sizes)}) must be greater or equal to the "
                          f"number of dimensions in the tensor ({len(shape)})")
@@ -451,7 +440,7 @@ def sum_to_size(input, *size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     size = tuple(int(s) for s in size)
-    shape = input._data.shape
+    shape = input.array.shape
     lead = len(shape) - len(size)
     if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
         raise ShapeError(f"sum_to_size(): size {list(size)} is not expandable to size {list(shape)}")
@@ -504,7 +493,7 @@ def clone(input, *, memory_format=preserve_format):
 
     PyTorch: ``torch.clone``."""
     check_tensor("clone", "input", input)
-    data = input._data
+    data = input.array
     if memory_format is preserve_format or memory_format is None:
         if not data.flags.c_contiguous and is_dense(data.shape, strides_of(data)):
             return apply(CloneLayout, input)
@@ -542,13 +531,13 @@ def contiguous(input, memory_format=contiguous_format):
     PyTorch: ``torch.Tensor.contiguous``."""
     check_tensor("contiguous", "input", input)
     if memory_format is contiguous_format or memory_format is preserve_format:
-        if input._data.flags.c_contiguous:
+        if input.array.flags.c_contiguous:
             return input
         return apply(Clone, input)
     if input.is_contiguous(memory_format):
         return input
     wanted = {channels_last: 4, channels_last_3d: 5}.get(memory_format)
-    if wanted != input._data.ndim:
+    if wanted != input.array.ndim:
         raise RuntimeError(f"contiguous(): required rank {wanted} tensor to use {memory_format} format, got shape "
                            f"{tuple(input.shape)}")
     return apply(ToChannelsLast, input)
@@ -580,12 +569,12 @@ def _backend_index(op, index, device):
             ellipsis = True
             out.append(item)
         elif isinstance(item, Tensor):
-            if item._device is not device:
-                raise DeviceError(f"{op}: indices are on {item._device} but the tensor is on {device}")
-            if item._dtype.is_floating_point:
+            if item.device is not device:
+                raise DeviceError(f"{op}: indices are on {item.device} but the tensor is on {device}")
+            if item.dtype.is_floating_point:
                 raise OutOfRangeError(f"{op}: tensors used as indices must be long, int, byte or bool tensors, got "
-                                      f"{item._dtype}")
-            out.append(item._data)
+                                      f"{item.dtype}")
+            out.append(item.array)
             basic = False
         elif isinstance(item, (list, range, np.ndarray)):  # a range indexes as the list of its values
             out.append(device.xp.asarray(item if not isinstance(item, range) else list(item), dtype=None if not
@@ -732,7 +721,7 @@ def getitem(input, index):
 
     PyTorch: ``torch.Tensor.__getitem__``."""
     check_tensor("index", "input", input)
-    key, basic = _backend_index("index", index, input._device)
+    key, basic = _backend_index("index", index, input.device)
     try:
         out = apply(_index_primitive(index), input, index=key, basic=basic)
     except IndexError as exc:
@@ -778,10 +767,10 @@ def narrow(input, dim, start, length):
 
     PyTorch: ``torch.narrow``."""
     check_tensor("narrow", "input", input)
-    if input._data.ndim == 0:
+    if input.array.ndim == 0:
         raise ShapeError("narrow(): cannot be applied to a 0-dim tensor")
-    dim = normalize_dims("narrow", dim, input._data.ndim)[0]
-    size = input._data.shape[dim]
+    dim = normalize_dims("narrow", dim, input.array.ndim)[0]
+    size = input.array.shape[dim]
     start = int(start)
     if not -size <= start <= size:
         raise OutOfRangeError(f"narrow(): start ({start}) out of range for dimension {dim} of size {size} "
@@ -790,7 +779,7 @@ def narrow(input, dim, start, length):
     if length < 0 or start + length > size:
         raise ShapeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) of "
                          f"dim {dim} (input shape {tuple(input.shape)})")
-    return input[narrow_index(input._data.ndim, dim, start, start + length)]
+    return input[narrow_index(input.array.ndim, dim, start, start + length)]
 
 
 def _select_samples(make):
@@ -815,7 +804,7 @@ def select(input, dim, index):
 
     PyTorch: ``torch.select``."""
     check_tensor("select", "input", input)
-    shape = input._data.shape
+    shape = input.array.shape
     if not shape:
         raise IndexError("select(): cannot be applied to a 0-dim tensor")
     d = normalize_dims("select", dim, len(shape))[0]
@@ -916,7 +905,7 @@ def as_strided(input, size, stride, storage_offset=None):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
     if any(n < 0 for n in size):
         raise RuntimeError(f"as_strided(): negative size in {list(size)}")
-    data = input._data
+    data = input.array
     offset = input.storage_offset() if storage_offset is None else int(storage_offset)
     if offset < 0:
         raise RuntimeError(f"as_strided(): invalid storage offset {offset}")
@@ -951,8 +940,8 @@ def unfold(input, dimension, size, step):
 
     PyTorch: ``torch.Tensor.unfold``."""
     check_tensor("unfold", "input", input)
-    shape, strides = tuple(input._data.shape) or (1,), input.stride() or (1,)
-    d = (normalize_dims("unfold", dimension, input._data.ndim) or (0,))[0]  # a 0-d tensor has one dim here
+    shape, strides = tuple(input.array.shape) or (1,), input.stride() or (1,)
+    d = (normalize_dims("unfold", dimension, input.array.ndim) or (0,))[0]  # a 0-d tensor has one dim here
     size, step = int(size), int(step)
     if size > shape[d]:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is {size}")
@@ -962,7 +951,7 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"size is {size} but must be >= 0")
     new_shape = shape[:d] + ((shape[d] - size) // step + 1,) + shape[d + 1:] + (size,)
     new_strides = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
-    if not input._data.ndim:
+    if not input.array.ndim:
         new_shape, new_strides = (size,), (1,)
     return as_strided(input, new_shape, new_strides)
 
@@ -988,7 +977,7 @@ def view_as(input, other):
 
     PyTorch: ``torch.Tensor.view_as``."""
     check_tensor("view_as", "other", other)
-    return view(input, tuple(other._data.shape))
+    return view(input, tuple(other.array.shape))
 
 
 ops.op(view_as, primitive=View, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(3, 2)))])
@@ -1007,7 +996,7 @@ def reshape_as(input, other):
 
     PyTorch: ``torch.Tensor.reshape_as``."""
     check_tensor("reshape_as", "other", other)
-    return reshape(input, tuple(other._data.shape))
+    return reshape(input, tuple(other.array.shape))
 
 
 ops.op(reshape_as, primitive=View, namespaces=("Tensor",), mixed_devices=True, samples=lambda make: [Sample((make(2, 3), make(6)))])
@@ -1039,17 +1028,17 @@ def _tensors(op, tensors):
         raise ArgumentError(f"{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         check_tensor(op, f"tensors[{i}]", t)
-    first = tensors[0]._dtype
-    if any(t._dtype is not first for t in tensors):
+    first = tensors[0].dtype
+    if any(t.dtype is not first for t in tensors):
         target = _common_dtype(tensors)
-        tensors = [t if t._dtype is target else t.to(target) for t in tensors]
+        tensors = [t if t.dtype is target else t.to(target) for t in tensors]
     return list(tensors)
 
 
 def _common_dtype(tensors):
-    out = tensors[0]._dtype
+    out = tensors[0].dtype
     for t in tensors[1:]:
-        out = dtypes.promote_types(out, t._dtype)
+        out = dtypes.promote_types(out, t.dtype)
     return out
 
 
@@ -1108,16 +1097,16 @@ def cat(tensors, dim=0):
 
     PyTorch: ``torch.cat``."""
     tensors = _tensors("cat", tensors)
-    skip = tuple(len(tensors) > 1 and t._data.shape == (0,) for t in tensors)
+    skip = tuple(len(tensors) > 1 and t.array.shape == (0,) for t in tensors)
     if all(skip):
         skip = (False,) + skip[1:]
     kept = [t for t, s in zip(tensors, skip) if not s]
-    ref = kept[0]._data.shape
+    ref = kept[0].array.shape
     if not ref:
         raise ShapeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dims("cat", dim, len(ref))[0]
     for i, t in enumerate(tensors):
-        s = t._data.shape
+        s = t.array.shape
         if skip[i]:
             continue
         if len(s) != len(ref) or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
@@ -1125,7 +1114,7 @@ def cat(tensors, dim=0):
                              f"{tuple(ref)} but tensor {i} has shape {tuple(s)}")
     if len(tensors) == 1:
         return apply(Clone, tensors[0])
-    sizes = tuple(0 if s else t._data.shape[d] for t, s in zip(tensors, skip))
+    sizes = tuple(0 if s else t.array.shape[d] for t, s in zip(tensors, skip))
     return apply(Cat, *tensors, dim=d, sizes=sizes, skip=skip)
 
 
@@ -1186,9 +1175,9 @@ def stack(tensors, dim=0):
 
     PyTorch: ``torch.stack``."""
     tensors = _tensors("stack", tensors)
-    ref = tensors[0]._data.shape
+    ref = tensors[0].array.shape
     for i, t in enumerate(tensors):
-        if t._data.shape != ref:
+        if t.array.shape != ref:
             raise ShapeError(f"stack(): expects each tensor to be equal size, but got {tuple(ref)} at entry 0 and "
                              f"{tuple(t.shape)} at entry {i}")
     d = normalize_dims("stack", dim, len(ref) + 1)[0]
@@ -1303,10 +1292,10 @@ def split(tensor, split_size_or_sections, dim=0):
 
     PyTorch: ``torch.split``."""
     check_tensor("split", "tensor", tensor)
-    if tensor._data.ndim == 0:
+    if tensor.array.ndim == 0:
         raise ShapeError("split(): expected a tensor with at least one dimension, got a 0-dim tensor")
-    d = normalize_dims("split", dim, tensor._data.ndim)[0]
-    size = tensor._data.shape[d]
+    d = normalize_dims("split", dim, tensor.array.ndim)[0]
+    size = tensor.array.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
         if step < 0 or (step == 0 and size):
@@ -1345,10 +1334,10 @@ def chunk(input, chunks, dim=0):
     check_tensor("chunk", "input", input)
     if chunks <= 0:
         raise ArgumentError(f"chunk(): number of chunks must be greater than 0, got {chunks}")
-    if input._data.ndim == 0:
+    if input.array.ndim == 0:
         raise ShapeError("chunk(): expected a tensor with at least one dimension, got a 0-dim tensor")
-    d = normalize_dims("chunk", dim, input._data.ndim)[0]
-    size = input._data.shape[d]
+    d = normalize_dims("chunk", dim, input.array.ndim)[0]
+    size = input.array.shape[d]
     if not size:  # PyTorch gives `chunks` empty pieces
         return tuple(input.narrow(d, 0, 0) for _ in range(chunks))
     return split(input, -(-size // chunks), d)
@@ -1372,10 +1361,10 @@ def tensor_split(input, indices_or_sections, dim=0):
 
     PyTorch: ``torch.tensor_split``."""
     check_tensor("tensor_split", "input", input)
-    if input._data.ndim == 0:
+    if input.array.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
-    d = normalize_dims("tensor_split", dim, input._data.ndim)[0]
-    size = input._data.shape[d]
+    d = normalize_dims("tensor_split", dim, input.array.ndim)[0]
+    size = input.array.shape[d]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -1410,10 +1399,10 @@ def unbind(input, dim=0):
 
     PyTorch: ``torch.unbind``."""
     check_tensor("unbind", "input", input)
-    if input._data.ndim == 0:
+    if input.array.ndim == 0:
         raise DimensionError("unbind(): dimension specified as 0 but tensor has no dimensions")
-    d = normalize_dims("unbind", dim, input._data.ndim)[0]
-    n = input._data.shape[d]
+    d = normalize_dims("unbind", dim, input.array.ndim)[0]
+    n = input.array.shape[d]
     if n == 1:
         return (input.squeeze(d),)
     return _split_views("unbind", input, d, list(range(n)), True)
@@ -1436,7 +1425,7 @@ def unflatten(input, dim, sizes):
 
     PyTorch: ``torch.unflatten``."""
     check_tensor("unflatten", "input", input)
-    shape = input._data.shape
+    shape = input.array.shape
     if not shape:  # PyTorch wraps the dim check's IndexError in a RuntimeError here
         raise DimensionError(f"unflatten(): dim {dim} of a 0-d tensor: it has no dimensions")
     d = normalize_dims("unflatten", dim, len(shape))[0]
@@ -1477,7 +1466,7 @@ def flip(input, *dims):
     check_tensor("flip", "input", input)
     if len(dims) == 1:
         dims = dims[0]
-    dims = normalize_dims("flip", dims, input._data.ndim)
+    dims = normalize_dims("flip", dims, input.array.ndim)
     if not dims:
         return apply(Clone, input)
     return apply(Flip, input, dims=dims)
@@ -1521,7 +1510,7 @@ def roll(input, shifts, dims=None):
     shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     if len(dims_t) != len(shifts_t):
         raise ShapeError(f"roll(): shifts and dimensions must align, got shifts={shifts_t} and dims={dims_t}")
-    dims_t = tuple(normalize_dims("roll", d, input._data.ndim)[0] for d in dims_t)
+    dims_t = tuple(normalize_dims("roll", d, input.array.ndim)[0] for d in dims_t)
     return apply(Roll, input, shifts=tuple(int(s) for s in shifts_t), dims=dims_t)
 
 
@@ -1542,7 +1531,7 @@ def repeat(input, *sizes):
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     sizes = tuple(int(s) for s in sizes)
-    shape = input._data.shape
+    shape = input.array.shape
     if len(sizes) < len(shape):
         raise ShapeError(f"repeat(): number of dimensions of repeat dims ({len(sizes)}) can not be smaller than "
                          f"number of dimensions of tensor ({len(shape)}, shape {tuple(shape)})")
@@ -1578,7 +1567,7 @@ def tile(input, dims):
     PyTorch: ``torch.tile``."""
     check_tensor("tile", "input", input)
     dims = tuple(dims)
-    pad = input._data.ndim - len(dims)
+    pad = input.array.ndim - len(dims)
     return repeat(input, (1,) * max(pad, 0) + dims)
 
 
@@ -1610,15 +1599,15 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     check_tensor("repeat_interleave", "input", input)
     if repeats is None:
         counts = input
-        return _arange_repeated(counts, input._device)
+        return _arange_repeated(counts, input.device)
     if dim is None:
         input, dim = input.reshape(-1), 0
-    d = normalize_dims("repeat_interleave", dim, input._data.ndim)[0]
-    shape = input._data.shape
+    d = normalize_dims("repeat_interleave", dim, input.array.ndim)[0]
+    shape = input.array.shape
     n = shape[d] if shape else 1
     if isinstance(repeats, Tensor):
-        if repeats._device is not input._device:
-            raise DeviceError(f"repeat_interleave(): repeats is on {repeats._device} but input is on {input._device}")
+        if repeats.device is not input.device:
+            raise DeviceError(f"repeat_interleave(): repeats is on {repeats.device} but input is on {input.device}")
         if repeats.numel() == 1:
             repeats = int(repeats.item())
     if isinstance(repeats, (int, np.integer)):
@@ -1630,16 +1619,16 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats.dim() != 1 or repeats.shape[0] != n:
         raise ShapeError(f"repeat_interleave(): repeats must have the same size as input along dim {d}: got "
                          f"repeats of shape {tuple(repeats.shape)} for input of shape {tuple(shape)}")
-    return input.index_select(d, _arange_repeated(repeats, input._device))
+    return input.index_select(d, _arange_repeated(repeats, input.device))
 
 
 def _arange_repeated(counts, device):
-    if counts._dtype.is_floating_point or counts._data.ndim != 1:
+    if counts.dtype.is_floating_point or counts.array.ndim != 1:
         raise ArgumentError(f"repeat_interleave(): repeats must be a 1-D integer tensor, got shape "
-                            f"{tuple(counts.shape)} and dtype {counts._dtype}")
-    data = counts._data
+                            f"{tuple(counts.shape)} and dtype {counts.dtype}")
+    data = counts.array
     if data.size and int(data.min()) < 0:
         raise ArgumentError("repeat_interleave(): repeats can not be negative")
     xp = device.xp
-    from ember.tensor import wrap
+    from ember.ops import wrap
     return wrap(xp.repeat(xp.arange(data.shape[0], dtype=xp.int64), data), device)

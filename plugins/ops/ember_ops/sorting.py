@@ -35,7 +35,7 @@ class SortIndices(Primitive):
 def _sort_indices(op, input, dim, descending):
     check_tensor(op, "input", input)
     dim = _one_dim(op, input, dim)
-    if not input._data.ndim:
+    if not input.array.ndim:
         return dim, tensor(0, dtype=dtypes.int64, device=input.device)
     return dim, apply(SortIndices, input, dim=dim, descending=bool(descending))
 
@@ -63,7 +63,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
     PyTorch: ``torch.sort``."""
     dim, indices = _sort_indices("sort", input, dim, descending)
-    values = take_along(input, indices, dim) if input._data.ndim else input * 1
+    values = take_along(input, indices, dim) if input.array.ndim else input * 1
     return return_types.sort(values, indices)
 
 
@@ -112,12 +112,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     PyTorch: ``torch.topk``."""
     no_bool("topk", input)
     d = _one_dim("topk", input, dim)
-    size = input.shape[d] if input._data.ndim else 1
+    size = input.shape[d] if input.array.ndim else 1
     if not isinstance(k, int) or not 0 <= k <= size:
         raise ArgumentError(f"topk(): argument 'k' ({k!r}) out of range: expected 0 <= k <= {size} (the size of "
                             f"dim {d})")
     _, order = _sort_indices("topk", input, d, largest)
-    if not input._data.ndim:
+    if not input.array.ndim:
         return return_types.topk(input * 1, order)  # PyTorch gives the element even for k=0
     indices = order[(slice(None),) * d + (slice(0, k),)]
     return return_types.topk(take_along(input, indices, d), indices)
@@ -156,7 +156,7 @@ def median(input, dim=None, keepdim=False):
         pick = order[(flat.shape[0] - 1) // 2:(flat.shape[0] - 1) // 2 + 1]
         return take_along(flat, pick, 0).reshape(())
     d = _one_dim("median", input, dim)
-    if not input._data.ndim:
+    if not input.array.ndim:
         return return_types.median(input * 1, tensor(0, dtype=dtypes.int64, device=input.device))
     n = input.shape[d]
     if not n:
@@ -189,7 +189,7 @@ class ModeIndices(Primitive):
 def _mode_samples(make):
     def rounded(*shape):  # ties make the mode; they also make it jump under finite differences: no grad
         t = make(*shape, requires_grad=False)
-        t._data[...] = t._data.round()
+        t.array[...] = t.array.round()
         return t
     yield Sample((rounded(3, 6),), name="last dim, repeated values")
     yield Sample((rounded(5, 3), 0, True), name="dim 0, keepdim, repeated values")
@@ -214,7 +214,7 @@ def mode(input, dim=-1, keepdim=False):
     PyTorch: ``torch.mode``."""
     check_tensor("mode", "input", input)
     d = _one_dim("mode", input, dim)
-    if not input._data.ndim:
+    if not input.array.ndim:
         return return_types.mode(input * 1, tensor(0, dtype=dtypes.int64, device=input.device))
     if not input.shape[d]:
         raise OutOfRangeError(f"mode(): expected reduction dim {d} to have non-zero size, got shape {tuple(input.shape)}")
@@ -228,12 +228,12 @@ def mode(input, dim=-1, keepdim=False):
 def _unique_samples(make):
     def repeated(*shape):
         t = make(*shape, requires_grad=False)
-        t._data[...] = t._data.round()
+        t.array[...] = t.array.round()
         return t
     yield Sample((repeated(4, 5),), name="flat")
     yield Sample((repeated(6),), {"return_inverse": True, "return_counts": True}, name="inverse and counts")
     x = repeated(4, 3)
-    x._data[2] = x._data[0]
+    x.array[2] = x.array[0]
     yield Sample((x,), {"dim": 0, "return_counts": True}, name="unique rows")
 
 
@@ -253,8 +253,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
     PyTorch: ``torch.unique``."""
     check_tensor("unique", "input", input)
-    xp = input._device.xp
-    data = input._data
+    xp = input.device.xp
+    data = input.array
     if dim is not None:
         dim = _one_dim("unique", input, dim)
     values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=dim)

@@ -50,9 +50,9 @@ def affine_grid(theta, size, align_corners=None):
 
     PyTorch: ``torch.nn.functional.affine_grid``."""
     check_tensor("affine_grid", "theta", theta)
-    if not theta._dtype.is_floating_point:
+    if not theta.dtype.is_floating_point:
         # PyTorch raises ValueError for a non-float theta (and for a wrong shape)
-        raise ArgumentError(f"affine_grid(): expected theta of a floating dtype, got {theta._dtype}")
+        raise ArgumentError(f"affine_grid(): expected theta of a floating dtype, got {theta.dtype}")
     size = tuple(size)
     if len(size) != 4:
         raise NotImplementedError(f"affine_grid(): ember supports 4-d sizes (N, C, H, W) only, got {size}")
@@ -119,9 +119,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dim() != 4 or grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
         raise ShapeError(f"grid_sample(): expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N, "
                          f"got input {tuple(input.shape)} and grid {tuple(grid.shape)}")
-    if input._dtype is not grid._dtype or not input._dtype.is_floating_point:
+    if input.dtype is not grid.dtype or not input.dtype.is_floating_point:
         raise DTypeError(f"grid_sample(): expected input and grid of the same floating dtype, got "
-                         f"{input._dtype} and {grid._dtype}")
+                         f"{input.dtype} and {grid.dtype}")
     n, c, h, w = input.shape
     out_h, out_w = grid.shape[1], grid.shape[2]
     points = grid.reshape(n, out_h * out_w, 2)

@@ -132,7 +132,7 @@ def polygamma(n, input):
     check_tensor("polygamma", "input", input)
     if not isinstance(n, int) or n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n, got n={n}")
-    if not input._dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         from ember import dtypes
         input = input.to(dtypes.get_default_dtype())
     if n == 0:

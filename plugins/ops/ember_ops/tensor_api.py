@@ -12,14 +12,15 @@ import numpy as np
 
 from ember.device import DeviceError
 from ember.ops import OpTable, Sample, check_tensor
-from ember.tensor import Tensor, wrap
+from ember.tensor import Tensor
+from ember.ops import wrap
 
 ops = OpTable()
 
 
 def _same_device(op, a, b):
-    if a._device != b._device:
-        raise DeviceError(f"{op}(): expected all tensors on the same device, got {a._device} and {b._device}")
+    if a.device != b.device:
+        raise DeviceError(f"{op}(): expected all tensors on the same device, got {a.device} and {b.device}")
 
 
 def _close_samples(make):
@@ -49,18 +50,18 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     check_tensor("isclose", "input", input)
     check_tensor("isclose", "other", other)
     _same_device("isclose", input, other)
-    if input._dtype is not other._dtype:
-        raise RuntimeError(f"isclose(): {input._dtype} did not match {other._dtype}")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"isclose(): {input.dtype} did not match {other.dtype}")
     if rtol < 0 or atol < 0:
         raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, atol={atol}")
-    xp = input._device.xp
-    a, b = input._data, other._data
-    if not input._dtype.is_floating_point:
+    xp = input.device.xp
+    a, b = input.array, other.array
+    if not input.dtype.is_floating_point:
         a, b = a.astype(xp.float64), b.astype(xp.float64)
     with_nan = xp.isnan(a) & xp.isnan(b) if equal_nan else False
     finite = xp.isfinite(a) & xp.isfinite(b)
     with_tol = finite & (xp.abs(a - b) <= atol + rtol * xp.abs(b))
-    return wrap(xp.asarray((a == b) | with_tol | with_nan), input._device)
+    return wrap(xp.asarray((a == b) | with_tol | with_nan), input.device)
 
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
@@ -130,20 +131,20 @@ def resize_(self, *sizes, memory_format=None):
     PyTorch: ``torch.Tensor.resize_``."""
     check_tensor("resize_", "self", self)
     shape = _sizes(sizes)
-    if self._requires_grad:
+    if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
-    if shape == tuple(self._data.shape):
+    if shape == tuple(self.array.shape):
         return self
-    xp = self._device.xp
-    flat = xp.ravel(self._data, order="K")
+    xp = self.device.xp
+    flat = xp.ravel(self.array, order="K")
     n = 1
     for s in shape:
         n *= s
     data = xp.zeros(n, dtype=flat.dtype)
     keep = min(n, flat.size)
     data[:keep] = flat[:keep]
-    self._data = data.reshape(shape)
-    from ember.tensor import bump_version
+    self.array = data.reshape(shape)
+    from ember.ops import bump_version
     bump_version(self)
     return self
 

@@ -22,9 +22,9 @@ ops = OpTable()
 def _same_device(op, a, b):
     check_tensor(op, "input", a)
     check_tensor(op, "index", b)
-    if a._device != b._device:
+    if a.device != b.device:
         from ember.device import DeviceError
-        raise DeviceError(f"{op}(): expected all tensors on the same device, got {a._device} and {b._device}")
+        raise DeviceError(f"{op}(): expected all tensors on the same device, got {a.device} and {b.device}")
 
 
 def _flip_samples(make):
@@ -141,7 +141,7 @@ def index_fill(input, dim, index, value):
     _same_device("index_fill", input, index)
     dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
     hit = np.zeros(input.shape[dim], bool)
-    where = index._host().astype(np.int64)
+    where = np.asarray(index).astype(np.int64)
     if where.size and (where.min() < -hit.size or where.max() >= hit.size):
         raise OutOfRangeError(f"index_fill(): index out of range for dim {dim} of size {hit.size} "
                               f"(input of shape {tuple(input.shape)}), got indices {where.reshape(-1).tolist()}")
@@ -358,15 +358,16 @@ def copysign(input, other):
     PyTorch: ``torch.copysign``."""
     check_tensor("copysign", "input", input)
     from ember import where
-    from ember.tensor import Tensor, wrap
+    from ember.tensor import Tensor
+    from ember.ops import wrap
     if not input.dtype.is_floating_point:
         input = input.float()
     if isinstance(other, Tensor):
-        if other._device != input._device:
+        if other.device != input.device:
             from ember.device import DeviceError
-            raise DeviceError(f"copysign(): expected all tensors on the same device, got {input._device} and "
-                              f"{other._device}")
-        negative = wrap(other._device.xp.signbit(other._data), other._device)
+            raise DeviceError(f"copysign(): expected all tensors on the same device, got {input.device} and "
+                              f"{other.device}")
+        negative = wrap(other.device.xp.signbit(other.array), other.device)
     else:
         negative = math.copysign(1.0, other) < 0
         return -input.abs() if negative else input.abs()
@@ -398,8 +399,8 @@ def gcd(input, other):
     _same_device("gcd", input, other)
     if input.dtype.is_floating_point or other.dtype.is_floating_point:
         raise RuntimeError(f"gcd_cpu not implemented for '{input.dtype}'")
-    from ember.tensor import wrap
-    return wrap(input._device.xp.gcd(input._data, other._data), input._device)
+    from ember.ops import wrap
+    return wrap(input.device.xp.gcd(input.array, other.array), input.device)
 
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, dtypes=(_dt.int64,), samples=lambda make: [
@@ -421,11 +422,11 @@ def bincount(input, weights=None, minlength=0):
     if input.dim() != 1 or input.dtype.is_floating_point:
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {tuple(input.shape)} "
                            f"and dtype {input.dtype}")
-    host = input._host()
+    host = np.asarray(input)
     if host.size and host.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     from ember import tensor
-    w = None if weights is None else weights._host()
+    w = None if weights is None else np.asarray(weights)
     counts = np.bincount(host, weights=w, minlength=minlength)
     dtype = input.dtype if weights is None else (weights.dtype if weights.dtype.is_floating_point else None)
     return tensor(counts, device=input.device, dtype=dtype if weights is None else None).to(
@@ -456,11 +457,11 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
         raise ShapeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
     _same_device("bucketize", input, boundaries)
     from ember import int32, int64
-    from ember.tensor import wrap
-    xp = input._device.xp
+    from ember.ops import wrap
+    xp = input.device.xp
     side = "right" if right else "left"
-    idx = xp.searchsorted(boundaries._data, input._data, side=side)
-    return wrap(xp.asarray(idx).astype((int32 if out_int32 else int64).numpy), input._device)
+    idx = xp.searchsorted(boundaries.array, input.array, side=side)
+    return wrap(xp.asarray(idx).astype((int32 if out_int32 else int64).numpy), input.device)
 
 
 def _matrix_exp_samples(make):

@@ -38,7 +38,7 @@ def _triangle_samples(make):
 
 def _triangle(op, prim, input, diagonal):
     check_tensor(op, "input", input)
-    if input._data.ndim < 2:
+    if input.array.ndim < 2:
         raise DimensionError(f"{op}(): input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
     return apply(prim, input, diagonal=int(diagonal))
 

@@ -155,7 +155,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                  f"{size!r} / scale_factor {scale_factor!r}")
         raise NotImplementedError(f"interpolate(): Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{input.dim()}D), shape {tuple(input.shape)}")
-    if input._dtype is dtypes.uint8 and mode in ("nearest", "nearest-exact"):  # copies: exact in float
+    if input.dtype is dtypes.uint8 and mode in ("nearest", "nearest-exact"):  # copies: exact in float
         out = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
         return out.to(dtypes.uint8)
     float_input("interpolate", input)
