@@ -75,6 +75,7 @@ def _default_dtype(device_type):
 
 
 def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast can run on ``device_type`` ('cpu' or 'cuda') (``torch.amp.is_autocast_available``)."""
     return device_type in _DEVICE_TYPES
 
 

@@ -19,7 +19,8 @@ SKIPPABLE_CHECKS = ("oracle", "gradcheck", "gradgradcheck")
 @dataclass(frozen=True)
 class ErrorInput:
     """One call the op must refuse: ``op(*sample.args, **sample.kwargs)`` raises ``error`` (a subclass
-    of it passes) with a message that ``re.search(match, message)`` finds.
+    of it passes) with a message that ``re.search(match, message)`` finds. Where the op's PyTorch
+    counterpart refuses the same call, the exception must also be an instance of PyTorch's class.
 
     ``error`` may be a Warning class instead: the call must then emit that warning, matching ``match``
     (PyTorch's "using a target size that is different to the input size" warnings are edge cases too).

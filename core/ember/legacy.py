@@ -106,8 +106,8 @@ def new(self, *args, **kwargs):
 
 def _device_predicate(device_type):
     return property(lambda self: self.device.type == device_type,
-                    doc=f"Whether the tensor lives on a {device_type!r} device (``torch.Tensor.is_{device_type}``; "
-                        f"ember has no such backend unless a plugin registers one).")
+                    doc=f"Whether the tensor lives on a {device_type!r} device, as ``torch.Tensor.is_cuda`` asks of "
+                        f"CUDA (ember has no such backend unless a plugin registers one).")
 
 
 def bind() -> None:

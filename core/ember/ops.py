@@ -291,7 +291,7 @@ class Op:
         if "Tensor" in self.namespaces and not self.method:
             self.method = self.name
         if self.inplace is True:
-            self.inplace = make_inplace(self.fn, self.name + "_")
+            self.inplace = make_inplace(self.fn, self.name + "_", "Tensor" in self.namespaces)
         if self.torch == "":
             self.torch = _default_torch_name(self.name, self.namespaces)
         if self.out is None:
@@ -344,22 +344,25 @@ Op.__init__ = _accept_old_where(Op.__init__)
 
 
 def _declaration_site() -> str:
-    """``package/module.py:line`` of the module-level statement declaring the op being built (the first
-    frame outside this module at module level; else the nearest one outside it)."""
-    frame, nearest = sys._getframe(2), None
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module != __name__ and frame.f_code.co_filename != "<string>":
-            nearest = nearest or frame
+    """``package/module.py:line`` of the statement declaring the op being built: the module-level line
+    that called a declaration factory (``binary_op``) a few frames out, else the nearest caller outside
+    this module (an op declared in a function)."""
+    frame, nearest, steps = sys._getframe(2), None, 0
+    while frame is not None and steps <= _FACTORY_DEPTH:
+        if frame.f_globals.get("__name__", "") != __name__:
+            nearest, steps = nearest or frame, steps + 1
             if frame.f_code.co_name == "<module>":
                 break
         frame = frame.f_back
-    frame = frame or nearest
+    frame = frame if frame is not None and steps <= _FACTORY_DEPTH else nearest
     if frame is None:
         return ""
     module, filename = frame.f_globals.get("__name__", ""), os.path.basename(frame.f_code.co_filename)
     package = module.split(".")[:-1] if filename != "__init__.py" else module.split(".")
     return "/".join(package + [filename]) + f":{frame.f_lineno}"
+
+
+_FACTORY_DEPTH = 3  # a factory called through a family's own helper (_math -> unary_op) is two frames deep
 
 
 def _default_torch_name(name, namespaces):
@@ -442,12 +445,13 @@ def _keep_old_value(node, target: Tensor) -> None:
     old._version_counter = [0]
 
 
-def make_inplace(fn, name):
+def make_inplace(fn, name, tensor_method=True):
     def inplace_variant(self, *args, **kwargs):
         return inplace(self, fn(self, *args, **kwargs), name)
     inplace_variant.__name__ = inplace_variant.__qualname__ = name
+    counterpart = f"torch.Tensor.{name}" if tensor_method else f"torch.{name}"  # celu_ is no Tensor method
     inplace_variant.__doc__ = (f"In-place version of :func:`{name[:-1]}`: writes the result into ``self`` "
-                               f"(``torch.Tensor.{name}``).")
+                               f"(``{counterpart}``).")
     return inplace_variant
 
 

@@ -34,7 +34,8 @@ class ToTensor:
     """An image array (H, W[, C]) to a float32 tensor (C, H, W); uint8 values are scaled to [0, 1]."""
 
     def __call__(self, pic):
-        from .tensor import Tensor, from_numpy
+        from .creation import from_numpy
+        from .tensor import Tensor
         if isinstance(pic, Tensor):
             raise TypeError("ToTensor: pic should be a numpy array or PIL image, got an ember Tensor "
                             "(it is already a tensor)")
@@ -67,7 +68,7 @@ class Normalize:
 
     def __call__(self, tensor):
         from .tensor import Tensor
-        from .tensor import tensor as make_tensor
+        from .creation import tensor as make_tensor
         if not isinstance(tensor, Tensor) or not tensor.is_floating_point():
             raise TypeError(f"Normalize: input should be a float tensor, got "
                             f"{getattr(tensor, 'dtype', type(tensor).__name__)}")
@@ -103,7 +104,8 @@ class Lambda:
 
 def _as_host(img):
     """(array, is_tensor, rebuild): the image's data as numpy (H, W[, C]) or (..., C, H, W), and how to return it."""
-    from .tensor import Tensor, from_numpy
+    from .creation import from_numpy
+    from .tensor import Tensor
     if isinstance(img, Tensor):
         device = img.device
         return np.asarray(img.detach()._host()), True, lambda a: from_numpy(np.ascontiguousarray(a)).to(device)

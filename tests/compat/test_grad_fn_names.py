@@ -43,7 +43,8 @@ CASES = {
     "sum": lambda T, F, a: a["x"].sum(), "sum dim": lambda T, F, a: a["x"].sum(1),
     "mean": lambda T, F, a: a["x"].mean(), "mean dim": lambda T, F, a: a["x"].mean(0),
     "max": lambda T, F, a: a["x"].max(), "min": lambda T, F, a: a["x"].min(),
-    "max dim": lambda T, F, a: a["x"].max(1)[0], "amax": lambda T, F, a: a["x"].amax(),
+    "max dim": lambda T, F, a: a["x"].max(1)[0], "min dim keepdim": lambda T, F, a: a["x"].min(0, keepdim=True).values,
+    "amax": lambda T, F, a: a["x"].amax(),
     "amin dim": lambda T, F, a: a["x"].amin(1), "prod": lambda T, F, a: a["p"].prod(),
     "var": lambda T, F, a: a["x"].var(), "std": lambda T, F, a: a["x"].std(),
     "norm": lambda T, F, a: a["x"].norm(), "logsumexp": lambda T, F, a: a["x"].logsumexp(1),
@@ -82,7 +83,8 @@ CASES = {
     "binary_cross_entropy": lambda T, F, a: F.binary_cross_entropy(a["prob"], a["target01"]),
     "binary_cross_entropy_with_logits": lambda T, F, a: F.binary_cross_entropy_with_logits(a["x"], a["target01"]),
     "kl_div": lambda T, F, a: F.kl_div(a["x"], a["prob"], reduction="batchmean"),
-    "conv2d": lambda T, F, a: F.conv2d(a["img"], a["w"]), "conv1d": lambda T, F, a: F.conv1d(a["seq"], a["w1"]),
+    "conv2d": lambda T, F, a: F.conv2d(a["img"], a["w"]),
+    "conv2d_bias": lambda T, F, a: F.conv2d(a["img"], a["w"], a["w"].sum((1, 2, 3))), "conv1d": lambda T, F, a: F.conv1d(a["seq"], a["w1"]),
     "max_pool2d": lambda T, F, a: F.max_pool2d(a["img"], 2), "avg_pool2d": lambda T, F, a: F.avg_pool2d(a["img"], 2),
     "adaptive_max_pool2d": lambda T, F, a: F.adaptive_max_pool2d(a["img"], 2),
     "layer_norm": lambda T, F, a: F.layer_norm(a["x"], (4,)),
@@ -95,11 +97,10 @@ KNOWN = {  # case -> why ember's last node differs from PyTorch's
     "silu": "silu is x * sigmoid(x) in ember", "mish": "mish is a composite in ember",
     "hardswish": "hardswish is a composite in ember",
     "pow tensor": "one pow primitive serves PyTorch's Tensor-exponent overload (PowBackward1) too",
-    "square": "PyTorch records square as pow(x, 2)", "rsub": "ember runs sub(1, x); PyTorch records rsub",
+    "rsub": "ember runs sub(1, x); PyTorch records rsub",
     "lerp": "lerp is a composite in ember", "addcmul": "addcmul is a composite in ember",
     "addmm": "addmm is a composite in ember",
-    "max dim": "max(dim) is argmax + gather in ember; PyTorch records one MaxBackward0",
-    "std": "std is sqrt(var) in ember", "trace": "trace is diagonal().sum() in ember",
+    "trace": "trace is diagonal().sum() in ember",
     "repeat": "repeat is expand + reshape in ember", "sort": "sort gathers along sorted indices in ember",
     "topk": "topk gathers along sorted indices in ember", "median": "median gathers along sorted indices in ember",
     "masked_select": "masked_select is boolean indexing in ember", "dot": "1-D products are mm on views in ember",
@@ -109,10 +110,7 @@ KNOWN = {  # case -> why ember's last node differs from PyTorch's
     "binary_cross_entropy": "losses are composites in ember",
     "binary_cross_entropy_with_logits": "losses are composites in ember",
     "avg_pool2d": "avg_pool is a convolution with ones and a division in ember",
-    "conv2d": "in training conv records ColumnsConvolution, after ConvColumns (its columns are kept for the weight "
-              "gradient); primitive names are unique, and Convolution is the one-primitive conv",
-    "conv1d": "in training conv records ColumnsConvolution, after ConvColumns (its columns are kept for the weight "
-              "gradient); primitive names are unique, and Convolution is the one-primitive conv",
+    "conv2d_bias": "the bias is added after the convolution, as its own node (AddBackward0)",
 }
 
 

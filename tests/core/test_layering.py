@@ -23,7 +23,7 @@ CORE = ROOT / "core"
 # the namespaces (ember itself, ember.nn, ember.optim, ember.linalg, the lazy extras): the top layer.
 LAYERS = [
     ("base", {"ember.dtypes", "ember.device", "ember.errors", "ember.storage", "ember.hooks", "ember.printing",
-              "ember.lazy", "ember.thread_policy"}),
+              "ember.numpy_errors", "ember.lazy", "ember.thread_policy"}),
     ("tensor", {"ember.tensor"}),
     ("autograd", {"ember.autograd", "ember.autograd.grad_mode", "ember.autograd.graph",
                   "ember.autograd.gradient_math", "ember.autograd.engine", "ember.autograd.function"}),

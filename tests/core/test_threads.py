@@ -304,3 +304,32 @@ def test_threads_running_backward_on_one_model_lose_no_gradient():
     run_threads(*(worker(s) for s in scales))
     # integer-valued sums: exact in float32 whatever the order the threads added them in
     np.testing.assert_array_equal(weight.grad.numpy(), np.full(n, reps * (1 + 2 + 3 + 4), np.float32))
+
+
+def test_a_thread_that_ends_with_grad_off_leaves_recording_on_in_the_others():
+    x = ember.ones(2, requires_grad=True)
+    run_threads(lambda: ember.set_grad_enabled(False))  # never switched back before the thread ends
+    assert (x * 2).requires_grad
+    assert in_thread(lambda: (x * 2).requires_grad)
+
+
+def test_the_all_threads_grad_flag_is_off_exactly_while_some_thread_has_grad_off():
+    from ember.autograd import grad_mode
+    inside, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def no_grad_thread():
+        with ember.no_grad():
+            inside.set()
+            leave.wait(timeout=30)
+
+    def observer():
+        inside.wait(timeout=30)
+        seen["during"] = grad_mode.ALL_ENABLED[0]
+        seen["records"] = (ember.ones(1, requires_grad=True) * 2).requires_grad
+        leave.set()
+
+    assert grad_mode.ALL_ENABLED[0]
+    run_threads(no_grad_thread, observer)
+    assert seen == {"during": False, "records": True}
+    assert grad_mode.ALL_ENABLED[0]

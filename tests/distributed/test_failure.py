@@ -1,5 +1,6 @@
 """A rank that raises or dies ends the whole MPI job within seconds with an error naming it: never a hang."""
 
+import re
 import sys
 import time
 
@@ -40,4 +41,6 @@ def test_mismatched_collectives_in_debug_mode_end_the_job_naming_op_and_ranks(mp
 def test_ember_train_distributed_fails_on_every_rank_without_hanging(mpirun):
     done = mpirun([sys.executable, "-m", "ember.cli", "train", "--distributed", "--lr", "-1"], n=2, timeout=DEADLINE)
     assert done.returncode != 0
-    assert "rank 0 of 2 failed: ember train: error: --lr must be positive" in done.stderr, done.stderr[-2000:]
+    # every rank refuses the option; whichever reaches MPI_Abort first names itself (rank 1 under load)
+    assert re.search(r"rank [01] of 2 failed: ember train: error: --lr must be positive", done.stderr), \
+        done.stderr[-2000:]

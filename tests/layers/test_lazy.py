@@ -1,7 +1,7 @@
 """Lazy modules against torch: placeholders before the first forward, materialized in place by it (the
 same Parameter objects, so an optimizer built before sees them), the module then the regular class,
 the regular layer's initialisation, and state_dict before and after. The conformance kit checks each
-lazy layer's samples too (tests/layers/test_layer_conformance.py)."""
+lazy layer's samples too (tests/layers/test_layer_kit.py)."""
 
 import copy
 import pickle

@@ -13,6 +13,7 @@ from __future__ import annotations
 import operator
 import threading
 
+from ..numpy_errors import run_quiet
 from ..tensor import Tensor, wrap
 from .grad_mode import STATE, set_enabled
 from .gradient_math import add, sum_to
@@ -363,7 +364,7 @@ def _conform(g, shape, dtype, node):
         if STATE.enabled and g._requires_grad:
             g = g.to(dtype)  # recorded (ember.conversion's Cast), so higher orders flow back through it
         else:
-            g = wrap(g._data.astype(dtype.numpy), g._device)
+            g = wrap(run_quiet(g._data.astype, dtype.numpy), g._device)
     return g
 
 
@@ -394,5 +395,4 @@ def _accumulate(leaf, g, create_graph, claimed_arrays):
         elif create_graph or leaf.grad.requires_grad:
             leaf.grad = add(leaf.grad, g)
         else:
-            existing = leaf.grad
-            existing._data += g._data
+            run_quiet(operator.iadd, leaf.grad._data, g._data)

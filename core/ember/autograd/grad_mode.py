@@ -25,23 +25,51 @@ class _GradState(threading.local):
     def __init__(self):
         self.enabled = True
         self.inference = False
+        self.off = None  # a _GradOff while grad mode is off
 
 
 STATE = _GradState()
 
 ALL_ENABLED = [True]  # [no thread has grad mode off]: ``ALL_ENABLED[0] or STATE.enabled`` is this thread's mode
 _threads_off = 0
-_switch_lock = threading.Lock()
+_switch_lock = threading.RLock()  # re-entrant: a _GradOff may be collected while its thread holds it
+
+
+class _GradOff:
+    """Held by a thread's state while its grad mode is off; when the thread ends with grad mode still
+    off, its thread-local state is dropped, and this takes the thread out of the count."""
+
+    __slots__ = ("armed",)
+
+    def __init__(self):
+        self.armed = True
+
+    def __del__(self):
+        if self.armed:
+            _count_off(-1)
+
+
+def _count_off(change: int) -> None:
+    global _threads_off
+    with _switch_lock:
+        _threads_off += change
+        ALL_ENABLED[0] = _threads_off == 0
 
 
 def set_enabled(enabled: bool) -> None:
     """Turn this thread's grad mode on or off (what ``no_grad`` and friends call)."""
-    global _threads_off
+    enabled = bool(enabled)
     with _switch_lock:
-        if STATE.enabled != enabled:
-            STATE.enabled = enabled
-            _threads_off += -1 if enabled else 1
-            ALL_ENABLED[0] = _threads_off == 0
+        if STATE.enabled == enabled:
+            return
+        STATE.enabled = enabled
+        if enabled:
+            STATE.off.armed = False
+            STATE.off = None
+            _count_off(-1)
+        else:
+            STATE.off = _GradOff()
+            _count_off(1)
 
 
 def is_grad_enabled() -> bool:

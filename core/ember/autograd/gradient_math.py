@@ -10,8 +10,9 @@ not Primitives because primitives run above this layer.
 
 from __future__ import annotations
 
-import numpy as np
+import operator
 
+from ..numpy_errors import run_quiet
 from ..tensor import Tensor, wrap
 from .grad_mode import STATE
 from .graph import record_node
@@ -29,8 +30,7 @@ def sum_to_shape(data, shape: tuple):
         raise ValueError(f"cannot sum an array of shape {tuple(data.shape)} to the larger shape {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and data.shape[lead + i] != 1)
     if axes:
-        with np.errstate(all="ignore"):  # inf + -inf is NaN silently, as in PyTorch (numpy's reduce warns)
-            data = data.sum(axis=axes, keepdims=True)
+        data = data.sum(axis=axes, keepdims=True)
     if data.shape[lead:] != tuple(shape):
         raise ValueError(f"shape {tuple(shape)} does not broadcast to {tuple(data.shape)}")
     return data.reshape(shape) if lead else data
@@ -79,7 +79,7 @@ def _result(op, inputs: tuple, attrs: dict, data, device) -> Tensor:
 
 def add(a: Tensor, b: Tensor) -> Tensor:
     """Two gradients for one tensor, summed; the result keeps ``a``'s dtype."""
-    data = a._data + b._data
+    data = run_quiet(operator.add, a._data, b._data)  # inf + -inf gives NaN silently, as in PyTorch
     if data.dtype != a._data.dtype:
         data = data.astype(a._data.dtype)
     return _result(_GradientSum, (a, b), {}, data, a._device)
@@ -89,7 +89,8 @@ def sum_to(grad: Tensor, shape: tuple) -> Tensor:
     """``grad`` summed down to ``shape`` (ValueError when ``shape`` does not broadcast to it)."""
     if grad._data.shape == tuple(shape):
         return grad
-    return _result(_SumToSize, (grad,), {"shape": tuple(shape)}, sum_to_shape(grad._data, shape), grad._device)
+    data = run_quiet(sum_to_shape, grad._data, shape)  # a reduction warns from numpy's own frames
+    return _result(_SumToSize, (grad,), {"shape": tuple(shape)}, data, grad._device)
 
 
 def expand_to(grad: Tensor, shape: tuple) -> Tensor:

@@ -81,9 +81,12 @@ class Node:
     def next_functions(self) -> tuple:
         """``((node, output_nr), ...)`` per input, as ``grad_fn.next_functions`` in PyTorch: the input's
         node, an :class:`AccumulateGrad` for a leaf that requires grad, or ``(None, 0)`` where no
-        gradient flows (graph-drawing and tutorial code walks the graph through it)."""
+        gradient flows (graph-drawing and tutorial code walks the graph through it). An op whose
+        ATen counterpart takes its inputs in another order names it (``next_functions_order``: addmm
+        is ``(bias, input, weight)``), so the tutorial's ``next_functions[0][0]`` walk sees PyTorch's graph."""
         edges = []
-        for edge in self.next:
+        order = getattr(self.op, "next_functions_order", None)
+        for edge in (self.next if order is None else [self.next[i] for i in order]):
             if edge is None:
                 edges.append((None, 0))
             elif isinstance(edge[0], Tensor):

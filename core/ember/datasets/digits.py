@@ -25,7 +25,7 @@ class Digits(Dataset):
     classes = [str(i) for i in range(10)]
 
     def __init__(self, transform=None, target_transform=None):
-        from ..tensor import from_numpy
+        from ..creation import from_numpy
         with resources.files(__package__).joinpath("data", "digits.npz").open("rb") as f:
             archive = np.load(f)
             images, targets = archive["images"], archive["targets"]
@@ -39,7 +39,7 @@ class Digits(Dataset):
         return len(self._targets)
 
     def __getitem__(self, index):
-        from ..tensor import from_numpy
+        from ..creation import from_numpy
         image, target = from_numpy(self._scaled[index]), int(self._targets[index])
         if self.transform is not None:
             image = self.transform(image)

@@ -41,7 +41,7 @@ class MNIST(Dataset):
         if len(images) != len(labels):
             raise IDXFormatError(f"{type(self).__name__}: {images_path} holds {len(images)} images but "
                                  f"{labels_path} holds {len(labels)} labels")
-        from ..tensor import from_numpy
+        from ..creation import from_numpy
         self.data = from_numpy(images.astype("uint8", copy=False))
         self.targets = from_numpy(labels.astype("int64"))
         self._images, self._labels = images, labels.astype("int64")

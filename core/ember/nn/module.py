@@ -510,7 +510,7 @@ def _shape_of(value) -> tuple:
 
 
 def _as_tensor(value) -> Tensor:
-    from ..tensor import tensor
+    from ..creation import tensor
     return tensor(_host_array(value))
 
 

@@ -10,6 +10,8 @@
 - The pytest plugin (:mod:`ember.testing.pytest_plugin`): ``--ember-device``, the ``ember_device_name``
   fixture, the ``ember_device`` marker, the ``register_plugin`` fixture and ``--ember-all-plugins``.
 - :func:`suite_names`: the names ember's own suite checks (its built-in plugins' unless asked).
+- :class:`KitCase` / :func:`kit_cases`: the kit's (kind, name, device, dtype) units, one pytest item each
+  through the ``ember_kit`` marker.
 """
 
 from .comparison import assert_close, default_tolerances
@@ -22,16 +24,18 @@ from .optimizer_checks import check_optimizer
 from .device_checks import check_device
 from .plugin_checks import check_plugin, plugin_items
 from .suite import suite_names
+from .cases import KitCase, kit_cases
 
 __all__ = ["assert_close", "default_tolerances", "gradcheck", "gradgradcheck", "GradcheckError", "SampleMaker",
            "available_devices", "check_op", "check_layer", "check_optimizer", "check_device", "check_plugin",
-           "plugin_items", "op_report", "to_torch", "torch_counterpart", "suite_names"]
+           "plugin_items", "op_report", "to_torch", "torch_counterpart", "suite_names", "KitCase", "kit_cases"]
 
 
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
     """PyTorch's deprecated ``torch.testing.assert_allclose``: :func:`assert_close` with NaNs equal by
     default and no dtype check (numbers and sequences are turned into tensors like ``expected``)."""
-    from ..tensor import Tensor, tensor
+    from ..creation import tensor
+    from ..tensor import Tensor
     if not isinstance(actual, Tensor):
         actual = tensor(actual)
     if not isinstance(expected, Tensor):

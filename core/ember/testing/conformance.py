@@ -160,7 +160,7 @@ def _check_declared_cases(op, dev, dtype, torch_fn, failures):
     label = f"op {op.name!r} on {dev}, {dtype}"
     cases = []
     with failures.case(f"{label}, building its declared cases", counted=False):
-        cases = [(case, op_cases.check_error, (op, case)) for case in (op.errors(make) if op.errors else ())]
+        cases = [(case, op_cases.check_error, (op, case, torch_fn)) for case in (op.errors(make) if op.errors else ())]
         cases += [(case, op_cases.check_stability, (op, case, torch_fn))
                   for case in (op.stability(make) if op.stability else ())
                   if case.dtypes is None or make.dtype in case.dtypes]

@@ -14,7 +14,8 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import engine
 from ..device import DeviceError, resolve
-from ..tensor import Tensor, tensor
+from ..creation import tensor
+from ..tensor import Tensor
 from .comparison import assert_close
 from .devices import available_devices
 from .samples import SampleMaker
@@ -98,7 +99,7 @@ def _check_gradient_transfer(name, backend):
 def _check_generator(name, backend):
     """seeded random numbers:"""
     from ..random import Generator, manual_seed
-    from ..tensor import rand, randint, randn, randperm
+    from ..creation import rand, randint, randn, randperm
     gen = Generator(name)
     first = randn(4, 3, generator=gen.manual_seed(7), device=name)
     again = randn(4, 3, generator=gen.manual_seed(7), device=name)

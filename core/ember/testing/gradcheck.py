@@ -158,7 +158,7 @@ def _fast_gradcheck(fn, inputs, diff_idx, eps, atol, rtol, raise_exception) -> b
 
 
 def _like(t: Tensor, values) -> Tensor:
-    from ..tensor import tensor
+    from ..creation import tensor
     return tensor(values, dtype=t.dtype, device=t.device)
 
 

@@ -30,7 +30,8 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import engine
-from ..tensor import Tensor, tensor
+from ..creation import tensor
+from ..tensor import Tensor
 from .cases import Failures
 from .comparison import assert_close
 from .conformance import _torch, to_torch

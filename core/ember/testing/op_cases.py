@@ -2,8 +2,9 @@
 declared exception class and message) and its ``stability=`` cases (extreme inputs: finite values and
 gradients that agree with PyTorch), on one device and dtype, from the same sample maker as its samples.
 
-:func:`ember.testing.check_op` calls :func:`check_declared_cases` for each device and dtype it checks;
-:func:`declared_skips` lists the checks ops opt out of, with their reasons, for the test suite to show.
+:func:`ember.testing.check_op` runs :func:`check_error` and :func:`check_stability` on each case, for each
+device and dtype it checks, each case reported on its own; :func:`declared_skips` lists the checks ops opt
+out of, with their reasons, for the test suite to show.
 """
 
 from __future__ import annotations
@@ -16,28 +17,6 @@ import numpy as np
 from ..autograd import engine
 from .comparison import assert_close
 from .oracle import torch_or_none
-
-
-def check_declared_cases(op, make, torch_fn=None) -> int:
-    """Run ``op``'s error and stability cases built by ``make`` (a :class:`SampleMaker`); ``torch_fn`` is
-    PyTorch's counterpart (None: values are compared with ``expected`` only). Raises AssertionError
-    naming the case; returns the number of cases run."""
-    ran = 0
-    for case in op.errors(make) if op.errors is not None else ():
-        _labelled(case, check_error, op, case, torch_fn)
-        ran += 1
-    for case in op.stability(make) if op.stability is not None else ():
-        if case.dtypes is None or make.dtype in case.dtypes:
-            _labelled(case, check_stability, op, case, torch_fn)
-            ran += 1
-    return ran
-
-
-def _labelled(case, check, *args):
-    try:
-        check(*args)
-    except AssertionError as exc:
-        raise AssertionError(f"{case!r}: {exc}") from None
 
 
 def check_error(op, case, torch_fn=None) -> None:

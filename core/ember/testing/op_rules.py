@@ -9,7 +9,8 @@ import numpy as np
 from ..autograd import engine
 from ..autograd.grad_mode import no_grad
 from ..device import DeviceError
-from ..tensor import Tensor, tensor
+from ..creation import tensor
+from ..tensor import Tensor
 from .comparison import assert_close
 
 

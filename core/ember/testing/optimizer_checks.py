@@ -25,7 +25,8 @@ import pickle
 import numpy as np
 
 from .. import dtypes as _dt
-from ..tensor import Tensor, tensor
+from ..creation import tensor
+from ..tensor import Tensor
 from .cases import Failures
 from .comparison import assert_close
 from .conformance import _torch

@@ -67,7 +67,7 @@ class DataParallelTraining:
         """Each value summed over all ranks (float64 on the wire: exact for counts)."""
         import numpy as np
         from .. import distributed as dist
-        from ..tensor import from_numpy
+        from ..creation import from_numpy
         total = from_numpy(np.array(values, np.float64))
         dist.all_reduce(total)
         return tuple(type(v)(x) for v, x in zip(values, total.tolist()))

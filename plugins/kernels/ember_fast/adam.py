@@ -25,7 +25,8 @@ def _compile():
     """The two loops, compiled on first use (and cached on disk by numba): the common case (no weight
     decay, no amsgrad) without a branch, so that LLVM vectorises it, and the general one."""
     global _loops
-    import numba
+    from .jit import import_numba
+    numba = import_numba()
 
     @numba.njit(cache=True, nogil=True)
     def plain(param, grad, exp_avg, exp_avg_sq, keep1, beta2, keep2, step_size, bias_correction2_sqrt, eps):

@@ -20,7 +20,8 @@ _loops = None
 
 def _compile():
     global _loops
-    import numba
+    from .jit import import_numba
+    numba = import_numba()
 
     @numba.njit(cache=True, nogil=True)
     def softmax_rows(x, out):

@@ -322,7 +322,7 @@ class Softsign(Module):
 
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool; integer inputs give the default float
-            dtype.
+          dtype.
         - output: ``(*)``, the shape of ``input``.
 
     Raises:
@@ -377,7 +377,7 @@ class Sigmoid(Module):
     Shape:
         - input: ``(*)``, any number of dimensions, any dtype.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -419,7 +419,7 @@ class Tanh(Module):
     Shape:
         - input: ``(*)``, any number of dimensions, any dtype.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -439,7 +439,7 @@ class Tanhshrink(Module):
 
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool; integer inputs give the default float
-            dtype.
+          dtype.
         - output: ``(*)``, the shape of ``input``.
 
     Raises:
@@ -616,7 +616,7 @@ class PReLU(Module):
 
     Shape:
         - input: ``(*)``; with ``num_parameters`` > 1, ``(N, C, *)`` with C = ``num_parameters`` (0-d and 1-D
-            inputs have one channel); floating point.
+          inputs have one channel); floating point.
         - output: the shape of ``input``.
 
     Raises:

@@ -40,12 +40,12 @@ class MultiheadAttention(Module):
 
     Shape:
         - query: ``(L, N, E)`` (``(N, L, E)`` with ``batch_first``) or unbatched ``(L, E)``, E = ``embed_dim``;
-            floating point.
+          floating point.
         - key, value: ``(S, N, kdim)`` and ``(S, N, vdim)`` (batch first or unbatched as ``query``).
         - key_padding_mask: ``(N, S)`` or ``(S,)``, bool or floating; attn_mask: ``(L, S)`` or ``(N * num_heads, L,
-            S)``.
+          S)``.
         - output: the shape of ``query``; weights: ``(N, L, S)`` averaged over heads, or ``(N, num_heads, L, S)``
-            with ``average_attn_weights=False`` (no N when unbatched).
+          with ``average_attn_weights=False`` (no N when unbatched).
 
     Raises:
         ValueError: ``embed_dim`` or ``num_heads`` is not positive, or ``num_heads`` does not divide ``embed_dim``

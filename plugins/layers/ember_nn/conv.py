@@ -138,7 +138,7 @@ class Conv1d(_Conv):
     Shape:
         - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
         - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = floor((S_in + 2 * padding - dilation
-            * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+          * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
 
     Raises:
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
@@ -168,7 +168,7 @@ class Conv2d(_Conv):
     Shape:
         - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
-            padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+          padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
 
     Raises:
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
@@ -201,8 +201,8 @@ class Conv3d(_Conv):
     Shape:
         - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out =
-            floor((S_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps
-            ``S_in``).
+          floor((S_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps
+          ``S_in``).
 
     Raises:
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
@@ -271,7 +271,7 @@ class ConvTranspose1d(_ConvTranspose):
     Shape:
         - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
         - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = (S_in - 1) * stride - 2 * padding +
-            dilation * (kernel_size - 1) + output_padding + 1``.
+          dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
@@ -301,7 +301,7 @@ class ConvTranspose2d(_ConvTranspose):
     Shape:
         - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = (S_in - 1) * stride - 2
-            * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+          * padding + dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
@@ -332,7 +332,7 @@ class ConvTranspose3d(_ConvTranspose):
     Shape:
         - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out = (S_in -
-            1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+          1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks

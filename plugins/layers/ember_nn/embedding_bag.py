@@ -14,7 +14,7 @@ class EmbeddingBag(Module):
 
     Shape:
         - input: ``(B, L)`` fixed-length bags, or ``(S,)`` concatenated bags with ``offsets``, indices in [0,
-            num_embeddings).
+          num_embeddings).
         - offsets: ``(B,)`` (or ``(B + 1,)`` with ``include_last_offset``), 1-D input only.
         - per_sample_weights: the shape of ``input`` ('sum' mode only).
         - output: ``(B, embedding_dim)``, the weight's dtype.

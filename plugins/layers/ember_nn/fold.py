@@ -13,7 +13,7 @@ class Fold(Module):
 
     Shape:
         - input: ``(N, C * prod(kernel_size), L)`` or unbatched ``(C * prod(kernel_size), L)``, L the number of
-            blocks that fit ``output_size``; floating point.
+          blocks that fit ``output_size``; floating point.
         - output: ``(N, C, *output_size)`` or ``(C, *output_size)``, the dtype of ``input``.
 
     Raises:
@@ -48,7 +48,7 @@ class Unfold(Module):
     Shape:
         - input: ``(N, C, H, W)`` or ``(C, H, W)``, floating point.
         - output: ``(N, C * prod(kernel_size), L)`` or ``(C * prod(kernel_size), L)``, L the number of blocks; the
-            dtype of ``input``.
+          dtype of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D.

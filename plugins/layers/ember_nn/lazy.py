@@ -164,7 +164,7 @@ class LazyConv1d(_LazyConv, Conv1d):
     Shape:
         - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
         - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = floor((S_in + 2 * padding - dilation
-            * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+          * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
 
     Raises:
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
@@ -194,7 +194,7 @@ class LazyConv2d(_LazyConv, Conv2d):
     Shape:
         - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
-            padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
+          padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
 
     Raises:
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
@@ -223,8 +223,8 @@ class LazyConv3d(_LazyConv, Conv3d):
     Shape:
         - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out =
-            floor((S_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps
-            ``S_in``).
+          floor((S_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps
+          ``S_in``).
 
     Raises:
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
@@ -251,7 +251,7 @@ class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
     Shape:
         - input: ``(N, C_in, L_in)`` or ``(C_in, L_in)``, the weight's floating dtype.
         - output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``, each ``S_out = (S_in - 1) * stride - 2 * padding +
-            dilation * (kernel_size - 1) + output_padding + 1``.
+          dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
@@ -280,7 +280,7 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     Shape:
         - input: ``(N, C_in, H_in, W_in)`` or ``(C_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``, each ``S_out = (S_in - 1) * stride - 2
-            * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+          * padding + dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
@@ -308,7 +308,7 @@ class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
     Shape:
         - input: ``(N, C_in, D_in, H_in, W_in)`` or ``(C_in, D_in, H_in, W_in)``, the weight's floating dtype.
         - output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``, each ``S_out = (S_in -
-            1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
+          1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks

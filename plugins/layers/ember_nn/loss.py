@@ -52,7 +52,7 @@ class L1Loss(_Loss):
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -77,7 +77,7 @@ class MSELoss(_Loss):
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -102,7 +102,7 @@ class HuberLoss(_Loss):
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -133,7 +133,7 @@ class SmoothL1Loss(_Loss):
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -164,7 +164,7 @@ class CrossEntropyLoss(_WeightedLoss):
     Shape:
         - input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` logits, floating point.
         - target: class indices ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` of an integer dtype, or class
-            probabilities of ``input``'s shape and dtype.
+          probabilities of ``input``'s shape and dtype.
         - weight (constructor): ``(C,)``.
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of the class-index target.
 
@@ -173,7 +173,7 @@ class CrossEntropyLoss(_WeightedLoss):
         ArgumentError: ``label_smoothing`` is outside [0, 1], or ``ignore_index`` is used with probability targets.
         ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
         OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
-        DimensionError: ``input`` is 0-d.
+        IndexError: ``input`` is 0-d.
         DTypeError: ``input`` is not floating point, or an index target is not an integer dtype.
         DeviceError: the tensors are on different devices.
 

@@ -218,7 +218,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     Shape:
         - anchor, positive, negative: ``(N, D)`` or ``(D,)``, shapes ``distance_function`` accepts (pairwise
-            distance by default).
+          distance by default).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
 
     Raises:

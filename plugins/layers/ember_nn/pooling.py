@@ -40,8 +40,7 @@ class MaxPool1d(_MaxPoolNd):
     Shape:
         - input: ``(N, C, L_in)`` or ``(C, L_in)``, floating point.
         - output: ``(N, C, L_out)`` or ``(C, L_out)``, each ``S_out = floor((S_in + 2 * padding - dilation *
-            (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input`` (indices
-            int64).
+          (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input`` (indices int64).
 
     Raises:
         ShapeError: ``input`` is not 2-D or 3-D.
@@ -68,8 +67,8 @@ class MaxPool2d(_MaxPoolNd):
     Shape:
         - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point.
         - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)``, each ``S_out = floor((S_in + 2 * padding -
-            dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``
-            (indices int64).
+          dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``
+          (indices int64).
 
     Raises:
         ShapeError: ``input`` is not 3-D or 4-D.
@@ -110,7 +109,7 @@ class AvgPool1d(_AvgPoolNd):
     Shape:
         - input: ``(N, C, L_in)`` or ``(C, L_in)``, floating point.
         - output: ``(N, C, L_out)`` or ``(C, L_out)``, each ``S_out = floor((S_in + 2 * padding - kernel_size) /
-            stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+          stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
         ShapeError: ``input`` is not 2-D or 3-D.
@@ -145,7 +144,7 @@ class AvgPool2d(_AvgPoolNd):
     Shape:
         - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point.
         - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)``, each ``S_out = floor((S_in + 2 * padding -
-            kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+          kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
         ShapeError: ``input`` is not 3-D or 4-D.
@@ -281,7 +280,7 @@ class AdaptiveMaxPool2d(_AdaptivePool):
     Shape:
         - input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, floating point, with non-empty spatial dims.
         - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)`` with ``output_size``; the dtype of ``input``
-            (indices int64).
+          (indices int64).
 
     Raises:
         ShapeError: ``input`` is not 3-D or 4-D.

@@ -18,8 +18,8 @@ class MaxPool3d(_MaxPoolNd):
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point.
         - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
-            padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of
-            ``input`` (indices int64).
+          padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of
+          ``input`` (indices int64).
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.
@@ -48,7 +48,7 @@ class AvgPool3d(_AvgPoolNd):
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point.
         - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)``, each ``S_out = floor((S_in + 2 *
-            padding - kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+          padding - kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.
@@ -77,9 +77,9 @@ class AdaptiveAvgPool3d(Module):
 
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point, with non-empty spatial
-            dims.
+          dims.
         - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)`` with ``output_size``; the dtype
-            of ``input``.
+          of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.
@@ -111,9 +111,9 @@ class AdaptiveMaxPool3d(Module):
 
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or ``(C, D_in, H_in, W_in)``, floating point, with non-empty spatial
-            dims.
+          dims.
         - output: ``(N, C, D_out, H_out, W_out)`` or ``(C, D_out, H_out, W_out)`` with ``output_size``; the dtype
-            of ``input`` (indices int64).
+          of ``input`` (indices int64).
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.

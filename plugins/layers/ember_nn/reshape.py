@@ -43,7 +43,7 @@ class Unflatten(Module):
     Shape:
         - input: ``(*, S_dim, *)``, any dtype.
         - output: ``(*, U_1, ..., U_k, *)`` with ``unflattened_size`` = (U_1, ..., U_k) (one may be -1) multiplying
-            to S_dim.
+          to S_dim.
 
     Raises:
         TypeError: ``dim`` is not an int (at construction).

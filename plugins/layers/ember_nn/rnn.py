@@ -232,10 +232,10 @@ class RNN(RNNBase):
 
     Shape:
         - input: ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``) or unbatched ``(L, H_in)``, H_in =
-            ``input_size``; floating point.
+          ``input_size``; floating point.
         - hx: ``(D * num_layers, N, H_out)`` (``(D * num_layers, H_out)`` unbatched); zeros when omitted.
         - output: ``(L, N, D * H_out)`` (batch first or unbatched as ``input``), D = 2 if ``bidirectional`` else 1,
-            H_out = ``hidden_size``.
+          H_out = ``hidden_size``.
         - h_n: the shape of ``hx``.
 
     Raises:
@@ -270,11 +270,11 @@ class LSTM(RNNBase):
 
     Shape:
         - input: ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``) or unbatched ``(L, H_in)``, H_in =
-            ``input_size``; floating point.
+          ``input_size``; floating point.
         - hx: ``(h_0, c_0)``, ``h_0`` of ``(D * num_layers, N, H_out)`` and ``c_0`` of ``(D * num_layers, N,
-            hidden_size)`` (no N when unbatched); zeros when omitted.
+          hidden_size)`` (no N when unbatched); zeros when omitted.
         - output: ``(L, N, D * H_out)`` (batch first or unbatched as ``input``), D = 2 if ``bidirectional`` else 1,
-            H_out = ``proj_size`` or ``hidden_size``.
+          H_out = ``proj_size`` or ``hidden_size``.
         - h_n, c_n: the shapes of ``h_0`` and ``c_0``.
 
     Raises:
@@ -308,10 +308,10 @@ class GRU(RNNBase):
 
     Shape:
         - input: ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``) or unbatched ``(L, H_in)``, H_in =
-            ``input_size``; floating point.
+          ``input_size``; floating point.
         - hx: ``(D * num_layers, N, H_out)`` (``(D * num_layers, H_out)`` unbatched); zeros when omitted.
         - output: ``(L, N, D * H_out)`` (batch first or unbatched as ``input``), D = 2 if ``bidirectional`` else 1,
-            H_out = ``hidden_size``.
+          H_out = ``hidden_size``.
         - h_n: the shape of ``hx``.
 
     Raises:

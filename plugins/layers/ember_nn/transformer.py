@@ -40,7 +40,7 @@ class TransformerEncoderLayer(Module):
 
     Shape:
         - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``) or unbatched ``(S, E)``, E = ``d_model``;
-            floating point.
+          floating point.
         - src_mask: ``(S, S)``; src_key_padding_mask: ``(N, S)``.
         - output: the shape of ``src``.
 
@@ -97,7 +97,7 @@ class TransformerEncoder(Module):
 
     Shape:
         - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``) or unbatched ``(S, E)``, E = ``d_model``;
-            floating point.
+          floating point.
         - mask: ``(S, S)``; src_key_padding_mask: ``(N, S)``.
         - output: the shape of ``src``.
 
@@ -250,7 +250,7 @@ class Transformer(Module):
 
     Shape:
         - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``) or unbatched ``(S, E)``, E = ``d_model``;
-            floating point.
+          floating point.
         - tgt: ``(T, N, E)`` (``(N, T, E)`` with ``batch_first``) or unbatched ``(T, E)``.
         - masks: ``(S, S)``/``(T, T)``/``(T, S)`` attention masks, ``(N, S)``/``(N, T)`` key padding masks.
         - output: the shape of ``tgt``.

@@ -373,7 +373,7 @@ def sigmoid(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -488,7 +488,7 @@ def softsign(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.
@@ -542,7 +542,7 @@ def tanhshrink(input):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype but bool.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.

@@ -397,6 +397,7 @@ reciprocal = unary_op("reciprocal", lambda xp, x: 1 / x, lambda ctx, g: -g * ctx
                       doc="1 / input; integers give the default float (``torch.reciprocal``).")
 square = unary_op("square", lambda xp, x: (x.astype(xp.int64) if x.dtype == bool else x) ** 2,  # bool gives int64
                   lambda ctx, g: 2 * g * ctx.inputs[0], int_to_float=False, table=ops,
+                  grad_fn="PowBackward0",  # PyTorch records square as pow(input, 2)
                   doc="input * input, keeping integer dtypes; bool gives int64 (``torch.square``).\n\nShape:\n"
                       "    - input: ``(*)``, any number of dimensions, any dtype.\n"
                       "    - output: ``(*)``, the shape and dtype of ``input`` (int64 for bool).")

@@ -57,7 +57,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     Shape:
         - query: ``(*, L, E)``; key: ``(*, S, E)``; value: ``(*, S, Ev)``, floating point, batch dims that
-            broadcast (with ``enable_gqa``, query heads a multiple of key/value heads at dim -3).
+          broadcast (with ``enable_gqa``, query heads a multiple of key/value heads at dim -3).
         - attn_mask: bool (True takes part) or floating (added to the scores), broadcastable to ``(*, L, S)``.
         - output: ``(*, L, Ev)``, the dtype of ``query``.
 

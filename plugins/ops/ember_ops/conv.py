@@ -304,6 +304,7 @@ class ColumnsConvolution(Primitive):
     group. Its backward is two GEMMs written with ops (so every derivative order follows); the weight
     gradient multiplies the columns saved here, built once in the forward."""
 
+    grad_fn = "ConvolutionBackward0"  # the convolution's output node, named as PyTorch's
     save_inputs = True
 
     @staticmethod
@@ -569,7 +570,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         - weight: ``(C_out, C_in / groups, k0)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation
-            * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+          * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
@@ -612,7 +613,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         - weight: ``(C_out, C_in / groups, k0, k1)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
-            dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+          dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
@@ -638,7 +639,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         - weight: ``(C_out, C_in / groups, k0, k1, k2)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 *
-            padding - dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
+          padding - dilation * (k - 1) - 1) / stride + 1)``; ``padding='same'`` keeps ``S_in``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
@@ -688,7 +689,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
         - weight: ``(C_in, C_out / groups, k0)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, L_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 * padding +
-            dilation * (k - 1) + output_padding + 1``.
+          dilation * (k - 1) + output_padding + 1``.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D, or ``weight`` is not 3-D.
@@ -720,7 +721,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         - weight: ``(C_in, C_out / groups, k0, k1)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2 *
-            padding + dilation * (k - 1) + output_padding + 1``.
+          padding + dilation * (k - 1) + output_padding + 1``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D, or ``weight`` is not 4-D.
@@ -746,7 +747,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         - weight: ``(C_in, C_out / groups, k0, k1, k2)``, the dtype of ``input``.
         - bias: ``(C_out,)`` or None.
         - output: ``(N, C_out, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = (S_in - 1) * stride - 2
-            * padding + dilation * (k - 1) + output_padding + 1``.
+          * padding + dilation * (k - 1) + output_padding + 1``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D, or ``weight`` is not 5-D.
@@ -825,7 +826,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
     Shape:
         - input: ``(N, C * prod(kernel_size), L)`` or unbatched ``(C * prod(kernel_size), L)``, L the number of
-            blocks that fit ``output_size``; floating point.
+          blocks that fit ``output_size``; floating point.
         - output: ``(N, C, *output_size)`` (no N when unbatched), the dtype of ``input``.
 
     Raises:

@@ -41,7 +41,7 @@ def logit(input, eps=None):
     Shape:
         - input: ``(*)``, any number of dimensions; any dtype.
         - output: ``(*)``, the shape of ``input``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         TypeError: ``input`` is not a Tensor.

@@ -59,11 +59,13 @@ def _camel(name):
     return "".join(p.capitalize() for p in name.split("_"))
 
 
-def primitive(name, forward, backward, *, save_inputs=False, save_output=False, differentiable=True):
-    """A Primitive subclass from a forward and a backward function."""
+def primitive(name, forward, backward, *, save_inputs=False, save_output=False, differentiable=True, grad_fn=""):
+    """A Primitive subclass from a forward and a backward function (``grad_fn``: PyTorch's node name, where
+    it is not derived from ``name``)."""
     return type(_camel(name), (Primitive,), {
         "name": name, "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "save_inputs": save_inputs, "save_output": save_output, "differentiable": differentiable})
+        "save_inputs": save_inputs, "save_output": save_output, "differentiable": differentiable,
+        "grad_fn": grad_fn})
 
 
 def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace=True, float_result=False,
@@ -87,10 +89,10 @@ def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace
 
 
 def unary_op(name, forward, backward, *, save="input", inplace=True, doc="", samples=unary_samples,
-             int_to_float=True, table, differentiable=True, **options):
+             int_to_float=True, table, differentiable=True, grad_fn="", **options):
     """Declare a one-operand elementwise op; ``save`` names what backward reads: input, output or nothing."""
     prim = primitive(name, forward, backward, save_inputs=save == "input", save_output=save == "output",
-                     differentiable=differentiable)
+                     differentiable=differentiable, grad_fn=grad_fn)
     default_float = dtypes.get_default_dtype
 
     def fn(input):

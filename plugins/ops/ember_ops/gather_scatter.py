@@ -172,7 +172,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 
     Shape:
         - input: ``(*)``; index: integer, with ``input``'s number of dims, no larger than ``input`` away from
-            ``dim``.
+          ``dim``.
         - output: the shape of ``index``, the dtype of ``input``.
 
     Raises:
@@ -218,7 +218,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
     Shape:
         - input: ``(*)``; index: integer, with ``input``'s number of dims; src: at least ``index``'s shape, or a
-            number ``value``.
+          number ``value``.
         - output: the shape and dtype of ``input``.
 
     Raises:
@@ -420,7 +420,7 @@ def take_along_dim(input, indices, dim=None):
 
     Shape:
         - input: ``(*)``; indices: int64 with ``input``'s number of dims (or any shape when ``dim`` is None),
-            broadcastable to it outside ``dim``.
+          broadcastable to it outside ``dim``.
         - output: the broadcast shape with ``indices``' size at ``dim``.
 
     Raises:

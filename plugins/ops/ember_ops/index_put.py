@@ -87,7 +87,7 @@ def index_put(input, indices, values, accumulate=False):
 
     Shape:
         - input: ``(*)``; indices: a tuple of index tensors (int64 or bool), as ``input[indices]``; values:
-            broadcastable to the indexed part.
+          broadcastable to the indexed part.
         - output: the shape and dtype of ``input``.
 
     Raises:
@@ -115,7 +115,7 @@ def setitem(self, index, value):
 
     Shape:
         - self: ``(*)``; index: as ``__getitem__`` takes; value: a number or a tensor broadcastable to
-            ``self[index]``.
+          ``self[index]``.
         - output: None; ``self`` is written in place.
 
     Raises:

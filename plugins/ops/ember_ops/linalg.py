@@ -118,9 +118,9 @@ def matmul(input, other):
 
     Shape:
         - input: ``(n,)``, ``(n, m)`` or ``(*1, n, m)``; other: ``(m,)``, ``(m, p)`` or ``(*2, m, p)``; one dtype,
-            not bool.
+          not bool.
         - output: ``(*, n, p)`` with ``*`` the broadcast of the batch dims; 1-D operands lose their matrix dim
-            (vector . vector is ``()``).
+          (vector . vector is ``()``).
 
     Raises:
         DimensionError: an operand is 0-d.
@@ -236,6 +236,7 @@ class LinearAddmm(Linear):
     """``Linear`` of a matrix with a bias: PyTorch records it as addmm."""
 
     name, grad_fn = "linear.addmm", "AddmmBackward0"
+    next_functions_order = (2, 0, 1)  # addmm(bias, input, weight.T): PyTorch's node lists the bias first
 
 
 class LinearMm(Linear):
@@ -256,7 +257,7 @@ def linear(input, weight, bias=None):
 
     Shape:
         - input: ``(*, in_features)``; weight: ``(out_features, in_features)``; bias: ``(out_features,)`` or None;
-            one dtype, not bool.
+          one dtype, not bool.
         - output: ``(*, out_features)``.
 
     Raises:
@@ -633,7 +634,7 @@ def tensordot(a, b, dims=2):
 
     Shape:
         - a, b: tensors; ``dims`` an int n (the last n dims of ``a`` with the first n of ``b``) or two lists of
-            dims of equal length and matching sizes; not bool.
+          dims of equal length and matching sizes; not bool.
         - output: the uncontracted dims of ``a`` then those of ``b``.
 
     Raises:
@@ -728,7 +729,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     Shape:
         - input: at least 2-D, any dtype.
         - output: ``input`` without ``dim1`` and ``dim2``, plus a last dim holding the ``offset`` diagonal (a
-            view).
+          view).
 
     Raises:
         DimensionError: ``input`` has fewer than 2 dims.
@@ -756,7 +757,7 @@ def diag(input, diagonal=0):
     Shape:
         - input: ``(n,)`` or ``(n, m)``, any dtype.
         - output: from 1-D, the ``(n + |diagonal|, n + |diagonal|)`` matrix with ``input`` on that diagonal; from
-            2-D, the 1-D ``diagonal``-th diagonal.
+          2-D, the 1-D ``diagonal``-th diagonal.
 
     Raises:
         DimensionError: ``input`` is not 1-D or 2-D.
@@ -781,7 +782,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     Shape:
         - input: ``(*, n)``, any dtype.
         - output: ``input.dim() + 1`` dims with ``n + |offset|``-sized ``dim1`` and ``dim2`` holding ``input``'s
-            last dim on the ``offset`` diagonal.
+          last dim on the ``offset`` diagonal.
 
     Raises:
         ShapeError: ``dim1`` equals ``dim2``.

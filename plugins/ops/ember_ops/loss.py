@@ -225,7 +225,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     Shape:
         - input: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``, floating point.
         - target: class indices ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` of an integer dtype, or class
-            probabilities of ``input``'s shape and dtype.
+          probabilities of ``input``'s shape and dtype.
         - weight: ``(C,)`` or None.
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of the class-index target.
 
@@ -387,7 +387,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -413,7 +413,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -449,7 +449,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -484,7 +484,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     Shape:
         - input: ``(*)``, any number of dimensions, floating point.
         - target: ``(*)``, the shape of ``input`` (a shape that broadcasts to it is used with a warning, as in
-            PyTorch).
+          PyTorch).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``; the dtype of ``input``.
 
     Raises:
@@ -660,7 +660,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
     Shape:
         - input1, input2, target: one shape (``target`` of 1 or -1); any dtype but bool, integers give the default
-            float.
+          float.
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the shape of the inputs.
 
     Raises:
@@ -704,7 +704,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
     Shape:
         - anchor, positive, negative: ``(N, D)`` or ``(D,)``, one number of dims and shapes that broadcast; any
-            dtype but bool.
+          dtype but bool.
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)`` (``()`` for 1-D inputs).
 
     Raises:

@@ -34,7 +34,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
     Shape:
         - input: ``(*)``; target: ``(*)``, values 1 or -1, a shape that broadcasts with ``input``. Any dtypes, but
-            not both integral.
+          not both integral.
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the broadcast shape; floating point.
 
     Raises:
@@ -90,7 +90,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
     Shape:
         - input: ``(*)``, the log-rate (the rate with ``log_input=False``); any dtype, integers give the default
-            float.
+          float.
         - target: ``(*)``, a shape that broadcasts with ``input``.
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', the broadcast shape.
 
@@ -289,7 +289,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
     Shape:
         - anchor, positive, negative: ``(N, D)`` or ``(D,)``, shapes ``distance_function`` takes (the pairwise
-            distance by default).
+          distance by default).
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
 
     Raises:

@@ -32,7 +32,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int (the last by default).
         - output: ``(values, indices)``, ``input``'s shape without ``dim`` (size 1 with ``keepdim``); the indices
-            int64.
+          int64.
 
     Raises:
         OutOfRangeError: ``k`` is outside [1, ``input.shape[dim]``], or ``dim`` is out of range.
@@ -80,7 +80,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     Shape:
         - input: ``(*)``, non-empty, floating point; q: a number, or a 0-d or 1-d tensor of values in [0, 1].
         - output: ``input``'s shape without ``dim`` (all dims when None; size 1 with ``keepdim``), with a leading
-            ``q.shape[0]`` dim for a 1-d q.
+          ``q.shape[0]`` dim for a 1-d q.
 
     Raises:
         ArgumentError: ``q`` is outside [0, 1] or more than 1-d, ``input`` is empty, or ``interpolation`` is
@@ -155,7 +155,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
     Shape:
         - sorted_sequence: ``(*, N)`` sorted along the last dim; input: ``(*, M)`` (the same leading dims), or any
-            shape (or a number) for a 1-D sequence.
+          shape (or a number) for a 1-D sequence.
         - output: the shape of ``input``, int64 (int32 with ``out_int32``).
 
     Raises:

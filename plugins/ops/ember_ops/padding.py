@@ -69,7 +69,7 @@ def pad(input, pad, mode="constant", value=None):
 
     Shape:
         - input: ``(*)``; 'reflect', 'replicate' and 'circular' pad the last 1 to 3 dims of a batched or unbatched
-            input (``(N, C, *)`` or ``(C, *)``); any dtype ('constant' mode).
+          input (``(N, C, *)`` or ``(C, *)``); any dtype ('constant' mode).
         - pad: ``(left, right, top, bottom, ...)`` from the last dim backwards; negative values crop.
         - output: each padded dim grows by its two pads, the dtype of ``input``.
 

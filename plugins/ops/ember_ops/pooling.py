@@ -379,8 +379,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Shape:
         - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point.
         - output: ``(N, C, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - dilation *
-            (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``; with
-            ``return_indices``, also int64 indices of that shape.
+          (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``; with
+          ``return_indices``, also int64 indices of that shape.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D.
@@ -408,8 +408,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Shape:
         - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point.
         - output: ``(N, C, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
-            dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``;
-            with ``return_indices``, also int64 indices of that shape.
+          dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``; with
+          ``return_indices``, also int64 indices of that shape.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D.
@@ -483,7 +483,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Shape:
         - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point.
         - output: ``(N, C, L_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding - kernel_size)
-            / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+          / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D.
@@ -509,7 +509,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Shape:
         - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point.
         - output: ``(N, C, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
-            kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+          kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D.
@@ -580,7 +580,7 @@ def adaptive_avg_pool1d(input, output_size):
     Shape:
         - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point, non-empty spatial dims.
         - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
-            of ``input``.
+          of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D.
@@ -602,7 +602,7 @@ def adaptive_avg_pool2d(input, output_size):
     Shape:
         - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point, non-empty spatial dims.
         - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
-            of ``input``.
+          of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D.
@@ -634,7 +634,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     Shape:
         - input: ``(N, C, L_in)`` or unbatched ``(C, L_in)``, floating point, non-empty spatial dims.
         - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
-            of ``input``; with ``return_indices``, also int64 indices of that shape.
+          of ``input``; with ``return_indices``, also int64 indices of that shape.
 
     Raises:
         DimensionError: ``input`` is not 2-D or 3-D.
@@ -657,7 +657,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     Shape:
         - input: ``(N, C, H_in, W_in)`` or unbatched ``(C, H_in, W_in)``, floating point, non-empty spatial dims.
         - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
-            of ``input``; with ``return_indices``, also int64 indices of that shape.
+          of ``input``; with ``return_indices``, also int64 indices of that shape.
 
     Raises:
         DimensionError: ``input`` is not 3-D or 4-D.

@@ -27,8 +27,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or unbatched ``(C, D_in, H_in, W_in)``, floating point.
         - output: ``(N, C, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
-            dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``;
-            with ``return_indices``, also int64 indices of that shape.
+          dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``; with
+          ``return_indices``, also int64 indices of that shape.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.
@@ -57,7 +57,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or unbatched ``(C, D_in, H_in, W_in)``, floating point.
         - output: ``(N, C, D_out, H_out, W_out)`` (no N when unbatched), each ``S_out = floor((S_in + 2 * padding -
-            kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
+          kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.
@@ -79,9 +79,9 @@ def adaptive_avg_pool3d(input, output_size):
 
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or unbatched ``(C, D_in, H_in, W_in)``, floating point, non-empty
-            spatial dims.
+          spatial dims.
         - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
-            of ``input``.
+          of ``input``.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.
@@ -102,9 +102,9 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
     Shape:
         - input: ``(N, C, D_in, H_in, W_in)`` or unbatched ``(C, D_in, H_in, W_in)``, floating point, non-empty
-            spatial dims.
+          spatial dims.
         - output: ``(N, C, *output_size)`` (no N when unbatched; None in ``output_size`` keeps that dim), the dtype
-            of ``input``; with ``return_indices``, also int64 indices of that shape.
+          of ``input``; with ``return_indices``, also int64 indices of that shape.
 
     Raises:
         DimensionError: ``input`` is not 4-D or 5-D.

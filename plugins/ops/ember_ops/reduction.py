@@ -89,7 +89,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
+          is None; integer and bool inputs sum in int64, floating ones keep their dtype (or ``dtype``).
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -147,9 +147,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
     Shape:
         - input: ``(*)``, floating point (or a floating ``dtype``); ``dim``: an int, a tuple of ints or None (all
-            dims).
+          dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is not floating point and no floating ``dtype`` is given.
@@ -206,7 +206,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int or None; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
+          is None; integer and bool inputs give int64, floating ones keep their dtype (or ``dtype``).
 
     Raises:
         TypeError: ``dim`` is not an int, or ``input`` is not a Tensor.
@@ -342,7 +342,7 @@ def amax(input, dim=(), keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -360,7 +360,7 @@ def amin(input, dim=(), keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -419,7 +419,7 @@ def argmax(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
+          is None; int64 (the first maximum's index; over the flattened input when ``dim`` is None).
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -438,7 +438,7 @@ def argmin(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
+          is None; int64 (the first minimum's index; over the flattened input when ``dim`` is None).
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -460,6 +460,45 @@ def _select_along(input, dim, keepdim, indices, result_type):
     return result_type(values, indices)
 
 
+class MaxDim(Primitive):
+    """``max(input, dim)``: the largest values along ``dim`` and their (first) indices, one node as
+    PyTorch's (MaxBackward0); the gradient goes to the chosen element only."""
+
+    name, grad_fn = "max.dim", "MaxBackward0"
+    num_outputs = 2
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dim, keepdim):
+        return _chosen_along(xp.argmax, xp, x, dim, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, g_indices, dim, keepdim):
+        indices = ctx.outputs[1]
+        if not keepdim:
+            g, indices = g.unsqueeze(dim), indices.unsqueeze(dim)
+        return g.new_zeros(ctx.input_shapes[0]).scatter(dim, indices, g)
+
+
+class MinDim(MaxDim):
+    """``min(input, dim)``: the smallest values along ``dim`` and their indices (MinBackward0)."""
+
+    name, grad_fn = "min.dim", "MinBackward0"
+
+    @staticmethod
+    def forward(xp, x, dim, keepdim):
+        return _chosen_along(xp.argmin, xp, x, dim, keepdim)
+
+
+def _chosen_along(arg, xp, x, dim, keepdim):
+    """(values, int64 indices) of the elements ``arg`` (argmax, argmin) picks along ``dim``."""
+    indices = xp.expand_dims(arg(x, axis=dim), dim)
+    values = xp.take_along_axis(x, indices, axis=dim)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return values, indices.astype(xp.int64)
+
+
 def _max_min(op, input, dim, keepdim, largest, binary):
     check_tensor(op, "input", input)
     if isinstance(dim, Tensor):
@@ -470,8 +509,11 @@ def _max_min(op, input, dim, keepdim, largest, binary):
         return _extreme(op, Max if largest else Min, input, (), False)
     dim = _one_dim(op, input, dim)
     _check_nonempty(op, input, (dim,) if input._data.ndim else ())
-    indices = apply(Argmax if largest else Argmin, input, dim=dim if input._data.ndim else None, keepdim=True)
-    return _select_along(input, dim, keepdim, indices, return_types.max if largest else return_types.min)
+    result_type = return_types.max if largest else return_types.min
+    if not input._data.ndim:
+        indices = apply(Argmax if largest else Argmin, input, dim=None, keepdim=True)
+        return _select_along(input, dim, keepdim, indices, result_type)
+    return result_type(*apply(MaxDim if largest else MinDim, input, dim=dim, keepdim=bool(keepdim)))
 
 
 def _max_samples(make):
@@ -484,7 +526,7 @@ def _max_errors(make):
     yield ErrorInput(Sample((make(2, 3), -3)), IndexError, r"max\(\).*got -3")
 
 
-@ops.op(samples=_max_samples, errors=_max_errors)
+@ops.op(primitive=Max, samples=_max_samples, errors=_max_errors)
 def max(input, dim=None, keepdim=False):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``maximum(input, other)`` when
     ``dim`` is a tensor (``torch.max``).
@@ -492,7 +534,7 @@ def max(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
@@ -503,7 +545,7 @@ def max(input, dim=None, keepdim=False):
     return _max_min("max", input, dim, keepdim, True, maximum)
 
 
-@ops.op(samples=_max_samples)
+@ops.op(primitive=Min, samples=_max_samples)
 def min(input, dim=None, keepdim=False):
     """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or ``minimum(input, other)`` when
     ``dim`` is a tensor (``torch.min``).
@@ -511,7 +553,7 @@ def min(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         TypeError: ``dim`` is not an int, ``keepdim`` is given without ``dim``, or ``input`` is not a Tensor.
@@ -545,6 +587,21 @@ class Var(Primitive):
         return _expand_back(g, shape, dims, keepdim) * (x - x.mean(dims, keepdim=True)) * scale
 
 
+class Std(Var):
+    """sqrt(var): one node, as PyTorch's std (fused: it stands for ``var(...).sqrt()``)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(xp, x, dims, correction, keepdim):
+        return xp.sqrt(Var.forward(xp, x, dims, correction, keepdim))
+
+    @staticmethod
+    def backward(ctx, g, dims, correction, keepdim):
+        std = ctx.output
+        return Var.backward(ctx, where(std == 0, 0.0, g / (2 * std)), dims, correction, keepdim)  # 0 at 0, as PyTorch
+
+
 def _correction(op, dim, unbiased, correction):
     if isinstance(dim, bool):  # the legacy var(input, unbiased) overload
         dim, unbiased = None, dim
@@ -557,12 +614,12 @@ def _correction(op, dim, unbiased, correction):
     return dim, 0 if unbiased is False else 1
 
 
-def _var(op, input, dim, unbiased, keepdim, correction):
+def _var(op, input, dim, unbiased, keepdim, correction, prim=Var):
     check_tensor(op, "input", input)
     dim, correction = _correction(op, dim, unbiased, correction)
     float_input(op, input)
     dims = normalize_dims(op, dim, input._data.ndim)
-    return apply(Var, input, dims=dims, correction=correction, keepdim=bool(keepdim))
+    return apply(prim, input, dims=dims, correction=correction, keepdim=bool(keepdim))
 
 
 def _var_samples(make):
@@ -611,7 +668,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -623,14 +680,18 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _var("var", input, dim, unbiased, keepdim, correction)
 
 
-@ops.op(samples=_var_samples, stability=_large_offset_stability)
+def _std_composite(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_composite(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+@ops.op(primitive=Std, reference=_std_composite, samples=_var_samples, stability=_large_offset_stability)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var) (``torch.std``).
 
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -639,7 +700,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         TypeError: ``input`` is not a Tensor.
 
     PyTorch: ``torch.std``."""
-    return _var("std", input, dim, unbiased, keepdim, correction).sqrt()
+    return _var("std", input, dim, unbiased, keepdim, correction, Std)
 
 
 @ops.op(namespaces=("ember",), samples=_var_samples)
@@ -649,7 +710,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
+          is None; a ``(var, mean)`` pair of that shape, the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -670,7 +731,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
+          is None; a ``(std, mean)`` pair of that shape, the dtype of ``input``.
 
     Raises:
         TypeError: both ``unbiased`` and ``correction`` are given, or ``correction`` is not a number.
@@ -727,9 +788,9 @@ def logsumexp(input, dim, keepdim=False):
 
     Shape:
         - input: ``(*)``, any dtype (integers are computed in the default float); ``dim``: an int, a tuple of ints
-            or None (all dims).
+          or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; floating point.
+          is None; floating point.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -831,7 +892,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - x: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``x``.
+          is None; the dtype of ``x``.
 
     Raises:
         DTypeError: ``x`` is not floating point.
@@ -862,9 +923,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
     Shape:
         - input: ``(*)``, floating point; ``p`` a number ('fro' by default); ``dim``: an int, a tuple of ints or
-            None (all dims).
+          None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``.
+          is None; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is not floating point.
@@ -919,7 +980,7 @@ def all(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; bool.
+          is None; bool.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -937,7 +998,7 @@ def any(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; bool.
+          is None; bool.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.

@@ -78,7 +78,7 @@ def reshape(input, *shape):
 
     Shape:
         - input: ``(*)``, any dtype; shape: sizes multiplying to ``input.numel()``, one of them -1 at most
-            (inferred).
+          (inferred).
         - output: ``shape``; a view where the strides allow, else a copy.
 
     Raises:
@@ -721,7 +721,7 @@ def getitem(input, index):
 
     Shape:
         - input: ``(*)``, any dtype; index: ints, slices, None, Ellipsis, lists and int, uint8 or bool tensors, as
-            in PyTorch.
+          in PyTorch.
         - output: basic indexing gives a view; advanced (tensor or list) indexing a copy, shaped as PyTorch's.
 
     Raises:
@@ -1100,11 +1100,10 @@ def cat(tensors, dim=0):
         - output: the common shape with ``dim`` the sum of their sizes; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: a tensor is 0-d, or the sizes differ away from ``dim``.
-        OutOfRangeError: ``dim`` is out of range for ``input``.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for the tensors.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.cat``."""
@@ -1138,11 +1137,10 @@ def concatenate(tensors, axis=0):
         - output: the common shape with ``axis`` the sum of their sizes; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: a tensor is 0-d, or the sizes differ away from ``axis``.
         OutOfRangeError: ``axis`` is out of range.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.concatenate``."""
@@ -1180,11 +1178,10 @@ def stack(tensors, dim=0):
         - output: ``(*)`` with a new dim of size ``len(tensors)`` at ``dim``; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: the shapes differ.
-        OutOfRangeError: ``dim`` is out of range for ``input``.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        OutOfRangeError: ``dim`` is out of range for the tensors.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.stack``."""
@@ -1208,10 +1205,9 @@ def hstack(tensors):
         - output: as ``cat`` along that dim; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: the sizes differ away from the joined dim.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.hstack``."""
@@ -1230,10 +1226,9 @@ def vstack(tensors):
         - output: as ``cat`` along dim 0; the promoted dtype.
 
     Raises:
-        TypeError: ``tensors`` is not a list or tuple of Tensors.
         ArgumentError: ``tensors`` is empty.
         ShapeError: the sizes differ away from dim 0.
-        TypeError: an element of ``tensors`` is not a Tensor.
+        TypeError: ``tensors`` is not a list or tuple, or an element of it is not a Tensor.
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.vstack``."""
@@ -1298,7 +1293,7 @@ def split(tensor, split_size_or_sections, dim=0):
     Shape:
         - tensor: at least 1-D, any dtype.
         - output: a tuple of views along ``dim``: pieces of ``split_size`` (the last smaller), or of the given
-            sizes.
+          sizes.
 
     Raises:
         ShapeError: ``tensor`` is 0-d, or the sizes do not sum to the dim.
@@ -1338,7 +1333,7 @@ def chunk(input, chunks, dim=0):
     Shape:
         - input: at least 1-D, any dtype.
         - output: a tuple of at most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long but the
-            last.
+          last.
 
     Raises:
         ArgumentError: ``chunks`` is not positive.

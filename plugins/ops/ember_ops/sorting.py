@@ -138,7 +138,7 @@ def median(input, dim=None, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype but bool; ``dim``: one int.
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
+          is None; with ``dim``, a ``(values, indices)`` pair, the indices int64; the dtype of ``input``.
 
     Raises:
         DTypeError: ``input`` is a bool tensor.
@@ -204,7 +204,7 @@ def mode(input, dim=-1, keepdim=False):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: one int (the last by default).
         - output: ``(values, indices)``, ``input``'s shape without ``dim`` (size 1 with ``keepdim``); the indices
-            int64.
+          int64.
 
     Raises:
         OutOfRangeError: a reduced dim is empty.
@@ -245,7 +245,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     Shape:
         - input: ``(*)``, any dtype.
         - output: 1-D sorted unique values (with ``dim``, the unique slices along it); ``return_inverse`` adds
-            int64 indices of ``input``'s shape (or length along ``dim``), ``return_counts`` int64 counts.
+          int64 indices of ``input``'s shape (or length along ``dim``), ``return_counts`` int64 counts.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.

@@ -122,7 +122,7 @@ def polygamma(n, input):
     Shape:
         - n: ``(*)``, any number of dimensions; any dtype.
         - output: ``(*)``, the shape of ``n``; floating inputs keep their dtype, integer and bool ones give the
-            default float dtype.
+          default float dtype.
 
     Raises:
         RuntimeError: ``n`` is negative.

@@ -168,7 +168,7 @@ def resize(self, *sizes):
     Shape:
         - self: ``(*)``; sizes: the new shape.
         - output: a tensor of ``sizes`` holding ``self``'s leading elements in memory order (new elements
-            uninitialised).
+          uninitialised).
 
     Raises:
         TypeError: ``self`` is not a Tensor.

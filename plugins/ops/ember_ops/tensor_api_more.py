@@ -211,7 +211,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; as ``sum``, NaN counted as zero.
+          is None; as ``sum``, NaN counted as zero.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.
@@ -230,7 +230,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     Shape:
         - input: ``(*)``, floating point; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; the dtype of ``input``, NaN skipped.
+          is None; the dtype of ``input``, NaN skipped.
 
     Raises:
         DTypeError: ``input`` is not floating point.
@@ -253,7 +253,7 @@ def count_nonzero(input, dim=None):
     Shape:
         - input: ``(*)``, any dtype; ``dim``: an int, a tuple of ints or None (all dims).
         - output: ``input``'s shape without the reduced dims (kept as size 1 with ``keepdim``); ``()`` when ``dim``
-            is None; int64.
+          is None; int64.
 
     Raises:
         OutOfRangeError: ``dim`` is out of range for ``input``.

@@ -133,7 +133,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
     Shape:
         - input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``, floating point ('linear',
-            'bilinear'/'bicubic' and 'trilinear' need 3-D, 4-D and 5-D input).
+          'bilinear'/'bicubic' and 'trilinear' need 3-D, 4-D and 5-D input).
         - output: ``(N, C, *size)``, or each spatial dim times ``scale_factor`` (floored); the dtype of ``input``.
 
     Raises:

@@ -25,7 +25,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
-        from ...tensor import tensor
+        from ...creation import tensor
         return tensor(0.0)
     xp = grads[0]._device.xp
     if math.isinf(norm_type):

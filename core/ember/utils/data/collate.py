@@ -15,7 +15,8 @@ import re
 import numpy as np
 
 from ... import dtypes
-from ...tensor import Tensor, as_tensor, from_numpy, tensor, wrap
+from ...creation import as_tensor, from_numpy, tensor
+from ...tensor import Tensor, wrap
 
 __all__ = ["default_collate", "default_convert", "collate", "default_collate_fn_map", "collate_tensor_fn",
            "collate_numpy_array_fn", "collate_numpy_scalar_fn", "collate_float_fn", "collate_int_fn",

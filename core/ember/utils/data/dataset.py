@@ -196,7 +196,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
     same permutation as PyTorch's. ValueError for a fraction outside [0, 1] or sizes that do not sum to
     ``len(dataset)``.
     """
-    from ...tensor import randperm
+    from ...creation import randperm
     n = len(dataset)
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

@@ -56,7 +56,7 @@ class DistributedSampler(Sampler):
         n = len(self.dataset)
         if self.shuffle:
             from ...random import Generator
-            from ...tensor import randperm
+            from ...creation import randperm
             indices = randperm(n, generator=Generator().manual_seed(self.seed + self.epoch)).tolist()
         else:
             indices = list(range(n))

@@ -68,7 +68,7 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        from ...tensor import randint, randperm
+        from ...creation import randint, randperm
         n = len(self.data_source)
         gen = _private_generator(self.generator)
         if self.replacement:
@@ -93,7 +93,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ...tensor import randperm
+        from ...creation import randperm
         for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
@@ -113,7 +113,7 @@ class WeightedRandomSampler(Sampler):
     """
 
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
-        from ...tensor import as_tensor
+        from ...creation import as_tensor
         from ... import dtypes
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, but got "
