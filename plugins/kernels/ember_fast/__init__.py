@@ -34,6 +34,7 @@ from .gemm import library_path
 GEMM_PRIMITIVES = (
     ("ember_ops.linalg", "Matmul"), ("ember_ops.linalg", "Linear"), ("ember_ops.linalg", "LinearWeightGrad"),
     ("ember_ops.conv", "Convolution"), ("ember_ops.conv", "ConvInputGrad"), ("ember_ops.conv", "ConvWeightGrad"),
+    ("ember_ops.conv", "ColumnsConvolution"),  # conv's GEMM when it is recorded for backward
 )
 FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
 SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))
