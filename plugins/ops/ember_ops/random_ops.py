@@ -314,7 +314,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False,
-        samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))])
+        samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))], errors=lambda make: [
+    ErrorInput(Sample((make.tensor([1.5, 0.2], requires_grad=False),)), RuntimeError,
+               r"bernoulli\(\): expected all probabilities in \[0, 1\], but input of shape \(2,\)"),
+    ErrorInput(Sample((make(2, requires_grad=False), 1.5)), RuntimeError, r"bernoulli\(\): expected p in \[0, 1\], but got p=1\.5")])
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``).
 
@@ -323,7 +326,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
-        RuntimeError: a probability is outside [0, 1].
+        ArgumentError: a probability (an element of ``input``, or ``p``) is outside [0, 1].
         DTypeError: ``input`` is not floating point.
         TypeError: ``input`` is not a Tensor, or ``out=`` is given.
 
@@ -336,7 +339,10 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     prob = input.array if p is None else p
     xp = input.device.xp
     if p is None and (bool(xp.any(prob < 0)) or bool(xp.any(prob > 1))):
-        raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
+        raise ArgumentError(f"bernoulli(): expected all probabilities in [0, 1], but input of shape "
+                            f"{tuple(input.shape)} has values outside it")
+    if p is not None and not 0 <= p <= 1:
+        raise ArgumentError(f"bernoulli(): expected p in [0, 1], but got p={p}")
     draws = _stream(generator, input).random(input.array.shape, np.float64) < prob
     return wrap(draws.astype(input.array.dtype), input.device)
 
