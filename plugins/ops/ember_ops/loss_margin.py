@@ -187,7 +187,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 @ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), make.index([0, 3, 1]))), Sample((make(2, 5), make.index([4, 2])), {"p": 2, "margin": 0.5},
-                                                       name="p=2")])
+                                                       name="p=2"),
+    Sample((make(), make.index(0)), name="0-d")])
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, sum over classes i != y of max(0, margin - x[y] + x[i])^p / C
     (``torch.nn.functional.multi_margin_loss``).
@@ -212,7 +213,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     float_input("multi_margin_loss", input)  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
-    x = input if input.dim() == 2 else input.unsqueeze(0)
+    x = input if input.dim() == 2 else input.reshape(1, -1)  # 0-d: one sample of one class, as in PyTorch
     y = target.reshape(-1, 1)
     picked = x.gather(1, y)
     terms = (margin - picked + x).clamp(min=0) ** p
