@@ -122,6 +122,7 @@ def index_copy(input, dim, index, source):
 def _fill_samples(make):
     yield Sample((make(4, 3), 0, make.index([2, 0]), 1.5), name="dim 0")
     yield Sample((make(2, 4), 1, make.index([3]), -2.0), name="dim 1")
+    yield Sample((make(), 0, make.index([0]), 2.0), name="0-d")
 
 
 @ops.op(primitive=MaskedFill, namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
@@ -129,7 +130,7 @@ def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``).
 
     Shape:
-        - input: ``(*1, S, *2)``; index: 1-D int64; value: a number or a 0-d tensor.
+        - input: ``(*1, S, *2)`` or ``()``; index: 1-D int64; value: a number or a 0-d tensor.
         - output: the shape and dtype of ``input``.
 
     Raises:
@@ -141,7 +142,7 @@ def index_fill(input, dim, index, value):
     check_tensor("index_fill", "input", input)
     _same_device("index_fill", input, index)
     dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
-    hit = np.zeros(input.shape[dim], bool)
+    hit = np.zeros(input.shape[dim] if input.dim() else 1, bool)  # a 0-d input is one slice, as in PyTorch
     where = np.asarray(index).astype(np.int64)
     if where.size and (where.min() < -hit.size or where.max() >= hit.size):
         raise OutOfRangeError(f"index_fill(): index out of range for dim {dim} of size {hit.size} "
