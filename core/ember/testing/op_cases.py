@@ -59,10 +59,19 @@ def _same_class_as_torch(exc, torch_fn, args, kwargs) -> None:
         try:
             torch_fn(*to_torch(args), **to_torch(kwargs))
         except Exception as torch_exc:
-            if not isinstance(exc, type(torch_exc)):
+            if not isinstance(exc, _counterpart(type(torch_exc))):
                 raise AssertionError(f"raised {type(exc).__name__}, which is not a {type(torch_exc).__name__} as "
                                      f"PyTorch raises here ({torch_exc}): code catching PyTorch's error would miss "
                                      f"ember's") from None
+
+
+def _counterpart(torch_class):
+    """The class ember's exception must be an instance of: PyTorch's, or, for a class torch defines itself
+    (``torch.linalg.LinAlgError``, whose C name is ``_LinAlgError``), ember's class of the same name."""
+    if torch_class.__module__.startswith("torch") and torch_class.__name__ == "_LinAlgError":
+        from ember.errors import LinAlgError
+        return LinAlgError
+    return torch_class
 
 
 def check_stability(op, case, torch_fn=None) -> None:

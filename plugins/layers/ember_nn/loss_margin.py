@@ -199,6 +199,7 @@ class MultiLabelMarginLoss(_Loss):
 
     Raises:
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        ShapeError: ``target``'s shape is not ``input``'s.
         OutOfRangeError: a target value is outside [-1, C).
         DTypeError: ``input`` is not floating point.
         DeviceError: the tensors are on different devices.

@@ -58,7 +58,14 @@ def unary_doc(doc: str, name: str, int_to_float: bool) -> str:
                    f"torch.{name}")
 
 
-def binary_doc(doc: str, name: str, float_result: bool = False, bool_result: bool = False) -> str:
+TENSOR_INPUTS = "input, other: tensors whose shapes broadcast together (a Python number is refused, as in PyTorch)."
+TENSORS_ONLY_RAISES = ("TypeError: an operand is not a Tensor.",) + BINARY_RAISES[1:]
+
+
+def binary_doc(doc: str, name: str, float_result: bool = False, bool_result: bool = False,
+               tensors_only: bool = False) -> str:
     """The docstring of a two-operand elementwise op (``binary_op``, the logical and bitwise families)."""
     output = ("output: the broadcast shape, bool." if bool_result else FLOAT_RESULT if float_result else PROMOTED)
+    if tensors_only:
+        return compose(doc, (TENSOR_INPUTS, output), TENSORS_ONLY_RAISES, f"torch.{name}")
     return compose(doc, (BROADCAST_INPUTS, output), BINARY_RAISES, f"torch.{name}")

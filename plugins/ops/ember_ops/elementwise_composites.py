@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
-from ember.ops import ArgumentError, OpTable, Sample, check_tensor
+from ember.ops import ArgumentError, ErrorInput, OpTable, OutOfRangeError, Sample, check_tensor, normalize_dims
 
 from .elementwise_factories import binary_op
 
@@ -82,7 +82,11 @@ def _diff_samples(make):
     yield Sample((make(2, 3),), {"prepend": make(2, 1), "append": make(2, 2)}, name="prepend and append")
 
 
-@ops.op(namespaces=("ember", "Tensor"), samples=_diff_samples)
+def _diff_errors(make):
+    yield ErrorInput(Sample((make(3),), {"dim": 2}), OutOfRangeError, r"diff\(\): dimension out of range .*\[-1, 0\].*got 2")
+
+
+@ops.op(namespaces=("ember", "Tensor"), samples=_diff_samples, errors=_diff_errors)
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``, after concatenating ``prepend`` and ``append`` there
     (``torch.diff``).
@@ -94,7 +98,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
     Raises:
         ArgumentError: ``input`` is 0-d, or ``n`` is negative.
-        IndexError: ``dim`` is out of range for ``input``.
+        OutOfRangeError: ``dim`` is out of range for ``input``.
         TypeError: ``input`` is not a Tensor.
         DeviceError: the tensors are on different devices.
 
@@ -104,6 +108,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         raise ArgumentError("diff(): expected at least a 1-dimensional tensor")
     if not isinstance(n, int) or n < 0:
         raise ArgumentError(f"diff(): order n must be a non-negative integer, got {n!r}")
+    normalize_dims("diff", dim, input.dim())  # an out-of-range dim is an OutOfRangeError, as in PyTorch
     from ember import cat
     pieces = [t for t in (prepend, input, append) if t is not None]
     out = cat(pieces, dim) if len(pieces) > 1 else input

@@ -34,14 +34,19 @@ def _broadcast_error(op, a, b) -> ShapeError:
     return ShapeError(f"{op}(): shapes {sa} and {sb} cannot be broadcast together")
 
 
-def binary(prim, a, b, float_result=False):
-    """Promote, then run a two-operand primitive, turning a backend broadcast error into ember's.
+def binary(prim, a, b, float_result=False, tensors_only=False):
+    """Promote, then run a two-operand primitive, turning a backend broadcast error into ember's;
+    ``tensors_only``: a Python number operand is a TypeError (checked off the hot path: a number never
+    takes it).
 
     Two tensors of one dtype (the common case) skip promotion: this is the per-op hot path, so the check
     reads the arrays' element types (one backend dtype is one ember dtype) instead of calling properties.
     """
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype is b.array.dtype
             and (not float_result or a.dtype.is_floating_point)):
+        if tensors_only:
+            check_tensor(prim.name, "input", a)
+            check_tensor(prim.name, "other", b)
         a, b = promote(prim.name, a, b, float_result)
     try:
         return apply_binary(prim, a, b)
@@ -70,8 +75,9 @@ def primitive(name, forward, backward, *, save_inputs=False, save_output=False, 
 
 
 def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace=True, float_result=False,
-              differentiable=True, doc="", samples=binary_samples, check=None, table, **options):
+              differentiable=True, doc="", samples=binary_samples, check=None, tensors_only=False, table, **options):
     """Declare a two-operand elementwise op; ``backward(ctx, grad)`` returns (grad_a, grad_b).
+    ``tensors_only``: both operands must be tensors (``torch.maximum`` refuses a number).
 
     ``check(input, other)``, when given, sees the operands before promotion (which wraps Python ints
     into an integer tensor's range) and raises for values the op refuses."""
@@ -82,9 +88,9 @@ def binary_op(name, forward, backward, *, save_inputs=True, operator="", inplace
             return NotImplemented  # t == None is False, as in Python and PyTorch
         if check is not None:
             check(input, other)
-        return binary(prim, input, other, float_result)
+        return binary(prim, input, other, float_result, tensors_only)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = binary_doc(doc, name, float_result)
+    fn.__doc__ = binary_doc(doc, name, float_result, tensors_only=tensors_only)
     table.op(fn, primitive=prim, operator=operator, inplace=inplace, samples=samples, differentiable=differentiable, **options)
     return fn
 

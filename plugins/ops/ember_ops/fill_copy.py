@@ -6,7 +6,7 @@ history becomes the write node and its version counter is bumped.
 
 from __future__ import annotations
 
-from ember.ops import OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, scalar_to
+from ember.ops import ErrorInput, OpTable, Primitive, Sample, ShapeError, apply, check_tensor, inplace, scalar_to
 from ember.tensor import Tensor
 
 ops = OpTable()
@@ -118,10 +118,12 @@ def copy_(self, src, non_blocking=False):
     if src.device is not self.device:
         src = src.to(self.device)
     try:
-        self.device.xp.broadcast_shapes(src.array.shape, self.array.shape)
+        fits = self.device.xp.broadcast_shapes(src.array.shape, self.array.shape) == self.array.shape
     except ValueError:
+        fits = False
+    if not fits:  # src must broadcast to self's shape, not self to a larger one (a (3,) into a 0-d)
         raise ShapeError(f"copy_(): src of shape {tuple(src.shape)} cannot be broadcast to self of shape "
-                         f"{tuple(self.shape)}") from None
+                         f"{tuple(self.shape)}")
     out = apply(Copy, self, src)
     if out.dtype is not self.dtype:
         out = out.to(self.dtype)
@@ -129,4 +131,6 @@ def copy_(self, src, non_blocking=False):
 
 
 ops.op(copy_, primitive=Copy, namespaces=("Tensor",), torch="torch.Tensor.copy_", samples=lambda make: [
-    Sample((make(2, 3, requires_grad=False), make(3, requires_grad=False)))])
+    Sample((make(2, 3, requires_grad=False), make(3, requires_grad=False)))], errors=lambda make: [
+    ErrorInput(Sample((make(requires_grad=False), make(3, requires_grad=False))), ShapeError,
+               r"copy_\(\): src of shape \(3,\) cannot be broadcast to self of shape \(\)")])

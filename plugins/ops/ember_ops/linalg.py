@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, Primitive, Sample, ShapeError,
+from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, LinAlgError, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor, float_input, maybe_view, no_bool, normalize_dims, scalar_to)
 from ember.tensor import Tensor
 
@@ -832,6 +832,16 @@ def _square(op, name, A):
     float_input(f"linalg.{op}", A, name, low_precision=False)  # no float16 kernels, as in PyTorch
 
 
+def _invertible(op, A):
+    """``apply(LinalgInvEx, A)``, numpy's LinAlgError on a singular matrix raised as ember's LinAlgError
+    (``torch.linalg.LinAlgError``, a RuntimeError), naming the op and the shape."""
+    try:
+        return apply(LinalgInvEx, A)
+    except np.linalg.LinAlgError:
+        raise LinAlgError(f"{op}: the inversion could not be completed because the input matrix (of the "
+                          f"{tuple(A.shape)} batch) is singular; expected invertible matrices") from None
+
+
 class LinalgInvEx(Primitive):
     save_output = True
 
@@ -856,6 +866,8 @@ def _inv_errors(make):
     yield ErrorInput(Sample((make(2, 3),)), RuntimeError, r"linalg.inv: A must be batches of square matrices.*\(2, 3\)")
     yield ErrorInput(Sample((make(2, 2, dtype="float16"),)), TypeError,
                      r"linalg.inv\(\): not implemented for A of dtype float16; expected float32 or float64")
+    yield ErrorInput(Sample((make.tensor([[1.0, 2.0], [2.0, 4.0]]),)), LinAlgError,
+                     r"linalg.inv: the inversion could not be completed .*\(2, 2\) batch\) is singular")
 
 
 @ops.op(primitive=LinalgInvEx, namespaces=("linalg",), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),)),
@@ -871,16 +883,17 @@ def inv(A):
     Raises:
         ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
         DTypeError: ``A`` is not float32 or float64.
-        numpy.linalg.LinAlgError: a matrix is singular (numpy's error, a ValueError, where PyTorch raises
-            ``torch.linalg.LinAlgError``).
+        LinAlgError: a matrix is singular (``torch.linalg.LinAlgError``).
         TypeError: ``A`` is not a Tensor.
 
     PyTorch: ``torch.linalg.inv``."""
     _square("inv", "A", A)
-    return apply(LinalgInvEx, A)
+    return _invertible("linalg.inv", A)
 
 
-@ops.op(primitive=LinalgInvEx, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))])
+@ops.op(primitive=LinalgInvEx, namespaces=("ember", "Tensor"), samples=lambda make: [Sample((_well_conditioned(make, 3, 3),))],
+        errors=lambda make: [ErrorInput(Sample((make.tensor([[1.0, 2.0], [2.0, 4.0]]),)), LinAlgError,
+                                        r"inverse: the inversion could not be completed .*\(2, 2\) batch\) is singular")])
 def inverse(input):
     """``linalg.inv`` (``torch.inverse``).
 
@@ -891,13 +904,12 @@ def inverse(input):
     Raises:
         ShapeError: ``input`` has fewer than 2 dims or its matrices are not square.
         DTypeError: ``input`` is not float32 or float64.
-        numpy.linalg.LinAlgError: a matrix is singular (numpy's error, a ValueError, where PyTorch raises
-            ``torch.linalg.LinAlgError``).
+        LinAlgError: a matrix is singular (``torch.linalg.LinAlgError``).
         TypeError: ``input`` is not a Tensor.
 
     PyTorch: ``torch.inverse``."""
     _square("inverse", "input", input)
-    return apply(LinalgInvEx, input)
+    return _invertible("inverse", input)
 
 
 class LinalgDet(Primitive):
@@ -957,6 +969,8 @@ class LinalgSolveEx(Primitive):
 def _solve_errors(make):
     yield ErrorInput(Sample((make(3, 3), make(4, 2))), RuntimeError,
                      r"linalg.solve: incompatible shapes of A and B.*\(3, 3\) and \(4, 2\)")
+    yield ErrorInput(Sample((make.tensor([[1.0, 2.0], [2.0, 4.0]]), make(2))), LinAlgError,
+                     r"linalg.solve: the solver failed .*\(2, 2\) batch\) is singular")
 
 
 @ops.op(namespaces=("linalg",), samples=lambda make: [
@@ -976,8 +990,8 @@ def solve(A, B, *, left=True, out=None):
 
     Raises:
         ShapeError: ``A`` has fewer than 2 dims or its matrices are not square.
-        ShapeError: ``B`` does not fit ``A``, or the batch dims do not broadcast; also, with a misleading message,
-            when a matrix is singular (PyTorch raises ``torch.linalg.LinAlgError``).
+        ShapeError: ``B`` does not fit ``A``, or the batch dims do not broadcast.
+        LinAlgError: a matrix is singular (``torch.linalg.LinAlgError``).
         DTypeError: ``A`` is not float32 or float64, or ``B``'s dtype differs.
         TypeError: ``A`` or ``B`` is not a Tensor.
         DeviceError: the tensors are on different devices.
@@ -996,6 +1010,9 @@ def solve(A, B, *, left=True, out=None):
                          f"({tuple(A.shape)} and {tuple(B.shape)})")
     try:
         x = apply(LinalgSolveEx, A, b)
+    except np.linalg.LinAlgError:  # a ValueError too: caught first
+        raise LinAlgError(f"linalg.solve: the solver failed because the input matrix (of the {tuple(A.shape)} "
+                          f"batch) is singular; expected invertible matrices") from None
     except ValueError:
         raise ShapeError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} cannot be "
                          f"broadcast") from None

@@ -214,6 +214,8 @@ def _cross_entropy_errors(make):
                      r"cross_entropy\(\): expected input batch_size \(4\) to match target batch_size \(3\)")
     yield ErrorInput(Sample((make(4, 5, dtype="int64"), make.index([0, 1, 2, 3]))), TypeError,
                      r"cross_entropy\(\): not implemented for input of dtype int64")
+    yield ErrorInput(Sample((make(), make(low=0.0, high=1.0))), IndexError,
+                     r"cross_entropy\(\): expected input of shape \(C,\), .*got a 0-d input")
 
 
 @ops.op(namespaces=("functional",), samples=_ce_samples, errors=_cross_entropy_errors)
@@ -234,7 +236,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             with probability targets.
         ShapeError: ``target``'s shape does not fit ``input``'s, or ``weight`` is not ``(C,)``.
         OutOfRangeError: a class index is outside [0, C) and not ``ignore_index``.
-        IndexError: ``input`` is 0-d.
+        DimensionError: ``input`` is 0-d.
         DTypeError: ``input`` is not floating point, or an index target is not an integer dtype.
         TypeError: ``input``, ``target`` or ``weight`` is not a Tensor.
         DeviceError: the tensors are on different devices.
@@ -247,6 +249,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ArgumentError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch accepts a negative value and smooths nothing
     float_input("cross_entropy", input)
+    if input.dim() == 0:  # PyTorch: IndexError "Dimension specified as 1 but tensor has no dimensions"
+        raise DimensionError(f"cross_entropy(): expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d "
+                             f"input (target of shape {tuple(target.shape)})")
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     weight = _check_weight("cross_entropy", weight, n_classes, input.dtype)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ember.ops import DTypeError, OpTable, OutOfRangeError, Sample, check_tensor, float_input
+from ember.ops import DTypeError, ErrorInput, OpTable, OutOfRangeError, Sample, ShapeError, check_tensor, float_input
 
 from .loss import _reduction
 
@@ -187,7 +187,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 @ops.op(namespaces=("functional",), samples=lambda make: [
     Sample((make(3, 4), make.index([0, 3, 1]))), Sample((make(2, 5), make.index([4, 2])), {"p": 2, "margin": 0.5},
-                                                       name="p=2")])
+                                                       name="p=2"),
+    Sample((make(), make.index(0)), name="0-d")])
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, sum over classes i != y of max(0, margin - x[y] + x[i])^p / C
     (``torch.nn.functional.multi_margin_loss``).
@@ -212,7 +213,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     float_input("multi_margin_loss", input)  # no integer kernel in PyTorch ("multi_margin_loss_cpu_kernel")
-    x = input if input.dim() == 2 else input.unsqueeze(0)
+    x = input if input.dim() == 2 else input.reshape(1, -1)  # 0-d: one sample of one class, as in PyTorch
     y = target.reshape(-1, 1)
     picked = x.gather(1, y)
     terms = (margin - picked + x).clamp(min=0) ** p
@@ -227,7 +228,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 @ops.op(namespaces=("functional",), samples=lambda make: [
-    Sample((make(2, 4), make.index([[3, 0, -1, 1], [1, 2, 3, -1]])))])
+    Sample((make(2, 4), make.index([[3, 0, -1, 1], [1, 2, 3, -1]]))), Sample((make(), make.index(0)), name="0-d")],
+    errors=lambda make: [ErrorInput(Sample((make(2, 3), make.index([[0, 1, 2, -1], [0, 1, 2, -1]]))), ShapeError,
+                                    r"multilabel_margin_loss\(\): inconsistent target size: .*\(2, 3\), got \(2, 4\)")])
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Per sample, sum over target classes j (up to the first -1) and non-target classes i of max(0, 1 - (x[j] -
     x[i])) / C (``torch.nn.functional.multilabel_margin_loss``).
@@ -239,6 +242,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
     Raises:
         ArgumentError: ``reduction`` is not 'none', 'mean' or 'sum'.
+        ShapeError: ``target``'s shape is not ``input``'s.
         OutOfRangeError: a target value is outside [-1, C).
         DTypeError: ``input`` is not floating point.
         TypeError: ``input`` or ``target`` is not a Tensor.
@@ -252,7 +256,10 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise DeviceError(f"multilabel_margin_loss(): expected input and target on one device, got {input.device} "
                           f"and {target.device}")
     float_input("multilabel_margin_loss", input)  # no integer kernel in PyTorch
-    x = input if input.dim() == 2 else input.unsqueeze(0)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(f"multilabel_margin_loss(): inconsistent target size: expected target of input's shape "
+                         f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    x = input if input.dim() == 2 else input.reshape(1, -1)  # 0-d: one sample of one class, as in PyTorch
     t = np.asarray(target).reshape(x.shape[0], -1)
     c = x.shape[1]
     if t.size and (t.min() < -1 or t.max() >= c):  # PyTorch checks every entry, also past the first -1

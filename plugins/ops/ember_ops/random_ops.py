@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, Sample, check_tensor, float_input, inplace, no_bool
+from ember.ops import ArgumentError, ErrorInput, OpTable, Sample, ShapeError, check_tensor, float_input, inplace, no_bool
 from ember.random import default_generator
 from ember.tensor import Tensor
 from ember.ops import wrap
@@ -145,7 +145,14 @@ def random_(self, *args, generator=None, **kwargs):
     return _fill(self, draws, "random_")
 
 
-@ops.op(namespaces=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False,
+def _bernoulli__errors(make):
+    yield ErrorInput(Sample((make(3, requires_grad=False), 1.5)), RuntimeError,
+                     r"bernoulli_\(\): expected p in \[0, 1\], but got p=1\.5")
+    yield ErrorInput(Sample((make(3, requires_grad=False), make.tensor([0.5, 1.5, 0.2], requires_grad=False))),
+                     RuntimeError, r"bernoulli_\(\): expected every element of p in \[0, 1\].*\(3,\)")
+
+
+@ops.op(namespaces=("Tensor",), torch="torch.Tensor.bernoulli_", differentiable=False, errors=_bernoulli__errors,
         samples=lambda make: [Sample((make(2, 3, requires_grad=False), 1.0)), Sample((make(2, 3, requires_grad=False), 0.0))])
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 where a uniform draw falls below ``p`` (a number or a broadcastable tensor), else 0.
@@ -155,11 +162,20 @@ def bernoulli_(self, p=0.5, *, generator=None):
         - output: ``self``, filled in place with the draws.
 
     Raises:
+        ArgumentError: ``p`` (or an element of it) is outside [0, 1].
         TypeError: ``self`` is not a Tensor.
 
     PyTorch: ``torch.Tensor.bernoulli_``."""
     check_tensor("bernoulli_", "self", self)
-    prob = p.array if isinstance(p, Tensor) else p
+    if isinstance(p, Tensor):
+        prob = p.array
+        if not bool(((prob >= 0) & (prob <= 1)).all()):  # NaN fails too, as in PyTorch
+            raise ArgumentError(f"bernoulli_(): expected every element of p in [0, 1], but p of shape "
+                                f"{tuple(p.shape)} has values outside it")
+    else:
+        prob = p
+        if not 0 <= prob <= 1:
+            raise ArgumentError(f"bernoulli_(): expected p in [0, 1], but got p={p}")
     return _fill(self, _uniform(self, generator) < prob, "bernoulli_")
 
 
@@ -255,7 +271,9 @@ def _normal_samples(make):
     yield Sample((1.5, 0.0, (2, 2)), name="numbers and size")
 
 
-@ops.op(namespaces=("ember",), differentiable=False, samples=_normal_samples)
+@ops.op(namespaces=("ember",), differentiable=False, samples=_normal_samples, errors=lambda make: [
+    ErrorInput(Sample((make(3, requires_grad=False), make(2, low=0.5, requires_grad=False))), ShapeError,
+               r"normal\(\): the size of tensor a \(3\) must match the size of tensor b \(2\)")])
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
     """Draws from N(mean, std^2) (``torch.normal``): ``mean``/``std`` tensors (broadcast together) or numbers with
     ``size``. With tensor arguments the result is ``mean + std * eps``, differentiable in both.
@@ -266,6 +284,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 
     Raises:
         RuntimeError: an element of ``std`` is negative.
+        ShapeError: ``mean`` and ``std`` are tensors whose shapes do not broadcast.
         DTypeError: a tensor argument is not floating point.
         TypeError: two numbers without ``size``, or ``out=`` is given.
         DeviceError: the tensors are on different devices.
@@ -285,13 +304,20 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
     if isinstance(std, (int, float)) and std < 0 or isinstance(std, Tensor) and bool((std < 0).any()):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     ref = tensors[0]
-    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    try:
+        shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    except ValueError:
+        from .elementwise_factories import _broadcast_error
+        raise _broadcast_error("normal", mean, std) from None
     eps = wrap(_stream(generator, ref).normal(shape, ref.array.dtype), ref.device)
     return mean + std * eps
 
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False,
-        samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))])
+        samples=lambda make: [Sample((make.index([[0.0, 1.0], [1.0, 0.0]]).double(),))], errors=lambda make: [
+    ErrorInput(Sample((make.tensor([1.5, 0.2], requires_grad=False),)), RuntimeError,
+               r"bernoulli\(\): expected all probabilities in \[0, 1\], but input of shape \(2,\)"),
+    ErrorInput(Sample((make(2, requires_grad=False), 1.5)), RuntimeError, r"bernoulli\(\): expected p in \[0, 1\], but got p=1\.5")])
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise, in ``input``'s dtype (``torch.bernoulli``).
 
@@ -300,7 +326,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         - output: ``(*)``, the shape of ``input``; the dtype of ``input``.
 
     Raises:
-        RuntimeError: a probability is outside [0, 1].
+        ArgumentError: a probability (an element of ``input``, or ``p``) is outside [0, 1].
         DTypeError: ``input`` is not floating point.
         TypeError: ``input`` is not a Tensor, or ``out=`` is given.
 
@@ -313,7 +339,10 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     prob = input.array if p is None else p
     xp = input.device.xp
     if p is None and (bool(xp.any(prob < 0)) or bool(xp.any(prob > 1))):
-        raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
+        raise ArgumentError(f"bernoulli(): expected all probabilities in [0, 1], but input of shape "
+                            f"{tuple(input.shape)} has values outside it")
+    if p is not None and not 0 <= p <= 1:
+        raise ArgumentError(f"bernoulli(): expected p in [0, 1], but got p={p}")
     draws = _stream(generator, input).random(input.array.shape, np.float64) < prob
     return wrap(draws.astype(input.array.dtype), input.device)
 

@@ -119,14 +119,22 @@ def _tensor_pairs(make):
     return binary_samples(make, scalars=False)
 
 
+def _number_operand_errors(op):
+    """PyTorch's maximum/minimum/fmax/fmin take two tensors: a Python number is a TypeError."""
+    def errors(make):
+        yield ErrorInput(Sample((make(3), 2)), TypeError, rf"{op}\(\): argument 'other' must be Tensor, not int")
+        yield ErrorInput(Sample((2.0, make(3))), TypeError, rf"{op}\(\): argument 'input' must be Tensor, not float")
+    return errors
+
+
 maximum = binary_op("maximum", lambda xp, a, b: xp.maximum(a, b), _tie_split(lambda a, b: a > b), table=ops, samples=_tensor_pairs,
-                    inplace=None, doc="The larger of the two, NaN if either is (``torch.maximum``).")
+                    inplace=None, tensors_only=True, errors=_number_operand_errors("maximum"), doc="The larger of the two, NaN if either is (``torch.maximum``).")
 minimum = binary_op("minimum", lambda xp, a, b: xp.minimum(a, b), _tie_split(lambda a, b: a < b), table=ops, samples=_tensor_pairs,
-                    inplace=None, doc="The smaller of the two, NaN if either is (``torch.minimum``).")
+                    inplace=None, tensors_only=True, errors=_number_operand_errors("minimum"), doc="The smaller of the two, NaN if either is (``torch.minimum``).")
 fmax = binary_op("fmax", lambda xp, a, b: xp.fmax(a, b), _tie_split(lambda a, b: (a > b) | b.isnan()), table=ops, samples=_tensor_pairs,
-                 inplace=None, doc="The larger of the two, ignoring a NaN operand (``torch.fmax``).")
+                 inplace=None, tensors_only=True, errors=_number_operand_errors("fmax"), doc="The larger of the two, ignoring a NaN operand (``torch.fmax``).")
 fmin = binary_op("fmin", lambda xp, a, b: xp.fmin(a, b), _tie_split(lambda a, b: (a < b) | b.isnan()), table=ops, samples=_tensor_pairs,
-                 inplace=None, doc="The smaller of the two, ignoring a NaN operand (``torch.fmin``).")
+                 inplace=None, tensors_only=True, errors=_number_operand_errors("fmin"), doc="The smaller of the two, ignoring a NaN operand (``torch.fmin``).")
 
 
 # -- clamp ------------------------------------------------------------------------------------------

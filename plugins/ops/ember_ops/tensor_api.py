@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.device import DeviceError
-from ember.ops import OpTable, Sample, check_tensor
+from ember.ops import ErrorInput, OpTable, Sample, ShapeError, check_tensor
 from ember.tensor import Tensor
 from ember.ops import wrap
 
@@ -31,7 +31,12 @@ def _close_samples(make):
                  name="broadcast, loose")
 
 
-@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
+def _close_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(2, 4))), ShapeError,
+                     r"isclose\(\): the size of tensor a \(3\) must match the size of tensor b \(4\)")
+
+
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples, errors=_close_errors)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other| elementwise, as a bool tensor; infinities are close only to
     themselves and NaN to NaN only with ``equal_nan`` (``torch.isclose``).
@@ -42,7 +47,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
     Raises:
         RuntimeError: ``input`` and ``other`` differ in dtype, or ``rtol``/``atol`` is negative.
-        ValueError: the shapes do not broadcast.
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` or ``other`` is not a Tensor.
         DeviceError: the tensors are on different devices.
 
@@ -56,6 +61,11 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, atol={atol}")
     xp = input.device.xp
     a, b = input.array, other.array
+    try:
+        xp.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        from .elementwise_factories import _broadcast_error
+        raise _broadcast_error("isclose", input, other) from None
     if not input.dtype.is_floating_point:
         a, b = a.astype(xp.float64), b.astype(xp.float64)
     with_nan = xp.isnan(a) & xp.isnan(b) if equal_nan else False
@@ -64,7 +74,12 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return wrap(xp.asarray((a == b) | with_tol | with_nan), input.device)
 
 
-@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples)
+def _close_errors(make):
+    yield ErrorInput(Sample((make(2, 3), make(2, 4))), ShapeError,
+                     r"isclose\(\): the size of tensor a \(3\) must match the size of tensor b \(4\)")
+
+
+@ops.op(namespaces=("ember", "Tensor"), differentiable=False, samples=_close_samples, errors=_close_errors)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether every element of ``input`` is close to ``other`` (``torch.allclose``); a Python bool.
 
@@ -74,7 +89,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
     Raises:
         RuntimeError: ``input`` and ``other`` differ in dtype, or ``rtol``/``atol`` is negative.
-        ValueError: the shapes do not broadcast.
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` or ``other`` is not a Tensor.
         DeviceError: the tensors are on different devices.
 

@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from ember import dtypes as _dt
-from ember.ops import OpTable, OutOfRangeError, Sample, ShapeError, check_tensor, float_input, no_bool, normalize_dims
+from ember.ops import (DimensionError, ErrorInput, OpTable, OutOfRangeError, Sample, ShapeError, check_tensor, float_input,
+                       no_bool, normalize_dims)
 
 from .masks import MaskedFill
 from .shape import Flip
@@ -121,6 +122,7 @@ def index_copy(input, dim, index, source):
 def _fill_samples(make):
     yield Sample((make(4, 3), 0, make.index([2, 0]), 1.5), name="dim 0")
     yield Sample((make(2, 4), 1, make.index([3]), -2.0), name="dim 1")
+    yield Sample((make(), 0, make.index([0]), 2.0), name="0-d")
 
 
 @ops.op(primitive=MaskedFill, namespaces=("ember", "Tensor"), inplace=True, samples=_fill_samples)
@@ -128,7 +130,7 @@ def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (``torch.index_fill``).
 
     Shape:
-        - input: ``(*1, S, *2)``; index: 1-D int64; value: a number or a 0-d tensor.
+        - input: ``(*1, S, *2)`` or ``()``; index: 1-D int64; value: a number or a 0-d tensor.
         - output: the shape and dtype of ``input``.
 
     Raises:
@@ -140,7 +142,7 @@ def index_fill(input, dim, index, value):
     check_tensor("index_fill", "input", input)
     _same_device("index_fill", input, index)
     dim = (normalize_dims("index_fill", dim, input.dim()) or (0,))[0]
-    hit = np.zeros(input.shape[dim], bool)
+    hit = np.zeros(input.shape[dim] if input.dim() else 1, bool)  # a 0-d input is one slice, as in PyTorch
     where = np.asarray(index).astype(np.int64)
     if where.size and (where.min() < -hit.size or where.max() >= hit.size):
         raise OutOfRangeError(f"index_fill(): index out of range for dim {dim} of size {hit.size} "
@@ -289,7 +291,13 @@ def dist(input, other, p=2):
     return linalg.vector_norm(input - other, p)
 
 
-@ops.op(namespaces=("linalg",), name="linalg_cross", torch="torch.linalg.cross",
+def _linalg_cross_errors(make):
+    yield ErrorInput(Sample((make(), make())), DimensionError, r"linalg\.cross\(\): dimension specified as -1 but .*shape \(\)")
+    yield ErrorInput(Sample((make(2, 3), make(2, 3)), {"dim": 2}), OutOfRangeError,
+                     r"linalg\.cross\(\): dimension out of range .*got 2")
+
+
+@ops.op(namespaces=("linalg",), name="linalg_cross", torch="torch.linalg.cross", errors=_linalg_cross_errors,
         samples=lambda make: [Sample((make(2, 3), make(2, 3))), Sample((make(3, 2), make(3, 2)), {"dim": 0})])
 def linalg_cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``).
@@ -300,6 +308,8 @@ def linalg_cross(input, other, *, dim=-1):
 
     Raises:
         RuntimeError: ``dim`` does not have size 3 in both.
+        DimensionError: ``input`` or ``other`` is 0-d.
+        OutOfRangeError: ``dim`` is out of range.
         DTypeError: ``input`` is a bool tensor.
         TypeError: ``input`` or ``other`` is not a Tensor.
         DeviceError: the tensors are on different devices.
@@ -307,6 +317,11 @@ def linalg_cross(input, other, *, dim=-1):
     PyTorch: ``torch.linalg.cross``."""
     check_tensor("linalg.cross", "input", input)
     check_tensor("linalg.cross", "other", other)
+    for t in (input, other):
+        if t.dim() == 0:  # PyTorch: IndexError "Dimension specified as -1 but tensor has no dimensions"
+            raise DimensionError(f"linalg.cross(): dimension specified as {dim} but a tensor of shape () has no "
+                                 f"dimensions (expected 3-vectors along dim {dim})")
+        normalize_dims("linalg.cross", dim, t.dim())
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
                            f"{other.shape[dim]}")
@@ -379,7 +394,9 @@ def copysign(input, other):
 
 
 @ops.op(namespaces=("ember", "Tensor"), inplace=True, differentiable=False, dtypes=(_dt.int64,),
-        samples=lambda make: [Sample((make.index([12, 18, -4, 0]), make.index([8, 27, 6, 5])))])
+        samples=lambda make: [Sample((make.index([12, 18, -4, 0]), make.index([8, 27, 6, 5])))],
+        errors=lambda make: [ErrorInput(Sample((make.index([1, 2, 3]), make.index([1, 2]))), ShapeError,
+                                        r"gcd\(\): the size of tensor a \(3\) must match the size of tensor b \(2\)")])
 def gcd(input, other):
     """Elementwise greatest common divisor of integer tensors (``torch.gcd``).
 
@@ -389,7 +406,7 @@ def gcd(input, other):
 
     Raises:
         RuntimeError: an operand is not an integer tensor.
-        ValueError: the shapes do not broadcast (numpy's error; other ops raise ShapeError).
+        ShapeError: the shapes do not broadcast.
         TypeError: ``input`` or ``other`` is not a Tensor.
         DeviceError: the tensors are on different devices.
 
@@ -400,7 +417,11 @@ def gcd(input, other):
     if input.dtype.is_floating_point or other.dtype.is_floating_point:
         raise RuntimeError(f"gcd_cpu not implemented for '{input.dtype}'")
     from ember.ops import wrap
-    return wrap(input.device.xp.gcd(input.array, other.array), input.device)
+    try:
+        return wrap(input.device.xp.gcd(input.array, other.array), input.device)
+    except ValueError:
+        from .elementwise_factories import _broadcast_error
+        raise _broadcast_error("gcd", input, other) from None
 
 
 @ops.op(namespaces=("ember", "Tensor"), differentiable=False, dtypes=(_dt.int64,), samples=lambda make: [
