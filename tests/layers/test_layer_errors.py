@@ -68,3 +68,30 @@ def test_optimizer_errors_name_the_optimizer():
 def test_scheduler_attached_to_nothing():
     with pytest.raises(TypeError, match=r"CosineAnnealingLR: expected an ember.optim.Optimizer to schedule, got list"):
         ember.optim.lr_scheduler.CosineAnnealingLR([], T_max=3)
+
+
+def _torch_error(call):
+    """The exception class PyTorch raises for ``call`` (the test fails if it raises none)."""
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - any class: ember's must be an instance of it
+        return type(exc)
+    raise AssertionError("PyTorch accepted the call")
+
+
+NON_TENSOR_LAYERS = [
+    ("Linear", (4, 3)), ("Conv1d", (2, 2, 1)), ("Conv2d", (3, 4, 3)), ("ConvTranspose2d", (3, 4, 3)),
+    ("MaxPool2d", (2,)), ("AvgPool1d", (2,)), ("AdaptiveAvgPool2d", (2,)), ("BatchNorm2d", (3,)),
+    ("InstanceNorm1d", (3,)), ("LayerNorm", (4,)), ("GroupNorm", (2, 4)), ("RMSNorm", (4,)), ("Embedding", (5, 2)),
+]
+
+
+@pytest.mark.parametrize("name,args", NON_TENSOR_LAYERS, ids=[n for n, _ in NON_TENSOR_LAYERS])
+@pytest.mark.parametrize("bad", ["list", "numpy", "None"])
+def test_a_non_tensor_input_is_a_type_error_naming_the_layer(torch, name, args, bad):
+    import numpy as np
+    value = {"list": [[1.0, 2.0]], "numpy": np.ones((2, 4), np.float32), "None": None}[bad]
+    expected = _torch_error(lambda: getattr(torch.nn, name)(*args)(value))
+    with pytest.raises(expected, match=rf"{name}\(.*\): argument 'input' must be Tensor, not "
+                                       rf"{type(value).__name__}"):
+        getattr(nn, name)(*args)(value)

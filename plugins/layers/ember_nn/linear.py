@@ -8,6 +8,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["Identity", "Linear", "Bilinear"]
 
 
@@ -42,6 +44,7 @@ class Linear(Module):
         - output: ``(*, out_features)``, the same dtype.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``in_features`` or ``out_features`` is negative (at construction).
         ShapeError: ``input``'s last dimension is not ``in_features`` (or ``input`` is 0-d).
         DTypeError: ``input``'s dtype is not the weight's (``F.linear``).
@@ -69,6 +72,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        expect_tensor(self, input)
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise ember.ops.ShapeError(
