@@ -95,3 +95,35 @@ def test_a_non_tensor_input_is_a_type_error_naming_the_layer(torch, name, args, 
     with pytest.raises(expected, match=rf"{name}\(.*\): argument 'input' must be Tensor, not "
                                        rf"{type(value).__name__}"):
         getattr(nn, name)(*args)(value)
+
+
+LAZY = [("LazyLinear", (3,), r"LazyLinear\(out_features=3\): expected input with at least 1 dimension"),
+        ("LazyConv1d", (3, 2), r"LazyConv1d\(.*\): expected 2-D \(unbatched\) or 3-D \(batched\) input, got 0-D"),
+        ("LazyConv2d", (3, 2), r"LazyConv2d\(.*\): expected 3-D \(unbatched\) or 4-D \(batched\) input, got 0-D"),
+        ("LazyConvTranspose2d", (3, 2), r"LazyConvTranspose2d\(.*\): expected 3-D \(unbatched\) or 4-D"),
+        ("LazyBatchNorm2d", (), r"LazyBatchNorm2d: expected at least 2-D input \(num_features is dim 1\), got shape")]
+
+
+@pytest.mark.parametrize("name,args,expected", LAZY, ids=[n for n, *_ in LAZY])
+def test_a_0d_input_to_a_lazy_layer_names_the_layer(torch, name, args, expected):
+    torch_error = _torch_error(lambda: getattr(torch.nn, name)(*args)(torch.tensor(1.0)))
+    with pytest.raises(torch_error, match=expected):
+        getattr(nn, name)(*args)(ember.tensor(1.0))
+
+
+@pytest.mark.parametrize("src,tgt", [((), (2, 1, 4)), ((2, 1, 4), ()), ((4,), (4,))])
+def test_transformer_with_0d_or_1d_input(torch, src, tgt):
+    def run(lib, module):
+        return module(lib.zeros(src), lib.zeros(tgt))
+    sizes = dict(d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8)
+    expected = _torch_error(lambda: run(torch, torch.nn.Transformer(**sizes)))
+    with pytest.raises(expected, match=r"Transformer: expected src and tgt to be 2-D \(unbatched\) or 3-D "
+                                       r"\(batched\), got shapes"):
+        run(ember, nn.Transformer(**sizes))
+
+
+def test_transformer_with_a_non_tensor(torch):
+    sizes = dict(d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8)
+    expected = _torch_error(lambda: torch.nn.Transformer(**sizes)([[1.0]], torch.zeros(2, 1, 4)))
+    with pytest.raises(expected, match=r"Transformer\(.*\): argument 'src' must be Tensor, not list"):
+        nn.Transformer(**sizes)([[1.0]], ember.zeros(2, 1, 4))

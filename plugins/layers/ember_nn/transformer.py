@@ -15,6 +15,7 @@ from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
 from .normalization import LayerNorm
+from ._checks import expect_tensor
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
            "Transformer"]
@@ -257,6 +258,8 @@ class Transformer(Module):
 
     Raises:
         RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
+        TypeError: ``src`` or ``tgt`` is not a Tensor.
+        OutOfRangeError: ``src`` or ``tgt`` is not 2-D or 3-D (an IndexError, as PyTorch raises).
         ShapeError: ``src`` and ``tgt`` differ in batch size, or their last dim is not ``d_model``.
         ShapeError: ``src``, ``tgt`` or a mask has a shape that does not fit (the message names which and what was
             expected).
@@ -291,6 +294,11 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal: bool = False):
+        expect_tensor(self, src, "src")
+        expect_tensor(self, tgt, "tgt")
+        if src.dim() not in (2, 3) or tgt.dim() not in (2, 3):  # PyTorch: IndexError (dim 1 of a 0-d or 1-d input)
+            raise ember.ops.OutOfRangeError(f"Transformer: expected src and tgt to be 2-D (unbatched) or 3-D "
+                                            f"(batched), got shapes {tuple(src.shape)} and {tuple(tgt.shape)}")
         batch_dim = 0 if self.batch_first else 1
         if src.dim() == 3 and tgt.dim() == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
             raise ember.ops.ShapeError(f"Transformer: the batch number of src and tgt must be equal, got "
