@@ -127,3 +127,32 @@ def test_transformer_with_a_non_tensor(torch):
     expected = _torch_error(lambda: torch.nn.Transformer(**sizes)([[1.0]], torch.zeros(2, 1, 4)))
     with pytest.raises(expected, match=r"Transformer\(.*\): argument 'src' must be Tensor, not list"):
         nn.Transformer(**sizes)([[1.0]], ember.zeros(2, 1, 4))
+
+
+def test_hinge_embedding_loss_with_mismatched_shapes(torch):
+    expected = _torch_error(lambda: torch.nn.HingeEmbeddingLoss()(torch.zeros(3, 2), torch.ones(4)))
+    with pytest.raises(expected, match=r"HingeEmbeddingLoss\(.*\): expected target of the shape of input \(3, 2\) "
+                                       r"\(or broadcastable to it\), got \(4,\)"):
+        nn.HingeEmbeddingLoss()(ember.zeros(3, 2), ember.ones(4))
+
+
+def test_embedding_bag_with_float_indices(torch):
+    expected = _torch_error(lambda: torch.nn.EmbeddingBag(5, 2)(torch.zeros(2, 3)))
+    with pytest.raises(expected, match=r"EmbeddingBag\(5, 2.*\): expected tensor for argument #1 'indices' to have "
+                                       r"one of the following scalar types: Long, Int; got ember.float32"):
+        nn.EmbeddingBag(5, 2)(ember.zeros(2, 3))
+
+
+@pytest.mark.parametrize("bad", [[[1, 2]], None])
+def test_embedding_bag_with_a_non_tensor(torch, bad):
+    expected = _torch_error(lambda: torch.nn.EmbeddingBag(5, 2)(bad))
+    with pytest.raises(expected, match=r"EmbeddingBag\(5, 2.*\): argument 'input' must be Tensor"):
+        nn.EmbeddingBag(5, 2)(bad)
+
+
+def test_embedding_bag_with_an_unknown_mode(torch):
+    # PyTorch constructs it and rejects the mode at the first forward; ember does the same.
+    torch_bag, bag = torch.nn.EmbeddingBag(5, 2, mode="x"), nn.EmbeddingBag(5, 2, mode="x")
+    expected = _torch_error(lambda: torch_bag(torch.tensor([[1, 2]])))
+    with pytest.raises(expected, match=r"mode has to be one of sum, mean or max, got 'x'"):
+        bag(ember.tensor([[1, 2]]))

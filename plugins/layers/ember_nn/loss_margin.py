@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+import ember
 from ember.nn import LayerSample
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
 from .loss import _Loss, _WeightedLoss
 
 __all__ = ["SoftMarginLoss", "HingeEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss",
@@ -52,6 +54,7 @@ class HingeEmbeddingLoss(_Loss):
 
     Raises:
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        TypeError: ``input`` or ``target`` is not a Tensor.
         ShapeError: ``input`` and ``target`` shapes do not broadcast.
         DTypeError: ``input`` is not floating point.
         DeviceError: the tensors are on different devices.
@@ -63,6 +66,15 @@ class HingeEmbeddingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input, target):
+        expect_tensor(self, input)
+        expect_tensor(self, target, "target")
+        if input.shape != target.shape:  # else the op's where() fails, naming shapes it made itself
+            try:
+                np.broadcast_shapes(input.shape, target.shape)
+            except ValueError:
+                raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected target of the shape of "
+                                           f"input {tuple(input.shape)} (or broadcastable to it), got "
+                                           f"{tuple(target.shape)}") from None
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
     @staticmethod
