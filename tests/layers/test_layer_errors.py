@@ -156,3 +156,21 @@ def test_embedding_bag_with_an_unknown_mode(torch):
     expected = _torch_error(lambda: torch_bag(torch.tensor([[1, 2]])))
     with pytest.raises(expected, match=r"mode has to be one of sum, mean or max, got 'x'"):
         bag(ember.tensor([[1, 2]]))
+
+
+MORE_NON_TENSOR = [
+    ("LSTM", (3, 4), lambda bad, lib: (bad,), "input"), ("GRUCell", (3, 4), lambda bad, lib: (bad,), "input"),
+    ("RNN", (3, 4), lambda bad, lib: (bad,), "input"), ("Softmax2d", (), lambda bad, lib: (bad,), "input"),
+    ("Bilinear", (2, 2, 2), lambda bad, lib: (lib.zeros(3, 2), bad), "input2"),
+    ("MultiheadAttention", (4, 2), lambda bad, lib: (bad, lib.zeros(2, 1, 4), lib.zeros(2, 1, 4)), "query"),
+    ("TransformerEncoderLayer", (4, 2, 8), lambda bad, lib: (bad,), "src"),
+    ("TransformerDecoderLayer", (4, 2, 8), lambda bad, lib: (lib.zeros(2, 1, 4), bad), "memory"),
+]
+
+
+@pytest.mark.parametrize("name,args,call,arg", MORE_NON_TENSOR, ids=[n for n, *_ in MORE_NON_TENSOR])
+def test_a_non_tensor_argument_names_the_layer_and_the_argument(torch, name, args, call, arg):
+    bad = [[1.0, 2.0]]
+    expected = _torch_error(lambda: getattr(torch.nn, name)(*args)(*call(bad, torch)))
+    with pytest.raises(expected, match=rf"{name}\(.*\): argument '{arg}' must be Tensor, not list"):
+        getattr(nn, name)(*args)(*call(bad, ember))

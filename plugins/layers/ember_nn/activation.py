@@ -7,6 +7,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "Sigmoid", "LogSigmoid", "Tanh", "Tanhshrink",
            "Threshold", "GLU", "Softmax", "LogSoftmax", "Softmin", "Softmax2d"]
@@ -595,12 +597,14 @@ class Softmax2d(Module):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ShapeError: ``input`` is not 3-D or 4-D.
         DTypeError: ``input`` is not floating point.
 
     PyTorch: ``torch.nn.Softmax2d``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         if input.dim() not in (3, 4):
             raise ember.ops.ShapeError(f"Softmax2d: expected 3-D (unbatched) or 4-D (batched) input, got "
                                        f"{input.dim()}-D input of shape {tuple(input.shape)}")

@@ -46,6 +46,7 @@ class TransformerEncoderLayer(Module):
         - output: the shape of ``src``.
 
     Raises:
+        TypeError: ``src`` is not a Tensor.
         RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
         ShapeError: ``src`` or a mask has a shape that does not fit (the message names which and what was
             expected).
@@ -74,6 +75,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+        expect_tensor(self, src, "src")
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -103,6 +105,7 @@ class TransformerEncoder(Module):
         - output: the shape of ``src``.
 
     Raises:
+        TypeError: ``src`` is not a Tensor.
         TypeError: ``encoder_layer`` is not a Module (at construction).
         ShapeError: ``src`` or a mask has a shape that does not fit (the message names which and what was
             expected).
@@ -119,6 +122,7 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        expect_tensor(self, src, "src")
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
@@ -144,6 +148,7 @@ class TransformerDecoderLayer(Module):
         - output: the shape of ``tgt``.
 
     Raises:
+        TypeError: ``tgt`` or ``memory`` is not a Tensor.
         RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
         ShapeError: ``tgt``, ``memory`` or a mask has a shape that does not fit (the message names which and what
             was expected).
@@ -182,6 +187,8 @@ class TransformerDecoderLayer(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
+        expect_tensor(self, tgt, "tgt")
+        expect_tensor(self, memory, "memory")
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -214,6 +221,7 @@ class TransformerDecoder(Module):
         - output: the shape of ``tgt``.
 
     Raises:
+        TypeError: ``tgt`` or ``memory`` is not a Tensor.
         TypeError: ``decoder_layer`` is not a Module (at construction).
         ShapeError: ``tgt``, ``memory`` or a mask has a shape that does not fit (the message names which and what
             was expected).
@@ -229,6 +237,8 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal: bool = False):
+        expect_tensor(self, tgt, "tgt")
+        expect_tensor(self, memory, "memory")
         output = tgt
         for layer in self.layers:
             output = layer(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
