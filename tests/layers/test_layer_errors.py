@@ -174,3 +174,19 @@ def test_a_non_tensor_argument_names_the_layer_and_the_argument(torch, name, arg
     expected = _torch_error(lambda: getattr(torch.nn, name)(*args)(*call(bad, torch)))
     with pytest.raises(expected, match=rf"{name}\(.*\): argument '{arg}' must be Tensor, not list"):
         getattr(nn, name)(*args)(*call(bad, ember))
+
+
+WRONG_RANK = [("BatchNorm2d", (3,), (2, 3, 4), r"expected 4-D input, got 3-D"),
+              ("BatchNorm1d", (3,), (), r"expected 2-D or 3-D input, got 0-D"),
+              ("InstanceNorm2d", (3,), (3, 4), r"expected 3-D \(unbatched\) or 4-D \(batched\) input, got 2-D"),
+              ("LSTM", (3, 4), (1, 1, 1, 3), r"expected 2-D \(unbatched\) or 3-D \(batched\) input, got 4-D"),
+              ("GRUCell", (3, 4), (1, 1, 3), r"expected 1-D \(unbatched\) or 2-D \(batched\) input, got 3-D"),
+              ("Softmax2d", (), (3, 4), r"expected 3-D \(unbatched\) or 4-D \(batched\) input, got 2-D"),
+              ("RMSNorm", (4,), (), r"expected input whose trailing dimensions are \(4,\), got shape \(\)")]
+
+
+@pytest.mark.parametrize("name,args,shape,expected", WRONG_RANK, ids=[n for n, *_ in WRONG_RANK])
+def test_a_wrong_rank_is_the_value_error_pytorch_raises(torch, name, args, shape, expected):
+    torch_error = _torch_error(lambda: getattr(torch.nn, name)(*args)(torch.zeros(shape)))
+    with pytest.raises(torch_error, match=rf"{name}.*: {expected}"):
+        getattr(nn, name)(*args)(ember.zeros(shape))

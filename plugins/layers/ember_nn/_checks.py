@@ -12,6 +12,12 @@ class NotATensorError(TypeError, AttributeError):
     ``BatchNorm2d``, ``GroupNorm``, the adaptive pools); this is both, so code catching either still works."""
 
 
+class RankError(ember.ops.ShapeError, ValueError):
+    """An input with the wrong number of dims where PyTorch checks it in Python and raises ``ValueError``
+    (``expected 4D input (got 3D input)`` in BatchNorm2d, ``LSTM: Expected input to be 2D or 3D``); ember's other
+    shape errors are RuntimeErrors, so this is both."""
+
+
 def expect_tensor(module, value, name: str = "input") -> None:
     """Raise ``NotATensorError`` (a ``TypeError``) naming ``module`` and ``name`` unless ``value`` is a Tensor (a list, a numpy array or
     None otherwise fails later as ``AttributeError: 'list' object has no attribute 'shape'``)."""

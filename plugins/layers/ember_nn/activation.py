@@ -7,7 +7,7 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
-from ._checks import expect_tensor
+from ._checks import RankError, expect_tensor
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "Sigmoid", "LogSigmoid", "Tanh", "Tanhshrink",
@@ -606,7 +606,7 @@ class Softmax2d(Module):
     def forward(self, input):
         expect_tensor(self, input)
         if input.dim() not in (3, 4):
-            raise ember.ops.ShapeError(f"Softmax2d: expected 3-D (unbatched) or 4-D (batched) input, got "
+            raise RankError(f"Softmax2d: expected 3-D (unbatched) or 4-D (batched) input, got "
                                        f"{input.dim()}-D input of shape {tuple(input.shape)}")
         return F.softmax(input, -3)
 

@@ -57,7 +57,8 @@ class EmbeddingBag(Module):
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         expect_tensor(self, input)
-        if input.dtype not in (ember.int64, ember.int32):  # the op would index with floats
+        # the op would index with floats; it checks the rank first (ValueError), as PyTorch does
+        if input.dtype not in (ember.int64, ember.int32) and input.dim() in (1, 2):
             raise ember.ops.DTypeError(f"{self._get_name()}({self.extra_repr()}): expected tensor for argument #1 "
                                        f"'indices' to have one of the following scalar types: Long, Int; got "
                                        f"{input.dtype}")

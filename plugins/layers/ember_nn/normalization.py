@@ -13,7 +13,7 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
-from ._checks import expect_tensor
+from ._checks import RankError, expect_tensor
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
            "GroupNorm", "RMSNorm"]
@@ -74,7 +74,7 @@ class _NormBase(Module):
         expect_tensor(self, input)
         shape = tuple(input.shape)
         if len(shape) not in ranks:
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected {describe} input, got "
+            raise RankError(f"{self._get_name()}({self.extra_repr()}): expected {describe} input, got "
                                        f"{len(shape)}-D input of shape {shape}")
 
     def extra_repr(self) -> str:
@@ -375,7 +375,7 @@ class RMSNorm(Module):
         expect_tensor(self, input)
         n = len(self.normalized_shape)
         if input.dim() < n or tuple(input.shape)[input.dim() - n:] != self.normalized_shape:
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input whose trailing "
+            raise (RankError if input.dim() < n else ember.ops.ShapeError)(f"{self._get_name()}({self.extra_repr()}): expected input whose trailing "
                                        f"dimensions are {self.normalized_shape}, got shape {tuple(input.shape)}")
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 

@@ -14,7 +14,7 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
-from ._checks import expect_tensor
+from ._checks import RankError, expect_tensor
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -114,7 +114,7 @@ class RNNBase(Module):
     def _check_input(self, input):
         expect_tensor(self, input)
         if input.dim() not in (2, 3):
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected 2-D (unbatched) or 3-D "
+            raise RankError(f"{self._get_name()}({self.extra_repr()}): expected 2-D (unbatched) or 3-D "
                                        f"(batched) input, got {input.dim()}-D input of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input with last dimension "
@@ -376,7 +376,7 @@ class RNNCellBase(Module):
         """Check shapes, add the batch dim to unbatched input; zero states when none are given."""
         expect_tensor(self, input)
         if input.dim() not in (1, 2):
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected 1-D (unbatched) or 2-D "
+            raise RankError(f"{self._get_name()}({self.extra_repr()}): expected 1-D (unbatched) or 2-D "
                                        f"(batched) input, got {input.dim()}-D input of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input with last dimension "
