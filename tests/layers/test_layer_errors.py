@@ -190,3 +190,16 @@ def test_a_wrong_rank_is_the_value_error_pytorch_raises(torch, name, args, shape
     torch_error = _torch_error(lambda: getattr(torch.nn, name)(*args)(torch.zeros(shape)))
     with pytest.raises(torch_error, match=rf"{name}.*: {expected}"):
         getattr(nn, name)(*args)(ember.zeros(shape))
+
+
+LOSS_DROPOUT_PAD = [("MSELoss", (), 2), ("BCELoss", (), 2), ("SoftMarginLoss", (), 2), ("GaussianNLLLoss", (), 3),
+                    ("Dropout2d", (), 1), ("ZeroPad2d", (1,), 1), ("ReflectionPad1d", (1,), 1)]
+
+
+@pytest.mark.parametrize("name,args,n_inputs", LOSS_DROPOUT_PAD, ids=[n for n, *_ in LOSS_DROPOUT_PAD])
+def test_losses_dropouts_and_pads_name_a_non_tensor_input(torch, name, args, n_inputs):
+    def call(lib, module):
+        return module([[1.0, 2.0]], *[lib.ones(2, 2) for _ in range(n_inputs - 1)])
+    expected = _torch_error(lambda: call(torch, getattr(torch.nn, name)(*args)))
+    with pytest.raises(expected, match=rf"{name}\(.*\): argument '(input|log_input)' must be Tensor, not list"):
+        call(ember, getattr(nn, name)(*args))

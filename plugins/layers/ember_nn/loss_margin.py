@@ -30,6 +30,7 @@ class SoftMarginLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: ``input`` and ``target`` shapes do not broadcast.
         DeviceError: the tensors are on different devices.
@@ -37,6 +38,7 @@ class SoftMarginLoss(_Loss):
     PyTorch: ``torch.nn.SoftMarginLoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
     @staticmethod
@@ -91,6 +93,7 @@ class PoissonNLLLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
 
     Raises:
+        TypeError: ``log_input`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: the two shapes do not broadcast.
         DeviceError: the tensors are on different devices.
@@ -103,6 +106,7 @@ class PoissonNLLLoss(_Loss):
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input, target):
+        expect_tensor(self, log_input, "log_input")
         return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
                                   reduction=self.reduction)
 
@@ -134,6 +138,7 @@ class GaussianNLLLoss(_Loss):
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):
+        expect_tensor(self, input)
         return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
 
     @staticmethod
@@ -159,6 +164,7 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     PyTorch: ``torch.nn.MultiLabelSoftMarginLoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
     @staticmethod
@@ -193,6 +199,7 @@ class MultiMarginLoss(_WeightedLoss):
         self.p, self.margin = p, margin
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
                                    reduction=self.reduction)
 
@@ -218,6 +225,7 @@ class MultiLabelMarginLoss(_Loss):
     PyTorch: ``torch.nn.MultiLabelMarginLoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
     @staticmethod
@@ -234,6 +242,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
 
     Raises:
+        TypeError: ``anchor`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: the default distance gets shapes that do not broadcast.
         DeviceError: the tensors are on different devices.
@@ -248,6 +257,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         self.distance_function, self.margin, self.swap = distance_function, margin, swap
 
     def forward(self, anchor, positive, negative):
+        expect_tensor(self, anchor, "anchor")
         return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
                                                    margin=self.margin, swap=self.swap, reduction=self.reduction)
 
