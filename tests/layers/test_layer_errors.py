@@ -203,3 +203,15 @@ def test_losses_dropouts_and_pads_name_a_non_tensor_input(torch, name, args, n_i
     expected = _torch_error(lambda: call(torch, getattr(torch.nn, name)(*args)))
     with pytest.raises(expected, match=rf"{name}\(.*\): argument '(input|log_input)' must be Tensor, not list"):
         call(ember, getattr(nn, name)(*args))
+
+
+SHAPE_AND_ACTIVATION = [("Softmax", (1,)), ("LogSoftmax", (1,)), ("GLU", ()), ("Softsign", ()), ("Tanhshrink", ()),
+                        ("Flatten", ()), ("Unflatten", (1, (2, 2))), ("AdaptiveAvgPool3d", (2,)),
+                        ("AdaptiveMaxPool3d", (2,)), ("Upsample", (None, 2))]
+
+
+@pytest.mark.parametrize("name,args", SHAPE_AND_ACTIVATION, ids=[n for n, _ in SHAPE_AND_ACTIVATION])
+def test_a_non_tensor_to_a_python_level_layer_names_the_layer(torch, name, args):
+    expected = _torch_error(lambda: getattr(torch.nn, name)(*args)([[1.0, 2.0]]))
+    with pytest.raises(expected, match=rf"{name}\(.*\): argument 'input' must be Tensor, not list"):
+        getattr(nn, name)(*args)([[1.0, 2.0]])

@@ -334,6 +334,7 @@ class Softsign(Module):
     PyTorch: ``torch.nn.Softsign``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.softsign(input)
 
     @staticmethod
@@ -451,6 +452,7 @@ class Tanhshrink(Module):
     PyTorch: ``torch.nn.Tanhshrink``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.tanhshrink(input)
 
     @staticmethod
@@ -506,6 +508,7 @@ class GLU(Module):
         self.dim = dim
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.glu(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -543,6 +546,7 @@ class Softmax(Module):
         return _legacy_softmax_dim(input.dim()) if self.dim is None else self.dim
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.softmax(input, self._dim(input))
 
     def extra_repr(self) -> str:
@@ -568,6 +572,7 @@ class LogSoftmax(Softmax):
     PyTorch: ``torch.nn.LogSoftmax``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.log_softmax(input, self._dim(input))
 
 
