@@ -7,6 +7,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import RankError, expect_tensor
+
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "Sigmoid", "LogSigmoid", "Tanh", "Tanhshrink",
            "Threshold", "GLU", "Softmax", "LogSoftmax", "Softmin", "Softmax2d"]
@@ -332,6 +334,7 @@ class Softsign(Module):
     PyTorch: ``torch.nn.Softsign``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.softsign(input)
 
     @staticmethod
@@ -449,6 +452,7 @@ class Tanhshrink(Module):
     PyTorch: ``torch.nn.Tanhshrink``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.tanhshrink(input)
 
     @staticmethod
@@ -504,6 +508,7 @@ class GLU(Module):
         self.dim = dim
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.glu(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -541,6 +546,7 @@ class Softmax(Module):
         return _legacy_softmax_dim(input.dim()) if self.dim is None else self.dim
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.softmax(input, self._dim(input))
 
     def extra_repr(self) -> str:
@@ -566,6 +572,7 @@ class LogSoftmax(Softmax):
     PyTorch: ``torch.nn.LogSoftmax``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.log_softmax(input, self._dim(input))
 
 
@@ -595,14 +602,16 @@ class Softmax2d(Module):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ShapeError: ``input`` is not 3-D or 4-D.
         DTypeError: ``input`` is not floating point.
 
     PyTorch: ``torch.nn.Softmax2d``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         if input.dim() not in (3, 4):
-            raise ember.ops.ShapeError(f"Softmax2d: expected 3-D (unbatched) or 4-D (batched) input, got "
+            raise RankError(f"Softmax2d: expected 3-D (unbatched) or 4-D (batched) input, got "
                                        f"{input.dim()}-D input of shape {tuple(input.shape)}")
         return F.softmax(input, -3)
 

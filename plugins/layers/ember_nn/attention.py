@@ -14,6 +14,7 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
 from .linear import Linear
 
 __all__ = ["MultiheadAttention"]
@@ -48,6 +49,7 @@ class MultiheadAttention(Module):
           with ``average_attn_weights=False`` (no N when unbatched).
 
     Raises:
+        TypeError: ``query``, ``key`` or ``value`` is not a Tensor.
         ValueError: ``embed_dim`` or ``num_heads`` is not positive, or ``num_heads`` does not divide ``embed_dim``
             (at construction).
         RuntimeError: ``is_causal=True`` without an ``attn_mask``.
@@ -116,6 +118,8 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
                 average_attn_weights: bool = True, is_causal: bool = False):
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            expect_tensor(self, x, name)
         if query.dim() not in (2, 3):
             self._fail(f"expected query to be 2-D (unbatched) or 3-D (batched), got shape {tuple(query.shape)}")
         batched = query.dim() == 3

@@ -9,6 +9,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 
@@ -22,7 +24,8 @@ def _ntuple(value, n, name, owner):
 
 
 def check_input(module, input, n: int, channels: int) -> None:
-    """Rank and channel checks shared by the conv and pooling layers: errors name the layer."""
+    """Type, rank and channel checks shared by the conv and pooling layers: errors name the layer."""
+    expect_tensor(module, input)
     shape = tuple(input.shape)
     if len(shape) not in (n + 1, n + 2):
         raise ember.ops.ShapeError(
@@ -141,6 +144,7 @@ class Conv1d(_Conv):
           * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
             int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
             (at construction).
@@ -171,6 +175,7 @@ class Conv2d(_Conv):
           padding - dilation * (kernel_size - 1) - 1) / stride + 1)`` (``padding='same'`` keeps ``S_in``).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
             int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
             (at construction).
@@ -205,6 +210,7 @@ class Conv3d(_Conv):
           ``S_in``).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``groups`` is not positive or does not divide both channel counts, a size argument is not an
             int or an n-tuple, ``padding_mode`` or a padding string is unknown, or ``padding='same'`` is strided
             (at construction).
@@ -274,6 +280,7 @@ class ConvTranspose1d(_ConvTranspose):
           dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
             as ``Conv1d`` otherwise.
         ValueError: ``output_size`` has the wrong length or is not reachable (forward).
@@ -304,6 +311,7 @@ class ConvTranspose2d(_ConvTranspose):
           * padding + dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
             as ``Conv2d`` otherwise.
         ValueError: ``output_size`` has the wrong length or is not reachable (forward).
@@ -335,6 +343,7 @@ class ConvTranspose3d(_ConvTranspose):
           1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``padding_mode`` is not 'zeros' or ``padding`` is a string (at construction); the same checks
             as ``Conv3d`` otherwise.
         ValueError: ``output_size`` has the wrong length or is not reachable (forward).

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ember.nn import LayerSample, Module
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
@@ -35,6 +37,7 @@ class Dropout(_DropoutNd):
     PyTorch: ``torch.nn.Dropout``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.dropout(input, self.p, self.training, self.inplace)
 
     @staticmethod
@@ -59,6 +62,7 @@ class Dropout1d(_DropoutNd):
     PyTorch: ``torch.nn.Dropout1d``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
     @staticmethod
@@ -83,6 +87,7 @@ class Dropout2d(_DropoutNd):
     PyTorch: ``torch.nn.Dropout2d``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
     @staticmethod
@@ -108,6 +113,7 @@ class Dropout3d(_DropoutNd):
     PyTorch: ``torch.nn.Dropout3d``."""
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
     @staticmethod

@@ -6,6 +6,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["EmbeddingBag"]
 
 
@@ -22,8 +24,10 @@ class EmbeddingBag(Module):
     Raises:
         AssertionError: ``padding_idx`` is outside [-num_embeddings, num_embeddings) (at construction).
         ValueError: ``input`` is not 1-D or 2-D, or 1-D ``input`` comes without 1-D ``offsets``.
+        ValueError: ``mode`` is not 'sum', 'mean' or 'max' (at the first forward, as in PyTorch).
         OutOfRangeError: an index is outside [0, num_embeddings).
         TypeError: ``input`` is not a Tensor.
+        DTypeError: ``input`` is not Long or Int (a TypeError and a RuntimeError).
 
     PyTorch: ``torch.nn.EmbeddingBag``."""
 
@@ -52,6 +56,12 @@ class EmbeddingBag(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
+        expect_tensor(self, input)
+        # the op would index with floats; it checks the rank first (ValueError), as PyTorch does
+        if input.dtype not in (ember.int64, ember.int32) and input.dim() in (1, 2):
+            raise ember.ops.DTypeError(f"{self._get_name()}({self.extra_repr()}): expected tensor for argument #1 "
+                                       f"'indices' to have one of the following scalar types: Long, Int; got "
+                                       f"{input.dtype}")
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
                                self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
 

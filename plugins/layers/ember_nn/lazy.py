@@ -15,7 +15,7 @@ import ember
 from ember.nn import LayerSample
 from ember.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .conv import check_input, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d
 
@@ -76,7 +76,8 @@ class LazyLinear(LazyModuleMixin, Linear):
 
     Raises:
         ValueError: ``in_features`` or ``out_features`` is negative (at construction).
-        ShapeError: ``input``'s last dimension is not ``in_features`` (or ``input`` is 0-d).
+        OutOfRangeError: the first input is 0-d (an IndexError, as PyTorch raises).
+        ShapeError: ``input``'s last dimension is not ``in_features``.
         DTypeError: ``input``'s dtype is not the weight's (``F.linear``).
         DeviceError: ``input`` is not on the weight's device.
 
@@ -97,7 +98,11 @@ class LazyLinear(LazyModuleMixin, Linear):
 
     def initialize_parameters(self, *args, **kwargs) -> None:
         input = _input(args, self)
-        self.in_features = input.shape[-1] if input.shape else 0
+        if input.dim() == 0:  # PyTorch: IndexError (shape[-1] of a 0-d tensor)
+            raise ember.ops.OutOfRangeError(f"{self._get_name()}(out_features={self.out_features}): expected input "
+                                            f"with at least 1 dimension (in_features is its last), got 0-D input "
+                                            f"of shape ()")
+        self.in_features = input.shape[-1]
         if self.has_uninitialized_params():
             with ember.no_grad():
                 self.weight.materialize((self.out_features, self.in_features))
@@ -120,6 +125,7 @@ class _LazyConvMixin(LazyModuleMixin):
 
     def initialize_parameters(self, *args, **kwargs) -> None:
         input = _input(args, self)
+        check_input(self, input, self._n, None)  # a 0-d input would end in IndexError: tuple index out of range
         self.in_channels = input.shape[1] if input.dim() == self._n + 2 else input.shape[0]
         if self.in_channels % self.groups:
             raise ValueError(f"{self._get_name()}: in_channels ({self.in_channels}, from the input of shape "
@@ -354,8 +360,9 @@ class _LazyNormBase(LazyModuleMixin):
     def initialize_parameters(self, *args, **kwargs) -> None:
         input = _input(args, self)
         if input.dim() < 2 and not isinstance(self, _LazyInstanceNorm):
-            raise ember.ops.ShapeError(f"{self._get_name()}: expected at least 2-D input, got shape "
-                                       f"{tuple(input.shape)}")
+            # PyTorch: IndexError (input.shape[1]); OutOfRangeError is that and a RuntimeError
+            raise ember.ops.OutOfRangeError(f"{self._get_name()}: expected at least 2-D input (num_features is "
+                                            f"dim 1), got shape {tuple(input.shape)}")
         self.num_features = self._channels(input)
         if self.has_uninitialized_params():
             with ember.no_grad():
@@ -379,6 +386,7 @@ class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        OutOfRangeError: the first input is 0-d or 1-d (an IndexError, as PyTorch raises).
         ShapeError: ``input`` is not 2-D or 3-D, or its dim 1 is not ``num_features``.
         ArgumentError: training on a single value per channel.
         DTypeError: ``input`` is not floating point.
@@ -404,6 +412,7 @@ class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        OutOfRangeError: the first input is 0-d or 1-d (an IndexError, as PyTorch raises).
         ShapeError: ``input`` is not 4-D, or its dim 1 is not ``num_features``.
         ArgumentError: training on a single value per channel.
         DTypeError: ``input`` is not floating point.
@@ -429,6 +438,7 @@ class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        OutOfRangeError: the first input is 0-d or 1-d (an IndexError, as PyTorch raises).
         ShapeError: ``input`` is not 5-D, or its dim 1 is not ``num_features``.
         ArgumentError: training on a single value per channel.
         DTypeError: ``input`` is not floating point.

@@ -8,6 +8,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["Identity", "Linear", "Bilinear"]
 
 
@@ -42,6 +44,7 @@ class Linear(Module):
         - output: ``(*, out_features)``, the same dtype.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``in_features`` or ``out_features`` is negative (at construction).
         ShapeError: ``input``'s last dimension is not ``in_features`` (or ``input`` is 0-d).
         DTypeError: ``input``'s dtype is not the weight's (``F.linear``).
@@ -69,6 +72,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        expect_tensor(self, input)
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise ember.ops.ShapeError(
@@ -95,6 +99,7 @@ class Bilinear(Module):
         - output: ``(*, out_features)``, the inputs' dtype.
 
     Raises:
+        TypeError: ``input1`` or ``input2`` is not a Tensor.
         ShapeError: an input's last dimension is not ``in1_features``/``in2_features``, or the leading dims differ.
         DTypeError: the inputs are not floating point (``F.bilinear``).
         DeviceError: the inputs are not on the weight's device.
@@ -119,6 +124,8 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1, input2):
+        expect_tensor(self, input1, "input1")
+        expect_tensor(self, input2, "input2")
         for i, (x, n) in enumerate(((input1, self.in1_features), (input2, self.in2_features)), 1):
             if not x.shape or x.shape[-1] != n:
                 raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input{i} with last "

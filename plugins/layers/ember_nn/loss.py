@@ -6,6 +6,8 @@ from __future__ import annotations
 from ember.nn import LayerSample, Module
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
            "SmoothL1Loss", "KLDivLoss", "MarginRankingLoss", "TripletMarginLoss", "CosineEmbeddingLoss", "CTCLoss"]
 
@@ -64,6 +66,7 @@ class L1Loss(_Loss):
     PyTorch: ``torch.nn.L1Loss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.l1_loss(input, target, reduction=self.reduction)
 
     @staticmethod
@@ -89,6 +92,7 @@ class MSELoss(_Loss):
     PyTorch: ``torch.nn.MSELoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.mse_loss(input, target, reduction=self.reduction)
 
     @staticmethod
@@ -119,6 +123,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
     @staticmethod
@@ -150,6 +155,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
     @staticmethod
@@ -185,6 +191,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -225,6 +232,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
     @staticmethod
@@ -252,6 +260,7 @@ class BCELoss(_WeightedLoss):
     PyTorch: ``torch.nn.BCELoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
     @staticmethod
@@ -285,6 +294,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -318,6 +328,7 @@ class KLDivLoss(_Loss):
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
     @staticmethod
@@ -350,6 +361,7 @@ class MarginRankingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
+        expect_tensor(self, input1, "input1")
         return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
     @staticmethod
@@ -366,6 +378,7 @@ class TripletMarginLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
 
     Raises:
+        TypeError: ``anchor`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ValueError: ``margin`` is not greater than 0 (at construction).
         ShapeError: the three tensors differ in number of dimensions, or their shapes do not broadcast.
@@ -381,6 +394,7 @@ class TripletMarginLoss(_Loss):
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor, positive, negative):
+        expect_tensor(self, anchor, "anchor")
         return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
                                      swap=self.swap, reduction=self.reduction)
 
@@ -400,6 +414,7 @@ class CosineEmbeddingLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
 
     Raises:
+        TypeError: ``input1`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: ``input1`` and ``input2`` are not one 1-D or 2-D shape, or ``target`` is not their batch shape.
         DeviceError: the tensors are on different devices.
@@ -411,6 +426,7 @@ class CosineEmbeddingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
+        expect_tensor(self, input1, "input1")
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
     @staticmethod
@@ -443,6 +459,7 @@ class CTCLoss(_Loss):
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):
+        expect_tensor(self, log_probs, "log_probs")
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
                           self.zero_infinity)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+import ember
 from ember.nn import LayerSample
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
 from .loss import _Loss, _WeightedLoss
 
 __all__ = ["SoftMarginLoss", "HingeEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss",
@@ -28,6 +30,7 @@ class SoftMarginLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: ``input`` and ``target`` shapes do not broadcast.
         DeviceError: the tensors are on different devices.
@@ -35,6 +38,7 @@ class SoftMarginLoss(_Loss):
     PyTorch: ``torch.nn.SoftMarginLoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
     @staticmethod
@@ -52,6 +56,7 @@ class HingeEmbeddingLoss(_Loss):
 
     Raises:
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
+        TypeError: ``input`` or ``target`` is not a Tensor.
         ShapeError: ``input`` and ``target`` shapes do not broadcast.
         DTypeError: ``input`` is not floating point.
         DeviceError: the tensors are on different devices.
@@ -63,6 +68,15 @@ class HingeEmbeddingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input, target):
+        expect_tensor(self, input)
+        expect_tensor(self, target, "target")
+        if input.shape != target.shape:  # else the op's where() fails, naming shapes it made itself
+            try:
+                np.broadcast_shapes(input.shape, target.shape)
+            except ValueError:
+                raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected target of the shape of "
+                                           f"input {tuple(input.shape)} (or broadcastable to it), got "
+                                           f"{tuple(target.shape)}") from None
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
     @staticmethod
@@ -79,6 +93,7 @@ class PoissonNLLLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(*)``.
 
     Raises:
+        TypeError: ``log_input`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: the two shapes do not broadcast.
         DeviceError: the tensors are on different devices.
@@ -91,6 +106,7 @@ class PoissonNLLLoss(_Loss):
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input, target):
+        expect_tensor(self, log_input, "log_input")
         return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
                                   reduction=self.reduction)
 
@@ -122,6 +138,7 @@ class GaussianNLLLoss(_Loss):
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):
+        expect_tensor(self, input)
         return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
 
     @staticmethod
@@ -147,6 +164,7 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     PyTorch: ``torch.nn.MultiLabelSoftMarginLoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
     @staticmethod
@@ -181,6 +199,7 @@ class MultiMarginLoss(_WeightedLoss):
         self.p, self.margin = p, margin
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
                                    reduction=self.reduction)
 
@@ -207,6 +226,7 @@ class MultiLabelMarginLoss(_Loss):
     PyTorch: ``torch.nn.MultiLabelMarginLoss``."""
 
     def forward(self, input, target):
+        expect_tensor(self, input)
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
     @staticmethod
@@ -223,6 +243,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         - output: ``()`` for reduction 'mean' or 'sum'; for 'none', ``(N,)``.
 
     Raises:
+        TypeError: ``anchor`` is not a Tensor.
         ValueError: ``reduction`` is not 'none', 'mean' or 'sum' (at construction).
         ShapeError: the default distance gets shapes that do not broadcast.
         DeviceError: the tensors are on different devices.
@@ -237,6 +258,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         self.distance_function, self.margin, self.swap = distance_function, margin, swap
 
     def forward(self, anchor, positive, negative):
+        expect_tensor(self, anchor, "anchor")
         return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
                                                    margin=self.margin, swap=self.swap, reduction=self.reduction)
 

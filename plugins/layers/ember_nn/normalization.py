@@ -13,6 +13,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import RankError, expect_tensor
+
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
            "GroupNorm", "RMSNorm"]
 
@@ -69,9 +71,10 @@ class _NormBase(Module):
         _reset_affine(self)
 
     def _check_input(self, input, ranks, describe) -> None:
+        expect_tensor(self, input)
         shape = tuple(input.shape)
         if len(shape) not in ranks:
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected {describe} input, got "
+            raise RankError(f"{self._get_name()}({self.extra_repr()}): expected {describe} input, got "
                                        f"{len(shape)}-D input of shape {shape}")
 
     def extra_repr(self) -> str:
@@ -107,6 +110,7 @@ class BatchNorm1d(_BatchNorm):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 2-D or 3-D, or its dim 1 is not ``num_features``.
         ArgumentError: training on a single value per channel.
         DTypeError: ``input`` is not floating point.
@@ -131,6 +135,7 @@ class BatchNorm2d(_BatchNorm):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 4-D, or its dim 1 is not ``num_features``.
         ArgumentError: training on a single value per channel.
         DTypeError: ``input`` is not floating point.
@@ -158,6 +163,7 @@ class BatchNorm3d(_BatchNorm):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 5-D, or its dim 1 is not ``num_features``.
         ArgumentError: training on a single value per channel.
         DTypeError: ``input`` is not floating point.
@@ -204,6 +210,7 @@ class InstanceNorm1d(_InstanceNorm):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 2-D or 3-D, or (with ``affine=True``) its channel dim is not ``num_features``.
         DTypeError: ``input`` is not floating point.
 
@@ -227,6 +234,7 @@ class InstanceNorm2d(_InstanceNorm):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 3-D or 4-D, or (with ``affine=True``) its channel dim is not ``num_features``.
         DTypeError: ``input`` is not floating point.
 
@@ -255,6 +263,7 @@ class LayerNorm(Module):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input``'s trailing dims are not ``normalized_shape``.
         DTypeError: ``input`` is not floating point.
 
@@ -271,6 +280,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
+        expect_tensor(self, input)
         n = len(self.normalized_shape)
         if tuple(input.shape)[input.dim() - n:] != self.normalized_shape or input.dim() < n:
             raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input whose trailing "
@@ -297,6 +307,7 @@ class GroupNorm(Module):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ValueError: ``num_groups`` does not divide ``num_channels`` (at construction).
         ShapeError: ``input`` has fewer than 2 dims or dim 1 is not ``num_channels``.
         DTypeError: ``input`` is not floating point.
@@ -316,6 +327,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
+        expect_tensor(self, input)
         if input.dim() < 2 or input.shape[1] != self.num_channels:
             raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input of shape (N, "
                                        f"{self.num_channels}, *), got shape {tuple(input.shape)}")
@@ -340,6 +352,7 @@ class RMSNorm(Module):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input``'s trailing dims are not ``normalized_shape``.
         DTypeError: ``input`` is not floating point.
 
@@ -359,9 +372,10 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, input):
+        expect_tensor(self, input)
         n = len(self.normalized_shape)
         if input.dim() < n or tuple(input.shape)[input.dim() - n:] != self.normalized_shape:
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input whose trailing "
+            raise (RankError if input.dim() < n else ember.ops.ShapeError)(f"{self._get_name()}({self.extra_repr()}): expected input whose trailing "
                                        f"dimensions are {self.normalized_shape}, got shape {tuple(input.shape)}")
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 

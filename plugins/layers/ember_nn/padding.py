@@ -7,6 +7,8 @@ from __future__ import annotations
 from ember.nn import LayerSample, Module
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = [f"{kind}Pad{n}d" for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular") for n in (1, 2, 3)]
 
 
@@ -22,6 +24,7 @@ class _PadNd(Module):
         self.value = value
 
     def forward(self, input):
+        expect_tensor(self, input)
         if self.mode == "constant":
             return F.pad(input, self.padding, "constant", self.value)
         return F.pad(input, self.padding, self.mode)
@@ -61,6 +64,7 @@ def _doc(name, mode, dims):
             f"        - output: each padded dim grows by the padding on its two sides (negative padding crops); "
             f"the dtype of ``input``.\n\n"
             f"    Raises:\n        ValueError: ``padding`` is a tuple of another length (at construction).\n"
+            f"        TypeError: ``input`` is not a Tensor.\n"
             f"        {raises}\n\n    PyTorch: ``torch.nn.{name}``.")
 
 

@@ -43,6 +43,7 @@ class MaxPool1d(_MaxPoolNd):
           (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input`` (indices int64).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 2-D or 3-D.
         ShapeError: the windows do not fit the padded input (an output size below 1).
         ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
@@ -71,6 +72,7 @@ class MaxPool2d(_MaxPoolNd):
           (indices int64).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 3-D or 4-D.
         ShapeError: the windows do not fit the padded input (an output size below 1).
         ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
@@ -112,6 +114,7 @@ class AvgPool1d(_AvgPoolNd):
           stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 2-D or 3-D.
         ShapeError: the windows do not fit the padded input (an output size below 1).
         ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
@@ -147,6 +150,7 @@ class AvgPool2d(_AvgPoolNd):
           kernel_size) / stride + 1)`` (ceil with ``ceil_mode``); the dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 3-D or 4-D.
         ShapeError: the windows do not fit the padded input (an output size below 1).
         ArgumentError: a size argument is not positive or not an int or an n-tuple, or ``padding`` exceeds half the
@@ -191,6 +195,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
         - output: ``(N, C, L_out)`` or ``(C, L_out)`` with ``output_size``; the dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 2-D or 3-D.
         ShapeError: a spatial dim of ``input`` is empty.
         ArgumentError: ``output_size`` is not positive or has the wrong length.
@@ -221,6 +226,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         - output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)`` with ``output_size``; the dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 3-D or 4-D.
         ShapeError: a spatial dim of ``input`` is empty.
         ArgumentError: ``output_size`` is not positive or has the wrong length.
@@ -253,6 +259,7 @@ class AdaptiveMaxPool1d(_AdaptivePool):
         - output: ``(N, C, L_out)`` or ``(C, L_out)`` with ``output_size``; the dtype of ``input`` (indices int64).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 2-D or 3-D.
         ShapeError: a spatial dim of ``input`` is empty.
         ArgumentError: ``output_size`` is not positive or has the wrong length.
@@ -283,6 +290,7 @@ class AdaptiveMaxPool2d(_AdaptivePool):
           (indices int64).
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         ShapeError: ``input`` is not 3-D or 4-D.
         ShapeError: a spatial dim of ``input`` is empty.
         ArgumentError: ``output_size`` is not positive or has the wrong length.

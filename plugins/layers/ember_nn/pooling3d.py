@@ -6,6 +6,8 @@ from __future__ import annotations
 from ember.nn import LayerSample, Module
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 from .pooling import _AvgPoolNd, _MaxPoolNd
 
 __all__ = ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d"]
@@ -94,6 +96,7 @@ class AdaptiveAvgPool3d(Module):
         self.output_size = output_size
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.adaptive_avg_pool3d(input, self.output_size)
 
     def extra_repr(self) -> str:
@@ -128,6 +131,7 @@ class AdaptiveMaxPool3d(Module):
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from ember.nn import LayerSample, Module
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["Flatten", "Unflatten", "Upsample", "PixelShuffle", "PixelUnshuffle"]
 
 
@@ -17,6 +19,7 @@ class Flatten(Module):
         - output: ``(*, S_start * ... * S_end, *)``, a view where possible, the dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         OutOfRangeError: ``start_dim`` or ``end_dim`` is out of range for ``input``.
 
     PyTorch: ``torch.nn.Flatten``."""
@@ -26,6 +29,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input):
+        expect_tensor(self, input)
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -59,6 +63,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input):
+        expect_tensor(self, input)
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
@@ -92,6 +97,7 @@ class Upsample(Module):
         self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
 
     def forward(self, input):
+        expect_tensor(self, input)
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              recompute_scale_factor=self.recompute_scale_factor)
 

@@ -14,6 +14,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import RankError, expect_tensor
+
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -110,8 +112,9 @@ class RNNBase(Module):
                 get(f"bias_ih_l{layer}{suffix}"), get(f"bias_hh_l{layer}{suffix}"), get(f"weight_hr_l{layer}{suffix}"))
 
     def _check_input(self, input):
+        expect_tensor(self, input)
         if input.dim() not in (2, 3):
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected 2-D (unbatched) or 3-D "
+            raise RankError(f"{self._get_name()}({self.extra_repr()}): expected 2-D (unbatched) or 3-D "
                                        f"(batched) input, got {input.dim()}-D input of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input with last dimension "
@@ -239,6 +242,7 @@ class RNN(RNNBase):
         - h_n: the shape of ``hx``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ValueError: ``hidden_size`` or ``num_layers`` is not positive, ``dropout`` is outside [0, 1], or
             ``nonlinearity`` is not 'tanh' or 'relu' (at construction).
         ShapeError: ``input`` is not 2-D or 3-D, its last dim is not ``input_size``, or the initial state has the
@@ -278,6 +282,7 @@ class LSTM(RNNBase):
         - h_n, c_n: the shapes of ``h_0`` and ``c_0``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ValueError: ``hidden_size`` or ``num_layers`` is not positive, ``dropout`` is outside [0, 1], or
             ``proj_size`` is negative or not below ``hidden_size`` (at construction).
         TypeError: ``hx`` is not a tuple ``(h_0, c_0)``.
@@ -315,6 +320,7 @@ class GRU(RNNBase):
         - h_n: the shape of ``hx``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ValueError: ``hidden_size`` or ``num_layers`` is not positive, ``dropout`` is outside [0, 1] (at
             construction).
         ShapeError: ``input`` is not 2-D or 3-D, its last dim is not ``input_size``, or the initial state has the
@@ -368,8 +374,9 @@ class RNNCellBase(Module):
 
     def _prepare(self, input, hx, states):
         """Check shapes, add the batch dim to unbatched input; zero states when none are given."""
+        expect_tensor(self, input)
         if input.dim() not in (1, 2):
-            raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected 1-D (unbatched) or 2-D "
+            raise RankError(f"{self._get_name()}({self.extra_repr()}): expected 1-D (unbatched) or 2-D "
                                        f"(batched) input, got {input.dim()}-D input of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ember.ops.ShapeError(f"{self._get_name()}({self.extra_repr()}): expected input with last dimension "
@@ -399,6 +406,7 @@ class RNNCell(RNNCellBase):
         - output: ``h'``, ``(N, hidden_size)`` or ``(hidden_size,)``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ValueError: ``nonlinearity`` is not 'tanh' or 'relu' (at construction).
         ShapeError: ``input`` is not 1-D or 2-D, its last dim is not ``input_size``, or the hidden state has the
             wrong shape.
@@ -435,6 +443,7 @@ class LSTMCell(RNNCellBase):
         - output: ``(h', c')``, each of the shape of ``h``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ShapeError: ``input`` is not 1-D or 2-D, its last dim is not ``input_size``, or the hidden state has the
             wrong shape.
         DTypeError: ``input``'s dtype is not the parameters'.
@@ -465,6 +474,7 @@ class GRUCell(RNNCellBase):
         - output: ``h'``, ``(N, hidden_size)`` or ``(hidden_size,)``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor.
         ShapeError: ``input`` is not 1-D or 2-D, its last dim is not ``input_size``, or the hidden state has the
             wrong shape.
         DTypeError: ``input``'s dtype is not the parameters'.

@@ -6,6 +6,8 @@ import ember
 from ember.nn import LayerSample, Module, Parameter, init
 from ember.nn import functional as F
 
+from ._checks import expect_tensor
+
 __all__ = ["Embedding"]
 
 
@@ -18,6 +20,7 @@ class Embedding(Module):
         - output: ``(*, embedding_dim)``, the weight's dtype.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         PaddingIndexError: ``padding_idx`` is outside [-num_embeddings, num_embeddings) (a ValueError and an
             AssertionError; at construction).
         ValueError: ``_weight`` is not ``(num_embeddings, embedding_dim)`` (at construction).
@@ -60,6 +63,7 @@ class Embedding(Module):
             self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
+        expect_tensor(self, input)
         if input.dtype not in (ember.int64, ember.int32):
             raise TypeError(f"{self._get_name()}({self.extra_repr()}): expected integer (Long or Int) indices, "
                             f"got {input.dtype}")

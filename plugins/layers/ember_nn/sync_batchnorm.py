@@ -33,6 +33,7 @@ class SyncBatchNorm(_BatchNorm):
         - output: the shape and dtype of ``input``.
 
     Raises:
+        TypeError: ``input`` is not a Tensor (a list, a numpy array, None).
         NotImplementedError: training with a process group of more than one process (statistics are not reduced
             across processes yet; use BatchNorm under DistributedDataParallel).
         ShapeError: ``input`` is not 2-D to 6-D, or its dim 1 is not ``num_features``.

@@ -15,6 +15,7 @@ from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
 from .normalization import LayerNorm
+from ._checks import expect_tensor
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
            "Transformer"]
@@ -45,6 +46,7 @@ class TransformerEncoderLayer(Module):
         - output: the shape of ``src``.
 
     Raises:
+        TypeError: ``src`` is not a Tensor.
         RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
         ShapeError: ``src`` or a mask has a shape that does not fit (the message names which and what was
             expected).
@@ -73,6 +75,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+        expect_tensor(self, src, "src")
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -102,6 +105,7 @@ class TransformerEncoder(Module):
         - output: the shape of ``src``.
 
     Raises:
+        TypeError: ``src`` is not a Tensor.
         TypeError: ``encoder_layer`` is not a Module (at construction).
         ShapeError: ``src`` or a mask has a shape that does not fit (the message names which and what was
             expected).
@@ -118,6 +122,7 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        expect_tensor(self, src, "src")
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
@@ -143,6 +148,7 @@ class TransformerDecoderLayer(Module):
         - output: the shape of ``tgt``.
 
     Raises:
+        TypeError: ``tgt`` or ``memory`` is not a Tensor.
         RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
         ShapeError: ``tgt``, ``memory`` or a mask has a shape that does not fit (the message names which and what
             was expected).
@@ -181,6 +187,8 @@ class TransformerDecoderLayer(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
+        expect_tensor(self, tgt, "tgt")
+        expect_tensor(self, memory, "memory")
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -213,6 +221,7 @@ class TransformerDecoder(Module):
         - output: the shape of ``tgt``.
 
     Raises:
+        TypeError: ``tgt`` or ``memory`` is not a Tensor.
         TypeError: ``decoder_layer`` is not a Module (at construction).
         ShapeError: ``tgt``, ``memory`` or a mask has a shape that does not fit (the message names which and what
             was expected).
@@ -228,6 +237,8 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal: bool = False):
+        expect_tensor(self, tgt, "tgt")
+        expect_tensor(self, memory, "memory")
         output = tgt
         for layer in self.layers:
             output = layer(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
@@ -257,6 +268,8 @@ class Transformer(Module):
 
     Raises:
         RuntimeError: ``activation`` is not 'relu', 'gelu' or a callable (at construction).
+        TypeError: ``src`` or ``tgt`` is not a Tensor.
+        OutOfRangeError: ``src`` or ``tgt`` is not 2-D or 3-D (an IndexError, as PyTorch raises).
         ShapeError: ``src`` and ``tgt`` differ in batch size, or their last dim is not ``d_model``.
         ShapeError: ``src``, ``tgt`` or a mask has a shape that does not fit (the message names which and what was
             expected).
@@ -291,6 +304,11 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal: bool = False):
+        expect_tensor(self, src, "src")
+        expect_tensor(self, tgt, "tgt")
+        if src.dim() not in (2, 3) or tgt.dim() not in (2, 3):  # PyTorch: IndexError (dim 1 of a 0-d or 1-d input)
+            raise ember.ops.OutOfRangeError(f"Transformer: expected src and tgt to be 2-D (unbatched) or 3-D "
+                                            f"(batched), got shapes {tuple(src.shape)} and {tuple(tgt.shape)}")
         batch_dim = 0 if self.batch_first else 1
         if src.dim() == 3 and tgt.dim() == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
             raise ember.ops.ShapeError(f"Transformer: the batch number of src and tgt must be equal, got "
