@@ -129,7 +129,8 @@ def _wrapper(fn, lower: bool):
 
 
 def _install() -> None:
-    from .plugins import _bound
+    from .plugins import _bound, load_all
+    load_all()  # every op bound for real first: a placeholder would be wrapped, then replaced
     for namespace, attr, _previous in _bound:
         lower = attr in LOWER_PRECISION
         if not lower and attr not in FLOAT32:

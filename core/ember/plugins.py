@@ -11,13 +11,22 @@ deletes in the namespaces ember binds (``ember``, ``Tensor``, ``ember.nn``, ...)
 while its hooks run are undone, and the plugin is skipped as broken, named. An exception of any kind
 from a plugin (``SystemExit`` included) skips that plugin; only a real Ctrl-C stops ``import ember``.
 
-Environment: ``EMBER_PLUGINS_STRICT=1`` makes a broken plugin an error instead of a warning;
-``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` loads only the built-ins (distribution ``ember``);
-``EMBER_DISABLE_PLUGINS=a,b`` skips the named plugins.
+A plugin may split what it registers into modules (:class:`Families`: the built-in ops, layers and
+optimizers do): ember then imports each module on first use of one of its names, from a name manifest
+cached per installed version of the plugin (:mod:`ember.manifest`), so that ``import ember`` does not
+import hundreds of ops it may never run. Until then each name is a placeholder: a :class:`LazyEntry` in
+its registry, a stub on ``Tensor``, a module ``__getattr__`` entry elsewhere; its first use imports the
+module, registers it and binds the real names, after which calls go straight to them.
+
+Environment: ``EMBER_PLUGINS_STRICT=1`` makes a broken plugin an error instead of a warning (and loads
+every plugin whole, so that a broken module shows at import); ``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` loads
+only the built-ins (distribution ``ember``); ``EMBER_DISABLE_PLUGINS=a,b`` skips the named plugins;
+``EMBER_LAZY_PLUGINS=0`` imports every plugin module at ``import ember``.
 """
 
 from __future__ import annotations
 
+import importlib
 import operator
 import os
 import signal
@@ -26,15 +35,16 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Callable
 
 import pluggy
 
-from . import entry_points, hookspecs
-from .registry import (DeviceRegistry, LayerRegistry, ModelRegistry, OpRegistry, OptimizerRegistry,
+from . import entry_points, hookspecs, manifest
+from .registry import (DeviceRegistry, LayerRegistry, LazyEntry, ModelRegistry, OpRegistry, OptimizerRegistry,
                        ProcessGroupBackendRegistry, Registrar)
 
-__all__ = ["register", "unregister", "report", "PluginError", "PluginInfo", "manager", "registries",
-           "hookimpl", "ENTRY_POINT_GROUP"]
+__all__ = ["register", "unregister", "report", "load_all", "PluginError", "PluginInfo", "Families", "manager",
+           "registries", "hookimpl", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "ember.plugins"
 BUILTIN_DISTRIBUTION = "ember"
@@ -80,6 +90,28 @@ class PluginInfo:
         return normalized.replace("-", "_").lower() == BUILTIN_DISTRIBUTION
 
 
+@dataclass(frozen=True)
+class Families:
+    """What a plugin registers for one registry, split by module so that ember can import each module
+    on first use of one of its names (declared as ``ember_families = (Families(...), ...)`` on the plugin).
+
+    - ``kind``: the registry, ``"ops"``, ``"layers"`` or ``"optimizers"``;
+    - ``modules``: the modules' absolute names, in registration order;
+    - ``register``: ``register(module, registry)`` registers one module's declarations (what the plugin's
+      hook would do for it). ember calls it in place of the plugin's hook for ``kind``.
+
+    The plugin must be a package: its manifest is valid for the exact files of that package (see
+    :mod:`ember.manifest`). A module's names are those it registered when ember last loaded it whole.
+    """
+
+    kind: str
+    modules: tuple
+    register: Callable
+
+
+_LAZY_KINDS = ("ops", "layers", "optimizers")  # registries whose names ember knows how to bind lazily
+
+
 manager = pluggy.PluginManager("ember")
 manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
@@ -118,6 +150,8 @@ def _entry_points():
 def load_entry_points() -> None:
     """Load every plugin of the ``ember.plugins`` entry-point group; called once by ``import ember``."""
     raising = strict()
+    whole = raising or os.environ.get("EMBER_LAZY_PLUGINS", "").strip().lower() in ("0", "false", "no")
+    _install_lookups(_namespaces())
     only_builtins = _env_flag("EMBER_DISABLE_PLUGIN_AUTOLOAD")
     disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
     loaded = []
@@ -139,10 +173,12 @@ def load_entry_points() -> None:
             info.status = "disabled (EMBER_DISABLE_PLUGIN_AUTOLOAD)"
             continue
         plugin = _import_plugin(ep, info, raising)
-        if plugin is not _FAILED and _add_to_manager(plugin, info, raising):
+        if plugin is not _FAILED and _add_to_manager(plugin, info, raising) \
+                and _plan_families(plugin, info, raising, whole=whole):
             loaded.append(info)
     _run_hooks(loaded, raising)
     bind(raising)
+    _write_manifests(loaded)
 
 
 _FAILED = object()
@@ -224,9 +260,16 @@ def _run_hooks(infos, raising: bool) -> None:
         for impl in reversed(caller.get_hookimpls()):
             if impl.plugin_name in names and impl.plugin_name not in order:
                 order.append(impl.plugin_name)
+        for name in names:  # where pluggy would call them if they had a plain hook implementation
+            if name not in order and _declared(name, registry_name):
+                order.insert(_call_position(order, name), name)
         for name in order:
             info = names[name]
             if info.status != "loaded":
+                continue
+            declared = _declared(name, registry_name)
+            if declared is not None:  # registered module by module, in place of the hook
+                _register_families(info, declared, raising)
                 continue
             registrar = Registrar(registries[registry_name], info.name)
             if _call_hook(_caller_for(hook_name, info.name), hook_name, registrar, info, raising):
@@ -234,6 +277,14 @@ def _run_hooks(infos, raising: bool) -> None:
                     info.registered.setdefault(registry_name, []).extend(registrar.added)
                 if registrar.added_kernels:
                     info.registered.setdefault("kernels", []).extend(registrar.added_kernels)
+
+
+def _call_position(order: list, name: str) -> int:
+    """Where in pluggy's call ``order`` a plain implementation of plugin ``name`` would be: before the
+    first plugin registered earlier (pluggy calls the last registered first)."""
+    registered = [plugin_name for plugin_name, _ in manager.list_name_plugin()]
+    rank = registered.index(name)
+    return next((i for i, other in enumerate(order) if registered.index(other) < rank), len(order))
 
 
 def _caller_for(hook_name: str, plugin_name: str):
@@ -259,6 +310,9 @@ def _call_hook(caller, hook_name: str, registrar: Registrar, info: PluginInfo, r
 
 
 def _rollback(info: PluginInfo) -> None:
+    for family in _families.pop(info.name, ()):
+        if family.state != "loaded":
+            family.state, family.error = "removed", f"plugin {info.name!r} was removed: {info.error or 'unregistered'}"
     for registry in registries.values():
         registry.remove_owner(info.name)
     info.registered = {}
@@ -329,10 +383,10 @@ def _undo_side_effects(snapshot, info: PluginInfo | None = None, when: str = "",
         if now.keys() == before.keys() and all(map(operator.is_, now.values(), before.values())):
             continue  # the usual case, checked at C speed
         for attr, value in before.items():
-            if now.get(attr, _MISSING) is not value:
+            if now.get(attr, _MISSING) is not value and not _ember_did(space, attr, now):
                 changes.append((space, attr, value, "replaced" if attr in now else "deleted"))
         for attr in now.keys() - before.keys():
-            if not _is_import_binding(space, attr, now[attr]):
+            if not _is_import_binding(space, attr, now[attr]) and not _ember_did(space, attr, now):
                 changes.append((space, attr, _MISSING, "set"))
     for space, attr, value, _ in changes:
         if value is _MISSING:
@@ -345,6 +399,12 @@ def _undo_side_effects(snapshot, info: PluginInfo | None = None, when: str = "",
         _fail(info, f"it changed ember's namespaces {when} ({', '.join(done)}); plugins add names "
                     f"only by registering them in a hook. The changes were undone.", raising=raising)
     return bool(changes)
+
+
+def _ember_did(space, attr: str, now: dict) -> bool:
+    """Whether ``space.attr`` is as ember itself last left it (a module imported on first use meanwhile)."""
+    done = _owned.get((id(space), attr), _MISSING)
+    return done is not _MISSING and done is (_REMOVED if attr not in now else now[attr])
 
 
 def _is_import_binding(space, attr: str, value) -> bool:
@@ -375,7 +435,7 @@ def register(plugin, name: str | None = None) -> PluginInfo:
         info = PluginInfo(name, None, "runtime")
         try:
             _infos[name] = info
-            if _add_to_manager(plugin, info, raising=True):
+            if _add_to_manager(plugin, info, raising=True) and _plan_families(plugin, info, True, whole=True):
                 _run_hooks([info], raising=True)
             bind(raising=True)
         except PluginError:
@@ -412,6 +472,11 @@ _REFLECTED = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
               "lshift", "rshift"}
 _bound: list[tuple[object, str, object]] = []  # (namespace, attribute, what was there before or _MISSING)
 _MISSING = object()
+_REMOVED = object()
+# (id(namespace), attribute) -> what ember itself last put there (_REMOVED: what it took away), so that a
+# module imported on first use while a plugin runs is not taken for that plugin's doing
+_owned: dict = {}
+_binding = False  # bind() is running: a module imported meanwhile is registered, and bound by bind() itself
 
 
 def _namespaces():
@@ -425,17 +490,20 @@ def _namespaces():
         _SPACES.update({"ember": ember, "Tensor": Tensor, "functional": functional, "linalg": linalg,
                         "nn": sys.modules["ember.nn"], "optim": sys.modules["ember.optim"],
                         "lr_scheduler": lr_scheduler})
+        _SPACE_KEYS.update({id(space): key for key, space in _SPACES.items()})
     return _SPACES
 
 
 _SPACES: dict = {}
+_SPACE_KEYS: dict = {}  # id(namespace) -> its key in _SPACES
 
 
 def bind(raising: bool | None = None) -> None:
     """Make every registered name reachable where PyTorch has it; undo the previous binding first,
     so that a plugin registered or removed at run time leaves no stale name behind. A plugin whose names
     cannot be bound is rolled back and failed (raising :class:`PluginError` when ``raising``; by default
-    as :func:`strict` says)."""
+    as :func:`strict` says). Names of modules not imported yet are bound as placeholders."""
+    global _binding
     if raising is None:
         raising = strict()
     from .device import device
@@ -443,6 +511,7 @@ def bind(raising: bool | None = None) -> None:
     from .primitive import Primitive
 
     for namespace, attr, previous in reversed(_bound):
+        _owned[(id(namespace), attr)] = _REMOVED if previous is _MISSING else previous
         if previous is _MISSING:
             try:
                 delattr(namespace, attr)
@@ -451,6 +520,10 @@ def bind(raising: bool | None = None) -> None:
         else:
             setattr(namespace, attr, previous)
     _bound.clear()
+    _lazy_attrs.clear()
+    for families in _families.values():
+        for family in families:
+            family.placeholders.clear()
     spaces = _namespaces()
 
     device._backends.clear()
@@ -461,43 +534,62 @@ def bind(raising: bool | None = None) -> None:
         if backend is not None and backend is not dev.backend:
             dev.backend = backend
             dev.xp = None if dev.xp is None else backend.xp
+    _binding = True
     try:
-        _bind_kernels(Primitive)
-        for entry in registries["ops"].entries.values():
-            _bind_op(entry.obj, entry.owner, spaces)
-        for entry in registries["layers"].entries.values():
-            _set(spaces["nn"], entry.name, entry.obj, entry.owner)
-        for entry in registries["optimizers"].entries.values():
-            space = spaces["lr_scheduler"] if issubclass(entry.obj, LRScheduler) else spaces["optim"]
-            _set(space, entry.name, entry.obj, entry.owner)
+        _bind_kernels(Primitive, complete=True)
+        for kind in ("ops", "layers", "optimizers"):
+            for entry in list(registries[kind].entries.values()):
+                if isinstance(entry, LazyEntry) and not entry.loaded:
+                    _bind_placeholder(entry, spaces)
+                else:
+                    _bind_entry(kind, entry, spaces, LRScheduler)
     except _BindError as exc:  # roll the offending plugin back, then bind the rest again
+        _binding = False
         info = _infos.get(exc.owner, PluginInfo(exc.owner))
         _rollback(info)
         bind(raising=False)  # the other plugins' names bound again before the failure is reported
         _fail(info, str(exc), raising=raising)
+    finally:
+        _binding = False
 
 
-def _bind_op(op, owner, spaces) -> None:
+def _bind_entry(kind, entry, spaces, scheduler_base) -> None:
+    if kind == "ops":
+        for key, attr, value in _op_bindings(entry.obj):
+            _set(spaces[key], attr, value, entry.owner)
+    else:
+        for key, attr in _class_bindings(kind, entry.name, entry.obj, scheduler_base):
+            _set(spaces[key], attr, entry.obj, entry.owner)
+
+
+def _class_bindings(kind, name, cls, scheduler_base):
+    if kind == "layers":
+        return [("nn", name)]
+    return [("lr_scheduler" if issubclass(cls, scheduler_base) else "optim", name)]
+
+
+def _op_bindings(op):
+    """(namespace key, attribute, value) for every place ``op`` is bound."""
     names = (op.name,) + tuple(op.aliases)
     for place in op.namespaces:
         for name in names:
             if place == "Tensor":
-                _set(spaces["Tensor"], op.method if name == op.name else name, op.fn, owner)
+                yield "Tensor", op.method if name == op.name else name, op.fn
                 if op.inplace is not None:
-                    _set(spaces["Tensor"], name + "_", op.inplace, owner)
+                    yield "Tensor", name + "_", op.inplace
             else:
                 # ATen's naming: an op "linalg_svd" is ember.linalg.svd, so ember.svd can be another op
                 attr = name[len("linalg_"):] if place == "linalg" and name.startswith("linalg_") else name
-                _set(spaces[place], attr, op.function(place), owner)
+                yield place, attr, op.function(place)
                 if place == "ember" and op.inplace is not None:
-                    _set(spaces[place], name + "_", op.inplace, owner)
+                    yield place, name + "_", op.inplace
     if op.operator:
-        _bind_operator(op, owner, spaces["Tensor"])
+        yield from _operator_bindings(op)
 
 
-def _bind_operator(op, owner, tensor_cls) -> None:
+def _operator_bindings(op):
     sym = op.operator
-    _set(tensor_cls, f"__{sym}__", op.fn, owner)
+    yield "Tensor", f"__{sym}__", op.fn
     if sym in _REFLECTED:
         fn = op.fn
 
@@ -506,9 +598,9 @@ def _bind_operator(op, owner, tensor_cls) -> None:
             (``torch.Tensor.__radd__`` and its kin)."""
             return fn(other, self)
         reflected.__name__ = f"__r{sym}__"
-        _set(tensor_cls, f"__r{sym}__", reflected, owner)
+        yield "Tensor", f"__r{sym}__", reflected
         if op.inplace is not None:
-            _set(tensor_cls, f"__i{sym}__", op.inplace, owner)
+            yield "Tensor", f"__i{sym}__", op.inplace
 
 
 class _BindError(PluginError):
@@ -517,20 +609,31 @@ class _BindError(PluginError):
         self.owner = owner
 
 
+def _taken(namespace, attr):
+    """What ``namespace.attr`` is now (a placeholder counts), or _MISSING; a module's own lazy exports are
+    imported to see."""
+    if isinstance(namespace, type):
+        return namespace.__dict__.get(attr, _MISSING)
+    pending = _lazy_attrs.get((_SPACE_KEYS.get(id(namespace)), attr))
+    if pending is not None:
+        return pending
+    return getattr(namespace, attr, _MISSING)
+
+
 def _set(namespace, attr, value, owner) -> None:
-    previous = namespace.__dict__.get(attr, _MISSING) if isinstance(namespace, type) else \
-        getattr(namespace, attr, _MISSING)
-    if previous is not _MISSING:
+    if _taken(namespace, attr) is not _MISSING:
         where = getattr(namespace, "__name__", str(namespace))
         raise _BindError(owner, f"plugin {owner!r} registered {attr!r}, which would replace ember's own "
                                 f"{where}.{attr}; choose another name")
-    _bound.append((namespace, attr, previous))
+    _bound.append((namespace, attr, _MISSING))
+    _owned[(id(namespace), attr)] = value
     setattr(namespace, attr, value)
 
 
-def _bind_kernels(primitive_base) -> None:
-    """Give each primitive class the kernels registered for it (device type -> fn); a kernel for a
-    primitive no op declares is its owner's error."""
+def _bind_kernels(primitive_base, complete: bool = False) -> None:
+    """Give each primitive class the kernels registered for it (device type -> fn). A kernel for a
+    primitive no op declares is its owner's error; with modules not imported yet (``complete``), those
+    are imported first to be sure, otherwise (a module imported on first use) it waits for them."""
     by_name = {}
     stack = [primitive_base]
     while stack:
@@ -539,10 +642,17 @@ def _bind_kernels(primitive_base) -> None:
             by_name[sub.name] = sub
             stack.append(sub)
             sub.kernels = {}
-    for entry in registries["devices"].kernels.entries.values():
+    kernels = list(registries["devices"].kernels.entries.values())
+    if complete and any(entry.obj.primitive not in by_name for entry in kernels) and _pending("ops"):
+        for family in _pending("ops"):
+            family.load()
+        return _bind_kernels(primitive_base, complete)
+    for entry in kernels:
         kernel = entry.obj
         target = by_name.get(kernel.primitive)
         if target is None:
+            if not complete:
+                continue
             raise _BindError(entry.owner, f"plugin {entry.owner!r} registered a {kernel.device_type} kernel for "
                                           f"unknown primitive {kernel.primitive!r}")
         target.kernels[kernel.device_type] = kernel.fn
@@ -556,3 +666,286 @@ def _share_kernel(prim, device_type, fn) -> None:
         if "forward" not in sub.__dict__ and device_type not in sub.kernels:
             sub.kernels[device_type] = fn
             _share_kernel(sub, device_type, fn)
+
+
+# -- modules imported on first use ------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    """How a plugin that declares :class:`Families` is loaded this time."""
+
+    declared: tuple  # its Families
+    cached: dict | None  # its manifest (module -> record), None: import every module now
+    key: dict | None  # what a manifest written after this load is valid for (None: none is written)
+    package_dir: str = ""
+
+
+class _Family:
+    """One module of a plugin's :class:`Families`: whether it is imported, what it registered."""
+
+    def __init__(self, info: PluginInfo, declared: Families, module: str, record: dict | None = None):
+        self.info, self.declared, self.module, self.record = info, declared, module, record
+        self.state = "pending"  # pending | loading | loaded | failed | removed
+        self.error = ""
+        self.added: list[str] = []  # the names it registered (a manifest's "names")
+        self.placeholders: list[tuple[str, str]] = []  # (namespace key, attribute) bound as placeholders
+
+    def load(self) -> None:
+        """Import the module, register it and bind its names (once; a no-op after)."""
+        if self.state != "loaded":
+            _load_family(self)
+
+    def __repr__(self) -> str:
+        return f"<module {self.module} of plugin {self.info.name!r}: {self.state}>"
+
+
+_plans: dict[str, _Plan] = {}
+_families: dict[str, list[_Family]] = {}  # plugin name -> its modules
+_lazy_attrs: dict[tuple[str, str], LazyEntry] = {}  # (namespace key, attribute) -> the name it will be
+
+
+def _plan_families(plugin, info: PluginInfo, raising: bool, whole: bool) -> bool:
+    """Read ``plugin``'s :class:`Families`, and its manifest unless it loads ``whole``; False (the plugin
+    failed) when the declaration is malformed."""
+    declared = getattr(plugin, "ember_families", None) if isinstance(plugin, ModuleType) else None
+    if declared is None:
+        return True
+    declared = tuple(declared) if isinstance(declared, (tuple, list)) else (declared,)
+    bad = [d for d in declared if not isinstance(d, Families) or d.kind not in _LAZY_KINDS
+           or not callable(d.register) or isinstance(d.modules, str)]
+    if bad:
+        _rollback(info)
+        _fail(info, f"invalid plugin: ember_families must hold ember.plugins.Families declarations of kind "
+                    f"{_LAZY_KINDS} with a tuple of module names and a register function, got {bad[0]!r}",
+              raising=raising)
+        return False
+    package_dir = os.path.dirname(plugin.__file__) if getattr(plugin, "__path__", None) else ""
+    cache_key = cached = None
+    if package_dir and info.dist is not None:
+        cache_key = manifest.key(package_dir, getattr(sys.modules["ember"], "__version__", ""))
+        if not whole:
+            cached = manifest.read(info.name, package_dir, cache_key)
+    _plans[info.name] = _Plan(declared, cached, cache_key, package_dir)
+    return True
+
+
+def _declared(plugin_name: str, kind: str) -> Families | None:
+    plan = _plans.get(plugin_name)
+    return next((d for d in plan.declared if d.kind == kind), None) if plan is not None else None
+
+
+def _register_families(info: PluginInfo, declared: Families, raising: bool) -> None:
+    """Register each of ``declared``'s modules: from the manifest as placeholders, else by importing it."""
+    registry = registries[declared.kind]
+    cached = _plans[info.name].cached
+    for module in declared.modules:
+        record = cached.get(module) if cached is not None else None
+        family = _Family(info, declared, module, record if record and record.get("kind") == declared.kind else None)
+        _families.setdefault(info.name, []).append(family)
+        if family.record is not None and _promise(family, registry):
+            info.registered.setdefault(declared.kind, []).extend(family.record["names"])
+            continue
+        family.record = None
+        if not _import_family(family, raising):
+            return
+
+
+def _promise(family: _Family, registry) -> bool:
+    """Put a placeholder for each name of ``family``'s manifest; False (none left) where a name is taken
+    already: the module is then imported, and its registration meets the other name as usual."""
+    overrides = set(family.record.get("overrides", ()))
+    placed = []
+    for name in family.record["names"]:
+        if not registry.add_pending(LazyEntry(name, family.info.name, family.load, name in overrides)):
+            for done in placed:
+                del registry.entries[done]
+            return False
+        placed.append(name)
+    return True
+
+
+def _import_family(family: _Family, raising: bool) -> bool:
+    """Import ``family``'s module and register it; on failure the whole plugin is rolled back and failed."""
+    info, registry = family.info, registries[family.declared.kind]
+    family.state = "loading"
+    registrar = Registrar(registry, info.name)
+    snapshot = _snapshot()
+    with _InterruptWatch() as interrupts:
+        try:
+            family.declared.register(importlib.import_module(family.module), registrar)
+        except BaseException as exc:  # a broken plugin must not break import ember, whatever it raises
+            interrupts.reraise_if_real(exc)
+            _undo_side_effects(snapshot)
+            family.state = "failed"
+            _rollback(info)
+            _fail(info, f"module {family.module} failed: {type(exc).__name__}: {exc}", exc, raising=raising)
+            return False
+    if _undo_side_effects(snapshot, info, f"when its module {family.module} registered", raising):
+        family.state = "failed"
+        return False
+    family.state, family.added = "loaded", registrar.added
+    if family.record is None:
+        info.registered.setdefault(family.declared.kind, []).extend(registrar.added)
+    return True
+
+
+def _load_family(family: _Family) -> None:
+    """First use of one of ``family``'s names: import it, register it, bind what it registered in place of
+    its placeholders. A module that fails is its plugin's failure, raised as :class:`PluginError`."""
+    from .optim.lr_scheduler import LRScheduler
+    from .primitive import Primitive
+
+    with _lock:
+        if family.state == "loaded":
+            return
+        info = family.info
+        if family.state != "pending":
+            why = "is being imported" if family.state == "loading" else f"failed: {family.error or info.error}"
+            raise PluginError(f"plugin {info.name!r}: a name of its module {family.module} was used, but the "
+                              f"module {why}")
+        _drop_placeholders(family)
+        if not _import_family(family, raising=False):
+            family.error = info.error
+            bind(raising=False)  # the plugin's other names go too
+            raise PluginError(f"ember plugin {info.name!r}{_dist_text(info)} failed: {info.error}")
+        registry = registries[family.declared.kind]
+        promised = [name for name in family.record["names"]
+                    if isinstance(registry.entries.get(name), LazyEntry) and registry.entries[name].owner == info.name
+                    and not registry.entries[name].loaded]
+        for name in promised:  # the manifest promised a name the module no longer registers
+            del registry.entries[name]
+        if promised or set(family.added) - set(family.record["names"]):
+            plan = _plans.get(info.name)
+            if plan is not None and plan.package_dir:
+                manifest.discard(info.name, plan.package_dir)
+        if _binding:
+            return  # bind() is running: it binds what was just registered
+        spaces = _namespaces()
+        try:
+            for name in family.added:
+                entry = registry.entries.get(name)
+                if entry is not None and entry.owner == info.name:
+                    _bind_entry(family.declared.kind, entry, spaces, LRScheduler)
+            _bind_kernels(Primitive)
+        except _BindError as exc:
+            _rollback(info)
+            bind(raising=False)
+            _fail(info, str(exc), raising=True)
+
+
+def _bind_placeholder(entry: LazyEntry, spaces) -> None:
+    """Bind a name whose module is not imported yet where its manifest says: a stub on ``Tensor`` (the
+    operators need one), a module ``__getattr__`` entry elsewhere."""
+    family = entry.load.__self__
+    for key, attr in family.record["binds"].get(entry.name, ()):
+        namespace = spaces[key]
+        if _taken(namespace, attr) is not _MISSING:
+            raise _BindError(entry.owner, f"plugin {entry.owner!r} registered {attr!r}, which would replace "
+                                          f"ember's own {getattr(namespace, '__name__', namespace)}.{attr}; "
+                                          f"choose another name")
+        family.placeholders.append((key, attr))
+        if key == "Tensor":
+            stub = _tensor_stub(namespace, attr, entry)
+            _bound.append((namespace, attr, _MISSING))
+            _owned[(id(namespace), attr)] = stub
+            setattr(namespace, attr, stub)
+        else:
+            _lazy_attrs[(key, attr)] = entry
+
+
+def _drop_placeholders(family: _Family) -> None:
+    tensor = _namespaces()["Tensor"]
+    stubs = set()
+    for key, attr in family.placeholders:
+        if key != "Tensor":
+            _lazy_attrs.pop((key, attr), None)
+        elif getattr(tensor.__dict__.get(attr), "_ember_placeholder", None) is not None:
+            stubs.add(attr)
+            delattr(tensor, attr)
+            _owned[(id(tensor), attr)] = _REMOVED
+    family.placeholders.clear()
+    if stubs:
+        _bound[:] = [b for b in _bound if not (b[0] is tensor and b[1] in stubs)]
+
+
+def _tensor_stub(tensor_cls, attr: str, entry: LazyEntry):
+    def placeholder(self, *args, **kwargs):
+        entry.load()
+        method = tensor_cls.__dict__.get(attr)
+        if method is None or getattr(method, "_ember_placeholder", None) is entry:
+            raise PluginError(f"plugin {entry.owner!r}: Tensor.{attr} was promised by its manifest but not bound")
+        return getattr(self, attr)(*args, **kwargs)
+    placeholder.__name__ = placeholder.__qualname__ = attr
+    placeholder.__doc__ = (f"``{entry.name}`` of plugin {entry.owner!r}: its module is imported on first use, "
+                           f"then this name is the op itself.")
+    placeholder._ember_placeholder = entry
+    return placeholder
+
+
+def _install_lookups(spaces) -> None:
+    """A module ``__getattr__``/``__dir__`` on each namespace that finds the names of modules not imported
+    yet (PEP 562): the first access imports the module, later ones find the real name in the module."""
+    for key, space in spaces.items():
+        if isinstance(space, type) or getattr(vars(space).get("__getattr__"), "_ember_lookup", False):
+            continue
+        space.__getattr__ = _lookup(key, space, vars(space).get("__getattr__"))
+        space.__dir__ = _listing(key, space, vars(space).get("__dir__"))
+
+
+def _lookup(key, space, previous):
+    def __getattr__(name):
+        entry = _lazy_attrs.get((key, name))
+        if entry is not None:
+            entry.load()
+            value = vars(space).get(name, _MISSING)
+            if value is not _MISSING:
+                return value
+        if previous is not None:
+            return previous(name)
+        raise AttributeError(f"module {space.__name__!r} has no attribute {name!r}")
+    __getattr__._ember_lookup = True
+    return __getattr__
+
+
+def _listing(key, space, previous):
+    def __dir__():
+        names = set(previous() if previous is not None else vars(space))
+        return sorted(names | {attr for k, attr in _lazy_attrs if k == key})
+    return __dir__
+
+
+def _pending(kind: str | None = None) -> list[_Family]:
+    return [family for families in _families.values() for family in families
+            if family.state == "pending" and (kind is None or family.declared.kind == kind)]
+
+
+def load_all() -> None:
+    """Import every plugin module still waiting for first use (``ember.autocast`` and the profiler wrap
+    every bound op, so they need them all)."""
+    with _lock:
+        for family in _pending():
+            family.load()
+
+
+def _write_manifests(infos) -> None:
+    """After a whole load, write down each module's names for the next ``import ember``."""
+    from .optim.lr_scheduler import LRScheduler
+    for info in infos:
+        plan = _plans.get(info.name)
+        if plan is None or plan.cached is not None or plan.key is None or info.status != "loaded" or info.error:
+            continue
+        modules = {}
+        for family in _families.get(info.name, ()):
+            registry = registries[family.declared.kind]
+            entries = [registry.entries.get(name) for name in family.added]
+            if family.state != "loaded" or any(e is None or e.owner != info.name for e in entries):
+                break  # overridden by another plugin, or not loaded: no manifest this time
+            if family.declared.kind == "ops":
+                binds = {e.name: [[key, attr] for key, attr, _ in _op_bindings(e.obj)] for e in entries}
+            else:
+                binds = {e.name: [list(b) for b in _class_bindings(family.declared.kind, e.name, e.obj, LRScheduler)]
+                         for e in entries}
+            modules[family.module] = {"kind": family.declared.kind, "names": list(family.added),
+                                      "overrides": [e.name for e in entries if e.override], "binds": binds}
+        else:
+            manifest.write(info.name, plan.package_dir, plan.key, modules)

@@ -214,7 +214,8 @@ def _op_names() -> dict:
 
 
 def _install() -> None:
-    from .plugins import _bound
+    from .plugins import _bound, load_all
+    load_all()  # every op bound for real first: a placeholder would be wrapped, then replaced
     names = _op_names()
     for namespace, attr, _previous in _bound:
         current = namespace.__dict__.get(attr) if isinstance(namespace, type) else getattr(namespace, attr, None)

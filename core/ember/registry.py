@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Registry", "Registrar", "Entry", "PluginConflictError", "OpRegistry", "LayerRegistry",
+__all__ = ["Registry", "Registrar", "Entry", "LazyEntry", "PluginConflictError", "OpRegistry", "LayerRegistry",
            "OptimizerRegistry", "DeviceRegistry", "KernelRegistry", "Kernel",
            "ProcessGroupBackendRegistry", "ModelRegistry"]
 
@@ -26,6 +26,49 @@ class Entry:
     owner: str
     override: bool = False
     overridden: list = field(default_factory=list)  # (owner, obj) pairs this entry replaced
+
+
+_UNSET = object()
+
+
+class LazyEntry(Entry):
+    """A name a plugin's manifest promises (see :mod:`ember.manifest`): its owner and place in the registry
+    are known, its object is imported on first use of :attr:`obj`.
+
+    ``load()`` imports the module that registers the name; that registration resolves this entry (the
+    registry puts a plain :class:`Entry` in its place). Reading the entry's name, owner or override flag
+    imports nothing.
+    """
+
+    def __init__(self, name: str, owner: str, load, override: bool = False):  # noqa: D107 - not a dataclass
+        self.name, self.owner, self.override, self.overridden = name, owner, override, []
+        self.load = load
+        self._obj = _UNSET
+
+    @property
+    def loaded(self) -> bool:
+        return self._obj is not _UNSET
+
+    @property
+    def obj(self):
+        if self._obj is _UNSET:
+            self.load()
+            if self._obj is _UNSET:
+                raise LookupError(f"plugin {self.owner!r} promised {self.name!r} in its manifest, but its module "
+                                  f"did not register it")
+        return self._obj
+
+    def resolve(self, obj) -> None:
+        self._obj = obj
+
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.loaded else "not imported yet"
+        return f"LazyEntry(name={self.name!r}, owner={self.owner!r}, {state})"
 
 
 class Registry:
@@ -71,6 +114,14 @@ class Registry:
         name = name or self.name_of(obj)
         self.validate(obj, name)
         existing = self.entries.get(name)
+        if isinstance(existing, LazyEntry) and not existing.loaded:
+            if existing.owner == owner:  # the module registering what its manifest promised
+                entry = Entry(name, obj, owner, override, existing.overridden)
+                self.entries[name] = entry
+                existing.resolve(obj)
+                return entry
+            existing.load()  # another plugin's name: conflicts and overrides as with the real thing
+            existing = self.entries.get(name)
         entry = Entry(name, obj, owner, override)
         if existing is not None:
             if existing.owner == owner:
@@ -90,6 +141,14 @@ class Registry:
             entry.overridden = existing.overridden + [(existing.owner, existing.obj)]
         self.entries[name] = entry
         return entry
+
+    def add_pending(self, entry: LazyEntry) -> bool:
+        """Put a promised name in its place, unless the name is taken (False: the caller imports the
+        module instead, and its registration meets the other plugin's name as usual)."""
+        if entry.name in self.entries:
+            return False
+        self.entries[entry.name] = entry
+        return True
 
     def remove_owner(self, owner: str) -> list[str]:
         """Take out everything ``owner`` registered, restoring what its overrides had replaced."""

@@ -30,7 +30,8 @@ LAYERS = [
     ("primitives", {"ember.primitive", "ember.conversion", "ember.views"}),
     ("creation", {"ember.random", "ember.creation"}),
     ("ops API", {"ember.edge_cases", "ember.ops"}),
-    ("registries and plugins", {"ember.registry", "ember.hookspecs", "ember.entry_points", "ember.plugins"}),
+    ("registries and plugins", {"ember.registry", "ember.hookspecs", "ember.entry_points", "ember.manifest",
+                                "ember.plugins"}),
 ]
 TOP = len(LAYERS)
 

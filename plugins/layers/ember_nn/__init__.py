@@ -1,17 +1,23 @@
-"""ember's built-in layers and losses, registered through the ``ember.plugins`` entry point."""
+"""ember's built-in layers and losses, registered through the ``ember.plugins`` entry point.
+
+The package imports none of its modules: ``ember_families`` names them, and ember imports each on first
+use of one of its layers (see :class:`ember.plugins.Families`), so that ``import ember`` stays fast.
+"""
 
 import ember
 
-from . import (activation, attention, container, conv, dropout, linear, loss, normalization, pooling, reshape, rnn,
-               sparse, transformer)
-from . import distance, embedding_bag, fold, lazy, loss_margin, padding, pooling3d, sync_batchnorm  # noqa: E402  (padding modules, Fold/Unfold, distance layers, 3-d pooling)
+FAMILIES = tuple(f"{__name__}.{name}" for name in (
+    "linear", "activation", "container", "loss", "conv", "pooling", "normalization", "dropout", "sparse", "reshape",
+    "rnn", "attention", "transformer",
+    # distance layers, EmbeddingBag, Fold/Unfold, margin losses, padding modules, 3-d pooling, lazy modules
+    "distance", "embedding_bag", "fold", "loss_margin", "padding", "pooling3d", "sync_batchnorm", "lazy",
+))
 
-FAMILIES = (linear, activation, container, loss, conv, pooling, normalization, dropout, sparse, reshape, rnn,
-            attention, transformer, distance, embedding_bag, fold, loss_margin, padding, pooling3d, sync_batchnorm, lazy)
+
+def register_family(family, registry):
+    """Register the layers one module exports (its ``__all__``)."""
+    for name in family.__all__:
+        registry.register(getattr(family, name))
 
 
-@ember.hookimpl
-def ember_register_layers(registry):
-    for family in FAMILIES:
-        for name in family.__all__:
-            registry.register(getattr(family, name))
+ember_families = (ember.plugins.Families("layers", FAMILIES, register_family),)

@@ -1,14 +1,18 @@
-"""ember's built-in optimizers and LR schedulers, registered through the ``ember.plugins`` entry point."""
+"""ember's built-in optimizers and LR schedulers, registered through the ``ember.plugins`` entry point.
+
+The package imports none of its modules: ``ember_families`` names them, and ember imports each on first
+use of one of its optimizers or schedulers (see :class:`ember.plugins.Families`).
+"""
 
 import ember
 
-from . import adam, adaptive, lbfgs, lr_scheduler, sgd
-
-FAMILIES = (sgd, adam, adaptive, lbfgs, lr_scheduler)
+FAMILIES = tuple(f"{__name__}.{name}" for name in ("sgd", "adam", "adaptive", "lbfgs", "lr_scheduler"))
 
 
-@ember.hookimpl
-def ember_register_optimizers(registry):
-    for family in FAMILIES:
-        for name in family.__all__:
-            registry.register(getattr(family, name))
+def register_family(family, registry):
+    """Register the optimizers and schedulers one module exports (its ``__all__``)."""
+    for name in family.__all__:
+        registry.register(getattr(family, name))
+
+
+ember_families = (ember.plugins.Families("optimizers", FAMILIES, register_family),)
