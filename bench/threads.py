@@ -6,9 +6,11 @@ neighbour (a ``python -c "while True: pass"`` process started by this script).
     python bench/threads.py [--rounds 5] [--batch-seconds 0.5] [--impl ember,torch]
 
 Per condition, each round times one batch per setting, in rotating order; the report gives medians and
-each setting's time over the best setting's (the policy must stay within 1.2x of the best). ``bg load``
-is the CPU other processes (the neighbour included) used meanwhile: on a shared machine "idle" is only as
-idle as that column says. Optional torch rows show PyTorch's own steps under the same conditions.
+each setting's time over the best setting's (the policy must stay within 1.2x of the best), and the spread
+(the largest relative inter-quartile range of the row's settings). ``bg load`` is the CPU other processes
+(the neighbour included) used meanwhile: on a shared machine "idle" is only as idle as that column says,
+so ``--wait-quiet SECONDS`` lets the run first wait (at most that long) for other processes to go quiet.
+Optional torch rows show PyTorch's own steps under the same conditions.
 """
 
 import argparse
@@ -21,7 +23,7 @@ import time
 import numpy as np
 
 import workloads as W
-from bench import BackgroundLoad
+from bench import BackgroundLoad, QuietPolicy
 
 STEPS = ("mlp_step_b64", "mlp_step_b512", "cnn_step_b64")
 
@@ -61,19 +63,27 @@ def measure(cases, setups, rounds, batch_s):
                 time_batch(step, 0.3 if label == "policy" else 0.05)  # the policy reads the load first
                 samples[label].append(time_batch(step, batch_s))
         medians = {label: statistics.median(times) for label, times in samples.items()}
-        rows[name] = (medians, load.cores())
+        rows[name] = (medians, max(_iqr_rel(times) for times in samples.values()), load.cores())
     return rows
+
+
+def _iqr_rel(times):
+    if len(times) < 2:
+        return 0.0
+    q1, median, q3 = statistics.quantiles(times, n=4, method="inclusive")
+    return (q3 - q1) / median
 
 
 def report(condition, rows):
     labels = list(next(iter(rows.values()))[0])
     print(f"\n{condition}\n| step | " + " | ".join(f"{lb} ms" for lb in labels)
-          + " | " + " | ".join(f"{lb}/best" for lb in labels) + " | bg load |")
-    print("|---" * (2 * len(labels) + 2) + "|")
-    for name, (medians, bg) in rows.items():
+          + " | " + " | ".join(f"{lb}/best" for lb in labels) + " | spread | bg load |")
+    print("|---" * (2 * len(labels) + 3) + "|")
+    for name, (medians, spread, bg) in rows.items():
         best = min(medians.values())
         print(f"| {name} | " + " | ".join(f"{medians[lb] * 1e3:.2f}" for lb in labels) + " | "
-              + " | ".join(f"{medians[lb] / best:.2f}" for lb in labels) + f" | {bg:.2f} |", flush=True)
+              + " | ".join(f"{medians[lb] / best:.2f}" for lb in labels) + f" | {100 * spread:.0f}% | {bg:.2f} |",
+              flush=True)
 
 
 def main(argv=None):
@@ -81,6 +91,10 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch-seconds", type=float, default=0.5)
     p.add_argument("--impl", default="ember", help="ember, or ember,torch")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="before the idle condition, wait at most this long for other processes to use "
+                        "less than --max-bg-load cores (default 0: do not wait)")
+    p.add_argument("--max-bg-load", type=float, default=0.1, metavar="CORES")
     args = p.parse_args(argv)
 
     import ember
@@ -105,6 +119,8 @@ def main(argv=None):
         if condition != "idle":
             neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
             time.sleep(0.5)
+        elif args.wait_quiet:
+            QuietPolicy(args.max_bg_load, args.wait_quiet).wait()
         try:
             report(condition, measure(cases, setups, args.rounds, args.batch_seconds))
         finally:
