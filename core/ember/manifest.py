@@ -21,8 +21,9 @@ import zlib
 __all__ = ["cache_dir", "key", "read", "write", "discard"]
 
 FORMAT = 1
-# Core modules whose code decides which names a declaration binds where (Op's defaults, the binder).
-_CORE_FILES = ("ops.py", "plugins.py", "registry.py", "manifest.py")
+# Core modules whose code decides which names a declaration binds where (Op's defaults, the binder, the
+# names ember keeps for itself).
+_CORE_FILES = ("__init__.py", "ops.py", "plugins.py", "registry.py", "manifest.py")
 
 
 def cache_dir() -> str:

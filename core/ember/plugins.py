@@ -117,6 +117,7 @@ manager.add_hookspecs(hookspecs)
 registries = {"devices": DeviceRegistry(), "ops": OpRegistry(), "layers": LayerRegistry(),
               "optimizers": OptimizerRegistry(), "process_group_backends": ProcessGroupBackendRegistry(),
               "models": ModelRegistry()}
+_registries = registries  # what ember's own code reads: a first use never goes through the public name
 _infos: dict[str, PluginInfo] = {}
 _SPEC_NAMES = {name for name, _ in hookspecs.PHASES}
 
@@ -271,7 +272,7 @@ def _run_hooks(infos, raising: bool) -> None:
             if declared is not None:  # registered module by module, in place of the hook
                 _register_families(info, declared, raising)
                 continue
-            registrar = Registrar(registries[registry_name], info.name)
+            registrar = Registrar(_registries[registry_name], info.name)
             if _call_hook(_caller_for(hook_name, info.name), hook_name, registrar, info, raising):
                 if registrar.added:
                     info.registered.setdefault(registry_name, []).extend(registrar.added)
@@ -313,7 +314,7 @@ def _rollback(info: PluginInfo) -> None:
     for family in _families.pop(info.name, ()):
         if family.state != "loaded":
             family.state, family.error = "removed", f"plugin {info.name!r} was removed: {info.error or 'unregistered'}"
-    for registry in registries.values():
+    for registry in _registries.values():
         registry.remove_owner(info.name)
     info.registered = {}
     if manager.has_plugin(info.name):
@@ -463,7 +464,7 @@ def overrides() -> list[tuple[str, str, str, list[str]]]:
     """(kind, name, winner, replaced owners) for every override in force (kind ``"kernels"`` for the
     device kernels, named ``"<primitive>@<device type>"``)."""
     rows = [(kind, *row) for kind, registry in registries.items() for row in registry.overrides()]
-    return rows + [("kernels", *row) for row in registries["devices"].kernels.overrides()]
+    return rows + [("kernels", *row) for row in _registries["devices"].kernels.overrides()]
 
 
 # -- binding ----------------------------------------------------------------------------------------
@@ -498,6 +499,12 @@ _SPACES: dict = {}
 _SPACE_KEYS: dict = {}  # id(namespace) -> its key in _SPACES
 
 
+def _watch_primitives() -> None:
+    from .primitive import SUBCLASS_HOOKS
+    if _attach_kernels not in SUBCLASS_HOOKS:
+        SUBCLASS_HOOKS.append(_attach_kernels)
+
+
 def bind(raising: bool | None = None) -> None:
     """Make every registered name reachable where PyTorch has it; undo the previous binding first,
     so that a plugin registered or removed at run time leaves no stale name behind. A plugin whose names
@@ -527,7 +534,7 @@ def bind(raising: bool | None = None) -> None:
     spaces = _namespaces()
 
     device._backends.clear()
-    for entry in registries["devices"].entries.values():
+    for entry in _registries["devices"].entries.values():
         device._backends[entry.name] = entry.obj
     for dev in set(device._interned.values()):  # live tensors keep their device objects
         backend = device._backends.get(dev.type)
@@ -535,10 +542,11 @@ def bind(raising: bool | None = None) -> None:
             dev.backend = backend
             dev.xp = None if dev.xp is None else backend.xp
     _binding = True
+    _watch_primitives()
     try:
         _bind_kernels(Primitive, complete=True)
         for kind in ("ops", "layers", "optimizers"):
-            for entry in list(registries[kind].entries.values()):
+            for entry in list(_registries[kind].entries.values()):
                 if isinstance(entry, LazyEntry) and not entry.loaded:
                     _bind_placeholder(entry, spaces)
                 else:
@@ -642,21 +650,49 @@ def _bind_kernels(primitive_base, complete: bool = False) -> None:
             by_name[sub.name] = sub
             stack.append(sub)
             sub.kernels = {}
-    kernels = list(registries["devices"].kernels.entries.values())
-    if complete and any(entry.obj.primitive not in by_name for entry in kernels) and _pending("ops"):
-        for family in _pending("ops"):
+    kernels = list(_registries["devices"].kernels.entries.values())
+    waiting = set()  # primitives of modules not imported yet, as their manifests list them
+    for family in _pending():
+        waiting.update(family.record.get("primitives", ()))
+    if complete and any(e.obj.primitive not in by_name and e.obj.primitive not in waiting for e in kernels) \
+            and _pending():
+        for family in _pending():  # maybe a module that no manifest lists: import them all to be sure
             family.load()
         return _bind_kernels(primitive_base, complete)
     for entry in kernels:
         kernel = entry.obj
         target = by_name.get(kernel.primitive)
         if target is None:
-            if not complete:
-                continue
+            if not complete or kernel.primitive in waiting:
+                continue  # bound when its module is imported
             raise _BindError(entry.owner, f"plugin {entry.owner!r} registered a {kernel.device_type} kernel for "
                                           f"unknown primitive {kernel.primitive!r}")
-        target.kernels[kernel.device_type] = kernel.fn
-        _share_kernel(target, kernel.device_type, kernel.fn)
+        fn = kernel.fn if kernel.factory is None else _made_kernel(kernel, target)
+        target.kernels[kernel.device_type] = fn
+        _share_kernel(target, kernel.device_type, fn)
+
+
+_made: dict = {}  # (kernel, primitive class) -> the fn its factory made
+
+
+def _attach_kernels(cls) -> None:
+    """A primitive class made after the kernels were bound (its module imported on first use, or by
+    hand) gets its kernels at once: those registered for its name, else its base's when it keeps the
+    base's forward."""
+    for entry in _registries["devices"].kernels.entries.values():
+        kernel = entry.obj
+        if kernel.primitive == cls.name:
+            cls.kernels[kernel.device_type] = kernel.fn if kernel.factory is None else _made_kernel(kernel, cls)
+    if "forward" not in cls.__dict__:
+        for device_type, fn in getattr(cls.__mro__[1], "kernels", {}).items():
+            cls.kernels.setdefault(device_type, fn)
+
+
+def _made_kernel(kernel, target):
+    fn = _made.get((kernel, target))
+    if fn is None:
+        fn = _made[(kernel, target)] = kernel.factory(target)
+    return fn
 
 
 def _share_kernel(prim, device_type, fn) -> None:
@@ -689,6 +725,7 @@ class _Family:
         self.error = ""
         self.added: list[str] = []  # the names it registered (a manifest's "names")
         self.placeholders: list[tuple[str, str]] = []  # (namespace key, attribute) bound as placeholders
+        self.primitives: list[str] = []  # primitive classes it holds (a manifest's "primitives")
 
     def load(self) -> None:
         """Import the module, register it and bind its names (once; a no-op after)."""
@@ -736,7 +773,7 @@ def _declared(plugin_name: str, kind: str) -> Families | None:
 
 def _register_families(info: PluginInfo, declared: Families, raising: bool) -> None:
     """Register each of ``declared``'s modules: from the manifest as placeholders, else by importing it."""
-    registry = registries[declared.kind]
+    registry = _registries[declared.kind]
     cached = _plans[info.name].cached
     for module in declared.modules:
         record = cached.get(module) if cached is not None else None
@@ -766,7 +803,7 @@ def _promise(family: _Family, registry) -> bool:
 
 def _import_family(family: _Family, raising: bool) -> bool:
     """Import ``family``'s module and register it; on failure the whole plugin is rolled back and failed."""
-    info, registry = family.info, registries[family.declared.kind]
+    info, registry = family.info, _registries[family.declared.kind]
     family.state = "loading"
     registrar = Registrar(registry, info.name)
     snapshot = _snapshot()
@@ -786,7 +823,17 @@ def _import_family(family: _Family, raising: bool) -> bool:
     family.state, family.added = "loaded", registrar.added
     if family.record is None:
         info.registered.setdefault(family.declared.kind, []).extend(registrar.added)
+        family.primitives = _primitives_of(sys.modules.get(family.module))
     return True
+
+
+def _primitives_of(module) -> list[str]:
+    """The names of the primitive classes a module holds (a manifest lists them, so that a kernel for one
+    of them waits for its module instead of being an unknown primitive's)."""
+    from .primitive import Primitive
+    return sorted({value.name for value in vars(module).values()
+                   if isinstance(value, type) and issubclass(value, Primitive) and value is not Primitive}) \
+        if module is not None else []
 
 
 def _load_family(family: _Family) -> None:
@@ -808,7 +855,7 @@ def _load_family(family: _Family) -> None:
             family.error = info.error
             bind(raising=False)  # the plugin's other names go too
             raise PluginError(f"ember plugin {info.name!r}{_dist_text(info)} failed: {info.error}")
-        registry = registries[family.declared.kind]
+        registry = _registries[family.declared.kind]
         promised = [name for name in family.record["names"]
                     if isinstance(registry.entries.get(name), LazyEntry) and registry.entries[name].owner == info.name
                     and not registry.entries[name].loaded]
@@ -839,7 +886,9 @@ def _bind_placeholder(entry: LazyEntry, spaces) -> None:
     family = entry.load.__self__
     for key, attr in family.record["binds"].get(entry.name, ()):
         namespace = spaces[key]
-        if _taken(namespace, attr) is not _MISSING:
+        # the namespace's own names and placeholders (a module's lazy exports were checked when the
+        # manifest was made: ember's __init__ is part of its key)
+        if attr in namespace.__dict__ or (key, attr) in _lazy_attrs:
             raise _BindError(entry.owner, f"plugin {entry.owner!r} registered {attr!r}, which would replace "
                                           f"ember's own {getattr(namespace, '__name__', namespace)}.{attr}; "
                                           f"choose another name")
@@ -936,7 +985,7 @@ def _write_manifests(infos) -> None:
             continue
         modules = {}
         for family in _families.get(info.name, ()):
-            registry = registries[family.declared.kind]
+            registry = _registries[family.declared.kind]
             entries = [registry.entries.get(name) for name in family.added]
             if family.state != "loaded" or any(e is None or e.owner != info.name for e in entries):
                 break  # overridden by another plugin, or not loaded: no manifest this time
@@ -946,6 +995,7 @@ def _write_manifests(infos) -> None:
                 binds = {e.name: [list(b) for b in _class_bindings(family.declared.kind, e.name, e.obj, LRScheduler)]
                          for e in entries}
             modules[family.module] = {"kind": family.declared.kind, "names": list(family.added),
-                                      "overrides": [e.name for e in entries if e.override], "binds": binds}
+                                      "overrides": [e.name for e in entries if e.override], "binds": binds,
+                                      "primitives": family.primitives}
         else:
             manifest.write(info.name, plan.package_dir, plan.key, modules)

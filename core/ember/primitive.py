@@ -17,6 +17,9 @@ from .tensor import Tensor, wrap
 
 __all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
 
+SUBCLASS_HOOKS: list = []  # called with each new Primitive subclass (ember.plugins binds its kernels)
+
+
 class Primitive:
     """Subclass to declare a differentiable array operation.
 
@@ -52,6 +55,8 @@ class Primitive:
         # one node type per primitive, made once here: recording a node costs nothing more for it
         cls.node_type = type(cls.grad_fn, (Node,), {"__slots__": (), "__module__": cls.__module__,
                                                     "__repr__": _node_repr})
+        for hook in SUBCLASS_HOOKS:  # the plugin manager gives a class made after binding its kernels
+            hook(cls)
 
     @staticmethod
     def forward(xp, *inputs, **attrs):

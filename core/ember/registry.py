@@ -188,21 +188,27 @@ class Registrar:
         for obj in objs:
             self.register(obj, override=override)
 
-    def register_kernel(self, primitive, device_type: str, fn, *, override: bool = False):
+    def register_kernel(self, primitive, device_type: str, fn=None, *, override: bool = False, factory=None):
         """(Device registry) run ``fn`` instead of ``primitive.forward`` on tensors of ``device_type``.
 
         ``primitive`` is a :class:`ember.ops.Primitive` subclass or its name; ``fn`` takes what
-        ``forward`` takes (``xp``, then the arrays and attributes). The kernel is registered as
-        ``"<primitive>@<device_type>"`` with this plugin as its owner: another plugin registering a kernel
-        for the same primitive and device is a :class:`PluginConflictError` naming both, unless one
-        passes ``override=True`` (recorded, as for any name). Returns ``fn``.
+        ``forward`` takes (``xp``, then the arrays and attributes). Instead of ``fn``, a ``factory`` may
+        make it from the primitive class (``factory(cls) -> fn``) when the class is first bound: a kernel
+        registered by name then does not import the primitive's module at ``import ember``. The kernel is
+        registered as ``"<primitive>@<device_type>"`` with this plugin as its owner: another plugin
+        registering a kernel for the same primitive and device is a :class:`PluginConflictError` naming
+        both, unless one passes ``override=True`` (recorded, as for any name). Returns ``fn`` (or
+        ``factory``).
         """
         if not isinstance(self._registry, DeviceRegistry):
             raise TypeError("register_kernel belongs to the device registry (ember_register_devices)")
-        kernel = Kernel(primitive if isinstance(primitive, str) else primitive.name, device_type, fn)
+        if (fn is None) == (factory is None):
+            raise TypeError(f"register_kernel({primitive!r}, {device_type!r}): pass the kernel fn, or a factory that "
+                            f"makes it from the primitive class, exactly one of them")
+        kernel = Kernel(primitive if isinstance(primitive, str) else primitive.name, device_type, fn, factory)
         entry = self._registry.kernels.add(kernel, self.owner, override=override)
         self.added_kernels.append(entry.name if entry.owner == self.owner else kernel.name)
-        return fn
+        return fn if fn is not None else factory
 
     def __getattr__(self, attr):
         return getattr(self._registry, attr)
@@ -250,6 +256,7 @@ class Kernel:
     primitive: str  # the primitive's name (``Primitive.name``)
     device_type: str
     fn: object
+    factory: object = None  # or factory(primitive class) -> fn, called when the class is bound
 
     @property
     def name(self) -> str:
@@ -262,8 +269,9 @@ class KernelRegistry(Registry):
     kind = "kernel"
 
     def validate(self, obj, name):
-        if not isinstance(obj, Kernel) or not callable(obj.fn):
-            raise TypeError(f"kernel registry: the kernel {name!r} must be callable, got {getattr(obj, 'fn', obj)!r}")
+        if not isinstance(obj, Kernel) or not callable(obj.fn if obj.factory is None else obj.factory):
+            raise TypeError(f"kernel registry: the kernel {name!r} must be callable, got "
+                            f"{getattr(obj, 'fn', None) or getattr(obj, 'factory', obj)!r}")
 
 
 class DeviceRegistry(Registry):

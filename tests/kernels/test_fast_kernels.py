@@ -111,6 +111,21 @@ def test_the_plugin_registers_a_kernel_for_each_primitive_it_finds():
         assert ("cpu" in prim.kernels) == wanted, prim.__name__
 
 
+def test_each_kernel_is_registered_under_its_primitives_name():
+    tables = ember_fast.GEMM_PRIMITIVES + (ember_fast.FUSED_ADAM,) + ember_fast.SOFTMAX_PRIMITIVES
+    for module, cls, name in tables:
+        assert getattr(__import__("importlib").import_module(module), cls).name == name, (module, cls)
+
+
+def test_the_kernels_bind_when_their_modules_are_first_used_not_at_import():
+    code = ("import sys, ember; print(any(m in sys.modules for m in ('ember_ops.linalg', 'ember_ops.conv'))); "
+            "from ember_ops.linalg import Matmul; ember.ones(2, 2) @ ember.ones(2, 2); print(sorted(Matmul.kernels))")
+    env = {k: v for k, v in os.environ.items() if k != "EMBER_LAZY_PLUGINS"}
+    subprocess.run([sys.executable, "-c", "import ember"], env=env, check=True)  # the manifests are written
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "['cpu']" if LOADED and gemm.library_path() is not None else "[]"]
+
+
 def test_disabling_the_plugin_leaves_the_numpy_path():
     code = ("import ember; from ember_ops.linalg import Matmul; from ember_optim.adam import FusedAdam; "
             "print(sorted(Matmul.kernels), sorted(FusedAdam.kernels))")

@@ -29,18 +29,22 @@ import ember
 
 from .gemm import library_path
 
-# The built-in primitives whose forwards are matrix products: (module, class name). Looked up, not
-# imported by name, so a renamed or moved primitive is skipped instead of breaking the plugin.
+# The built-in primitives whose forwards are matrix products: (module, class name, primitive name). The
+# kernels are registered by primitive name with a factory, so that ``import ember`` imports none of these
+# modules: each kernel is made from its class when ember imports the module, on first use of its ops.
 GEMM_PRIMITIVES = (
-    ("ember_ops.linalg", "Matmul"), ("ember_ops.linalg", "Linear"), ("ember_ops.linalg", "LinearWeightGrad"),
-    ("ember_ops.conv", "Convolution"), ("ember_ops.conv", "ConvInputGrad"), ("ember_ops.conv", "ConvWeightGrad"),
-    ("ember_ops.conv", "ColumnsConvolution"),  # conv's GEMM when it is recorded for backward
+    ("ember_ops.linalg", "Matmul", "matmul"), ("ember_ops.linalg", "Linear", "linear"),
+    ("ember_ops.linalg", "LinearWeightGrad", "linear_weight_grad"),
+    ("ember_ops.conv", "Convolution", "convolution"), ("ember_ops.conv", "ConvInputGrad", "conv_input_grad"),
+    ("ember_ops.conv", "ConvWeightGrad", "conv_weight_grad"),
+    ("ember_ops.conv", "ColumnsConvolution", "columns_convolution"),  # conv's GEMM when recorded for backward
 )
-FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
-SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))
+FUSED_ADAM = ("ember_optim.adam", "FusedAdam", "_fused_adam_")
+SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax", "_softmax"),
+                      ("ember_ops.activation", "LogSoftmax", "_log_softmax"))
 
 
-def _primitive(module: str, name: str):
+def _primitive(module: str, name: str, *_):
     try:
         return getattr(importlib.import_module(module), name, None)
     except ImportError:
@@ -48,7 +52,9 @@ def _primitive(module: str, name: str):
 
 
 def registered_primitives():
-    """The built-in primitives this plugin has kernels for, as present in this installation."""
+    """The built-in primitives this plugin has kernels for, as present in this installation (their modules
+    imported, and ember's plugin modules loaded so that the kernels are bound to them)."""
+    ember.plugins.load_all()
     found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES]
     return [prim for prim in found if prim is not None]
 
@@ -58,19 +64,25 @@ def ember_register_devices(registry):
     """CPU kernels for what this installation can run: the GEMM kernels where the ``mkl`` wheel is
     installed, the numba loops where numba is (both come with ``ember[fast]``)."""
     if library_path() is not None:
-        from .namespace import on_fast_numpy
-        for where in GEMM_PRIMITIVES:
-            prim = _primitive(*where)
-            if prim is not None:
-                registry.register_kernel(prim, "cpu", on_fast_numpy(prim.forward))
+        for _, _, primitive in GEMM_PRIMITIVES:
+            registry.register_kernel(primitive, "cpu", factory=_on_fast_numpy_forward)
     if importlib.util.find_spec("numba") is None:
         return
-    adam = _primitive(*FUSED_ADAM)
-    if adam is not None:
-        from .adam import fused_adam
-        registry.register_kernel(adam, "cpu", fused_adam)
+    from .adam import fused_adam
+    registry.register_kernel(FUSED_ADAM[2], "cpu", fused_adam)
     from .softmax import log_softmax_kernel, softmax_kernel
-    for (module, name), make in zip(SOFTMAX_PRIMITIVES, (softmax_kernel, log_softmax_kernel)):
-        prim = _primitive(module, name)
-        if prim is not None:
-            registry.register_kernel(prim, "cpu", make(prim.forward))
+    for (_, _, primitive), make in zip(SOFTMAX_PRIMITIVES, (softmax_kernel, log_softmax_kernel)):
+        registry.register_kernel(primitive, "cpu", factory=_from_forward(make))
+
+
+def _on_fast_numpy_forward(primitive):
+    """The primitive's own forward, run on the numpy namespace whose products go to MKL."""
+    from .namespace import on_fast_numpy
+    return on_fast_numpy(primitive.forward)
+
+
+def _from_forward(make):
+    def factory(primitive):
+        return make(primitive.forward)
+    factory.__name__ = f"{make.__name__}_factory"
+    return factory
