@@ -161,6 +161,49 @@ def test_an_overriding_kernel_wins_is_recorded_and_gives_way_when_removed(regist
     assert ember.overridden(ember.ones(1)).item() == 10.0
 
 
+def test_a_kernel_factory_makes_the_kernel_from_the_primitive_class_it_is_bound_to(registered):
+    prim, op = scaled_op("factoried")
+    made_for = []
+
+    def factory(cls):
+        made_for.append(cls)
+        return lambda xp, x: x * 7
+
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_devices(self, registry):
+            registry.register_kernel("scale_factoried", "cpu", factory=factory)
+
+        @ember.hookimpl
+        def ember_register_ops(self, registry):
+            registry.register(op)
+    info = registered(Plugin(), "kernel_factory")
+    assert info.registered == {"kernels": ["scale_factoried@cpu"], "ops": ["factoried"]}
+    assert ember.factoried(ember.ones(1)).item() == 7.0 and made_for[0] is prim
+
+
+def test_a_primitive_class_made_after_binding_gets_its_kernels_when_created(registered):
+    prim, _ = scaled_op("later")
+
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_devices(self, registry):
+            registry.register_kernel("scale_later", "cpu", factory=lambda cls: (lambda xp, x: x * 5))
+    registered(Plugin(), "kernel_later")
+    overload = type("ScaleLaterOverload", (prim,), {"name": "scale_later_overload"})  # keeps the base's forward
+    assert apply(overload, ember.ones(1)).item() == 5.0
+
+
+def test_register_kernel_takes_a_fn_or_a_factory_not_both():
+    class Plugin:
+        @ember.hookimpl
+        def ember_register_devices(self, registry):
+            registry.register_kernel("relu", "cpu", lambda xp, x: x, factory=lambda cls: None)
+
+    with pytest.raises(ember.plugins.PluginError, match=r"exactly one of them"):
+        ember.plugins.register(Plugin(), name="kernel_both")
+
+
 def test_a_kernel_for_an_unknown_primitive_is_its_plugins_error():
     class Plugin:
         @ember.hookimpl
