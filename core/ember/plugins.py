@@ -805,6 +805,7 @@ def _import_family(family: _Family, raising: bool) -> bool:
     """Import ``family``'s module and register it; on failure the whole plugin is rolled back and failed."""
     info, registry = family.info, _registries[family.declared.kind]
     family.state = "loading"
+    known = _primitive_names() if family.record is None else None  # a whole load lists what it brings
     registrar = Registrar(registry, info.name)
     snapshot = _snapshot()
     with _InterruptWatch() as interrupts:
@@ -823,17 +824,28 @@ def _import_family(family: _Family, raising: bool) -> bool:
     family.state, family.added = "loaded", registrar.added
     if family.record is None:
         info.registered.setdefault(family.declared.kind, []).extend(registrar.added)
-        family.primitives = _primitives_of(sys.modules.get(family.module))
+        family.primitives = _primitives_of(sys.modules.get(family.module), known)
     return True
 
 
-def _primitives_of(module) -> list[str]:
-    """The names of the primitive classes a module holds (a manifest lists them, so that a kernel for one
-    of them waits for its module instead of being an unknown primitive's)."""
+def _primitive_names() -> set:
     from .primitive import Primitive
-    return sorted({value.name for value in vars(module).values()
-                   if isinstance(value, type) and issubclass(value, Primitive) and value is not Primitive}) \
-        if module is not None else []
+    names, stack = set(), [Primitive]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            names.add(sub.name)
+            stack.append(sub)
+    return names
+
+
+def _primitives_of(module, known: set) -> list[str]:
+    """The primitives a module brought (made while it was imported) or holds: a manifest lists them, so
+    that a kernel for one of them waits for the module instead of being an unknown primitive's."""
+    from .primitive import Primitive
+    held = {value.name for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Primitive) and value is not Primitive} \
+        if module is not None else set()
+    return sorted(held | (_primitive_names() - known))
 
 
 def _load_family(family: _Family) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 PACKAGE_INIT = """
 import ember
 
@@ -172,14 +174,15 @@ def test_a_third_party_name_clashing_with_a_lazy_one_is_an_error_naming_both(tmp
     assert "'tripled' is registered by both plugin 'tripled' and plugin 'clash'" in out[1]
 
 
-def test_the_builtin_op_layer_and_optimizer_modules_wait_for_first_use(tmp_path):
+@pytest.mark.parametrize("disabled", ["fast", ""], ids=["numpy path", "with ember[fast] if installed"])
+def test_the_builtin_op_layer_and_optimizer_modules_wait_for_first_use(tmp_path, disabled):
     code = """
         print(sorted(m for m in sys.modules if m.startswith(("ember_ops.", "ember_nn.", "ember_optim."))))
         x = ember.ones(2, 3)
         print(ember.nn.Linear(3, 1)(x).shape == (2, 1), (x + x).sum().item())
     """
-    run(tmp_path, code, EMBER_DISABLE_PLUGINS="fast")
-    out = run(tmp_path, code, EMBER_DISABLE_PLUGINS="fast")
+    run(tmp_path, code, EMBER_DISABLE_PLUGINS=disabled)
+    out = run(tmp_path, code, EMBER_DISABLE_PLUGINS=disabled)
     assert out == ["[]", "True 12.0"]
 
 
