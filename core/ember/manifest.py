@@ -27,17 +27,26 @@ _CORE_FILES = ("__init__.py", "ops.py", "plugins.py", "registry.py", "manifest.p
 
 
 def cache_dir() -> str:
-    """Where manifests are kept (see the module docstring)."""
+    """Where manifests are kept (see the module docstring); "" where there is no such place (no home
+    directory: manifests are then neither read nor written)."""
     explicit = os.environ.get("EMBER_CACHE_DIR")
     if explicit:
         return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home.startswith("~"):
+            return ""
+        base = os.path.join(home, ".cache")
     return os.path.join(base, "ember")
 
 
 def _path(plugin: str, package_dir: str) -> str:
+    directory = cache_dir()
+    if not directory:
+        return ""
     digest = zlib.crc32(package_dir.encode("utf-8", "surrogatepass"))  # zlib: hashlib costs a ms to import
-    return os.path.join(cache_dir(), f"plugin-{plugin}-{digest:08x}.json")
+    return os.path.join(directory, f"plugin-{plugin}-{digest:08x}.json")
 
 
 def _file_stats(directory: str) -> list:
@@ -76,8 +85,11 @@ def key(package_dir: str, version: str) -> dict:
 def read(plugin: str, package_dir: str, expected_key: dict) -> dict | None:
     """The cached manifest ``{module: {"kind", "names", "overrides", "binds"}}`` of ``plugin``, or None when
     there is none or it was made from other files."""
+    path = _path(plugin, package_dir)
+    if not path:
+        return None
     try:
-        with open(_path(plugin, package_dir), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             cached = json.load(handle)
     except (OSError, ValueError):
         return None
@@ -91,6 +103,8 @@ def write(plugin: str, package_dir: str, cache_key: dict, modules: dict) -> None
     """Store ``plugin``'s manifest; silently nothing where the cache cannot be written (the plugin then
     keeps loading whole)."""
     path = _path(plugin, package_dir)
+    if not path:
+        return
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -106,7 +120,9 @@ def write(plugin: str, package_dir: str, cache_key: dict, modules: dict) -> None
 
 def discard(plugin: str, package_dir: str) -> None:
     """Remove ``plugin``'s manifest (it promised a name its module no longer registers)."""
-    try:
-        os.remove(_path(plugin, package_dir))
-    except OSError:
-        pass
+    path = _path(plugin, package_dir)
+    if path:
+        try:
+            os.remove(path)
+        except OSError:
+            pass

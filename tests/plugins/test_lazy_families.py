@@ -194,3 +194,16 @@ def test_every_builtin_name_is_listed_before_any_module_is_imported(tmp_path):
     lazy = json.loads(run(tmp_path, code)[0])
     whole = json.loads(run(tmp_path, code, EMBER_LAZY_PLUGINS="0")[0])
     assert lazy == whole and len(lazy["ops"]["ops"]) > 300 and "Linear" in lazy["nn"]["layers"]
+
+
+def test_without_a_cache_directory_every_module_is_imported_at_import(tmp_path):
+    make_package(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME")}
+    code = "import pwd\ndef getpwuid(uid):\n    raise KeyError(uid)\npwd.getpwuid = getpwuid\n"  # no passwd entry
+    out = subprocess.run([sys.executable, "-c", code + "import ember, sys\n" + IMPORTED
+                          + "print(ember.tripled(ember.ones(1)).tolist())"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**{k: v for k, v in env.items() if not k.startswith("EMBER_")},
+                              "PYTHONPATH": os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "[3.0]"] and not (tmp_path / "~").exists()
