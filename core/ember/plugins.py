@@ -496,8 +496,11 @@ def _bind_op(op, owner, spaces) -> None:
 
 
 def _bind_operator(op, owner, tensor_cls) -> None:
+    from .primitive import binary_operator
     sym = op.operator
-    _set(tensor_cls, f"__{sym}__", op.fn, owner)
+    direct = op.operator_kinds is not None and op.primitive is not None
+    _set(tensor_cls, f"__{sym}__", binary_operator(op.primitive, op.fn, op.operator_kinds) if direct else op.fn,
+         owner)
     if sym in _REFLECTED:
         fn = op.fn
 

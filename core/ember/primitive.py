@@ -9,13 +9,16 @@ an input requires grad, records a node. No registry lookup, no plugin-manager ca
 
 from __future__ import annotations
 
+import numpy as np
+
 from .autograd.grad_mode import ALL_ENABLED, STATE
 from .autograd.graph import Node, record_binary, record_node, record_unary
 from .device import DeviceError
 from .numpy_errors import EMBER_MODULES, _QUIET, _quiet_reset, _quiet_set, run_quiet, silence_numpy_warnings  # noqa: F401
-from .tensor import Tensor, wrap
+from .tensor import _FROM_NUMPY, Tensor, wrap
 
-__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
+__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "binary_operator", "record_node",
+           "silence_numpy_warnings"]
 
 class Primitive:
     """Subclass to declare a differentiable array operation.
@@ -174,3 +177,49 @@ def apply_binary(prim, a, b):
 def mixed_devices(prim, inputs) -> DeviceError:
     found = ", ".join(f"{tuple(x.shape)} on {x._device}" for x in inputs if isinstance(x, Tensor))
     return DeviceError(f"{prim.name}: expected all tensors on the same device, got tensors {found}")
+
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+def binary_operator(prim, fallback, kinds: str = ""):
+    """The Python operator of a two-operand elementwise op (what ``Tensor.__add__`` runs): for two tensors of
+    one dtype on one device, whose dtype kind (numpy's ``'f'``, ``'i'``, ``'u'``, ``'b'``, ``'c'``) is in
+    ``kinds`` (every kind when empty), ``prim`` runs at once, in one Python frame; anything else (a number,
+    mixed dtypes or devices, shapes that do not broadcast) calls ``fallback``, the op's own function, whose
+    promotion, checks and error messages then apply. The result is what ``fallback`` would return for the same
+    operands: the op declares that ``kinds`` need no promotion or check of theirs."""
+    allowed = None if not kinds else kinds
+
+    def operator(self, other):
+        if isinstance(other, Tensor):
+            x = self._data
+            y = other._data
+            device = self._device
+            if x.dtype is y.dtype and other._device is device and (allowed is None or x.dtype.kind in allowed):
+                kernels = prim.kernels  # read per call: plugins registered later rebind them
+                forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+                try:
+                    out = forward(device.xp, x, y)
+                except RuntimeWarning:  # warnings made errors ahead of ember's filter: again with numpy's off
+                    out = run_quiet(forward, device.xp, x, y)
+                except ValueError:  # shapes that do not broadcast: the op's own error
+                    return fallback(self, other)
+                if out.__class__ is _ndarray:  # wrap(), unrolled: the result of a numpy ufunc on arrays
+                    result = _new(Tensor)
+                    result._data = out
+                    result._dtype = _FROM_NUMPY[out.dtype]
+                    result._device = device
+                    result._requires_grad = False
+                    result._node = None
+                else:
+                    result = wrap(out, device)
+                if (self._requires_grad or other._requires_grad) and (ALL_ENABLED[0] or STATE.enabled) \
+                        and prim.differentiable:
+                    record_binary(prim, self, other, result)
+                return result
+        return fallback(self, other)
+    operator.__name__, operator.__qualname__, operator.__doc__ = fallback.__name__, fallback.__qualname__, fallback.__doc__
+    operator.__wrapped__ = fallback
+    return operator
