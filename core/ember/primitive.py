@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import ALL_ENABLED, STATE
-from .autograd.graph import Node, record_binary, record_node, record_unary
+from .autograd.graph import _NO_ATTRS, Node, _empty_aware, _next_seq, record_binary, record_node, record_unary
 from .device import DeviceError
 from .numpy_errors import EMBER_MODULES, _QUIET, _quiet_reset, _quiet_set, run_quiet, silence_numpy_warnings  # noqa: F401
 from .tensor import _FROM_NUMPY, Tensor, wrap
@@ -217,7 +217,26 @@ def binary_operator(prim, fallback, kinds: str = ""):
                     result = wrap(out, device)
                 if (self._requires_grad or other._requires_grad) and (ALL_ENABLED[0] or STATE.enabled) \
                         and prim.differentiable:
-                    record_binary(prim, self, other, result)
+                    # record_binary(), unrolled for two tensors
+                    edges = ((self._node or self, self._output_nr, x.shape, self._dtype) if self._requires_grad
+                             else None,
+                             (other._node or other, other._output_nr, y.shape, other._dtype) if other._requires_grad
+                             else None)
+                    node = _new(prim.node_type)
+                    node.op = op = prim
+                    node.attrs = _NO_ATTRS
+                    node.next = edges
+                    node.seq = _next_seq()
+                    node._saved = None
+                    if not (x.size and y.size and out.size):
+                        node.op = op = _empty_aware(prim, (result,), edges)
+                    if op.save_inputs:
+                        node.save_inputs((self, other))
+                    if op.save_output:
+                        node.save_outputs((result,))
+                    if result._dtype.is_floating_point:
+                        result._requires_grad = True
+                        result._node = node
                 return result
         return fallback(self, other)
     operator.__name__, operator.__qualname__, operator.__doc__ = fallback.__name__, fallback.__qualname__, fallback.__doc__
