@@ -190,15 +190,21 @@ def binary_operator(prim, fallback, kinds: str = ""):
     mixed dtypes or devices, shapes that do not broadcast) calls ``fallback``, the op's own function, whose
     promotion, checks and error messages then apply. The result is what ``fallback`` would return for the same
     operands: the op declares that ``kinds`` need no promotion or check of theirs."""
-    allowed = None if not kinds else kinds
+    # the backend dtypes that qualify (a set test is cheaper than reading the kind); None: all of them
+    allowed = frozenset(d for d in _FROM_NUMPY if d.kind in kinds) if kinds else None
+    # the primitive's declarations, fixed when it was defined, read once here (its kernels are not: plugins
+    # registered later rebind them, so they are read per call)
+    node_type, differentiable = prim.node_type, prim.differentiable
+    save_inputs, save_output = prim.save_inputs, prim.save_output
 
     def operator(self, other):
         if isinstance(other, Tensor):
             x = self._data
             y = other._data
             device = self._device
-            if x.dtype is y.dtype and other._device is device and (allowed is None or x.dtype.kind in allowed):
-                kernels = prim.kernels  # read per call: plugins registered later rebind them
+            dtype = x.dtype
+            if dtype is y.dtype and other._device is device and (allowed is None or dtype in allowed):
+                kernels = prim.kernels
                 forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
                 try:
                     out = forward(device.xp, x, y)
@@ -206,34 +212,39 @@ def binary_operator(prim, fallback, kinds: str = ""):
                     out = run_quiet(forward, device.xp, x, y)
                 except ValueError:  # shapes that do not broadcast: the op's own error
                     return fallback(self, other)
-                if out.__class__ is _ndarray:  # wrap(), unrolled: the result of a numpy ufunc on arrays
+                if out.__class__ is not _ndarray:  # a numpy scalar from 0-d operands, or another backend's array
+                    result = wrap(out, device)
+                else:  # wrap(), unrolled
                     result = _new(Tensor)
                     result._data = out
-                    result._dtype = _FROM_NUMPY[out.dtype]
+                    result._dtype = self._dtype if out.dtype is dtype else _FROM_NUMPY[out.dtype]
                     result._device = device
                     result._requires_grad = False
                     result._node = None
-                else:
-                    result = wrap(out, device)
                 if (self._requires_grad or other._requires_grad) and (ALL_ENABLED[0] or STATE.enabled) \
-                        and prim.differentiable:
+                        and differentiable:
                     # record_binary(), unrolled for two tensors
                     edges = ((self._node or self, self._output_nr, x.shape, self._dtype) if self._requires_grad
                              else None,
                              (other._node or other, other._output_nr, y.shape, other._dtype) if other._requires_grad
                              else None)
-                    node = _new(prim.node_type)
-                    node.op = op = prim
+                    node = _new(node_type)
+                    node.op = prim
                     node.attrs = _NO_ATTRS
                     node.next = edges
                     node.seq = _next_seq()
                     node._saved = None
                     if not (x.size and y.size and out.size):
                         node.op = op = _empty_aware(prim, (result,), edges)
-                    if op.save_inputs:
-                        node.save_inputs((self, other))
-                    if op.save_output:
-                        node.save_outputs((result,))
+                        if op.save_inputs:
+                            node.save_inputs((self, other))
+                        if op.save_output:
+                            node.save_outputs((result,))
+                    else:
+                        if save_inputs:
+                            node.save_inputs((self, other))
+                        if save_output:
+                            node.save_outputs((result,))
                     if result._dtype.is_floating_point:
                         result._requires_grad = True
                         result._node = node
