@@ -74,6 +74,9 @@ def _as_tuple(x):
 
 
 def _roots(tensors, grads, caller):
+    if grads is None and tensors.__class__ is Tensor and tensors._requires_grad and tensors._data.size == 1:
+        t = tensors  # loss.backward(): the common case, its checks passed
+        return (t,), (_filled(1, t._data.shape, t._dtype, t._device),)
     tensors = _as_tuple(tensors)
     if grads is None:
         grads = (None,) * len(tensors)
@@ -184,7 +187,7 @@ class _GradientFlow:
         for t, g in zip(roots, root_grads):
             if g._node is None:
                 self.claimed_arrays.add(id(_owner(g._data)))
-            if not self.create_graph:
+            if not self.create_graph and (g._requires_grad or g._node is not None):
                 g = g.detach()
             if t._node is None:
                 self.add_to(t, 0, g)
