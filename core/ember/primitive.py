@@ -203,53 +203,62 @@ def binary_operator(prim, fallback, kinds: str = ""):
             y = other._data
             device = self._device
             dtype = x.dtype
-            if dtype is y.dtype and other._device is device and (allowed is None or dtype in allowed):
-                kernels = prim.kernels
-                forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
-                try:
-                    out = forward(device.xp, x, y)
-                except RuntimeWarning:  # warnings made errors ahead of ember's filter: again with numpy's off
-                    out = run_quiet(forward, device.xp, x, y)
-                except ValueError:  # shapes that do not broadcast: the op's own error
-                    return fallback(self, other)
-                if out.__class__ is not _ndarray:  # a numpy scalar from 0-d operands, or another backend's array
-                    result = wrap(out, device)
-                else:  # wrap(), unrolled
-                    result = _new(Tensor)
-                    result._data = out
-                    result._dtype = self._dtype if out.dtype is dtype else _FROM_NUMPY[out.dtype]
-                    result._device = device
-                    result._requires_grad = False
-                    result._node = None
-                if (self._requires_grad or other._requires_grad) and (ALL_ENABLED[0] or STATE.enabled) \
-                        and differentiable:
-                    # record_binary(), unrolled for two tensors
-                    edges = ((self._node or self, self._output_nr, x.shape, self._dtype) if self._requires_grad
-                             else None,
-                             (other._node or other, other._output_nr, y.shape, other._dtype) if other._requires_grad
-                             else None)
-                    node = _new(node_type)
-                    node.op = prim
-                    node.attrs = _NO_ATTRS
-                    node.next = edges
-                    node.seq = _next_seq()
-                    node._saved = None
-                    if not (x.size and y.size and out.size):
-                        node.op = op = _empty_aware(prim, (result,), edges)
-                        if op.save_inputs:
-                            node.save_inputs((self, other))
-                        if op.save_output:
-                            node.save_outputs((result,))
-                    else:
-                        if save_inputs:
-                            node.save_inputs((self, other))
-                        if save_output:
-                            node.save_outputs((result,))
-                    if result._dtype.is_floating_point:
-                        result._requires_grad = True
-                        result._node = node
-                return result
-        return fallback(self, other)
+            if not (dtype is y.dtype and other._device is device and (allowed is None or dtype in allowed)):
+                return fallback(self, other)
+            other_grad = other._requires_grad
+        elif (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
+            # a Python number with a floating tensor: no promotion either (the number is weakly typed)
+            x = self._data
+            y = other
+            device = self._device
+            dtype = x.dtype
+            if allowed is not None and dtype not in allowed:
+                return fallback(self, other)
+            other_grad = False
+        else:
+            return fallback(self, other)
+        kernels = prim.kernels
+        forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+        try:
+            out = forward(device.xp, x, y)
+        except RuntimeWarning:  # warnings made errors ahead of ember's filter: again with numpy's off
+            out = run_quiet(forward, device.xp, x, y)
+        except ValueError:  # shapes that do not broadcast: the op's own error
+            return fallback(self, other)
+        if out.__class__ is not _ndarray:  # a numpy scalar from 0-d operands, or another backend's array
+            result = wrap(out, device)
+        else:  # wrap(), unrolled
+            result = _new(Tensor)
+            result._data = out
+            result._dtype = self._dtype if out.dtype is dtype else _FROM_NUMPY[out.dtype]
+            result._device = device
+            result._requires_grad = False
+            result._node = None
+        if (self._requires_grad or other_grad) and (ALL_ENABLED[0] or STATE.enabled) and differentiable:
+            # record_binary(), unrolled
+            edges = ((self._node or self, self._output_nr, x.shape, self._dtype) if self._requires_grad else None,
+                     (other._node or other, other._output_nr, y.shape, other._dtype) if other_grad else None)
+            node = _new(node_type)
+            node.op = prim
+            node.attrs = _NO_ATTRS
+            node.next = edges
+            node.seq = _next_seq()
+            node._saved = None
+            if not (x.size and out.size and (y.__class__ is float or y.__class__ is int or y.size)):
+                node.op = op = _empty_aware(prim, (result,), edges)
+                if op.save_inputs:
+                    node.save_inputs((self, other))
+                if op.save_output:
+                    node.save_outputs((result,))
+            else:
+                if save_inputs:
+                    node.save_inputs((self, other))
+                if save_output:
+                    node.save_outputs((result,))
+            if result._dtype.is_floating_point:
+                result._requires_grad = True
+                result._node = node
+        return result
     operator.__name__, operator.__qualname__, operator.__doc__ = fallback.__name__, fallback.__qualname__, fallback.__doc__
     operator.__wrapped__ = fallback
     return operator

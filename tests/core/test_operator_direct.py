@@ -108,5 +108,28 @@ def test_kinds_outside_the_declared_ones_take_the_function():
     op = binary_operator(Add, fallback, "f")
     ints = ember.ones(2, dtype=ember.int64)
     assert op(ints, ints) == "fallback" and seen
-    assert op(ember.ones(2), 1.0) == "fallback"
+    assert op(ints, 1) == "fallback"
     assert op(ember.ones(2), ember.ones(2)).tolist() == [2.0, 2.0]
+    assert op(ember.ones(2), 1.5).tolist() == [2.5, 2.5]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32"])
+@pytest.mark.parametrize("number", [1.5, 3, -2])
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+def test_a_python_number_gives_what_the_function_gives(name, dtype, number, torch):
+    (a,), (x,) = _operands(dtype, shapes=((2, 3),))
+    expected = getattr(ember, name)(a, number)
+    got = OPERATORS[name](a, number)
+    ref = OPERATORS[name](torch.from_numpy(x), number)
+    assert got.dtype is expected.dtype
+    assert str(got.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_gradients_through_a_python_number(torch):
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    ta = torch.tensor([1.0, 2.0], requires_grad=True)
+    ((a * 3 + 0.5) / 2.0 - 1).sum().backward()
+    ((ta * 3 + 0.5) / 2.0 - 1).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy())
+    assert type((a * 2.0).grad_fn).__name__ == "MulBackward0"
