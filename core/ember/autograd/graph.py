@@ -67,7 +67,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple:
         """Per positional input, whether it requires grad (``ctx.needs_input_grad``)."""
-        return tuple(edge is not None for edge in self.next)
+        return tuple([edge is not None for edge in self.next])
 
     @property
     def name(self) -> str:
@@ -104,6 +104,16 @@ class Node:
                                 if isinstance(x, Tensor) else None for x in inputs]
 
     def save_outputs(self, outputs):
+        if len(outputs) == 1:  # the common case, unrolled
+            t = outputs[0]
+            cell = t._version_counter
+            if cell is None:
+                cell = t._version_counter = [0]
+            self._out_data = (t._data,)
+            self._out_cells = (cell,)
+            self._out_versions = (cell[0],)
+            self._out_device = t._device
+            return
         self._out_data = tuple([t._data for t in outputs])
         self._out_cells = cells = tuple([_version_cell(t) for t in outputs])
         self._out_versions = tuple([cell[0] for cell in cells])
