@@ -228,6 +228,10 @@ class Op:
     - ``namespaces``: the public namespaces it is bound in: any of ``"ember"``, ``"Tensor"``, ``"functional"``, ``"linalg"``.
     - ``inplace``: True to derive ``Tensor.<name>_`` from ``fn``, or a function implementing it.
     - ``operator``: Python operator name (``"add"`` binds ``__add__``, ``__radd__``, ``__iadd__``).
+    - ``operator_kinds``: for a two-operand ``primitive`` op, the dtype kinds (numpy's ``"biufc"``; ``""``
+      for all) for which ``fn`` on two tensors of one dtype and device is just ``apply(primitive, a, b)``:
+      the operator (``a + b``) then runs the primitive directly, skipping ``fn``'s promotion and checks
+      (see :func:`ember.primitive.binary_operator`). None: the operator always calls ``fn``.
     - ``samples``: ``samples(make) -> iterable of Sample``; ``make(*shape, **opts)`` builds inputs on the
       device and dtype under test (see :class:`ember.testing.SampleMaker`).
     - ``torch``: dotted name of the PyTorch counterpart (default derived from ``namespaces``), or None.
@@ -261,6 +265,7 @@ class Op:
     method: str = ""
     inplace: object = None
     operator: str = ""
+    operator_kinds: str | None = None
     aliases: tuple = ()
     samples: Callable | None = None
     torch: str | None = ""

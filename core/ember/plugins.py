@@ -596,8 +596,10 @@ def _op_bindings(op):
 
 
 def _operator_bindings(op):
+    from .primitive import binary_operator
     sym = op.operator
-    yield "Tensor", f"__{sym}__", op.fn
+    direct = op.operator_kinds is not None and op.primitive is not None
+    yield "Tensor", f"__{sym}__", binary_operator(op.primitive, op.fn, op.operator_kinds) if direct else op.fn
     if sym in _REFLECTED:
         fn = op.fn
 

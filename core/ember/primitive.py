@@ -9,13 +9,16 @@ an input requires grad, records a node. No registry lookup, no plugin-manager ca
 
 from __future__ import annotations
 
+import numpy as np
+
 from .autograd.grad_mode import ALL_ENABLED, STATE
-from .autograd.graph import Node, record_binary, record_node, record_unary
+from .autograd.graph import _NO_ATTRS, Node, _empty_aware, _next_seq, record_binary, record_node, record_unary
 from .device import DeviceError
 from .numpy_errors import EMBER_MODULES, _QUIET, _quiet_reset, _quiet_set, run_quiet, silence_numpy_warnings  # noqa: F401
-from .tensor import Tensor, wrap
+from .tensor import _FROM_NUMPY, Tensor, wrap
 
-__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "record_node", "silence_numpy_warnings"]
+__all__ = ["Primitive", "apply", "apply_unary", "apply_binary", "binary_operator", "record_node",
+           "silence_numpy_warnings"]
 
 SUBCLASS_HOOKS: list = []  # called with each new Primitive subclass (ember.plugins binds its kernels)
 
@@ -179,3 +182,88 @@ def apply_binary(prim, a, b):
 def mixed_devices(prim, inputs) -> DeviceError:
     found = ", ".join(f"{tuple(x.shape)} on {x._device}" for x in inputs if isinstance(x, Tensor))
     return DeviceError(f"{prim.name}: expected all tensors on the same device, got tensors {found}")
+
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+def binary_operator(prim, fallback, kinds: str = ""):
+    """The Python operator of a two-operand elementwise op (what ``Tensor.__add__`` runs): for two tensors of
+    one dtype on one device, whose dtype kind (numpy's ``'f'``, ``'i'``, ``'u'``, ``'b'``, ``'c'``) is in
+    ``kinds`` (every kind when empty), ``prim`` runs at once, in one Python frame; anything else (a number,
+    mixed dtypes or devices, shapes that do not broadcast) calls ``fallback``, the op's own function, whose
+    promotion, checks and error messages then apply. The result is what ``fallback`` would return for the same
+    operands: the op declares that ``kinds`` need no promotion or check of theirs."""
+    # the backend dtypes that qualify (a set test is cheaper than reading the kind); None: all of them
+    allowed = frozenset(d for d in _FROM_NUMPY if d.kind in kinds) if kinds else None
+    # the primitive's declarations, fixed when it was defined, read once here (its kernels are not: plugins
+    # registered later rebind them, so they are read per call)
+    node_type, differentiable = prim.node_type, prim.differentiable
+    save_inputs, save_output = prim.save_inputs, prim.save_output
+
+    def operator(self, other):
+        if isinstance(other, Tensor):
+            x = self._data
+            y = other._data
+            device = self._device
+            dtype = x.dtype
+            if not (dtype is y.dtype and other._device is device and (allowed is None or dtype in allowed)):
+                return fallback(self, other)
+            other_grad = other._requires_grad
+        elif (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
+            # a Python number with a floating tensor: no promotion either (the number is weakly typed)
+            x = self._data
+            y = other
+            device = self._device
+            dtype = x.dtype
+            if allowed is not None and dtype not in allowed:
+                return fallback(self, other)
+            other_grad = False
+        else:
+            return fallback(self, other)
+        kernels = prim.kernels
+        forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+        try:
+            out = forward(device.xp, x, y)
+        except RuntimeWarning:  # warnings made errors ahead of ember's filter: again with numpy's off
+            out = run_quiet(forward, device.xp, x, y)
+        except ValueError:  # shapes that do not broadcast: the op's own error
+            return fallback(self, other)
+        if out.__class__ is not _ndarray:  # a numpy scalar from 0-d operands, or another backend's array
+            result = wrap(out, device)
+        else:  # wrap(), unrolled
+            result = _new(Tensor)
+            result._data = out
+            result._dtype = self._dtype if out.dtype is dtype else _FROM_NUMPY[out.dtype]
+            result._device = device
+            result._requires_grad = False
+            result._node = None
+        if (self._requires_grad or other_grad) and (ALL_ENABLED[0] or STATE.enabled) and differentiable:
+            # record_binary(), unrolled
+            edges = ((self._node or self, self._output_nr, x.shape, self._dtype) if self._requires_grad else None,
+                     (other._node or other, other._output_nr, y.shape, other._dtype) if other_grad else None)
+            node = _new(node_type)
+            node.op = prim
+            node.attrs = _NO_ATTRS
+            node.next = edges
+            node.seq = _next_seq()
+            node._saved = None
+            if not (x.size and out.size and (y.__class__ is float or y.__class__ is int or y.size)):
+                node.op = op = _empty_aware(prim, (result,), edges)
+                if op.save_inputs:
+                    node.save_inputs((self, other))
+                if op.save_output:
+                    node.save_outputs((result,))
+            else:
+                if save_inputs:
+                    node.save_inputs((self, other))
+                if save_output:
+                    node.save_outputs((result,))
+            if result._dtype.is_floating_point:
+                result._requires_grad = True
+                result._node = node
+        return result
+    operator.__name__, operator.__qualname__, operator.__doc__ = fallback.__name__, fallback.__qualname__, fallback.__doc__
+    operator.__wrapped__ = fallback
+    return operator

@@ -74,6 +74,9 @@ def _as_tuple(x):
 
 
 def _roots(tensors, grads, caller):
+    if grads is None and tensors.__class__ is Tensor and tensors._requires_grad and tensors._data.size == 1:
+        t = tensors  # loss.backward(): the common case, its checks passed
+        return (t,), (_filled(1, t._data.shape, t._dtype, t._device),)
     tensors = _as_tuple(tensors)
     if grads is None:
         grads = (None,) * len(tensors)
@@ -184,7 +187,7 @@ class _GradientFlow:
         for t, g in zip(roots, root_grads):
             if g._node is None:
                 self.claimed_arrays.add(id(_owner(g._data)))
-            if not self.create_graph:
+            if not self.create_graph and (g._requires_grad or g._node is not None):
                 g = g.detach()
             if t._node is None:
                 self.add_to(t, 0, g)
@@ -209,10 +212,17 @@ class _GradientFlow:
         """The loop: each node, newest first, runs once the gradients of all its outputs have arrived
         (or is passed over when none did, or when it leads to no requested input)."""
         node_grads, needed, countdown = self.node_grads, self.needed, self.countdown
+        plain = self.captures is None  # nothing to capture: a node without hooks runs straight away
         for node in nodes:
             grads = node_grads.pop(id(node), None)
             if grads is not None and (needed is None or id(node) in needed):
-                self.deliver_inputs(node, self.run_node(node, grads))
+                if plain and len(grads) == 1 and not (node.hooks or node.retained):
+                    input_grads = node.run(grads)
+                    if len(input_grads) != len(node.next):
+                        _wrong_count(node, input_grads)
+                else:
+                    input_grads = self.run_node(node, grads)
+                self.deliver_inputs(node, input_grads)
                 if not retain_graph:
                     node.release()
             if countdown:
@@ -228,8 +238,7 @@ class _GradientFlow:
             self.capture(node, grads)
         input_grads = node.run(grads)
         if len(input_grads) != len(node.next):
-            raise RuntimeError(f"backward of '{node.name}' returned {len(input_grads)} gradients, "
-                               f"expected {len(node.next)} (one per input)")
+            _wrong_count(node, input_grads)
         return input_grads
 
     def capture(self, node, grads):
@@ -240,7 +249,7 @@ class _GradientFlow:
 
     def deliver_inputs(self, node, input_grads):
         """Each input's gradient, reduced to its shape and dtype, added to what its node (or leaf) has."""
-        needed, node_grads = self.needed, self.node_grads
+        needed, node_grads, leaf_grads = self.needed, self.node_grads, self.leaf_grads
         for edge, g in zip(node.next, input_grads):
             if edge is None or g is None:
                 continue
@@ -249,11 +258,21 @@ class _GradientFlow:
                 continue
             if g._data.shape != shape or g._dtype is not dtype:
                 g = _conform(g, shape, dtype, node)
-            buf = node_grads.get(id(target))
-            if buf is None and nr == 0 and target.__class__ is Node and target._out_meta is None:
-                node_grads[id(target)] = [g]  # the first gradient for a one-output node: the common case
-            else:
-                self.add_to(target, nr, g)
+            key = id(target)
+            if isinstance(target, Tensor):
+                slot = leaf_grads.get(key)
+                if slot is None:
+                    leaf_grads[key] = [target, g]
+                else:
+                    slot[1] = add(slot[1], g)
+                continue
+            buf = node_grads.get(key)
+            if buf is None:
+                if target._out_meta is None:  # one output: the common case
+                    node_grads[key] = [g]
+                    continue
+                buf = node_grads[key] = [None] * target.num_outputs
+            buf[nr] = g if buf[nr] is None else add(buf[nr], g)
 
     def node_done(self, node):
         """``node`` has delivered its gradients: accumulate the leaves it completed and run their hooks."""
@@ -297,6 +316,11 @@ class _GradientFlow:
                     _accumulate(x, g, self.create_graph, self.claimed_arrays)
                     _run_post_accumulate_hooks(x)
         return result
+
+
+def _wrong_count(node, input_grads):
+    raise RuntimeError(f"backward of '{node.name}' returned {len(input_grads)} gradients, "
+                       f"expected {len(node.next)} (one per input)")
 
 
 def _capture_key(x):
@@ -379,20 +403,24 @@ _accumulation_lock = threading.Lock()
 
 
 def _accumulate(leaf, g, create_graph, claimed_arrays):
-    """Add ``g`` into ``leaf.grad``, in place when the graph is not being built (as PyTorch does)."""
+    """Add ``g`` into ``leaf.grad``, in place when the graph is not being built (as PyTorch does).
+
+    ``g`` already has the leaf's shape and dtype (the engine conformed it), so ``.grad`` is written
+    without the checks its setter makes for users."""
     with _accumulation_lock:
-        if leaf.grad is None:
+        old = leaf._grad
+        if old is None:
             if create_graph:
-                leaf.grad = g
+                leaf._grad = g
                 return
-            owner = _owner(g._data)
+            data = g._data
+            owner = _owner(data)
             if id(owner) in claimed_arrays or g._version_counter is not None:
-                g = wrap(g._data.copy(), g._device)
+                leaf._grad = wrap(data.copy(), g._device)
             else:
                 claimed_arrays.add(id(owner))
-                g = g.detach()
-            leaf.grad = g
-        elif create_graph or leaf.grad.requires_grad:
-            leaf.grad = add(leaf.grad, g)
+                leaf._grad = g.detach()
+        elif create_graph or old._requires_grad:
+            leaf.grad = add(old, g)
         else:
-            run_quiet(operator.iadd, leaf.grad._data, g._data)
+            run_quiet(operator.iadd, old._data, g._data)

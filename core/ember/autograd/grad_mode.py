@@ -59,6 +59,8 @@ def _count_off(change: int) -> None:
 def set_enabled(enabled: bool) -> None:
     """Turn this thread's grad mode on or off (what ``no_grad`` and friends call)."""
     enabled = bool(enabled)
+    if STATE.enabled == enabled:  # this thread's own state: no other thread changes it
+        return
     with _switch_lock:
         if STATE.enabled == enabled:
             return

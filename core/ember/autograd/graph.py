@@ -67,7 +67,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple:
         """Per positional input, whether it requires grad (``ctx.needs_input_grad``)."""
-        return tuple(edge is not None for edge in self.next)
+        return tuple([edge is not None for edge in self.next])
 
     @property
     def name(self) -> str:
@@ -104,9 +104,19 @@ class Node:
                                 if isinstance(x, Tensor) else None for x in inputs]
 
     def save_outputs(self, outputs):
-        self._out_data = [t._data for t in outputs]
-        self._out_cells = cells = [_version_cell(t) for t in outputs]
-        self._out_versions = [cell[0] for cell in cells]
+        if len(outputs) == 1:  # the common case, unrolled
+            t = outputs[0]
+            cell = t._version_counter
+            if cell is None:
+                cell = t._version_counter = [0]
+            self._out_data = (t._data,)
+            self._out_cells = (cell,)
+            self._out_versions = (cell[0],)
+            self._out_device = t._device
+            return
+        self._out_data = tuple([t._data for t in outputs])
+        self._out_cells = cells = tuple([_version_cell(t) for t in outputs])
+        self._out_versions = tuple([cell[0] for cell in cells])
         self._out_device = outputs[0]._device
 
     @property
@@ -128,18 +138,23 @@ class Node:
         """The op's outputs, re-attached to this node so that create_graph differentiates through them."""
         if self._out_data is None:
             self._raise_missing("outputs")
-        result = []
-        for nr, (data, cell) in enumerate(zip(self._out_data, self._out_cells)):
-            if cell[0] != self._out_versions[nr]:
-                raise SavedTensorError(
-                    f"an output of '{self.name}' (shape {tuple(data.shape)}) needed for its gradient has been "
-                    f"modified by an in-place operation: it is at version {cell[0]}; expected version "
-                    f"{self._out_versions[nr]}. Hint: clone it before changing it in place.")
-            t = wrap(data, self._out_device, cell)
-            if t._dtype.is_floating_point:
-                t._requires_grad, t._node, t._output_nr = True, self, nr
-            result.append(t)
-        return tuple(result)
+        return tuple([self._saved_output(nr) for nr in range(len(self._out_data))])
+
+    def _saved_output(self, nr):
+        """Output ``nr`` as saved, after checking it was not changed in place since."""
+        data, cell = self._out_data[nr], self._out_cells[nr]
+        if cell[0] != self._out_versions[nr]:
+            raise SavedTensorError(
+                f"an output of '{self.name}' (shape {tuple(data.shape)}) needed for its gradient has been "
+                f"modified by an in-place operation: it is at version {cell[0]}; expected version "
+                f"{self._out_versions[nr]}. Hint: clone it before changing it in place.")
+        t = wrap(data, self._out_device, cell)
+        if t._dtype.is_floating_point:
+            t._requires_grad = True
+            t._node = self
+            if nr:
+                t._output_nr = nr
+        return t
 
     @property
     def input_shapes(self) -> tuple:
@@ -148,7 +163,10 @@ class Node:
 
     @property
     def output(self):
-        return self.outputs[0]
+        """The op's (first) output, as :attr:`outputs` gives it."""
+        if self._out_data is None:
+            self._raise_missing("outputs")
+        return self._saved_output(0)
 
     @property
     def num_outputs(self) -> int:
@@ -180,13 +198,27 @@ _NO_ATTRS: dict = {}  # shared by the nodes of ops without keyword attributes; n
 
 def record_node(op, inputs, attrs, outputs):
     """Put a node for ``op`` on the tape, linking ``outputs`` to the inputs that require grad."""
-    edges = [(x._node or x, x._output_nr, x._data.shape, x._dtype)
-             if isinstance(x, Tensor) and x._requires_grad else None for x in inputs]
-    node_type = getattr(op, "node_type", Node)  # a primitive's own Node subclass, named as PyTorch names it
+    edges = []
+    empty = False  # an empty input that requires grad, or an empty output: the gradients are all zeros
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            shape = x._data.shape
+            edges.append((x._node or x, x._output_nr, shape, x._dtype))
+            if not empty and 0 in shape:
+                empty = True
+        else:
+            edges.append(None)
+    edges = tuple(edges)
     single = len(outputs) == 1
-    if not (single and outputs[0]._data.size) or any(e is not None and 0 in e[2] for e in edges):
+    if empty or not (single and outputs[0]._data.size):
         op = _empty_aware(op, outputs, edges)
-    node = node_type(op, attrs or _NO_ATTRS, tuple(edges))
+    # a primitive's own Node subclass, named as PyTorch names it; made without __init__ (the hot path)
+    node = _new(getattr(op, "node_type", Node))
+    node.op = op
+    node.attrs = attrs or _NO_ATTRS
+    node.next = edges
+    node.seq = _next_seq()
+    node._saved = None
     if op.save_inputs:
         node.save_inputs(inputs)
     if op.save_output:

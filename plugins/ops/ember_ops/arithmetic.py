@@ -99,8 +99,11 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-ops.op(add, primitive=Add, operator="add", inplace=True, samples=_alpha_samples)
-ops.op(sub, primitive=Sub, operator="sub", inplace=True, aliases=("subtract",), samples=_alpha_samples)
+# ``a + b`` on two tensors of one dtype is ``apply(Add, a, b)``: the operator runs it directly (no promotion,
+# no alpha); ``a - b`` likewise except for bool tensors, which ``sub`` refuses.
+ops.op(add, primitive=Add, operator="add", operator_kinds="biuf", inplace=True, samples=_alpha_samples)
+ops.op(sub, primitive=Sub, operator="sub", operator_kinds="iuf", inplace=True, aliases=("subtract",),
+       samples=_alpha_samples)
 ops.op(rsub, primitive=Sub, namespaces=("ember",), samples=_alpha_samples)
 
 
@@ -116,7 +119,7 @@ def _mul_errors(make):
     yield ErrorInput(Sample((make(2, 3), make(4))), RuntimeError, r"mul\(\).*\(2, 3\).*\(4,\)")
 
 
-mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", table=ops, aliases=("multiply",),
+mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", operator_kinds="biuf", table=ops, aliases=("multiply",),
                 errors=_mul_errors, doc="a * b, broadcast (``torch.mul``).")
 
 
@@ -217,7 +220,7 @@ def _div_errors(make):
                      r"div\(\).*rounding_mode.*'round'")
 
 
-ops.op(div, primitive=Div, operator="truediv", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
+ops.op(div, primitive=Div, operator="truediv", operator_kinds="f", inplace=True, aliases=("divide",), samples=_div_samples, errors=_div_errors)
 ops.op(_true_divide, name="true_divide", primitive=Div, inplace=True, samples=binary_samples)
 
 floor_divide = binary_op(

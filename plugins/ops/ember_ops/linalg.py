@@ -11,6 +11,7 @@ from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, Li
 from ember.tensor import Tensor
 
 from . import blas_threads
+from .shape import SumToSize
 
 ops = OpTable()
 
@@ -44,6 +45,8 @@ class Matmul(Primitive):
 
     @staticmethod
     def forward(xp, a, b):
+        if a.ndim == 2 and b.ndim == 2:  # the common case: no batch, no thread limit to consider
+            return product(xp, a, b)
         if _one_gemm(a.shape, b.shape):
             return product(xp, _rows(a), b.reshape(b.shape[-2:])).reshape(a.shape[:-1] + b.shape[-1:])
         with blas_threads.for_batched_product(xp, a, b):
@@ -177,7 +180,9 @@ def mm(input, mat2):
 
 def _rows(a):
     """``a`` (..., n) as a (rows, n) matrix; the row count is explicit, as -1 cannot be inferred when n is 0."""
-    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+    if a.ndim == 2:
+        return a
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 class Linear(Primitive):
@@ -201,7 +206,7 @@ class Linear(Primitive):
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = g @ weight if need_x else None
         gw = apply(LinearWeightGrad, g, x) if need_w else None
-        gb = g.sum_to_size(bias.shape) if need_b else None
+        gb = apply(SumToSize, g, shape=bias.shape) if need_b else None  # the shapes are known to fit
         return gx, gw, gb
 
 

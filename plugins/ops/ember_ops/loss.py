@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 import ember
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.device import DeviceError
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, OpTable, OutOfRangeError, Primitive,
                        Sample, ShapeError, apply, check_tensor, float_input)
@@ -109,6 +110,84 @@ class NllLoss(Primitive):
             coef /= w.sum()
         coef = wrap(coef, g.device)
         return (g.unsqueeze(1) if reduction == "none" else g) * coef
+
+
+class CrossEntropyLoss(Primitive):
+    """log_softmax over the classes, then the negative log-likelihood of integer targets, for (N, C) logits
+    without class weights or label smoothing: cross_entropy's common case as one node (the training hot
+    path), instead of a log_softmax node and an nll_loss node. ``keep`` is None when no target is
+    ``ignore_index``, else the (N,) mask of the targets that count.
+
+    Its backward, ``(softmax(x) - onehot(t)) * g`` per kept row, is written with ember ops when a graph
+    is being built (so it is twice differentiable) and on the arrays otherwise.
+    """
+
+    name = "cross_entropy_loss"  # ATen's
+    grad_fn = "NllLossBackward0"  # what PyTorch's loss node shows (ATen decomposes cross_entropy_loss)
+    save_inputs = True
+
+    @staticmethod
+    def forward(xp, x, target, keep, reduction):
+        shifted = x - x.max(axis=1, keepdims=True)
+        logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        losses = -logp[xp.arange(x.shape[0]), target]
+        if keep is not None:
+            losses = losses * keep
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return total
+        return total / (x.dtype.type(x.shape[0]) if keep is None else keep.sum(dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, g, target, keep, reduction):
+        (x,) = ctx.inputs
+        xp = x.device.xp
+        rows = xp.arange(x.array.shape[0])
+        scale = None if keep is None else keep.astype(x.array.dtype)
+        if reduction == "mean":
+            count = x.array.shape[0] if keep is None else scale.sum()
+            # every target ignored: PyTorch's gradient is zero (the loss, 0/0, is NaN)
+            scale = 1.0 / count if scale is None else scale / count if count else scale
+        if is_grad_enabled():  # create_graph: the gradient is itself differentiable
+            onehot = xp.zeros(x.array.shape, dtype=x.array.dtype)
+            onehot[rows, target] = 1
+            diff = x.softmax(1) - wrap(onehot, x.device)
+            coef = g.unsqueeze(1) if reduction == "none" else g.reshape(1, 1)
+            if scale is not None:
+                coef = coef * wrap(xp.asarray(scale, dtype=x.array.dtype).reshape(-1, 1), x.device)
+            return diff * coef
+        a = x.array
+        p = a - a.max(axis=1, keepdims=True)
+        xp.exp(p, out=p)
+        p /= p.sum(axis=1, keepdims=True)
+        p[rows, target] -= 1
+        coef = g.array.reshape(-1, 1) if reduction == "none" else g.array
+        if scale is not None:
+            coef = coef * (scale.reshape(-1, 1) if reduction == "none" or keep is not None else scale)
+        p *= coef
+        return wrap(p, x.device)
+
+
+def _cross_entropy_rows(input, target, ignore_index, reduction):
+    """``cross_entropy`` of (N, C) logits and (N,) class indices as one :class:`CrossEntropyLoss` node; None when
+    the general path must run (it also raises the errors, naming them as PyTorch does)."""
+    x, t = input.array, target.array
+    n, c = x.shape
+    if t.shape != (n,) or t.dtype.kind not in "iu" or not n or not c or target.device is not input.device \
+            or not input.dtype.is_floating_point:
+        return None
+    low, high = int(t.min()), int(t.max())
+    keep = None
+    if low <= ignore_index <= high or low < 0 or high >= c:
+        keep = t != ignore_index
+        t = t * keep
+        low, high = int(t.min()), int(t.max())
+        if low < 0 or high >= c:
+            raise OutOfRangeError(f"cross_entropy(): target {low if low < 0 else high} is out of bounds for {c} "
+                                  f"classes")
+    return apply(CrossEntropyLoss, input, target=t, keep=keep, reduction=reduction)
 
 
 def _check_weight(op, weight, n_classes, dtype):
@@ -218,7 +297,8 @@ def _cross_entropy_errors(make):
                      r"cross_entropy\(\): expected input of shape \(C,\), .*got a 0-d input")
 
 
-@ops.op(namespaces=("functional",), samples=_ce_samples, errors=_cross_entropy_errors)
+@ops.op(namespaces=("functional",), samples=_ce_samples, errors=_cross_entropy_errors, primitive=CrossEntropyLoss,
+        reference=lambda *args, **kwargs: _cross_entropy(*args, **kwargs, fused=False))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``
@@ -242,6 +322,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.nn.functional.cross_entropy``."""
+    return _cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+
+
+def _cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                   label_smoothing=0.0, fused=True):
+    """:func:`cross_entropy`; with ``fused=False`` its composite definition (log_softmax, then the negative
+    log-likelihood) everywhere, which the fused :class:`CrossEntropyLoss` is checked against."""
     check_tensor("cross_entropy", "input", input)
     check_tensor("cross_entropy", "target", target)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
@@ -249,6 +336,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ArgumentError(f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch accepts a negative value and smooths nothing
     float_input("cross_entropy", input)
+    if fused and weight is None and not label_smoothing and input.array.ndim == 2:
+        loss = _cross_entropy_rows(input, target, ignore_index, reduction)
+        if loss is not None:
+            return loss
     if input.dim() == 0:  # PyTorch: IndexError "Dimension specified as 1 but tensor has no dimensions"
         raise DimensionError(f"cross_entropy(): expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d "
                              f"input (target of shape {tuple(target.shape)})")
