@@ -6,6 +6,8 @@ forward of built-in primitives:
 
 - the matrix products (``matmul``, ``linear`` and its weight gradient, convolution and its two gradients)
   run the same code on numpy with MKL's GEMM in place of OpenBLAS's (:mod:`ember_fast.gemm`);
+- SGD's update of large parameters runs in MKL's BLAS-1 (``axpy``/``axpby``: in place, in MKL's thread
+  pool), instead of numpy's expression with a temporary (:mod:`ember_fast.sgd`);
 - the Adam/AdamW update of all parameters of a group at once runs as one compiled loop per parameter
   (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`);
 - softmax and log_softmax (hence cross_entropy) over short rows, class scores, run as one compiled loop
@@ -37,6 +39,7 @@ GEMM_PRIMITIVES = (
     ("ember_ops.conv", "ColumnsConvolution"),  # conv's GEMM when it is recorded for backward
 )
 FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
+FUSED_SGD = ("ember_optim.sgd", "FusedSGD")
 SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))
 
 
@@ -49,7 +52,7 @@ def _primitive(module: str, name: str):
 
 def registered_primitives():
     """The built-in primitives this plugin has kernels for, as present in this installation."""
-    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES]
+    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_SGD, FUSED_ADAM) + SOFTMAX_PRIMITIVES]
     return [prim for prim in found if prim is not None]
 
 
@@ -63,6 +66,10 @@ def ember_register_devices(registry):
             prim = _primitive(*where)
             if prim is not None:
                 registry.register_kernel(prim, "cpu", on_fast_numpy(prim.forward))
+        sgd = _primitive(*FUSED_SGD)
+        if sgd is not None:
+            from .sgd import fused_sgd
+            registry.register_kernel(sgd, "cpu", fused_sgd)
     if importlib.util.find_spec("numba") is None:
         return
     adam = _primitive(*FUSED_ADAM)
