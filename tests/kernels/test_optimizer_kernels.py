@@ -134,3 +134,20 @@ def test_sgd_through_blas_matches_torch(torch, monkeypatch, index, dtype):
         for mine, theirs in zip(runs[0][1], runs[1][1]):
             np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance,
                                        err_msg=f"SGD{options}: step {step}")
+
+
+def test_sgd_kernel_without_mkl_is_the_numpy_reference(monkeypatch):
+    """Where MKL does not load, every parameter takes the reference (bit for bit)."""
+    import ember_fast.sgd
+    from ember_optim.sgd import FusedSGD
+    monkeypatch.setattr(ember_fast.sgd, "_blas", False)
+    options = dict(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.01, nesterov=True, maximize=False)
+    sizes = [ember_fast.sgd.MIN_BLAS_SIZE, 7]
+    got, grads = _sgd_operands(3, np.float32, sizes)
+    want, _ = _sgd_operands(3, np.float32, sizes)
+    got_buffers, want_buffers = [None] * 2, [None] * 2
+    for step_grads in grads:
+        ember_fast.sgd.fused_sgd(np, got, step_grads, got_buffers, **options)
+        FusedSGD.forward(np, want, step_grads, want_buffers, **options)
+    for g, w in zip(got + got_buffers, want + want_buffers):
+        np.testing.assert_array_equal(g, w)

@@ -1,10 +1,10 @@
 """SGD's update through MKL's BLAS-1 (``?axpy``, ``?axpby``): the kernel ember_fast registers for ``_fused_sgd_``.
 
-numpy's ``param -= lr * grad`` writes ``lr * grad`` to a temporary first; from 128 KiB on (32768 float32)
-glibc maps that temporary fresh on every step and the kernel zero-fills its pages, so the update of the
-MLP's 784x512 weight took 270 us where PyTorch's ``add_`` took 163 us on one thread. ``cblas_saxpy``
-updates in place, in MKL's thread pool, the one that runs ember_fast's GEMM, under the same thread policy
-(:mod:`ember.thread_policy`): 143 us on one thread, 48 us on two, as PyTorch's on two.
+numpy's ``param -= lr * grad`` makes two passes, the first writing ``lr * grad`` to a temporary, on one
+thread: on the MLP's 784x512 weight (401,408 float32, past the 2 MiB of L2) that is 270 us where
+PyTorch's ``add_`` takes 160 us on one thread and 48 us on two. ``cblas_saxpy`` makes one pass in place,
+in MKL's thread pool (the one that runs ember_fast's GEMM, under the same thread policy,
+:mod:`ember.thread_policy`): 150 us on one thread, 48 us on two.
 
 Each option is folded into the BLAS calls: weight decay as ``axpby``'s scale of the parameter (or an
 ``axpy`` of it into the momentum buffer), maximize as the gradient's sign, Nesterov as a second ``axpy``
@@ -25,7 +25,7 @@ from . import gemm
 
 __all__ = ["fused_sgd", "MIN_BLAS_SIZE"]
 
-MIN_BLAS_SIZE = 32768  # elements; below it numpy's temporary is recycled and a ctypes call costs more
+MIN_BLAS_SIZE = 65536  # elements; below it a ctypes call's ~6 us cost more than numpy's two passes save
 _blas = None           # dtype char -> (axpy, axpby) of the loaded MKL, or False when MKL does not load
 
 
@@ -87,12 +87,11 @@ def fused_sgd(xp, params, grads, momentum_buffers, *, lr, momentum, dampening, w
     from ember_optim.sgd import FusedSGD
     options = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                    maximize=maximize)
-    blas = _blas if _blas is not None else _functions()
     adapted = False
     for i, (param, grad) in enumerate(zip(params, grads)):
         buf = momentum_buffers[i] if momentum else None
-        if (not blas or xp is not np or (momentum and buf is None)
-                or not _takes(param, grad, *(() if buf is None else (buf,)))):
+        if (xp is not np or (momentum and buf is None) or not _takes(param, grad, *(() if buf is None else (buf,)))
+                or not (_blas if _blas is not None else _functions())):
             cell = [buf]
             FusedSGD.forward(xp, [param], [grad], cell, **options)
             if momentum:
@@ -101,4 +100,4 @@ def fused_sgd(xp, params, grads, momentum_buffers, *, lr, momentum, dampening, w
         if not adapted:  # let the thread policy re-read the load before the first threaded pass
             thread_policy.adapt()
             adapted = True
-        _update(*blas[param.dtype.char], param, grad, buf, **options)
+        _update(*_blas[param.dtype.char], param, grad, buf, **options)
