@@ -37,3 +37,22 @@ def test_fused_with_foreach_is_an_error_as_in_torch(torch, name):
         getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))], lr=0.1, fused=True, foreach=True)
     with pytest.raises(RuntimeError, match=f"{name}: `fused` and `foreach` cannot be `True` together"):
         getattr(ember.optim, name)([ember.nn.Parameter(ember.ones(2))], lr=0.1, fused=True, foreach=True)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_a_tensor_learning_rate_works_as_in_torch(torch, name):
+    """PyTorch takes ``lr`` (and SGD's ``weight_decay``) as a 0-dim Tensor; the update is the float's.
+    Large enough (70,000 elements) that ember_fast's SGD kernel, where installed, takes it too."""
+    start = np.linspace(-1.0, 1.0, 70_000)
+    extra = {"weight_decay": 0.01} if name == "SGD" else {}
+    finals = []
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.tensor(start.copy()))
+        options = dict(OPTIONS[name], lr=lib.tensor(OPTIONS[name]["lr"]),
+                       **{key: lib.tensor(value) for key, value in extra.items()})
+        opt = getattr(lib.optim, name)([p], **options)
+        for _ in range(3):
+            p.grad = lib.tensor(np.sin(p.detach().numpy() * 3.0))
+            opt.step()
+        finals.append(p.detach().numpy())
+    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-10, atol=1e-12)

@@ -11,8 +11,15 @@ from ember import dtypes
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
 from ember.ops import Primitive, bump_version
+from ember.tensor import Tensor
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
+
+
+def _learning_rate(lr):
+    """``lr`` as the update uses it: a Tensor (PyTorch allows one) as a numpy scalar of its dtype, since
+    PyTorch computes the step size ``lr / bias_correction1`` in that dtype."""
+    return lr.detach().cpu().numpy()[()] if isinstance(lr, Tensor) else lr
 
 
 def _check_betas(opt, betas):
@@ -68,7 +75,8 @@ class Adam(Optimizer):
                     slot.append(value)
             for device, (tensors, *operands) in by_device.items():
                 update = FusedAdam.kernels.get(device.type, FusedAdam.forward)
-                update(device.xp, *operands, lr=group["lr"], beta1=group["betas"][0], beta2=group["betas"][1],
+                update(device.xp, *operands, lr=_learning_rate(group["lr"]), beta1=group["betas"][0],
+                       beta2=group["betas"][1],
                        eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
                        decoupled=group.get("decoupled_weight_decay", False))
                 for p in tensors:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
 from ember.ops import Primitive, bump_version, wrap
+from ember.tensor import Tensor
 
 __all__ = ["SGD"]
+
+
+def _number(option):
+    """A hyperparameter given as a Tensor (PyTorch allows it for ``lr`` and ``weight_decay``) as a float."""
+    return option.item() if isinstance(option, Tensor) else option
 
 
 class SGD(Optimizer):
@@ -54,8 +60,8 @@ class SGD(Optimizer):
                 lists[3].append(None if buf is None else buf.array)
             for device, (tensors, params, grads, buffers) in by_device.items():
                 update = FusedSGD.kernels.get(device.type, FusedSGD.forward)
-                update(device.xp, params, grads, buffers, lr=group["lr"], momentum=momentum,
-                       dampening=group["dampening"], weight_decay=group["weight_decay"],
+                update(device.xp, params, grads, buffers, lr=_number(group["lr"]), momentum=momentum,
+                       dampening=group["dampening"], weight_decay=_number(group["weight_decay"]),
                        nesterov=group["nesterov"], maximize=group["maximize"])
                 for p, buf in zip(tensors, buffers):
                     if momentum and "momentum_buffer" not in self.state[p]:
