@@ -76,9 +76,8 @@ class Adam(Optimizer):
             for device, (tensors, *operands) in by_device.items():
                 update = FusedAdam.kernels.get(device.type, FusedAdam.forward)
                 update(device.xp, *operands, lr=_learning_rate(group["lr"]), beta1=group["betas"][0],
-                       beta2=group["betas"][1],
-                       eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
-                       decoupled=group.get("decoupled_weight_decay", False))
+                       beta2=group["betas"][1], eps=group["eps"], weight_decay=group["weight_decay"],
+                       amsgrad=amsgrad, decoupled=group.get("decoupled_weight_decay", False))
                 for p in tensors:
                     bump_version(p)
         return loss
