@@ -39,7 +39,6 @@ GEMM_PRIMITIVES = (
     ("ember_ops.conv", "ColumnsConvolution"),  # conv's GEMM when it is recorded for backward
 )
 FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
-FUSED_SGD = ("ember_optim.sgd", "FusedSGD")
 SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))
 
 
@@ -52,7 +51,7 @@ def _primitive(module: str, name: str):
 
 def registered_primitives():
     """The built-in primitives this plugin has kernels for, as present in this installation."""
-    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_SGD, FUSED_ADAM) + SOFTMAX_PRIMITIVES]
+    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES]
     return [prim for prim in found if prim is not None]
 
 
@@ -60,16 +59,13 @@ def registered_primitives():
 def ember_register_devices(registry):
     """CPU kernels for what this installation can run: the GEMM kernels where the ``mkl`` wheel is
     installed, the numba loops where numba is (both come with ``ember[fast]``)."""
+    from . import sgd; sgd.register(registry)  # noqa: E702 (one line: others add theirs)
     if library_path() is not None:
         from .namespace import on_fast_numpy
         for where in GEMM_PRIMITIVES:
             prim = _primitive(*where)
             if prim is not None:
                 registry.register_kernel(prim, "cpu", on_fast_numpy(prim.forward))
-        sgd = _primitive(*FUSED_SGD)
-        if sgd is not None:
-            from .sgd import fused_sgd
-            registry.register_kernel(sgd, "cpu", fused_sgd)
     if importlib.util.find_spec("numba") is None:
         return
     adam = _primitive(*FUSED_ADAM)

@@ -23,7 +23,7 @@ from ember import thread_policy
 
 from . import gemm
 
-__all__ = ["fused_sgd", "MIN_BLAS_SIZE"]
+__all__ = ["fused_sgd", "register", "MIN_BLAS_SIZE"]
 
 MIN_BLAS_SIZE = 65536  # elements; below it a ctypes call's ~6 us cost more than numpy's two passes save
 _blas = None           # dtype char -> (axpy, axpby) of the loaded MKL, or False when MKL does not load
@@ -101,3 +101,10 @@ def fused_sgd(xp, params, grads, momentum_buffers, *, lr, momentum, dampening, w
             thread_policy.adapt()
             adapted = True
         _update(*_blas[param.dtype.char], param, grad, buf, **options)
+
+
+def register(registry) -> None:
+    """Register :func:`fused_sgd` for ``_fused_sgd_`` on the CPU where the ``mkl`` wheel is installed (by the
+    primitive's name: ``ember_optim.sgd`` need not be imported for it)."""
+    if gemm.library_path() is not None:
+        registry.register_kernel("_fused_sgd_", "cpu", fused_sgd)
