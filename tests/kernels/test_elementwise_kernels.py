@@ -49,6 +49,17 @@ def _no_loops(monkeypatch):
     monkeypatch.setattr(elementwise, "_run", refuse)
 
 
+@pytest.fixture(autouse=True)
+def two_threads(monkeypatch):
+    """The loops as the thread policy runs them on two free cores (on one, most leave the work to numpy)."""
+    numba = openmp.numba_for_loops()
+
+    def two(size):
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        return 2
+    monkeypatch.setattr(openmp, "threads_for", two)
+
+
 @pytest.fixture
 def count_loops(monkeypatch):
     """The names of the loops run during the test."""
@@ -176,7 +187,20 @@ def test_relu_double_backward_keeps_the_composite_graph():
     np.testing.assert_array_equal(gg.numpy(), (x.detach().numpy() > 0).astype(np.float32))
 
 
-def test_loops_use_one_thread_below_the_grain():
+def test_one_thread_leaves_all_but_relu_backward_to_numpy(monkeypatch, count_loops):
+    """Beside a busy neighbour the policy gives one thread: numpy's loops are as fast there, except for the
+    pass relu's backward saves."""
+    monkeypatch.setattr(openmp, "threads_for", lambda size: 1)
+    rng = np.random.default_rng(7)
+    a, b = _operands(rng, (ROWS, COLS), np.float32), _operands(rng, (ROWS, COLS), np.float32)
+    assert_bitwise(binary_kernel(FORWARDS[ADD], ADD)(np, a, b), a + b)
+    assert_bitwise(relu_kernel(Relu.forward)(np, a), Relu.forward(np, a))
+    assert_bitwise(relu_backward_kernel(ReluBackward.forward)(np, b, a), ReluBackward.forward(np, b, a))
+    assert count_loops == ["relu_backward"]
+
+
+def test_loops_use_one_thread_below_the_grain(monkeypatch):
+    monkeypatch.undo()  # the policy's own threads_for
     numba = openmp.numba_for_loops()
     openmp.threads_for(openmp.GRAIN - 1)
     assert numba.get_num_threads() == 1

@@ -4,16 +4,19 @@ relu's backward.
 numpy runs each of them on one thread; PyTorch splits any op over :data:`~ember_fast.openmp.GRAIN`
 (32K) elements across its threads. Memory-bound at these sizes, one thread is 3-4x slower: over 262K
 float32 (an MLP's hidden layer at batch 512) ``a * b`` took 127 us in numpy, 34 us in PyTorch on two
-threads and 34 us in these loops on two (quiet machine, paired). relu's backward, ``g * (out > 0)``
-through a float mask in the numpy path, is one pass here (0.6x numpy's CPU time on one thread).
+threads and 34 us in these loops on two (paired, in a quieter moment of the shared 2-core machine).
+relu's backward, ``g * (out > 0)`` through a float mask in the numpy path, is one pass here (0.86x
+numpy's CPU time on one thread). On one thread (``set_num_threads(1)``, or the thread policy beside a
+busy neighbour) the other loops leave the work to numpy, whose own loops are as fast there.
 
 The loops take C-contiguous float32/float64 operands of one dtype, from :data:`GRAIN` elements, in the
 shapes a network produces: two of one shape, a tensor and a scalar (a Python number or a one-element
 array) on either side, and a tensor followed by an operand broadcast along its middle dims (a bias row
 ``(n,)`` of ``(rows, n)``, a conv bias ``(c, 1, 1)`` of ``(batch, c, h, w)``). Anything else, and every
 array on another device, runs the numpy reference unchanged; small operands pay one type check and one
-size comparison (~30 ns of the ~850 ns of an ``a + b``) before numpy's operator. Each element is computed by the same IEEE operation
-as numpy's (no fast-math, numpy's division by zero), so the results are bitwise numpy's.
+size comparison (~30 ns of the ~850 ns of an ``a + b``) before numpy's operator. Each element is computed
+by the same IEEE operation as numpy's (no fast-math, numpy's division by zero), so the results are
+bitwise numpy's.
 """
 
 from __future__ import annotations
@@ -106,13 +109,32 @@ def _compile():
     return _loops
 
 
-def _run(name, size, *args):
-    """Run loop ``name`` on the thread policy's threads; False when the loops cannot run here."""
+# Loops that beat numpy on one thread too (a pass saved); the others only pay off on two or more threads
+# (numpy's own loops are as fast on one: relu 1.04x, bias rows 1.00x, a scalar or a same-shape operand
+# 1.2-1.8x numpy's CPU time for the loops), so with one thread, as under a busy neighbour, numpy runs them.
+ONE_THREAD_LOOPS = frozenset({"relu_backward"})
+
+
+def _threads(size) -> int:
+    """The threads a loop over ``size`` elements gets (set for it); 0 where numba's loops cannot run."""
     try:
-        loop = (_loops or _compile())[name]
-        openmp.threads_for(size)
-        loop(*args)
-    except (ImportError, ValueError) as exc:  # no numba, or no OpenMP layer for it
+        if _loops is None:
+            _compile()
+        return openmp.threads_for(size)
+    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
+        openmp.disable(exc)
+        return 0
+
+
+def _run(name, size, *args):
+    """Run loop ``name`` on the thread policy's threads; False where numpy should run it instead (one thread
+    for a loop that does not pay there, or no usable numba)."""
+    threads = _threads(size)
+    if threads == 0 or (threads == 1 and name not in ONE_THREAD_LOOPS):
+        return False
+    try:
+        _loops[name](*args)
+    except ValueError as exc:  # numba found no OpenMP threading layer
         openmp.disable(exc)
         return False
     return True
@@ -231,7 +253,7 @@ def binary_kernel(reference, op):
 
 
 def _large_binary(op, xp, a, b, reverse=False):
-    if xp is not np or not openmp.usable() or not _large(a):
+    if xp is not np or not openmp.usable() or not _large(a) or _threads(a.size) < 2:
         return None
     return _arithmetic(op, a, b, reverse)
 
@@ -239,7 +261,8 @@ def _large_binary(op, xp, a, b, reverse=False):
 def relu_kernel(reference):
     """The CPU kernel of the Relu primitive: one loop for a large float array, ``reference`` otherwise."""
     def kernel(xp, x):
-        if type(x) is ndarray and x.size >= GRAIN and xp is np and openmp.usable() and _large(x):
+        if (type(x) is ndarray and x.size >= GRAIN and xp is np and openmp.usable() and _large(x)
+                and _threads(x.size) >= 2):
             out = np.empty(x.shape, x.dtype)
             if _run("relu", x.size, x.reshape(-1), x.dtype.type(0), out.reshape(-1)):
                 return out

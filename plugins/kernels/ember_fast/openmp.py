@@ -77,9 +77,11 @@ def disable(reason: Exception) -> None:
                   f"numpy", RuntimeWarning, stacklevel=3)
 
 
-def threads_for(size: int) -> None:
-    """Set numba's thread count for the next loop in this thread, over an operand of ``size`` elements."""
+def threads_for(size: int) -> int:
+    """Set numba's thread count for the next loop in this thread, over an operand of ``size`` elements, and
+    return it."""
     numba = _State.numba
     threads = 1 if size < GRAIN else min(thread_policy.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
+    return threads
