@@ -53,11 +53,7 @@ def _no_loops(monkeypatch):
 def two_threads(monkeypatch):
     """The loops as the thread policy runs them on two free cores (on one, most leave the work to numpy)."""
     numba = openmp.numba_for_loops()
-
-    def two(size):
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        return 2
-    monkeypatch.setattr(openmp, "threads_for", two)
+    monkeypatch.setattr(openmp, "threads_for", lambda size: min(2, numba.config.NUMBA_NUM_THREADS))
 
 
 @pytest.fixture
@@ -202,10 +198,17 @@ def test_one_thread_leaves_all_but_relu_backward_to_numpy(monkeypatch, count_loo
 def test_loops_use_one_thread_below_the_grain(monkeypatch):
     monkeypatch.undo()  # the policy's own threads_for
     numba = openmp.numba_for_loops()
-    openmp.threads_for(openmp.GRAIN - 1)
-    assert numba.get_num_threads() == 1
-    openmp.threads_for(openmp.GRAIN)
-    assert numba.get_num_threads() == min(ember.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
+    assert openmp.threads_for(openmp.GRAIN - 1) == 1
+    assert openmp.threads_for(openmp.GRAIN) == min(ember.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
+
+
+def test_a_loop_runs_on_the_threads_it_is_given(count_loops):
+    """The loops set numba's thread count themselves (in compiled code): the count stays set after one."""
+    numba = openmp.numba_for_loops()
+    x = np.ones((ROWS, COLS), np.float32)
+    relu_backward_kernel(ReluBackward.forward)(np, x, x)
+    assert count_loops == ["relu_backward"]
+    assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")

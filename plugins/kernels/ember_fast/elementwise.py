@@ -116,7 +116,7 @@ ONE_THREAD_LOOPS = frozenset({"relu_backward"})
 
 
 def _threads(size) -> int:
-    """The threads a loop over ``size`` elements gets (set for it); 0 where numba's loops cannot run."""
+    """The threads a loop over ``size`` elements gets; 0 where numba's loops cannot run."""
     try:
         if _loops is None:
             _compile()
@@ -126,13 +126,13 @@ def _threads(size) -> int:
         return 0
 
 
-def _run(name, size, *args):
-    """Run loop ``name`` on the thread policy's threads; False where numpy should run it instead (one thread
-    for a loop that does not pay there, or no usable numba)."""
-    threads = _threads(size)
+def _run(name, threads, *args):
+    """Run loop ``name`` on ``threads`` threads (from :func:`_threads`); False where numpy should run it
+    instead (one thread for a loop that does not pay there, or no usable numba)."""
     if threads == 0 or (threads == 1 and name not in ONE_THREAD_LOOPS):
         return False
     try:
+        openmp.set_threads(threads)
         _loops[name](*args)
     except ValueError as exc:  # numba found no OpenMP threading layer
         openmp.disable(exc)
@@ -170,35 +170,36 @@ def _broadcast_blocks(big, small):
     return math.prod(big.shape[:first]), small.size, math.prod(big.shape[last + 1:])
 
 
-def _arithmetic(op, a, b, reverse):
-    """``a op b`` (``b op a`` when ``reverse``) for the large array ``a``, or None where no loop takes it."""
+def _arithmetic(op, a, b, reverse, threads):
+    """``a op b`` (``b op a`` when ``reverse``) for the large array ``a`` on ``threads`` threads, or None where
+    no loop takes it."""
     out = np.empty(a.shape, a.dtype)
     flat = out.reshape(-1)
     if type(b) is np.ndarray and b.shape == a.shape:
         if b.dtype != a.dtype or not b.flags.c_contiguous:
             return None
         pair = (b, a) if reverse else (a, b)
-        done = _run("same_shape", a.size, op, pair[0].reshape(-1), pair[1].reshape(-1), flat)
+        done = _run("same_shape", threads, op, pair[0].reshape(-1), pair[1].reshape(-1), flat)
         return out if done else None
     scalar = _scalar(b, a.dtype)
     if scalar is not None:
         if type(b) is np.ndarray and b.ndim > a.ndim:
             return None
-        return out if _run("with_scalar", a.size, op, a.reshape(-1), scalar, reverse, flat) else None
+        return out if _run("with_scalar", threads, op, a.reshape(-1), scalar, reverse, flat) else None
     if type(b) is not np.ndarray or b.dtype != a.dtype:
         return None
     if b.size == 1 and b.ndim <= a.ndim:
-        return out if _run("with_scalar", a.size, op, a.reshape(-1), b.reshape(-1)[0], reverse, flat) else None
+        return out if _run("with_scalar", threads, op, a.reshape(-1), b.reshape(-1)[0], reverse, flat) else None
     blocks = _broadcast_blocks(a, b)
     if blocks is None:
         return None
     outer, middle, inner = blocks
     if inner == 1:
         rows = (a.size // middle, middle)
-        done = _run("with_row", a.size, op, a.reshape(rows), b.reshape(-1), reverse, out.reshape(rows))
+        done = _run("with_row", threads, op, a.reshape(rows), b.reshape(-1), reverse, out.reshape(rows))
     else:
         blocks = (outer, middle, inner)
-        done = _run("with_channels", a.size, op, a.reshape(blocks), b.reshape(-1), reverse, out.reshape(blocks))
+        done = _run("with_channels", threads, op, a.reshape(blocks), b.reshape(-1), reverse, out.reshape(blocks))
     return out if done else None
 
 
@@ -253,18 +254,19 @@ def binary_kernel(reference, op):
 
 
 def _large_binary(op, xp, a, b, reverse=False):
-    if xp is not np or not openmp.usable() or not _large(a) or _threads(a.size) < 2:
+    if xp is not np or not openmp.usable() or not _large(a):
         return None
-    return _arithmetic(op, a, b, reverse)
+    threads = _threads(a.size)
+    return _arithmetic(op, a, b, reverse, threads) if threads > 1 else None
 
 
 def relu_kernel(reference):
     """The CPU kernel of the Relu primitive: one loop for a large float array, ``reference`` otherwise."""
     def kernel(xp, x):
         if (type(x) is ndarray and x.size >= GRAIN and xp is np and openmp.usable() and _large(x)
-                and _threads(x.size) >= 2):
+                and (threads := _threads(x.size)) > 1):
             out = np.empty(x.shape, x.dtype)
-            if _run("relu", x.size, x.reshape(-1), x.dtype.type(0), out.reshape(-1)):
+            if _run("relu", threads, x.reshape(-1), x.dtype.type(0), out.reshape(-1)):
                 return out
         return reference(xp, x)
     kernel.__name__ = kernel.__qualname__ = "threaded_relu"
@@ -279,7 +281,8 @@ def relu_backward_kernel(reference):
         if (type(g) is ndarray and g.size >= GRAIN and xp is np and openmp.usable() and _large(g)
                 and type(out) is ndarray and out.shape == g.shape and out.dtype == g.dtype and out.flags.c_contiguous):
             grad = np.empty(g.shape, g.dtype)
-            if _run("relu_backward", g.size, g.reshape(-1), out.reshape(-1), g.dtype.type(0), grad.reshape(-1)):
+            zero = g.dtype.type(0)
+            if _run("relu_backward", _threads(g.size), g.reshape(-1), out.reshape(-1), zero, grad.reshape(-1)):
                 return grad
         return reference(xp, g, out)
     kernel.__name__ = kernel.__qualname__ = "threaded_relu_backward"

@@ -22,7 +22,8 @@ import warnings
 
 from ember import thread_policy
 
-__all__ = ["GRAIN", "MKL_THREADING_GNU", "select_mkl_threading", "numba_for_loops", "threads_for", "usable"]
+__all__ = ["GRAIN", "MKL_THREADING_GNU", "select_mkl_threading", "numba_for_loops", "threads_for", "set_threads",
+           "usable"]
 
 GRAIN = 32_768           # elements under which one thread runs a loop (PyTorch's elementwise grain size)
 MKL_THREADING_GNU = 3    # mkl_service.h: MKL_THREADING_INTEL 0, SEQUENTIAL 1, PGI 2, GNU 3, TBB 4
@@ -78,10 +79,15 @@ def disable(reason: Exception) -> None:
 
 
 def threads_for(size: int) -> int:
-    """Set numba's thread count for the next loop in this thread, over an operand of ``size`` elements, and
-    return it."""
+    """How many threads a loop over ``size`` elements runs on: the thread policy's count from
+    :data:`GRAIN` elements (at most numba's pool), else one."""
+    if size < GRAIN:
+        return 1
+    return min(thread_policy.get_num_threads(), _State.numba.config.NUMBA_NUM_THREADS)
+
+
+def set_threads(threads: int) -> None:
+    """Give the next numba loop of this thread ``threads`` threads (a call into numba only on a change)."""
     numba = _State.numba
-    threads = 1 if size < GRAIN else min(thread_policy.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
-    return threads
