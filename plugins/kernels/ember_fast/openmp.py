@@ -9,9 +9,9 @@ numba's ``omp`` layer: both then bind to the one libgomp of the process (PyTorch
 first), and a loop that follows a product finds the product's threads still spinning.
 
 The loops run on the thread policy's count (:mod:`ember.thread_policy`: ``ember.set_num_threads``, or the
-cores other processes leave free), on one thread below :data:`GRAIN` elements, and never in a child that
-was forked after the pool started (GNU OpenMP cannot run there: numba ends such a child): there the
-callers take their numpy path.
+cores other processes leave free), on one thread below :data:`GRAIN` elements, and never in a forked child
+(GNU OpenMP's pool does not survive a fork: numba ends such a child, a product there would hang), where
+the callers take their numpy path and MKL gets one thread (:func:`_forked`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ MKL_THREADING_GNU = 3    # mkl_service.h: MKL_THREADING_INTEL 0, SEQUENTIAL 1, P
 class _State:
     numba = None         # the numba module, once imported for loops
     usable = True        # False in a forked child, or where numba's omp layer cannot start
+    mkl_on_gnu = False   # MKL was put on GNU OpenMP here
 
 
 def select_mkl_threading(lib) -> None:
@@ -44,10 +45,17 @@ def select_mkl_threading(lib) -> None:
     except OSError:
         return
     lib.MKL_Set_Threading_Layer(MKL_THREADING_GNU)
+    _State.mkl_on_gnu = True
 
 
 def _forked() -> None:
+    """In a forked child (a DataLoader worker): GNU OpenMP's pool did not survive the fork, and a parallel
+    region there waits forever for its threads (Intel's OpenMP, MKL's default, restarts its own). So the
+    child's loops take the numpy path and, when MKL runs on GNU OpenMP, its products run on one thread, as
+    PyTorch's DataLoader workers do (``ember.set_num_threads`` in the child overrides it, at that risk)."""
     _State.usable = False
+    if _State.mkl_on_gnu:
+        thread_policy.set_num_threads(1)
 
 
 if hasattr(os, "register_at_fork"):
