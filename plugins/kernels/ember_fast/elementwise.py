@@ -324,8 +324,20 @@ def primitives():
 
 
 def register(registry) -> None:
-    """Register the loops' kernels with the device registry (``ember_register_devices``)."""
-    for where, make in PRIMITIVES.items():
-        prim = _primitive_named(*where)
-        if prim is not None:
-            registry.register_kernel(prim, "cpu", make(prim.forward))
+    """Register the loops' kernels with the device registry (``ember_register_devices``): by primitive name,
+    each made from its primitive's forward when ember first imports the op's module, where the registry
+    takes kernel factories; else from the primitives imported now."""
+    for (module, name), make in PRIMITIVES.items():
+        try:
+            registry.register_kernel(name, "cpu", factory=_from_forward(make))
+        except TypeError:  # a registry without factories
+            prim = _primitive_named(module, name)
+            if prim is not None:
+                registry.register_kernel(prim, "cpu", make(prim.forward))
+
+
+def _from_forward(make):
+    def factory(primitive):
+        return make(primitive.forward)
+    factory.__name__ = f"{getattr(make, '__name__', 'kernel')}_factory"
+    return factory
