@@ -11,8 +11,10 @@ import pytest
 
 import ember
 from ember_fast import elementwise, openmp
-from ember_fast.elementwise import ADD, ARITHMETIC, DIV, SUB, binary_kernel, relu_backward_kernel, relu_kernel
+from ember_fast.elementwise import (ADD, ARITHMETIC, DIV, SUB, binary_kernel, relu_backward_kernel, relu_kernel,
+                                    sum_to_size_kernel)
 from ember_ops.activation import Relu, ReluBackward
+from ember_ops.shape import SumToSize
 
 pytestmark = [pytest.mark.skipif(not __import__("importlib.util").util.find_spec("numba"),
                                  reason="numba (ember[fast]) is not installed"),
@@ -161,17 +163,47 @@ def test_relu_backward_loop_is_bitwise_numpy(dtype, count_loops):
 
 
 @pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
+@pytest.mark.parametrize("have, want", [((ROWS, COLS), (COLS,)), ((8, 128, 256), (256,)), ((ROWS, COLS), (1, COLS)),
+                                        ((4, 8, 64, 32), (64, 32)), ((4, 8, 64, 32), (1, 1, 64, 32)),
+                                        ((20000, 2), (2,)), ((12000, 3), (1, 3))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_sums_are_bitwise_numpy(have, want, dtype, count_loops):
+    """A bias's gradient: leading dims summed row after row, as numpy's reduction adds them."""
+    g = _operands(np.random.default_rng(8), have, dtype)
+    g.reshape(-1)[:8] = np.arange(8)  # no inf/nan: a sum over them is nan either way, which hides the order
+    assert_bitwise(sum_to_size_kernel(SumToSize.forward)(np, g, want), SumToSize.forward(np, g, want))
+    assert count_loops == ["column_sums"]
+
+
+@pytest.mark.parametrize("have, want", [((16, 6, 28, 28), (6, 1, 1)), ((ROWS, COLS), (ROWS, 1)),
+                                        ((ROWS, COLS), (ROWS, COLS)), ((4, 8, 64, 32), (8, 1, 32)),
+                                        ((40000, 1), (1,))])  # one column: numpy's pairwise sum
+def test_other_reductions_stay_on_numpy(have, want, monkeypatch):
+    g = np.random.default_rng(9).standard_normal(have).astype(np.float32)
+    _no_loops(monkeypatch)
+    assert_bitwise(np.asarray(sum_to_size_kernel(SumToSize.forward)(np, g, want)), SumToSize.forward(np, g, want))
+
+
 def test_a_training_layer_through_ember_matches_the_numpy_path(count_loops):
     """Linear's bias-row grad path, relu and its backward, through ember's ops with the kernels registered."""
     rng = np.random.default_rng(5)
     x, bias, g = (rng.standard_normal(s).astype(np.float32) for s in ((ROWS, COLS), (COLS,), (ROWS, COLS)))
-    xt = ember.tensor(x, requires_grad=True)
-    out = ember.relu(xt * 0.5 + ember.tensor(bias))
+    xt, bt = ember.tensor(x, requires_grad=True), ember.tensor(bias, requires_grad=True)
+    out = ember.relu(xt * 0.5 + bt)
     out.backward(ember.tensor(g))
     hidden = x * np.float32(0.5) + bias
     assert_bitwise(out.detach().numpy(), np.maximum(hidden, 0))
     assert_bitwise(xt.grad.numpy(), (g * (hidden > 0).astype(np.float32)) * np.float32(0.5))
     assert {"with_scalar", "with_row", "relu", "relu_backward"} <= set(count_loops)
+    assert_bitwise(bt.grad.numpy(), (g * (hidden > 0).astype(np.float32)).sum(0))  # the engine's own sum
+
+
+@pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
+def test_linear_bias_gradient_through_ember_takes_the_column_sums(count_loops):
+    rng = np.random.default_rng(10)
+    g = rng.standard_normal((ROWS, COLS)).astype(np.float32)
+    assert_bitwise(ember.tensor(g).sum_to_size(COLS).numpy(), g.sum(0))
+    assert count_loops == ["column_sums"]
 
 
 def test_relu_double_backward_keeps_the_composite_graph():
