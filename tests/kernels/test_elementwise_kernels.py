@@ -162,7 +162,6 @@ def test_relu_backward_loop_is_bitwise_numpy(dtype, count_loops):
     assert count_loops == ["relu_backward"]
 
 
-@pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
 @pytest.mark.parametrize("have, want", [((ROWS, COLS), (COLS,)), ((8, 128, 256), (256,)), ((ROWS, COLS), (1, COLS)),
                                         ((4, 8, 64, 32), (64, 32)), ((4, 8, 64, 32), (1, 1, 64, 32)),
                                         ((20000, 2), (2,)), ((12000, 3), (1, 3))])
@@ -184,6 +183,7 @@ def test_other_reductions_stay_on_numpy(have, want, monkeypatch):
     assert_bitwise(np.asarray(sum_to_size_kernel(SumToSize.forward)(np, g, want)), SumToSize.forward(np, g, want))
 
 
+@pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
 def test_a_training_layer_through_ember_matches_the_numpy_path(count_loops):
     """Linear's bias-row grad path, relu and its backward, through ember's ops with the kernels registered."""
     rng = np.random.default_rng(5)
