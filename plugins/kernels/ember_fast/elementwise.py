@@ -40,86 +40,8 @@ _loops = None
 def _compile():
     """The loops, compiled at their first use (and cached on disk by numba)."""
     global _loops
-    numba = openmp.numba_for_loops()
-    prange = numba.prange
-    options = dict(parallel=True, cache=True, error_model="numpy")  # x / 0 is inf or nan, as in numpy
-
-    @numba.njit(inline="always")
-    def arith(op, x, y):
-        if op == ADD:
-            return x + y
-        if op == SUB:
-            return x - y
-        if op == MUL:
-            return x * y
-        return x / y
-
-    @numba.njit(**options)
-    def same_shape(op, a, b, out):
-        for i in prange(a.size):
-            out[i] = arith(op, a[i], b[i])
-
-    @numba.njit(**options)
-    def with_scalar(op, a, s, reverse, out):
-        if reverse:
-            for i in prange(a.size):
-                out[i] = arith(op, s, a[i])
-        else:
-            for i in prange(a.size):
-                out[i] = arith(op, a[i], s)
-
-    @numba.njit(**options)
-    def with_row(op, a, row, reverse, out):
-        """a (rows, n) op row (n,)."""
-        for r in prange(a.shape[0]):
-            if reverse:
-                for j in range(a.shape[1]):
-                    out[r, j] = arith(op, row[j], a[r, j])
-            else:
-                for j in range(a.shape[1]):
-                    out[r, j] = arith(op, a[r, j], row[j])
-
-    @numba.njit(**options)
-    def with_channels(op, a, channels, reverse, out):
-        """a (outer, c, inner) op channels (c,), one value per channel."""
-        c = a.shape[1]
-        for block in prange(a.shape[0] * c):
-            o, k = block // c, block % c
-            v = channels[k]
-            if reverse:
-                for j in range(a.shape[2]):
-                    out[o, k, j] = arith(op, v, a[o, k, j])
-            else:
-                for j in range(a.shape[2]):
-                    out[o, k, j] = arith(op, a[o, k, j], v)
-
-    @numba.njit(**options)
-    def relu(x, zero, out):
-        for i in prange(x.size):
-            v = x[i]
-            out[i] = v if v > zero or v != v else zero  # numpy's maximum(x, 0): NaN kept, -0.0 -> 0.0
-
-    @numba.njit(**options)
-    def relu_backward(g, out, zero, grad):
-        for i in prange(g.size):
-            grad[i] = g[i] if out[i] > zero else g[i] * zero  # g * (out > 0): inf * 0 is nan, as there
-
-    @numba.njit(**options)
-    def column_sums(x, out):
-        """out (n,) = x (rows, n) summed over rows, row after row as numpy adds them, in column blocks."""
-        rows, n = x.shape
-        for block in prange((n + COLUMN_BLOCK - 1) // COLUMN_BLOCK):
-            lo = block * COLUMN_BLOCK
-            hi = min(n, lo + COLUMN_BLOCK)
-            total = x[0, lo:hi].copy()
-            for r in range(1, rows):
-                row = x[r, lo:hi]
-                for j in range(hi - lo):
-                    total[j] += row[j]
-            out[lo:hi] = total
-
-    _loops = dict(same_shape=same_shape, with_scalar=with_scalar, with_row=with_row, with_channels=with_channels,
-                  relu=relu, relu_backward=relu_backward, column_sums=column_sums)
+    from .elementwise_loops import LOOPS
+    _loops = LOOPS
     return _loops
 
 
@@ -128,7 +50,6 @@ def _compile():
 # (numpy's own loops are as fast on one: relu 1.04x, bias rows 1.00x, a scalar or a same-shape operand
 # 1.2-1.8x numpy's CPU time for the loops), so with one thread, as under a busy neighbour, numpy runs them.
 ONE_THREAD_LOOPS = frozenset({"relu_backward", "column_sums"})
-COLUMN_BLOCK = 128  # columns a thread sums at once: a block of running sums that stays in registers and L1
 
 
 def _threads(size) -> int:
@@ -338,37 +259,31 @@ def _leading_rows(have, want) -> int:
     return math.prod(have[:first_kept])
 
 
-# The primitives these loops replace: (module that declares it, primitive name) -> kernel factory
+# The primitives these loops replace: (module that declares it, class there, primitive name) -> kernel factory.
+# Looked up, not imported by name, so a renamed or moved primitive is skipped instead of breaking the plugin.
 PRIMITIVES = {
-    **{("ember_ops.arithmetic", name): (lambda ref, op=op: binary_kernel(ref, op)) for name, op in ARITHMETIC.items()},
-    ("ember_ops.activation", "relu"): relu_kernel,
-    ("ember_ops.activation", "relu_backward"): relu_backward_kernel,
-    ("ember_ops.shape", "sum_to_size"): sum_to_size_kernel,
+    ("ember_ops.arithmetic", "Add", "add"): lambda forward: binary_kernel(forward, ADD),
+    ("ember_ops.arithmetic", "Sub", "sub"): lambda forward: binary_kernel(forward, SUB),
+    ("ember_ops.arithmetic", "Mul", "mul"): lambda forward: binary_kernel(forward, MUL),
+    ("ember_ops.arithmetic", "Div", "div"): lambda forward: binary_kernel(forward, DIV),
+    ("ember_ops.activation", "Relu", "relu"): relu_kernel,
+    ("ember_ops.activation", "ReluBackward", "relu_backward"): relu_backward_kernel,
+    ("ember_ops.shape", "SumToSize", "sum_to_size"): sum_to_size_kernel,
 }
 
 
-def _primitive_named(module: str, name: str):
-    """The primitive called ``name`` once ``module`` is imported (declared there or by a factory it calls), or
-    None where this installation lacks it."""
+def _primitive(module: str, name: str):
+    """The primitive class ``name`` of ``module``, or None where this installation lacks it."""
     import importlib
-    from ember.primitive import Primitive
     try:
-        importlib.import_module(module)
+        return getattr(importlib.import_module(module), name, None)
     except ImportError:
         return None
-    stack = [Primitive]
-    while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            if sub.name == name and "forward" in sub.__dict__:
-                return sub
-            stack.append(sub)
-    return None
 
 
 def primitives():
     """The primitives these loops have kernels for, as present in this installation."""
-    found = (_primitive_named(*where) for where in PRIMITIVES)
+    found = (_primitive(module, name) for module, name, _ in PRIMITIVES)
     return [prim for prim in found if prim is not None]
 
 
@@ -376,11 +291,11 @@ def register(registry) -> None:
     """Register the loops' kernels with the device registry (``ember_register_devices``): by primitive name,
     each made from its primitive's forward when ember first imports the op's module, where the registry
     takes kernel factories; else from the primitives imported now."""
-    for (module, name), make in PRIMITIVES.items():
+    for (module, name, primitive), make in PRIMITIVES.items():
         try:
-            registry.register_kernel(name, "cpu", factory=_from_forward(make))
+            registry.register_kernel(primitive, "cpu", factory=_from_forward(make))
         except TypeError:  # a registry without factories
-            prim = _primitive_named(module, name)
+            prim = _primitive(module, name)
             if prim is not None:
                 registry.register_kernel(prim, "cpu", make(prim.forward))
 
