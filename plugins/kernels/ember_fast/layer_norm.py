@@ -1,0 +1,150 @@
+"""layer_norm forward and backward as one multi-threaded loop over rows each.
+
+numpy's path takes about six passes over the input forward (mean, centre, square, mean, scale, shift) and a
+dozen backward, where it also recomputes the statistics, on one thread with temporaries; PyTorch runs one
+fused loop per row on every core. These loops do the same: per row, the mean and the biased variance (two
+passes over the row, in float32 as PyTorch's CPU kernel) and then the output or the gradients, rows split over
+the threads the thread policy gives (:mod:`ember_fast.parallel`). The weight and bias gradients are summed
+over rows per thread, in float64, then added up. They take float32 inputs that are C-contiguous with weight
+and bias of the normalized shape (or None); everything else stays on numpy.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .parallel import use_threads
+
+__all__ = ["layer_norm_kernel", "layer_norm_backward_kernel"]
+
+_loops = None
+
+
+def _compile():
+    global _loops
+    from .jit import import_numba
+    from .vector_math import FASTMATH
+    numba = import_numba()
+
+    @numba.njit(inline="always", fastmath=FASTMATH)
+    def row_stats(x, r, eps):
+        n = x.shape[1]
+        total = np.float32(0)
+        for j in range(n):
+            total += x[r, j]
+        mean = total / n
+        square = np.float32(0)
+        for j in range(n):
+            d = x[r, j] - mean
+            square += d * d
+        return mean, np.float32(1) / np.sqrt(square / n + eps)
+
+    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
+    def forward(x, weight, bias, eps, out):
+        rows, n = x.shape
+        for r in numba.prange(rows):
+            mean, rstd = row_stats(x, r, eps)
+            for j in range(n):
+                out[r, j] = (x[r, j] - mean) * rstd * weight[j] + bias[j]
+
+    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
+    def backward(g, x, weight, eps, grad_x, partial_w, partial_b, need_x):
+        rows, n = x.shape
+        chunks = partial_w.shape[0]
+        per_chunk = (rows + chunks - 1) // chunks
+        for c in numba.prange(chunks):
+            for r in range(c * per_chunk, min(rows, (c + 1) * per_chunk)):
+                mean, rstd = row_stats(x, r, eps)
+                mean_dxhat = np.float32(0)
+                mean_dxhat_xhat = np.float32(0)
+                for j in range(n):
+                    xhat = (x[r, j] - mean) * rstd
+                    partial_w[c, j] += g[r, j] * xhat
+                    partial_b[c, j] += g[r, j]
+                    dxhat = g[r, j] * weight[j]
+                    mean_dxhat += dxhat
+                    mean_dxhat_xhat += dxhat * xhat
+                if not need_x:
+                    continue
+                mean_dxhat /= n
+                mean_dxhat_xhat /= n
+                for j in range(n):
+                    xhat = (x[r, j] - mean) * rstd
+                    dxhat = g[r, j] * weight[j]
+                    grad_x[r, j] = rstd * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)
+
+    _loops = numba, forward, backward
+    return _loops
+
+
+def _param(p, size, absent):
+    """A weight or bias the loop takes (contiguous float32 of the row size; ``absent`` filled in for None, so that
+    the loops have no branches), or False."""
+    if p is None:
+        return np.full(size, absent, np.float32)
+    if isinstance(p, np.ndarray) and p.dtype == np.float32 and p.size == size and p.flags.c_contiguous:
+        return p.reshape(-1)
+    return False
+
+
+def _rows(xp, x, n):
+    """x as C-contiguous float32 (rows, row size) when the loops take it, else None."""
+    if (xp is not np or not isinstance(x, np.ndarray) or x.dtype != np.float32 or not x.flags.c_contiguous
+            or not x.size or n > x.ndim):
+        return None
+    size = int(np.prod(x.shape[x.ndim - n:]))
+    return x.reshape(-1, size)
+
+
+def _loops_or_none():
+    try:
+        return _loops or _compile()
+    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
+        warnings.warn(f"ember_fast: numba cannot be imported ({exc}); layer_norm runs on numpy", RuntimeWarning,
+                      stacklevel=3)
+        return None
+
+
+def layer_norm_kernel(reference):
+    """The CPU kernel for the LayerNorm primitive's forward, falling back to ``reference``."""
+    def fused_layer_norm(xp, x, weight, bias, n, eps):
+        rows = _rows(xp, x, n)
+        w = rows is not None and _param(weight, rows.shape[1], 1)
+        b = w is not False and _param(bias, rows.shape[1], 0)
+        loops = b is not False and _loops_or_none()
+        if not loops:
+            return reference(xp, x, weight, bias, n, eps)
+        numba, forward, _ = loops
+        out = np.empty_like(rows)
+        use_threads(numba, rows.size)
+        forward(rows, w, b, np.float32(eps), out)
+        return out.reshape(x.shape)
+    fused_layer_norm.__doc__ = f"{reference.__qualname__} as one threaded loop over float32 rows."
+    return fused_layer_norm
+
+
+def layer_norm_backward_kernel(reference):
+    """The CPU kernel for the LayerNormBackward primitive, falling back to ``reference``."""
+    def fused_layer_norm_backward(xp, g, x, weight, n, eps, need):
+        rows = _rows(xp, x, n)
+        grads = rows is not None and _rows(xp, g, n)
+        w = grads is not None and grads is not False and grads.shape == rows.shape and _param(weight, rows.shape[1], 1)
+        loops = w is not False and _loops_or_none()
+        if not loops:
+            return reference(xp, g, x, weight, n, eps, need)
+        numba, _, backward = loops
+        need_x, need_w, need_b = need
+        use_threads(numba, rows.size)
+        chunks = numba.get_num_threads()
+        grad_x = np.empty_like(rows) if need_x else np.empty((0, 0), np.float32)
+        partial_w = np.zeros((chunks, rows.shape[1]), np.float64)
+        partial_b = np.zeros((chunks, rows.shape[1]), np.float64)
+        backward(grads, rows, w, np.float32(eps), grad_x, partial_w, partial_b, bool(need_x))
+        shape = x.shape[x.ndim - n:]
+        return (grad_x.reshape(x.shape) if need_x else None,
+                partial_w.sum(axis=0).astype(np.float32).reshape(shape) if need_w else None,
+                partial_b.sum(axis=0).astype(np.float32).reshape(shape) if need_b else None)
+    fused_layer_norm_backward.__doc__ = f"{reference.__qualname__} as one threaded loop over float32 rows."
+    return fused_layer_norm_backward
