@@ -65,15 +65,21 @@ def _compile():
     exp_nonpositive = define(numba)
 
     @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def softmax_long_rows(x, out):
-        """Returns False where a row's maximum or values are not finite or NaN (the caller redoes it on numpy)."""
+    def softmax_long_rows(x, bits, out):
+        """``bits`` is ``x`` viewed as int32. Returns False where a row's maximum is not finite or a value is
+        NaN (the caller redoes it on numpy)."""
         rows, n = x.shape
         finite = np.ones(rows, np.bool_)
         for r in numba.prange(rows):
-            top = x[r, 0]
-            for j in range(1, n):
-                v = x[r, j]
-                top = v if v > top else top
+            # the maximum over order-preserving integer keys of the floats' bits: an integer max vectorises,
+            # a float one with NaN semantics does not (a NaN gives some key; the NaN check below sends the row
+            # to numpy)
+            key = np.int32(-2147483648)
+            for j in range(n):
+                b = bits[r, j]
+                key = max(key, b ^ ((b >> 31) & np.int32(0x7FFFFFFF)))
+            key = key ^ ((key >> 31) & np.int32(0x7FFFFFFF))
+            top = np.int32(key).view(np.float32)
             total = np.float32(0)
             nan_check = np.float32(0)
             for j in range(n):
@@ -132,7 +138,7 @@ def _kernel(reference, which):
                 return reference(xp, x, dim)
             out = np.empty_like(rows)
             use_threads(loops[0], rows.size)
-            return out.reshape(x.shape) if loops[3](rows, out) else reference(xp, x, dim)
+            return out.reshape(x.shape) if loops[3](rows, rows.view(np.int32), out) else reference(xp, x, dim)
         if np.isinf(rows).any():  # -inf rows: numpy's NaN/0 semantics, kept
             return reference(xp, x, dim)
         loops = _loops_or_none("softmax")
