@@ -193,7 +193,8 @@ def test_the_plugin_registers_the_block_kernels_where_numba_is():
 
 
 def test_a_transformer_block_matches_pytorch(torch):
-    """Attention, pre-LN and a tanh-GELU MLP at sizes that take the threaded kernels, forward and gradients."""
+    """Causal attention, pre-LN and a tanh-GELU MLP at sizes that take the threaded kernels, forward and
+    gradients."""
     rng = np.random.default_rng(5)
     arrays = {"x": rng.standard_normal((2, 64, 48)), "wq": rng.standard_normal((48, 48)) * 0.2,
               "w1": rng.standard_normal((48, 384)) * 0.2, "ln_w": 1 + rng.standard_normal(48) * 0.1,
@@ -204,7 +205,8 @@ def test_a_transformer_block_matches_pytorch(torch):
         t = {k: lib.tensor(v, requires_grad=True) for k, v in arrays.items()}
         h = F.layer_norm(t["x"], (48,), t["ln_w"], t["ln_b"])
         q = (h @ t["wq"]).reshape(2, 64, 4, 12).transpose(1, 2)
-        attn = F.softmax(q @ q.transpose(-2, -1) * 0.3, dim=-1) @ q
+        causal = lib.tensor(np.triu(np.ones((64, 64), bool), 1))  # -inf above the diagonal, as a GPT masks
+        attn = F.softmax((q @ q.transpose(-2, -1) * 0.3).masked_fill(causal, float("-inf")), dim=-1) @ q
         y = t["x"] + attn.transpose(1, 2).reshape(2, 64, 48)
         out = F.gelu(F.layer_norm(y, (48,), t["ln_w"], t["ln_b"]) @ t["w1"], approximate="tanh")
         loss = (out * out).mean()
