@@ -11,7 +11,6 @@ the erf form, float64 and other layouts stay on numpy.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -21,38 +20,12 @@ from .parallel import use_threads
 __all__ = ["gelu_kernel", "gelu_backward_kernel"]
 
 _loops = None
-_C, _A = np.float32(math.sqrt(2 / math.pi)), np.float32(0.044715)
 
 
 def _compile():
     global _loops
-    from .jit import import_numba
-    from .vector_math import FASTMATH, define
-    numba = import_numba()
-    exp_nonpositive = define(numba)
-    one, two_c, three_a = np.float32(1.0), np.float32(2 * _C), np.float32(3 * 0.044715)
-
-    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def gelu_tanh(x, out):
-        for i in numba.prange(x.size):
-            v = x[i]
-            u2 = two_c * v * (one + _A * v * v)
-            e = exp_nonpositive(-abs(u2))  # sigmoid(u2) = 1 / (1 + e) for u2 >= 0, e / (1 + e) below
-            out[i] = v * ((one if u2 >= 0 else e) / (one + e))
-
-    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def gelu_tanh_backward(g, x, out):
-        for i in numba.prange(x.size):
-            v = x[i]
-            v2 = v * v
-            u2 = two_c * v * (one + _A * v2)
-            e = exp_nonpositive(-abs(u2))
-            inv = one / (one + e)
-            s = (one if u2 >= 0 else e) * inv      # sigmoid(u2)
-            rest = (e if u2 >= 0 else one) * inv   # 1 - sigmoid(u2), without cancellation
-            out[i] = g[i] * (s + two_c * v * (one + three_a * v2) * s * rest)
-
-    _loops = numba, gelu_tanh, gelu_tanh_backward
+    from . import block_loops
+    _loops = block_loops.numba, block_loops.gelu_tanh, block_loops.gelu_tanh_backward
     return _loops
 
 

@@ -24,58 +24,8 @@ _loops = None
 
 def _compile():
     global _loops
-    from .jit import import_numba
-    from .vector_math import FASTMATH
-    numba = import_numba()
-
-    @numba.njit(inline="always", fastmath=FASTMATH)
-    def row_stats(x, r, eps):
-        n = x.shape[1]
-        total = np.float32(0)
-        for j in range(n):
-            total += x[r, j]
-        mean = total / n
-        square = np.float32(0)
-        for j in range(n):
-            d = x[r, j] - mean
-            square += d * d
-        return mean, np.float32(1) / np.sqrt(square / n + eps)
-
-    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def forward(x, weight, bias, eps, out):
-        rows, n = x.shape
-        for r in numba.prange(rows):
-            mean, rstd = row_stats(x, r, eps)
-            for j in range(n):
-                out[r, j] = (x[r, j] - mean) * rstd * weight[j] + bias[j]
-
-    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def backward(g, x, weight, eps, grad_x, partial_w, partial_b, need_x):
-        rows, n = x.shape
-        chunks = partial_w.shape[0]
-        per_chunk = (rows + chunks - 1) // chunks
-        for c in numba.prange(chunks):
-            for r in range(c * per_chunk, min(rows, (c + 1) * per_chunk)):
-                mean, rstd = row_stats(x, r, eps)
-                mean_dxhat = np.float32(0)
-                mean_dxhat_xhat = np.float32(0)
-                for j in range(n):
-                    xhat = (x[r, j] - mean) * rstd
-                    partial_w[c, j] += g[r, j] * xhat
-                    partial_b[c, j] += g[r, j]
-                    dxhat = g[r, j] * weight[j]
-                    mean_dxhat += dxhat
-                    mean_dxhat_xhat += dxhat * xhat
-                if not need_x:
-                    continue
-                mean_dxhat /= n
-                mean_dxhat_xhat /= n
-                for j in range(n):
-                    xhat = (x[r, j] - mean) * rstd
-                    dxhat = g[r, j] * weight[j]
-                    grad_x[r, j] = rstd * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)
-
-    _loops = numba, forward, backward
+    from . import block_loops
+    _loops = block_loops.numba, block_loops.layer_norm_rows, block_loops.layer_norm_backward_rows
     return _loops
 
 

@@ -61,50 +61,8 @@ def _compile():
             for j in range(x.shape[1]):
                 out[r, j] = (x[r, j] - top) - log_total
 
-    from .vector_math import FASTMATH, define
-    exp_nonpositive = define(numba)
-
-    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def softmax_long_rows(x, bits, out):
-        """``bits`` is ``x`` viewed as int32. Returns False where a row's maximum is not finite or a value is
-        NaN (the caller redoes it on numpy)."""
-        rows, n = x.shape
-        finite = np.ones(rows, np.bool_)
-        for r in numba.prange(rows):
-            # the maximum over order-preserving integer keys of the floats' bits: an integer max vectorises,
-            # a float one with NaN semantics does not (a NaN gives some key; the NaN check below sends the row
-            # to numpy)
-            key = np.int32(-2147483648)
-            for j in range(n):
-                b = bits[r, j]
-                key = max(key, b ^ ((b >> 31) & np.int32(0x7FFFFFFF)))
-            key = key ^ ((key >> 31) & np.int32(0x7FFFFFFF))
-            top = np.int32(key).view(np.float32)
-            total = np.float32(0)
-            nan_check = np.float32(0)
-            for j in range(n):
-                shifted = x[r, j] - top
-                nan_check += shifted
-                e = exp_nonpositive(shifted)
-                out[r, j] = e
-                total += e
-            finite[r] = np.isfinite(top) and nan_check == nan_check
-            scale = np.float32(1) / total
-            for j in range(n):
-                out[r, j] *= scale
-        return finite.all()
-
-    @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
-    def softmax_backward_rows(g, out, grad):
-        rows, n = out.shape
-        for r in numba.prange(rows):
-            total = g.dtype.type(0)
-            for j in range(n):
-                total += g[r, j] * out[r, j]
-            for j in range(n):
-                grad[r, j] = out[r, j] * (g[r, j] - total)
-
-    _loops = numba, softmax_rows, log_softmax_rows, softmax_long_rows, softmax_backward_rows
+    from . import block_loops
+    _loops = (numba, softmax_rows, log_softmax_rows, block_loops.softmax_long_rows, block_loops.softmax_backward_rows)
     return _loops
 
 
