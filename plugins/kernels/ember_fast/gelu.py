@@ -4,8 +4,8 @@ numpy's path makes five passes over the array forward and about a dozen backward
 one fused loop on every core. These loops compute ``0.5 x (1 + tanh(u))``, ``u = c (x + a x^3)``, as
 ``x sigmoid(2u)`` (the same function; no cancellation in ``1 + tanh(u)`` for negative ``x``) and its
 derivative ``s + 2 c x (1 + 3 a x^2) s (1 - s)`` with ``s = sigmoid(2u)``, both from one
-:func:`ember_fast.vector_math` exp of ``-2|u|``, threaded as the thread policy says
-(:mod:`ember_fast.parallel`). They take C-contiguous float32 arrays of one shape with ``approximate='tanh'``;
+:func:`ember_fast.vector_math` exp of ``-2|u|`` (the loops: :mod:`ember_fast.block_loops`), threaded as the
+thread policy says (:mod:`ember_fast.parallel`). They take C-contiguous float32 arrays of one shape with ``approximate='tanh'``;
 the erf form, float64 and other layouts stay on numpy.
 """
 

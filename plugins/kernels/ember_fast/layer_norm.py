@@ -5,7 +5,7 @@ dozen backward, where it also recomputes the statistics, on one thread with temp
 fused loop per row on every core. These loops do the same: per row, the mean and the biased variance (two
 passes over the row, in float32 as PyTorch's CPU kernel) and then the output or the gradients, rows split over
 the threads the thread policy gives (:mod:`ember_fast.parallel`). The weight and bias gradients are summed
-over rows per thread, in float64, then added up. They take float32 inputs that are C-contiguous with weight
+over rows per thread, in float64, then added up (the loops: :mod:`ember_fast.block_loops`). They take float32 inputs that are C-contiguous with weight
 and bias of the normalized shape (or None); everything else stays on numpy.
 """
 
