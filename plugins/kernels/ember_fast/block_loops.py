@@ -80,7 +80,8 @@ def layer_norm_rows(x, weight, bias, eps, out):
 @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
 def layer_norm_backward_rows(g, x, weight, eps, grad_x, partial_w, partial_b, need_x):
     """grad_x = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = g weight, per row; the weight and
-    bias gradients' sums over each chunk of rows into ``partial_w``/``partial_b`` (one row per chunk)."""
+    bias gradients' sums over each chunk of rows into ``partial_w``/``partial_b`` (one row per chunk, zeroed by
+    the caller)."""
     rows, n = x.shape
     chunks = partial_w.shape[0]
     per_chunk = (rows + chunks - 1) // chunks

@@ -5,8 +5,9 @@ dozen backward, where it also recomputes the statistics, on one thread with temp
 fused loop per row on every core. These loops do the same: per row, the mean and the biased variance (two
 passes over the row, in float32 as PyTorch's CPU kernel) and then the output or the gradients, rows split over
 the threads the thread policy gives (:mod:`ember_fast.parallel`). The weight and bias gradients are summed
-over rows per thread, in float64, then added up (the loops: :mod:`ember_fast.block_loops`). They take float32 inputs that are C-contiguous with weight
-and bias of the normalized shape (or None); everything else stays on numpy.
+over rows per thread (row after row in float32, as numpy's reference sums them), then added up. The loops
+live in :mod:`ember_fast.block_loops`. They take float32 inputs that are C-contiguous with weight and bias of
+the normalized shape (or None); everything else stays on numpy.
 """
 
 from __future__ import annotations
@@ -89,12 +90,12 @@ def layer_norm_backward_kernel(reference):
         use_threads(numba, rows.size)
         chunks = numba.get_num_threads()
         grad_x = np.empty_like(rows) if need_x else np.empty((0, 0), np.float32)
-        partial_w = np.zeros((chunks, rows.shape[1]), np.float64)
-        partial_b = np.zeros((chunks, rows.shape[1]), np.float64)
+        partial_w = np.zeros((chunks, rows.shape[1]), np.float32)
+        partial_b = np.zeros((chunks, rows.shape[1]), np.float32)
         backward(grads, rows, w, np.float32(eps), grad_x, partial_w, partial_b, bool(need_x))
         shape = x.shape[x.ndim - n:]
         return (grad_x.reshape(x.shape) if need_x else None,
-                partial_w.sum(axis=0).astype(np.float32).reshape(shape) if need_w else None,
-                partial_b.sum(axis=0).astype(np.float32).reshape(shape) if need_b else None)
+                partial_w.sum(axis=0).reshape(shape) if need_w else None,
+                partial_b.sum(axis=0).reshape(shape) if need_b else None)
     fused_layer_norm_backward.__doc__ = f"{reference.__qualname__} as one threaded loop over float32 rows."
     return fused_layer_norm_backward
