@@ -1,6 +1,7 @@
 """The compiled loops of the transformer-block kernels (:mod:`ember_fast.gelu`, :mod:`ember_fast.layer_norm`,
 :mod:`ember_fast.softmax`): tanh-GELU and its derivative, layer_norm forward and backward per row, softmax over
-long rows and softmax's backward, each a numba ``prange`` loop that threads as :mod:`ember_fast.parallel` sets.
+long rows and softmax's backward, each a numba ``prange`` loop that threads as :mod:`ember_fast.parallel` sets,
+on the OpenMP pool :mod:`ember_fast.openmp` shares with MKL.
 
 Defined at module level, not inside a function, so that numba's on-disk cache finds them again in the next
 process (loops that close over other compiled functions get a new cache key in every process and are compiled
@@ -13,10 +14,10 @@ import math
 
 import numpy as np
 
-from .jit import import_numba
+from .openmp import numba_for_loops
 from .vector_math import FASTMATH, exp_nonpositive
 
-numba = import_numba()
+numba = numba_for_loops()  # on the OpenMP layer that MKL's GEMM shares
 
 _ONE = np.float32(1.0)
 _GELU_A = np.float32(0.044715)

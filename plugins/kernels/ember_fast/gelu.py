@@ -11,22 +11,11 @@ the erf form, float64 and other layouts stay on numpy.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from .parallel import use_threads
+from . import parallel
 
 __all__ = ["gelu_kernel", "gelu_backward_kernel"]
-
-_loops = None
-
-
-def _compile():
-    global _loops
-    from . import block_loops
-    _loops = block_loops.numba, block_loops.gelu_tanh, block_loops.gelu_tanh_backward
-    return _loops
 
 
 def _takes(xp, approximate, *arrays):
@@ -36,26 +25,16 @@ def _takes(xp, approximate, *arrays):
         for a in arrays))
 
 
-def _loops_or_none():
-    try:
-        return _loops or _compile()
-    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
-        warnings.warn(f"ember_fast: numba cannot be imported ({exc}); gelu runs on numpy", RuntimeWarning,
-                      stacklevel=3)
-        return None
-
-
 def gelu_kernel(reference):
     """The CPU kernel for the Gelu primitive's forward, falling back to ``reference``."""
     def fused_gelu(xp, x, approximate):
-        loops = _takes(xp, approximate, x) and _loops_or_none()
-        if not loops:
-            return reference(xp, x, approximate)
-        numba, forward, _ = loops
-        out = np.empty_like(x)
-        use_threads(numba, x.size)
-        forward(x.reshape(-1), out.reshape(-1))
-        return out
+        loops = _takes(xp, approximate, x) and parallel.block_loops()
+        if loops:
+            out = np.empty_like(x)
+            ran, _ = parallel.run(loops.gelu_tanh, x.size, x.reshape(-1), out.reshape(-1))
+            if ran:
+                return out
+        return reference(xp, x, approximate)
     fused_gelu.__doc__ = f"{reference.__qualname__} as one threaded loop for float32 tanh-GELU."
     return fused_gelu
 
@@ -63,13 +42,12 @@ def gelu_kernel(reference):
 def gelu_backward_kernel(reference):
     """The CPU kernel for the GeluBackward primitive (``grad * gelu'(input)``), falling back to ``reference``."""
     def fused_gelu_backward(xp, g, x, approximate):
-        loops = _takes(xp, approximate, g, x) and _loops_or_none()
-        if not loops:
-            return reference(xp, g, x, approximate)
-        numba, _, backward = loops
-        out = np.empty_like(x)
-        use_threads(numba, x.size)
-        backward(g.reshape(-1), x.reshape(-1), out.reshape(-1))
-        return out
+        loops = _takes(xp, approximate, g, x) and parallel.block_loops()
+        if loops:
+            out = np.empty_like(x)
+            ran, _ = parallel.run(loops.gelu_tanh_backward, x.size, g.reshape(-1), x.reshape(-1), out.reshape(-1))
+            if ran:
+                return out
+        return reference(xp, g, x, approximate)
     fused_gelu_backward.__doc__ = f"{reference.__qualname__} as one threaded loop for float32 tanh-GELU."
     return fused_gelu_backward

@@ -12,22 +12,11 @@ the normalized shape (or None); everything else stays on numpy.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from .parallel import use_threads
+from . import openmp, parallel
 
 __all__ = ["layer_norm_kernel", "layer_norm_backward_kernel"]
-
-_loops = None
-
-
-def _compile():
-    global _loops
-    from . import block_loops
-    _loops = block_loops.numba, block_loops.layer_norm_rows, block_loops.layer_norm_backward_rows
-    return _loops
 
 
 def _param(p, size, absent):
@@ -49,29 +38,19 @@ def _rows(xp, x, n):
     return x.reshape(-1, size)
 
 
-def _loops_or_none():
-    try:
-        return _loops or _compile()
-    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
-        warnings.warn(f"ember_fast: numba cannot be imported ({exc}); layer_norm runs on numpy", RuntimeWarning,
-                      stacklevel=3)
-        return None
-
-
 def layer_norm_kernel(reference):
     """The CPU kernel for the LayerNorm primitive's forward, falling back to ``reference``."""
     def fused_layer_norm(xp, x, weight, bias, n, eps):
         rows = _rows(xp, x, n)
         w = rows is not None and _param(weight, rows.shape[1], 1)
         b = w is not False and _param(bias, rows.shape[1], 0)
-        loops = b is not False and _loops_or_none()
-        if not loops:
-            return reference(xp, x, weight, bias, n, eps)
-        numba, forward, _ = loops
-        out = np.empty_like(rows)
-        use_threads(numba, rows.size)
-        forward(rows, w, b, np.float32(eps), out)
-        return out.reshape(x.shape)
+        loops = b is not False and parallel.block_loops()
+        if loops:
+            out = np.empty_like(rows)
+            ran, _ = parallel.run(loops.layer_norm_rows, rows.size, rows, w, b, np.float32(eps), out)
+            if ran:
+                return out.reshape(x.shape)
+        return reference(xp, x, weight, bias, n, eps)
     fused_layer_norm.__doc__ = f"{reference.__qualname__} as one threaded loop over float32 rows."
     return fused_layer_norm
 
@@ -82,17 +61,18 @@ def layer_norm_backward_kernel(reference):
         rows = _rows(xp, x, n)
         grads = rows is not None and _rows(xp, g, n)
         w = grads is not None and grads is not False and grads.shape == rows.shape and _param(weight, rows.shape[1], 1)
-        loops = w is not False and _loops_or_none()
+        loops = w is not False and parallel.block_loops()
         if not loops:
             return reference(xp, g, x, weight, n, eps, need)
-        numba, _, backward = loops
         need_x, need_w, need_b = need
-        use_threads(numba, rows.size)
-        chunks = numba.get_num_threads()
+        chunks = openmp.threads_for(rows.size)  # one chunk of rows, and one row of weight/bias sums, per thread
         grad_x = np.empty_like(rows) if need_x else np.empty((0, 0), np.float32)
         partial_w = np.zeros((chunks, rows.shape[1]), np.float32)
         partial_b = np.zeros((chunks, rows.shape[1]), np.float32)
-        backward(grads, rows, w, np.float32(eps), grad_x, partial_w, partial_b, bool(need_x))
+        ran, _ = parallel.run(loops.layer_norm_backward_rows, rows.size, grads, rows, w, np.float32(eps), grad_x,
+                              partial_w, partial_b, bool(need_x))
+        if not ran:
+            return reference(xp, g, x, weight, n, eps, need)
         shape = x.shape[x.ndim - n:]
         return (grad_x.reshape(x.shape) if need_x else None,
                 partial_w.sum(axis=0).reshape(shape) if need_w else None,

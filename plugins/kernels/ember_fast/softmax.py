@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from .parallel import use_threads
+from . import parallel
 
 __all__ = ["softmax_kernel", "log_softmax_kernel", "softmax_backward_kernel", "SHORT_ROW"]
 
@@ -61,8 +61,7 @@ def _compile():
             for j in range(x.shape[1]):
                 out[r, j] = (x[r, j] - top) - log_total
 
-    from . import block_loops
-    _loops = (numba, softmax_rows, log_softmax_rows, block_loops.softmax_long_rows, block_loops.softmax_backward_rows)
+    _loops = softmax_rows, log_softmax_rows
     return _loops
 
 
@@ -89,21 +88,20 @@ def _kernel(reference, which):
         if rows is None:
             return reference(xp, x, dim)
         if rows.shape[1] > SHORT_ROW:
-            if which or rows.dtype != np.float32:
-                return reference(xp, x, dim)
-            loops = _loops_or_none("softmax")
-            if not loops:
-                return reference(xp, x, dim)
-            out = np.empty_like(rows)
-            use_threads(loops[0], rows.size)
-            return out.reshape(x.shape) if loops[3](rows, rows.view(np.int32), out) else reference(xp, x, dim)
+            loops = not which and rows.dtype == np.float32 and parallel.block_loops()
+            if loops:
+                out = np.empty_like(rows)
+                ran, finite = parallel.run(loops.softmax_long_rows, rows.size, rows, rows.view(np.int32), out)
+                if ran and finite:
+                    return out.reshape(x.shape)
+            return reference(xp, x, dim)
         if np.isinf(rows).any():  # -inf rows: numpy's NaN/0 semantics, kept
             return reference(xp, x, dim)
         loops = _loops_or_none("softmax")
         if not loops:
             return reference(xp, x, dim)
         out = np.empty_like(rows)
-        loops[1 + which](rows, out)
+        loops[which](rows, out)
         return out.reshape(x.shape)
     kernel.__name__ = kernel.__qualname__ = f"row_{reference.__qualname__.split('.')[0].lower()}"
     kernel.__doc__ = f"{reference.__qualname__} with one compiled loop per row over the last dim."
@@ -127,12 +125,12 @@ def softmax_backward_kernel(reference):
         grads = rows is not None and _last_dim_rows(xp, g, dim)
         if grads is None or grads is False or grads.shape != rows.shape or grads.dtype != rows.dtype:
             return reference(xp, g, out, dim)
-        loops = _loops_or_none("softmax's backward")
-        if not loops:
-            return reference(xp, g, out, dim)
-        grad = np.empty_like(rows)
-        use_threads(loops[0], rows.size)
-        loops[4](grads, rows, grad)
-        return grad.reshape(out.shape)
+        loops = parallel.block_loops()
+        if loops:
+            grad = np.empty_like(rows)
+            ran, _ = parallel.run(loops.softmax_backward_rows, rows.size, grads, rows, grad)
+            if ran:
+                return grad.reshape(out.shape)
+        return reference(xp, g, out, dim)
     fused_softmax_backward.__doc__ = f"{reference.__qualname__} as one threaded loop over rows."
     return fused_softmax_backward
