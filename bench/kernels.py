@@ -124,7 +124,8 @@ def main(argv=None):
         from ember_fast import elementwise
         primitives = [prim for prim in elementwise.primitives() if prim.kernels]
     else:
-        primitives = [prim for prim in ember_fast.registered_primitives() if prim.kernels]
+        from ember_fast.block import block_primitives  # the transformer block's gelu, layer_norm, softmax kernels
+        primitives = [prim for prim in ember_fast.registered_primitives() + block_primitives() if prim.kernels]
     if not primitives:
         sys.exit("ember_fast registered no kernel here: install ember[fast] (the mkl wheel and numba)")
     steps = gemm_steps(ember)
