@@ -9,10 +9,13 @@ forward of built-in primitives:
 - the Adam/AdamW update of all parameters of a group at once runs as one compiled loop per parameter
   (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`);
 - softmax and log_softmax (hence cross_entropy) over short rows, class scores, run as one compiled loop
-  per row (:mod:`ember_fast.softmax`).
+  per row (:mod:`ember_fast.softmax`);
+- 2-D max pooling over windows that tile the input (2x2/stride 2) and its gradient, and the fold of a
+  conv's input gradient, run as one compiled pass each (:mod:`ember_fast.pooling`,
+  :mod:`ember_fast.conv_columns`).
 
 Measured, not registered: the same loop on long rows (numpy's vectorised ``exp`` wins), and BLIS's GEMM
-(slower than OpenBLAS here). layer_norm and max-pooling get their fused forms in the numpy path itself.
+(slower than OpenBLAS here). layer_norm gets its fused form in the numpy path itself.
 
 The numpy path stays the reference: each kernel is checked against it by the conformance suite (run
 with the plugin installed) and its own tests. Without the plugin, or with ``EMBER_DISABLE_PLUGINS=fast``,
@@ -38,6 +41,12 @@ GEMM_PRIMITIVES = (
 )
 FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
 SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))
+# Compiled loops for the CNN's memory-bound steps: (module, class name) -> (ember_fast module, kernel factory)
+CNN_PRIMITIVES = {
+    ("ember_ops.pooling", "MaxPool2dTiled"): ("pooling", "max_pool2d_tiled_kernel"),
+    ("ember_ops.pooling", "TileScatter"): ("pooling", "tile_scatter_kernel"),
+    ("ember_ops.conv", "ConvColumnsFold"): ("conv_columns", "conv_columns_fold_kernel"),
+}
 
 
 def _primitive(module: str, name: str):
@@ -49,7 +58,8 @@ def _primitive(module: str, name: str):
 
 def registered_primitives():
     """The built-in primitives this plugin has kernels for, as present in this installation."""
-    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES]
+    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES
+             + tuple(CNN_PRIMITIVES)]
     return [prim for prim in found if prim is not None]
 
 
@@ -73,4 +83,9 @@ def ember_register_devices(registry):
     for (module, name), make in zip(SOFTMAX_PRIMITIVES, (softmax_kernel, log_softmax_kernel)):
         prim = _primitive(module, name)
         if prim is not None:
+            registry.register_kernel(prim, "cpu", make(prim.forward))
+    for where, (module, factory) in CNN_PRIMITIVES.items():
+        prim = _primitive(*where)
+        if prim is not None:
+            make = getattr(importlib.import_module(f"{__name__}.{module}"), factory)
             registry.register_kernel(prim, "cpu", make(prim.forward))
