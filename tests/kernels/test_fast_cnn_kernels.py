@@ -96,3 +96,12 @@ def test_max_pool_and_conv_train_like_torch_with_the_kernels_active(torch):
         outs.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
     for got, want in zip(*outs):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_the_plugin_registers_the_cnn_kernels_when_it_is_loaded():
+    from ember_fast import cnn
+    loaded = any(info.name == "fast" and info.status == "loaded" for info in ember.plugins.report())
+    found = cnn.primitives()
+    assert {prim.__name__ for prim, _ in found} == {name for _, name in cnn.PRIMITIVES}
+    for prim, _ in found:
+        assert ("cpu" in prim.kernels) == loaded, prim.__name__

@@ -41,12 +41,6 @@ GEMM_PRIMITIVES = (
 )
 FUSED_ADAM = ("ember_optim.adam", "FusedAdam")
 SOFTMAX_PRIMITIVES = (("ember_ops.activation", "Softmax"), ("ember_ops.activation", "LogSoftmax"))
-# Compiled loops for the CNN's memory-bound steps: (module, class name) -> (ember_fast module, kernel factory)
-CNN_PRIMITIVES = {
-    ("ember_ops.pooling", "MaxPool2dTiled"): ("pooling", "max_pool2d_tiled_kernel"),
-    ("ember_ops.pooling", "TileScatter"): ("pooling", "tile_scatter_kernel"),
-    ("ember_ops.conv", "ConvColumnsFold"): ("conv_columns", "conv_columns_fold_kernel"),
-}
 
 
 def _primitive(module: str, name: str):
@@ -58,8 +52,7 @@ def _primitive(module: str, name: str):
 
 def registered_primitives():
     """The built-in primitives this plugin has kernels for, as present in this installation."""
-    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES
-             + tuple(CNN_PRIMITIVES)]
+    found = [_primitive(*where) for where in GEMM_PRIMITIVES + (FUSED_ADAM,) + SOFTMAX_PRIMITIVES]
     return [prim for prim in found if prim is not None]
 
 
@@ -84,8 +77,4 @@ def ember_register_devices(registry):
         prim = _primitive(module, name)
         if prim is not None:
             registry.register_kernel(prim, "cpu", make(prim.forward))
-    for where, (module, factory) in CNN_PRIMITIVES.items():
-        prim = _primitive(*where)
-        if prim is not None:
-            make = getattr(importlib.import_module(f"{__name__}.{module}"), factory)
-            registry.register_kernel(prim, "cpu", make(prim.forward))
+    from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)
