@@ -68,6 +68,7 @@ def ember_register_devices(registry):
                 registry.register_kernel(prim, "cpu", on_fast_numpy(prim.forward))
     if importlib.util.find_spec("numba") is None:
         return
+    from . import elementwise; elementwise.register(registry)  # noqa: E702 (one line: others add theirs)
     adam = _primitive(*FUSED_ADAM)
     if adam is not None:
         from .adam import fused_adam

@@ -20,6 +20,8 @@ import numpy as np
 
 from ember import thread_policy
 
+from . import openmp
+
 __all__ = ["matmul", "available", "library_path"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -48,6 +50,7 @@ def _load():
         if path is None:
             raise OSError("the mkl wheel is not installed (pip install 'ember[fast]')")
         lib = ctypes.CDLL(path)
+        openmp.select_mkl_threading(lib)  # before MKL's first call: one OpenMP pool with the numba loops
     except OSError as exc:
         warnings.warn(f"ember_fast: cannot load MKL ({exc}); matrix products stay on numpy", RuntimeWarning,
                       stacklevel=3)

@@ -47,7 +47,23 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, g):
         out = ctx.output.array  # the mask is a constant: relu's second derivative is zero
-        return g * wrap((out > 0).astype(out.dtype), g.device)
+        if is_grad_enabled():  # create_graph: the gradient must itself be differentiable in g
+            return g * wrap((out > 0).astype(out.dtype), g.device)
+        device = g.device
+        backward = ReluBackward.kernels.get(device.type, ReluBackward.forward)
+        return wrap(backward(device.xp, g.array, out), device)
+
+
+class ReluBackward(Primitive):
+    """relu's input gradient on arrays, ``grad * (output > 0)`` (ATen's ``threshold_backward`` at 0): run by
+    :class:`Relu`'s backward outside create_graph, and a primitive of its own so that a device plugin can
+    register a one-pass kernel for it."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, g, out):
+        return g * (out > 0).astype(out.dtype)
 
 
 @ops.op(primitive=Relu, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))

@@ -1,0 +1,211 @@
+"""ember_fast's multi-threaded elementwise loops against the numpy forwards they replace: bitwise equal on every
+operand layout they take (special values included), the numpy path everywhere else, and safe after a fork.
+The conformance suite's samples are below the loops' grain, so the large shapes are checked here."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from ember_fast import elementwise, openmp
+from ember_fast.elementwise import ADD, ARITHMETIC, DIV, SUB, binary_kernel, relu_backward_kernel, relu_kernel
+from ember_ops.activation import Relu, ReluBackward
+
+pytestmark = [pytest.mark.skipif(not __import__("importlib.util").util.find_spec("numba"),
+                                 reason="numba (ember[fast]) is not installed"),
+              pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")]  # the references' inf and nan
+LOADED = any(info.name == "fast" and info.status == "loaded" for info in ember.plugins.report())
+FORWARDS = {ADD: lambda xp, a, b: a + b, SUB: lambda xp, a, b: a - b, ARITHMETIC["mul"]: lambda xp, a, b: a * b,
+            DIV: lambda xp, a, b: a / b}
+ROWS, COLS = 128, 512  # 64K elements: above the grain
+
+
+def _with_specials(array):
+    """``array`` with zeros of both signs, infinities and NaN of both signs at its start."""
+    flat = array.reshape(-1)
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-40, -3.0][:flat.size]
+    flat[:len(specials)] = specials
+    return array
+
+
+def _operands(rng, shape, dtype):
+    return _with_specials(rng.standard_normal(shape).astype(dtype))
+
+
+def assert_bitwise(got, want):
+    """Same shape, dtype and bits (NaN as NaN, zeros with their sign)."""
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def _no_loops(monkeypatch):
+    """Make any use of the loops fail, to prove a case stays on numpy."""
+    def refuse(*args):
+        raise AssertionError(f"the loop {args[0]} ran")
+    monkeypatch.setattr(elementwise, "_run", refuse)
+
+
+@pytest.fixture
+def count_loops(monkeypatch):
+    """The names of the loops run during the test."""
+    ran = []
+    real = elementwise._run
+
+    def counted(name, *args):
+        ran.append(name)
+        return real(name, *args)
+    monkeypatch.setattr(elementwise, "_run", counted)
+    return ran
+
+
+SHAPES = {  # case -> (shape of a, shape or scalar of b)
+    "same shape": ((ROWS, COLS), (ROWS, COLS)),
+    "bias row": ((ROWS, COLS), (COLS,)),
+    "bias row, 3-D": ((4, 32, COLS), (COLS,)),
+    "conv bias": ((16, 6, 28, 28), (6, 1, 1)),
+    "middle dims": ((8, 4, 32, 64), (4, 32, 1)),
+    "column": ((ROWS, COLS), (ROWS, 1)),
+    "one element": ((ROWS, COLS), (1, 1)),
+    "0-d": ((ROWS, COLS), ()),
+    "float scalar": ((ROWS, COLS), 0.1),
+    "int scalar": ((ROWS, COLS), 3),
+    "zero scalar": ((ROWS, COLS), 0.0),
+}
+
+
+@pytest.mark.parametrize("case", SHAPES)
+@pytest.mark.parametrize("op", ARITHMETIC)
+@pytest.mark.parametrize("swap", [False, True], ids=["large first", "large second"])
+def test_arithmetic_loops_are_bitwise_numpy(op, case, swap, count_loops):
+    rng = np.random.default_rng(0)
+    a_shape, b_spec = SHAPES[case]
+    a = _operands(rng, a_shape, np.float32)
+    b = _operands(rng, b_spec, np.float32) if isinstance(b_spec, tuple) and b_spec else \
+        (np.array(-0.0, np.float32) if b_spec == () else b_spec)
+    if swap:
+        a, b = b, a
+    reference = FORWARDS[ARITHMETIC[op]]
+    assert_bitwise(binary_kernel(reference, ARITHMETIC[op])(np, a, b), reference(np, a, b))
+    assert count_loops, "the loop did not take the case"
+
+
+@pytest.mark.parametrize("op", ARITHMETIC)
+def test_float64_loops_are_bitwise_numpy(op):
+    rng = np.random.default_rng(1)
+    a, b, row = _operands(rng, (ROWS, COLS), np.float64), _operands(rng, (ROWS, COLS), np.float64), \
+        _operands(rng, (COLS,), np.float64)
+    reference = FORWARDS[ARITHMETIC[op]]
+    kernel = binary_kernel(reference, ARITHMETIC[op])
+    for x, y in ((a, b), (a, row), (row, a), (a, 0.3), (2.5, a)):
+        assert_bitwise(kernel(np, x, y), reference(np, x, y))
+
+
+@pytest.mark.parametrize("case", ["small", "non-contiguous", "mixed dtypes", "integers", "broadcast both",
+                                  "two broadcast runs", "huge int scalar", "bool scalar", "result grows"])
+def test_other_operands_stay_on_numpy(case, monkeypatch):
+    rng = np.random.default_rng(2)
+    big = rng.standard_normal((ROWS, COLS)).astype(np.float32)
+    a, b = {
+        "small": (big[:4], big[:4]),
+        "non-contiguous": (big[:, ::2], big[:, 1::2]),
+        "mixed dtypes": (big, big.astype(np.float64)),
+        "integers": (np.arange(big.size).reshape(big.shape), np.arange(big.size).reshape(big.shape)),
+        "broadcast both": (big[:, :1], big[:1]),
+        "two broadcast runs": (big.reshape(4, 32, COLS), big[:4, :COLS].reshape(4, 1, COLS).copy()),
+        "huge int scalar": (big, 2 ** 60),
+        "bool scalar": (big, True),
+        "result grows": (big, np.ones((2, 1, 1), np.float32)),
+    }[case]
+    _no_loops(monkeypatch)
+    reference = FORWARDS[ADD]
+    assert_bitwise(binary_kernel(reference, ADD)(np, a, b), reference(np, a, b))
+
+
+def test_relu_loop_is_bitwise_numpy(count_loops):
+    x = _operands(np.random.default_rng(3), (ROWS, COLS), np.float32)
+    assert_bitwise(relu_kernel(Relu.forward)(np, x), Relu.forward(np, x))
+    assert count_loops == ["relu"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_loop_is_bitwise_numpy(dtype, count_loops):
+    rng = np.random.default_rng(4)
+    g, out = _operands(rng, (ROWS, COLS), dtype), np.maximum(_operands(rng, (ROWS, COLS), dtype), 0)
+    assert_bitwise(relu_backward_kernel(ReluBackward.forward)(np, g, out), ReluBackward.forward(np, g, out))
+    assert count_loops == ["relu_backward"]
+
+
+@pytest.mark.skipif(not LOADED, reason="the fast plugin is disabled here (EMBER_DISABLE_PLUGINS)")
+def test_a_training_layer_through_ember_matches_the_numpy_path(count_loops):
+    """Linear's bias-row grad path, relu and its backward, through ember's ops with the kernels registered."""
+    rng = np.random.default_rng(5)
+    x, bias, g = (rng.standard_normal(s).astype(np.float32) for s in ((ROWS, COLS), (COLS,), (ROWS, COLS)))
+    xt = ember.tensor(x, requires_grad=True)
+    out = ember.relu(xt * 0.5 + ember.tensor(bias))
+    out.backward(ember.tensor(g))
+    hidden = x * np.float32(0.5) + bias
+    assert_bitwise(out.detach().numpy(), np.maximum(hidden, 0))
+    assert_bitwise(xt.grad.numpy(), (g * (hidden > 0).astype(np.float32)) * np.float32(0.5))
+    assert {"with_scalar", "with_row", "relu", "relu_backward"} <= set(count_loops)
+
+
+def test_relu_double_backward_keeps_the_composite_graph():
+    """Outside the loops' reach: with create_graph the gradient stays differentiable in the incoming grad."""
+    x = ember.tensor(np.linspace(-1, 1, 6, dtype=np.float32), requires_grad=True)
+    g = ember.ones(6, requires_grad=True)
+    (gx,) = ember.autograd.grad(ember.relu(x), x, g, create_graph=True)
+    (gg,) = ember.autograd.grad(gx.sum(), g)
+    np.testing.assert_array_equal(gg.numpy(), (x.detach().numpy() > 0).astype(np.float32))
+
+
+def test_loops_use_one_thread_below_the_grain():
+    numba = openmp.numba_for_loops()
+    openmp.threads_for(openmp.GRAIN - 1)
+    assert numba.get_num_threads() == 1
+    openmp.threads_for(openmp.GRAIN)
+    assert numba.get_num_threads() == min(ember.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_runs_the_numpy_path():
+    """GNU OpenMP cannot run in a child forked after its pool started (numba would end the child): the
+    child's ops take numpy's path and give the same result."""
+    code = """if True:
+        import os, numpy as np
+        from ember_fast.elementwise import binary_kernel, ADD
+        add = binary_kernel(lambda xp, a, b: a + b, ADD)
+        a = np.ones((256, 256), np.float32)
+        add(np, a, a)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if np.array_equal(add(np, a, a), a + a) else 3)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0"]
+
+
+def test_mkl_threading_layer_follows_the_environment(monkeypatch):
+    calls = []
+
+    class FakeMKL:
+        def MKL_Set_Threading_Layer(self, layer):
+            calls.append(layer)
+
+    monkeypatch.setenv("MKL_THREADING_LAYER", "INTEL")
+    openmp.select_mkl_threading(FakeMKL())
+    assert calls == []
+    monkeypatch.delenv("MKL_THREADING_LAYER")
+    openmp.select_mkl_threading(FakeMKL())
+    assert calls in ([openmp.MKL_THREADING_GNU], [])  # [] where no libgomp can be loaded
+
+
+def test_registered_for_each_primitive_it_finds():
+    for prim in elementwise.primitives():
+        assert ("cpu" in prim.kernels) == LOADED, prim.name
