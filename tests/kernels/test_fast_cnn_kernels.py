@@ -105,3 +105,27 @@ def test_the_plugin_registers_the_cnn_kernels_when_it_is_loaded():
     assert {prim.__name__ for prim, _ in found} == {name for _, name in cnn.PRIMITIVES}
     for prim, _ in found:
         assert ("cpu" in prim.kernels) == loaded, prim.__name__
+
+
+def test_the_loops_split_over_two_threads_give_the_same_results():
+    """Inputs over the OpenMP grain size run on the policy's threads (two here): still bit for bit."""
+    from ember_fast.conv_columns import conv_columns_fold_kernel
+    forward, scatter = _pool_kernels()
+    fold = conv_columns_fold_kernel(ConvColumnsFold.forward)
+    rng = np.random.default_rng(6)
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        x = rng.standard_normal((16, 16, 28, 28)).astype(np.float32)  # 200K elements
+        best, which = forward(np, x, (2, 2))
+        want_best, want_which = MaxPoolTiled.forward(np, x, (2, 2))
+        np.testing.assert_array_equal(best, want_best)
+        np.testing.assert_array_equal(which, want_which)
+        g = rng.standard_normal(best.shape).astype(np.float32)
+        np.testing.assert_array_equal(scatter(np, g, which, (28, 28), (2, 2)),
+                                      TileScatter.forward(np, g, which, (28, 28), (2, 2)))
+        spec = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1))
+        cols = rng.standard_normal((16, 3, 3, 16, 14, 14)).astype(np.float32)
+        np.testing.assert_array_equal(fold(np, cols, (14, 14), **spec), ConvColumnsFold.forward(np, cols, (14, 14), **spec))
+    finally:
+        ember.set_num_threads(before)

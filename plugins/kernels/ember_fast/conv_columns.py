@@ -4,8 +4,9 @@ The numpy path adds each kernel offset's block of the channel-major columns (C, 
 zeroed padded (C, B, H + pads, W + pads) buffer, then copies the crop back, transposed, to (B, C, H, W).
 The loop here sums the columns straight into the unpadded (B, C, H, W) gradient: no padded buffer and no
 transposing copy (0.6-0.8x the numpy path's time on the CNNs' second convs, one thread). Each element
-receives its offsets' terms in the numpy path's order, so the sums agree bit for bit. float32/float64 2-D
-convs on numpy only; anything else runs the reference.
+receives its offsets' terms in the numpy path's order, so the sums agree bit for bit. The images are split
+over the thread policy's threads (:mod:`ember_fast.openmp`). float32/float64 2-D convs on numpy only;
+anything else runs the reference.
 
 Measured, not registered: the forward im2col as a compiled loop (1.5-2x slower than the numpy path's
 strided slice copies: the rows are short), and a whole conv image-chunk by image-chunk (im2col in cache,
@@ -16,9 +17,9 @@ a function calling a library loaded at run time).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from . import openmp
 
 __all__ = ["conv_columns_fold_kernel"]
 
@@ -27,8 +28,8 @@ _loops = None
 
 def _compile():
     global _loops
-    from .jit import import_numba
-    numba = import_numba()
+    numba = openmp.numba_for_loops()
+    prange = numba.prange
 
     @numba.njit(cache=True, nogil=True, inline="always")
     def _span(o, d, s, pad, size, count):
@@ -38,23 +39,24 @@ def _compile():
         hi = 0 if size - shift <= 0 else (size - shift - 1) // s + 1
         return min(lo, count), max(min(hi, count), min(lo, count))
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(parallel=True, cache=True, nogil=True)
     def col2im(cols, sh, sw, dh, dw, ph, pw, out):
-        # cols (C, KH, KW, B, OH, OW) summed into out (B, C, H, W), both C-contiguous; out zeroed here. Each
-        # output element receives its offsets' terms in row-major offset order, as the numpy path adds them.
+        # cols (C, KH, KW, B, OH, OW) summed into out (B, C, H, W), both C-contiguous, one image per task;
+        # each image zeroed here. Each output element receives its offsets' terms in row-major offset order,
+        # as the numpy path adds them.
         batch, channels, height, width = out.shape
         kh, kw, oh, ow = cols.shape[1], cols.shape[2], cols.shape[4], cols.shape[5]
         src, dst = cols.ravel(), out.ravel()
-        dst[:] = 0
-        for c in range(channels):
-            for a in range(kh):
-                i_lo, i_hi = _span(a, dh, sh, ph, height, oh)
-                for b in range(kw):
-                    j_lo, j_hi = _span(b, dw, sw, pw, width, ow)
-                    shift = b * dw - pw
-                    for n in range(batch):
+        for n in prange(batch):
+            dst[n * channels * height * width:(n + 1) * channels * height * width] = 0
+            for c in range(channels):
+                plane = (n * channels + c) * height * width
+                for a in range(kh):
+                    i_lo, i_hi = _span(a, dh, sh, ph, height, oh)
+                    for b in range(kw):
+                        j_lo, j_hi = _span(b, dw, sw, pw, width, ow)
+                        shift = b * dw - pw
                         block = (((c * kh + a) * kw + b) * batch + n) * oh * ow
-                        plane = (n * channels + c) * height * width
                         for i in range(i_lo, i_hi):
                             base = plane + (i * sh + a * dh - ph) * width + shift
                             row = block + i * ow
@@ -69,13 +71,18 @@ def _compile():
     return _loops
 
 
-def _loops_or_none():
+def _run(size, *args):
+    """Run the fold on the thread policy's threads; False when it cannot run in this process."""
+    if not openmp.usable():
+        return False
     try:
-        return _loops or _compile()
-    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
-        warnings.warn(f"ember_fast: numba cannot be imported ({exc}); conv columns run on numpy", RuntimeWarning,
-                      stacklevel=3)
-        return None
+        loop = _loops or _compile()
+        openmp.threads_for(size)
+        loop(*args)
+    except (ImportError, ValueError) as exc:  # no numba, or no OpenMP layer for it
+        openmp.disable(exc)
+        return False
+    return True
 
 
 def _leading(padding):
@@ -89,12 +96,11 @@ def conv_columns_fold_kernel(reference):
     ``reference``."""
     def kernel(xp, cols, size, stride, padding, dilation):
         pads = _leading(padding)
-        loops = _loops_or_none() if (xp is np and pads is not None and cols.ndim == 6 and cols.dtype.char in "fd"
-                                     and cols.size) else None
-        if loops is None:
+        if not (xp is np and pads is not None and cols.ndim == 6 and cols.dtype.char in "fd" and cols.size):
             return reference(xp, cols, size, stride, padding, dilation)
         out = np.empty((cols.shape[3], cols.shape[0]) + tuple(size), dtype=cols.dtype)
-        loops(np.ascontiguousarray(cols), *stride, *dilation, *pads, out)
+        if not _run(cols.size, np.ascontiguousarray(cols), *stride, *dilation, *pads, out):
+            return reference(xp, cols, size, stride, padding, dilation)
         return out
     kernel.__name__ = kernel.__qualname__ = "compiled_conv_columns_fold"
     kernel.__doc__ = "ConvColumnsFold's forward (2-D col2im into (B, C, H, W)) as one compiled pass."
