@@ -4,15 +4,19 @@ relu's backward.
 numpy runs each of them on one thread; PyTorch splits any op over :data:`~ember_fast.openmp.GRAIN`
 (32K) elements across its threads. Memory-bound at these sizes, one thread is 3-4x slower: over 262K
 float32 (an MLP's hidden layer at batch 512) ``a * b`` took 127 us in numpy, 34 us in PyTorch on two
-threads and 34 us in these loops on two (quiet machine, paired). relu's backward, ``g * (out > 0)``
-through a float mask in the numpy path, is one pass here (0.6x numpy's CPU time on one thread).
+threads and 34 us in these loops on two (paired, in a quieter moment of the shared 2-core machine).
+relu's backward, ``g * (out > 0)`` through a float mask in the numpy path, is one pass here (0.86x
+numpy's CPU time on one thread). On one thread (``set_num_threads(1)``, or the thread policy beside a
+busy neighbour) the other loops leave the work to numpy, whose own loops are as fast there.
 
 The loops take C-contiguous float32/float64 operands of one dtype, from :data:`GRAIN` elements, in the
 shapes a network produces: two of one shape, a tensor and a scalar (a Python number or a one-element
-array), and a tensor and an operand broadcast along its middle dims (a bias row ``(n,)`` of ``(rows, n)``,
-a conv bias ``(c, 1, 1)`` of ``(batch, c, h, w)``), on either side. Anything else, and every array on
-another device, runs the numpy reference unchanged. Each element is computed by the same IEEE operation
-as numpy's (no fast-math, numpy's division by zero), so the results are bitwise numpy's.
+array) on either side, and a tensor followed by an operand broadcast along its middle dims (a bias row
+``(n,)`` of ``(rows, n)``, a conv bias ``(c, 1, 1)`` of ``(batch, c, h, w)``). Anything else, and every
+array on another device, runs the numpy reference unchanged; small operands pay one type check and one
+size comparison (~30 ns of the ~850 ns of an ``a + b``) before numpy's operator. Each element is computed
+by the same IEEE operation as numpy's (no fast-math, numpy's division by zero), so the results are
+bitwise numpy's.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ __all__ = ["binary_kernel", "relu_kernel", "relu_backward_kernel", "register", "
 ADD, SUB, MUL, DIV = range(4)
 ARITHMETIC = {"add": ADD, "sub": SUB, "mul": MUL, "div": DIV}  # primitive name -> the loops' op code
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+ndarray = np.ndarray
 _loops = None
 
 
@@ -104,13 +109,32 @@ def _compile():
     return _loops
 
 
-def _run(name, size, *args):
-    """Run loop ``name`` on the thread policy's threads; False when the loops cannot run here."""
+# Loops that beat numpy on one thread too (a pass saved); the others only pay off on two or more threads
+# (numpy's own loops are as fast on one: relu 1.04x, bias rows 1.00x, a scalar or a same-shape operand
+# 1.2-1.8x numpy's CPU time for the loops), so with one thread, as under a busy neighbour, numpy runs them.
+ONE_THREAD_LOOPS = frozenset({"relu_backward"})
+
+
+def _threads(size) -> int:
+    """The threads a loop over ``size`` elements gets; 0 where numba's loops cannot run."""
     try:
-        loop = (_loops or _compile())[name]
-        openmp.threads_for(size)
-        loop(*args)
-    except (ImportError, ValueError) as exc:  # no numba, or no OpenMP layer for it
+        if _loops is None:
+            _compile()
+        return openmp.threads_for(size)
+    except ImportError as exc:  # numba installed but unusable (e.g. built for another numpy)
+        openmp.disable(exc)
+        return 0
+
+
+def _run(name, threads, *args):
+    """Run loop ``name`` on ``threads`` threads (from :func:`_threads`); False where numpy should run it
+    instead (one thread for a loop that does not pay there, or no usable numba)."""
+    if threads == 0 or (threads == 1 and name not in ONE_THREAD_LOOPS):
+        return False
+    try:
+        openmp.set_threads(threads)
+        _loops[name](*args)
+    except ValueError as exc:  # numba found no OpenMP threading layer
         openmp.disable(exc)
         return False
     return True
@@ -146,62 +170,103 @@ def _broadcast_blocks(big, small):
     return math.prod(big.shape[:first]), small.size, math.prod(big.shape[last + 1:])
 
 
-def _arithmetic(op, a, b, reverse):
-    """``a op b`` (``b op a`` when ``reverse``) for the large array ``a``, or None where no loop takes it."""
+def _arithmetic(op, a, b, reverse, threads):
+    """``a op b`` (``b op a`` when ``reverse``) for the large array ``a`` on ``threads`` threads, or None where
+    no loop takes it."""
     out = np.empty(a.shape, a.dtype)
     flat = out.reshape(-1)
     if type(b) is np.ndarray and b.shape == a.shape:
         if b.dtype != a.dtype or not b.flags.c_contiguous:
             return None
         pair = (b, a) if reverse else (a, b)
-        done = _run("same_shape", a.size, op, pair[0].reshape(-1), pair[1].reshape(-1), flat)
+        done = _run("same_shape", threads, op, pair[0].reshape(-1), pair[1].reshape(-1), flat)
         return out if done else None
     scalar = _scalar(b, a.dtype)
     if scalar is not None:
         if type(b) is np.ndarray and b.ndim > a.ndim:
             return None
-        return out if _run("with_scalar", a.size, op, a.reshape(-1), scalar, reverse, flat) else None
+        return out if _run("with_scalar", threads, op, a.reshape(-1), scalar, reverse, flat) else None
     if type(b) is not np.ndarray or b.dtype != a.dtype:
         return None
     if b.size == 1 and b.ndim <= a.ndim:
-        return out if _run("with_scalar", a.size, op, a.reshape(-1), b.reshape(-1)[0], reverse, flat) else None
+        return out if _run("with_scalar", threads, op, a.reshape(-1), b.reshape(-1)[0], reverse, flat) else None
     blocks = _broadcast_blocks(a, b)
     if blocks is None:
         return None
     outer, middle, inner = blocks
     if inner == 1:
         rows = (a.size // middle, middle)
-        done = _run("with_row", a.size, op, a.reshape(rows), b.reshape(-1), reverse, out.reshape(rows))
+        done = _run("with_row", threads, op, a.reshape(rows), b.reshape(-1), reverse, out.reshape(rows))
     else:
         blocks = (outer, middle, inner)
-        done = _run("with_channels", a.size, op, a.reshape(blocks), b.reshape(-1), reverse, out.reshape(blocks))
+        done = _run("with_channels", threads, op, a.reshape(blocks), b.reshape(-1), reverse, out.reshape(blocks))
     return out if done else None
 
 
+# The kernels of the four arithmetic primitives. Every small add of a program comes through one of them: a
+# type check and a size comparison (~30 ns of the ~850 ns of an ``a + b``), then numpy's operator written
+# out, as in the primitive's forward. Larger operands go to :func:`_not_small`.
+
+def _add(xp, a, b, _ndarray=ndarray, _grain=GRAIN):
+    if type(a) is _ndarray and a.size < _grain:
+        return a + b
+    return _not_small(ADD, xp, a, b)
+
+
+def _sub(xp, a, b, _ndarray=ndarray, _grain=GRAIN):
+    if type(a) is _ndarray and a.size < _grain:
+        return a - b
+    return _not_small(SUB, xp, a, b)
+
+
+def _mul(xp, a, b, _ndarray=ndarray, _grain=GRAIN):
+    if type(a) is _ndarray and a.size < _grain:
+        return a * b
+    return _not_small(MUL, xp, a, b)
+
+
+def _div(xp, a, b, _ndarray=ndarray, _grain=GRAIN):
+    if type(a) is _ndarray and a.size < _grain:
+        return a / b
+    return _not_small(DIV, xp, a, b)
+
+
+_KERNELS = {ADD: _add, SUB: _sub, MUL: _mul, DIV: _div}
+_references = {}  # op code -> the primitive's own forward, set when the kernel is made
+
+
+def _not_small(op, xp, a, b):
+    """A loop for a large float first operand, or a large one after a number (``bias + x`` stays on numpy:
+    a small array first is not looked past); the primitive's forward for everything else."""
+    out = None
+    if type(a) is ndarray:
+        out = _large_binary(op, xp, a, b)
+    elif type(b) is ndarray and b.size >= GRAIN:
+        out = _large_binary(op, xp, b, a, True)
+    return _references[op](xp, a, b) if out is None else out
+
+
 def binary_kernel(reference, op):
-    """The CPU kernel of an arithmetic primitive (``op``: a value of :data:`ARITHMETIC`): the loops for large
-    float operands, ``reference`` (the primitive's numpy forward) for everything else."""
-    def kernel(xp, a, b):
-        if xp is np and openmp.usable():
-            out = None
-            if _large(a):
-                out = _arithmetic(op, a, b, False)
-            elif _large(b):
-                out = _arithmetic(op, b, a, True)
-            if out is not None:
-                return out
-        return reference(xp, a, b)
-    kernel.__name__ = kernel.__qualname__ = f"threaded_{reference.__name__}"
-    kernel.__doc__ = f"{reference.__qualname__}, on the thread policy's threads for large float operands."
-    return kernel
+    """The CPU kernel of an arithmetic primitive (``op``: a value of :data:`ARITHMETIC`) whose numpy forward is
+    ``reference``: the loops for large float operands, numpy for everything else."""
+    _references[op] = reference
+    return _KERNELS[op]
+
+
+def _large_binary(op, xp, a, b, reverse=False):
+    if xp is not np or not openmp.usable() or not _large(a):
+        return None
+    threads = _threads(a.size)
+    return _arithmetic(op, a, b, reverse, threads) if threads > 1 else None
 
 
 def relu_kernel(reference):
     """The CPU kernel of the Relu primitive: one loop for a large float array, ``reference`` otherwise."""
     def kernel(xp, x):
-        if xp is np and openmp.usable() and _large(x):
+        if (type(x) is ndarray and x.size >= GRAIN and xp is np and openmp.usable() and _large(x)
+                and (threads := _threads(x.size)) > 1):
             out = np.empty(x.shape, x.dtype)
-            if _run("relu", x.size, x.reshape(-1), x.dtype.type(0), out.reshape(-1)):
+            if _run("relu", threads, x.reshape(-1), x.dtype.type(0), out.reshape(-1)):
                 return out
         return reference(xp, x)
     kernel.__name__ = kernel.__qualname__ = "threaded_relu"
@@ -213,10 +278,11 @@ def relu_backward_kernel(reference):
     """The CPU kernel of relu's backward (``grad * (output > 0)``): one loop where the gradient and the
     output are large float arrays of one shape and dtype, ``reference`` otherwise."""
     def kernel(xp, g, out):
-        if (xp is np and openmp.usable() and _large(g) and type(out) is np.ndarray and out.shape == g.shape
-                and out.dtype == g.dtype and out.flags.c_contiguous):
+        if (type(g) is ndarray and g.size >= GRAIN and xp is np and openmp.usable() and _large(g)
+                and type(out) is ndarray and out.shape == g.shape and out.dtype == g.dtype and out.flags.c_contiguous):
             grad = np.empty(g.shape, g.dtype)
-            if _run("relu_backward", g.size, g.reshape(-1), out.reshape(-1), g.dtype.type(0), grad.reshape(-1)):
+            zero = g.dtype.type(0)
+            if _run("relu_backward", _threads(g.size), g.reshape(-1), out.reshape(-1), zero, grad.reshape(-1)):
                 return grad
         return reference(xp, g, out)
     kernel.__name__ = kernel.__qualname__ = "threaded_relu_backward"
@@ -258,8 +324,20 @@ def primitives():
 
 
 def register(registry) -> None:
-    """Register the loops' kernels with the device registry (``ember_register_devices``)."""
-    for where, make in PRIMITIVES.items():
-        prim = _primitive_named(*where)
-        if prim is not None:
-            registry.register_kernel(prim, "cpu", make(prim.forward))
+    """Register the loops' kernels with the device registry (``ember_register_devices``): by primitive name,
+    each made from its primitive's forward when ember first imports the op's module, where the registry
+    takes kernel factories; else from the primitives imported now."""
+    for (module, name), make in PRIMITIVES.items():
+        try:
+            registry.register_kernel(name, "cpu", factory=_from_forward(make))
+        except TypeError:  # a registry without factories
+            prim = _primitive_named(module, name)
+            if prim is not None:
+                registry.register_kernel(prim, "cpu", make(prim.forward))
+
+
+def _from_forward(make):
+    def factory(primitive):
+        return make(primitive.forward)
+    factory.__name__ = f"{getattr(make, '__name__', 'kernel')}_factory"
+    return factory

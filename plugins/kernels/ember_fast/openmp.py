@@ -9,9 +9,9 @@ numba's ``omp`` layer: both then bind to the one libgomp of the process (PyTorch
 first), and a loop that follows a product finds the product's threads still spinning.
 
 The loops run on the thread policy's count (:mod:`ember.thread_policy`: ``ember.set_num_threads``, or the
-cores other processes leave free), on one thread below :data:`GRAIN` elements, and never in a child that
-was forked after the pool started (GNU OpenMP cannot run there: numba ends such a child): there the
-callers take their numpy path.
+cores other processes leave free), on one thread below :data:`GRAIN` elements, and never in a forked child
+(GNU OpenMP's pool does not survive a fork: numba ends such a child, a product there would hang), where
+the callers take their numpy path and MKL gets one thread (:func:`_forked`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import warnings
 
 from ember import thread_policy
 
-__all__ = ["GRAIN", "MKL_THREADING_GNU", "select_mkl_threading", "numba_for_loops", "threads_for", "usable"]
+__all__ = ["GRAIN", "MKL_THREADING_GNU", "select_mkl_threading", "numba_for_loops", "threads_for", "set_threads",
+           "usable"]
 
 GRAIN = 32_768           # elements under which one thread runs a loop (PyTorch's elementwise grain size)
 MKL_THREADING_GNU = 3    # mkl_service.h: MKL_THREADING_INTEL 0, SEQUENTIAL 1, PGI 2, GNU 3, TBB 4
@@ -31,6 +32,7 @@ MKL_THREADING_GNU = 3    # mkl_service.h: MKL_THREADING_INTEL 0, SEQUENTIAL 1, P
 class _State:
     numba = None         # the numba module, once imported for loops
     usable = True        # False in a forked child, or where numba's omp layer cannot start
+    mkl_on_gnu = False   # MKL was put on GNU OpenMP here
 
 
 def select_mkl_threading(lib) -> None:
@@ -43,10 +45,17 @@ def select_mkl_threading(lib) -> None:
     except OSError:
         return
     lib.MKL_Set_Threading_Layer(MKL_THREADING_GNU)
+    _State.mkl_on_gnu = True
 
 
 def _forked() -> None:
+    """In a forked child (a DataLoader worker): GNU OpenMP's pool did not survive the fork, and a parallel
+    region there waits forever for its threads (Intel's OpenMP, MKL's default, restarts its own). So the
+    child's loops take the numpy path and, when MKL runs on GNU OpenMP, its products run on one thread, as
+    PyTorch's DataLoader workers do (``ember.set_num_threads`` in the child overrides it, at that risk)."""
     _State.usable = False
+    if _State.mkl_on_gnu:
+        thread_policy.set_num_threads(1)
 
 
 if hasattr(os, "register_at_fork"):
@@ -77,9 +86,16 @@ def disable(reason: Exception) -> None:
                   f"numpy", RuntimeWarning, stacklevel=3)
 
 
-def threads_for(size: int) -> None:
-    """Set numba's thread count for the next loop in this thread, over an operand of ``size`` elements."""
+def threads_for(size: int) -> int:
+    """How many threads a loop over ``size`` elements runs on: the thread policy's count from
+    :data:`GRAIN` elements (at most numba's pool), else one."""
+    if size < GRAIN:
+        return 1
+    return min(thread_policy.get_num_threads(), _State.numba.config.NUMBA_NUM_THREADS)
+
+
+def set_threads(threads: int) -> None:
+    """Give the next numba loop of this thread ``threads`` threads (a call into numba only on a change)."""
     numba = _State.numba
-    threads = 1 if size < GRAIN else min(thread_policy.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
