@@ -12,11 +12,12 @@ forward of built-in primitives:
   (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`);
 - softmax and log_softmax (hence cross_entropy) over short rows, class scores, run as one compiled loop
   per row (:mod:`ember_fast.softmax`);
-- a transformer block's tanh-GELU, layer_norm and long-row softmax, forward and backward, run as threaded
-  vectorised loops (:mod:`ember_fast.block`), and its batched attention products as one MKL call.
+    from .block import register_block_kernels
+    register_block_kernels(registry)
+    from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)
 
 Measured, not registered: the same loop on long rows (numpy's vectorised ``exp`` wins), and BLIS's GEMM
-(slower than OpenBLAS here). layer_norm and max-pooling get their fused forms in the numpy path itself.
+(slower than OpenBLAS here). layer_norm gets its fused form in the numpy path itself.
 
 The numpy path stays the reference: each kernel is checked against it by the conformance suite (run
 with the plugin installed) and its own tests. Without the plugin, or with ``EMBER_DISABLE_PLUGINS=fast``,
@@ -80,5 +81,9 @@ def ember_register_devices(registry):
         prim = _primitive(module, name)
         if prim is not None:
             registry.register_kernel(prim, "cpu", make(prim.forward))
+<<<<<<< HEAD
     from .block import register_block_kernels
     register_block_kernels(registry)
+=======
+    from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)
+>>>>>>> conv
