@@ -81,9 +81,6 @@ def ember_register_devices(registry):
         prim = _primitive(module, name)
         if prim is not None:
             registry.register_kernel(prim, "cpu", make(prim.forward))
-<<<<<<< HEAD
     from .block import register_block_kernels
     register_block_kernels(registry)
-=======
     from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)
->>>>>>> conv
