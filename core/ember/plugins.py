@@ -102,6 +102,8 @@ class Families:
 
     The plugin must be a package: its manifest is valid for the exact files of that package (see
     :mod:`ember.manifest`). A module's names are those it registered when ember last loaded it whole.
+    A plain ``(kind, modules, register)`` tuple declares the same, for a package that does not import
+    ember itself (then importing one of its modules before ember still finds the declaration complete).
     """
 
     kind: str
@@ -749,7 +751,11 @@ def _plan_families(plugin, info: PluginInfo, raising: bool, whole: bool) -> bool
     declared = getattr(plugin, "ember_families", None) if isinstance(plugin, ModuleType) else None
     if declared is None:
         return True
-    declared = tuple(declared) if isinstance(declared, (tuple, list)) else (declared,)
+    declared = tuple(declared) if isinstance(declared, list) or (isinstance(declared, tuple) and not
+                                                                    isinstance(declared, Families)) else (declared,)
+    if declared and isinstance(declared[0], str):  # one (kind, modules, register) triple
+        declared = (declared,)
+    declared = tuple(Families(*d) if isinstance(d, tuple) and len(d) == 3 else d for d in declared)
     bad = [d for d in declared if not isinstance(d, Families) or d.kind not in _LAZY_KINDS
            or not callable(d.register) or isinstance(d.modules, str)]
     if bad:

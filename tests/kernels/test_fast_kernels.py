@@ -112,7 +112,9 @@ def test_the_plugin_registers_a_kernel_for_each_primitive_it_finds():
 
 
 def test_each_kernel_is_registered_under_its_primitives_name():
+    from ember_fast import cnn
     tables = ember_fast.GEMM_PRIMITIVES + (ember_fast.FUSED_ADAM,) + ember_fast.SOFTMAX_PRIMITIVES
+    tables += tuple((module, cls, cnn.NAMES[cls]) for module, cls in cnn.PRIMITIVES)
     for module, cls, name in tables:
         assert getattr(__import__("importlib").import_module(module), cls).name == name, (module, cls)
 

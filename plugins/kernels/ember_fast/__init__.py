@@ -11,10 +11,16 @@ forward of built-in primitives:
 - the Adam/AdamW update of all parameters of a group at once runs as one compiled loop per parameter
   (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`);
 - softmax and log_softmax (hence cross_entropy) over short rows, class scores, run as one compiled loop
-  per row (:mod:`ember_fast.softmax`).
+  per row (:mod:`ember_fast.softmax`);
+- large elementwise ops run as multi-threaded compiled loops (:mod:`ember_fast.elementwise`);
+- a transformer block's tanh-GELU, layer_norm and long-row softmax, forward and backward, run as threaded
+  vectorised loops (:mod:`ember_fast.block`), and its batched attention products as one MKL call;
+- 2-D max pooling over windows that tile the input (2x2/stride 2) and its gradient, and the fold of a
+  conv's input gradient, run as one compiled pass each (:mod:`ember_fast.pooling`,
+  :mod:`ember_fast.conv_columns`).
 
 Measured, not registered: the same loop on long rows (numpy's vectorised ``exp`` wins), and BLIS's GEMM
-(slower than OpenBLAS here). layer_norm and max-pooling get their fused forms in the numpy path itself.
+(slower than OpenBLAS here). layer_norm gets its fused form in the numpy path itself.
 
 The numpy path stays the reference: each kernel is checked against it by the conformance suite (run
 with the plugin installed) and its own tests. Without the plugin, or with ``EMBER_DISABLE_PLUGINS=fast``,
@@ -71,11 +77,15 @@ def ember_register_devices(registry):
             registry.register_kernel(primitive, "cpu", factory=_on_fast_numpy_forward)
     if importlib.util.find_spec("numba") is None:
         return
+    from . import elementwise; elementwise.register(registry)  # noqa: E702 (one line: others add theirs)
     from .adam import fused_adam
     registry.register_kernel(FUSED_ADAM[2], "cpu", fused_adam)
     from .softmax import log_softmax_kernel, softmax_kernel
     for (_, _, primitive), make in zip(SOFTMAX_PRIMITIVES, (softmax_kernel, log_softmax_kernel)):
         registry.register_kernel(primitive, "cpu", factory=_from_forward(make))
+    from .block import register_block_kernels
+    register_block_kernels(registry)
+    from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)
 
 
 def _on_fast_numpy_forward(primitive):

@@ -4,8 +4,6 @@ The package imports none of its modules: ``ember_families`` names them, and embe
 use of one of its layers (see :class:`ember.plugins.Families`), so that ``import ember`` stays fast.
 """
 
-import ember
-
 FAMILIES = tuple(f"{__name__}.{name}" for name in (
     "linear", "activation", "container", "loss", "conv", "pooling", "normalization", "dropout", "sparse", "reshape",
     "rnn", "attention", "transformer",
@@ -20,4 +18,6 @@ def register_family(family, registry):
         registry.register(getattr(family, name))
 
 
-ember_families = (ember.plugins.Families("layers", FAMILIES, register_family),)
+# (kind, modules, register): ember.plugins.Families' fields, as a tuple so that this package imports nothing
+# (``import ember_nn.<module>`` before ``import ember`` then finds the declaration whole when ember loads it)
+ember_families = (("layers", FAMILIES, register_family),)

@@ -5,8 +5,6 @@ Each module declares one family of ops in an ``OpTable``. The package itself imp
 it caches; see :class:`ember.plugins.Families`), so that ``import ember`` stays fast.
 """
 
-import ember
-
 FAMILIES = tuple(f"{__name__}.{name}" for name in (
     "arithmetic", "elementwise_math", "comparison", "selection", "reduction", "sorting", "shape", "gather_scatter",
     "masks", "index_put", "triangular", "fill_copy", "linalg", "activation", "loss", "ctc",
@@ -25,4 +23,6 @@ def register_family(family, registry):
     family.ops.register(registry)
 
 
-ember_families = (ember.plugins.Families("ops", FAMILIES, register_family),)
+# (kind, modules, register): ember.plugins.Families' fields, as a tuple so that this package imports nothing
+# (``import ember_ops.<module>`` before ``import ember`` then finds the declaration whole when ember loads it)
+ember_families = (("ops", FAMILIES, register_family),)

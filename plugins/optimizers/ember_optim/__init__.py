@@ -4,8 +4,6 @@ The package imports none of its modules: ``ember_families`` names them, and embe
 use of one of its optimizers or schedulers (see :class:`ember.plugins.Families`).
 """
 
-import ember
-
 FAMILIES = tuple(f"{__name__}.{name}" for name in ("sgd", "adam", "adaptive", "lbfgs", "lr_scheduler"))
 
 
@@ -15,4 +13,6 @@ def register_family(family, registry):
         registry.register(getattr(family, name))
 
 
-ember_families = (ember.plugins.Families("optimizers", FAMILIES, register_family),)
+# (kind, modules, register): ember.plugins.Families' fields, as a tuple so that this package imports nothing
+# (``import ember_optim.<module>`` before ``import ember`` then finds the declaration whole when ember loads it)
+ember_families = (("optimizers", FAMILIES, register_family),)
