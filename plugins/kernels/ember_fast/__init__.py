@@ -6,6 +6,8 @@ forward of built-in primitives:
 
 - the matrix products (``matmul``, ``linear`` and its weight gradient, convolution and its two gradients)
   run the same code on numpy with MKL's GEMM in place of OpenBLAS's (:mod:`ember_fast.gemm`);
+- SGD's update of large parameters runs in MKL's BLAS-1 (``axpy``/``axpby``: in place, in MKL's thread
+  pool), instead of numpy's expression with a temporary (:mod:`ember_fast.sgd`);
 - the Adam/AdamW update of all parameters of a group at once runs as one compiled loop per parameter
   (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`);
 - softmax and log_softmax (hence cross_entropy) over short rows, class scores, run as one compiled loop
@@ -57,6 +59,7 @@ def registered_primitives():
 def ember_register_devices(registry):
     """CPU kernels for what this installation can run: the GEMM kernels where the ``mkl`` wheel is
     installed, the numba loops where numba is (both come with ``ember[fast]``)."""
+    from . import sgd; sgd.register(registry)  # noqa: E702 (one line: others add theirs)
     if library_path() is not None:
         from .namespace import on_fast_numpy
         for where in GEMM_PRIMITIVES:

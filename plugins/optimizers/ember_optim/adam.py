@@ -11,8 +11,15 @@ from ember import dtypes
 from ember.autograd.grad_mode import no_grad
 from ember.optim import Optimizer
 from ember.ops import Primitive, bump_version
+from ember.tensor import Tensor
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
+
+
+def _learning_rate(lr):
+    """``lr`` as the update uses it: a Tensor (PyTorch allows one) as a numpy scalar of its dtype, since
+    PyTorch computes the step size ``lr / bias_correction1`` in that dtype."""
+    return lr.detach().cpu().numpy()[()] if isinstance(lr, Tensor) else lr
 
 
 def _check_betas(opt, betas):
@@ -22,7 +29,12 @@ def _check_betas(opt, betas):
 
 class Adam(Optimizer):
     """``torch.optim.Adam`` (betas, eps, weight_decay as L2 on the gradient, amsgrad, maximize;
-    ``decoupled_weight_decay=True`` makes it AdamW)."""
+    ``decoupled_weight_decay=True`` makes it AdamW).
+
+    All parameters of a group on one device are updated by one :class:`FusedAdam` call, whose numpy
+    forward a device plugin may replace. ``foreach``, ``fused``, ``capturable`` and ``differentiable``
+    are accepted for PyTorch's signature; ember picks its update path itself (``fused=True`` together
+    with ``foreach=True`` is PyTorch's RuntimeError)."""
 
     sample_options = ({"lr": 0.1}, {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1},
                       {"lr": 0.05, "amsgrad": True}, {"lr": 0.05, "eps": 1e-3, "maximize": True},
@@ -36,6 +48,8 @@ class Adam(Optimizer):
         self._check_option("epsilon value", eps)
         _check_betas(self, betas)
         self._check_option("weight_decay value", weight_decay)
+        if fused and foreach:
+            raise RuntimeError(f"{type(self).__name__}: `fused` and `foreach` cannot be `True` together")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
@@ -61,9 +75,9 @@ class Adam(Optimizer):
                     slot.append(value)
             for device, (tensors, *operands) in by_device.items():
                 update = FusedAdam.kernels.get(device.type, FusedAdam.forward)
-                update(device.xp, *operands, lr=group["lr"], beta1=group["betas"][0], beta2=group["betas"][1],
-                       eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
-                       decoupled=group.get("decoupled_weight_decay", False))
+                update(device.xp, *operands, lr=_learning_rate(group["lr"]), beta1=group["betas"][0],
+                       beta2=group["betas"][1], eps=group["eps"], weight_decay=group["weight_decay"],
+                       amsgrad=amsgrad, decoupled=group.get("decoupled_weight_decay", False))
                 for p in tensors:
                     bump_version(p)
         return loss
@@ -113,7 +127,7 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
                  foreach=None, capturable: bool = False, differentiable: bool = False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                         decoupled_weight_decay=True, foreach=foreach, fused=fused)
 
 
 class Adamax(Optimizer):
