@@ -2,6 +2,7 @@
 """Each ember_fast kernel against the numpy path it replaces, in one process, paired and interleaved.
 
     python bench/kernels.py [--rounds 7] [--threads 1] [--only adam_step_1M,cnn_step_b64]
+    python bench/kernels.py --family elementwise --threads 2 --clock wall   # the threaded loops alone
 
 For every workload of workloads.py that exercises a kernel (the training steps, matmul, Adam, the
 transformer block) and for the kernel's own shapes, a round times a batch with the kernels on and a batch
@@ -108,6 +109,9 @@ def main(argv=None):
     p.add_argument("--batch-seconds", type=float, default=0.3)
     p.add_argument("--threads", type=int, default=1, help="BLAS threads for both sides (default 1)")
     p.add_argument("--only", help="comma-separated workload names")
+    p.add_argument("--family", choices=("all", "elementwise"), default="all",
+                   help="turn every ember_fast kernel off for the numpy side (default), or only the multi-threaded "
+                        "elementwise loops (ember_fast.elementwise; use with --threads 2 --clock wall)")
     p.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
                    help="CPU time of this process (default; fair on a shared machine at 1 thread) or wall time")
     args = p.parse_args(argv)
@@ -116,7 +120,12 @@ def main(argv=None):
     import ember
     import ember_fast
     ember.set_num_threads(args.threads)
-    primitives = [prim for prim in ember_fast.registered_primitives() if prim.kernels]
+    if args.family == "elementwise":
+        from ember_fast import elementwise
+        primitives = [prim for prim in elementwise.primitives() if prim.kernels]
+    else:
+        from ember_fast.block import block_primitives  # the transformer block's gelu, layer_norm, softmax kernels
+        primitives = [prim for prim in ember_fast.registered_primitives() + block_primitives() if prim.kernels]
     if not primitives:
         sys.exit("ember_fast registered no kernel here: install ember[fast] (the mkl wheel and numba)")
     steps = gemm_steps(ember)

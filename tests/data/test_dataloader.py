@@ -126,6 +126,42 @@ def test_dataloader_batches_like_torch(torch, batch_size, drop_last):
     assert len(DataLoader(ds, batch_size=batch_size, drop_last=drop_last)) == len(theirs)
 
 
+def test_a_tensor_dataset_batch_is_what_default_collate_makes_of_its_samples():
+    """The loader indexes a TensorDataset's tensors once per batch: same values, dtypes, shapes and list
+    type as default_collate over the samples (which PyTorch's loader calls)."""
+    ds = TensorDataset(ember.randn(23, 1, 3, 3), ember.arange(23), ember.rand(23) > 0.5)
+    index_lists = [[4, 0, 22], [7], [3, 3, 10, 1]]
+    batches = list(DataLoader(ds, batch_sampler=index_lists))
+    for batch, index in zip(batches, index_lists):
+        want = default_collate([ds[i] for i in index])
+        assert type(batch) is list and len(batch) == 3
+        for got, expected in zip(batch, want):
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            assert got.tolist() == expected.tolist()
+    shuffled = DataLoader(ds, batch_size=5, shuffle=True, generator=ember.Generator().manual_seed(3))
+    per_sample = DataLoader(ds, batch_size=5, shuffle=True, generator=ember.Generator().manual_seed(3),
+                            collate_fn=lambda samples: default_collate(samples))  # not default_collate itself
+    assert _as_lists(shuffled) == _as_lists(per_sample)
+
+
+def test_a_tensor_dataset_subclass_keeps_its_own_getitem():
+    class Doubled(TensorDataset):
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return x * 2, y
+
+    batch = next(iter(DataLoader(Doubled(ember.arange(6).float(), ember.arange(6)), batch_size=3)))
+    assert batch[0].tolist() == [0.0, 2.0, 4.0] and batch[1].tolist() == [0, 1, 2]
+
+
+def test_a_tensor_dataset_batch_carries_the_gradient_back_like_stacked_samples(torch):
+    source, tsource = ember.arange(8.0, requires_grad=True), torch.arange(8.0, requires_grad=True)
+    for lib, x in ((ember, source), (torch, tsource)):
+        batch = next(iter(lib.utils.data.DataLoader(lib.utils.data.TensorDataset(x), batch_size=4)))
+        (batch[0] * lib.arange(4.0)).sum().backward()
+    assert source.grad.tolist() == tsource.grad.tolist()
+
+
 def test_dataloader_without_batching_converts_each_sample():
     items = list(DataLoader([np.arange(2), np.arange(2) + 5], batch_size=None))
     assert [t.tolist() for t in items] == [[0, 1], [5, 6]]

@@ -11,10 +11,13 @@ forward of built-in primitives:
 - the Adam/AdamW update of all parameters of a group at once runs as one compiled loop per parameter
   (numba), instead of about ten numpy passes with temporaries (:mod:`ember_fast.adam`);
 - softmax and log_softmax (hence cross_entropy) over short rows, class scores, run as one compiled loop
-  per row (:mod:`ember_fast.softmax`).
+  per row (:mod:`ember_fast.softmax`);
+    from .block import register_block_kernels
+    register_block_kernels(registry)
+    from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)
 
 Measured, not registered: the same loop on long rows (numpy's vectorised ``exp`` wins), and BLIS's GEMM
-(slower than OpenBLAS here). layer_norm and max-pooling get their fused forms in the numpy path itself.
+(slower than OpenBLAS here). layer_norm gets its fused form in the numpy path itself.
 
 The numpy path stays the reference: each kernel is checked against it by the conformance suite (run
 with the plugin installed) and its own tests. Without the plugin, or with ``EMBER_DISABLE_PLUGINS=fast``,
@@ -68,6 +71,7 @@ def ember_register_devices(registry):
                 registry.register_kernel(prim, "cpu", on_fast_numpy(prim.forward))
     if importlib.util.find_spec("numba") is None:
         return
+    from . import elementwise; elementwise.register(registry)  # noqa: E702 (one line: others add theirs)
     adam = _primitive(*FUSED_ADAM)
     if adam is not None:
         from .adam import fused_adam
@@ -77,3 +81,6 @@ def ember_register_devices(registry):
         prim = _primitive(module, name)
         if prim is not None:
             registry.register_kernel(prim, "cpu", make(prim.forward))
+    from .block import register_block_kernels
+    register_block_kernels(registry)
+    from . import cnn; cnn.register(registry)  # noqa: E702 (one line: others add theirs)

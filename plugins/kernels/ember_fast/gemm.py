@@ -6,7 +6,8 @@ on the conv-shaped products of a LeNet step and 0.62x on 1024^2, about 1x on the
 (``blis`` wheel) took 1.1-1.8x OpenBLAS's on the same shapes.
 
 :func:`matmul` is ``numpy.matmul`` for the products it takes (two-operand, float32/float64, non-empty,
-2-D @ 2-D, N-d @ 2-D, or batches of one shape); anything else goes to numpy unchanged. The library
+2-D @ 2-D, N-d @ 2-D, and batches with broadcasting, these as one ``gemm_batch`` call); anything else goes to
+numpy unchanged. The library
 is loaded on the first product, not at ``import ember``.
 """
 
@@ -19,6 +20,8 @@ import warnings
 import numpy as np
 
 from ember import thread_policy
+
+from . import openmp
 
 __all__ = ["matmul", "available", "library_path"]
 
@@ -48,6 +51,7 @@ def _load():
         if path is None:
             raise OSError("the mkl wheel is not installed (pip install 'ember[fast]')")
         lib = ctypes.CDLL(path)
+        openmp.select_mkl_threading(lib)  # before MKL's first call: one OpenMP pool with the numba loops
     except OSError as exc:
         warnings.warn(f"ember_fast: cannot load MKL ({exc}); matrix products stay on numpy", RuntimeWarning,
                       stacklevel=3)
@@ -59,6 +63,11 @@ def _load():
         fn.restype = None
         fn.argtypes = [ctypes.c_int, trans, trans, size, size, size, scalar, pointer, size, pointer, size,
                        scalar, pointer, size]
+    for name in ("cblas_sgemm_batch", "cblas_dgemm_batch"):
+        fn = getattr(lib, name)
+        fn.restype = None
+        fn.argtypes = [ctypes.c_int] + [pointer] * 5 + [pointer, pointer, pointer, pointer, pointer, pointer,
+                                                       pointer, pointer, size, pointer]
     _lib = lib
     thread_policy.refresh()  # MKL's pool joins numpy's under set_num_threads and the adaptive policy
     return _lib
@@ -110,9 +119,53 @@ def matmul(a, b, **kwargs):
             rows = a.reshape(-1, a.shape[-1])
             return _gemm(rows, b, np.empty((rows.shape[0], b.shape[1]), a.dtype)).reshape(
                 a.shape[:-1] + (b.shape[1],))
-    if a.shape[:-2] != b.shape[:-2] or a.ndim != 3:
-        return np.matmul(a, b)  # broadcast batches: numpy's loop
-    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
-    for i in range(a.shape[0]):
-        _gemm(a[i], b[i], out[i])
+    return _batched(a, b)
+
+
+def _batch_pointers(x, batch):
+    """The address of each matrix of ``x`` broadcast to the batch shape ``batch``, in C order, as uintp."""
+    x = np.broadcast_to(x, batch + x.shape[-2:])
+    offsets = np.zeros(batch, np.intp)
+    for axis, (size, stride) in enumerate(zip(batch, x.strides[:-2])):
+        if stride and size > 1:
+            shape = [1] * len(batch)
+            shape[axis] = size
+            offsets = offsets + np.arange(0, size * stride, stride, dtype=np.intp).reshape(shape)
+    return (offsets.reshape(-1) + x.ctypes.data).astype(np.uintp)
+
+
+def _batched(a, b):
+    """(..., m, k) @ (..., k, n) with broadcast batch dims as one ``cblas_?gemm_batch`` call: MKL runs the small
+    products of a batch (attention's per-head scores and context) on all its threads at once, where numpy's
+    matmul makes one single-threaded BLAS call per matrix. Matrices that are neither row- nor column-contiguous
+    are copied first; each operand's batch layout may be anything (transposed heads, broadcast dims)."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    out = np.empty(batch + (m, n), a.dtype)
+    count = out.size // max(1, m * n)
+    if not out.size:
+        return out
+    a, (ta, lda) = _batch_operand(a)
+    b, (tb, ldb) = _batch_operand(b)
+    a_ptrs, b_ptrs = _batch_pointers(a, batch), _batch_pointers(b, batch)
+    c_ptrs = (np.arange(count, dtype=np.intp) * (m * n * out.itemsize) + out.ctypes.data).astype(np.uintp)
+    ints = lambda *values: (ctypes.c_int * len(values))(*values)  # noqa: E731
+    scalar = ctypes.c_float if out.dtype == np.float32 else ctypes.c_double
+    fn = _lib.cblas_sgemm_batch if out.dtype == np.float32 else _lib.cblas_dgemm_batch
+    fn(_ROW_MAJOR, ints(ta), ints(tb), ints(m), ints(n), ints(k), (scalar * 1)(1.0), a_ptrs.ctypes.data, ints(lda),
+       b_ptrs.ctypes.data, ints(ldb), (scalar * 1)(0.0), c_ptrs.ctypes.data, ints(max(1, n)), 1, ints(count))
     return out
+
+
+def _batch_operand(x):
+    """(x or a C-contiguous copy, (transpose flag, leading dimension)) so that every matrix of ``x`` is
+    described to cblas by the same flag and leading dimension."""
+    item = x.itemsize
+    s0, s1 = x.strides[-2:]
+    rows, cols = x.shape[-2:]
+    if s1 == item and s0 >= max(1, cols) * item and s0 % item == 0:
+        return x, (_NO_TRANS, s0 // item)
+    if s0 == item and s1 >= max(1, rows) * item and s1 % item == 0:
+        return x, (_TRANS, s1 // item)
+    x = np.ascontiguousarray(x)
+    return x, (_NO_TRANS, max(1, cols))

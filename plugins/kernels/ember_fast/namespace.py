@@ -12,6 +12,9 @@ from . import gemm
 fast_numpy = types.ModuleType("numpy", np.__doc__)
 fast_numpy.__dict__.update(vars(np))  # same functions, same ndarray: only matmul differs
 fast_numpy.matmul = gemm.matmul
+# its matmul runs a batch of small products as one MKL call that threads over the batch itself: the numpy path's
+# one-BLAS-thread limit for batches (ember_ops.blas_threads) must not apply to it
+fast_numpy.threads_batched_products = True
 
 
 def on_fast_numpy(forward):

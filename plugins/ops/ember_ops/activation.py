@@ -47,7 +47,23 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, g):
         out = ctx.output.array  # the mask is a constant: relu's second derivative is zero
-        return g * wrap((out > 0).astype(out.dtype), g.device)
+        if is_grad_enabled():  # create_graph: the gradient must itself be differentiable in g
+            return g * wrap((out > 0).astype(out.dtype), g.device)
+        device = g.device
+        backward = ReluBackward.kernels.get(device.type, ReluBackward.forward)
+        return wrap(backward(device.xp, g.array, out), device)
+
+
+class ReluBackward(Primitive):
+    """relu's input gradient on arrays, ``grad * (output > 0)`` (ATen's ``threshold_backward`` at 0): run by
+    :class:`Relu`'s backward outside create_graph, and a primitive of its own so that a device plugin can
+    register a one-pass kernel for it."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, g, out):
+        return g * (out > 0).astype(out.dtype)
 
 
 @ops.op(primitive=Relu, namespaces=("ember", "Tensor", "functional"), inplace=True, samples=_samples(True))
@@ -323,9 +339,23 @@ class Gelu(Primitive):
         x = ctx.inputs[0]
         if is_grad_enabled():  # create_graph: the slope must itself be differentiable
             return g * _gelu_slope_ops(x, approximate)
-        slope = _gelu_slope(x.device.xp, x.array, approximate)
-        slope *= g.array
-        return wrap(slope, g.device)
+        device = g.device
+        backward = GeluBackward.kernels.get(device.type, GeluBackward.forward)
+        return wrap(backward(device.xp, g.array, x.array, approximate), device)
+
+
+class GeluBackward(Primitive):
+    """gelu's input gradient on arrays, ``grad * gelu'(input)`` (ATen's ``gelu_backward``): run by
+    :class:`Gelu`'s backward outside create_graph, and a primitive of its own so that a device plugin can
+    register a fused kernel for it as for any forward."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, g, x, approximate):
+        slope = _gelu_slope(xp, x, approximate)
+        slope *= g
+        return slope
 
 
 def _gelu_composite(input, approximate="none"):
@@ -652,7 +682,27 @@ class Softmax(Primitive):
         if dim is None:
             return g * 0
         out = ctx.output
-        return out * (g - (g * out).sum(dim, keepdim=True))
+        if is_grad_enabled():  # create_graph: the gradient must itself be differentiable
+            return out * (g - (g * out).sum(dim, keepdim=True))
+        device = g.device
+        backward = SoftmaxBackwardData.kernels.get(device.type, SoftmaxBackwardData.forward)
+        return wrap(backward(device.xp, g.array, out.array, dim), device)
+
+
+class SoftmaxBackwardData(Primitive):
+    """softmax's input gradient on arrays, ``output * (grad - sum(grad * output, dim))`` (ATen's
+    ``_softmax_backward_data``): run by :class:`Softmax`'s backward outside create_graph, and a primitive of
+    its own so that a device plugin can register a fused kernel for it."""
+
+    name = "_softmax_backward_data"
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, g, out, dim):
+        grad = g * out
+        total = xp.sum(grad, axis=dim, keepdims=True)
+        grad -= out * total
+        return grad
 
 
 def _softmax_samples(make):

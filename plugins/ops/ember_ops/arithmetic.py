@@ -121,6 +121,7 @@ def _mul_errors(make):
 
 mul = binary_op("mul", lambda xp, a, b: a * b, _mul_backward, operator="mul", operator_kinds="biuf", table=ops, aliases=("multiply",),
                 errors=_mul_errors, doc="a * b, broadcast (``torch.mul``).")
+Mul = ops[-1].primitive  # named here, as Add and Div are, so that kernel plugins and name manifests find it
 
 
 def _div_backward(ctx, g):

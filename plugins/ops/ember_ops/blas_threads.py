@@ -29,8 +29,9 @@ def _blas_controller():
 
 def for_batched_product(xp, a, b):
     """A context in which numpy multiplies the batch ``a @ b``: one BLAS thread when it is a batch of
-    small products on numpy, nothing otherwise."""
-    if xp.__name__ != "numpy" or (a.ndim <= 2 and b.ndim <= 2):
+    small products on numpy, nothing otherwise (nor for a kernel plugin's numpy whose matmul threads a batch as
+    one call, marked ``threads_batched_products``)."""
+    if xp.__name__ != "numpy" or (a.ndim <= 2 and b.ndim <= 2) or getattr(xp, "threads_batched_products", False):
         return contextlib.nullcontext()
     rows, cols = (a.shape[-2] if a.ndim > 1 else 1), (b.shape[-1] if b.ndim > 1 else 1)
     if rows * a.shape[-1] * cols > SMALL_PRODUCT:

@@ -229,9 +229,26 @@ class LayerNorm(Primitive):
         x, weight, bias = ctx.inputs
         if is_grad_enabled():  # create_graph: the gradients must themselves be differentiable
             return _layer_norm_grads_ops(g, x, weight, n, eps, ctx.needs_input_grad)
-        grads = _layer_norm_grads(x.device.xp, g.array, x.array, None if weight is None else weight.array, n, eps,
-                                  ctx.needs_input_grad)
-        return tuple(None if a is None else wrap(a, g.device) for a in grads)
+        device = g.device
+        backward = LayerNormBackward.kernels.get(device.type, LayerNormBackward.forward)
+        grads = backward(device.xp, g.array, x.array, None if weight is None else weight.array, n, eps,
+                         tuple(ctx.needs_input_grad))
+        return tuple(None if a is None else wrap(a, device) for a in grads)
+
+
+class LayerNormBackward(Primitive):
+    """layer_norm's gradients on arrays (ATen's ``native_layer_norm_backward``): ``forward(xp, grad, input,
+    weight, n, eps, need)`` returns (grad_input, grad_weight, grad_bias), each None where ``need`` (three
+    bools) says it is not wanted. Run by :class:`LayerNorm`'s backward outside create_graph, and a primitive of
+    its own so that a device plugin can register a fused kernel for it."""
+
+    name = "native_layer_norm_backward"
+    num_outputs = 3
+    differentiable = False
+
+    @staticmethod
+    def forward(xp, g, x, weight, n, eps, need):
+        return _layer_norm_grads(xp, g, x, weight, n, eps, need)
 
 
 def _layer_norm_composite(input, normalized_shape, weight=None, bias=None, eps=1e-5):
