@@ -58,20 +58,23 @@ def _count_off(change: int) -> None:
 
 def set_enabled(enabled: bool) -> None:
     """Turn this thread's grad mode on or off (what ``no_grad`` and friends call)."""
+    global _threads_off
     enabled = bool(enabled)
-    if STATE.enabled == enabled:  # this thread's own state: no other thread changes it
+    state = STATE  # one thread-local lookup (each costs several plain reads)
+    if state.enabled == enabled:  # this thread's own state: no other thread changes it
         return
-    with _switch_lock:
-        if STATE.enabled == enabled:
+    with _switch_lock:  # _count_off's work done here, under one acquisition (backward switches twice a step)
+        if state.enabled == enabled:
             return
-        STATE.enabled = enabled
+        state.enabled = enabled
         if enabled:
-            STATE.off.armed = False
-            STATE.off = None
-            _count_off(-1)
+            state.off.armed = False
+            state.off = None
+            _threads_off -= 1
         else:
-            STATE.off = _GradOff()
-            _count_off(1)
+            state.off = _GradOff()
+            _threads_off += 1
+        ALL_ENABLED[0] = _threads_off == 0
 
 
 def is_grad_enabled() -> bool:

@@ -103,6 +103,9 @@ def _gemm(a, b, out):
 
 def matmul(a, b, **kwargs):
     """``numpy.matmul(a, b)``, through MKL where it takes the product."""
+    if a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim == 2 == b.ndim and not kwargs \
+            and a.shape[0] * a.shape[1] * b.shape[1] < SMALL_PRODUCT:
+        return np.matmul(a, b)  # a small matrix product (an MLP's at batch 4): numpy, before the checks below
     if (kwargs or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.dtype != b.dtype
             or a.dtype.char not in "fd" or a.ndim < 2 or b.ndim < 2 or not a.size or not b.size
             or a.shape[-1] != b.shape[-2] or a.shape[-2] * a.shape[-1] * b.shape[-1] < SMALL_PRODUCT

@@ -8,6 +8,8 @@ import numpy as np
 
 from ember.ops import (ArgumentError, DTypeError, DimensionError, ErrorInput, LinAlgError, OpTable, Primitive, Sample, ShapeError,
                        apply, check_tensor, float_input, maybe_view, no_bool, normalize_dims, scalar_to)
+from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops import wrap
 from ember.tensor import Tensor
 
 from . import blas_threads
@@ -204,10 +206,31 @@ class Linear(Primitive):
     def backward(ctx, g):
         x, weight, bias = ctx.inputs
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = g @ weight if need_x else None
+        if g.array.ndim == 2 and not is_grad_enabled():
+            # no graph is being built (no create_graph): each product is its primitive's forward (or the device's
+            # kernel for it) on the arrays, as apply would run it, without apply's per-call bookkeeping
+            device, ga = g.device, g.array
+            return (_unrecorded(Mm, device, ga, weight.array) if need_x else None,
+                    _unrecorded(LinearWeightGrad, device, ga, x.array) if need_w else None,
+                    _unrecorded(SumToSize, device, ga, bias.array.shape) if need_b else None)
+        # a matrix gradient runs the Mm primitive at once (what g @ weight runs, without matmul's checks)
+        gx = (apply(Mm, g, weight) if g.array.ndim == 2 else g @ weight) if need_x else None
         gw = apply(LinearWeightGrad, g, x) if need_w else None
         gb = apply(SumToSize, g, shape=bias.shape) if need_b else None  # the shapes are known to fit
         return gx, gw, gb
+
+
+def _unrecorded(prim, device, *arrays):
+    """``apply(prim, ...)`` on arrays of ``device`` where nothing is recorded: the device's kernel for ``prim``
+    (else its forward), numpy's floating-point warnings off as apply runs it, the result wrapped."""
+    kernels = prim.kernels
+    forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+    try:
+        out = forward(device.xp, *arrays)
+    except RuntimeWarning:  # warnings made errors (pytest -W error): again with numpy's off, as apply does
+        with np.errstate(all="ignore"):
+            out = forward(device.xp, *arrays)
+    return wrap(out, device)
 
 
 class LinearWeightGrad(Primitive):
@@ -273,6 +296,14 @@ def linear(input, weight, bias=None):
         DeviceError: the tensors are on different devices.
 
     PyTorch: ``torch.nn.functional.linear``."""
+    if isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor):
+        # the layer's case, checked in one expression (the checks below cost ~2 us a call): a matrix and
+        # a weight and bias of one non-bool dtype that fit it; anything else takes the checks below
+        x, w = input.array.shape, weight.array.shape
+        dtype = weight.dtype
+        if (len(x) == 2 and len(w) == 2 and x[1] == w[1] and input.dtype is dtype and bias.dtype is dtype
+                and bias.array.shape == w[:1] and dtype.is_floating_point):
+            return apply(LinearAddmm, input, weight, bias)
     no_bool("linear", input)
     check_tensor("linear", "weight", weight)
     if weight.array.ndim != 2:

@@ -129,8 +129,8 @@ class CrossEntropyLoss(Primitive):
     @staticmethod
     def forward(xp, x, target, keep, reduction):
         shifted = x - x.max(axis=1, keepdims=True)
-        logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        losses = -logp[xp.arange(x.shape[0]), target]
+        # -log_softmax at the targets only: log-sum-exp minus the target's shifted logit (no (N, C) subtraction)
+        losses = xp.log(xp.exp(shifted).sum(axis=1)) - shifted[xp.arange(x.shape[0]), target]
         if keep is not None:
             losses = losses * keep
         if reduction == "none":
