@@ -112,7 +112,7 @@ def main(argv=None):
     setups = settings(ember)
     if "torch" in backends:  # torch's own pool follows the same settings; its default is every core
         torch = backends["torch"].T
-        setups = [(label, (lambda apply, n: (apply(), torch.set_num_threads(n)))(apply, n))
+        setups = [(label, lambda apply=apply, n=n: (apply(), torch.set_num_threads(n)))
                   for (label, apply), n in zip(setups, (1, os.cpu_count(), os.cpu_count()))]
     for condition in ("idle", "one busy neighbour"):
         neighbour = None
