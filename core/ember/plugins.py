@@ -646,6 +646,7 @@ def _bind_kernels(primitive_base, complete: bool = False) -> None:
     """Give each primitive class the kernels registered for it (device type -> fn). A kernel for a
     primitive no op declares is its owner's error; with modules not imported yet (``complete``), those
     are imported first to be sure, otherwise (a module imported on first use) it waits for them."""
+    from .primitive import kernel_floor
     by_name = {}
     stack = [primitive_base]
     while stack:
@@ -674,6 +675,8 @@ def _bind_kernels(primitive_base, complete: bool = False) -> None:
         fn = kernel.fn if kernel.factory is None else _made_kernel(kernel, target)
         target.kernels[kernel.device_type] = fn
         _share_kernel(target, kernel.device_type, fn)
+    for cls in by_name.values():
+        cls.kernels_from_numel = kernel_floor(cls.kernels)
 
 
 _made: dict = {}  # (kernel, primitive class) -> the fn its factory made
@@ -683,6 +686,7 @@ def _attach_kernels(cls) -> None:
     """A primitive class made after the kernels were bound (its module imported on first use, or by
     hand) gets its kernels at once: those registered for its name, else its base's when it keeps the
     base's forward."""
+    from .primitive import kernel_floor
     for entry in _registries["devices"].kernels.entries.values():
         kernel = entry.obj
         if kernel.primitive == cls.name:
@@ -690,6 +694,7 @@ def _attach_kernels(cls) -> None:
     if "forward" not in cls.__dict__:
         for device_type, fn in getattr(cls.__mro__[1], "kernels", {}).items():
             cls.kernels.setdefault(device_type, fn)
+    cls.kernels_from_numel = kernel_floor(cls.kernels)
 
 
 def _made_kernel(kernel, target):
@@ -702,9 +707,11 @@ def _made_kernel(kernel, target):
 def _share_kernel(prim, device_type, fn) -> None:
     """An overload that keeps its base's forward (``Mm`` of ``Matmul``, ``SumDim`` of ``Sum``) runs the
     base's kernel too, unless a kernel was registered for it."""
+    from .primitive import kernel_floor
     for sub in prim.__subclasses__():
         if "forward" not in sub.__dict__ and device_type not in sub.kernels:
             sub.kernels[device_type] = fn
+            sub.kernels_from_numel = kernel_floor(sub.kernels)
             _share_kernel(sub, device_type, fn)
 
 

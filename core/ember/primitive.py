@@ -31,7 +31,8 @@ class Primitive:
     - ``backward(ctx, *grads, **attrs)``: one gradient per output, as tensors; returns a gradient (or
       None) per positional input. ``ctx.inputs``, ``ctx.output(s)``, ``ctx.needs_input_grad``.
     - ``save_inputs`` / ``save_output``: what backward reads, so nothing else is kept alive.
-    - ``kernels``: device type -> a faster forward, filled by device plugins.
+    - ``kernels``: device type -> a faster forward, filled by device plugins (the plugin manager binds them
+      and sets ``kernels_from_numel`` to match; code that assigns ``kernels`` by hand sets both).
     - ``name``: ATen's name for the operator (``mm``, ``amax``; an overload as ``sum.dim_IntList``), by
       default the class name in snake case; device plugins key kernels by it.
     - ``grad_fn``: the name of the node type ``tensor.grad_fn`` shows, PyTorch's (``MmBackward0``); by
@@ -46,11 +47,15 @@ class Primitive:
     save_inputs = False
     save_output = False
     kernels: dict = {}
+    # the fewest elements of the first operand for which the operator fast path (binary_operator) calls a
+    # kernel: the least ``min_numel`` its kernels declare (0: always). See :func:`kernel_floor`.
+    kernels_from_numel = 0
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "kernels" not in cls.__dict__:
             cls.kernels = {}
+            cls.kernels_from_numel = 0
         if not cls.__dict__.get("name"):
             cls.name = _snake(cls.__name__)
         if not cls.__dict__.get("grad_fn"):
@@ -78,6 +83,14 @@ def _snake(name: str) -> str:
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
+
+
+def kernel_floor(kernels: dict) -> int:
+    """The least ``min_numel`` of ``kernels``' functions (device type -> fn). A kernel may declare
+    ``fn.min_numel``: below that many elements in its first operand it computes exactly what the
+    primitive's own forward computes, so the operator fast path calls the forward there and saves the
+    kernel's call and size check (~75 ns of a one-element ``a + b``). 0 when any kernel declares none."""
+    return min((getattr(fn, "min_numel", 0) for fn in kernels.values()), default=0)
 
 
 def backward_name(name: str) -> str:
@@ -223,7 +236,10 @@ def binary_operator(prim, fallback, kinds: str = ""):
         else:
             return fallback(self, other)
         kernels = prim.kernels
-        forward = kernels.get(device.type, prim.forward) if kernels else prim.forward
+        if kernels and x.size >= prim.kernels_from_numel:
+            forward = kernels.get(device.type, prim.forward)
+        else:
+            forward = prim.forward
         try:
             out = forward(device.xp, x, y)
         except RuntimeWarning:  # warnings made errors ahead of ember's filter: again with numpy's off

@@ -287,3 +287,39 @@ def test_mkl_threading_layer_follows_the_environment(monkeypatch):
 def test_registered_for_each_primitive_it_finds():
     for prim in elementwise.primitives():
         assert ("cpu" in prim.kernels) == LOADED, prim.name
+
+
+# -- the operator fast path skips a kernel below its declared min_numel --------------------------------
+
+def test_kernel_floor_is_the_least_declared_min_numel():
+    from ember.primitive import kernel_floor
+
+    def declared(n):
+        def fn(xp, a, b):
+            return a + b
+        fn.min_numel = n
+        return fn
+
+    assert kernel_floor({}) == 0
+    assert kernel_floor({"cpu": declared(100), "other": declared(7)}) == 7
+    assert kernel_floor({"cpu": declared(100), "other": lambda xp, a, b: a + b}) == 0  # one declares none
+
+
+@pytest.mark.skipif(not LOADED, reason="ember_fast is not loaded here")
+def test_arithmetic_primitives_call_their_kernel_from_the_grain(monkeypatch):
+    from ember.primitive import kernel_floor
+    from ember_ops.arithmetic import Add
+    assert Add.kernels_from_numel == openmp.GRAIN  # set when ember_fast's kernels were bound
+    calls = []
+
+    def spy(xp, a, b):
+        calls.append(a.size)
+        return a + b
+    spy.min_numel = openmp.GRAIN
+    monkeypatch.setitem(Add.kernels, "cpu", spy)
+    monkeypatch.setattr(Add, "kernels_from_numel", kernel_floor(Add.kernels))
+    small = ember.ones(3, requires_grad=True)
+    out = small + small
+    assert calls == [] and out.tolist() == [2.0, 2.0, 2.0] and type(out.grad_fn).__name__ == "AddBackward0"
+    large = ember.ones(openmp.GRAIN)
+    assert (large + large).sum().item() == 2 * openmp.GRAIN and calls == [openmp.GRAIN]

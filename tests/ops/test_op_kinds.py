@@ -20,8 +20,10 @@ def _primitive_classes(base=Primitive):
 def run_traced():
     """``run_traced(fn, sample)`` -> the Primitive classes ``fn`` ran (None when the sample raised)."""
     ran = []
-    saved = {cls: cls.__dict__.get("kernels") for cls in set(_primitive_classes())}
+    saved = {cls: (cls.__dict__.get("kernels"), cls.__dict__.get("kernels_from_numel"))
+             for cls in set(_primitive_classes())}
     for cls in saved:
+        cls.kernels_from_numel = 0  # the tracer declares no floor: every call goes through it
         def tracer(xp, *args, _cls=cls, **attrs):
             ran.append(_cls)
             return _cls.forward(xp, *args, **attrs)
@@ -35,8 +37,9 @@ def run_traced():
             return None
         return list(ran)
     yield run
-    for cls, kernels in saved.items():
+    for cls, (kernels, floor) in saved.items():
         cls.kernels = kernels if kernels is not None else {}
+        cls.kernels_from_numel = floor if floor is not None else 0
 
 
 def _ops():

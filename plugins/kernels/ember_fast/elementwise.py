@@ -169,6 +169,8 @@ def _div(xp, a, b, _ndarray=ndarray, _grain=GRAIN):
 
 
 _KERNELS = {ADD: _add, SUB: _sub, MUL: _mul, DIV: _div}
+for _kernel in _KERNELS.values():  # below the grain they are numpy's operator: core's operator calls the forward
+    _kernel.min_numel = GRAIN
 _references = {}  # op code -> the primitive's own forward, set when the kernel is made
 
 
