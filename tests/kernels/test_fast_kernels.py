@@ -49,6 +49,41 @@ def test_mkl_matmul_agrees_with_numpy(case, dtype):
 
 
 @needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["2-D", "weight transposed view", "bias row (1, n)", "non-contiguous input",
+                                  "small", "1-D input", "int"])
+def test_mkl_addmm_is_the_product_plus_the_bias(case, dtype):
+    """Linear's bias folded into MKL's GEMM (beta=1) where it takes the product; matmul + bias elsewhere."""
+    rng = np.random.default_rng(0)
+    x, weight, bias = _random(rng, (40, 50), dtype), _random(rng, (30, 50), dtype), _random(rng, 30, dtype)
+    if case == "bias row (1, n)":
+        bias = bias.reshape(1, -1)
+    elif case == "non-contiguous input":
+        x = _random(rng, (40, 100), dtype)[:, ::2]
+    elif case == "small":
+        x, weight, bias = x[:2, :3], weight[:4, :3], bias[:4]
+    elif case == "1-D input":
+        x = x[0]
+    elif case == "int":
+        x, weight, bias = (np.arange(a.size).reshape(a.shape) % 7 for a in (x, weight, bias))
+    got, want = gemm.addmm(bias, x, weight.T), x @ weight.T + bias
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
+@needs_plugin
+@needs_mkl
+def test_linear_with_bias_runs_mkls_addmm(monkeypatch):
+    calls = []
+    real = gemm.addmm
+    monkeypatch.setattr(ember_fast.namespace.fast_numpy, "addmm", lambda *a: calls.append(1) or real(*a))
+    x, layer = ember.randn(64, 100), ember.nn.Linear(100, 50)
+    got = layer(x).detach().numpy()
+    want = x.numpy() @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
+    assert calls and np.allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@needs_mkl
 def test_mkl_matmul_leaves_other_dtypes_and_empty_operands_to_numpy():
     a, b = np.arange(12).reshape(3, 4), np.arange(8).reshape(4, 2)
     np.testing.assert_array_equal(gemm.matmul(a, b), a @ b)

@@ -23,7 +23,7 @@ from ember import thread_policy
 
 from . import openmp
 
-__all__ = ["matmul", "available", "library_path"]
+__all__ = ["matmul", "addmm", "available", "library_path"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 SMALL_PRODUCT = 16 ** 3   # m * k * n below which numpy's call is cheaper than ctypes' (~3 us)
@@ -169,3 +169,27 @@ def _batch_operand(x):
         return x, (_TRANS, s1 // item)
     x = np.ascontiguousarray(x)
     return x, (_NO_TRANS, max(1, cols))
+
+
+def addmm(bias, a, b):
+    """``a @ b + bias`` (``torch.addmm``'s order: bias broadcast over the rows) for the linear layer: where
+    MKL takes the 2-D product, the output starts as the broadcast bias and the GEMM adds into it (beta=1), so
+    the bias costs no separate pass over the output (PyTorch's addmm does the same); else matmul, then +=."""
+    if (type(a) is np.ndarray and type(b) is np.ndarray and type(bias) is np.ndarray and a.ndim == 2
+            and b.ndim == 2 and a.dtype == b.dtype == bias.dtype and a.dtype.char in "fd" and a.size and b.size
+            and a.shape[1] == b.shape[0] and bias.shape in ((b.shape[1],), (1, b.shape[1]))
+            and a.shape[0] * a.shape[1] * b.shape[1] >= SMALL_PRODUCT and (_lib is not None or _load()) and _lib):
+        thread_policy.adapt()
+        out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+        np.copyto(out, bias.reshape(-1))
+        (m, k), n = a.shape, b.shape[1]
+        ta, lda, a = _operand(a)
+        tb, ldb, b = _operand(b)
+        fn = _lib.cblas_sgemm if out.dtype == np.float32 else _lib.cblas_dgemm
+        fn(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 1.0, out.ctypes.data, max(1, n))
+        return out
+    out = matmul(a, b)
+    if out.dtype != a.dtype:
+        out = out.astype(a.dtype)
+    out += bias
+    return out

@@ -12,6 +12,7 @@ from . import gemm
 fast_numpy = types.ModuleType("numpy", np.__doc__)
 fast_numpy.__dict__.update(vars(np))  # same functions, same ndarray: only matmul differs
 fast_numpy.matmul = gemm.matmul
+fast_numpy.addmm = gemm.addmm  # Linear's bias folded into the GEMM (beta=1), as PyTorch's addmm
 # its matmul runs a batch of small products as one MKL call that threads over the batch itself: the numpy path's
 # one-BLAS-thread limit for batches (ember_ops.blas_threads) must not apply to it
 fast_numpy.threads_batched_products = True

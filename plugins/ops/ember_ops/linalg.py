@@ -194,13 +194,15 @@ class Linear(Primitive):
 
     @staticmethod
     def forward(xp, x, weight, bias):
-        if x.ndim > 2 and x.flags.c_contiguous:  # (..., in) as one (rows, in) GEMM, not one per leading index
-            out = product(xp, _rows(x), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        rows = _rows(x) if x.ndim > 2 and x.flags.c_contiguous else x  # (..., in) as one (rows, in) GEMM
+        addmm = getattr(xp, "addmm", None) if bias is not None else None
+        if addmm is not None:  # a namespace whose GEMM adds the bias itself (ember_fast: MKL with beta=1)
+            out = addmm(bias, rows, weight.T)
         else:
-            out = product(xp, x, weight.T)
-        if bias is not None:
-            out += bias
-        return out
+            out = product(xp, rows, weight.T)
+            if bias is not None:
+                out += bias
+        return out.reshape(x.shape[:-1] + (weight.shape[0],)) if rows is not x else out
 
     @staticmethod
     def backward(ctx, g):
