@@ -62,3 +62,26 @@ def test_twice_differentiable(reduction):
     def fn(x):
         return ember.nn.functional.cross_entropy(x, target, reduction=reduction)
     assert gradgradcheck(fn, (x,))
+
+
+def test_row_max_of_many_short_rows_is_numpys_max():
+    from ember_ops.loss import _row_max
+    rng = np.random.default_rng(0)
+    for shape in [(512, 10), (128, 2), (300, 32), (100, 10), (512, 33), (512, 1)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        x[0, -1], x[1, 0], x[2, :] = np.nan, np.inf, -np.inf
+        np.testing.assert_array_equal(_row_max(np, x), x.max(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_many_rows_of_class_scores_match_torch(torch, reduction):
+    """512 rows of 10 classes: the shape where the row maximum runs column by column."""
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((512, 10)).astype(np.float32) * 4, rng.integers(0, 10, 512)
+    a, ta = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    loss = ember.nn.functional.cross_entropy(a, ember.tensor(t), reduction=reduction)
+    tloss = torch.nn.functional.cross_entropy(ta, torch.tensor(t), reduction=reduction)
+    np.testing.assert_allclose(loss.detach().numpy(), tloss.detach().numpy(), rtol=1e-5, atol=1e-6)
+    loss.sum().backward()
+    tloss.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6)  # 1 ulp of 1.0
