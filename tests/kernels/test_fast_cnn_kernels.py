@@ -129,3 +129,35 @@ def test_the_loops_split_over_two_threads_give_the_same_results():
         np.testing.assert_array_equal(fold(np, cols, (14, 14), **spec), ConvColumnsFold.forward(np, cols, (14, 14), **spec))
     finally:
         ember.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_loops_run_on_the_thread_policys_count(threads):
+    """Each loop runs on the policy's threads from the grain size and on one below it (their thread count was
+    once computed and dropped, so they ran on whatever count the last loop of another kernel had set)."""
+    import numba
+
+    from ember_fast import openmp
+    from ember_fast.conv_columns import conv_columns_fold_kernel
+    forward, scatter = _pool_kernels()
+    fold = conv_columns_fold_kernel(ConvColumnsFold.forward)
+    spec = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1))
+    rng = np.random.default_rng(7)
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for planes, expected in ((16, threads), (1, 1)):  # 200K elements, then 784: under the grain
+            x = rng.standard_normal((planes, 16, 28, 28) if planes > 1 else (1, 1, 28, 28)).astype(np.float32)
+            assert (x.size >= openmp.GRAIN) == (planes > 1)
+            numba.set_num_threads(3 - expected)  # the other count, as another kernel may have left it
+            best, which = forward(np, x, (2, 2))
+            assert numba.get_num_threads() == expected
+            numba.set_num_threads(3 - expected)
+            scatter(np, np.ones_like(best), which, (28, 28), (2, 2))
+            assert numba.get_num_threads() == (threads if x.size >= openmp.GRAIN else 1)
+            cols = rng.standard_normal((planes, 3, 3, 16, 14, 14)).astype(np.float32)
+            numba.set_num_threads(3 - expected)
+            fold(np, cols, (14, 14), **spec)
+            assert numba.get_num_threads() == (threads if cols.size >= openmp.GRAIN else 1)
+    finally:
+        ember.set_num_threads(before)

@@ -77,12 +77,10 @@ def _run(size, *args):
         return False
     try:
         loop = _loops or _compile()
-        openmp.threads_for(size)
-        loop(*args)
-    except (ImportError, ValueError) as exc:  # no numba, or no OpenMP layer for it
+    except ImportError as exc:  # numba installed but unusable
         openmp.disable(exc)
         return False
-    return True
+    return openmp.run(loop, size, *args)[0]
 
 
 def _leading(padding):

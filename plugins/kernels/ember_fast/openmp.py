@@ -23,7 +23,7 @@ import warnings
 from ember import thread_policy
 
 __all__ = ["GRAIN", "MKL_THREADING_GNU", "select_mkl_threading", "numba_for_loops", "threads_for", "set_threads",
-           "usable"]
+           "run", "usable"]
 
 GRAIN = 32_768           # elements under which one thread runs a loop (PyTorch's elementwise grain size)
 MKL_THREADING_GNU = 3    # mkl_service.h: MKL_THREADING_INTEL 0, SEQUENTIAL 1, PGI 2, GNU 3, TBB 4
@@ -99,3 +99,15 @@ def set_threads(threads: int) -> None:
     numba = _State.numba
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
+
+
+def run(loop, size, *args):
+    """``(True, loop(*args))`` with the compiled ``loop`` on the threads an operand of ``size`` elements gets
+    (:func:`threads_for`), or ``(False, None)`` where numba's OpenMP layer cannot start (the loops are then off
+    for this process, with a warning, and the callers take their numpy path)."""
+    try:
+        set_threads(threads_for(size))
+        return True, loop(*args)
+    except ValueError as exc:  # numba found no OpenMP threading layer
+        disable(exc)
+        return False, None

@@ -10,6 +10,7 @@ passes (gelu 2.3x, layer_norm 2.5-3.5x, long-row softmax 3x faster than numpy's 
 from __future__ import annotations
 
 from . import openmp
+from .openmp import run  # the loops run as every ember_fast loop does
 
 __all__ = ["block_loops", "run"]
 
@@ -30,14 +31,3 @@ def block_loops():
             return None
         _module = module
     return _module
-
-
-def run(loop, size, *args):
-    """``(True, loop(*args))`` with the loop on the threads an operand of ``size`` elements gets, or ``(False,
-    None)`` where numba's OpenMP layer cannot start (the loops are then off for this process)."""
-    try:
-        openmp.set_threads(openmp.threads_for(size))
-        return True, loop(*args)
-    except ValueError as exc:  # numba found no OpenMP threading layer
-        openmp.disable(exc)
-        return False, None

@@ -85,12 +85,10 @@ def _run(which, size, *args):
         return False
     try:
         loop = (_loops or _compile())[which]
-        openmp.threads_for(size)
-        loop(*args)
-    except (ImportError, ValueError) as exc:  # no numba, or no OpenMP layer for it
+    except ImportError as exc:  # numba installed but unusable
         openmp.disable(exc)
         return False
-    return True
+    return openmp.run(loop, size, *args)[0]
 
 
 def _takes(xp, x, kernel):
