@@ -91,13 +91,13 @@ def _operand(x):
     return _NO_TRANS, max(1, x.shape[1]), x
 
 
-def _gemm(a, b, out):
-    """out (C-contiguous, m x n) = a (m x k) @ b (k x n)."""
+def _gemm(a, b, out, beta=0.0):
+    """out (C-contiguous, m x n) = a (m x k) @ b (k x n) + beta * out."""
     (m, k), n = a.shape, b.shape[1]
     ta, lda, a = _operand(a)
     tb, ldb, b = _operand(b)
     fn = _lib.cblas_sgemm if out.dtype == np.float32 else _lib.cblas_dgemm
-    fn(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0, out.ctypes.data, max(1, n))
+    fn(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, beta, out.ctypes.data, max(1, n))
     return out
 
 
@@ -182,12 +182,7 @@ def addmm(bias, a, b):
         thread_policy.adapt()
         out = np.empty((a.shape[0], b.shape[1]), a.dtype)
         np.copyto(out, bias.reshape(-1))
-        (m, k), n = a.shape, b.shape[1]
-        ta, lda, a = _operand(a)
-        tb, ldb, b = _operand(b)
-        fn = _lib.cblas_sgemm if out.dtype == np.float32 else _lib.cblas_dgemm
-        fn(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 1.0, out.ctypes.data, max(1, n))
-        return out
+        return _gemm(a, b, out, beta=1.0)
     out = matmul(a, b)
     if out.dtype != a.dtype:
         out = out.astype(a.dtype)
